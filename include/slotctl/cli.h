@@ -1,0 +1,89 @@
+/* cli.h: the command layer's declarative table. Each subcommand lives in
+ * src/cli/cmd_<name>.c and defines one struct cmd_entry: its name, usage,
+ * options and handler. main.c dispatches; args.c parses options from the
+ * table; help, the man page and the completions are checked against it. */
+#ifndef SLOTCTL_CLI_H
+#define SLOTCTL_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "slotctl/conn.h"
+
+enum opt_arg { OPT_FLAG = 0, OPT_VALUE = 1, OPT_LIST = 2 /* value, repeatable */ };
+
+struct cmd_option {
+	const char *name;        /* long name without "--" */
+	char short_name;         /* 0 for none */
+	enum opt_arg arg;
+	const char *metavar;     /* "SECONDS"; NULL for flags */
+	const char *help;        /* one line */
+};
+
+#define CMD_MAX_OPTIONS 48
+#define CMD_MAX_VALUES 64
+
+struct cmd_args {
+	const struct cmd_entry *cmd;
+	int argc;                /* positional arguments */
+	char **argv;
+	/* per option of cmd->options, in table order */
+	int count[CMD_MAX_OPTIONS];
+	const char *values[CMD_MAX_OPTIONS][CMD_MAX_VALUES];
+};
+
+struct cmd_entry {
+	const char *name;        /* "check", or two words: "plan reshard" */
+	const char *synopsis;    /* arguments after the name, as in the man page */
+	const char *summary;     /* one line for `slotctl --help` */
+	const struct cmd_option *options; /* terminated by {0} */
+	int min_args, max_args;  /* positional argument bounds (-1: no max) */
+	int (*run)(const struct cmd_args *args); /* returns an enum sc_exit */
+};
+
+/* Options that every cluster-facing command takes; splice them into a
+ * command's table with CMD_CONN_OPTIONS. */
+#define CMD_CONN_OPTIONS \
+	{ "timeout", 't', OPT_VALUE, "MS", "bound every connect and command (default 5000)" }, \
+	{ "user", 0, OPT_VALUE, "NAME", "ACL user name" }, \
+	{ "pass", 'a', OPT_VALUE, "PASSWORD", "password (or REDISCLI_AUTH / SLOTCTL_AUTH)" }
+
+/* All commands, terminated by {0}. Defined in commands.c. */
+extern const struct cmd_entry *const cmd_table[];
+
+/* Parses argv (after the command words) against cmd's options into out.
+ * Returns 0, or -1 having printed the one wrong thing to stderr. "--help"
+ * prints the command's help to stdout and returns 1. */
+int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cmd_args *out);
+
+/* Option accessors by long name (the name must be in the command's table). */
+bool args_flag(const struct cmd_args *a, const char *name);
+const char *args_value(const struct cmd_args *a, const char *name); /* last given, or NULL */
+int args_list(const struct cmd_args *a, const char *name, const char *const **values); /* count */
+
+/* Parses an integer option within [min, max] into *out (def when absent).
+ * Returns 0, or -1 having printed the error. */
+int args_int(const struct cmd_args *a, const char *name, long long min, long long max,
+	long long def, long long *out);
+
+/* Fills conn options from --timeout/--user/--pass and the REDISCLI_AUTH /
+ * SLOTCTL_AUTH environment. Returns 0, or -1 having printed the error. */
+int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);
+
+/* Prints the command's full help (usage, options) to f. */
+void cmd_print_help(const struct cmd_entry *cmd, FILE *f);
+
+/* Reports an error once, on stderr: "slotctl: <msg>". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Whether to use colour / progress on stream f: only on a TTY, never with a
+ * non-empty NO_COLOR (colour). Decided here and nowhere else. */
+bool cli_use_color(FILE *f);
+bool cli_use_progress(FILE *f);
+
+/* Asks "prompt [y/N] " on stderr and reads one answer from stdin. Returns
+ * true only for y/yes. Returns false at once on a closed or non-TTY stdin
+ * (*closed set true then), never looping. */
+bool cli_confirm(const char *prompt, bool *closed);
+
+#endif

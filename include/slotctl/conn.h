@@ -1,0 +1,69 @@
+/* conn.h: the transport. One connection to one node, with a bound on every
+ * connect, read and write, and authentication done on open. Callers never see
+ * the underlying hiredis context, so TLS can be added here alone. */
+#ifndef SLOTCTL_CONN_H
+#define SLOTCTL_CONN_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include "slotctl/error.h"
+
+struct conn_opts {
+	const char *user;        /* NULL: AUTH with password only */
+	const char *pass;        /* NULL: no AUTH */
+	int connect_timeout_ms;  /* > 0 */
+	int command_timeout_ms;  /* > 0; bounds every read and write */
+};
+
+/* Default timeouts when the user gives none. */
+#define SC_DEFAULT_TIMEOUT_MS 5000
+
+struct conn;
+
+/* Connects to host:port within the connect timeout and authenticates.
+ * Returns 0 and *out on success. On failure returns -1 with an
+ * SC_EXIT_UNREACHABLE error naming 'host:port' and the cause (refused, timed
+ * out, auth failed); never mentions the password. */
+int conn_open(const char *host, int port, const struct conn_opts *opts,
+	struct conn **out, struct sc_error *err);
+
+/* Closes and frees c. NULL is fine. */
+void conn_close(struct conn *c);
+
+/* "host:port" of this connection (stable until conn_close). */
+const char *conn_addr(const struct conn *c);
+const char *conn_host(const struct conn *c);
+int conn_port(const struct conn *c);
+
+/* Sends one command (argv form, binary-safe; argvlen may be NULL for C
+ * strings) and waits for its reply within the command timeout. Returns the
+ * reply (caller frees with freeReplyObject), which may be a server error reply
+ * (REDIS_REPLY_ERROR): callers decide what that means. Returns NULL with an
+ * SC_EXIT_UNREACHABLE error on I/O failure or timeout; the connection is then
+ * unusable (conn_broken is true). */
+redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
+	const size_t *argvlen, struct sc_error *err);
+
+/* printf-style convenience over conn_command_argv (hiredis format rules). */
+redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...);
+
+/* Pipelining: queue commands with conn_append*, then read each reply in order
+ * with conn_get_reply. Same reply and error rules as conn_command_argv. */
+int conn_append_argv(struct conn *c, int argc, const char **argv,
+	const size_t *argvlen, struct sc_error *err);
+int conn_append(struct conn *c, struct sc_error *err, const char *fmt, ...);
+redisReply *conn_get_reply(struct conn *c, struct sc_error *err);
+
+/* Changes the read/write bound for following commands (e.g. a MIGRATE of a
+ * big key). Returns 0 or -1 with an error. */
+int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err);
+
+/* True once an I/O error or timeout has made the connection unusable. */
+int conn_broken(const struct conn *c);
+
+/* Returns 0 when reply is a non-error reply; otherwise -1 with an
+ * SC_EXIT_PROBLEMS error "'host:port' replied to WHAT: <server error>" (or
+ * "no reply" when reply is NULL and err was not set). */
+int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err);
+
+#endif

@@ -1,0 +1,51 @@
+/* slotops.h: the steps of the slot-migration protocol, one function each,
+ * shared by the executor (apply/resume/abort) and repair (fix). Each step
+ * talks to one node; the order of steps is the caller's business:
+ *   IMPORTING on the target, MIGRATING on the source, move the keys until the
+ *   source has none left, then NODE on the target, the source, every other
+ *   master. No function here prints. */
+#ifndef SLOTCTL_SLOTOPS_H
+#define SLOTCTL_SLOTOPS_H
+
+#include <stdbool.h>
+#include "slotctl/conn.h"
+
+/* CLUSTER SETSLOT slot IMPORTING src_id, on c (the target). */
+int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err);
+/* CLUSTER SETSLOT slot MIGRATING dst_id, on c (the source). */
+int slotops_set_migrating(struct conn *c, int slot, const char *dst_id, struct sc_error *err);
+/* CLUSTER SETSLOT slot NODE owner_id, on c. */
+int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err);
+/* CLUSTER SETSLOT slot STABLE, on c. */
+int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
+/* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
+int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);
+
+struct migrate_opts {
+	int batch_keys;            /* keys per MIGRATE (> 0) */
+	long long batch_bytes;     /* soft bound on bytes per MIGRATE; 0: none */
+	int migrate_timeout_ms;    /* MIGRATE's own timeout argument */
+	bool replace;              /* MIGRATE ... REPLACE: overwrite keys on the target */
+	bool asking;               /* send ASKING before reads (source is not the slot's owner) */
+	const char *user;          /* credentials forwarded with AUTH / AUTH2 */
+	const char *pass;
+	volatile int *stop;        /* when non-NULL and set, stop after the batch in flight */
+};
+
+struct migrate_stats {
+	long long keys;            /* keys moved */
+	long long bytes;           /* estimated bytes moved (0 when unknown) */
+	long long batches;         /* MIGRATE commands sent */
+};
+
+/* Moves every key of slot from the node behind `from` to dst_host:dst_port
+ * with GETKEYSINSLOT + MIGRATE ... KEYS until `from` holds none, adding to
+ * *stats. On BUSYKEY (a key exists on the target) without opts->replace,
+ * fails with an SC_EXIT_PROBLEMS error naming the keys; nothing is
+ * overwritten. On I/O errors, retries with backoff and smaller batches, then
+ * fails leaving the slot as it is (keys partly moved; resumable). Returns 0
+ * when `from` holds no key of slot. */
+int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, int slot,
+	const struct migrate_opts *opts, struct migrate_stats *stats, struct sc_error *err);
+
+#endif

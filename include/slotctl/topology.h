@@ -1,0 +1,90 @@
+/* topology.h: one node's view of the cluster, as parsed from its
+ * `CLUSTER NODES` reply. Pure: parsing and lookups only, no I/O. */
+#ifndef SLOTCTL_TOPOLOGY_H
+#define SLOTCTL_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "slotctl/error.h"
+#include "slotctl/slotset.h"
+
+#define SC_NODE_ID_LEN 40
+
+enum node_flag {
+	NODE_MYSELF     = 1u << 0,
+	NODE_MASTER     = 1u << 1,
+	NODE_REPLICA    = 1u << 2, /* "slave" or "replica" */
+	NODE_PFAIL      = 1u << 3, /* "fail?" */
+	NODE_FAIL       = 1u << 4,
+	NODE_HANDSHAKE  = 1u << 5,
+	NODE_NOADDR     = 1u << 6,
+	NODE_NOFAILOVER = 1u << 7,
+	NODE_NOFLAGS    = 1u << 8, /* "noflags" */
+};
+
+/* An open-slot marker: "[s->-peer]" (migrating to peer) or "[s-<-peer]"
+ * (importing from peer). */
+struct open_slot {
+	int slot;
+	bool importing;                   /* false: migrating */
+	char peer[SC_NODE_ID_LEN + 1];
+};
+
+struct node {
+	char id[SC_NODE_ID_LEN + 1];
+	char ip[64];                      /* "" when the address is empty (":0@0") */
+	int port;
+	int cport;
+	char hostname[256];               /* "" when absent */
+	char *aux;                        /* raw aux fields after the hostname ("shard-id=...,..."), or NULL */
+	unsigned flags;                   /* enum node_flag bits */
+	char master_id[SC_NODE_ID_LEN + 1]; /* "" for "-" */
+	long long ping_sent;
+	long long pong_recv;
+	unsigned long long config_epoch;
+	bool link_connected;
+	struct slotset slots;             /* slots this line claims */
+	struct open_slot *open;           /* open-slot markers, in input order */
+	size_t open_count;
+};
+
+struct topology {
+	struct node *nodes;               /* in input order */
+	size_t count;
+	int myself;                       /* index of the "myself" line, or -1 */
+};
+
+/* Parses the text of a `CLUSTER NODES` reply (len bytes; need not be
+ * NUL-terminated). On success fills out (caller releases it with
+ * topology_release) and returns 0. On malformed input returns -1 with an
+ * SC_EXIT_USAGE error naming the line number and the field; out is untouched. */
+int topology_parse(const char *text, size_t len, struct topology *out, struct sc_error *err);
+
+/* Frees what topology_parse allocated and zeroes t. Safe on a zeroed struct. */
+void topology_release(struct topology *t);
+
+/* Deep-copies src into dst (caller releases dst). Returns 0, or -1 on OOM. */
+int topology_copy(struct topology *dst, const struct topology *src);
+
+/* The node with exactly this id, or NULL. */
+const struct node *topology_find(const struct topology *t, const char *id);
+
+/* The one node whose id starts with prefix (or equals it). Returns NULL with
+ * an SC_EXIT_USAGE error when none matches, or when several do (the error
+ * lists the candidates). */
+const struct node *topology_find_prefix(const struct topology *t, const char *prefix, struct sc_error *err);
+
+/* The node whose "ip:port" equals addr, or NULL. */
+const struct node *topology_find_addr(const struct topology *t, const char *ip, int port);
+
+/* Fills owner[slot] with the index of the master claiming each slot, -1 when
+ * none does, or -2 when two or more nodes claim it. */
+void topology_owner_map(const struct topology *t, int owner[SC_SLOTS]);
+
+/* True when n is a master (flag master and not a replica). */
+bool node_is_master(const struct node *n);
+
+/* Writes the node's flags as CLUSTER NODES spells them ("myself,master"). */
+void node_flags_format(unsigned flags, char *buf, size_t size);
+
+#endif

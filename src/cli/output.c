@@ -1,0 +1,70 @@
+/* output.c: how the command layer talks to the user: errors and warnings on
+ * stderr, the one decision about colour and progress, and confirmation
+ * prompts that never spin on a closed stdin. */
+#include "slotctl/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("slotctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("slotctl: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool cli_use_color(FILE *f)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	if (no_color && *no_color)
+		return false;
+	return isatty(fileno(f)) == 1;
+}
+
+bool cli_use_progress(FILE *f)
+{
+	return isatty(fileno(f)) == 1;
+}
+
+bool cli_confirm(const char *prompt, bool *closed)
+{
+	char answer[16];
+	size_t len;
+
+	if (closed)
+		*closed = false;
+	if (!isatty(STDIN_FILENO)) {
+		if (closed)
+			*closed = true;
+		return false;
+	}
+	fprintf(stderr, "%s [y/N] ", prompt);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin)) {
+		if (closed)
+			*closed = true;
+		return false;
+	}
+	len = strcspn(answer, "\r\n");
+	answer[len] = '\0';
+	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}

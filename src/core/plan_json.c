@@ -1,0 +1,2 @@
+/* plan_json.c: placeholder; its subsystem has not landed yet. */
+typedef int plan_json_placeholder;

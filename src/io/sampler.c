@@ -1,0 +1,2 @@
+/* sampler.c: placeholder; its subsystem has not landed yet. */
+typedef int sampler_placeholder;

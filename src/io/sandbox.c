@@ -1,0 +1,2 @@
+/* sandbox.c: placeholder; its subsystem has not landed yet. */
+typedef int sandbox_placeholder;

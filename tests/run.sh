@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# run.sh: sets up and runs slotctl's whole test suite on a fresh Debian machine:
+# installs the packages, builds with -Werror under AddressSanitizer and
+# UndefinedBehaviorSanitizer, runs every meson suite, and ends with the line
+# "N passed, M failed". Exits non-zero when any test failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SLOTCTL_SKIP_DEPS:-0}" != "1" ]; then
+	bash scripts/install-deps.sh
+fi
+build=${SLOTCTL_TEST_BUILD:-build-test}
+if [ ! -d "$build" ]; then
+	meson setup "$build" --werror -Db_sanitize=address,undefined -Db_lundef=false -Dtests=true
+fi
+ninja -C "$build"
+status=0
+meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" "$@" || status=$?
+python3 - "$build/meson-logs/testlog.json" <<'PY'
+import json, sys
+passed = failed = 0
+with open(sys.argv[1]) as f:
+    for line in f:
+        if not line.strip():
+            continue
+        result = json.loads(line).get("result", "")
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result != "SKIP":
+            failed += 1
+print(f"{passed} passed, {failed} failed")
+PY
+exit "$status"

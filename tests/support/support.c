@@ -1,0 +1,2 @@
+/* support.c: placeholder until the integration support lands. */
+typedef int support_placeholder;

@@ -1,0 +1,89 @@
+/* test_exitcode.c: the exit-code table is ordered and unique, and README.md
+ * and man/slotctl.1 list every code with its name. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/exitcode.h"
+
+static char *read_source_file(const char *relative)
+{
+	const char *root = getenv("SLOTCTL_SOURCE_ROOT");
+	char path[4096];
+	FILE *f;
+	char *text;
+	long size;
+
+	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", relative);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = calloc(1, (size_t)size + 1);
+	ck_assert(fread(text, 1, (size_t)size, f) == (size_t)size);
+	fclose(f);
+	return text;
+}
+
+START_TEST(table_is_ordered_and_unique)
+{
+	const struct sc_exit_info *t = sc_exit_table();
+
+	for (int i = 0; i < SC_EXIT_COUNT; i++) {
+		ck_assert_int_eq(t[i].code, i);
+		ck_assert_ptr_eq(sc_exit_lookup(i), &t[i]);
+		for (int j = 0; j < i; j++)
+			ck_assert_str_ne(t[i].name, t[j].name);
+	}
+	ck_assert_ptr_null(sc_exit_lookup(SC_EXIT_COUNT));
+	ck_assert_ptr_null(sc_exit_lookup(-1));
+}
+END_TEST
+
+START_TEST(readme_lists_every_code)
+{
+	char *readme = read_source_file("README.md");
+
+	for (int i = 0; i < SC_EXIT_COUNT; i++) {
+		char row[128];
+
+		snprintf(row, sizeof(row), "| %d | `%s` |", i, sc_exit_table()[i].name);
+		ck_assert_msg(strstr(readme, row) != NULL, "README.md lacks the row '%s'", row);
+	}
+	free(readme);
+}
+END_TEST
+
+START_TEST(man_page_lists_every_code)
+{
+	char *man = read_source_file("man/slotctl.1");
+
+	for (int i = 0; i < SC_EXIT_COUNT; i++) {
+		char entry[128];
+
+		snprintf(entry, sizeof(entry), ".B %d\n%s", i, sc_exit_table()[i].name);
+		ck_assert_msg(strstr(man, entry) != NULL, "man/slotctl.1 lacks '.B %d' followed by '%s'",
+			i, sc_exit_table()[i].name);
+	}
+	free(man);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("exitcode");
+	TCase *tc = tcase_create("exitcode");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, table_is_ordered_and_unique);
+	tcase_add_test(tc, readme_lists_every_code);
+	tcase_add_test(tc, man_page_lists_every_code);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
