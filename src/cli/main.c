@@ -81,7 +81,7 @@ int main(int argc, char **argv)
 			cli_error("unknown command '%s' (see 'slotctl --help')", argv[1]);
 		return SC_EXIT_USAGE;
 	}
-	rc = cmd_args_parse(cmd, argc - words + 1, argv + words - 1, &args);
+	rc = cmd_args_parse(cmd, argc - words, argv + words, &args);
 	if (rc != 0) {
 		free(args.argv);
 		return rc > 0 ? SC_EXIT_OK : SC_EXIT_USAGE;
