@@ -1,0 +1,82 @@
+/* support.h: what integration tests share: throwaway clusters of real
+ * redis-server processes on 127.0.0.1 (ephemeral ports, temp dirs, stopped by
+ * PID, built on the sandbox library), known keys loaded and verified, and
+ * running the slotctl binary with a bound on its time. Failures abort the
+ * current Check test with a message. */
+#ifndef SLOTCTL_TEST_SUPPORT_H
+#define SLOTCTL_TEST_SUPPORT_H
+
+#include <check.h>
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct test_cluster;
+
+/* Starts masters + masters*replicas nodes on free loopback ports in a fresh
+ * temp dir, slots spread evenly over the masters, and waits until every node
+ * says cluster_state:ok and all agree. Aborts the test on failure. */
+struct test_cluster *tc_start(int masters, int replicas);
+
+/* Stops every process the cluster started (SIGCONT first, then SIGKILL after
+ * a grace period) and removes its dir. NULL is fine. */
+void tc_stop(struct test_cluster *tc);
+
+int tc_count(const struct test_cluster *tc);          /* nodes, masters first */
+int tc_port(const struct test_cluster *tc, int i);
+pid_t tc_pid(const struct test_cluster *tc, int i);
+const char *tc_id(const struct test_cluster *tc, int i); /* 40-char node id */
+bool tc_is_master(const struct test_cluster *tc, int i);
+const char *tc_seed(const struct test_cluster *tc);   /* "127.0.0.1:<port of node 0>" */
+const char *tc_dir(const struct test_cluster *tc);
+
+/* A fresh hiredis connection to node i (2 s timeouts; caller frees). */
+redisContext *tc_connect(const struct test_cluster *tc, int i);
+
+/* Runs one command on node i and returns the reply (caller frees); aborts the
+ * test on I/O failure. Error replies are returned, not aborted on. */
+redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...);
+
+/* The index of the master that node i's view says owns slot, or -1. */
+int tc_owner_of(const struct test_cluster *tc, int view_node, int slot);
+
+/* Loads n string keys "<prefix>:<i>" with deterministic values (each written
+ * to the owner of its slot). */
+void tc_load_keys(const struct test_cluster *tc, const char *prefix, int n);
+
+/* The value tc_load_keys writes for key i (static buffer). */
+const char *tc_value_for(const char *prefix, int i);
+
+/* Waits (bounded) until every node's view of the slot map agrees and is
+ * cluster_state:ok, then checks each of the n keys "<prefix>:<i>" exists
+ * exactly once across all masters, on the owner of its slot, with its value,
+ * and that masters hold no other keys of that prefix. Aborts the test naming
+ * the first key that is wrong. */
+void tc_verify_keys(const struct test_cluster *tc, const char *prefix, int n);
+
+/* Waits until every node agrees on the slot map and says cluster_state:ok;
+ * returns false when timeout_ms passes first. */
+bool tc_wait_converged(const struct test_cluster *tc, int timeout_ms);
+
+struct run_result {
+	int status;        /* exit code, or 128+signal when killed */
+	char *out;         /* captured stdout (NUL-terminated) */
+	char *err;         /* captured stderr */
+	double seconds;    /* wall time */
+};
+
+/* Runs $SLOTCTL_BIN with the given arguments (NULL-terminated), stdin from
+ * /dev/null, killing it after timeout_s. Fills r (free with run_result_free).
+ * Returns r->status. */
+int run_slotctl(struct run_result *r, int timeout_s, const char *arg, ...);
+
+/* Like run_slotctl with an argv array (NULL-terminated). */
+int run_slotctl_argv(struct run_result *r, int timeout_s, const char *const *argv);
+
+void run_result_free(struct run_result *r);
+
+/* Asserts that haystack contains needle, printing both when it does not. */
+#define ck_assert_contains(haystack, needle) \
+	ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (haystack))
+
+#endif
