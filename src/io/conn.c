@@ -1,2 +1,307 @@
-/* conn.c: placeholder; its subsystem has not landed yet. */
-typedef int conn_placeholder;
+/* conn.c: the transport (see slotctl/conn.h). One blocking hiredis context per
+ * connection, with a kernel-enforced bound on connect, every read and every
+ * write, so a node that accepts TCP but never answers fails within the bound.
+ * hiredis stays behind struct conn: TLS or another client library would change
+ * this file alone. */
+#include "slotctl/conn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/exitcode.h"
+
+struct conn {
+	redisContext *ctx;
+	char host[256];
+	int port;
+	char addr[300];
+	int command_timeout_ms;
+	int broken;
+};
+
+static struct timeval ms_to_timeval(int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	return tv;
+}
+
+/* A write to a peer that has gone away must fail with EPIPE, not kill us. */
+static void ignore_sigpipe_once(void)
+{
+	struct sigaction old;
+
+	if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+}
+
+/* Plain words for what hiredis reports; errnum is errno right after the call. */
+static void describe_io_error(const redisContext *ctx, int errnum, int timeout_ms,
+	char *buf, size_t size)
+{
+	const char *s = ctx ? ctx->errstr : "out of memory";
+
+	if (ctx && ctx->err == REDIS_ERR_EOF)
+		snprintf(buf, size, "connection closed by the server");
+	else if (errnum == EAGAIN || errnum == EWOULDBLOCK || errnum == ETIMEDOUT
+		|| strstr(s, "timed out") || strstr(s, "temporarily unavailable"))
+		snprintf(buf, size, "timed out after %d ms", timeout_ms);
+	else if (errnum == ECONNREFUSED || strstr(s, "Connection refused"))
+		snprintf(buf, size, "connection refused");
+	else if (errnum == ECONNRESET || strstr(s, "Connection reset"))
+		snprintf(buf, size, "connection reset by peer");
+	else {
+		snprintf(buf, size, "%s", s);
+		if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+			buf[0] = (char)(buf[0] - 'A' + 'a');
+	}
+}
+
+/* Marks c broken and fills err for the I/O failure just seen. */
+static int conn_fail(struct conn *c, int errnum, struct sc_error *err)
+{
+	char cause[200];
+
+	c->broken = 1;
+	describe_io_error(c->ctx, errnum, c->command_timeout_ms, cause, sizeof(cause));
+	return sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': %s", c->addr, cause);
+}
+
+static int conn_refuse_broken(const struct conn *c, struct sc_error *err)
+{
+	return sc_error_set(err, SC_EXIT_UNREACHABLE,
+		"connection to '%s' is unusable after an earlier error", c->addr);
+}
+
+/* Copies a server error message into buf without its final period, with every
+ * occurrence of secret (may be NULL) masked. */
+static void server_message(const char *msg, const char *secret, char *buf, size_t size)
+{
+	size_t n = 0, slen = secret ? strlen(secret) : 0;
+
+	while (*msg && n + 1 < size) {
+		if (slen && strncmp(msg, secret, slen) == 0) {
+			n += (size_t)snprintf(buf + n, size - n, "***");
+			if (n >= size)
+				break;
+			msg += slen;
+		} else {
+			buf[n++] = *msg++;
+		}
+	}
+	if (n >= size)
+		n = size - 1;
+	while (n > 0 && (buf[n - 1] == '.' || buf[n - 1] == ' '))
+		n--; /* our messages end without a period */
+	buf[n] = '\0';
+}
+
+static int conn_auth(struct conn *c, const struct conn_opts *opts, struct sc_error *err)
+{
+	const char *argv[3];
+	int argc = 0;
+	redisReply *reply;
+	char msg[512];
+
+	argv[argc++] = "AUTH";
+	if (opts->user)
+		argv[argc++] = opts->user;
+	argv[argc++] = opts->pass;
+	reply = conn_command_argv(c, argc, argv, NULL, err);
+	if (!reply)
+		return -1;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		server_message(reply->str, opts->pass, msg, sizeof(msg));
+		freeReplyObject(reply);
+		return sc_error_set(err, SC_EXIT_UNREACHABLE,
+			"cannot log in to '%s': authentication failed: %s", c->addr, msg);
+	}
+	freeReplyObject(reply);
+	return 0;
+}
+
+static void format_addr(char *buf, size_t size, const char *host, int port)
+{
+	if (strchr(host, ':'))
+		snprintf(buf, size, "[%s]:%d", host, port);
+	else
+		snprintf(buf, size, "%s:%d", host, port);
+}
+
+int conn_open(const char *host, int port, const struct conn_opts *opts,
+	struct conn **out, struct sc_error *err)
+{
+	static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+	int connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : SC_DEFAULT_TIMEOUT_MS;
+	int command_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : SC_DEFAULT_TIMEOUT_MS;
+	struct conn *c;
+	char cause[200];
+	int errnum;
+
+	pthread_once(&sigpipe_once, ignore_sigpipe_once);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	snprintf(c->host, sizeof(c->host), "%s", host);
+	c->port = port;
+	format_addr(c->addr, sizeof(c->addr), host, port);
+	c->command_timeout_ms = command_ms;
+
+	errno = 0;
+	c->ctx = redisConnectWithTimeout(host, port, ms_to_timeval(connect_ms));
+	errnum = errno;
+	if (!c->ctx || c->ctx->err) {
+		describe_io_error(c->ctx, errnum, connect_ms, cause, sizeof(cause));
+		sc_error_set(err, SC_EXIT_UNREACHABLE, "cannot reach '%s': %s", c->addr, cause);
+		conn_close(c);
+		return -1;
+	}
+	if (redisSetTimeout(c->ctx, ms_to_timeval(command_ms)) != REDIS_OK) {
+		sc_error_set(err, SC_EXIT_UNREACHABLE, "cannot reach '%s': cannot set a timeout: %s",
+			c->addr, c->ctx->errstr);
+		conn_close(c);
+		return -1;
+	}
+	if (opts->pass && conn_auth(c, opts, err) < 0) {
+		conn_close(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+void conn_close(struct conn *c)
+{
+	if (!c)
+		return;
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c);
+}
+
+const char *conn_addr(const struct conn *c)
+{
+	return c->addr;
+}
+
+const char *conn_host(const struct conn *c)
+{
+	return c->host;
+}
+
+int conn_port(const struct conn *c)
+{
+	return c->port;
+}
+
+int conn_append_argv(struct conn *c, int argc, const char **argv,
+	const size_t *argvlen, struct sc_error *err)
+{
+	if (c->broken)
+		return conn_refuse_broken(c, err);
+	errno = 0;
+	if (redisAppendCommandArgv(c->ctx, argc, argv, argvlen) != REDIS_OK)
+		return conn_fail(c, errno, err);
+	return 0;
+}
+
+static int conn_vappend(struct conn *c, struct sc_error *err, const char *fmt, va_list ap)
+{
+	if (c->broken)
+		return conn_refuse_broken(c, err);
+	errno = 0;
+	if (redisvAppendCommand(c->ctx, fmt, ap) != REDIS_OK)
+		return conn_fail(c, errno, err);
+	return 0;
+}
+
+int conn_append(struct conn *c, struct sc_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = conn_vappend(c, err, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+redisReply *conn_get_reply(struct conn *c, struct sc_error *err)
+{
+	void *reply = NULL;
+
+	if (c->broken) {
+		conn_refuse_broken(c, err);
+		return NULL;
+	}
+	errno = 0;
+	if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply) {
+		conn_fail(c, errno, err);
+		if (reply)
+			freeReplyObject(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
+	const size_t *argvlen, struct sc_error *err)
+{
+	if (conn_append_argv(c, argc, argv, argvlen, err) < 0)
+		return NULL;
+	return conn_get_reply(c, err);
+}
+
+redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = conn_vappend(c, err, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return NULL;
+	return conn_get_reply(c, err);
+}
+
+int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
+{
+	if (c->broken)
+		return conn_refuse_broken(c, err);
+	if (timeout_ms <= 0)
+		return sc_error_set(err, SC_EXIT_USAGE, "timeout for '%s' must be positive, not %d ms",
+			c->addr, timeout_ms);
+	if (redisSetTimeout(c->ctx, ms_to_timeval(timeout_ms)) != REDIS_OK)
+		return conn_fail(c, errno, err);
+	c->command_timeout_ms = timeout_ms;
+	return 0;
+}
+
+int conn_broken(const struct conn *c)
+{
+	return c->broken;
+}
+
+int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err)
+{
+	char msg[512];
+
+	if (!reply) {
+		if (err && err->code)
+			return -1;
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s' to %s", c->addr, what);
+	}
+	if (reply->type != REDIS_REPLY_ERROR)
+		return 0;
+	server_message(reply->str, NULL, msg, sizeof(msg));
+	/* a missing or wrong password is an authentication problem, not a failed command */
+	if (strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0)
+		return sc_error_set(err, SC_EXIT_UNREACHABLE,
+			"'%s' replied to %s: %s (give --pass or set REDISCLI_AUTH)", c->addr, what, msg);
+	return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s: %s", c->addr, what, msg);
+}

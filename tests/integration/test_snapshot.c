@@ -1,0 +1,276 @@
+/* test_snapshot.c: the transport and the snapshot against real redis-server
+ * processes: refused and frozen nodes fail within their bound and name the
+ * node, authentication errors never show the password, and a snapshot of a
+ * cluster finds every node with its own view. */
+#include <check.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "slotctl/conn.h"
+#include "slotctl/exitcode.h"
+#include "slotctl/pool.h"
+
+/* A lone redis-server on a free loopback port in a temp dir, stopped by PID. */
+struct lone_server {
+	pid_t pid;
+	int port;
+	char dir[64];
+};
+
+static int free_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Starts redis-server with optional "--requirepass PASS" and waits until it
+ * accepts connections. */
+static void lone_start(struct lone_server *s, const char *requirepass)
+{
+	char port[16];
+	redisContext *c = NULL;
+
+	snprintf(s->dir, sizeof(s->dir), "/tmp/slotctl-conn-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(s->dir));
+	s->port = free_port();
+	snprintf(port, sizeof(port), "%d", s->port);
+	s->pid = fork();
+	ck_assert_int_ge(s->pid, 0);
+	if (s->pid == 0) {
+		const char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+			"--dir", s->dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log",
+			requirepass ? "--requirepass" : NULL, requirepass, NULL };
+
+		execvp("redis-server", (char *const *)argv);
+		_exit(127);
+	}
+	for (int tries = 0; tries < 200; tries++) {
+		struct timeval tv = { 0, 200000 };
+
+		c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
+		if (c && !c->err)
+			break;
+		redisFree(c);
+		c = NULL;
+		usleep(50000);
+	}
+	ck_assert_msg(c != NULL, "redis-server on port %d did not start", s->port);
+	redisFree(c);
+}
+
+static void lone_stop(struct lone_server *s)
+{
+	char cmd[128];
+
+	kill(s->pid, SIGCONT);
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct conn_opts opts_ms(int ms, const char *user, const char *pass)
+{
+	struct conn_opts o = { user, pass, ms, ms };
+
+	return o;
+}
+
+START_TEST(refused_names_the_node)
+{
+	struct conn_opts o = opts_ms(1000, NULL, NULL);
+	struct conn *c = NULL;
+	struct sc_error err = { 0 };
+	char addr[64];
+	int port = free_port();
+
+	snprintf(addr, sizeof(addr), "'127.0.0.1:%d'", port);
+	ck_assert_int_eq(conn_open("127.0.0.1", port, &o, &c, &err), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, addr) && strstr(err.msg, "connection refused"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(command_and_pipeline)
+{
+	struct lone_server s;
+	struct conn_opts o = opts_ms(2000, NULL, NULL);
+	struct conn *c;
+	struct sc_error err = { 0 };
+	redisReply *r;
+	const char *argv[] = { "SET", "k\0ey", "v" };
+	const size_t lens[] = { 3, 4, 1 };
+
+	lone_start(&s, NULL);
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &o, &c, &err), 0);
+	ck_assert_int_eq(conn_port(c), s.port);
+	ck_assert_str_eq(conn_host(c), "127.0.0.1");
+	r = conn_command_argv(c, 3, argv, lens, &err);
+	ck_assert_int_eq(conn_check_reply(c, r, "SET", &err), 0);
+	freeReplyObject(r);
+	ck_assert_int_eq(conn_append(c, &err, "STRLEN %b", "k\0ey", (size_t)4), 0);
+	ck_assert_int_eq(conn_append(c, &err, "NOSUCHCOMMAND"), 0);
+	r = conn_get_reply(c, &err);
+	ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+	ck_assert_int_eq(r->integer, 1);
+	freeReplyObject(r);
+	r = conn_get_reply(c, &err);
+	ck_assert_int_eq(conn_check_reply(c, r, "NOSUCHCOMMAND", &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_PROBLEMS);
+	ck_assert_msg(strstr(err.msg, conn_addr(c)) && strstr(err.msg, "unknown command"), "%s", err.msg);
+	freeReplyObject(r);
+	ck_assert(!conn_broken(c));
+	conn_close(c);
+	lone_stop(&s);
+}
+END_TEST
+
+START_TEST(frozen_node_times_out)
+{
+	struct lone_server s;
+	struct conn_opts o = opts_ms(300, NULL, NULL);
+	struct conn_opts o_auth = opts_ms(300, NULL, "secret");
+	struct conn *c;
+	struct sc_error err = { 0 };
+	double t0, elapsed;
+
+	lone_start(&s, NULL);
+	ck_assert_int_eq(kill(s.pid, SIGSTOP), 0);
+	t0 = now_s();
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &o, &c, &err), 0); /* the kernel accepts */
+	ck_assert_ptr_null(conn_command(c, &err, "PING"));
+	elapsed = now_s() - t0;
+	ck_assert_msg(elapsed < 0.9, "took %.2f s", elapsed);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, conn_addr(c)) && strstr(err.msg, "timed out after 300 ms"), "%s", err.msg);
+	ck_assert(conn_broken(c));
+	ck_assert_ptr_null(conn_command(c, &err, "PING"));
+	ck_assert_msg(strstr(err.msg, "unusable"), "%s", err.msg);
+	conn_close(c);
+
+	/* with a password, the AUTH on open is what times out */
+	t0 = now_s();
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &o_auth, &c, &err), -1);
+	elapsed = now_s() - t0;
+	ck_assert_msg(elapsed < 0.9, "took %.2f s", elapsed);
+	ck_assert_msg(strstr(err.msg, "timed out after 300 ms") && !strstr(err.msg, "secret"), "%s", err.msg);
+	kill(s.pid, SIGCONT);
+	lone_stop(&s);
+}
+END_TEST
+
+START_TEST(auth_errors_hide_the_password)
+{
+	struct lone_server s;
+	struct conn_opts wrong = opts_ms(2000, NULL, "wrong-pw-123");
+	struct conn_opts right = opts_ms(2000, NULL, "s3cret-PW");
+	struct conn_opts user = opts_ms(2000, "default", "s3cret-PW");
+	struct conn_opts bad_user = opts_ms(2000, "nobody", "s3cret-PW");
+	struct conn_opts none = opts_ms(2000, NULL, NULL);
+	struct conn *c = NULL;
+	struct sc_error err = { 0 };
+	redisReply *r;
+
+	lone_start(&s, "s3cret-PW");
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &wrong, &c, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, "authentication failed"), "%s", err.msg);
+	ck_assert_msg(!strstr(err.msg, "wrong-pw-123") && !strstr(err.msg, "s3cret"), "%s", err.msg);
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &bad_user, &c, &err), -1);
+	ck_assert_msg(strstr(err.msg, "authentication failed") && !strstr(err.msg, "s3cret"), "%s", err.msg);
+
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &right, &c, &err), 0);
+	r = conn_command(c, &err, "PING");
+	ck_assert_int_eq(conn_check_reply(c, r, "PING", &err), 0);
+	freeReplyObject(r);
+	conn_close(c);
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &user, &c, &err), 0);
+	conn_close(c);
+
+	/* no password: the first command says so, as an authentication problem */
+	ck_assert_int_eq(conn_open("127.0.0.1", s.port, &none, &c, &err), 0);
+	r = conn_command(c, &err, "PING");
+	ck_assert_int_eq(conn_check_reply(c, r, "PING", &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, "NOAUTH"), "%s", err.msg);
+	freeReplyObject(r);
+	conn_close(c);
+	lone_stop(&s);
+}
+END_TEST
+
+START_TEST(pool_reuses_and_reopens)
+{
+	struct lone_server s;
+	struct conn_opts o = opts_ms(300, NULL, NULL);
+	struct conn_pool *p = conn_pool_new(&o);
+	struct sc_error err = { 0 };
+	struct conn *a, *b;
+	redisReply *r;
+
+	lone_start(&s, NULL);
+	a = conn_pool_get(p, "127.0.0.1", s.port, &err);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(conn_pool_get(p, "127.0.0.1", s.port, &err), a);
+	kill(s.pid, SIGSTOP);
+	ck_assert_ptr_null(conn_command(a, &err, "PING"));
+	ck_assert(conn_broken(a));
+	kill(s.pid, SIGCONT);
+	b = conn_pool_get(p, "127.0.0.1", s.port, &err);
+	ck_assert_ptr_nonnull(b);
+	ck_assert(!conn_broken(b));
+	r = conn_command(b, &err, "PING");
+	ck_assert_int_eq(conn_check_reply(b, r, "PING", &err), 0);
+	freeReplyObject(r);
+	conn_pool_free(p);
+	lone_stop(&s);
+}
+END_TEST
+
+static Suite *snapshot_suite(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *conn = tcase_create("conn");
+
+	tcase_add_test(conn, refused_names_the_node);
+	tcase_add_test(conn, command_and_pipeline);
+	tcase_add_test(conn, frozen_node_times_out);
+	tcase_add_test(conn, auth_errors_hide_the_password);
+	tcase_add_test(conn, pool_reuses_and_reopens);
+	suite_add_tcase(s, conn);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(snapshot_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
