@@ -6,6 +6,7 @@
 #define SLOTCTL_SNAPSHOT_H
 
 #include <stdbool.h>
+#include "slotctl/addr.h"  /* addr_parse, addr_format */
 #include "slotctl/conn.h"
 #include "slotctl/topology.h"
 
@@ -47,9 +48,5 @@ const struct topology *snapshot_map(const struct snapshot *s);
 
 /* The view of the node with this id, or NULL. */
 const struct node_view *snapshot_find(const struct snapshot *s, const char *id);
-
-/* Splits "host:port" (also "[v6]:port"). Returns -1 with an SC_EXIT_USAGE
- * error naming the text when malformed. */
-int addr_parse(const char *text, char *host, size_t host_size, int *port, struct sc_error *err);
 
 #endif

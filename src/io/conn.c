@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "slotctl/addr.h"
 #include "slotctl/exitcode.h"
 
 struct conn {
@@ -124,14 +125,6 @@ static int conn_auth(struct conn *c, const struct conn_opts *opts, struct sc_err
 	return 0;
 }
 
-static void format_addr(char *buf, size_t size, const char *host, int port)
-{
-	if (strchr(host, ':'))
-		snprintf(buf, size, "[%s]:%d", host, port);
-	else
-		snprintf(buf, size, "%s:%d", host, port);
-}
-
 int conn_open(const char *host, int port, const struct conn_opts *opts,
 	struct conn **out, struct sc_error *err)
 {
@@ -148,7 +141,7 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	snprintf(c->host, sizeof(c->host), "%s", host);
 	c->port = port;
-	format_addr(c->addr, sizeof(c->addr), host, port);
+	addr_format(c->addr, sizeof(c->addr), host, port);
 	c->command_timeout_ms = command_ms;
 
 	errno = 0;
