@@ -21,6 +21,13 @@ int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
 /* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);
 
+/* CLUSTER SETSLOT slot NODE owner_id on each of the n connections at once
+ * (sent to all, then every reply read), so a slot's new owner spreads in one
+ * round trip. Returns 0 when every node accepted; otherwise -1 with the first
+ * failure (the others were still sent). NULL entries are skipped. */
+int slotops_set_node_all(struct conn **conns, size_t n, int slot, const char *owner_id,
+	struct sc_error *err);
+
 struct migrate_opts {
 	int batch_keys;            /* keys per MIGRATE (> 0) */
 	long long batch_bytes;     /* soft bound on bytes per MIGRATE; 0: none */
@@ -30,6 +37,15 @@ struct migrate_opts {
 	const char *user;          /* credentials forwarded with AUTH / AUTH2 */
 	const char *pass;
 	volatile int *stop;        /* when non-NULL and set, stop after the batch in flight */
+	/* Added by the executor (all optional; zero means the default): */
+	int max_block_ms;          /* adapt the batch so one MIGRATE blocks the source at most this long; 0: no bound */
+	int io_timeout_ms;         /* the connection's usual command timeout, restored after a long MIGRATE;
+	                              also bounds the helper connection to the target; 0: SC_DEFAULT_TIMEOUT_MS */
+	int retries;               /* attempts after I/O errors before failing; 0: 4 */
+	/* Called after every MIGRATE with the keys and bytes it moved; may sleep
+	 * (pacing) or record progress. Runs on the caller's thread. NULL: none. */
+	void (*on_batch)(void *ctx, int slot, long long keys, long long bytes);
+	void *ctx;
 };
 
 struct migrate_stats {
@@ -38,13 +54,22 @@ struct migrate_stats {
 	long long batches;         /* MIGRATE commands sent */
 };
 
+/* The guard before SETSLOT NODE: 0 when c (the source) holds no key of slot
+ * (COUNTKEYSINSLOT), -1 with an SC_EXIT_PROBLEMS error "'host:port' still
+ * holds N keys of slot S" otherwise, or an I/O error. */
+int slotops_require_empty(struct conn *c, int slot, struct sc_error *err);
+
 /* Moves every key of slot from the node behind `from` to dst_host:dst_port
  * with GETKEYSINSLOT + MIGRATE ... KEYS until `from` holds none, adding to
  * *stats. On BUSYKEY (a key exists on the target) without opts->replace,
  * fails with an SC_EXIT_PROBLEMS error naming the keys; nothing is
  * overwritten. On I/O errors, retries with backoff and smaller batches, then
- * fails leaving the slot as it is (keys partly moved; resumable). Returns 0
- * when `from` holds no key of slot. */
+ * fails leaving the slot as it is (keys partly moved; resumable). A key that
+ * exists on both nodes with byte-identical DUMP payloads (left by an
+ * interrupted MIGRATE) is moved with REPLACE: nothing is lost. When opts->stop
+ * is set, returns -1 with an SC_EXIT_INTERRUPTED error after the batch in
+ * flight. A source connection that breaks (node frozen or gone) fails at once
+ * with SC_EXIT_UNREACHABLE. Returns 0 when `from` holds no key of slot. */
 int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, int slot,
 	const struct migrate_opts *opts, struct migrate_stats *stats, struct sc_error *err);
 

@@ -1,2 +1,111 @@
-/* slotops.c: placeholder; its subsystem has not landed yet. */
-typedef int slotops_placeholder;
+/* slotops.c: the single-node steps of the slot-migration protocol
+ * (CLUSTER SETSLOT ... IMPORTING/MIGRATING/NODE/STABLE, COUNTKEYSINSLOT).
+ * The key mover lives in slotops_migrate.c. Shared by the executor and fix;
+ * nothing here decides the order of steps or prints. */
+#include "slotctl/slotops.h"
+#include "slotctl/exitcode.h"
+
+#include <stdio.h>
+
+/* Sends one CLUSTER SETSLOT and turns a refusal into an error naming the
+ * node, the slot and the server's words. */
+static int setslot(struct conn *c, int slot, const char *how, const char *id,
+	struct sc_error *err)
+{
+	char slotbuf[16], what[96];
+	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
+	redisReply *r;
+	int rc;
+
+	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
+	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
+	r = conn_command_argv(c, id ? 5 : 4, argv, NULL, err);
+	if (!r)
+		return sc_error_prefix(err, "cannot set slot %d %s on '%s'", slot, how, conn_addr(c));
+	rc = conn_check_reply(c, r, what, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err)
+{
+	return setslot(c, slot, "IMPORTING", src_id, err);
+}
+
+int slotops_set_migrating(struct conn *c, int slot, const char *dst_id, struct sc_error *err)
+{
+	return setslot(c, slot, "MIGRATING", dst_id, err);
+}
+
+int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err)
+{
+	return setslot(c, slot, "NODE", owner_id, err);
+}
+
+int slotops_set_stable(struct conn *c, int slot, struct sc_error *err)
+{
+	return setslot(c, slot, "STABLE", NULL, err);
+}
+
+int slotops_set_node_all(struct conn **conns, size_t n, int slot, const char *owner_id,
+	struct sc_error *err)
+{
+	char slotbuf[16], what[64];
+	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, "NODE", owner_id };
+	struct sc_error one;
+	int rc = 0;
+
+	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
+	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d NODE", slot);
+	for (size_t i = 0; i < n; i++) {
+		if (conns[i] && conn_append_argv(conns[i], 5, argv, NULL, &one) != 0 && rc == 0)
+			rc = sc_error_set(err, one.code, "%s", one.msg);
+	}
+	for (size_t i = 0; i < n; i++) {
+		redisReply *r;
+
+		if (!conns[i] || conn_broken(conns[i]))
+			continue;
+		r = conn_get_reply(conns[i], &one);
+		if ((!r || conn_check_reply(conns[i], r, what, &one) != 0) && rc == 0)
+			rc = sc_error_set(err, one.code, "%s", one.msg);
+		if (r)
+			freeReplyObject(r);
+	}
+	return rc;
+}
+
+int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err)
+{
+	char what[64];
+	redisReply *r = conn_command(c, err, "CLUSTER COUNTKEYSINSLOT %d", slot);
+
+	snprintf(what, sizeof(what), "CLUSTER COUNTKEYSINSLOT %d", slot);
+	if (!r)
+		return sc_error_prefix(err, "cannot count keys of slot %d on '%s'", slot, conn_addr(c));
+	if (conn_check_reply(c, r, what, err) != 0) {
+		freeReplyObject(r);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return sc_error_set(err, SC_EXIT_PROBLEMS,
+			"'%s' replied to %s with a non-integer", conn_addr(c), what);
+	}
+	*count = r->integer;
+	freeReplyObject(r);
+	return 0;
+}
+
+int slotops_require_empty(struct conn *c, int slot, struct sc_error *err)
+{
+	long long n = 0;
+
+	if (slotops_count_keys(c, slot, &n, err) != 0)
+		return -1;
+	if (n > 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS,
+			"'%s' still holds %lld keys of slot %d; its owner was not changed",
+			conn_addr(c), n, slot);
+	return 0;
+}
