@@ -24,6 +24,10 @@ struct plan_node {
 	long long keys_before, keys_after;
 	long long bytes_before, bytes_after;
 	int slots_after;
+	/* added by the planner (optional in the file; -1 or 1.0 when absent) */
+	long long used_memory;     /* INFO used_memory at plan time, -1 unknown */
+	long long maxmemory;       /* INFO maxmemory, 0 unlimited, -1 unknown */
+	double weight;             /* share weight used by rebalance (1.0 default, 0 empties) */
 };
 
 struct plan_move {
@@ -41,6 +45,13 @@ struct plan_batch {
 	size_t count;
 };
 
+/* A key above the big-key threshold found by sampling (named for review). */
+struct plan_big_key {
+	int slot;
+	char *key;                 /* printable form (non-printable bytes as \xNN) */
+	long long bytes;           /* MEMORY USAGE */
+};
+
 struct plan {
 	int format_major, format_minor;
 	char created[32];          /* ISO 8601 UTC */
@@ -54,20 +65,45 @@ struct plan {
 	size_t batch_count;
 	char **warnings;
 	size_t warning_count;
-	void *extra;               /* cJSON object of fields kept verbatim (options, by, ...); may be NULL */
+	void *extra;               /* cJSON object of fields kept verbatim (options, ...); may be NULL */
+	/* added by the planner (optional in the file) */
+	char by[16];               /* balanced measure: "slots", "keys", "memory" ("" unknown) */
+	struct plan_big_key *big_keys;
+	size_t big_key_count;
 };
 
 /* Total number of moves across batches. */
 size_t plan_move_count(const struct plan *p);
 
-/* The topology fingerprint of a cluster map (masters with slots, their
- * addresses and configEpochs, the slot->owner map), as 16 hex digits. */
+/* Whether a node of a map is one of the plan's masters: flagged master, not a
+ * replica, not in handshake, with an address. */
+bool plan_node_eligible(const struct node *n);
+
+/* The plan's view of a map: every eligible master (plan_node_eligible) as a
+ * plan_node, sorted by id, with id, host (ip), port, config_epoch and slots
+ * filled; summary fields zero, used_memory/maxmemory -1, weight 1.0. Returns
+ * 0 and a calloc'd array (caller frees), or -1 with an error on OOM. */
+int plan_nodes_from_map(const struct topology *map, struct plan_node **out,
+	size_t *count, struct sc_error *err);
+
+/* The topology fingerprint of a cluster map (its plan_nodes_from_map masters:
+ * ids, addresses, configEpochs and slot->owner map), as 16 hex digits
+ * (FNV-1a 64). Equal to plan_fingerprint_nodes over plan_nodes_from_map. */
 void plan_fingerprint(const struct topology *map, char out[17]);
+
+/* The same fingerprint over plan nodes (sorted by id, as in a plan). */
+void plan_fingerprint_nodes(const struct plan_node *nodes, size_t count, char out[17]);
+
+/* The node of p with exactly this id, or NULL. */
+const struct plan_node *plan_find_node(const struct plan *p, const char *id);
 
 /* Parses and validates plan JSON. Returns -1 with an SC_EXIT_USAGE error
  * naming the field on malformed JSON, an unknown major version, missing
- * fields, a slot out of range or moved twice, or an unknown node; out is
- * written only on success. Caller releases with plan_release. */
+ * fields, a slot out of range or moved twice, or an unknown node (also: a
+ * move whose source does not own the slot in "nodes", from equal to to, two
+ * nodes claiming a slot); out is written only on success. Unknown top-level
+ * fields are kept in extra (written back by plan_serialize). Caller releases
+ * with plan_release. */
 int plan_parse(const char *text, size_t len, struct plan *out, struct sc_error *err);
 
 /* Serialises p as indented JSON (caller frees). NULL with an error on OOM.
@@ -79,6 +115,9 @@ char *plan_serialize(const struct plan *p, struct sc_error *err);
  * what changed (a node gone or moved, a slot with another owner, an epoch). */
 int plan_check_fresh(const struct plan *p, const struct topology *live, struct sc_error *err);
 
+/* Frees everything p owns (nodes, batches and their moves, warnings, big
+ * keys, extra) and zeroes it. Safe on a zeroed struct. Plans built by hand
+ * must allocate these with malloc for this to hold. */
 void plan_release(struct plan *p);
 
 #endif

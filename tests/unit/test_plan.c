@@ -1,0 +1,417 @@
+/* test_plan.c: plan files: round trip, determinism, every validation error,
+ * fingerprint sensitivity and the words plan_check_fresh uses when stale. */
+#include <check.h>
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/plan.h"
+#include "fake_map.h"
+
+/* A plan over a 3-master map (+1 replica each): slots 0 and 1 move from
+ * master 0 to 1 in one batch, slot 6000 from 1 to 2 in another. */
+static void make_plan(const struct topology *map, struct plan *p)
+{
+	struct sc_error err;
+	static const int slots[] = { 0, 1, 6000 };
+	static const int from[] = { 0, 0, 1 };
+	static const int to[] = { 1, 1, 2 };
+
+	memset(p, 0, sizeof(*p));
+	p->format_major = PLAN_FORMAT_MAJOR;
+	p->format_minor = PLAN_FORMAT_MINOR;
+	snprintf(p->created, sizeof(p->created), "2026-11-23T18:00:00Z");
+	snprintf(p->version, sizeof(p->version), "0.1.0");
+	snprintf(p->seed, sizeof(p->seed), "127.0.0.1:7000");
+	snprintf(p->kind, sizeof(p->kind), "rebalance");
+	snprintf(p->by, sizeof(p->by), "memory");
+	ck_assert_int_eq(plan_nodes_from_map(map, &p->nodes, &p->node_count, &err), 0);
+	plan_fingerprint(map, p->fingerprint);
+	p->batch_count = 2;
+	p->batches = calloc(2, sizeof(*p->batches));
+	p->batches[0].moves = calloc(2, sizeof(struct plan_move));
+	p->batches[1].moves = calloc(1, sizeof(struct plan_move));
+	for (int i = 0; i < 3; i++) {
+		struct plan_batch *b = &p->batches[i < 2 ? 0 : 1];
+		struct plan_move *m = &b->moves[b->count++];
+
+		m->slot = slots[i];
+		memcpy(m->from, map->nodes[from[i]].id, sizeof(m->from));
+		memcpy(m->to, map->nodes[to[i]].id, sizeof(m->to));
+		m->keys = 10 + i;
+		m->bytes = 1000 * (i + 1);
+		m->hot = i == 2;
+		m->big = i == 2;
+	}
+	for (size_t i = 0; i < p->node_count; i++) {
+		p->nodes[i].keys_before = p->nodes[i].keys_after = 100;
+		p->nodes[i].bytes_before = p->nodes[i].bytes_after = 100000;
+		p->nodes[i].used_memory = 2000000;
+		p->nodes[i].maxmemory = 0;
+	}
+	p->warning_count = 1;
+	p->warnings = calloc(1, sizeof(char *));
+	p->warnings[0] = strdup("slot 6000 is hot");
+	p->big_key_count = 1;
+	p->big_keys = calloc(1, sizeof(*p->big_keys));
+	p->big_keys[0].slot = 6000;
+	p->big_keys[0].key = strdup("big:{x}");
+	p->big_keys[0].bytes = 3000;
+}
+
+static char *serialize_ok(const struct plan *p)
+{
+	struct sc_error err;
+	char *text = plan_serialize(p, &err);
+
+	ck_assert_msg(text != NULL, "serialize failed: %s", err.msg);
+	return text;
+}
+
+static char *sample_text(void)
+{
+	struct topology map;
+	struct plan p;
+	char *text;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	text = serialize_ok(&p);
+	plan_release(&p);
+	fake_map_free(&map);
+	return text;
+}
+
+START_TEST(round_trip)
+{
+	struct topology map;
+	struct plan p, q;
+	struct sc_error err;
+	char *a, *b;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	a = serialize_ok(&p);
+	ck_assert_msg(plan_parse(a, strlen(a), &q, &err) == 0, "parse failed: %s", err.msg);
+	b = serialize_ok(&q);
+	ck_assert_str_eq(a, b);
+	ck_assert_uint_eq(q.node_count, 3);
+	ck_assert_uint_eq(plan_move_count(&q), 3);
+	ck_assert_str_eq(q.fingerprint, p.fingerprint);
+	ck_assert_str_eq(q.kind, "rebalance");
+	ck_assert_str_eq(q.by, "memory");
+	ck_assert_str_eq(q.created, "2026-11-23T18:00:00Z");
+	ck_assert(slotset_equal(&q.nodes[1].slots, &p.nodes[1].slots));
+	ck_assert_int_eq(q.nodes[2].port, 7002);
+	ck_assert_int_eq(q.nodes[2].config_epoch, 3);
+	ck_assert_int_eq(q.batches[1].moves[0].slot, 6000);
+	ck_assert(q.batches[1].moves[0].hot && q.batches[1].moves[0].big);
+	ck_assert(!q.batches[0].moves[0].hot);
+	ck_assert_int_eq(q.batches[0].moves[1].bytes, 2000);
+	ck_assert_str_eq(q.big_keys[0].key, "big:{x}");
+	ck_assert_str_eq(q.warnings[0], "slot 6000 is hot");
+	ck_assert_ptr_nonnull(plan_find_node(&q, map.nodes[1].id));
+	ck_assert_ptr_null(plan_find_node(&q, map.nodes[3].id)); /* a replica */
+	ck_assert(strstr(a, "\"format_version\":\t\"1.0\"") != NULL);
+	free(a);
+	free(b);
+	plan_release(&p);
+	plan_release(&q);
+	fake_map_free(&map);
+}
+END_TEST
+
+START_TEST(deterministic_and_no_password)
+{
+	char *a = sample_text();
+	char *b = sample_text();
+
+	ck_assert_str_eq(a, b);
+	ck_assert(strstr(a, "pass") == NULL);
+	ck_assert(strchr(a, '\n') != NULL); /* indented */
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(unknown_fields_kept)
+{
+	char *text = sample_text();
+	cJSON *root = cJSON_Parse(text);
+	struct plan p;
+	struct sc_error err;
+	char *again, *out;
+
+	cJSON_AddItemToObject(root, "options", cJSON_Parse("{\"threshold\": 5, \"by\": \"memory\"}"));
+	cJSON_AddStringToObject(root, "future_field", "x");
+	again = cJSON_Print(root);
+	ck_assert_int_eq(plan_parse(again, strlen(again), &p, &err), 0);
+	out = serialize_ok(&p);
+	ck_assert(strstr(out, "\"threshold\":\t5") != NULL);
+	ck_assert(strstr(out, "\"future_field\":\t\"x\"") != NULL);
+	plan_release(&p);
+	cJSON_Delete(root);
+	free(text);
+	free(again);
+	free(out);
+}
+END_TEST
+
+/* One invalid variant of the sample plan and the words its error must use. */
+struct bad_case {
+	const char *path;   /* dotted path into the JSON, [n] for array items */
+	const char *json;   /* replacement value; NULL deletes the member */
+	const char *expect; /* substring of the error */
+};
+
+static cJSON *walk(cJSON *root, const char *path, char *last, size_t size)
+{
+	char buf[128];
+	char *tok, *save = NULL;
+	cJSON *cur = root, *parent = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+		char *br = strchr(tok, '[');
+
+		parent = cur;
+		snprintf(last, size, "%s", tok);
+		if (br) {
+			snprintf(last, size, "%s", br);
+			*br = '\0';
+			parent = cJSON_GetObjectItemCaseSensitive(cur, tok);
+			cur = cJSON_GetArrayItem(parent, atoi(last + 1));
+		} else {
+			cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+		}
+		ck_assert_msg(cur != NULL, "no '%s' in sample", path);
+	}
+	return parent;
+}
+
+static void expect_bad(const char *path, const char *json, const char *expect)
+{
+	char *text = sample_text();
+	cJSON *root = cJSON_Parse(text);
+	char last[64], *bad;
+	cJSON *parent = walk(root, path, last, sizeof(last));
+	struct plan p;
+	struct sc_error err;
+
+	if (last[0] == '[') {
+		cJSON_ReplaceItemInArray(parent, atoi(last + 1), cJSON_Parse(json));
+	} else if (json) {
+		cJSON_ReplaceItemInObjectCaseSensitive(parent, last, cJSON_Parse(json));
+	} else {
+		cJSON_DeleteItemFromObjectCaseSensitive(parent, last);
+	}
+	bad = cJSON_Print(root);
+	memset(&p, 0, sizeof(p));
+	ck_assert_msg(plan_parse(bad, strlen(bad), &p, &err) == -1, "accepted %s=%s", path, json);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_msg(strstr(err.msg, expect) != NULL, "%s=%s: expected '%s' in '%s'",
+		path, json, expect, err.msg);
+	ck_assert_ptr_null(p.nodes); /* out untouched */
+	cJSON_Delete(root);
+	free(text);
+	free(bad);
+}
+
+START_TEST(validation_errors)
+{
+	char other[64];
+	char self[64];
+	char not_owner[64];
+
+	snprintf(other, sizeof(other), "\"%s\"", "ffffffffffffffffffffffffffffffffffffffff");
+	expect_bad("format_version", "\"2.0\"", "'format_version' is '2.0'");
+	expect_bad("format_version", "\"one\"", "not MAJOR.MINOR");
+	expect_bad("format_version", NULL, "'format_version' is missing");
+	expect_bad("nodes", NULL, "'nodes' is missing");
+	expect_bad("batches", NULL, "'batches' is missing");
+	expect_bad("kind", NULL, "'kind' is missing");
+	expect_bad("fingerprint", "\"xyz\"", "'fingerprint'");
+	expect_bad("nodes[1].port", "\"7001\"", "'nodes[1].port' must be a whole number");
+	expect_bad("nodes[1].id", NULL, "'nodes[1].id' is missing");
+	expect_bad("nodes[1].slots", "\"0-99,x\"", "'nodes[1].slots'");
+	expect_bad("nodes[1].slots", "\"0-5\"", "two nodes");
+	expect_bad("batches[0].moves[1].to", NULL, "'batches[0].moves[1].to' is missing");
+	expect_bad("batches[0].moves[0].slot", "16384", "'batches[0].moves[0].slot' must be a whole number from 0 to 16383");
+	expect_bad("batches[0].moves[0].slot", "-1", "'batches[0].moves[0].slot'");
+	expect_bad("batches[0].moves[0].slot", "1.5", "'batches[0].moves[0].slot'");
+	expect_bad("batches[1].moves[0]", "{\"slot\": 0, \"from\": \"0001000100010001000100010001000100010001\", "
+		"\"to\": \"0003000300030003000300030003000300030003\"}", "which batch 0 already moves");
+	expect_bad("batches[0].moves[1].slot", "0", "which batch 0 already moves");
+	expect_bad("batches[0].moves[0].to", other, "names node 'ffff");
+	expect_bad("batches[0].moves[0].from", other, "'batches[0].moves[0].from' names node");
+	expect_bad("batches[0].moves[0].hot", "1", "'batches[0].moves[0].hot' must be true or false");
+	expect_bad("batches[0].moves", "{}", "'batches[0].moves' must be an array");
+	expect_bad("warnings[0]", "3", "'warnings[0]' must be a string");
+	expect_bad("big_keys[0].key", NULL, "'big_keys[0].key' is missing");
+	/* from == to, and a source that does not own the slot */
+	snprintf(self, sizeof(self), "\"0001000100010001000100010001000100010001\"");
+	expect_bad("batches[0].moves[0].to", self, "to itself");
+	snprintf(not_owner, sizeof(not_owner), "\"0003000300030003000300030003000300030003\"");
+	expect_bad("batches[0].moves[0].from", not_owner, "does not own it");
+}
+END_TEST
+
+START_TEST(malformed_json)
+{
+	struct plan p;
+	struct sc_error err;
+	const char *text = "{\n  \"format_version\": \"1.0\",\n  \"nodes\": [1,\n}";
+
+	ck_assert_int_eq(plan_parse(text, strlen(text), &p, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_msg(strstr(err.msg, "not valid JSON (line 4") != NULL, "%s", err.msg);
+	ck_assert_int_eq(plan_parse("[]", 2, &p, &err), -1);
+	ck_assert(strstr(err.msg, "not a JSON object") != NULL);
+	ck_assert_int_eq(plan_parse("", 0, &p, &err), -1);
+	ck_assert(strstr(err.msg, "not valid JSON") != NULL);
+}
+END_TEST
+
+START_TEST(minor_version_accepted)
+{
+	char *text = sample_text();
+	cJSON *root = cJSON_Parse(text);
+	struct plan p;
+	struct sc_error err;
+	char *again;
+
+	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("1.7"));
+	again = cJSON_Print(root);
+	ck_assert_msg(plan_parse(again, strlen(again), &p, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(p.format_minor, 7);
+	plan_release(&p);
+	cJSON_Delete(root);
+	free(text);
+	free(again);
+}
+END_TEST
+
+START_TEST(fingerprint_sensitivity)
+{
+	struct topology map;
+	char base[17], fp[17];
+	struct node swap;
+
+	fake_map_init(&map, 3, 1);
+	plan_fingerprint(&map, base);
+	ck_assert_uint_eq(strlen(base), 16);
+
+	map.nodes[1].config_epoch = 9;
+	plan_fingerprint(&map, fp);
+	ck_assert_str_ne(fp, base);
+	map.nodes[1].config_epoch = 2;
+
+	map.nodes[2].port = 7100;
+	plan_fingerprint(&map, fp);
+	ck_assert_str_ne(fp, base);
+	map.nodes[2].port = 7002;
+
+	fake_map_assign(&map, 0, 0, 2);
+	plan_fingerprint(&map, fp);
+	ck_assert_str_ne(fp, base);
+	fake_map_assign(&map, 0, 0, 0);
+	plan_fingerprint(&map, fp);
+	ck_assert_str_eq(fp, base);
+
+	/* replicas and node order do not count */
+	map.nodes[4].port = 9999;
+	swap = map.nodes[0];
+	map.nodes[0] = map.nodes[2];
+	map.nodes[2] = swap;
+	plan_fingerprint(&map, fp);
+	ck_assert_str_eq(fp, base);
+	fake_map_free(&map);
+}
+END_TEST
+
+/* Makes a plan of map, changes the live map with change, and checks the
+ * staleness message contains expect. */
+static void expect_stale(void (*change)(struct topology *), const char *expect)
+{
+	struct topology map;
+	struct plan p;
+	struct sc_error err;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	ck_assert_int_eq(plan_check_fresh(&p, &map, &err), 0);
+	change(&map);
+	ck_assert_int_eq(plan_check_fresh(&p, &map, &err), -1);
+	ck_assert_int_eq(err.code, 4);
+	ck_assert_msg(strstr(err.msg, expect) != NULL, "expected '%s' in '%s'", expect, err.msg);
+	ck_assert_msg(strstr(err.msg, "make a new plan") != NULL, "%s", err.msg);
+	plan_release(&p);
+	fake_map_free(&map);
+}
+
+static void move_range(struct topology *t) { fake_map_assign(t, 100, 199, 2); }
+static void bump_epoch(struct topology *t) { t->nodes[1].config_epoch = 7; }
+static void change_port(struct topology *t) { t->nodes[2].port = 7200; }
+static void demote(struct topology *t) { t->nodes[2].flags = NODE_REPLICA; }
+static void promote(struct topology *t) { t->nodes[3].flags = NODE_MASTER; }
+static void many(struct topology *t)
+{
+	for (int s = 0; s < 40; s++)
+		fake_map_assign(t, 2 * s, 2 * s, 2);
+}
+
+START_TEST(staleness_messages)
+{
+	expect_stale(move_range, "slots 100-199 owned by '00030003' (plan: '00010001')");
+	expect_stale(bump_epoch, "configEpoch of '00020002' is 7 (plan: 2)");
+	expect_stale(change_port, "master '00030003' moved from 127.0.0.1:7002 to 127.0.0.1:7200");
+	expect_stale(demote, "master '00030003' (127.0.0.1:7002) is gone");
+	expect_stale(promote, "new master '80048004' (127.0.0.1:7003)");
+	expect_stale(many, "and 34 more changes");
+}
+END_TEST
+
+START_TEST(edited_fingerprint_is_stale)
+{
+	struct topology map;
+	struct plan p;
+	struct sc_error err;
+
+	fake_map_init(&map, 3, 0);
+	make_plan(&map, &p);
+	snprintf(p.fingerprint, sizeof(p.fingerprint), "0123456789abcdef");
+	ck_assert_int_eq(plan_check_fresh(&p, &map, &err), -1);
+	ck_assert_int_eq(err.code, 4);
+	ck_assert(strstr(err.msg, "fingerprint '0123456789abcdef'") != NULL);
+	plan_release(&p);
+	fake_map_free(&map);
+}
+END_TEST
+
+static Suite *plan_suite(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, deterministic_and_no_password);
+	tcase_add_test(tc, unknown_fields_kept);
+	tcase_add_test(tc, validation_errors);
+	tcase_add_test(tc, malformed_json);
+	tcase_add_test(tc, minor_version_accepted);
+	tcase_add_test(tc, fingerprint_sensitivity);
+	tcase_add_test(tc, staleness_messages);
+	tcase_add_test(tc, edited_fingerprint_is_stale);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(plan_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
