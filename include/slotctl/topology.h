@@ -77,8 +77,9 @@ const struct node *topology_find_prefix(const struct topology *t, const char *pr
 /* The node whose "ip:port" equals addr, or NULL. */
 const struct node *topology_find_addr(const struct topology *t, const char *ip, int port);
 
-/* Fills owner[slot] with the index of the master claiming each slot, -1 when
- * none does, or -2 when two or more nodes claim it. */
+/* Fills owner[slot] with the index of the node whose line claims each slot
+ * (in CLUSTER NODES only masters list slots), -1 when none does, or -2 when
+ * two or more lines claim it. */
 void topology_owner_map(const struct topology *t, int owner[SC_SLOTS]);
 
 /* True when n is a master (flag master and not a replica). */

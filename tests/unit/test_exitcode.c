@@ -5,25 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/exitcode.h"
+#include "read_file.h"
 
 static char *read_source_file(const char *relative)
 {
-	const char *root = getenv("SLOTCTL_SOURCE_ROOT");
-	char path[4096];
-	FILE *f;
-	char *text;
-	long size;
-
-	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", relative);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)size + 1);
-	ck_assert(fread(text, 1, (size_t)size, f) == (size_t)size);
-	fclose(f);
-	return text;
+	return test_read_file("SLOTCTL_SOURCE_ROOT", relative, NULL);
 }
 
 START_TEST(table_is_ordered_and_unique)

@@ -1,0 +1,37 @@
+/* read_file.h: reading a whole file of the source tree or of the fixtures
+ * into memory for unit tests. Header-only test helper; failures abort the
+ * current Check test. */
+#ifndef SLOTCTL_TEST_READ_FILE_H
+#define SLOTCTL_TEST_READ_FILE_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Reads $root_env/relative (root_env is e.g. "SLOTCTL_SOURCE_ROOT" or
+ * "SLOTCTL_FIXTURES"; "." when unset) into a NUL-terminated buffer the caller
+ * frees; stores its length in *len when len is not NULL. */
+static inline char *test_read_file(const char *root_env, const char *relative, size_t *len)
+{
+	const char *root = getenv(root_env);
+	char path[4096];
+	FILE *f;
+	char *text;
+	long size;
+
+	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", relative);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	text = calloc(1, (size_t)size + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert(fread(text, 1, (size_t)size, f) == (size_t)size);
+	fclose(f);
+	if (len)
+		*len = (size_t)size;
+	return text;
+}
+
+#endif
