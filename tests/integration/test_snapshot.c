@@ -16,6 +16,7 @@
 #include "slotctl/conn.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/pool.h"
+#include "slotctl/snapshot.h"
 
 /* A lone redis-server on a free loopback port in a temp dir, stopped by PID. */
 struct lone_server {
@@ -45,9 +46,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Starts redis-server with optional "--requirepass PASS" and waits until it
- * accepts connections. */
-static void lone_start(struct lone_server *s, const char *requirepass)
+/* Starts redis-server with extra arguments (NULL-terminated, at most 8) and
+ * waits until it accepts connections. */
+static void lone_start_with(struct lone_server *s, const char *const *extra)
 {
 	char port[16];
 	redisContext *c = NULL;
@@ -59,9 +60,12 @@ static void lone_start(struct lone_server *s, const char *requirepass)
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
-		const char *argv[] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
-			"--dir", s->dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log",
-			requirepass ? "--requirepass" : NULL, requirepass, NULL };
+		const char *argv[32] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+			"--dir", s->dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log" };
+		int argc = 13;
+
+		for (int i = 0; extra && extra[i] && i < 8; i++)
+			argv[argc++] = extra[i];
 
 		execvp("redis-server", (char *const *)argv);
 		_exit(127);
@@ -78,6 +82,13 @@ static void lone_start(struct lone_server *s, const char *requirepass)
 	}
 	ck_assert_msg(c != NULL, "redis-server on port %d did not start", s->port);
 	redisFree(c);
+}
+
+static void lone_start(struct lone_server *s, const char *requirepass)
+{
+	const char *extra[] = { "--requirepass", requirepass, NULL };
+
+	lone_start_with(s, requirepass ? extra : NULL);
 }
 
 static void lone_stop(struct lone_server *s)
@@ -250,10 +261,65 @@ START_TEST(pool_reuses_and_reopens)
 }
 END_TEST
 
+/* snapshot_gather from host:port with timeouts of ms; returns the elapsed seconds. */
+static double gather_timed(const char *host, int port, int ms, struct snapshot *snap,
+	struct sc_error *err, int *rc)
+{
+	struct conn_opts o = opts_ms(ms, NULL, NULL);
+	double t0 = now_s();
+
+	*rc = snapshot_gather(host, port, &o, snap, err);
+	return now_s() - t0;
+}
+
+START_TEST(seed_errors_name_the_seed)
+{
+	struct lone_server plain, guarded;
+	struct conn_opts wrong = opts_ms(2000, NULL, "not-the-pw-42");
+	struct conn_opts right = opts_ms(2000, NULL, "cl-pw-42");
+	struct snapshot snap;
+	struct sc_error err = { 0 };
+	char addr[64], cport[16];
+	const char *cluster_args[] = { "--cluster-enabled", "yes", "--cluster-port", cport,
+		"--requirepass", "cl-pw-42", NULL };
+	int port = free_port(), rc;
+
+	snprintf(addr, sizeof(addr), "'127.0.0.1:%d'", port);
+	gather_timed("127.0.0.1", port, 1000, &snap, &err, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, addr) && strstr(err.msg, "connection refused"), "%s", err.msg);
+
+	lone_start(&plain, NULL);
+	gather_timed("127.0.0.1", plain.port, 1000, &snap, &err, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, "cluster support disabled"), "%s", err.msg);
+	lone_stop(&plain);
+
+	snprintf(cport, sizeof(cport), "%d", free_port());
+	lone_start_with(&guarded, cluster_args);
+	ck_assert_int_eq(snapshot_gather("127.0.0.1", guarded.port, &wrong, &snap, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, "authentication failed") && !strstr(err.msg, "pw-42"), "%s", err.msg);
+	gather_timed("127.0.0.1", guarded.port, 1000, &snap, &err, &rc);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, "NOAUTH"), "%s", err.msg);
+	ck_assert_int_eq(snapshot_gather("127.0.0.1", guarded.port, &right, &snap, &err), 0);
+	ck_assert_uint_eq(snap.count, 1); /* a lone node's own line has no address */
+	ck_assert(snap.nodes[0].reachable);
+	ck_assert_str_eq(snap.nodes[0].cluster_state, "fail");
+	snapshot_release(&snap);
+	lone_stop(&guarded);
+}
+END_TEST
+
 static Suite *snapshot_suite(void)
 {
 	Suite *s = suite_create("snapshot");
 	TCase *conn = tcase_create("conn");
+	TCase *gather = tcase_create("gather");
 
 	tcase_add_test(conn, refused_names_the_node);
 	tcase_add_test(conn, command_and_pipeline);
@@ -261,6 +327,8 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(conn, auth_errors_hide_the_password);
 	tcase_add_test(conn, pool_reuses_and_reopens);
 	suite_add_tcase(s, conn);
+	tcase_add_test(gather, seed_errors_name_the_seed);
+	suite_add_tcase(s, gather);
 	return s;
 }
 
