@@ -1,0 +1,167 @@
+/* journal.h: the executor's checkpoint. An append-only file of JSON lines next
+ * to the plan ("<plan>.journal", or --state FILE): one "start" record per run
+ * (apply, resume, abort), a "slot" record at every phase change of every
+ * slot, an "end" record when a run stops. The journal says where to look; the
+ * cluster says what is true: resume and abort re-derive each unfinished
+ * slot's phase from the nodes.
+ *
+ * The core part (records, encoding, folding into per-slot state) is pure and
+ * lives in src/core/journal.c; the file edge (append + fsync, load) lives in
+ * src/io/journal_file.c. */
+#ifndef SLOTCTL_JOURNAL_H
+#define SLOTCTL_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "slotctl/error.h"
+#include "slotctl/keyslot.h"
+#include "slotctl/topology.h"
+
+#define JOURNAL_FORMAT_MAJOR 1
+#define JOURNAL_FORMAT_MINOR 0
+
+/* A slot's progress, in protocol order. FAILED and ABORTED are outcomes. */
+enum journal_phase {
+	JOURNAL_PENDING = 0,      /* planned, untouched */
+	JOURNAL_IMPORTING,        /* IMPORTING set on the target */
+	JOURNAL_MIGRATING,        /* MIGRATING set on the source; keys may be moving */
+	JOURNAL_KEYS_MOVED,       /* the source holds no key of the slot */
+	JOURNAL_OWNER_TARGET,     /* SETSLOT NODE sent to the target */
+	JOURNAL_OWNER_SOURCE,     /* ... and to the source */
+	JOURNAL_OWNER_ALL,        /* ... and to every other master */
+	JOURNAL_DONE,             /* finished */
+	JOURNAL_ABORTED,          /* rolled back: the source owns it again, nothing open */
+	JOURNAL_PHASE_COUNT
+};
+
+enum journal_kind {
+	JOURNAL_REC_START = 0,    /* a run begins */
+	JOURNAL_REC_SLOT,         /* a slot changed phase, or failed */
+	JOURNAL_REC_END,          /* a run stopped */
+};
+
+struct journal_record {
+	enum journal_kind kind;
+	long long time_ms;        /* wall clock, ms since the epoch */
+	/* START */
+	char op[16];              /* "apply", "resume", "abort" */
+	char fingerprint[17];     /* the plan's topology fingerprint */
+	char plan_path[1024];     /* the plan file, as given ("" when unknown) */
+	char *seeds;              /* "host:port,host:port,..." of the plan's masters (owned) */
+	/* SLOT */
+	int slot;
+	enum journal_phase phase;
+	bool failed;              /* the slot stopped at `phase` with `message` */
+	char from[SC_NODE_ID_LEN + 1];
+	char to[SC_NODE_ID_LEN + 1];
+	int batch;                /* the plan batch the move belongs to */
+	long long keys;           /* keys moved so far in this slot (informative) */
+	/* END */
+	char status[16];          /* "done", "aborted", "interrupted", "failed" */
+	char message[512];        /* SLOT failed / END: what happened */
+};
+
+/* Returns the record's phase name ("pending", "importing", "migrating",
+ * "keys-moved", "owner-on-target", "owner-on-source", "owner-on-all", "done",
+ * "aborted"). */
+const char *journal_phase_name(enum journal_phase phase);
+
+/* Parses a phase name into *out. Returns 0, or -1 when unknown. */
+int journal_phase_parse(const char *name, enum journal_phase *out);
+
+/* Encodes r as one JSON line ending in "\n" (caller frees). NULL with an error
+ * on OOM. Never holds a password. */
+char *journal_encode(const struct journal_record *r, struct sc_error *err);
+
+/* Decodes one line (len bytes, without its newline) into out (released with
+ * journal_record_release). Returns -1 with an SC_EXIT_USAGE error naming the
+ * field on malformed input or an unknown major version; out is written only
+ * on success. */
+int journal_decode(const char *line, size_t len, struct journal_record *out, struct sc_error *err);
+
+/* Frees what a record owns (seeds) and zeroes it. */
+void journal_record_release(struct journal_record *r);
+
+/* What the journal says about one slot of the plan. */
+struct journal_slot {
+	int slot;
+	char from[SC_NODE_ID_LEN + 1];
+	char to[SC_NODE_ID_LEN + 1];
+	int batch;
+	enum journal_phase phase;
+	bool failed;
+	char message[512];        /* the failure, when failed */
+	long long keys;
+};
+
+/* The journal folded: the latest run's plan and every slot's last state. */
+struct journal_state {
+	char fingerprint[17];
+	char plan_path[1024];
+	char *seeds;              /* owned */
+	int runs;                 /* START records seen */
+	char last_op[16];         /* op of the latest run */
+	bool ended;               /* the latest run wrote an END record */
+	char end_status[16];      /* its status, when ended */
+	char end_message[512];
+	struct journal_slot *slots; /* in first-seen order (the plan's order) */
+	size_t count, cap;
+	int index[SC_SLOTS];      /* slot -> position in slots, -1 when absent */
+};
+
+/* Zeroes st and marks every slot absent. */
+void journal_state_init(struct journal_state *st);
+
+/* Applies one record. A START of an "apply" run after a finished run starts
+ * over (a new plan); other STARTs continue the same slots. Returns 0, or -1 on
+ * OOM. */
+int journal_fold(struct journal_state *st, const struct journal_record *r, struct sc_error *err);
+
+/* Decodes and folds every complete line of text (len bytes). A last line
+ * without its newline (torn by a crash mid-write) is ignored. Returns -1 with
+ * an SC_EXIT_USAGE error naming the line number on a malformed line. */
+int journal_replay(struct journal_state *st, const char *text, size_t len, struct sc_error *err);
+
+/* The slot's state, or NULL when the journal does not mention it. */
+const struct journal_slot *journal_state_slot(const struct journal_state *st, int slot);
+
+/* True when the slot needs no more work (done or aborted). */
+bool journal_slot_settled(const struct journal_slot *s);
+
+/* Number of slots that are not settled. */
+size_t journal_state_unfinished(const struct journal_state *st);
+
+/* True when every slot is settled: a new apply may start. */
+bool journal_state_finished(const struct journal_state *st);
+
+void journal_state_release(struct journal_state *st);
+
+/* ---- the file edge (src/io/journal_file.c) ---- */
+
+struct journal_file;
+
+/* "<plan_path>.journal" into buf. */
+void journal_path_for_plan(const char *plan_path, char *buf, size_t size);
+
+/* Reads and replays the journal at path into st (initialised here; caller
+ * releases). Returns 1 when the file does not exist (st left empty), 0 when
+ * read, -1 with an error (SC_EXIT_USAGE for a malformed journal, naming the
+ * file) otherwise. */
+int journal_load(const char *path, struct journal_state *st, struct sc_error *err);
+
+/* Opens path for appending (created with mode 0644 when missing). Returns 0
+ * and *out, or -1 with an SC_EXIT_PROBLEMS error naming the file. */
+int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err);
+
+/* Appends r as one line in a single write, then fsyncs when sync is set.
+ * Thread-safe. Returns 0, or -1 with an error naming the file. */
+int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
+	struct sc_error *err);
+
+/* Flushes to disk what was appended without sync. Thread-safe. */
+int journal_file_sync(struct journal_file *f, struct sc_error *err);
+
+/* Closes f (after a final fsync). NULL is fine. */
+void journal_file_close(struct journal_file *f);
+
+#endif

@@ -1,0 +1,161 @@
+/* journal_file.c: the journal on disk (see slotctl/journal.h). Each record is
+ * appended as one line in a single write(2) on an O_APPEND descriptor, then
+ * fsynced at phase changes, so a crash leaves at worst a torn last line that
+ * the reader ignores. */
+#include "slotctl/journal.h"
+#include "slotctl/exitcode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct journal_file {
+	int fd;
+	char path[1024];
+	pthread_mutex_t lock;
+};
+
+void journal_path_for_plan(const char *plan_path, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s.journal", plan_path);
+}
+
+static int read_all(const char *path, char **text, size_t *len, struct sc_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return errno == ENOENT ? 1 : sc_error_set(err, SC_EXIT_USAGE,
+			"cannot read journal '%s': %s", path, strerror(errno));
+	for (;;) {
+		size_t got;
+
+		if (n + 4096 > cap) {
+			char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
+			}
+			buf = grown;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		free(buf);
+		fclose(f);
+		return sc_error_set(err, SC_EXIT_USAGE, "cannot read journal '%s'", path);
+	}
+	fclose(f);
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int journal_load(const char *path, struct journal_state *st, struct sc_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	journal_state_init(st);
+	rc = read_all(path, &text, &len, err);
+	if (rc != 0)
+		return rc;
+	rc = journal_replay(st, text, len, err);
+	free(text);
+	if (rc != 0) {
+		journal_state_release(st);
+		return sc_error_prefix(err, "malformed journal '%s'", path);
+	}
+	return 0;
+}
+
+int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err)
+{
+	struct journal_file *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	f->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (f->fd < 0) {
+		free(f);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot open journal '%s': %s", path, strerror(errno));
+	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	pthread_mutex_init(&f->lock, NULL);
+	*out = f;
+	return 0;
+}
+
+static int write_line(struct journal_file *f, const char *line, size_t len, struct sc_error *err)
+{
+	while (len > 0) {
+		ssize_t n = write(f->fd, line, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write journal '%s': %s",
+				f->path, strerror(errno));
+		line += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int sync_locked(struct journal_file *f, struct sc_error *err)
+{
+	if (fdatasync(f->fd) != 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot flush journal '%s': %s",
+			f->path, strerror(errno));
+	return 0;
+}
+
+int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
+	struct sc_error *err)
+{
+	char *line = journal_encode(r, err);
+	int rc;
+
+	if (!line)
+		return -1;
+	pthread_mutex_lock(&f->lock);
+	rc = write_line(f, line, strlen(line), err);
+	if (rc == 0 && sync)
+		rc = sync_locked(f, err);
+	pthread_mutex_unlock(&f->lock);
+	free(line);
+	return rc;
+}
+
+int journal_file_sync(struct journal_file *f, struct sc_error *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&f->lock);
+	rc = sync_locked(f, err);
+	pthread_mutex_unlock(&f->lock);
+	return rc;
+}
+
+void journal_file_close(struct journal_file *f)
+{
+	if (!f)
+		return;
+	fdatasync(f->fd);
+	close(f->fd);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}

@@ -1,0 +1,297 @@
+/* test_journal.c: the executor's checkpoint format: records round-trip
+ * through JSON lines, folding gives each slot's last phase, torn last lines
+ * are ignored, bad lines and unknown major versions are refused. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "slotctl/journal.h"
+
+#define SRC "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DST "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static struct journal_record start_rec(const char *op)
+{
+	struct journal_record r = { .kind = JOURNAL_REC_START, .time_ms = 1700000000000LL };
+
+	snprintf(r.op, sizeof(r.op), "%s", op);
+	snprintf(r.fingerprint, sizeof(r.fingerprint), "0123456789abcdef");
+	snprintf(r.plan_path, sizeof(r.plan_path), "/tmp/p.json");
+	r.seeds = "127.0.0.1:7000,127.0.0.1:7001";
+	return r;
+}
+
+static struct journal_record slot_rec(int slot, enum journal_phase phase)
+{
+	struct journal_record r = { .kind = JOURNAL_REC_SLOT, .time_ms = 1700000000001LL,
+		.slot = slot, .phase = phase, .batch = 2, .keys = 17 };
+
+	memcpy(r.from, SRC, sizeof(r.from));
+	memcpy(r.to, DST, sizeof(r.to));
+	return r;
+}
+
+/* Appends the encoded record to buf. */
+static void emit(char *buf, size_t size, const struct journal_record *r)
+{
+	struct sc_error err;
+	char *line = journal_encode(r, &err);
+
+	ck_assert_ptr_nonnull(line);
+	ck_assert(strlen(buf) + strlen(line) < size);
+	strcat(buf, line);
+	free(line);
+}
+
+START_TEST(phase_names_round_trip)
+{
+	for (int i = 0; i < JOURNAL_PHASE_COUNT; i++) {
+		enum journal_phase p;
+
+		ck_assert_int_eq(journal_phase_parse(journal_phase_name(i), &p), 0);
+		ck_assert_int_eq(p, i);
+	}
+	ck_assert_str_eq(journal_phase_name(JOURNAL_OWNER_TARGET), "owner-on-target");
+	ck_assert_str_eq(journal_phase_name(JOURNAL_KEYS_MOVED), "keys-moved");
+}
+END_TEST
+
+START_TEST(records_round_trip)
+{
+	struct journal_record in = slot_rec(1234, JOURNAL_MIGRATING), out;
+	struct sc_error err;
+	char *line;
+
+	in.failed = true;
+	snprintf(in.message, sizeof(in.message), "cannot reach '127.0.0.1:7001'");
+	line = journal_encode(&in, &err);
+	ck_assert_ptr_nonnull(line);
+	ck_assert(line[strlen(line) - 1] == '\n');
+	ck_assert(strchr(line, '\n') == line + strlen(line) - 1);
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_int_eq(out.kind, JOURNAL_REC_SLOT);
+	ck_assert_int_eq(out.slot, 1234);
+	ck_assert_int_eq(out.phase, JOURNAL_MIGRATING);
+	ck_assert(out.failed);
+	ck_assert_str_eq(out.from, SRC);
+	ck_assert_str_eq(out.to, DST);
+	ck_assert_int_eq(out.batch, 2);
+	ck_assert_int_eq(out.keys, 17);
+	ck_assert_str_eq(out.message, "cannot reach '127.0.0.1:7001'");
+	ck_assert_int_eq(out.time_ms, 1700000000001LL);
+	journal_record_release(&out);
+	free(line);
+
+	in = start_rec("resume");
+	line = journal_encode(&in, &err);
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_str_eq(out.op, "resume");
+	ck_assert_str_eq(out.fingerprint, "0123456789abcdef");
+	ck_assert_str_eq(out.seeds, "127.0.0.1:7000,127.0.0.1:7001");
+	ck_assert_str_eq(out.plan_path, "/tmp/p.json");
+	journal_record_release(&out);
+	free(line);
+}
+END_TEST
+
+START_TEST(fold_keeps_last_phase_per_slot)
+{
+	static char text[8192];
+	struct journal_record r;
+	struct journal_state st;
+	struct sc_error err;
+	const struct journal_slot *s;
+
+	text[0] = '\0';
+	r = start_rec("apply");
+	emit(text, sizeof(text), &r);
+	for (int slot = 10; slot < 13; slot++) {
+		r = slot_rec(slot, JOURNAL_PENDING);
+		emit(text, sizeof(text), &r);
+	}
+	r = slot_rec(10, JOURNAL_IMPORTING);
+	emit(text, sizeof(text), &r);
+	r = slot_rec(10, JOURNAL_MIGRATING);
+	emit(text, sizeof(text), &r);
+	r = slot_rec(11, JOURNAL_DONE);
+	emit(text, sizeof(text), &r);
+	r = slot_rec(10, JOURNAL_MIGRATING);
+	r.failed = true;
+	snprintf(r.message, sizeof(r.message), "busy");
+	emit(text, sizeof(text), &r);
+
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, text, strlen(text), &err), 0);
+	ck_assert_int_eq(st.runs, 1);
+	ck_assert_str_eq(st.last_op, "apply");
+	ck_assert(!st.ended);
+	ck_assert_int_eq(st.count, 3);
+	ck_assert_int_eq(st.slots[0].slot, 10); /* plan order kept */
+	s = journal_state_slot(&st, 10);
+	ck_assert_int_eq(s->phase, JOURNAL_MIGRATING);
+	ck_assert(s->failed);
+	ck_assert_str_eq(s->message, "busy");
+	ck_assert_int_eq(journal_state_slot(&st, 11)->phase, JOURNAL_DONE);
+	ck_assert_int_eq(journal_state_slot(&st, 12)->phase, JOURNAL_PENDING);
+	ck_assert_ptr_null(journal_state_slot(&st, 13));
+	ck_assert_int_eq(journal_state_unfinished(&st), 2);
+	ck_assert(!journal_state_finished(&st));
+	journal_state_release(&st);
+}
+END_TEST
+
+START_TEST(torn_last_line_is_ignored)
+{
+	static char text[4096];
+	struct journal_record r;
+	struct journal_state st;
+	struct sc_error err;
+	size_t len;
+
+	text[0] = '\0';
+	r = start_rec("apply");
+	emit(text, sizeof(text), &r);
+	r = slot_rec(5, JOURNAL_PENDING);
+	emit(text, sizeof(text), &r);
+	r = slot_rec(5, JOURNAL_DONE);
+	emit(text, sizeof(text), &r);
+	len = strlen(text) - 10; /* the crash cut the last write short */
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, text, len, &err), 0);
+	ck_assert_int_eq(journal_state_slot(&st, 5)->phase, JOURNAL_PENDING);
+	journal_state_release(&st);
+}
+END_TEST
+
+START_TEST(finished_journal_starts_over_on_apply)
+{
+	static char text[4096];
+	struct journal_record r;
+	struct journal_state st;
+	struct sc_error err;
+
+	text[0] = '\0';
+	r = start_rec("apply");
+	emit(text, sizeof(text), &r);
+	r = slot_rec(5, JOURNAL_DONE);
+	emit(text, sizeof(text), &r);
+	r = (struct journal_record){ .kind = JOURNAL_REC_END, .time_ms = 1 };
+	snprintf(r.status, sizeof(r.status), "done");
+	emit(text, sizeof(text), &r);
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, text, strlen(text), &err), 0);
+	ck_assert(st.ended);
+	ck_assert_str_eq(st.end_status, "done");
+	ck_assert(journal_state_finished(&st));
+
+	r = start_rec("apply");
+	emit(text, sizeof(text), &r);
+	r = slot_rec(6, JOURNAL_PENDING);
+	emit(text, sizeof(text), &r);
+	journal_state_release(&st);
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, text, strlen(text), &err), 0);
+	ck_assert_int_eq(st.runs, 2);
+	ck_assert(!st.ended);
+	ck_assert_ptr_null(journal_state_slot(&st, 5));
+	ck_assert_int_eq(journal_state_slot(&st, 6)->phase, JOURNAL_PENDING);
+	journal_state_release(&st);
+}
+END_TEST
+
+START_TEST(bad_lines_are_refused)
+{
+	const char *bad[] = {
+		"not json\n",
+		"{\"format_version\":\"2.0\",\"record\":\"end\",\"time_ms\":1,\"status\":\"done\"}\n",
+		"{\"format_version\":\"1.0\",\"record\":\"slot\",\"time_ms\":1,\"slot\":16384,\"phase\":\"done\","
+		"\"from\":\"a\",\"to\":\"b\",\"batch\":0,\"keys\":0}\n",
+		"{\"format_version\":\"1.0\",\"record\":\"slot\",\"time_ms\":1,\"slot\":1,\"phase\":\"flying\","
+		"\"from\":\"a\",\"to\":\"b\",\"batch\":0,\"keys\":0}\n",
+		"{\"format_version\":\"1.0\",\"record\":\"start\",\"time_ms\":1}\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct journal_state st;
+		struct sc_error err;
+
+		journal_state_init(&st);
+		ck_assert_msg(journal_replay(&st, bad[i], strlen(bad[i]), &err) == -1, "accepted %s", bad[i]);
+		ck_assert_int_eq(err.code, 2);
+		ck_assert(strstr(err.msg, "journal line 1") != NULL);
+		journal_state_release(&st);
+	}
+}
+END_TEST
+
+START_TEST(unknown_fields_and_minor_versions_are_accepted)
+{
+	const char *line = "{\"format_version\":\"1.7\",\"record\":\"end\",\"time_ms\":1,"
+		"\"status\":\"interrupted\",\"future\":[1,2]}\n";
+	struct journal_state st;
+	struct sc_error err;
+
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, line, strlen(line), &err), 0);
+	ck_assert_str_eq(st.end_status, "interrupted");
+	journal_state_release(&st);
+}
+END_TEST
+
+START_TEST(file_edge_appends_and_loads)
+{
+	char dir[] = "/tmp/slotctl-journal-XXXXXX", path[256];
+	struct journal_file *f;
+	struct journal_state st;
+	struct sc_error err;
+	struct journal_record r;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	journal_path_for_plan(dir, path, sizeof(path));
+	ck_assert_str_eq(path + strlen(dir), ".journal");
+	snprintf(path, sizeof(path), "%s/p.json.journal", dir);
+	ck_assert_int_eq(journal_load(path, &st, &err), 1);
+	journal_state_release(&st);
+	ck_assert_int_eq(journal_file_open(path, &f, &err), 0);
+	r = start_rec("apply");
+	ck_assert_int_eq(journal_file_append(f, &r, true, &err), 0);
+	r = slot_rec(99, JOURNAL_OWNER_SOURCE);
+	ck_assert_int_eq(journal_file_append(f, &r, false, &err), 0);
+	ck_assert_int_eq(journal_file_sync(f, &err), 0);
+	journal_file_close(f);
+	ck_assert_int_eq(journal_load(path, &st, &err), 0);
+	ck_assert_int_eq(journal_state_slot(&st, 99)->phase, JOURNAL_OWNER_SOURCE);
+	journal_state_release(&st);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *journal_suite(void)
+{
+	Suite *s = suite_create("journal");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, phase_names_round_trip);
+	tcase_add_test(tc, records_round_trip);
+	tcase_add_test(tc, fold_keeps_last_phase_per_slot);
+	tcase_add_test(tc, torn_last_line_is_ignored);
+	tcase_add_test(tc, finished_journal_starts_over_on_apply);
+	tcase_add_test(tc, bad_lines_are_refused);
+	tcase_add_test(tc, unknown_fields_and_minor_versions_are_accepted);
+	tcase_add_test(tc, file_edge_appends_and_loads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(journal_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
