@@ -1,2 +1,527 @@
-/* support.c: placeholder until the integration support lands. */
-typedef int support_placeholder;
+/* support.c: the integration tests' shared helpers (see support.h): test
+ * clusters built on the sandbox library (ephemeral ports, a mkdtemp dir,
+ * servers that die with the test), key loading and verification, and running
+ * the slotctl binary under a time bound. Any failure aborts the current Check
+ * test with a message naming what went wrong. */
+#include "support.h"
+#include "slotctl/keyslot.h"
+#include "slotctl/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONVERGE_TIMEOUT_MS 30000
+#define STOP_GRACE_MS 2000
+#define MAX_CLUSTERS 16
+
+struct test_cluster {
+	struct sandbox *sb;
+	char seed[32];
+	redisContext **conns;   /* per node, opened on first use */
+	pid_t creator;          /* only this process may stop it at exit */
+};
+
+/* Clusters still running, stopped at exit if a test aborts before tc_stop. */
+static struct test_cluster *live[MAX_CLUSTERS];
+
+static void stop_leftovers(void)
+{
+	for (int k = 0; k < MAX_CLUSTERS; k++)
+		if (live[k] && live[k]->creator == getpid())
+			tc_stop(live[k]);
+}
+
+static void remember(struct test_cluster *tc)
+{
+	static bool registered;
+
+	if (!registered) {
+		atexit(stop_leftovers);
+		registered = true;
+	}
+	for (int k = 0; k < MAX_CLUSTERS; k++)
+		if (!live[k]) {
+			live[k] = tc;
+			return;
+		}
+}
+
+static void forget(struct test_cluster *tc)
+{
+	for (int k = 0; k < MAX_CLUSTERS; k++)
+		if (live[k] == tc)
+			live[k] = NULL;
+}
+
+static struct test_cluster *wrap(struct sandbox *sb)
+{
+	struct test_cluster *tc = calloc(1, sizeof(*tc));
+
+	ck_assert_msg(tc != NULL, "out of memory");
+	tc->sb = sb;
+	tc->conns = calloc((size_t)sb->count, sizeof(*tc->conns));
+	ck_assert_msg(tc->conns != NULL, "out of memory");
+	tc->creator = getpid();
+	snprintf(tc->seed, sizeof(tc->seed), "127.0.0.1:%d", sb->nodes[0].port);
+	remember(tc);
+	return tc;
+}
+
+struct test_cluster *tc_start(int masters, int replicas)
+{
+	char dir[] = "/tmp/slotctl-test-XXXXXX";
+	struct sandbox_opts o = {
+		.dir = dir,
+		.masters = masters,
+		.replicas = replicas,
+		.base_port = 0,
+		.die_with_parent = true,
+	};
+	struct sandbox *sb;
+	struct sc_error err;
+
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	if (sandbox_up(&o, &sb, &err) < 0) {
+		rmdir(dir);
+		ck_abort_msg("tc_start(%d, %d): %s", masters, replicas, err.msg);
+	}
+	return wrap(sb);
+}
+
+struct test_cluster *tc_attach(const char *dir)
+{
+	struct sandbox *sb;
+	struct sc_error err;
+
+	if (sandbox_open(dir, &sb, &err) < 0)
+		ck_abort_msg("tc_attach('%s'): %s", dir, err.msg);
+	return wrap(sb);
+}
+
+void tc_stop(struct test_cluster *tc)
+{
+	struct sc_error err;
+	int rc;
+
+	if (!tc)
+		return;
+	forget(tc);
+	for (int i = 0; i < tc->sb->count; i++)
+		redisFree(tc->conns[i]);
+	rc = sandbox_down(tc->sb, STOP_GRACE_MS, &err);
+	sandbox_free(tc->sb);
+	free(tc->conns);
+	free(tc);
+	ck_assert_msg(rc == 0, "tc_stop: %s", err.msg);
+}
+
+int tc_count(const struct test_cluster *tc)
+{
+	return tc->sb->count;
+}
+
+static void check_index(const struct test_cluster *tc, int i)
+{
+	ck_assert_msg(i >= 0 && i < tc->sb->count, "no node %d in a cluster of %d", i, tc->sb->count);
+}
+
+int tc_port(const struct test_cluster *tc, int i)
+{
+	check_index(tc, i);
+	return tc->sb->nodes[i].port;
+}
+
+pid_t tc_pid(const struct test_cluster *tc, int i)
+{
+	check_index(tc, i);
+	return tc->sb->nodes[i].pid;
+}
+
+const char *tc_id(const struct test_cluster *tc, int i)
+{
+	check_index(tc, i);
+	return tc->sb->nodes[i].id;
+}
+
+bool tc_is_master(const struct test_cluster *tc, int i)
+{
+	check_index(tc, i);
+	return tc->sb->nodes[i].master < 0;
+}
+
+const char *tc_seed(const struct test_cluster *tc)
+{
+	return tc->seed;
+}
+
+const char *tc_dir(const struct test_cluster *tc)
+{
+	return tc->sb->dir;
+}
+
+redisContext *tc_connect(const struct test_cluster *tc, int i)
+{
+	struct timeval tv = { 2, 0 };
+	redisContext *c;
+
+	check_index(tc, i);
+	c = redisConnectWithTimeout("127.0.0.1", tc->sb->nodes[i].port, tv);
+	if (!c || c->err)
+		ck_abort_msg("cannot connect to node %d '127.0.0.1:%d': %s", i, tc->sb->nodes[i].port,
+			c ? c->errstr : "out of memory");
+	redisSetTimeout(c, tv);
+	return c;
+}
+
+/* The cached connection to node i, reopened after an error. */
+static redisContext *conn_for(const struct test_cluster *tc, int i)
+{
+	check_index(tc, i);
+	if (tc->conns[i] && tc->conns[i]->err) {
+		redisFree(tc->conns[i]);
+		tc->conns[i] = NULL;
+	}
+	if (!tc->conns[i])
+		tc->conns[i] = tc_connect(tc, i);
+	return tc->conns[i];
+}
+
+redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...)
+{
+	redisContext *c = conn_for(tc, i);
+	redisReply *r;
+	va_list ap;
+
+	va_start(ap, fmt);
+	r = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	if (!r)
+		ck_abort_msg("node %d '127.0.0.1:%d' did not answer '%s': %s", i, tc->sb->nodes[i].port,
+			fmt, c->errstr);
+	return r;
+}
+
+int tc_owner_of(const struct test_cluster *tc, int view_node, int slot)
+{
+	static int owner[SC_SLOTS];
+	struct sc_error err;
+
+	ck_assert_msg(slot >= 0 && slot < SC_SLOTS, "no slot %d", slot);
+	if (sandbox_owner_map(tc->sb, view_node, owner, &err) < 0)
+		ck_abort_msg("tc_owner_of: %s", err.msg);
+	return owner[slot];
+}
+
+void tc_load_keys(const struct test_cluster *tc, const char *prefix, int n)
+{
+	struct sc_error err;
+
+	if (sandbox_load_keys(tc->sb, prefix, n, &err) < 0)
+		ck_abort_msg("tc_load_keys('%s', %d): %s", prefix, n, err.msg);
+}
+
+const char *tc_value_for(const char *prefix, int i)
+{
+	static char buf[512];
+
+	sandbox_value_for(prefix, i, buf, sizeof(buf));
+	return buf;
+}
+
+bool tc_wait_converged(const struct test_cluster *tc, int timeout_ms)
+{
+	struct sc_error err;
+
+	return sandbox_wait_converged(tc->sb, timeout_ms, &err) == 0;
+}
+
+/* -- verifying keys */
+
+struct key_check {
+	const struct test_cluster *tc;
+	const char *prefix;
+	int n;
+	int owner[SC_SLOTS];
+	int *found_on;          /* per key: node index, or -1 */
+};
+
+/* The key index of "<prefix>:<i>", or -1 when key is not of that form. */
+static long key_index(const char *prefix, const char *key, size_t len)
+{
+	size_t plen = strlen(prefix);
+	long i = 0;
+
+	if (len <= plen + 1 || strncmp(key, prefix, plen) != 0 || key[plen] != ':')
+		return -1;
+	for (size_t k = plen + 1; k < len; k++) {
+		if (key[k] < '0' || key[k] > '9' || i > 100000000)
+			return -1;
+		i = i * 10 + (key[k] - '0');
+	}
+	return (len > plen + 2 && key[plen + 1] == '0') ? -1 : i;
+}
+
+/* Checks one key found on master node: known, not seen elsewhere, owned by
+ * node, right value. */
+static void check_found_key(struct key_check *kc, int node, const char *key, size_t len)
+{
+	const struct sandbox *sb = kc->tc->sb;
+	long i = key_index(kc->prefix, key, len);
+	int slot = keyslot_of(key, len);
+	redisReply *r;
+
+	if (i < 0 || i >= kc->n)
+		ck_abort_msg("unexpected key '%.*s' on node %d '127.0.0.1:%d' (expected %s:0..%s:%d only)",
+			(int)len, key, node, sb->nodes[node].port, kc->prefix, kc->prefix, kc->n - 1);
+	if (kc->found_on[i] >= 0)
+		ck_abort_msg("key '%.*s' is on two masters: node %d '127.0.0.1:%d' and node %d '127.0.0.1:%d'",
+			(int)len, key, kc->found_on[i], sb->nodes[kc->found_on[i]].port, node, sb->nodes[node].port);
+	kc->found_on[i] = node;
+	if (kc->owner[slot] != node)
+		ck_abort_msg("key '%.*s' (slot %d) is on node %d '127.0.0.1:%d' but node 0 says slot %d is owned by node %d",
+			(int)len, key, slot, node, sb->nodes[node].port, slot, kc->owner[slot]);
+	r = tc_command(kc->tc, node, "GET %b", key, len);
+	if (r->type != REDIS_REPLY_STRING || strcmp(r->str, tc_value_for(kc->prefix, (int)i)) != 0) {
+		char got[256];
+
+		snprintf(got, sizeof(got), "%s", r->type == REDIS_REPLY_STRING ? r->str :
+			r->type == REDIS_REPLY_ERROR ? r->str : "(not a string)");
+		freeReplyObject(r);
+		ck_abort_msg("key '%.*s' on node %d '127.0.0.1:%d' has value '%s', expected '%s'",
+			(int)len, key, node, sb->nodes[node].port, got, tc_value_for(kc->prefix, (int)i));
+	}
+	freeReplyObject(r);
+}
+
+/* Where each key was found; static (reachable) so an abort leaks nothing. */
+static int *found_array(int n)
+{
+	static int *found;
+	static int cap;
+
+	if (n + 1 > cap) {
+		free(found);
+		cap = n + 1;
+		found = malloc((size_t)cap * sizeof(int));
+		ck_assert_msg(found != NULL, "out of memory");
+	}
+	return found;
+}
+
+/* True when node i is a running master by its own ROLE reply. */
+static bool live_master(const struct test_cluster *tc, int i)
+{
+	redisReply *r;
+	bool master;
+
+	if (!sandbox_node_alive(tc->sb, i))
+		return false;
+	r = tc_command(tc, i, "ROLE");
+	master = r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0;
+	freeReplyObject(r);
+	return master;
+}
+
+/* The SCAN page being checked; static so that an abort leaves it reachable. */
+static redisReply *scan_page;
+
+static void scan_master(struct key_check *kc, int node)
+{
+	char cursor[32] = "0";
+
+	do {
+		redisReply *r = scan_page = tc_command(kc->tc, node, "SCAN %s MATCH %s:* COUNT 1000", cursor, kc->prefix);
+
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+			ck_abort_msg("node %d '127.0.0.1:%d' gave a bad SCAN reply%s%s", node,
+				kc->tc->sb->nodes[node].port, r->type == REDIS_REPLY_ERROR ? ": " : "",
+				r->type == REDIS_REPLY_ERROR ? r->str : "");
+		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+		for (size_t k = 0; k < r->element[1]->elements; k++) {
+			const redisReply *key = r->element[1]->element[k];
+			char copy[512];
+			size_t len = key->len < sizeof(copy) ? key->len : sizeof(copy) - 1;
+
+			memcpy(copy, key->str, len);
+			check_found_key(kc, node, copy, len);
+		}
+		freeReplyObject(r);
+		scan_page = NULL;
+	} while (strcmp(cursor, "0") != 0);
+}
+
+void tc_verify_keys(const struct test_cluster *tc, const char *prefix, int n)
+{
+	struct key_check kc = { .tc = tc, .prefix = prefix, .n = n };
+	struct sc_error err;
+
+	if (sandbox_wait_converged(tc->sb, CONVERGE_TIMEOUT_MS, &err) < 0)
+		ck_abort_msg("tc_verify_keys: %s", err.msg);
+	if (sandbox_owner_map(tc->sb, 0, kc.owner, &err) < 0)
+		ck_abort_msg("tc_verify_keys: %s", err.msg);
+	kc.found_on = found_array(n);
+	for (int i = 0; i < n; i++)
+		kc.found_on[i] = -1;
+	for (int node = 0; node < tc->sb->count; node++)
+		if (live_master(tc, node))
+			scan_master(&kc, node);
+	for (int i = 0; i < n; i++) {
+		if (kc.found_on[i] < 0) {
+			char key[256];
+			int slot;
+
+			snprintf(key, sizeof(key), "%s:%d", prefix, i);
+			slot = keyslot_of(key, strlen(key));
+			ck_abort_msg("key '%s' (slot %d, owned by node %d) is missing from every master",
+				key, slot, kc.owner[slot]);
+		}
+	}
+}
+
+/* -- running slotctl */
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct capture {
+	char *buf;
+	size_t len, cap;
+};
+
+static void capture_read(struct capture *c, int fd, bool *open)
+{
+	char chunk[4096];
+	ssize_t got = read(fd, chunk, sizeof(chunk));
+
+	if (got < 0 && errno == EINTR)
+		return;
+	if (got <= 0) {
+		*open = false;
+		return;
+	}
+	if (c->len + (size_t)got + 1 > c->cap) {
+		c->cap = (c->len + (size_t)got + 1) * 2;
+		c->buf = realloc(c->buf, c->cap);
+		ck_assert_msg(c->buf != NULL, "out of memory");
+	}
+	memcpy(c->buf + c->len, chunk, (size_t)got);
+	c->len += (size_t)got;
+	c->buf[c->len] = '\0';
+}
+
+static pid_t spawn_slotctl(const char *bin, const char *const *argv, int out[2], int err[2])
+{
+	pid_t pid;
+
+	ck_assert_msg(pipe(out) == 0 && pipe(err) == 0, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid = fork();
+	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		const char **full;
+		int n = 0, null = open("/dev/null", O_RDONLY);
+
+		while (argv[n])
+			n++;
+		full = calloc((size_t)n + 2, sizeof(*full));
+		if (!full)
+			_exit(127);
+		full[0] = bin;
+		memcpy(full + 1, argv, (size_t)n * sizeof(*full));
+		dup2(null, STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		close(out[0]);
+		close(err[0]);
+		close(out[1]);
+		close(err[1]);
+		execv(bin, (char *const *)full);
+		dprintf(STDERR_FILENO, "cannot run '%s': %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	return pid;
+}
+
+int run_slotctl_argv(struct run_result *r, int timeout_s, const char *const *argv)
+{
+	const char *bin = getenv("SLOTCTL_BIN");
+	struct capture out = { 0 }, err = { 0 };
+	int out_fd[2], err_fd[2], status = 0;
+	bool out_open = true, err_open = true, killed = false;
+	double start = now_seconds();
+	pid_t pid;
+
+	ck_assert_msg(bin && *bin, "SLOTCTL_BIN is not set (run the tests with meson test)");
+	pid = spawn_slotctl(bin, argv, out_fd, err_fd);
+	while (out_open || err_open) {
+		struct pollfd p[2] = { { out_fd[0], POLLIN, 0 }, { err_fd[0], POLLIN, 0 } };
+		int left = (int)((start + timeout_s - now_seconds()) * 1000);
+
+		if (!out_open)
+			p[0].fd = -1;
+		if (!err_open)
+			p[1].fd = -1;
+		if (left <= 0 && !killed) {
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		/* a grandchild may still hold the pipes: stop reading soon after the kill */
+		if (killed && left < -5000)
+			break;
+		if (poll(p, 2, killed ? 1000 : left) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents)
+			capture_read(&out, out_fd[0], &out_open);
+		if (p[1].revents)
+			capture_read(&err, err_fd[0], &err_open);
+	}
+	close(out_fd[0]);
+	close(err_fd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	r->out = out.buf ? out.buf : strdup("");
+	r->err = err.buf ? err.buf : strdup("");
+	r->seconds = now_seconds() - start;
+	return r->status;
+}
+
+int run_slotctl(struct run_result *r, int timeout_s, const char *arg, ...)
+{
+	const char *argv[128];
+	int n = 0;
+	va_list ap;
+
+	va_start(ap, arg);
+	for (const char *a = arg; a; a = va_arg(ap, const char *)) {
+		ck_assert_msg(n < 127, "run_slotctl: too many arguments");
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	return run_slotctl_argv(r, timeout_s, argv);
+}
+
+void run_result_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}

@@ -18,6 +18,12 @@ struct test_cluster;
  * says cluster_state:ok and all agree. Aborts the test on failure. */
 struct test_cluster *tc_start(int masters, int replicas);
 
+/* Takes on the sandbox a `slotctl sandbox up --dir DIR` started, so its
+ * nodes can be inspected and verified like tc_start's. tc_stop then stops it
+ * (by its recorded PIDs) and removes its files. Aborts the test when DIR
+ * holds no sandbox. */
+struct test_cluster *tc_attach(const char *dir);
+
 /* Stops every process the cluster started (SIGCONT first, then SIGKILL after
  * a grace period) and removes its dir. NULL is fine. */
 void tc_stop(struct test_cluster *tc);

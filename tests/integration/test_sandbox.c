@@ -1,0 +1,243 @@
+/* test_sandbox.c: `slotctl sandbox up|status|down` against real redis-server
+ * processes (the cluster forms, sample keys sit where they belong, down stops
+ * every recorded PID), and a self-test of the support library: tc_verify_keys
+ * catches a missing key, a key on the wrong node and a wrong value. */
+#include "support.h"
+#include "slotctl/keyslot.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* True when pid no longer runs (gone, or a zombie nobody reaped yet). */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	size_t len;
+	char *paren;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'Z';
+}
+
+static void status_json_says_running(const char *dir, int nodes)
+{
+	struct run_result r;
+	cJSON *root, *list, *n;
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, "--json", NULL), 0);
+	root = cJSON_Parse(r.out);
+	ck_assert_msg(root != NULL, "status --json is not JSON:\n%s", r.out);
+	ck_assert_int_eq(cJSON_GetObjectItem(root, "format_version")->valueint, 1);
+	list = cJSON_GetObjectItem(root, "nodes");
+	ck_assert_int_eq(cJSON_GetArraySize(list), nodes);
+	cJSON_ArrayForEach(n, list) {
+		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(n, "running")));
+		ck_assert_str_eq(cJSON_GetObjectItem(n, "cluster_state")->valuestring, "ok");
+	}
+	cJSON_Delete(root);
+	run_result_free(&r);
+}
+
+START_TEST(up_status_down)
+{
+	char tmp[] = "/tmp/slotctl-sandbox-XXXXXX";
+	char dir[64];
+	struct test_cluster *tc;
+	struct run_result r;
+	pid_t pids[6];
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	ck_assert_int_eq(run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir,
+		"--masters", "3", "--replicas", "1", "--keys", "500", NULL), 0);
+	ck_assert_msg(strncmp(r.out, "127.0.0.1:", 10) == 0, "first line is not the seed:\n%s", r.out);
+	ck_assert_contains(r.out, "replica");
+	run_result_free(&r);
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, NULL), 0);
+	ck_assert_contains(r.out, "RUNNING");
+	run_result_free(&r);
+	status_json_says_running(dir, 6);
+
+	/* a second `up` on the same dir is refused and changes nothing */
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "up", "--port", "0", "--dir", dir, NULL), 6);
+	ck_assert_contains(r.err, "already holds a running sandbox");
+	run_result_free(&r);
+
+	tc = tc_attach(dir);
+	ck_assert_int_eq(tc_count(tc), 6);
+	ck_assert(tc_wait_converged(tc, 30000));
+	tc_verify_keys(tc, "key", 500);
+	for (int i = 0; i < 6; i++) {
+		ck_assert(tc_is_master(tc, i) == (i < 3));
+		pids[i] = tc_pid(tc, i);
+		ck_assert(!process_gone(pids[i]));
+	}
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "down", "--dir", dir, NULL), 0);
+	ck_assert_contains(r.out, "stopped 6");
+	run_result_free(&r);
+	for (int i = 0; i < 6; i++)
+		ck_assert_msg(process_gone(pids[i]), "pid %ld still runs after sandbox down", (long)pids[i]);
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, NULL), 2);
+	ck_assert_contains(r.err, "no sandbox");
+	run_result_free(&r);
+	tc_stop(tc);
+	rmdir(tmp);
+}
+END_TEST
+
+START_TEST(up_reports_missing_server)
+{
+	struct run_result r;
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "up", "--port", "0", "--dir", "/tmp/slotctl-never-made",
+		"--redis-server", "/nonexistent/redis-server", NULL), 2);
+	ck_assert_contains(r.err, "redis-server not found");
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+}
+END_TEST
+
+/* -- support self-test: tc_verify_keys must fail on each kind of damage */
+
+#define SELF_PREFIX "self"
+#define SELF_KEYS 200
+
+static struct test_cluster *shared;
+
+START_TEST(inner_verify)
+{
+	tc_verify_keys(shared, SELF_PREFIX, SELF_KEYS);
+}
+END_TEST
+
+/* Runs tc_verify_keys in a nested Check runner (its own forked child) and
+ * asserts it failed with a message containing want. */
+static void expect_verify_failure(const char *want)
+{
+	Suite *s = suite_create("inner");
+	TCase *t = tcase_create("inner");
+	SRunner *sr;
+	TestResult **results;
+
+	tcase_add_test(t, inner_verify);
+	tcase_set_timeout(t, 120);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_SILENT);
+	ck_assert_msg(srunner_ntests_failed(sr) == 1, "tc_verify_keys did not fail; expected '%s'", want);
+	results = srunner_failures(sr);
+	ck_assert_msg(strstr(tr_msg(results[0]), want) != NULL, "tc_verify_keys failed with '%s', expected '%s'",
+		tr_msg(results[0]), want);
+	free(results);
+	srunner_free(sr);
+}
+
+static int owner_of_key(const char *key)
+{
+	return tc_owner_of(shared, 0, keyslot_of(key, strlen(key)));
+}
+
+static void ok_reply(redisReply *r)
+{
+	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "unexpected error reply: %s", r->str);
+	freeReplyObject(r);
+}
+
+START_TEST(verify_catches_damage)
+{
+	const char *key = SELF_PREFIX ":7";
+	int owner, other;
+
+	shared = tc_start(3, 0);
+	tc_load_keys(shared, SELF_PREFIX, SELF_KEYS);
+	tc_verify_keys(shared, SELF_PREFIX, SELF_KEYS);
+	owner = owner_of_key(key);
+	other = (owner + 1) % 3;
+
+	/* a wrong value */
+	ok_reply(tc_command(shared, owner, "SET %s %s", key, "damaged"));
+	expect_verify_failure("key 'self:7' on node");
+	ok_reply(tc_command(shared, owner, "SET %s %s", key, tc_value_for(SELF_PREFIX, 7)));
+	tc_verify_keys(shared, SELF_PREFIX, SELF_KEYS);
+
+	/* a key of the prefix that was never loaded */
+	ok_reply(tc_command(shared, owner_of_key(SELF_PREFIX ":5000"), "SET %s x", SELF_PREFIX ":5000"));
+	expect_verify_failure("unexpected key 'self:5000'");
+	ok_reply(tc_command(shared, owner_of_key(SELF_PREFIX ":5000"), "DEL %s", SELF_PREFIX ":5000"));
+	tc_verify_keys(shared, SELF_PREFIX, SELF_KEYS);
+
+	/* a missing key */
+	ok_reply(tc_command(shared, owner, "DEL %s", key));
+	expect_verify_failure("key 'self:7' (slot");
+	expect_verify_failure("is missing from every master");
+
+	/* the key on a master that does not own its slot (written there with
+	 * ASKING while the slot is marked importing, then made stable again) */
+	ok_reply(tc_command(shared, other, "CLUSTER SETSLOT %d IMPORTING %s",
+		keyslot_of(key, strlen(key)), tc_id(shared, owner)));
+	ok_reply(tc_command(shared, other, "ASKING"));
+	ok_reply(tc_command(shared, other, "SET %s %s", key, tc_value_for(SELF_PREFIX, 7)));
+	ok_reply(tc_command(shared, other, "CLUSTER SETSLOT %d STABLE", keyslot_of(key, strlen(key))));
+	expect_verify_failure("but node 0 says slot");
+
+	/* the key on two masters (which of the two is reported first depends
+	 * on the scan order) */
+	ok_reply(tc_command(shared, owner, "SET %s %s", key, tc_value_for(SELF_PREFIX, 7)));
+	expect_verify_failure(other < owner ? "but node 0 says slot" : "is on two masters");
+	tc_stop(shared);
+	shared = NULL;
+}
+END_TEST
+
+START_TEST(run_slotctl_reports_status_and_output)
+{
+	struct run_result r;
+
+	ck_assert_int_eq(run_slotctl(&r, 30, "--version", NULL), 0);
+	ck_assert_contains(r.out, "slotctl ");
+	run_result_free(&r);
+	ck_assert_int_eq(run_slotctl(&r, 30, "no-such-command", NULL), 2);
+	ck_assert_contains(r.err, "unknown command");
+	run_result_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sandbox");
+	TCase *cli = tcase_create("cli");
+	TCase *support = tcase_create("support");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(cli, up_status_down);
+	tcase_add_test(cli, up_reports_missing_server);
+	tcase_add_test(support, verify_catches_damage);
+	tcase_add_test(support, run_slotctl_reports_status_and_output);
+	suite_add_tcase(s, cli);
+	suite_add_tcase(s, support);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
