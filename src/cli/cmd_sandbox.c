@@ -1,22 +1,142 @@
-/* cmd_sandbox.c: the `slotctl sandbox` command (not implemented yet). */
+/* cmd_sandbox.c: `slotctl sandbox up|down|status`: throwaway local clusters
+ * of redis-server processes on 127.0.0.1 for demos, tests and rehearsing a
+ * plan. The work is in src/io/sandbox*.c; this file parses and prints. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/sandbox.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_DIR "./.sandbox"
+#define DEFAULT_PORT 30001
+#define SAMPLE_PREFIX "key"
+#define DOWN_GRACE_MS 5000
+
+static const char *dir_option(const struct cmd_args *args)
+{
+	const char *dir = args_value(args, "dir");
+
+	return dir ? dir : DEFAULT_DIR;
+}
+
+/* Live facts about node i for status: running, and its cluster_state. */
+static void node_live(const struct sandbox *sb, int i, bool *running, char *state, size_t size)
+{
+	struct sc_error err;
+
+	*running = sandbox_node_alive(sb, i);
+	snprintf(state, size, "-");
+	if (*running && sandbox_cluster_state(sb, i, state, size, &err) < 0)
+		snprintf(state, size, "unreachable");
+}
+
+/* Prints the nodes table; with live, adds RUNNING and STATE columns and
+ * returns how many nodes are not running with cluster_state:ok. */
+static int print_nodes(const struct sandbox *sb, bool live)
+{
+	int bad = 0;
+
+	printf("%-4s %-21s %-6s %-8s %-7s %-40s %s%s\n", "NODE", "ADDRESS", "BUS", "PID", "ROLE", "ID",
+		"MASTER", live ? "  RUNNING STATE" : "");
+	for (int i = 0; i < sb->count; i++) {
+		const struct sandbox_node *n = &sb->nodes[i];
+		char addr[32], master[16] = "-", state[32] = "";
+		bool running = true;
+
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", n->port);
+		if (n->master >= 0)
+			snprintf(master, sizeof(master), "%d", n->master);
+		printf("%-4d %-21s %-6d %-8ld %-7s %-40s %-6s", i, addr, n->cport, (long)n->pid,
+			n->master < 0 ? "master" : "replica", n->id[0] ? n->id : "-", master);
+		if (live) {
+			node_live(sb, i, &running, state, sizeof(state));
+			bad += !running || strcmp(state, "ok") != 0;
+			printf("  %-7s %s", running ? "yes" : "no", state);
+		}
+		printf("\n");
+	}
+	return bad;
+}
+
+static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long long *keys)
+{
+	long long masters, replicas, port;
+
+	if (args_int(args, "masters", 1, SANDBOX_MAX_NODES, 3, &masters) < 0 ||
+	    args_int(args, "replicas", 0, SANDBOX_MAX_NODES, 0, &replicas) < 0 ||
+	    args_int(args, "port", 0, 55535, DEFAULT_PORT, &port) < 0 ||
+	    args_int(args, "keys", 0, 100000000, 0, keys) < 0)
+		return -1;
+	memset(o, 0, sizeof(*o));
+	o->dir = dir_option(args);
+	o->redis_server = args_value(args, "redis-server");
+	o->masters = (int)masters;
+	o->replicas = (int)replicas;
+	o->base_port = (int)port;
+	return 0;
+}
+
+static int load_sample_data(const struct sandbox *sb, long long keys, bool skewed)
+{
+	struct sc_error err;
+
+	if (keys > 0 && sandbox_load_keys(sb, SAMPLE_PREFIX, (long)keys, &err) < 0) {
+		cli_error("sandbox up: cannot load sample keys: %s", err.msg);
+		return err.code;
+	}
+	if (skewed && sandbox_load_skewed(sb, &err) < 0) {
+		cli_error("sandbox up: cannot load skewed sample data: %s", err.msg);
+		return err.code;
+	}
+	return SC_EXIT_OK;
+}
 
 static int run_sandbox_up(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("sandbox up: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	struct sandbox_opts o;
+	struct sandbox *sb;
+	struct sc_error err;
+	long long keys;
+	int rc;
+
+	if (up_opts(args, &o, &keys) < 0)
+		return SC_EXIT_USAGE;
+	if (cli_use_progress(stderr))
+		fprintf(stderr, "starting %d redis-server processes in '%s'...\n",
+			o.masters * (1 + o.replicas), o.dir);
+	if (sandbox_up(&o, &sb, &err) < 0) {
+		cli_error("sandbox up: %s", err.msg);
+		return err.code;
+	}
+	rc = load_sample_data(sb, keys, args_flag(args, "skewed"));
+	if (rc != SC_EXIT_OK) {
+		cli_error("the sandbox is running; stop it with 'slotctl sandbox down --dir %s'", o.dir);
+		sandbox_free(sb);
+		return rc;
+	}
+	printf("127.0.0.1:%d\n", sb->nodes[0].port);
+	print_nodes(sb, false);
+	sandbox_free(sb);
+	return SC_EXIT_OK;
 }
 
 static const struct cmd_option cmd_sandbox_up_options[] = {
-	CMD_CONN_OPTIONS,
+	{ "masters", 0, OPT_VALUE, "N", "number of masters (default 3)" },
+	{ "replicas", 0, OPT_VALUE, "N", "replicas per master (default 0)" },
+	{ "port", 'p', OPT_VALUE, "PORT", "first port, bus ports +10000 (default 30001; 0: free ephemeral ports)" },
+	{ "dir", 'd', OPT_VALUE, "DIR", "where the servers and the state file live (default ./.sandbox)" },
+	{ "keys", 0, OPT_VALUE, "N", "load N sample string keys key:0..key:N-1" },
+	{ "skewed", 0, OPT_FLAG, NULL, "also load a few MB-sized hashes and lists into a few slots" },
+	{ "redis-server", 0, OPT_VALUE, "PATH", "the redis-server binary (default: from PATH)" },
 	{ 0 },
 };
 
 const struct cmd_entry cmd_sandbox_up = {
 	.name = "sandbox up",
-	.synopsis = "[--masters N] [--replicas N] [--port PORT] [--dir DIR] [--keys N] [--skewed]",
+	.synopsis = "[--masters N] [--replicas N] [--port PORT] [--dir DIR] [--keys N] [--skewed] "
+		"[--redis-server PATH]",
 	.summary = "start a throwaway local cluster of redis-server processes",
 	.options = cmd_sandbox_up_options,
 	.min_args = 0,
@@ -26,13 +146,28 @@ const struct cmd_entry cmd_sandbox_up = {
 
 static int run_sandbox_down(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("sandbox down: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	const char *dir = dir_option(args);
+	struct sandbox *sb;
+	struct sc_error err;
+	int count;
+
+	if (sandbox_open(dir, &sb, &err) < 0) {
+		cli_error("sandbox down: %s", err.msg);
+		return err.code;
+	}
+	count = sb->count;
+	if (sandbox_down(sb, DOWN_GRACE_MS, &err) < 0) {
+		cli_error("sandbox down: %s", err.msg);
+		sandbox_free(sb);
+		return err.code;
+	}
+	printf("stopped %d redis-server processes of the sandbox in '%s'\n", count, sb->dir);
+	sandbox_free(sb);
+	return SC_EXIT_OK;
 }
 
 static const struct cmd_option cmd_sandbox_down_options[] = {
-	CMD_CONN_OPTIONS,
+	{ "dir", 'd', OPT_VALUE, "DIR", "the sandbox's directory (default ./.sandbox)" },
 	{ 0 },
 };
 
@@ -46,21 +181,69 @@ const struct cmd_entry cmd_sandbox_down = {
 	.run = run_sandbox_down,
 };
 
+static cJSON *status_json(const struct sandbox *sb, int *bad)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "127.0.0.1:%d", sb->nodes[0].port);
+	cJSON_AddNumberToObject(root, "format_version", 1);
+	cJSON_AddStringToObject(root, "dir", sb->dir);
+	cJSON_AddStringToObject(root, "seed", seed);
+	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
+	for (int i = 0; i < sb->count; i++) {
+		cJSON *o = sandbox_node_json(sb, i);
+		char state[32];
+		bool running;
+
+		node_live(sb, i, &running, state, sizeof(state));
+		*bad += !running || strcmp(state, "ok") != 0;
+		cJSON_AddNumberToObject(o, "index", i);
+		cJSON_AddStringToObject(o, "host", "127.0.0.1");
+		cJSON_AddBoolToObject(o, "running", running);
+		cJSON_AddStringToObject(o, "cluster_state", state);
+		cJSON_AddItemToArray(nodes, o);
+	}
+	return root;
+}
+
 static int run_sandbox_status(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("sandbox status: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	struct sandbox *sb;
+	struct sc_error err;
+	int bad = 0;
+
+	if (sandbox_open(dir_option(args), &sb, &err) < 0) {
+		cli_error("sandbox status: %s", err.msg);
+		return err.code;
+	}
+	if (args_flag(args, "json")) {
+		cJSON *root = status_json(sb, &bad);
+		char *text = cJSON_Print(root);
+
+		printf("%s\n", text ? text : "{}");
+		cJSON_free(text);
+		cJSON_Delete(root);
+	} else {
+		printf("sandbox in '%s', seed 127.0.0.1:%d\n", sb->dir, sb->nodes[0].port);
+		bad = print_nodes(sb, true);
+	}
+	if (bad)
+		cli_warn("%d of %d sandbox nodes are not running with cluster_state:ok", bad, sb->count);
+	sandbox_free(sb);
+	return bad ? SC_EXIT_PROBLEMS : SC_EXIT_OK;
 }
 
 static const struct cmd_option cmd_sandbox_status_options[] = {
-	CMD_CONN_OPTIONS,
+	{ "dir", 'd', OPT_VALUE, "DIR", "the sandbox's directory (default ./.sandbox)" },
+	{ "json", 0, OPT_FLAG, NULL, "print a JSON document (format_version 1)" },
 	{ 0 },
 };
 
 const struct cmd_entry cmd_sandbox_status = {
 	.name = "sandbox status",
-	.synopsis = "[--dir DIR]",
+	.synopsis = "[--dir DIR] [--json]",
 	.summary = "show a sandbox's nodes and whether they run",
 	.options = cmd_sandbox_status_options,
 	.min_args = 0,
