@@ -1,6 +1,6 @@
 /* main.c: slotctl's entry point: finds the subcommand in cmd_table (one or
- * two words), parses its options and runs it. Global help and version live
- * here too. */
+ * two words), parses its options and runs it. Global help, version and the
+ * hidden --list-options (for completions and the docs test) live here too. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
 
@@ -20,6 +20,20 @@ static void print_usage(FILE *f)
 		const struct sc_exit_info *e = sc_exit_lookup(code);
 
 		fprintf(f, "  %d  %s\n", e->code, e->meaning);
+	}
+}
+
+/* Hidden `--list-options`: every command and its options, one per line
+ * ("<command>\t" then "<command>\t--<option>"), for
+ * scripts/gen-completions.py and the docs test. */
+static void list_options(FILE *f)
+{
+	for (int i = 0; cmd_table[i]; i++) {
+		const struct cmd_entry *cmd = cmd_table[i];
+
+		fprintf(f, "%s\t\n", cmd->name);
+		for (int j = 0; cmd->options && cmd->options[j].name; j++)
+			fprintf(f, "%s\t--%s\n", cmd->name, cmd->options[j].name);
 	}
 }
 
@@ -71,6 +85,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
 		printf("slotctl %s\n", SLOTCTL_VERSION);
+		return SC_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--list-options") == 0) {
+		list_options(stdout);
 		return SC_EXIT_OK;
 	}
 	cmd = find_command(argc, argv, &words);
