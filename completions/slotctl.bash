@@ -24,9 +24,9 @@ _slotctl()
 	esac
 	case "$cmd" in
 	"check") opts="--timeout --user --pass --help" ;;
-	"sandbox up") opts="--timeout --user --pass --help" ;;
-	"sandbox down") opts="--timeout --user --pass --help" ;;
-	"sandbox status") opts="--timeout --user --pass --help" ;;
+	"sandbox up") opts="--masters --replicas --port --dir --keys --skewed --redis-server --help" ;;
+	"sandbox down") opts="--dir --help" ;;
+	"sandbox status") opts="--dir --json --help" ;;
 	"plan reshard") opts="--timeout --user --pass --help" ;;
 	"plan rebalance") opts="--timeout --user --pass --help" ;;
 	"plan drain") opts="--timeout --user --pass --help" ;;

@@ -19,17 +19,18 @@ complete -c slotctl -n "__slotctl_cmd 'check'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'check'" -l user
 complete -c slotctl -n "__slotctl_cmd 'check'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'check'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l user
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l pass
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l masters
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l replicas
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l port
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l skewed
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l redis-server
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l user
-complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l pass
+complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l dir
 complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l user
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l pass
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l dir
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l help
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l user
