@@ -1,2 +1,676 @@
-/* repair.c: placeholder; its subsystem has not landed yet. */
-typedef int repair_placeholder;
+/* repair.c: the I/O half of `slotctl fix`. Gathers what the rules need (the
+ * snapshot, every master's key count per slot, its used memory), checks each
+ * planned key move for keys that exist on both nodes, and runs the planned
+ * steps with the shared slot-migration steps (slotops), concurrently for
+ * slots on disjoint nodes. The decisions live in src/core/repair_rules.c. */
+#include "slotctl/repair.h"
+#include "slotctl/exitcode.h"
+#include "slotctl/parallel.h"
+#include "slotctl/pool.h"
+#include "slotctl/slotops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPAIR_DEFAULT_THREADS 8
+#define REPAIR_COUNT_CHUNK 1024
+#define REPAIR_NAMED_KEYS 5
+#define REPAIR_BATCH_KEYS 256
+#define REPAIR_BATCH_BYTES (4LL << 20)
+#define REPAIR_MIGRATE_TIMEOUT_MS 5000
+
+int repair_prefer_parse(const char *text, enum repair_prefer *out, struct sc_error *err)
+{
+	static const char *const names[] = { "owner", "source", "target" };
+
+	for (int i = 0; i < 3; i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*out = (enum repair_prefer)(REPAIR_PREFER_OWNER + i);
+			return 0;
+		}
+	}
+	return sc_error_set(err, SC_EXIT_USAGE, "--prefer: '%s' is not one of owner, source, target", text);
+}
+
+static int threads_of(const struct repair_opts *o)
+{
+	return o->threads > 0 ? o->threads : REPAIR_DEFAULT_THREADS;
+}
+
+/* ---- gathering key counts and memory ---------------------------------- */
+
+static bool is_reachable_master(const struct snapshot *s, size_t i)
+{
+	const struct node_view *v = &s->nodes[i];
+
+	return v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
+}
+
+static int integer_reply(struct conn *c, redisReply *r, const char *what, long long *out,
+	struct sc_error *err)
+{
+	int rc = conn_check_reply(c, r, what, err);
+
+	if (rc == 0 && r->type != REDIS_REPLY_INTEGER)
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer",
+			conn_addr(c), what);
+	if (rc == 0)
+		*out = r->integer;
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* COUNTKEYSINSLOT of every slot on c into out[0..SC_SLOTS), pipelined; an
+ * empty node (DBSIZE 0) is answered at once. */
+static int count_all_slots(struct conn *c, long long *out, struct sc_error *err)
+{
+	long long total = 0;
+
+	if (integer_reply(c, conn_command(c, err, "DBSIZE"), "DBSIZE", &total, err) != 0)
+		return -1;
+	for (int s = 0; s < SC_SLOTS; s++)
+		out[s] = 0;
+	for (int base = 0; total > 0 && base < SC_SLOTS; base += REPAIR_COUNT_CHUNK) {
+		for (int s = base; s < base + REPAIR_COUNT_CHUNK; s++)
+			if (conn_append(c, err, "CLUSTER COUNTKEYSINSLOT %d", s) != 0)
+				return -1;
+		for (int s = base; s < base + REPAIR_COUNT_CHUNK; s++) {
+			redisReply *r = conn_get_reply(c, err);
+
+			if (!r || integer_reply(c, r, "CLUSTER COUNTKEYSINSLOT", &out[s], err) != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static long long used_memory(struct conn *c)
+{
+	struct sc_error err;
+	redisReply *r = conn_command(c, &err, "INFO memory");
+	long long m = -1;
+	const char *p;
+
+	if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, "used_memory:")))
+		m = strtoll(p + strlen("used_memory:"), NULL, 10);
+	if (r)
+		freeReplyObject(r);
+	return m;
+}
+
+struct gather_ctx {
+	struct repair_survey *sv;
+	const struct conn_opts *opts;
+};
+
+static void gather_one(void *arg, size_t i)
+{
+	struct gather_ctx *g = arg;
+	struct node_view *v = &g->sv->snap.nodes[i];
+	long long *keys = g->sv->keys + i * SC_SLOTS;
+	struct conn *c = NULL;
+
+	if (!is_reachable_master(&g->sv->snap, i))
+		return;
+	if (conn_open(v->host, v->port, g->opts, &c, &v->error) != 0 ||
+	    count_all_slots(c, keys, &v->error) != 0) {
+		/* it stopped answering since the snapshot: treat it as unreachable */
+		v->reachable = false;
+		for (int s = 0; s < SC_SLOTS; s++)
+			keys[s] = -1;
+	} else {
+		g->sv->memory[i] = used_memory(c);
+	}
+	conn_close(c);
+}
+
+/* ---- duplicate keys ----------------------------------------------------- */
+
+struct keylist {
+	redisReply *reply;       /* GETKEYSINSLOT reply owning the names */
+	const char **names;
+	size_t *lens;
+	size_t count;
+};
+
+static void keylist_release(struct keylist *k)
+{
+	if (k->reply)
+		freeReplyObject(k->reply);
+	free(k->names);
+	free(k->lens);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Every key of slot held by c (COUNTKEYSINSLOT, then GETKEYSINSLOT). */
+static int keylist_fetch(struct conn *c, int slot, struct keylist *out, struct sc_error *err)
+{
+	long long n = 0;
+	char what[64];
+
+	memset(out, 0, sizeof(*out));
+	if (slotops_count_keys(c, slot, &n, err) != 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	snprintf(what, sizeof(what), "CLUSTER GETKEYSINSLOT %d", slot);
+	out->reply = conn_command(c, err, "CLUSTER GETKEYSINSLOT %d %lld", slot, n);
+	if (!out->reply)
+		return -1;
+	if (conn_check_reply(c, out->reply, what, err) != 0) {
+		keylist_release(out);
+		return -1;
+	}
+	if (out->reply->type != REDIS_REPLY_ARRAY) {
+		keylist_release(out);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-array",
+			conn_addr(c), what);
+	}
+	out->count = out->reply->elements;
+	out->names = calloc(out->count ? out->count : 1, sizeof(*out->names));
+	out->lens = calloc(out->count ? out->count : 1, sizeof(*out->lens));
+	if (!out->names || !out->lens) {
+		keylist_release(out);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	for (size_t i = 0; i < out->count; i++) {
+		out->names[i] = out->reply->element[i]->str;
+		out->lens[i] = out->reply->element[i]->len;
+	}
+	return 0;
+}
+
+/* Sends "ASKING" + "<cmd> key" for each key (ASKING lets a node serve a slot
+ * it imports) and reads each command's reply into out[] (caller frees). */
+static int asking_pipeline(struct conn *c, const char *cmd, const char *const *keys,
+	const size_t *lens, size_t n, redisReply **out, struct sc_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *argv[2] = { cmd, keys[i] };
+		size_t argvlen[2] = { strlen(cmd), lens[i] };
+
+		out[i] = NULL;
+		if (conn_append(c, err, "ASKING") != 0 || conn_append_argv(c, 2, argv, argvlen, err) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		redisReply *r = conn_get_reply(c, err);
+
+		if (!r)
+			return -1;
+		freeReplyObject(r);
+		if (!(out[i] = conn_get_reply(c, err)))
+			return -1;
+	}
+	return 0;
+}
+
+static void free_replies(redisReply **r, size_t n)
+{
+	for (size_t i = 0; r && i < n; i++)
+		if (r[i])
+			freeReplyObject(r[i]);
+	free(r);
+}
+
+/* Keys of a slot present on both nodes of a move. */
+struct dup_scan {
+	struct keylist src, dst;
+	const char **diff;       /* different values (names borrowed from src) */
+	size_t *diff_lens;
+	size_t ndiff;
+	size_t same;             /* byte-identical DUMP payloads */
+	size_t unknown;          /* on both, but a value could not be read */
+};
+
+static void dup_scan_release(struct dup_scan *d)
+{
+	keylist_release(&d->src);
+	keylist_release(&d->dst);
+	free(d->diff);
+	free(d->diff_lens);
+	memset(d, 0, sizeof(*d));
+}
+
+static int key_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c ? c : (al > bl) - (al < bl);
+}
+
+static bool keylist_has(const struct keylist *k, const char *name, size_t len)
+{
+	for (size_t i = 0; i < k->count; i++)
+		if (key_cmp(k->names[i], k->lens[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* Finds the keys of slot that both src and dst hold and compares their DUMP
+ * payloads. Changes nothing. */
+static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup_scan *d,
+	struct sc_error *err)
+{
+	const char **both = NULL;
+	size_t *both_lens = NULL, nboth = 0;
+	redisReply **sd = NULL, **dd = NULL;
+	int rc = -1;
+
+	memset(d, 0, sizeof(*d));
+	if (keylist_fetch(src, slot, &d->src, err) != 0 || keylist_fetch(dst, slot, &d->dst, err) != 0)
+		return -1;
+	if (d->src.count == 0 || d->dst.count == 0)
+		return 0;
+	both = calloc(d->src.count, sizeof(*both));
+	both_lens = calloc(d->src.count, sizeof(*both_lens));
+	d->diff = calloc(d->src.count, sizeof(*d->diff));
+	d->diff_lens = calloc(d->src.count, sizeof(*d->diff_lens));
+	if (!both || !both_lens || !d->diff || !d->diff_lens) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->src.count; i++) {
+		if (keylist_has(&d->dst, d->src.names[i], d->src.lens[i])) {
+			both[nboth] = d->src.names[i];
+			both_lens[nboth++] = d->src.lens[i];
+		}
+	}
+	sd = calloc(nboth ? nboth : 1, sizeof(*sd));
+	dd = calloc(nboth ? nboth : 1, sizeof(*dd));
+	if (!sd || !dd) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
+	if (nboth && (asking_pipeline(src, "DUMP", both, both_lens, nboth, sd, err) != 0 ||
+	    asking_pipeline(dst, "DUMP", both, both_lens, nboth, dd, err) != 0))
+		goto out;
+	for (size_t i = 0; i < nboth; i++) {
+		bool sv = sd[i]->type == REDIS_REPLY_STRING, dv = dd[i]->type == REDIS_REPLY_STRING;
+
+		if (sd[i]->type == REDIS_REPLY_NIL || dd[i]->type == REDIS_REPLY_NIL)
+			continue; /* gone from one side meanwhile: no longer a duplicate */
+		if (!sv || !dv)
+			d->unknown++;
+		else if (sd[i]->len == dd[i]->len && memcmp(sd[i]->str, dd[i]->str, sd[i]->len) == 0)
+			d->same++;
+		else {
+			d->diff[d->ndiff] = both[i];
+			d->diff_lens[d->ndiff++] = both_lens[i];
+		}
+	}
+	rc = 0;
+out:
+	free_replies(sd, nboth);
+	free_replies(dd, nboth);
+	free(both);
+	free(both_lens);
+	return rc;
+}
+
+static void name_keys(const struct dup_scan *d, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < d->ndiff && i < REPAIR_NAMED_KEYS && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s'%.*s'", i ? ", " : "",
+			(int)(d->diff_lens[i] > 64 ? 64 : d->diff_lens[i]), d->diff[i]);
+	if (d->ndiff > REPAIR_NAMED_KEYS && len < size)
+		snprintf(buf + len, size - len, " and %zu more", d->ndiff - REPAIR_NAMED_KEYS);
+}
+
+enum keep { KEEP_UNDECIDED, KEEP_SOURCE, KEEP_TARGET };
+
+/* Which copy --prefer keeps for a move of item from node src to node dst. */
+static enum keep keep_for(const struct repair_item *it, int src, int dst, enum repair_prefer p)
+{
+	switch (p) {
+	case REPAIR_PREFER_SOURCE:
+		return KEEP_SOURCE;
+	case REPAIR_PREFER_TARGET:
+		return KEEP_TARGET;
+	case REPAIR_PREFER_OWNER:
+		return it->owner == src ? KEEP_SOURCE : it->owner == dst ? KEEP_TARGET : KEEP_UNDECIDED;
+	default:
+		return KEEP_UNDECIDED;
+	}
+}
+
+/* Marks item left, naming the conflicting keys and how to resolve them. */
+static void leave_for_conflicts(const struct snapshot *s, struct repair_item *it,
+	const struct repair_step *st, const struct dup_scan *d, enum repair_prefer p)
+{
+	char names[300];
+
+	name_keys(d, names, sizeof(names));
+	it->blocked = true;
+	snprintf(it->reason, sizeof(it->reason),
+		"%zu key%s exist%s on both '%s' and '%s' with different values: %s; nothing was "
+		"overwritten (%s)", d->ndiff, d->ndiff == 1 ? "" : "s", d->ndiff == 1 ? "s" : "",
+		s->nodes[st->node].addr, s->nodes[st->peer].addr, names,
+		p == REPAIR_PREFER_OWNER ? "--prefer owner does not apply: neither node owned the slot; "
+		"use --prefer source or target" : "choose a copy with --prefer owner|source|target");
+}
+
+/* ---- survey ----------------------------------------------------------- */
+
+static struct conn *conn_of(struct conn_pool *pool, const struct snapshot *s, int i,
+	struct sc_error *err)
+{
+	return conn_pool_get(pool, s->nodes[i].host, s->nodes[i].port, err);
+}
+
+/* Before anything changes: leaves the items whose moves would meet keys with
+ * different values that --prefer does not settle. A node that cannot be
+ * asked leaves the check to the move itself. */
+static void survey_conflicts(struct repair_survey *sv, const struct repair_opts *o)
+{
+	struct conn_pool *pool = conn_pool_new(&o->conn);
+
+	for (size_t i = 0; pool && i < sv->plan.count; i++) {
+		struct repair_item *it = &sv->plan.items[i];
+
+		for (size_t k = 0; !it->blocked && k < it->step_count; k++) {
+			const struct repair_step *st = &it->steps[k];
+			struct conn *src, *dst;
+			struct dup_scan d;
+			struct sc_error err;
+
+			if (st->op != REPAIR_OP_MOVE_KEYS)
+				continue;
+			if (!(src = conn_of(pool, &sv->snap, st->node, &err)) ||
+			    !(dst = conn_of(pool, &sv->snap, st->peer, &err)) ||
+			    dup_scan_run(src, dst, it->slot, &d, &err) != 0)
+				continue;
+			if (d.ndiff && keep_for(it, st->node, st->peer, o->prefer) == KEEP_UNDECIDED)
+				leave_for_conflicts(&sv->snap, it, st, &d, o->prefer);
+			dup_scan_release(&d);
+		}
+	}
+	conn_pool_free(pool);
+}
+
+int repair_survey(const char *host, int port, const struct repair_opts *o,
+	struct repair_survey *out, struct sc_error *err)
+{
+	struct repair_survey sv = { 0 };
+	struct gather_ctx g = { &sv, &o->conn };
+	struct repair_input in = { 0 };
+	size_t n;
+
+	if (snapshot_gather(host, port, &o->conn, &sv.snap, err) != 0)
+		return -1;
+	n = sv.snap.count;
+	sv.keys = malloc(n * SC_SLOTS * sizeof(*sv.keys));
+	sv.memory = malloc(n * sizeof(*sv.memory));
+	if (!sv.keys || !sv.memory) {
+		repair_survey_release(&sv);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	for (size_t i = 0; i < n * SC_SLOTS; i++)
+		sv.keys[i] = -1;
+	for (size_t i = 0; i < n; i++)
+		sv.memory[i] = -1;
+	parallel_for(n, threads_of(o), gather_one, &g);
+	in.snap = &sv.snap;
+	in.keys = sv.keys;
+	in.used_memory = sv.memory;
+	in.allow_unreachable = o->allow_unreachable;
+	if (repair_plan_build(&in, &sv.plan, err) != 0) {
+		repair_survey_release(&sv);
+		return -1;
+	}
+	sv.outcomes = calloc(sv.plan.count ? sv.plan.count : 1, sizeof(*sv.outcomes));
+	if (!sv.outcomes) {
+		repair_survey_release(&sv);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	survey_conflicts(&sv, o);
+	*out = sv;
+	return 0;
+}
+
+void repair_survey_release(struct repair_survey *sv)
+{
+	if (!sv)
+		return;
+	repair_plan_release(&sv->plan);
+	snapshot_release(&sv->snap);
+	free(sv->keys);
+	free(sv->memory);
+	free(sv->outcomes);
+	memset(sv, 0, sizeof(*sv));
+}
+
+/* ---- running the steps ------------------------------------------------ */
+
+struct run_ctx {
+	struct repair_survey *sv;
+	const struct repair_opts *o;
+	size_t *items;           /* the round's item indices */
+	size_t count;
+	int lanes;
+};
+
+/* Deletes keys on c (ASKING first): the copies --prefer target overrules. */
+static int delete_keys(struct conn *c, const struct dup_scan *d, long long *dropped,
+	struct sc_error *err)
+{
+	redisReply **r = calloc(d->ndiff ? d->ndiff : 1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	rc = asking_pipeline(c, "DEL", d->diff, d->diff_lens, d->ndiff, r, err);
+	for (size_t i = 0; rc == 0 && i < d->ndiff; i++) {
+		if (conn_check_reply(c, r[i], "DEL", err) != 0)
+			rc = -1;
+		else
+			*dropped += r[i]->integer;
+	}
+	free_replies(r, d->ndiff);
+	return rc;
+}
+
+/* Moves the keys of one MOVE step, after comparing duplicates again (now
+ * that the target serves the slot). Returns 0 moved, 1 left (conflicts),
+ * -1 failed. */
+static int run_move(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o,
+	struct repair_item *it, const struct repair_step *st, struct repair_outcome *out)
+{
+	const struct snapshot *s = &sv->snap;
+	struct conn *src, *dst;
+	struct dup_scan d;
+	struct migrate_opts mo = { 0 };
+	struct migrate_stats stats = { 0 };
+	struct sc_error *err = &out->error;
+	bool replace = false;
+
+	if (!(src = conn_of(pool, s, st->node, err)) || !(dst = conn_of(pool, s, st->peer, err)))
+		return -1;
+	if (dup_scan_run(src, dst, it->slot, &d, err) != 0)
+		return -1;
+	if (d.ndiff) {
+		enum keep k = keep_for(it, st->node, st->peer, o->prefer);
+
+		if (k == KEEP_UNDECIDED) {
+			leave_for_conflicts(s, it, st, &d, o->prefer);
+			dup_scan_release(&d);
+			return 1;
+		}
+		if (k == KEEP_TARGET && delete_keys(src, &d, &out->keys_dropped, err) != 0) {
+			dup_scan_release(&d);
+			return -1;
+		}
+		replace = k == KEEP_SOURCE;
+	}
+	dup_scan_release(&d);
+	mo.batch_keys = REPAIR_BATCH_KEYS;
+	mo.batch_bytes = REPAIR_BATCH_BYTES;
+	mo.migrate_timeout_ms = REPAIR_MIGRATE_TIMEOUT_MS;
+	mo.replace = replace;
+	mo.asking = true;
+	mo.user = o->conn.user;
+	mo.pass = o->conn.pass;
+	mo.io_timeout_ms = o->conn.command_timeout_ms;
+	if (slotops_migrate_keys(src, s->nodes[st->peer].host, s->nodes[st->peer].port, it->slot,
+	    &mo, &stats, err) != 0)
+		return -1;
+	out->keys_moved += stats.keys;
+	return 0;
+}
+
+/* One step other than a key move. */
+static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const struct repair_item *it,
+	const struct repair_step *st, struct sc_error *err)
+{
+	struct conn *c = conn_of(pool, s, st->node, err);
+	const char *peer = st->peer >= 0 ? s->nodes[st->peer].id : NULL;
+	redisReply *r;
+	int rc;
+
+	if (!c)
+		return -1;
+	switch (st->op) {
+	case REPAIR_OP_SET_NODE:
+		/* never hand a slot away while this node still holds keys of it */
+		if (st->node != st->peer && slotops_require_empty(c, it->slot, err) != 0)
+			return -1;
+		return slotops_set_node(c, it->slot, peer, err);
+	case REPAIR_OP_SET_STABLE:
+		return slotops_set_stable(c, it->slot, err);
+	case REPAIR_OP_SET_IMPORTING:
+		return slotops_set_importing(c, it->slot, peer, err);
+	case REPAIR_OP_SET_MIGRATING:
+		return slotops_set_migrating(c, it->slot, peer, err);
+	case REPAIR_OP_BUMP_EPOCH:
+		r = conn_command(c, err, "CLUSTER BUMPEPOCH");
+		rc = conn_check_reply(c, r, "CLUSTER BUMPEPOCH", err);
+		if (r)
+			freeReplyObject(r);
+		return rc;
+	case REPAIR_OP_MOVE_KEYS:
+		break;
+	}
+	return 0;
+}
+
+static void run_item(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o,
+	size_t idx)
+{
+	struct repair_item *it = &sv->plan.items[idx];
+	struct repair_outcome *out = &sv->outcomes[idx];
+
+	for (size_t k = 0; k < it->step_count; k++) {
+		const struct repair_step *st = &it->steps[k];
+		int rc;
+
+		if (st->op == REPAIR_OP_MOVE_KEYS)
+			rc = run_move(pool, sv, o, it, st, out);
+		else
+			rc = run_setslot(pool, &sv->snap, it, st, &out->error);
+		if (rc > 0) {
+			out->status = REPAIR_LEFT;
+			return;
+		}
+		if (rc < 0) {
+			char step[256];
+
+			repair_step_describe(&sv->snap, it->slot, st, step, sizeof(step));
+			if (!out->error.code)
+				out->error.code = SC_EXIT_PROBLEMS;
+			sc_error_prefix(&out->error, "slot %d: %s failed", it->slot, step);
+			out->status = REPAIR_FAILED;
+			return;
+		}
+	}
+	out->status = REPAIR_DONE;
+}
+
+static void run_lane(void *arg, size_t lane)
+{
+	struct run_ctx *r = arg;
+	struct conn_pool *pool = conn_pool_new(&r->o->conn);
+
+	for (size_t k = lane; k < r->count; k += (size_t)r->lanes) {
+		struct repair_outcome *out = &r->sv->outcomes[r->items[k]];
+
+		if (!pool) {
+			out->status = REPAIR_FAILED;
+			sc_error_set(&out->error, SC_EXIT_PROBLEMS, "out of memory");
+			continue;
+		}
+		run_item(pool, r->sv, r->o, r->items[k]);
+	}
+	conn_pool_free(pool);
+}
+
+static bool has_moves(const struct repair_item *it)
+{
+	for (size_t k = 0; k < it->step_count; k++)
+		if (it->steps[k].op == REPAIR_OP_MOVE_KEYS)
+			return true;
+	return false;
+}
+
+/* Whether item's key moves use a node already busy in this round; if not,
+ * marks its nodes busy. */
+static bool claim_nodes(const struct repair_item *it, bool *busy)
+{
+	for (size_t k = 0; k < it->step_count; k++) {
+		const struct repair_step *st = &it->steps[k];
+
+		if (st->op == REPAIR_OP_MOVE_KEYS && (busy[st->node] || busy[st->peer]))
+			return false;
+	}
+	for (size_t k = 0; k < it->step_count; k++) {
+		const struct repair_step *st = &it->steps[k];
+
+		if (st->op == REPAIR_OP_MOVE_KEYS)
+			busy[st->node] = busy[st->peer] = true;
+	}
+	return true;
+}
+
+size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
+{
+	size_t n = sv->plan.count, left = 0, not_done = 0;
+	size_t *round = calloc(n ? n : 1, sizeof(*round));
+	bool *pending = calloc(n ? n : 1, sizeof(*pending));
+	bool *busy = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*busy));
+
+	for (size_t i = 0; i < n; i++) {
+		pending[i] = !sv->plan.items[i].blocked;
+		if (!pending[i])
+			sv->outcomes[i].status = REPAIR_LEFT;
+		left += pending[i];
+	}
+	while (round && pending && busy && left > 0) {
+		struct run_ctx r = { sv, o, round, 0, 0 };
+
+		memset(busy, 0, sv->snap.count * sizeof(*busy));
+		for (size_t i = 0; i < n; i++) {
+			if (pending[i] && (!has_moves(&sv->plan.items[i]) || claim_nodes(&sv->plan.items[i], busy))) {
+				round[r.count++] = i;
+				pending[i] = false;
+			}
+		}
+		left -= r.count;
+		r.lanes = threads_of(o) < (int)r.count ? threads_of(o) : (int)r.count;
+		parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (left > 0 && pending[i]) {
+			sv->outcomes[i].status = REPAIR_FAILED;
+			sc_error_set(&sv->outcomes[i].error, SC_EXIT_PROBLEMS, "out of memory");
+		}
+		not_done += sv->outcomes[i].status != REPAIR_DONE;
+	}
+	free(round);
+	free(pending);
+	free(busy);
+	return not_done;
+}
