@@ -119,7 +119,10 @@ static int choose_ports(struct sandbox *sb, int i, int base_port, struct sc_erro
 static int start_nodes(struct sandbox *sb, const struct sandbox_opts *o, struct sc_error *err)
 {
 	for (int i = 0; i < sb->count; i++)
-		if (choose_ports(sb, i, o->base_port, err) < 0 || sandbox_spawn(sb, i, o->die_with_parent, err) < 0)
+		if (choose_ports(sb, i, o->base_port, err) < 0)
+			return -1;
+	for (int i = 0; i < sb->count; i++)
+		if (sandbox_spawn(sb, i, o->die_with_parent, err) < 0)
 			return -1;
 	if (sandbox_state_write(sb, err) < 0)
 		return -1;

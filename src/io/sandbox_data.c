@@ -19,7 +19,7 @@
 struct writer {
 	const struct sandbox *sb;
 	int owner[SC_SLOTS];
-	redisContext **c;       /* per node, opened on first use */
+	struct conn **c;        /* per node, opened on first use */
 	int *pending;           /* replies not yet read, per node */
 };
 
@@ -36,7 +36,7 @@ static int writer_init(struct writer *w, const struct sandbox *sb, struct sc_err
 static int writer_drain(struct writer *w, int i, struct sc_error *err)
 {
 	for (; w->pending[i] > 0; w->pending[i]--) {
-		redisReply *r = sandbox_get_reply(w->c[i], w->sb, i, "a sample-data write", err);
+		redisReply *r = sandbox_checked(w->c[i], conn_get_reply(w->c[i], err), "a sample-data write", err);
 
 		if (!r)
 			return -1;
@@ -56,8 +56,8 @@ static int writer_send(struct writer *w, int slot, int argc, const char **argv, 
 			argv[1], slot);
 	if (!w->c[i] && !(w->c[i] = sandbox_connect(w->sb, i, err)))
 		return -1;
-	if (redisAppendCommandArgv(w->c[i], argc, argv, argvlen) != REDIS_OK)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory queueing a write");
+	if (conn_append_argv(w->c[i], argc, argv, argvlen, err) < 0)
+		return -1;
 	if (++w->pending[i] >= PIPELINE_DEPTH)
 		return writer_drain(w, i, err);
 	return 0;
@@ -68,7 +68,7 @@ static int writer_finish(struct writer *w, int rc, struct sc_error *err)
 	for (int i = 0; w->c && i < w->sb->count; i++) {
 		if (rc == 0 && w->c[i] && writer_drain(w, i, err) < 0)
 			rc = -1;
-		redisFree(w->c[i]);
+		conn_close(w->c[i]);
 	}
 	free(w->c);
 	free(w->pending);

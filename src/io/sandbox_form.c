@@ -5,7 +5,6 @@
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,80 +16,32 @@ struct view {
 	int master_of[SANDBOX_MAX_NODES];
 };
 
-redisContext *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err)
+struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err)
 {
-	struct timeval connect_tv = { 2, 0 };
-	struct timeval io_tv = { SANDBOX_IO_TIMEOUT_MS / 1000, (SANDBOX_IO_TIMEOUT_MS % 1000) * 1000 };
-	redisContext *c = redisConnectWithTimeout(SANDBOX_HOST, sb->nodes[i].port, connect_tv);
+	const struct conn_opts opts = {
+		.connect_timeout_ms = 2000,
+		.command_timeout_ms = SANDBOX_IO_TIMEOUT_MS,
+	};
+	struct conn *c;
 
-	if (!c || c->err) {
-		sc_error_set(err, SC_EXIT_UNREACHABLE, "cannot reach node %d '%s:%d': %s", i, SANDBOX_HOST,
-			sb->nodes[i].port, c ? c->errstr : "out of memory");
-		redisFree(c);
+	if (conn_open(SANDBOX_HOST, sb->nodes[i].port, &opts, &c, err) < 0)
 		return NULL;
-	}
-	redisSetTimeout(c, io_tv);
 	return c;
 }
 
-static redisReply *checked(redisContext *c, redisReply *r, const struct sandbox *sb, int i,
-	const char *what, struct sc_error *err)
+redisReply *sandbox_checked(struct conn *c, redisReply *r, const char *what, struct sc_error *err)
 {
-	if (!r) {
-		sc_error_set(err, SC_EXIT_UNREACHABLE, "node %d '%s:%d' did not answer %s: %s", i,
-			SANDBOX_HOST, sb->nodes[i].port, what, c->errstr[0] ? c->errstr : "no reply");
-		return NULL;
-	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		sc_error_set(err, SC_EXIT_PROBLEMS, "node %d '%s:%d' refused %s: %s", i, SANDBOX_HOST,
-			sb->nodes[i].port, what, r->str);
+	if (conn_check_reply(c, r, what, err) == 0)
+		return r;
+	if (r)
 		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
+	return NULL;
 }
 
-static redisReply *vcommand(redisContext *c, const struct sandbox *sb, int i,
-	struct sc_error *err, const char *fmt, va_list ap)
+/* Frees a checked reply; returns 0 when it was one, else -1. */
+static int ok(struct conn *c, redisReply *r, const char *what, struct sc_error *err)
 {
-	char what[128];
-
-	/* name the command by its format up to the first argument */
-	snprintf(what, sizeof(what), "'%.*s'", (int)strcspn(fmt, "%"), fmt);
-	return checked(c, redisvCommand(c, fmt, ap), sb, i, what, err);
-}
-
-redisReply *sandbox_command(redisContext *c, const struct sandbox *sb, int i,
-	struct sc_error *err, const char *fmt, ...)
-{
-	redisReply *r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = vcommand(c, sb, i, err, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-redisReply *sandbox_get_reply(redisContext *c, const struct sandbox *sb, int i,
-	const char *what, struct sc_error *err)
-{
-	void *r = NULL;
-
-	if (redisGetReply(c, &r) != REDIS_OK)
-		r = NULL;
-	return checked(c, r, sb, i, what, err);
-}
-
-static int run_ok(redisContext *c, const struct sandbox *sb, int i, struct sc_error *err,
-	const char *fmt, ...)
-{
-	redisReply *r;
-	va_list ap;
-
-	va_start(ap, fmt);
-	r = vcommand(c, sb, i, err, fmt, ap);
-	va_end(ap);
+	r = sandbox_checked(c, r, what, err);
 	if (!r)
 		return -1;
 	freeReplyObject(r);
@@ -105,9 +56,9 @@ static int node_by_port(const struct sandbox *sb, long long port)
 	return -1;
 }
 
-static int read_view(redisContext *c, const struct sandbox *sb, int i, struct view *v, struct sc_error *err)
+static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, struct sc_error *err)
 {
-	redisReply *r = sandbox_command(c, sb, i, err, "CLUSTER SLOTS");
+	redisReply *r = sandbox_checked(c, conn_command(c, err, "CLUSTER SLOTS"), "CLUSTER SLOTS", err);
 
 	if (!r)
 		return -1;
@@ -151,10 +102,11 @@ static void info_field(const char *text, const char *field, char *buf, size_t si
 		}
 }
 
-static int read_info(redisContext *c, const struct sandbox *sb, int i, const char *cmd,
+/* Runs "verb arg" (CLUSTER INFO, INFO replication) and reads one field. */
+static int read_info(struct conn *c, const char *verb, const char *arg,
 	const char *field, char *buf, size_t size, struct sc_error *err)
 {
-	redisReply *r = sandbox_command(c, sb, i, err, cmd);
+	redisReply *r = sandbox_checked(c, conn_command(c, err, "%s %s", verb, arg), verb, err);
 
 	if (!r)
 		return -1;
@@ -165,30 +117,30 @@ static int read_info(redisContext *c, const struct sandbox *sb, int i, const cha
 
 int sandbox_cluster_state(const struct sandbox *sb, int i, char *buf, size_t size, struct sc_error *err)
 {
-	redisContext *c = sandbox_connect(sb, i, err);
+	struct conn *c = sandbox_connect(sb, i, err);
 	int rc;
 
 	if (!c)
 		return -1;
-	rc = read_info(c, sb, i, "CLUSTER INFO", "cluster_state", buf, size, err);
-	redisFree(c);
+	rc = read_info(c, "CLUSTER", "INFO", "cluster_state", buf, size, err);
+	conn_close(c);
 	return rc;
 }
 
 int sandbox_owner_map(const struct sandbox *sb, int view, int owner[SC_SLOTS], struct sc_error *err)
 {
-	redisContext *c = sandbox_connect(sb, view, err);
+	struct conn *c = sandbox_connect(sb, view, err);
 	struct view *v = malloc(sizeof(*v));
 	int rc = -1;
 
-	if (c && v && read_view(c, sb, view, v, err) == 0) {
+	if (c && v && read_view(c, sb, v, err) == 0) {
 		memcpy(owner, v->owner, sizeof(v->owner));
 		rc = 0;
 	} else if (c && !v) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	}
 	free(v);
-	redisFree(c);
+	conn_close(c);
 	return rc;
 }
 
@@ -196,14 +148,14 @@ int sandbox_owner_map(const struct sandbox *sb, int view, int owner[SC_SLOTS], s
  * v. Returns 0, or -1 with the reason in err. */
 static int node_ready(const struct sandbox *sb, int i, int alive, struct view *v, struct sc_error *err)
 {
-	redisContext *c = sandbox_connect(sb, i, err);
+	struct conn *c = sandbox_connect(sb, i, err);
 	char state[32], known[32];
 	int rc = -1;
 
 	if (!c)
 		return -1;
-	if (read_info(c, sb, i, "CLUSTER INFO", "cluster_state", state, sizeof(state), err) == 0 &&
-	    read_info(c, sb, i, "CLUSTER INFO", "cluster_known_nodes", known, sizeof(known), err) == 0) {
+	if (read_info(c, "CLUSTER", "INFO", "cluster_state", state, sizeof(state), err) == 0 &&
+	    read_info(c, "CLUSTER", "INFO", "cluster_known_nodes", known, sizeof(known), err) == 0) {
 		if (strcmp(state, "ok") != 0)
 			sc_error_set(err, SC_EXIT_PROBLEMS, "node %d '%s:%d' says cluster_state:%s", i,
 				SANDBOX_HOST, sb->nodes[i].port, state);
@@ -211,9 +163,9 @@ static int node_ready(const struct sandbox *sb, int i, int alive, struct view *v
 			sc_error_set(err, SC_EXIT_PROBLEMS, "node %d '%s:%d' knows %s of %d nodes", i,
 				SANDBOX_HOST, sb->nodes[i].port, known, alive);
 		else
-			rc = read_view(c, sb, i, v, err);
+			rc = read_view(c, sb, v, err);
 	}
-	redisFree(c);
+	conn_close(c);
 	return rc;
 }
 
@@ -267,13 +219,13 @@ int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_e
 }
 
 /* Polls every node until it knows all sb->count nodes. */
-static int wait_known(const struct sandbox *sb, redisContext **c, long long deadline, struct sc_error *err)
+static int wait_known(const struct sandbox *sb, struct conn **c, long long deadline, struct sc_error *err)
 {
 	char known[32];
 
 	for (int i = 0; i < sb->count; i++) {
 		for (;;) {
-			if (read_info(c[i], sb, i, "CLUSTER INFO", "cluster_known_nodes", known, sizeof(known), err) < 0)
+			if (read_info(c[i], "CLUSTER", "INFO", "cluster_known_nodes", known, sizeof(known), err) < 0)
 				return -1;
 			if (atoi(known) == sb->count)
 				break;
@@ -289,9 +241,10 @@ static int wait_known(const struct sandbox *sb, redisContext **c, long long dead
 
 /* Makes replica i follow its master, retrying while the master is not yet
  * known to it as a master. */
-static int replicate(const struct sandbox *sb, redisContext *c, int i, long long deadline, struct sc_error *err)
+static int replicate(const struct sandbox *sb, struct conn *c, int i, long long deadline, struct sc_error *err)
 {
-	while (run_ok(c, sb, i, err, "CLUSTER REPLICATE %s", sb->nodes[sb->nodes[i].master].id) < 0) {
+	while (ok(c, conn_command(c, err, "CLUSTER REPLICATE %s", sb->nodes[sb->nodes[i].master].id),
+			"CLUSTER REPLICATE", err) < 0) {
 		if (sandbox_now_ms() >= deadline)
 			return sc_error_prefix(err, "timed out forming the cluster");
 		sandbox_sleep_ms(50);
@@ -299,12 +252,12 @@ static int replicate(const struct sandbox *sb, redisContext *c, int i, long long
 	return 0;
 }
 
-static int wait_link_up(const struct sandbox *sb, redisContext *c, int i, long long deadline, struct sc_error *err)
+static int wait_link_up(const struct sandbox *sb, struct conn *c, int i, long long deadline, struct sc_error *err)
 {
 	char link[32];
 
 	for (;;) {
-		if (read_info(c, sb, i, "INFO replication", "master_link_status", link, sizeof(link), err) < 0)
+		if (read_info(c, "INFO", "replication", "master_link_status", link, sizeof(link), err) < 0)
 			return -1;
 		if (strcmp(link, "up") == 0)
 			return 0;
@@ -316,9 +269,9 @@ static int wait_link_up(const struct sandbox *sb, redisContext *c, int i, long l
 	}
 }
 
-static int read_id(const struct sandbox *sb, redisContext *c, int i, struct sc_error *err)
+static int read_id(const struct sandbox *sb, struct conn *c, int i, struct sc_error *err)
 {
-	redisReply *r = sandbox_command(c, sb, i, err, "CLUSTER MYID");
+	redisReply *r = sandbox_checked(c, conn_command(c, err, "CLUSTER MYID"), "CLUSTER MYID", err);
 
 	if (!r)
 		return -1;
@@ -332,7 +285,7 @@ static int read_id(const struct sandbox *sb, redisContext *c, int i, struct sc_e
 	return 0;
 }
 
-static int form_steps(struct sandbox *sb, redisContext **c, long long deadline, struct sc_error *err)
+static int form_steps(struct sandbox *sb, struct conn **c, long long deadline, struct sc_error *err)
 {
 	const struct sandbox_node *seed = &sb->nodes[0];
 
@@ -343,12 +296,15 @@ static int form_steps(struct sandbox *sb, redisContext **c, long long deadline, 
 		int first = (int)((long)m * SC_SLOTS / sb->masters);
 		int last = (int)((long)(m + 1) * SC_SLOTS / sb->masters) - 1;
 
-		if (run_ok(c[m], sb, m, err, "CLUSTER ADDSLOTSRANGE %d %d", first, last) < 0 ||
-		    run_ok(c[m], sb, m, err, "CLUSTER SET-CONFIG-EPOCH %d", m + 1) < 0)
+		if (ok(c[m], conn_command(c[m], err, "CLUSTER ADDSLOTSRANGE %d %d", first, last),
+			"CLUSTER ADDSLOTSRANGE", err) < 0 ||
+		    ok(c[m], conn_command(c[m], err, "CLUSTER SET-CONFIG-EPOCH %d", m + 1),
+			"CLUSTER SET-CONFIG-EPOCH", err) < 0)
 			return -1;
 	}
 	for (int i = 1; i < sb->count; i++)
-		if (run_ok(c[i], sb, i, err, "CLUSTER MEET %s %d %d", SANDBOX_HOST, seed->port, seed->cport) < 0)
+		if (ok(c[i], conn_command(c[i], err, "CLUSTER MEET %s %d %d", SANDBOX_HOST, seed->port, seed->cport),
+			"CLUSTER MEET", err) < 0)
 			return -1;
 	if (wait_known(sb, c, deadline, err) < 0)
 		return -1;
@@ -364,7 +320,7 @@ static int form_steps(struct sandbox *sb, redisContext **c, long long deadline, 
 int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err)
 {
 	long long deadline = sandbox_now_ms() + timeout_ms;
-	redisContext **c = calloc((size_t)sb->count, sizeof(*c));
+	struct conn **c = calloc((size_t)sb->count, sizeof(*c));
 	int rc = -1;
 
 	if (!c)
@@ -375,7 +331,7 @@ int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err)
 	rc = form_steps(sb, c, deadline, err);
 out:
 	for (int i = 0; i < sb->count; i++)
-		redisFree(c[i]);
+		conn_close(c[i]);
 	free(c);
 	if (rc < 0)
 		return rc;

@@ -4,7 +4,7 @@
 #ifndef SLOTCTL_SANDBOX_PRIV_H
 #define SLOTCTL_SANDBOX_PRIV_H
 
-#include <hiredis/hiredis.h>
+#include "slotctl/conn.h"
 #include "slotctl/sandbox.h"
 
 #define SANDBOX_HOST "127.0.0.1"
@@ -42,18 +42,13 @@ int sandbox_state_read(const char *dir, struct sandbox *sb, struct sc_error *err
 
 /* -- talking to nodes and forming the cluster (sandbox_form.c) */
 
-/* A connection to node i (caller frees with redisFree), with bounded I/O. */
-redisContext *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err);
+/* A connection to node i (caller closes with conn_close), bounded by
+ * SANDBOX_IO_TIMEOUT_MS. */
+struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err);
 
-/* Runs one command on node i's connection; an error reply counts as a
- * failure too. Returns the reply (caller frees) or NULL with an error naming
- * the node and what. */
-redisReply *sandbox_command(redisContext *c, const struct sandbox *sb, int i,
-	struct sc_error *err, const char *fmt, ...);
-
-/* Reads one pipelined reply; same rules as sandbox_command. */
-redisReply *sandbox_get_reply(redisContext *c, const struct sandbox *sb, int i,
-	const char *what, struct sc_error *err);
+/* Returns r when it is a non-error reply; otherwise frees it and returns
+ * NULL with an error naming the node and what it refused or did not answer. */
+redisReply *sandbox_checked(struct conn *c, redisReply *r, const char *what, struct sc_error *err);
 
 /* Assigns slots, epochs, meets, replicates and waits for convergence. */
 int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err);

@@ -223,20 +223,27 @@ static void log_tail(const struct sandbox *sb, int i, char *buf, size_t size)
 	fclose(f);
 }
 
-/* True when the server at c is the process sb recorded for node i (and not
- * some other server that got the port first). */
-static bool answers_as(redisContext *c, pid_t pid)
+/* True when the server on node i's port answers as the process sb recorded
+ * (and not some other server that got the port first). */
+static bool answers_as(const struct sandbox *sb, int i)
 {
-	redisReply *r = redisCommand(c, "INFO server");
+	const struct conn_opts opts = { .connect_timeout_ms = 500, .command_timeout_ms = 500 };
+	struct sc_error ignored;
+	struct conn *c;
+	redisReply *r;
 	char want[64];
 	bool same = false;
 
+	if (conn_open(SANDBOX_HOST, sb->nodes[i].port, &opts, &c, &ignored) < 0)
+		return false;
+	r = conn_command(c, &ignored, "INFO server");
 	if (r && r->type == REDIS_REPLY_STRING) {
-		snprintf(want, sizeof(want), "process_id:%ld\r", (long)pid);
+		snprintf(want, sizeof(want), "process_id:%ld\r", (long)sb->nodes[i].pid);
 		same = strstr(r->str, want) != NULL;
 	}
 	if (r)
 		freeReplyObject(r);
+	conn_close(c);
 	return same;
 }
 
@@ -249,17 +256,7 @@ int sandbox_wait_started(struct sandbox *sb, int i, int timeout_ms, bool *port_c
 
 	*port_clash = false;
 	for (;;) {
-		struct timeval tv = { 0, 500000 };
-		redisContext *c = redisConnectWithTimeout(SANDBOX_HOST, n->port, tv);
-		bool up = false;
-
-		if (c && !c->err) {
-			redisSetTimeout(c, tv);
-			up = answers_as(c, n->pid);
-		}
-		if (c)
-			redisFree(c);
-		if (up)
+		if (answers_as(sb, i))
 			return 0;
 		if (waitpid(n->pid, &status, WNOHANG) == n->pid) {
 			n->pid = 0;
