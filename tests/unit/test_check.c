@@ -1,0 +1,611 @@
+/* test_check.c: the rules of `slotctl check` on snapshots built from the
+ * CLUSTER NODES fixtures in tests/fixtures/check/: each finding's code,
+ * severity, nodes and slot ranges, the exit-code rule, --wait's "settled"
+ * test and the JSON document. */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/check.h"
+#include "slotctl/exitcode.h"
+#include "read_file.h"
+
+#define ID_A "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca" /* 127.0.0.1:30001, master 0-5460 */
+#define ID_B "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1" /* 127.0.0.1:30002, master 5461-10922 */
+#define ID_C "292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f" /* 127.0.0.1:30003, master 10923-16383 */
+#define ID_F "824fe116063bc5fcf9f4ffd895bc17aee7731ac3" /* 127.0.0.1:30006, replica of C */
+
+/* A snapshot in which every node with an address answered with the fixture's
+ * view, its myself flag moved to itself; the fixture's myself is the seed
+ * and the reference. Healthy state and settings unless a test changes them. */
+static void snap_from_fixture(struct snapshot *s, const char *name)
+{
+	struct topology t;
+	struct sc_error err;
+	char path[256];
+	size_t len;
+	char *text;
+
+	snprintf(path, sizeof(path), "check/%s", name);
+	text = test_read_file("SLOTCTL_FIXTURES", path, &len);
+
+	ck_assert_msg(topology_parse(text, len, &t, &err) == 0, "%s: %s", name, err.msg);
+	free(text);
+	memset(s, 0, sizeof(*s));
+	s->nodes = calloc(t.count, sizeof(*s->nodes));
+	ck_assert_ptr_nonnull(s->nodes);
+	for (size_t k = 0; k < t.count; k++) {
+		/* the seed first, then the others in input order */
+		size_t i = k == 0 ? (size_t)t.myself : (k <= (size_t)t.myself ? k - 1 : k);
+		const struct node *n = &t.nodes[i];
+		struct node_view *v;
+
+		if (n->flags & (NODE_NOADDR | NODE_HANDSHAKE))
+			continue;
+		v = &s->nodes[s->count++];
+		snprintf(v->host, sizeof(v->host), "%s", n->ip);
+		v->port = n->port;
+		snprintf(v->addr, sizeof(v->addr), "%s:%d", n->ip, n->port);
+		memcpy(v->id, n->id, sizeof(v->id));
+		v->reachable = true;
+		ck_assert_int_eq(topology_copy(&v->view, &t), 0);
+		for (size_t j = 0; j < v->view.count; j++)
+			v->view.nodes[j].flags &= ~(unsigned)NODE_MYSELF;
+		v->view.nodes[i].flags |= NODE_MYSELF;
+		v->view.myself = (int)i;
+		snprintf(v->cluster_state, sizeof(v->cluster_state), "ok");
+		v->node_timeout_ms = 15000;
+		v->require_full_coverage = 1;
+		v->migration_barrier = 1;
+	}
+	s->reference = 0;
+	topology_release(&t);
+}
+
+static void snap_free(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		topology_release(&s->nodes[i].view);
+	free(s->nodes);
+}
+
+static struct node_view *view_of(struct snapshot *s, const char *id)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (strcmp(s->nodes[i].id, id) == 0)
+			return &s->nodes[i];
+	ck_abort_msg("no node %s in the snapshot", id);
+	return NULL;
+}
+
+static struct node *entry_in(struct node_view *v, const char *id)
+{
+	for (size_t i = 0; i < v->view.count; i++)
+		if (strcmp(v->view.nodes[i].id, id) == 0)
+			return &v->view.nodes[i];
+	ck_abort_msg("no node %s in the view of %s", id, v->addr);
+	return NULL;
+}
+
+static void make_unreachable(struct snapshot *s, const char *id, const char *why)
+{
+	struct node_view *v = view_of(s, id);
+
+	topology_release(&v->view);
+	v->reachable = false;
+	v->cluster_state[0] = '\0';
+	v->node_timeout_ms = -1;
+	v->require_full_coverage = -1;
+	v->migration_barrier = -1;
+	sc_error_set(&v->error, SC_EXIT_UNREACHABLE, "%s", why);
+}
+
+static void evaluate(const struct snapshot *s, struct check_report *r)
+{
+	struct sc_error err;
+
+	ck_assert_msg(check_evaluate(s, r, &err) == 0, "%s", err.msg);
+}
+
+static size_t count_code(const struct check_report *r, const char *code, enum check_severity sev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->count; i++)
+		if (strcmp(r->findings[i].code, code) == 0 && r->findings[i].severity == sev)
+			n++;
+	return n;
+}
+
+/* The one finding of code and severity whose first node is id (any when NULL). */
+static const struct check_finding *find(const struct check_report *r, const char *code,
+	enum check_severity sev, const char *id)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		const struct check_finding *f = &r->findings[i];
+
+		if (strcmp(f->code, code) == 0 && f->severity == sev &&
+		    (!id || (f->node_count && strcmp(f->nodes[0].id, id) == 0)))
+			return f;
+	}
+	ck_abort_msg("no %s finding '%s' for %s", check_severity_name(sev), code, id ? id : "any node");
+	return NULL;
+}
+
+static void assert_slots(const struct check_finding *f, const char *expected)
+{
+	char buf[256];
+
+	slotset_format(&f->slots, buf, sizeof(buf));
+	ck_assert_str_eq(buf, expected);
+}
+
+static bool has_node(const struct check_finding *f, const char *id)
+{
+	for (size_t i = 0; i < f->node_count; i++)
+		if (strcmp(f->nodes[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+START_TEST(healthy_cluster_is_all_ok)
+{
+	struct snapshot s;
+	struct check_report r;
+	const char *ok_codes[] = { "node-unreachable", "uncovered-slots", "slot-claimed-twice",
+		"open-slot", "views-disagree", "epoch-collision", "node-failed", "link-disconnected",
+		"cluster-state-fail", "no-replica", "setting-node-timeout", "setting-full-coverage",
+		"setting-migration-barrier" };
+
+	snap_from_fixture(&s, "healthy.txt");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(check_report_count(&r, CHECK_ERR), 0);
+	ck_assert_uint_eq(check_report_count(&r, CHECK_WARN), 0);
+	for (size_t i = 0; i < sizeof(ok_codes) / sizeof(ok_codes[0]); i++)
+		ck_assert_msg(check_report_has(&r, ok_codes[i], CHECK_OK), "no ok finding %s", ok_codes[i]);
+	for (size_t i = 0; i < r.count; i++)
+		ck_assert_msg(check_code_lookup(r.findings[i].code) != NULL, "unknown code %s", r.findings[i].code);
+	ck_assert_int_eq(r.summary.nodes, 6);
+	ck_assert_int_eq(r.summary.reachable, 6);
+	ck_assert_int_eq(r.summary.masters, 3);
+	ck_assert_int_eq(r.summary.replicas, 3);
+	ck_assert_int_eq(r.summary.slots_covered, SC_SLOTS);
+	ck_assert_int_eq(r.summary.keys, -1);
+	ck_assert_str_eq(r.summary.reference, "127.0.0.1:30001");
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_OK);
+	ck_assert(check_report_settled(&r));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(open_slot_names_node_peer_and_slot)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "open-slot.txt");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "open-slot", CHECK_ERR), 2);
+	f = find(&r, "open-slot", CHECK_ERR, ID_A);
+	assert_slots(f, "5460");
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[0].addr, "127.0.0.1:30001");
+	ck_assert_str_eq(f->nodes[1].id, ID_B);
+	ck_assert_str_eq(f->nodes[1].addr, "127.0.0.1:30002");
+	ck_assert_ptr_nonnull(strstr(f->message, "'127.0.0.1:30001' (e7d1eecc) has slot 5460 migrating to '127.0.0.1:30002'"));
+	f = find(&r, "open-slot", CHECK_ERR, ID_B);
+	assert_slots(f, "5460");
+	ck_assert_ptr_nonnull(strstr(f->message, "importing from '127.0.0.1:30001'"));
+	ck_assert(!check_report_has(&r, "open-slot", CHECK_OK));
+	ck_assert(check_report_has(&r, "views-disagree", CHECK_OK));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	ck_assert(!check_report_settled(&r));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(uncovered_slots_are_named)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "uncovered.txt");
+	evaluate(&s, &r);
+	f = find(&r, "uncovered-slots", CHECK_ERR, NULL);
+	assert_slots(f, "16000-16383");
+	ck_assert_ptr_nonnull(strstr(f->message, "384 slots"));
+	ck_assert_ptr_nonnull(strstr(f->message, "16000-16383"));
+	ck_assert_int_eq(r.summary.slots_covered, SC_SLOTS - 384);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(disagreeing_view_names_node_and_ranges)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+	struct node_view *b, *c;
+
+	snap_from_fixture(&s, "healthy.txt");
+	/* :30002 forgot that :30001 owns 0-99 (as after DELSLOTS on it alone) */
+	b = view_of(&s, ID_B);
+	for (int slot = 0; slot < 100; slot++)
+		slotset_remove(&entry_in(b, ID_A)->slots, slot);
+	/* :30003 thinks slot 200 moved to :30002 (SETSLOT NODE on it alone) */
+	c = view_of(&s, ID_C);
+	slotset_remove(&entry_in(c, ID_A)->slots, 200);
+	slotset_add(&entry_in(c, ID_B)->slots, 200);
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "views-disagree", CHECK_ERR), 2);
+	f = find(&r, "views-disagree", CHECK_ERR, ID_B);
+	assert_slots(f, "0-99");
+	ck_assert_str_eq(f->nodes[0].addr, "127.0.0.1:30002");
+	ck_assert_str_eq(f->nodes[1].id, ID_A); /* the reference */
+	ck_assert_ptr_nonnull(strstr(f->message, "'127.0.0.1:30002' (67ed2db8) disagrees"));
+	ck_assert_ptr_nonnull(strstr(f->message, "0-99: unassigned here, '127.0.0.1:30001' (e7d1eecc) in the reference"));
+	f = find(&r, "views-disagree", CHECK_ERR, ID_C);
+	assert_slots(f, "200");
+	ck_assert_ptr_nonnull(strstr(f->message, "200: '127.0.0.1:30002' (67ed2db8) here"));
+	/* nobody claims a slot twice: :30002's own line does not claim 200 */
+	ck_assert(check_report_has(&r, "slot-claimed-twice", CHECK_OK));
+	ck_assert(check_report_has(&r, "uncovered-slots", CHECK_OK));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	ck_assert(!check_report_settled(&r));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(slot_claimed_by_two_masters)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	/* :30002 claims 0-9 itself while the reference gives them to :30001 */
+	slotset_add_range(&entry_in(view_of(&s, ID_B), ID_B)->slots, 0, 9);
+	evaluate(&s, &r);
+	f = find(&r, "slot-claimed-twice", CHECK_ERR, ID_A);
+	assert_slots(f, "0-9");
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[1].id, ID_B);
+	f = find(&r, "views-disagree", CHECK_ERR, ID_B);
+	assert_slots(f, "0-9");
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(epoch_collision_names_both_masters)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "epoch-collision.txt");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "epoch-collision", CHECK_ERR), 1);
+	f = find(&r, "epoch-collision", CHECK_ERR, ID_B);
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[1].id, ID_C);
+	ck_assert_ptr_nonnull(strstr(f->message, "share configEpoch 3"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(flagged_and_unreachable_nodes)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "failed.txt");
+	make_unreachable(&s, ID_F, "cannot reach '127.0.0.1:30006': connection refused");
+	make_unreachable(&s, ID_C, "cannot reach '127.0.0.1:30003': timed out after 500 ms");
+	evaluate(&s, &r);
+	ck_assert_int_eq(r.summary.nodes, 6);
+	ck_assert_int_eq(r.summary.reachable, 4);
+
+	f = find(&r, "node-unreachable", CHECK_ERR, ID_C);
+	ck_assert_str_eq(f->nodes[0].addr, "127.0.0.1:30003");
+	assert_slots(f, "10923-16383");
+	ck_assert_ptr_nonnull(strstr(f->message, "timed out after 500 ms"));
+	ck_assert_ptr_nonnull(strstr(f->message, "serves slots 10923-16383"));
+	find(&r, "node-unreachable", CHECK_ERR, ID_F);
+
+	f = find(&r, "node-failed", CHECK_ERR, ID_F);
+	ck_assert_uint_eq(f->node_count, 1 + 4); /* the subject, then its 4 reachable observers */
+	ck_assert(has_node(f, ID_A) && has_node(f, ID_B));
+	ck_assert_ptr_nonnull(strstr(f->message, "'127.0.0.1:30006' (824fe116) is flagged fail in the view of"));
+	f = find(&r, "node-suspected", CHECK_WARN, ID_C);
+	assert_slots(f, "10923-16383");
+	f = find(&r, "node-handshake", CHECK_WARN, NULL);
+	ck_assert_str_eq(f->nodes[0].addr, "127.0.0.1:30007");
+	f = find(&r, "node-noaddr", CHECK_ERR, NULL);
+	ck_assert_str_eq(f->nodes[0].id, "9b1f0e6d2a4c8e7f3b5a1d0c9e8f7a6b5c4d3e2f");
+	/* the failed replica's disconnected link is not reported twice */
+	ck_assert_uint_eq(count_code(&r, "link-disconnected", CHECK_ERR), 0);
+	/* :30003's only replica failed */
+	f = find(&r, "no-replica", CHECK_WARN, ID_C);
+	assert_slots(f, "10923-16383");
+	/* unreachable wins over every other problem */
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_UNREACHABLE);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_UNREACHABLE);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(disconnected_link_names_peer_and_observer)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	entry_in(view_of(&s, ID_B), ID_C)->link_connected = false;
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "link-disconnected", CHECK_ERR), 1);
+	f = find(&r, "link-disconnected", CHECK_ERR, ID_C);
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[1].id, ID_B);
+	ck_assert_ptr_nonnull(strstr(f->message, "disconnected from the cluster bus in the view of '127.0.0.1:30002'"));
+	ck_assert(check_report_has(&r, "node-failed", CHECK_OK));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(cluster_state_of_every_node)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	snprintf(view_of(&s, ID_B)->cluster_state, 16, "fail");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "cluster-state-fail", CHECK_ERR), 1);
+	f = find(&r, "cluster-state-fail", CHECK_ERR, ID_B);
+	ck_assert_ptr_nonnull(strstr(f->message, "'127.0.0.1:30002' (67ed2db8) reports cluster_state:fail"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(masters_without_replicas_warn)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "no-replica.txt");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "no-replica", CHECK_WARN), 3);
+	f = find(&r, "no-replica", CHECK_WARN, ID_B);
+	assert_slots(f, "5461-10922");
+	/* full coverage required while a master has no replica */
+	f = find(&r, "setting-full-coverage", CHECK_WARN, NULL);
+	ck_assert_uint_eq(f->node_count, 3);
+	ck_assert_ptr_nonnull(strstr(f->message, "cluster-require-full-coverage is yes"));
+	ck_assert_uint_eq(check_report_count(&r, CHECK_ERR), 0);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_PROBLEMS);
+	ck_assert(check_report_settled(&r));
+	check_report_release(&r);
+
+	for (size_t i = 0; i < s.count; i++)
+		s.nodes[i].require_full_coverage = 0;
+	evaluate(&s, &r);
+	ck_assert(check_report_has(&r, "setting-full-coverage", CHECK_OK));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(settings_out_of_range_or_disagreeing)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	for (size_t i = 0; i < s.count; i++)
+		s.nodes[i].node_timeout_ms = 2000;
+	view_of(&s, ID_C)->migration_barrier = 0;
+	evaluate(&s, &r);
+	f = find(&r, "setting-node-timeout", CHECK_WARN, NULL);
+	ck_assert_uint_eq(f->node_count, 6);
+	ck_assert_ptr_nonnull(strstr(f->message, "cluster-node-timeout is 2000 ms"));
+	ck_assert_uint_eq(count_code(&r, "setting-migration-barrier", CHECK_WARN), 2);
+	f = find(&r, "setting-migration-barrier", CHECK_WARN, ID_C);
+	ck_assert_uint_eq(f->node_count, 1);
+	ck_assert_ptr_nonnull(strstr(f->message, "cluster-migration-barrier is 0 on '127.0.0.1:30003'"));
+	for (size_t i = 0; i < r.count; i++)
+		if (strcmp(r.findings[i].code, "setting-migration-barrier") == 0 &&
+		    strstr(r.findings[i].message, "disagree"))
+			ck_assert_str_eq(r.findings[i].nodes[0].id, ID_C);
+	ck_assert(check_report_has(&r, "setting-full-coverage", CHECK_OK));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(exit_rule_and_settled)
+{
+	struct check_report r = { 0 };
+
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_OK);
+	ck_assert_ptr_nonnull(check_report_add(&r, CHECK_WARN, "no-replica", "w"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_PROBLEMS);
+	ck_assert(check_report_settled(&r));
+	ck_assert_ptr_nonnull(check_report_add(&r, CHECK_ERR, "stray-keys", "e"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	ck_assert(check_report_settled(&r)); /* stray keys do not go away by waiting */
+	ck_assert_ptr_nonnull(check_report_add(&r, CHECK_ERR, "views-disagree", "e"));
+	ck_assert(!check_report_settled(&r));
+	ck_assert_ptr_nonnull(check_report_add(&r, CHECK_OK, "node-unreachable", "ok"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_drop_ok(&r, "node-unreachable");
+	ck_assert_uint_eq(r.count, 3);
+	ck_assert_ptr_nonnull(check_report_add(&r, CHECK_ERR, "node-unreachable", "e"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_UNREACHABLE);
+	check_report_release(&r);
+}
+END_TEST
+
+START_TEST(no_reachable_node)
+{
+	struct snapshot s;
+	struct check_report r;
+
+	snap_from_fixture(&s, "healthy.txt");
+	for (size_t i = 0; i < s.count; i++)
+		make_unreachable(&s, s.nodes[i].id, "cannot reach: connection refused");
+	s.reference = -1;
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "node-unreachable", CHECK_ERR), 6);
+	ck_assert_uint_eq(r.count, 6);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_UNREACHABLE);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(json_document)
+{
+	struct snapshot s;
+	struct check_report r;
+	struct sc_error err;
+	cJSON *doc, *findings, *first;
+	char *text;
+	int open_seen = 0;
+
+	snap_from_fixture(&s, "open-slot.txt");
+	evaluate(&s, &r);
+	text = check_report_json(&r, "127.0.0.1:30001", check_exit_code(&r, false), false, &err);
+	ck_assert_ptr_nonnull(text);
+	doc = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "format_version")->valuestring, CHECK_FORMAT_VERSION);
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "seed")->valuestring, "127.0.0.1:30001");
+	ck_assert_int_eq(cJSON_GetObjectItem(doc, "exit_code")->valueint, 1);
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(doc, "settled")));
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "cluster"), "masters")->valueint, 3);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "cluster"), "keys")));
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "counts"), "err")->valueint, 2);
+	findings = cJSON_GetObjectItem(doc, "findings");
+	ck_assert_int_eq(cJSON_GetArraySize(findings), (int)r.count);
+	cJSON_ArrayForEach(first, findings) {
+		if (strcmp(cJSON_GetObjectItem(first, "code")->valuestring, "open-slot") != 0)
+			continue;
+		open_seen++;
+		ck_assert_str_eq(cJSON_GetObjectItem(first, "severity")->valuestring, "err");
+		ck_assert_str_eq(cJSON_GetObjectItem(first, "slots")->valuestring, "5460");
+		ck_assert_int_eq(cJSON_GetObjectItem(first, "slot_count")->valueint, 1);
+		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(first, "nodes")), 2);
+		ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(first, "nodes"), 0), "addr"));
+		ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(first, "message")->valuestring, "5460"));
+	}
+	ck_assert_int_eq(open_seen, 2);
+	cJSON_Delete(doc);
+	free(text);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+START_TEST(code_table_is_complete)
+{
+	size_t n;
+	const struct check_code_info *codes = check_codes(&n);
+
+	ck_assert_uint_ge(n, 14);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_ptr_eq(check_code_lookup(codes[i].code), &codes[i]);
+		ck_assert(codes[i].meaning && *codes[i].meaning);
+	}
+	ck_assert_ptr_null(check_code_lookup("no-such-code"));
+}
+END_TEST
+
+/* Every finding code is documented under .SS check, as man(7) spells it. */
+START_TEST(codes_are_in_the_man_page)
+{
+	size_t n, len;
+	const struct check_code_info *codes = check_codes(&n);
+	char *man = test_read_file("SLOTCTL_SOURCE_ROOT", "man/slotctl.1", &len);
+	char *section = strstr(man, "\n.SS check\n");
+	char *end;
+
+	ck_assert_ptr_nonnull(section);
+	end = strstr(section + 1, "\n.SS ");
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char escaped[128], *out = escaped;
+
+		for (const char *c = codes[i].code; *c; c++) {
+			if (*c == '-')
+				*out++ = '\\';
+			*out++ = *c;
+		}
+		*out = '\0';
+		ck_assert_msg(strstr(section, escaped) != NULL, "code %s is not under .SS check", codes[i].code);
+	}
+	free(man);
+}
+END_TEST
+
+static Suite *check_suite(void)
+{
+	Suite *s = suite_create("check");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_test(tc, healthy_cluster_is_all_ok);
+	tcase_add_test(tc, open_slot_names_node_peer_and_slot);
+	tcase_add_test(tc, uncovered_slots_are_named);
+	tcase_add_test(tc, disagreeing_view_names_node_and_ranges);
+	tcase_add_test(tc, slot_claimed_by_two_masters);
+	tcase_add_test(tc, epoch_collision_names_both_masters);
+	tcase_add_test(tc, flagged_and_unreachable_nodes);
+	tcase_add_test(tc, disconnected_link_names_peer_and_observer);
+	tcase_add_test(tc, cluster_state_of_every_node);
+	tcase_add_test(tc, masters_without_replicas_warn);
+	tcase_add_test(tc, settings_out_of_range_or_disagreeing);
+	tcase_add_test(tc, exit_rule_and_settled);
+	tcase_add_test(tc, no_reachable_node);
+	tcase_add_test(tc, json_document);
+	tcase_add_test(tc, code_table_is_complete);
+	tcase_add_test(tc, codes_are_in_the_man_page);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(check_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
