@@ -15,6 +15,9 @@ complete -c slotctl -n __fish_use_subcommand -l help
 complete -c slotctl -n __fish_use_subcommand -l version
 complete -c slotctl -n '__fish_seen_subcommand_from sandbox; and not __fish_seen_subcommand_from up down status' -f -a 'up down status'
 complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_subcommand_from reshard rebalance drain' -f -a 'reshard rebalance drain'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l json
+complete -c slotctl -n "__slotctl_cmd 'check'" -l wait
+complete -c slotctl -n "__slotctl_cmd 'check'" -l strict
 complete -c slotctl -n "__slotctl_cmd 'check'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'check'" -l user
 complete -c slotctl -n "__slotctl_cmd 'check'" -l pass

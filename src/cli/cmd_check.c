@@ -1,15 +1,136 @@
-/* cmd_check.c: the `slotctl check` command (not implemented yet). */
+/* cmd_check.c: `slotctl check HOST:PORT`: gathers a snapshot from the seed,
+ * runs the check rules and probes, and prints one [OK]/[WARN]/[ERR] line per
+ * finding and a summary (or the --json document). --wait re-gathers until
+ * views converge and nothing is left open, or the time is up. */
+#include "slotctl/check.h"
+#include "slotctl/check_probe.h"
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/addr.h"
+#include "slotctl/snapshot.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#define WAIT_POLL_MS 200
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One round: snapshot, rules, probes. Fills r, or returns -1 with err. */
+static int check_once(const char *host, int port, const struct conn_opts *opts,
+	struct check_report *r, struct sc_error *err)
+{
+	struct snapshot snap;
+	int rc;
+
+	if (snapshot_gather(host, port, opts, &snap, err) < 0)
+		return -1;
+	rc = check_evaluate(&snap, r, err);
+	if (rc == 0 && check_probe(&snap, opts, r, err) < 0) {
+		check_report_release(r);
+		rc = -1;
+	}
+	snapshot_release(&snap);
+	return rc;
+}
+
+static void print_human(const struct check_report *r, FILE *f)
+{
+	static const char *const tags[] = { "[OK]  ", "[WARN]", "[ERR] " };
+	static const char *const colors[] = { "\033[32m", "\033[33m", "\033[31m" };
+	const struct check_summary *s = &r->summary;
+	bool color = cli_use_color(f);
+	char keys[32] = "";
+
+	for (size_t i = 0; i < r->count; i++) {
+		const struct check_finding *fd = &r->findings[i];
+
+		fprintf(f, "%s%s%s %s: %s\n", color ? colors[fd->severity] : "", tags[fd->severity],
+			color ? "\033[0m" : "", fd->code, fd->message);
+	}
+	if (s->keys >= 0)
+		snprintf(keys, sizeof(keys), ", %lld keys", s->keys);
+	fprintf(f, "summary: %d nodes (%d reachable), %d masters, %d replicas, %d/%d slots covered%s; "
+		"%zu ok, %zu warnings, %zu errors\n", s->nodes, s->reachable, s->masters, s->replicas,
+		s->slots_covered, SC_SLOTS, keys, check_report_count(r, CHECK_OK),
+		check_report_count(r, CHECK_WARN), check_report_count(r, CHECK_ERR));
+}
+
+static int print_json(const struct check_report *r, const char *seed, int code, bool settled)
+{
+	struct sc_error err;
+	char *text = check_report_json(r, seed, code, settled, &err);
+
+	if (!text) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
 
 static int run_check(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("check: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	const char *seed = args->argv[0];
+	struct check_report report = { 0 };
+	struct conn_opts opts;
+	struct sc_error err = { 0 };
+	long long wait_s, deadline;
+	char host[256];
+	int port, code, rc;
+	bool settled;
+
+	if (args_conn_opts(args, &opts) < 0 || args_int(args, "wait", 0, 86400, 0, &wait_s) < 0)
+		return SC_EXIT_USAGE;
+	if (addr_parse(seed, host, sizeof(host), &port, &err) < 0) {
+		cli_error("%s", err.msg);
+		return err.code;
+	}
+	deadline = now_ms() + wait_s * 1000;
+	for (;;) {
+		rc = check_once(host, port, &opts, &report, &err);
+		settled = rc == 0 && check_report_settled(&report);
+		if (settled || now_ms() + WAIT_POLL_MS > deadline)
+			break;
+		if (rc == 0)
+			check_report_release(&report);
+		sleep_ms(WAIT_POLL_MS);
+	}
+	if (rc < 0) {
+		cli_error("%s", err.msg);
+		return err.code ? err.code : SC_EXIT_PROBLEMS;
+	}
+	if (wait_s > 0 && !settled)
+		cli_warn("views did not converge within %lld s; reporting the last state", wait_s);
+	code = check_exit_code(&report, args_flag(args, "strict"));
+	if (args_flag(args, "json")) {
+		if (print_json(&report, seed, code, settled) < 0)
+			code = SC_EXIT_PROBLEMS;
+	} else {
+		print_human(&report, stdout);
+	}
+	check_report_release(&report);
+	return code;
 }
 
 static const struct cmd_option cmd_check_options[] = {
+	{ "json", 0, OPT_FLAG, NULL, "print a versioned JSON document instead of text" },
+	{ "wait", 'w', OPT_VALUE, "SECONDS", "re-check until views converge and no slot is open, at most SECONDS" },
+	{ "strict", 0, OPT_FLAG, NULL, "exit 1 on warnings too" },
 	CMD_CONN_OPTIONS,
 	{ 0 },
 };
