@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* True when pid no longer runs (gone, or a zombie nobody reaped yet). */
@@ -208,6 +209,43 @@ START_TEST(verify_catches_damage)
 }
 END_TEST
 
+/* A test process that crashes takes its servers with it (PR_SET_PDEATHSIG). */
+START_TEST(crashed_test_leaves_no_servers)
+{
+	struct { pid_t pid; char dir[200]; } info;
+	char cmd[300];
+	int fds[2], status;
+	pid_t child;
+	long long waited = 0;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		struct test_cluster *tc = tc_start(1, 0);
+
+		info.pid = tc_pid(tc, 0);
+		snprintf(info.dir, sizeof(info.dir), "%s", tc_dir(tc));
+		if (write(fds[1], &info, sizeof(info)) != (ssize_t)sizeof(info))
+			_exit(1);
+		abort();
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], &info, sizeof(info)), (ssize_t)sizeof(info));
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFSIGNALED(status));
+	while (!process_gone(info.pid) && waited < 10000) {
+		usleep(10000);
+		waited += 10;
+	}
+	ck_assert_msg(process_gone(info.pid), "server pid %ld outlived its crashed test", (long)info.pid);
+	/* the crash left its files behind; remove them */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", info.dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(run_slotctl_reports_status_and_output)
 {
 	struct run_result r;
@@ -232,6 +270,7 @@ int main(void)
 	tcase_add_test(cli, up_status_down);
 	tcase_add_test(cli, up_reports_missing_server);
 	tcase_add_test(support, verify_catches_damage);
+	tcase_add_test(support, crashed_test_leaves_no_servers);
 	tcase_add_test(support, run_slotctl_reports_status_and_output);
 	suite_add_tcase(s, cli);
 	suite_add_tcase(s, support);
