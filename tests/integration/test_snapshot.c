@@ -17,6 +17,7 @@
 #include "slotctl/exitcode.h"
 #include "slotctl/pool.h"
 #include "slotctl/snapshot.h"
+#include "support.h"
 
 /* A lone redis-server on a free loopback port in a temp dir, stopped by PID. */
 struct lone_server {
@@ -272,6 +273,80 @@ static double gather_timed(const char *host, int port, int ms, struct snapshot *
 	return now_s() - t0;
 }
 
+START_TEST(finds_every_node_with_its_view)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	struct snapshot snap;
+	struct sc_error err = { 0 };
+	int rc;
+
+	gather_timed("127.0.0.1", tc_port(tc, 0), 2000, &snap, &err, &rc);
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_uint_eq(snap.count, 6);
+	ck_assert_int_eq(snap.reference, 0);
+	ck_assert_ptr_eq(snapshot_map(&snap), &snap.nodes[0].view);
+	ck_assert_str_eq(snap.nodes[0].id, tc_id(tc, 0));
+	for (int i = 0; i < tc_count(tc); i++) {
+		const struct node_view *v = snapshot_find(&snap, tc_id(tc, i));
+
+		ck_assert_msg(v != NULL, "node %d (%s) not found", i, tc_id(tc, i));
+		ck_assert_msg(v->reachable && v->error.code == 0, "%s: %s", v->addr, v->error.msg);
+		ck_assert_int_eq(v->port, tc_port(tc, i));
+		ck_assert_uint_eq(v->view.count, 6);
+		ck_assert_int_ge(v->view.myself, 0);
+		ck_assert_str_eq(v->view.nodes[v->view.myself].id, tc_id(tc, i));
+		ck_assert_str_eq(v->cluster_state, "ok");
+		ck_assert_uint_gt(v->current_epoch, 0);
+		ck_assert_int_gt(v->node_timeout_ms, 0);
+		ck_assert(v->require_full_coverage == 0 || v->require_full_coverage == 1);
+		ck_assert_int_ge(v->migration_barrier, 0);
+	}
+	ck_assert_ptr_null(snapshot_find(&snap, "0000000000000000000000000000000000000000"));
+	snapshot_release(&snap);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(frozen_node_is_reported_unreachable_in_time)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	struct snapshot snap;
+	struct sc_error err = { 0 };
+	const int frozen = 2, timeout_ms = 1000;
+	const struct node_view *v;
+	double elapsed;
+	int rc;
+
+	ck_assert_int_eq(kill(tc_pid(tc, frozen), SIGSTOP), 0);
+	elapsed = gather_timed("127.0.0.1", tc_port(tc, 0), timeout_ms, &snap, &err, &rc);
+	kill(tc_pid(tc, frozen), SIGCONT);
+	/* a bound on hanging, not a speed test */
+	ck_assert_msg(elapsed < 3.0 * timeout_ms / 1000, "took %.2f s", elapsed);
+	ck_assert_msg(rc == 0, "%s", err.msg);
+	ck_assert_uint_eq(snap.count, 6);
+	v = snapshot_find(&snap, tc_id(tc, frozen));
+	ck_assert_ptr_nonnull(v);
+	ck_assert(!v->reachable);
+	ck_assert_int_eq(v->error.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(v->error.msg, v->addr) && strstr(v->error.msg, "timed out"), "%s", v->error.msg);
+	ck_assert_uint_eq(v->view.count, 0);
+	for (int i = 0; i < tc_count(tc); i++)
+		if (i != frozen)
+			ck_assert(snapshot_find(&snap, tc_id(tc, i))->reachable);
+	snapshot_release(&snap);
+
+	/* a frozen seed is the one fatal case, and fails in time too */
+	ck_assert_int_eq(kill(tc_pid(tc, 0), SIGSTOP), 0);
+	elapsed = gather_timed("127.0.0.1", tc_port(tc, 0), timeout_ms, &snap, &err, &rc);
+	kill(tc_pid(tc, 0), SIGCONT);
+	ck_assert_msg(elapsed < 3.0 * timeout_ms / 1000, "took %.2f s", elapsed);
+	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(strstr(err.msg, tc_seed(tc)) && strstr(err.msg, "timed out"), "%s", err.msg);
+	tc_stop(tc);
+}
+END_TEST
+
 START_TEST(seed_errors_name_the_seed)
 {
 	struct lone_server plain, guarded;
@@ -328,6 +403,8 @@ static Suite *snapshot_suite(void)
 	tcase_add_test(conn, pool_reuses_and_reopens);
 	suite_add_tcase(s, conn);
 	tcase_add_test(gather, seed_errors_name_the_seed);
+	tcase_add_test(gather, finds_every_node_with_its_view);
+	tcase_add_test(gather, frozen_node_is_reported_unreachable_in_time);
 	suite_add_tcase(s, gather);
 	return s;
 }
