@@ -36,7 +36,7 @@ _slotctl()
 	"abort") opts="--timeout --user --pass --help" ;;
 	"reshard") opts="--timeout --user --pass --help" ;;
 	"rebalance") opts="--timeout --user --pass --help" ;;
-	"fix") opts="--timeout --user --pass --help" ;;
+	"fix") opts="--dry-run --yes --json --prefer --allow-unreachable --journal --wait --timeout --user --pass --help" ;;
 	esac
 	if [[ "$cur" == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -71,6 +71,13 @@ complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l user
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l help
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l dry-run
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l yes
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l json
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l prefer
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l allow-unreachable
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l journal
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l wait
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l user
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l pass

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "slotctl/error.h"
+#include "slotctl/journal.h"
 #include "slotctl/keyslot.h"
 #include "slotctl/snapshot.h"
 
@@ -89,6 +90,13 @@ struct repair_hint {
 	bool forward;
 };
 
+/* The directions of every unfinished slot of a folded journal: forward for
+ * apply and resume runs, and for slots whose new owner was already set on
+ * the target; backward (roll back) for abort runs. Appends to *hints
+ * (realloc'd; caller frees) and *count. Returns 0, or -1 with an error on OOM. */
+int repair_hints_from_journal(const struct journal_state *st, struct repair_hint **hints,
+	size_t *count, struct sc_error *err);
+
 struct repair_input {
 	const struct snapshot *snap;
 	/* keys[i * SC_SLOTS + slot]: CLUSTER COUNTKEYSINSLOT on snapshot node i;
@@ -155,6 +163,8 @@ struct repair_opts {
 	enum repair_prefer prefer;
 	bool allow_unreachable;
 	int threads;             /* concurrent repairs; <= 0: 8 */
+	const struct repair_hint *hints; /* from journals; may be NULL */
+	size_t hint_count;
 };
 
 enum repair_status {

@@ -1,22 +1,404 @@
-/* cmd_fix.c: the `slotctl fix` command (not implemented yet). */
+/* cmd_fix.c: `slotctl fix HOST:PORT`: surveys the cluster (src/io/repair.c),
+ * prints each broken slot's state and the steps that repair it, asks before
+ * changing anything, runs the repairs, then runs the full check with a
+ * bounded wait for the nodes to agree. Exit 0 only when the cluster is
+ * healthy afterwards; 7 when states were left unrepaired; 3 when a master
+ * could not be reached. */
+#include "slotctl/addr.h"
+#include "slotctl/check.h"
+#include "slotctl/check_probe.h"
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/journal.h"
+#include "slotctl/repair.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FIX_DEFAULT_WAIT_S 30
+#define FIX_POLL_MS 200
+
+struct fix_run {
+	const char *seed;
+	char host[256];
+	int port;
+	struct repair_opts ro;
+	struct repair_hint *hints;
+	size_t hint_count;
+	long long wait_s;
+	bool dry_run, json, executed;
+	struct repair_survey sv;
+	struct check_report report;  /* after repairing */
+	bool checked, settled;
+	int check_code;
+};
+
+static const char *status_name(enum repair_status s)
+{
+	static const char *const names[] = { "planned", "repaired", "unrepaired", "failed" };
+
+	return names[s];
+}
+
+static const char *addr_or_null(const struct snapshot *s, int i)
+{
+	return i >= 0 ? s->nodes[i].addr : NULL;
+}
+
+/* ---- options ---------------------------------------------------------- */
+
+static int load_journals(const struct cmd_args *args, struct fix_run *f)
+{
+	const char *const *paths;
+	int n = args_list(args, "journal", &paths);
+
+	for (int i = 0; i < n; i++) {
+		struct journal_state st;
+		struct sc_error err;
+		int rc = journal_load(paths[i], &st, &err);
+
+		if (rc == 1) {
+			cli_error("--journal: '%s' does not exist", paths[i]);
+			journal_state_release(&st);
+			return -1;
+		}
+		if (rc < 0 || repair_hints_from_journal(&st, &f->hints, &f->hint_count, &err) < 0) {
+			cli_error("%s", err.msg);
+			journal_state_release(&st);
+			return -1;
+		}
+		journal_state_release(&st);
+	}
+	return 0;
+}
+
+static int parse_options(const struct cmd_args *args, struct fix_run *f)
+{
+	const char *prefer = args_value(args, "prefer");
+	struct sc_error err;
+
+	f->seed = args->argv[0];
+	if (args_conn_opts(args, &f->ro.conn) < 0 ||
+	    args_int(args, "wait", 0, 86400, FIX_DEFAULT_WAIT_S, &f->wait_s) < 0)
+		return -1;
+	if (addr_parse(f->seed, f->host, sizeof(f->host), &f->port, &err) < 0 ||
+	    (prefer && repair_prefer_parse(prefer, &f->ro.prefer, &err) < 0)) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	if (load_journals(args, f) < 0)
+		return -1;
+	f->ro.allow_unreachable = args_flag(args, "allow-unreachable");
+	f->ro.hints = f->hints;
+	f->ro.hint_count = f->hint_count;
+	f->dry_run = args_flag(args, "dry-run");
+	f->json = args_flag(args, "json");
+	return 0;
+}
+
+/* ---- human output ----------------------------------------------------- */
+
+static void print_plan(const struct repair_survey *sv)
+{
+	const struct snapshot *s = &sv->snap;
+
+	for (size_t i = 0; i < sv->plan.count; i++) {
+		const struct repair_item *it = &sv->plan.items[i];
+		const struct repair_state_info *info = repair_state_info(it->state);
+
+		printf("slot %d: %s: %s\n", it->slot, info->name, info->meaning);
+		if (it->blocked) {
+			printf("  left unrepaired: %s\n", it->reason);
+			continue;
+		}
+		printf("  owner %s%s%s -> '%s'%s\n", it->owner >= 0 ? "'" : "",
+			it->owner >= 0 ? s->nodes[it->owner].addr : "(none)", it->owner >= 0 ? "'" : "",
+			s->nodes[it->target].addr, it->by_journal ? " (direction from the journal)" : "");
+		for (size_t k = 0; k < it->step_count; k++) {
+			char step[512];
+
+			repair_step_describe(s, it->slot, &it->steps[k], step, sizeof(step));
+			printf("  %zu. %s\n", k + 1, step);
+		}
+	}
+	if (sv->plan.unreachable_masters > 0)
+		printf("%d master%s could not be reached\n", sv->plan.unreachable_masters,
+			sv->plan.unreachable_masters == 1 ? "" : "s");
+	printf("%zu broken slot%s, %zu to repair, %zu left unrepaired\n", sv->plan.count,
+		sv->plan.count == 1 ? "" : "s", sv->plan.count - repair_plan_blocked(&sv->plan),
+		repair_plan_blocked(&sv->plan));
+}
+
+static void print_outcomes(const struct repair_survey *sv)
+{
+	const struct snapshot *s = &sv->snap;
+	size_t counts[4] = { 0 };
+
+	for (size_t i = 0; i < sv->plan.count; i++) {
+		const struct repair_item *it = &sv->plan.items[i];
+		const struct repair_outcome *o = &sv->outcomes[i];
+		const char *name = repair_state_info(it->state)->name;
+
+		counts[o->status]++;
+		if (o->status == REPAIR_DONE)
+			printf("[FIXED] slot %d %s: owned by '%s' (%lld keys moved, %lld copies dropped)\n",
+				it->slot, name, s->nodes[it->target].addr, o->keys_moved, o->keys_dropped);
+		else if (o->status == REPAIR_LEFT)
+			printf("[LEFT]  slot %d %s: %s\n", it->slot, name, it->reason);
+		else
+			printf("[FAILED] slot %d %s: %s\n", it->slot, name, o->error.msg);
+	}
+	printf("fix: %zu repaired, %zu left unrepaired, %zu failed\n", counts[REPAIR_DONE],
+		counts[REPAIR_LEFT], counts[REPAIR_FAILED]);
+}
+
+static void print_check(const struct fix_run *f)
+{
+	if (f->check_code == SC_EXIT_OK) {
+		printf("check: healthy\n");
+		return;
+	}
+	for (size_t i = 0; i < f->report.count; i++) {
+		const struct check_finding *fd = &f->report.findings[i];
+
+		if (fd->severity == CHECK_ERR)
+			printf("check: [ERR] %s: %s\n", fd->code, fd->message);
+	}
+	printf("check: not healthy (exit %d)%s\n", f->check_code,
+		f->settled ? "" : "; views had not converged when --wait ran out");
+}
+
+/* ---- JSON output ------------------------------------------------------ */
+
+static cJSON *item_json(const struct fix_run *f, size_t i)
+{
+	const struct snapshot *s = &f->sv.snap;
+	const struct repair_item *it = &f->sv.plan.items[i];
+	const struct repair_outcome *o = &f->sv.outcomes[i];
+	const struct repair_state_info *info = repair_state_info(it->state);
+	cJSON *j = cJSON_CreateObject(), *steps;
+
+	cJSON_AddNumberToObject(j, "slot", it->slot);
+	cJSON_AddStringToObject(j, "state", info->name);
+	cJSON_AddStringToObject(j, "meaning", info->meaning);
+	if (addr_or_null(s, it->owner))
+		cJSON_AddStringToObject(j, "owner_before", addr_or_null(s, it->owner));
+	else
+		cJSON_AddNullToObject(j, "owner_before");
+	if (!it->blocked && addr_or_null(s, it->target))
+		cJSON_AddStringToObject(j, "owner_after", addr_or_null(s, it->target));
+	else
+		cJSON_AddNullToObject(j, "owner_after");
+	cJSON_AddBoolToObject(j, "by_journal", it->by_journal);
+	cJSON_AddStringToObject(j, "status", status_name(o->status));
+	if (it->blocked)
+		cJSON_AddStringToObject(j, "reason", it->reason);
+	if (o->status == REPAIR_FAILED)
+		cJSON_AddStringToObject(j, "error", o->error.msg);
+	cJSON_AddBoolToObject(j, "needs_unreachable", it->needs_reach);
+	cJSON_AddNumberToObject(j, "keys_moved", (double)o->keys_moved);
+	cJSON_AddNumberToObject(j, "copies_dropped", (double)o->keys_dropped);
+	steps = cJSON_AddArrayToObject(j, "steps");
+	for (size_t k = 0; k < it->step_count; k++) {
+		char step[512];
+		cJSON *st = cJSON_CreateObject();
+
+		repair_step_describe(s, it->slot, &it->steps[k], step, sizeof(step));
+		cJSON_AddStringToObject(st, "op", repair_op_name(it->steps[k].op));
+		cJSON_AddStringToObject(st, "node", s->nodes[it->steps[k].node].addr);
+		if (it->steps[k].peer >= 0)
+			cJSON_AddStringToObject(st, "peer", s->nodes[it->steps[k].peer].addr);
+		cJSON_AddStringToObject(st, "text", step);
+		cJSON_AddItemToArray(steps, st);
+	}
+	return j;
+}
+
+static void print_json(const struct fix_run *f, int code)
+{
+	cJSON *root = cJSON_CreateObject(), *items;
+	char *text;
+
+	cJSON_AddStringToObject(root, "format_version", REPAIR_FORMAT_VERSION);
+	cJSON_AddStringToObject(root, "seed", f->seed);
+	cJSON_AddBoolToObject(root, "dry_run", f->dry_run);
+	cJSON_AddNumberToObject(root, "unreachable_masters", f->sv.plan.unreachable_masters);
+	cJSON_AddNumberToObject(root, "broken", (double)f->sv.plan.count);
+	items = cJSON_AddArrayToObject(root, "repairs");
+	for (size_t i = 0; i < f->sv.plan.count; i++)
+		cJSON_AddItemToArray(items, item_json(f, i));
+	if (f->checked) {
+		cJSON_AddBoolToObject(root, "healthy", f->check_code == SC_EXIT_OK);
+		cJSON_AddNumberToObject(root, "check_exit_code", f->check_code);
+	}
+	cJSON_AddNumberToObject(root, "exit_code", code);
+	text = cJSON_Print(root);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The full check after repairing, re-run until nothing transient is left or
+ * --wait runs out. */
+static void verify(struct fix_run *f)
+{
+	long long deadline = now_ms() + (f->executed ? f->wait_s * 1000 : 0);
+
+	for (;;) {
+		struct snapshot snap;
+		struct sc_error err;
+		int rc = snapshot_gather(f->host, f->port, &f->ro.conn, &snap, &err);
+
+		if (rc == 0) {
+			rc = check_evaluate(&snap, &f->report, &err);
+			if (rc == 0 && check_probe(&snap, &f->ro.conn, &f->report, &err) < 0) {
+				check_report_release(&f->report);
+				rc = -1;
+			}
+			snapshot_release(&snap);
+		}
+		f->settled = rc == 0 && check_report_settled(&f->report);
+		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
+			(err.code ? err.code : SC_EXIT_PROBLEMS);
+		if ((f->settled && f->check_code == SC_EXIT_OK) || now_ms() + FIX_POLL_MS > deadline) {
+			if (rc < 0)
+				cli_error("check after fix: %s", err.msg);
+			break;
+		}
+		if (rc == 0)
+			check_report_release(&f->report);
+		nanosleep(&(struct timespec){ 0, FIX_POLL_MS * 1000000L }, NULL);
+	}
+	f->checked = true;
+}
+
+/* Exit code: unreachable masters first, then unrepaired states, then check. */
+static int exit_code(const struct fix_run *f)
+{
+	const struct repair_plan *p = &f->sv.plan;
+	bool left = false;
+
+	if (repair_plan_needs_reach(p) > 0)
+		return SC_EXIT_UNREACHABLE;
+	for (size_t i = 0; i < p->count; i++) {
+		const struct repair_outcome *o = &f->sv.outcomes[i];
+
+		if (o->status == REPAIR_FAILED && o->error.code == SC_EXIT_UNREACHABLE)
+			return SC_EXIT_UNREACHABLE;
+		left |= p->items[i].blocked || (f->executed && o->status != REPAIR_DONE);
+	}
+	if (left)
+		return SC_EXIT_UNREPAIRED;
+	if (f->checked)
+		return f->check_code;
+	return p->unreachable_masters > 0 ? SC_EXIT_UNREACHABLE : SC_EXIT_OK;
+}
+
+static void report_left(const struct fix_run *f)
+{
+	if (repair_plan_needs_reach(&f->sv.plan) > 0)
+		cli_error("%zu slot%s need%s a master that could not be reached (it may be a "
+			"partition); nothing was changed there: bring it back, or rerun with "
+			"--allow-unreachable", repair_plan_needs_reach(&f->sv.plan),
+			repair_plan_needs_reach(&f->sv.plan) == 1 ? "" : "s",
+			repair_plan_needs_reach(&f->sv.plan) == 1 ? "s" : "");
+}
+
+/* Asks before changing the cluster unless --yes. Returns 0 to go on, or the
+ * exit code to stop with (nothing changed). */
+static int confirm(const struct cmd_args *args, const struct fix_run *f)
+{
+	size_t runnable = f->sv.plan.count - repair_plan_blocked(&f->sv.plan);
+	char prompt[128];
+	bool closed = false;
+
+	if (args_flag(args, "yes"))
+		return 0;
+	snprintf(prompt, sizeof(prompt), "repair %zu slot%s of '%s'?", runnable,
+		runnable == 1 ? "" : "s", f->seed);
+	if (cli_confirm(prompt, &closed))
+		return 0;
+	if (closed)
+		cli_error("refusing to repair without --yes: standard input is not a terminal; "
+			"nothing was changed (review with --dry-run, then rerun with --yes)");
+	else
+		cli_error("not confirmed; nothing was changed");
+	return SC_EXIT_REFUSED;
+}
 
 static int run_fix(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("fix: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	struct fix_run f = { 0 };
+	struct sc_error err = { 0 };
+	int code;
+
+	if (parse_options(args, &f) < 0) {
+		free(f.hints);
+		return SC_EXIT_USAGE;
+	}
+	if (repair_survey(f.host, f.port, &f.ro, &f.sv, &err) < 0) {
+		cli_error("%s", err.msg);
+		free(f.hints);
+		return err.code ? err.code : SC_EXIT_PROBLEMS;
+	}
+	if (!f.json)
+		print_plan(&f.sv);
+	code = 0;
+	if (!f.dry_run && f.sv.plan.count > repair_plan_blocked(&f.sv.plan))
+		code = confirm(args, &f);
+	if (code == 0 && !f.dry_run) {
+		if (f.sv.plan.count > repair_plan_blocked(&f.sv.plan)) {
+			repair_execute(&f.sv, &f.ro);
+			f.executed = true;
+			if (!f.json)
+				print_outcomes(&f.sv);
+		}
+		verify(&f);
+		if (!f.json)
+			print_check(&f);
+	}
+	if (code == 0) {
+		code = exit_code(&f);
+		report_left(&f);
+	}
+	if (f.json)
+		print_json(&f, code);
+	if (f.checked)
+		check_report_release(&f.report);
+	repair_survey_release(&f.sv);
+	free(f.hints);
+	return code;
 }
 
 static const struct cmd_option cmd_fix_options[] = {
+	{ "dry-run", 0, OPT_FLAG, NULL, "print the repairs it would make; change nothing" },
+	{ "yes", 'y', OPT_FLAG, NULL, "repair without asking (required when stdin is not a terminal)" },
+	{ "json", 0, OPT_FLAG, NULL, "print a versioned JSON document instead of text" },
+	{ "prefer", 0, OPT_VALUE, "owner|source|target", "which copy to keep when a key differs on two nodes" },
+	{ "allow-unreachable", 0, OPT_FLAG, NULL, "repair even when some masters cannot be reached" },
+	{ "journal", 'j', OPT_LIST, "FILE", "follow this slotctl journal's direction for its unfinished slots" },
+	{ "wait", 'w', OPT_VALUE, "SECONDS", "after repairing, wait up to SECONDS for check to pass (default 30)" },
 	CMD_CONN_OPTIONS,
 	{ 0 },
 };
 
 const struct cmd_entry cmd_fix = {
 	.name = "fix",
-	.synopsis = "HOST:PORT [--dry-run] [--yes]",
+	.synopsis = "HOST:PORT [--dry-run] [--yes] [--json] [--prefer owner|source|target] "
+		"[--allow-unreachable] [--journal FILE] [--wait SECONDS]",
 	.summary = "repair open, uncovered and doubly-owned slots without losing a key",
 	.options = cmd_fix_options,
 	.min_args = 1,

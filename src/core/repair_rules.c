@@ -427,6 +427,30 @@ static void apply_hint(const struct plan_ctx *c, int slot, struct repair_item *i
 	}
 }
 
+int repair_hints_from_journal(const struct journal_state *st, struct repair_hint **hints,
+	size_t *count, struct sc_error *err)
+{
+	bool aborting = strcmp(st->last_op, "abort") == 0;
+
+	for (size_t i = 0; i < st->count; i++) {
+		const struct journal_slot *js = &st->slots[i];
+		struct repair_hint *grown;
+
+		if (journal_slot_settled(js))
+			continue;
+		grown = realloc(*hints, (*count + 1) * sizeof(*grown));
+		if (!grown)
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		*hints = grown;
+		grown[*count].slot = js->slot;
+		memcpy(grown[*count].from, js->from, sizeof(js->from));
+		memcpy(grown[*count].to, js->to, sizeof(js->to));
+		grown[*count].forward = !aborting || js->phase >= JOURNAL_OWNER_TARGET;
+		(*count)++;
+	}
+	return 0;
+}
+
 /* ---- steps ------------------------------------------------------------ */
 
 static int add_step(struct repair_item *it, enum repair_op op, int node, int peer, long long keys)
@@ -483,16 +507,21 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 		rc |= add_step(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1);
 	if (took || it->state == REPAIR_SEVERAL_OWNERS)
 		rc |= add_step(it, REPAIR_OP_BUMP_EPOCH, (int)t, -1, -1);
-	for (size_t i = 0; i < s->count; i++) {
-		bool opened;
+	/* the nodes the slot was open on (or drained) first, then the rest */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->count; i++) {
+			bool opened;
 
-		if (i == t || !is_master(s, i) || !s->nodes[i].reachable)
-			continue;
-		opened = is_open(s, i, slot) || keys_of(c->in, i, slot) > 0;
-		if (view_owner(s, i, slot) != (int)t)
-			rc |= add_step(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1);
-		if (opened)
-			rc |= add_step(it, REPAIR_OP_SET_STABLE, (int)i, -1, -1);
+			if (i == t || !is_master(s, i) || !s->nodes[i].reachable)
+				continue;
+			opened = is_open(s, i, slot) || keys_of(c->in, i, slot) > 0;
+			if (opened != (pass == 0))
+				continue;
+			if (view_owner(s, i, slot) != (int)t)
+				rc |= add_step(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1);
+			if (opened)
+				rc |= add_step(it, REPAIR_OP_SET_STABLE, (int)i, -1, -1);
+		}
 	}
 	return rc ? -1 : 0;
 }
