@@ -24,7 +24,7 @@ _slotctl()
 	esac
 	case "$cmd" in
 	"check") opts="--json --wait --strict --timeout --user --pass --help" ;;
-	"sandbox up") opts="--masters --replicas --port --dir --keys --skewed --redis-server --help" ;;
+	"sandbox up") opts="--masters --replicas --empty-masters --port --dir --keys --skewed --redis-server --help" ;;
 	"sandbox down") opts="--dir --help" ;;
 	"sandbox status") opts="--dir --json --help" ;;
 	"plan reshard") opts="--timeout --user --pass --help" ;;

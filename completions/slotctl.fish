@@ -24,6 +24,7 @@ complete -c slotctl -n "__slotctl_cmd 'check'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'check'" -l help
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l masters
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l replicas
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l empty-masters
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l port
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys

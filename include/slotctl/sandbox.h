@@ -32,8 +32,9 @@ struct sandbox {
 	char redis_server[PATH_MAX];     /* absolute path of the binary used */
 	int masters;
 	int replicas;                    /* per master */
-	int count;                       /* masters * (1 + replicas) */
-	struct sandbox_node *nodes;      /* masters first, then replicas */
+	int empty_masters;               /* masters with no slots, after the replicas */
+	int count;                       /* masters * (1 + replicas) + empty_masters */
+	struct sandbox_node *nodes;      /* masters first, then replicas, then empty masters */
 };
 
 struct sandbox_opts {
@@ -41,6 +42,7 @@ struct sandbox_opts {
 	const char *redis_server;        /* NULL: "redis-server" found in PATH */
 	int masters;                     /* >= 1 */
 	int replicas;                    /* per master, >= 0 */
+	int empty_masters;               /* extra masters joined with no slots (scale-out rehearsal) */
 	int base_port;                   /* node i gets base+i, bus base+i+10000; 0: free ephemeral ports */
 	int timeout_ms;                  /* bound on forming the cluster; 0: SANDBOX_DEFAULT_TIMEOUT_MS */
 	bool die_with_parent;            /* servers get SIGKILL when the calling thread dies (tests) */

@@ -62,10 +62,11 @@ static int print_nodes(const struct sandbox *sb, bool live)
 
 static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long long *keys)
 {
-	long long masters, replicas, port;
+	long long masters, replicas, empty, port;
 
 	if (args_int(args, "masters", 1, SANDBOX_MAX_NODES, 3, &masters) < 0 ||
 	    args_int(args, "replicas", 0, SANDBOX_MAX_NODES, 0, &replicas) < 0 ||
+	    args_int(args, "empty-masters", 0, SANDBOX_MAX_NODES, 0, &empty) < 0 ||
 	    args_int(args, "port", 0, 55535, DEFAULT_PORT, &port) < 0 ||
 	    args_int(args, "keys", 0, 100000000, 0, keys) < 0)
 		return -1;
@@ -74,6 +75,7 @@ static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long lon
 	o->redis_server = args_value(args, "redis-server");
 	o->masters = (int)masters;
 	o->replicas = (int)replicas;
+	o->empty_masters = (int)empty;
 	o->base_port = (int)port;
 	return 0;
 }
@@ -105,7 +107,7 @@ static int run_sandbox_up(const struct cmd_args *args)
 		return SC_EXIT_USAGE;
 	if (cli_use_progress(stderr))
 		fprintf(stderr, "starting %d redis-server processes in '%s'...\n",
-			o.masters * (1 + o.replicas), o.dir);
+			o.masters * (1 + o.replicas) + o.empty_masters, o.dir);
 	if (sandbox_up(&o, &sb, &err) < 0) {
 		cli_error("sandbox up: %s", err.msg);
 		return err.code;
@@ -125,6 +127,7 @@ static int run_sandbox_up(const struct cmd_args *args)
 static const struct cmd_option cmd_sandbox_up_options[] = {
 	{ "masters", 0, OPT_VALUE, "N", "number of masters (default 3)" },
 	{ "replicas", 0, OPT_VALUE, "N", "replicas per master (default 0)" },
+	{ "empty-masters", 0, OPT_VALUE, "N", "also join N masters holding no slots, to rehearse scale-out" },
 	{ "port", 'p', OPT_VALUE, "PORT", "first port, bus ports +10000 (default 30001; 0: free ephemeral ports)" },
 	{ "dir", 'd', OPT_VALUE, "DIR", "where the servers and the state file live (default ./.sandbox)" },
 	{ "keys", 0, OPT_VALUE, "N", "load N sample string keys key:0..key:N-1" },
@@ -135,7 +138,7 @@ static const struct cmd_option cmd_sandbox_up_options[] = {
 
 const struct cmd_entry cmd_sandbox_up = {
 	.name = "sandbox up",
-	.synopsis = "[--masters N] [--replicas N] [--port PORT] [--dir DIR] [--keys N] [--skewed] "
+	.synopsis = "[--masters N] [--replicas N] [--empty-masters N] [--port PORT] [--dir DIR] [--keys N] [--skewed] "
 		"[--redis-server PATH]",
 	.summary = "start a throwaway local cluster of redis-server processes",
 	.options = cmd_sandbox_up_options,

@@ -143,9 +143,9 @@ static int start_nodes(struct sandbox *sb, const struct sandbox_opts *o, struct 
 
 static int check_opts(const struct sandbox_opts *o, struct sc_error *err)
 {
-	int count = o->masters * (1 + o->replicas);
+	int count = o->masters * (1 + o->replicas) + o->empty_masters;
 
-	if (o->masters < 1 || o->replicas < 0 || count > SANDBOX_MAX_NODES)
+	if (o->masters < 1 || o->replicas < 0 || o->empty_masters < 0 || count > SANDBOX_MAX_NODES)
 		return sc_error_set(err, SC_EXIT_USAGE, "a sandbox has 1 to %d nodes, not %d masters with %d replicas each",
 			SANDBOX_MAX_NODES, o->masters, o->replicas);
 	if (o->base_port && (o->base_port < 1 || o->base_port + count - 1 + 10000 > 65535))
@@ -168,14 +168,16 @@ static struct sandbox *sandbox_new(const struct sandbox_opts *o, struct sc_error
 	}
 	sb->masters = o->masters;
 	sb->replicas = o->replicas;
-	sb->count = o->masters * (1 + o->replicas);
+	sb->empty_masters = o->empty_masters;
+	sb->count = o->masters * (1 + o->replicas) + o->empty_masters;
 	sb->nodes = calloc((size_t)sb->count, sizeof(*sb->nodes));
 	if (!sb->nodes) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		goto fail;
 	}
 	for (int i = 0; i < sb->count; i++)
-		sb->nodes[i].master = i < sb->masters ? -1 : (i - sb->masters) % sb->masters;
+		sb->nodes[i].master = i < sb->masters || i >= sb->count - sb->empty_masters ? -1 :
+			(i - sb->masters) % sb->masters;
 	return sb;
 fail:
 	if (!sb)

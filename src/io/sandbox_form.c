@@ -308,10 +308,10 @@ static int form_steps(struct sandbox *sb, struct conn **c, long long deadline, s
 			return -1;
 	if (wait_known(sb, c, deadline, err) < 0)
 		return -1;
-	for (int i = sb->masters; i < sb->count; i++)
+	for (int i = sb->masters; i < sb->count - sb->empty_masters; i++)
 		if (replicate(sb, c[i], i, deadline, err) < 0)
 			return -1;
-	for (int i = sb->masters; i < sb->count; i++)
+	for (int i = sb->masters; i < sb->count - sb->empty_masters; i++)
 		if (wait_link_up(sb, c[i], i, deadline, err) < 0)
 			return -1;
 	return 0;

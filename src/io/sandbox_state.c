@@ -40,6 +40,7 @@ static char *state_text(const struct sandbox *sb)
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
 	cJSON_AddNumberToObject(root, "masters", sb->masters);
 	cJSON_AddNumberToObject(root, "replicas", sb->replicas);
+	cJSON_AddNumberToObject(root, "empty_masters", sb->empty_masters);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (int i = 0; nodes && i < sb->count; i++)
 		cJSON_AddItemToArray(nodes, sandbox_node_json(sb, i));
@@ -153,6 +154,8 @@ static int parse_state(const cJSON *root, struct sandbox *sb)
 	    json_int(root, "masters", &sb->masters) < 0 || json_int(root, "replicas", &sb->replicas) < 0 ||
 	    !cJSON_IsArray(nodes))
 		return -1;
+	if (json_int(root, "empty_masters", &sb->empty_masters) < 0)
+		sb->empty_masters = 0; /* written by versions before --empty-masters */
 	sb->count = cJSON_GetArraySize(nodes);
 	if (sb->count < 1 || sb->count > SANDBOX_MAX_NODES)
 		return -1;

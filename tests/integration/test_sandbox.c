@@ -104,6 +104,35 @@ START_TEST(up_status_down)
 }
 END_TEST
 
+START_TEST(up_with_empty_masters)
+{
+	char tmp[] = "/tmp/slotctl-sandbox-XXXXXX";
+	char dir[64];
+	struct test_cluster *tc;
+	struct run_result r;
+	int empty;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	ck_assert_int_eq(run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir,
+		"--masters", "2", "--replicas", "1", "--empty-masters", "1", "--keys", "200", NULL), 0);
+	run_result_free(&r);
+	tc = tc_attach(dir);
+	ck_assert_int_eq(tc_count(tc), 5);
+	empty = tc_count(tc) - 1;
+	ck_assert(tc_is_master(tc, empty));
+	for (int slot = 0; slot < SC_SLOTS; slot++) {
+		int owner = tc_owner_of(tc, 0, slot);
+
+		ck_assert_msg(owner == 0 || owner == 1, "slot %d is owned by node %d, not by a slot-holding master",
+			slot, owner);
+	}
+	tc_verify_keys(tc, "key", 200);
+	tc_stop(tc);
+	rmdir(tmp);
+}
+END_TEST
+
 START_TEST(up_reports_missing_server)
 {
 	struct run_result r;
@@ -268,6 +297,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(cli, up_status_down);
+	tcase_add_test(cli, up_with_empty_masters);
 	tcase_add_test(cli, up_reports_missing_server);
 	tcase_add_test(support, verify_catches_damage);
 	tcase_add_test(support, crashed_test_leaves_no_servers);
