@@ -18,9 +18,7 @@
 
 bool plan_node_eligible(const struct node *n)
 {
-	/* node_is_master(n), spelled out until topology.c lands */
-	return (n->flags & NODE_MASTER) && !(n->flags & NODE_REPLICA) &&
-	       !(n->flags & (NODE_HANDSHAKE | NODE_NOADDR)) && n->ip[0];
+	return node_is_master(n) && !(n->flags & (NODE_HANDSHAKE | NODE_NOADDR)) && n->ip[0];
 }
 
 static int plan_node_cmp(const void *a, const void *b)

@@ -1,0 +1,407 @@
+/* planner_rebalance.c: `plan rebalance` and `plan drain`. Each master taking
+ * part gets a target: its weighted share of the balanced measure (slots,
+ * keys or memory). First every slot of a master with weight 0 (the drained
+ * one) goes, largest first, to the receiver furthest below its target. Then,
+ * while some master is outside the threshold, the most overloaded master
+ * gives the most underloaded one the slot that best closes the smaller of
+ * the two gaps without overshooting (among equals, the one with the fewest
+ * bytes), so the goal is met moving little data. Every move strictly lowers
+ * the total deviation and no slot moves twice, so it ends. Pure. */
+#include "planner_work.h"
+#include "slotctl/exitcode.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+struct balance {
+	double *weight;   /* per node */
+	double *target;   /* per node: its share of the measure */
+	bool *part;       /* takes part (owns slots, or empty with --use-empty-masters) */
+	bool *receives;   /* may receive: takes part, weight > 0, healthy */
+	int *held;        /* slots held with the moves so far (ties when values are 0) */
+};
+
+static void balance_free(struct balance *b)
+{
+	free(b->weight);
+	free(b->target);
+	free(b->part);
+	free(b->receives);
+	free(b->held);
+}
+
+static int balance_alloc(struct balance *b, size_t n, struct sc_error *err)
+{
+	size_t c = n ? n : 1;
+
+	b->weight = calloc(c, sizeof(*b->weight));
+	b->target = calloc(c, sizeof(*b->target));
+	b->part = calloc(c, sizeof(*b->part));
+	b->receives = calloc(c, sizeof(*b->receives));
+	b->held = calloc(c, sizeof(*b->held));
+	if (!b->weight || !b->target || !b->part || !b->receives || !b->held) {
+		balance_free(b);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+	}
+	return 0;
+}
+
+static bool failing(const struct planner_work *w, size_t i)
+{
+	return w->src[i] && (w->src[i]->flags & (NODE_FAIL | NODE_PFAIL));
+}
+
+static int parse_weight(struct planner_work *w, const char *text, struct balance *b,
+	struct sc_error *err)
+{
+	const char *eq = strrchr(text, '=');
+	char id[SC_NODE_ID_LEN + 2], *end;
+	double v;
+	int i;
+
+	if (!eq || eq == text || (size_t)(eq - text) > SC_NODE_ID_LEN)
+		return sc_error_set(err, SC_EXIT_USAGE, "--weight: '%s' is not ID=WEIGHT", text);
+	memcpy(id, text, (size_t)(eq - text));
+	id[eq - text] = '\0';
+	errno = 0;
+	v = strtod(eq + 1, &end);
+	if (errno || end == eq + 1 || *end || !(v >= 0) || v > 1e6)
+		return sc_error_set(err, SC_EXIT_USAGE,
+			"--weight: '%s' needs a weight from 0 to 1000000 after '='", text);
+	i = pw_find_master(w, id, "--weight", err);
+	if (i < 0)
+		return -1;
+	b->weight[i] = v;
+	return 0;
+}
+
+/* Decides who takes part and who receives, checks health, sets targets. */
+static int balance_setup(struct planner_work *w, struct balance *b, struct sc_error *err)
+{
+	double total = 0, weights = 0;
+
+	for (size_t i = 0; i < w->count; i++) {
+		b->held[i] = slotset_count(&w->nodes[i].slots);
+		b->part[i] = b->held[i] > 0 || (w->opts->use_empty_masters && !failing(w, i));
+		if (b->part[i] && b->held[i] > 0 && pw_require_healthy(w, (int)i, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < w->count; i++) {
+		b->receives[i] = b->part[i] && b->weight[i] > 0 && !failing(w, i);
+		if (!b->part[i])
+			continue;
+		total += w->load[i];
+		weights += b->weight[i];
+	}
+	if (weights <= 0)
+		return sc_error_set(err, SC_EXIT_USAGE,
+			"no master taking part has a weight above 0, so none could hold the slots "
+			"(masters without slots take part only with --use-empty-masters)");
+	for (size_t i = 0; i < w->count; i++) {
+		w->nodes[i].weight = b->weight[i];
+		b->target[i] = b->part[i] ? total * b->weight[i] / weights : 0;
+	}
+	return 0;
+}
+
+/* The receiver furthest below its target (relative), fewest slots on ties. */
+static int neediest(const struct planner_work *w, const struct balance *b)
+{
+	int best = -1;
+	double best_gap = 0;
+
+	for (size_t i = 0; i < w->count; i++) {
+		double gap;
+
+		if (!b->receives[i])
+			continue;
+		gap = b->target[i] > 0 ? (w->load[i] - b->target[i]) / b->target[i] : 0;
+		if (best < 0 || gap < best_gap || (gap == best_gap && b->held[i] < b->held[best])) {
+			best = (int)i;
+			best_gap = gap;
+		}
+	}
+	return best;
+}
+
+struct valued {
+	double value, cost;
+	int slot;
+};
+
+/* Largest value first; then fewest bytes; then lowest slot. */
+static int largest_first(const void *a, const void *b)
+{
+	const struct valued *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value > y->value ? -1 : 1;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	return x->slot - y->slot;
+}
+
+static size_t movable_slots(const struct planner_work *w, int node, struct valued *out)
+{
+	size_t n = 0;
+
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (w->owner[s] == node && w->dest[s] < 0)
+			out[n++] = (struct valued){ w->value[s], pw_cost(w, s), s };
+	return n;
+}
+
+static void record_move(struct planner_work *w, struct balance *b, int slot, int to)
+{
+	b->held[w->owner[slot]]--;
+	b->held[to]++;
+	pw_move(w, slot, to);
+}
+
+/* Moves every slot of each taking-part master with weight 0 to receivers. */
+static int empty_zero_weights(struct planner_work *w, struct balance *b, struct sc_error *err)
+{
+	struct valued *v = malloc(SC_SLOTS * sizeof(*v));
+
+	if (!v)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+	for (size_t i = 0; i < w->count; i++) {
+		size_t n;
+
+		if (!b->part[i] || b->weight[i] > 0 || b->held[i] == 0)
+			continue;
+		n = movable_slots(w, (int)i, v);
+		qsort(v, n, sizeof(*v), largest_first);
+		for (size_t k = 0; k < n; k++) {
+			int to = neediest(w, b);
+
+			if (to < 0) {
+				free(v);
+				return sc_error_set(err, SC_EXIT_USAGE,
+					"no master can receive the slots of '%s' (add --use-empty-masters, or give a weight above 0)",
+					w->nodes[i].id);
+			}
+			record_move(w, b, v[k].slot, to);
+		}
+	}
+	free(v);
+	return 0;
+}
+
+/* A donor's movable slots by value ascending; among equal values the
+ * cheapest last, so the slot just below a bound is the cheapest of its size. */
+static int smallest_first(const void *a, const void *b)
+{
+	const struct valued *x = a, *y = b;
+
+	if (x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	if (x->cost != y->cost)
+		return x->cost > y->cost ? -1 : 1;
+	return y->slot - x->slot;
+}
+
+struct donor {
+	struct valued *slots;
+	size_t n;
+	bool stuck;
+};
+
+static bool within(const struct planner_work *w, const struct balance *b, size_t i, double pct)
+{
+	double dev = fabs(w->load[i] - b->target[i]);
+
+	return dev <= pct / 100.0 * b->target[i] + 1e-9;
+}
+
+/* Index of the first slot of d whose value is above x. */
+static size_t upper_bound(const struct donor *d, double x)
+{
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (d->slots[mid].value <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The slot of donor D to give receiver R, or -1 when none helps. */
+static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
+{
+	double x = gap_d < gap_r ? gap_d : gap_r;
+	size_t ub = upper_bound(d, x);
+	double v;
+
+	if (ub > 0 && d->slots[ub - 1].value > 0)
+		return (ssize_t)ub - 1;
+	if (ub >= d->n)
+		return -1;
+	v = d->slots[ub].value;
+	if (fmax(fabs(gap_d - v), fabs(v - gap_r)) < fmax(gap_d, gap_r) - 1e-9)
+		return (ssize_t)ub;
+	return -1;
+}
+
+static void pick_pair(const struct planner_work *w, const struct balance *b,
+	const struct donor *donors, int *dd, int *rr)
+{
+	double best_d = 0, best_r = 0;
+
+	*dd = *rr = -1;
+	for (size_t i = 0; i < w->count; i++) {
+		double rel;
+
+		if (!b->part[i] || b->weight[i] <= 0 || b->target[i] <= 0)
+			continue;
+		rel = (w->load[i] - b->target[i]) / b->target[i];
+		if (rel > best_d && !donors[i].stuck && donors[i].n > 0) {
+			best_d = rel;
+			*dd = (int)i;
+		}
+		if (rel < best_r && b->receives[i]) {
+			best_r = rel;
+			*rr = (int)i;
+		}
+	}
+}
+
+static bool all_within(const struct planner_work *w, const struct balance *b, double pct)
+{
+	for (size_t i = 0; i < w->count; i++)
+		if (b->part[i] && b->weight[i] > 0 && !within(w, b, i, pct))
+			return false;
+	return true;
+}
+
+static int balance_loop(struct planner_work *w, struct balance *b, double pct, struct donor *donors)
+{
+	for (;;) {
+		int d, r;
+		ssize_t k;
+		struct donor *dn;
+
+		if (all_within(w, b, pct))
+			return 0;
+		pick_pair(w, b, donors, &d, &r);
+		if (d < 0 || r < 0)
+			return 0;
+		dn = &donors[d];
+		k = best_slot(dn, w->load[d] - b->target[d], b->target[r] - w->load[r]);
+		if (k < 0) {
+			dn->stuck = true;
+			continue;
+		}
+		record_move(w, b, dn->slots[k].slot, r);
+		memmove(&dn->slots[k], &dn->slots[k + 1], (dn->n - (size_t)k - 1) * sizeof(*dn->slots));
+		dn->n--;
+	}
+}
+
+static void warn_outside(struct planner_work *w, const struct balance *b, double pct)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		if (!b->part[i] || b->weight[i] <= 0 || within(w, b, i, pct))
+			continue;
+		pw_warn(w, "'%.8s' stays %.1f%% from its share of %s (threshold %g%%): slots move whole",
+			w->nodes[i].id, 100.0 * fabs(w->load[i] - b->target[i]) / b->target[i],
+			plan_measure_name(w->opts->by), pct);
+	}
+}
+
+static int balance(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
+{
+	struct donor *donors = calloc(w->count ? w->count : 1, sizeof(*donors));
+	int rc = 0;
+
+	if (!donors)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+	for (size_t i = 0; i < w->count && rc == 0; i++) {
+		if (!b->part[i] || b->weight[i] <= 0 || b->held[i] == 0)
+			continue;
+		donors[i].slots = malloc((size_t)b->held[i] * sizeof(*donors[i].slots));
+		if (!donors[i].slots) {
+			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+			break;
+		}
+		donors[i].n = movable_slots(w, (int)i, donors[i].slots);
+		qsort(donors[i].slots, donors[i].n, sizeof(*donors[i].slots), smallest_first);
+	}
+	if (rc == 0)
+		rc = balance_loop(w, b, pct, donors);
+	if (rc == 0)
+		warn_outside(w, b, pct);
+	for (size_t i = 0; i < w->count; i++)
+		free(donors[i].slots);
+	free(donors);
+	return rc;
+}
+
+int planner_rebalance(const struct topology *map, const struct slot_stats *stats,
+	const struct planner_opts *opts, struct plan *out, struct sc_error *err)
+{
+	struct planner_work w;
+	struct balance b;
+	double pct = opts->threshold > 0 ? opts->threshold : PLANNER_DEFAULT_THRESHOLD;
+	int rc = -1;
+
+	if (pw_init(&w, map, stats, opts, err) < 0)
+		return -1;
+	if (balance_alloc(&b, w.count, err) < 0) {
+		pw_release(&w);
+		return -1;
+	}
+	for (size_t i = 0; i < w.count; i++)
+		b.weight[i] = 1.0;
+	for (size_t i = 0; i < opts->weight_count; i++)
+		if (parse_weight(&w, opts->weights[i], &b, err) < 0)
+			goto out;
+	if (balance_setup(&w, &b, err) < 0 || empty_zero_weights(&w, &b, err) < 0 ||
+	    balance(&w, &b, pct, err) < 0)
+		goto out;
+	rc = pw_finish(&w, "rebalance", out, err);
+out:
+	balance_free(&b);
+	pw_release(&w);
+	return rc;
+}
+
+int planner_drain(const struct topology *map, const struct slot_stats *stats,
+	const struct planner_opts *opts, struct plan *out, struct sc_error *err)
+{
+	struct planner_work w;
+	struct balance b;
+	int victim, rc = -1;
+
+	if (!opts->drain)
+		return sc_error_set(err, SC_EXIT_USAGE, "drain needs the ID of the master to empty");
+	if (pw_init(&w, map, stats, opts, err) < 0)
+		return -1;
+	if (balance_alloc(&b, w.count, err) < 0) {
+		pw_release(&w);
+		return -1;
+	}
+	victim = pw_find_master(&w, opts->drain, "drain", err);
+	if (victim < 0)
+		goto out;
+	for (size_t i = 0; i < w.count; i++)
+		b.weight[i] = (int)i == victim ? 0 : 1.0;
+	if (balance_setup(&w, &b, err) < 0)
+		goto out;
+	if (b.held[victim] == 0)
+		pw_warn(&w, "'%.8s' owns no slots: nothing to drain", w.nodes[victim].id);
+	if (empty_zero_weights(&w, &b, err) < 0)
+		goto out;
+	rc = pw_finish(&w, "drain", out, err);
+out:
+	balance_free(&b);
+	pw_release(&w);
+	return rc;
+}

@@ -1,0 +1,52 @@
+/* planner_work.h: the planner's private working state, shared by the files
+ * of the planner (planner.c, planner_reshard.c, planner_rebalance.c,
+ * plan_batches.c). Not a public interface. */
+#ifndef SLOTCTL_PLANNER_WORK_H
+#define SLOTCTL_PLANNER_WORK_H
+
+#include "slotctl/planner.h"
+
+struct planner_work {
+	const struct topology *map;
+	const struct slot_stats *stats;
+	const struct planner_opts *opts;
+	struct plan_node *nodes;    /* eligible masters, sorted by id (the plan's nodes) */
+	size_t count;
+	const struct node **src;    /* src[i]: the map's node behind nodes[i] */
+	int owner[SC_SLOTS];        /* index into nodes at plan time, -1 none */
+	int dest[SC_SLOTS];         /* index into nodes the slot moves to, -1 stays */
+	double value[SC_SLOTS];     /* the balanced measure of each slot */
+	double *load;               /* per node: measure it holds with the moves so far */
+	char **warnings;            /* collected while planning */
+	size_t warning_count;
+};
+
+/* Builds the working state; -1 with an error on OOM or missing stats. */
+int pw_init(struct planner_work *w, const struct topology *map, const struct slot_stats *stats,
+	const struct planner_opts *opts, struct sc_error *err);
+void pw_release(struct planner_work *w);
+
+/* The index of the eligible master named by id or unique prefix; -1 with an
+ * SC_EXIT_USAGE error (listing candidates when ambiguous) otherwise. what
+ * names the option for the message ("--to"). */
+int pw_find_master(const struct planner_work *w, const char *prefix, const char *what,
+	struct sc_error *err);
+
+/* -1 with SC_EXIT_REFUSED when nodes[i] is flagged fail or fail?. */
+int pw_require_healthy(const struct planner_work *w, int i, struct sc_error *err);
+
+/* What moving slot costs (bytes when known, else keys, else 0). */
+double pw_cost(const struct planner_work *w, int slot);
+
+/* Schedules slot to move from its owner to nodes[to], updating loads. */
+void pw_move(struct planner_work *w, int slot, int to);
+
+/* Adds a printf-formatted warning to the plan being built (OOM: dropped). */
+void pw_warn(struct planner_work *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Turns the scheduled moves into a plan of kind: summaries, hot flags,
+ * batches, big keys, capacity warnings (an SC_EXIT_REFUSED error with
+ * opts->strict), fingerprint and options. out written only on success. */
+int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct sc_error *err);
+
+#endif

@@ -1,0 +1,529 @@
+/* test_planner.c: the planner. Properties over generated topologies (every
+ * slot keeps exactly one owner, only masters receive, totals are conserved,
+ * within the threshold when whole slots allow it, no slot moves twice, same
+ * inputs give the same bytes), then the cases an operator meets: exact slot
+ * counts, redis-cli's pick, prefixes, weights, hot slots, capacity. */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/planner.h"
+#include "fake_map.h"
+
+/* ---- generated clusters ---- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static int rng_below(int n)
+{
+	return (int)(rng() % (uint64_t)n);
+}
+
+/* A cluster of masters masters (+1 empty master when with_empty) whose
+ * slots are dealt in random runs, with keys and bytes per slot; skewed puts
+ * a few very large slots in. */
+static void gen_cluster(struct topology *map, struct slot_stats *st, int masters, bool with_empty,
+	bool skewed)
+{
+	int total = masters + (with_empty ? 1 : 0);
+
+	fake_map_init(map, total, 1);
+	for (int i = 0; i < total; i++)
+		slotset_clear(&map->nodes[i].slots);
+	for (int s = 0; s < SC_SLOTS;) {
+		int run = 1 + rng_below(400);
+		int m = rng_below(masters);
+
+		if (s + run > SC_SLOTS)
+			run = SC_SLOTS - s;
+		slotset_add_range(&map->nodes[m].slots, s, s + run - 1);
+		s += run;
+	}
+	slot_stats_init(st);
+	st->node_count = (size_t)total;
+	st->nodes = calloc((size_t)total, sizeof(*st->nodes));
+	for (int i = 0; i < total; i++) {
+		memcpy(st->nodes[i].id, map->nodes[i].id, sizeof(st->nodes[i].id));
+		st->nodes[i].used_memory = 1000000;
+		st->nodes[i].maxmemory = 0;
+	}
+	for (int s = 0; s < SC_SLOTS; s++) {
+		st->keys[s] = rng_below(20);
+		st->bytes[s] = st->keys[s] * (50 + rng_below(100));
+		if (skewed && rng_below(2000) == 0) {
+			st->bytes[s] += 200000;
+			st->big[s] = true;
+		}
+	}
+}
+
+static void free_cluster(struct topology *map, struct slot_stats *st)
+{
+	fake_map_free(map);
+	slot_stats_release(st);
+}
+
+static char *serialize(const struct plan *p)
+{
+	struct sc_error err;
+	char *text = plan_serialize(p, &err);
+
+	ck_assert_ptr_nonnull(text);
+	return text;
+}
+
+static double measure(const struct slot_stats *st, enum plan_measure by, int s)
+{
+	if (by == MEASURE_SLOTS)
+		return 1;
+	return by == MEASURE_KEYS ? (double)st->keys[s] : (double)st->bytes[s];
+}
+
+/* Checks the properties every plan must have; fills owner_after. */
+static void check_plan_properties(const struct topology *map, const struct plan *p,
+	int owner_after[SC_SLOTS])
+{
+	struct plan again;
+	struct sc_error err;
+	char *text = serialize(p);
+	long long keys_before = 0, keys_after = 0, bytes_before = 0, bytes_after = 0;
+	int slots_before = 0, slots_after = 0;
+
+	/* a plan that reads back: valid slots, each moved once, from its owner, known nodes */
+	ck_assert_msg(plan_parse(text, strlen(text), &again, &err) == 0, "%s", err.msg);
+	plan_release(&again);
+	free(text);
+	topology_owner_map(map, owner_after);
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++) {
+			const struct plan_move *m = &p->batches[b].moves[i];
+			const struct node *to = topology_find(map, m->to);
+
+			/* plain checks in hot loops: each Check assertion costs a message */
+			if (!to || !node_is_master(to) || strcmp(map->nodes[owner_after[m->slot]].id, m->from))
+				ck_abort_msg("move of slot %d: from '%s' to '%s' is not owner to master",
+					m->slot, m->from, m->to);
+			owner_after[m->slot] = (int)(to - map->nodes);
+		}
+	for (size_t i = 0; i < p->node_count; i++) {
+		const struct plan_node *n = &p->nodes[i];
+		int held = 0;
+
+		for (int s = 0; s < SC_SLOTS; s++)
+			held += owner_after[s] >= 0 && strcmp(map->nodes[owner_after[s]].id, n->id) == 0;
+		ck_assert_int_eq(held, n->slots_after);
+		keys_before += n->keys_before;
+		keys_after += n->keys_after;
+		bytes_before += n->bytes_before;
+		bytes_after += n->bytes_after;
+		slots_before += slotset_count(&n->slots);
+		slots_after += n->slots_after;
+	}
+	ck_assert_int_eq(keys_before, keys_after);
+	ck_assert_int_eq(bytes_before, bytes_after);
+	ck_assert_int_eq(slots_before, SC_SLOTS);
+	ck_assert_int_eq(slots_after, SC_SLOTS);
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (owner_after[s] < 0)
+			ck_abort_msg("slot %d has no owner after the plan", s);
+}
+
+/* Each master's load after the plan, and its share target. */
+static void loads_after(const struct topology *map, const struct slot_stats *st,
+	enum plan_measure by, const int owner_after[SC_SLOTS], double *load)
+{
+	for (size_t i = 0; i < map->count; i++)
+		load[i] = 0;
+	for (int s = 0; s < SC_SLOTS; s++)
+		load[owner_after[s]] += measure(st, by, s);
+}
+
+START_TEST(rebalance_properties)
+{
+	static const enum plan_measure bys[] = { MEASURE_SLOTS, MEASURE_KEYS, MEASURE_MEMORY };
+
+	rng_state = 0x9e3779b97f4a7c15ULL + (uint64_t)_i;
+	for (int round = 0; round < 4; round++) {
+		struct topology map;
+		struct slot_stats st;
+		struct planner_opts o = { 0 };
+		struct plan p, q;
+		struct sc_error err;
+		int masters = 2 + rng_below(10), owner_after[SC_SLOTS];
+		bool empty = rng_below(2), skewed = rng_below(2);
+		double load[32], total = 0, biggest = 0, min_target = 1e300;
+		char *a, *b;
+
+		gen_cluster(&map, &st, masters, empty, skewed);
+		o.by = bys[rng_below(3)];
+		o.threshold = 1 + rng_below(10);
+		o.use_empty_masters = rng_below(2);
+		o.max_slots_per_batch = 1 + rng_below(200);
+		ck_assert_msg(planner_rebalance(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+		check_plan_properties(&map, &p, owner_after);
+
+		/* deterministic */
+		ck_assert_int_eq(planner_rebalance(&map, &st, &o, &q, &err), 0);
+		a = serialize(&p);
+		b = serialize(&q);
+		ck_assert_str_eq(a, b);
+
+		/* within the threshold whenever every slot is small against the band */
+		loads_after(&map, &st, o.by, owner_after, load);
+		int takers = 0;
+		for (size_t i = 0; i < (size_t)masters + empty; i++)
+			if (slotset_count(&map.nodes[i].slots) > 0 || o.use_empty_masters)
+				takers++;
+		for (int s = 0; s < SC_SLOTS; s++) {
+			total += measure(&st, o.by, s);
+			biggest = fmax(biggest, measure(&st, o.by, s));
+		}
+		min_target = total / takers;
+		if (biggest <= o.threshold / 100.0 * min_target / 2) {
+			for (size_t i = 0; i < (size_t)masters + empty; i++) {
+				if (slotset_count(&map.nodes[i].slots) == 0 && !o.use_empty_masters) {
+					ck_assert_double_eq(load[i], 0);
+					continue;
+				}
+				ck_assert_msg(fabs(load[i] - min_target) <= o.threshold / 100.0 * min_target + 1e-6,
+					"master %zu holds %.0f of %.0f target (threshold %.0f%%, by %s)", i,
+					load[i], min_target, o.threshold, plan_measure_name(o.by));
+			}
+		}
+		/* batches respect the limit; hot slots alone and after all plain ones */
+		bool seen_hot = false;
+		for (size_t k = 0; k < p.batch_count; k++) {
+			ck_assert_uint_le(p.batches[k].count, (size_t)o.max_slots_per_batch);
+			if (p.batches[k].moves[0].hot) {
+				ck_assert_uint_eq(p.batches[k].count, 1);
+				seen_hot = true;
+			} else {
+				ck_assert(!seen_hot);
+			}
+		}
+		free(a);
+		free(b);
+		plan_release(&p);
+		plan_release(&q);
+		free_cluster(&map, &st);
+	}
+}
+END_TEST
+
+START_TEST(drain_and_reshard_properties)
+{
+	rng_state = 0x1234567ULL + (uint64_t)_i * 7919;
+	for (int round = 0; round < 3; round++) {
+		struct topology map;
+		struct slot_stats st;
+		struct planner_opts o = { 0 };
+		struct plan p;
+		struct sc_error err;
+		int masters = 2 + rng_below(8), owner_after[SC_SLOTS];
+		int victim, target, held;
+
+		gen_cluster(&map, &st, masters, false, rng_below(2));
+		victim = rng_below(masters);
+		o.by = (enum plan_measure)rng_below(3);
+		o.drain = map.nodes[victim].id;
+		ck_assert_msg(planner_drain(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+		check_plan_properties(&map, &p, owner_after);
+		for (int s = 0; s < SC_SLOTS; s++)
+			if (owner_after[s] == victim)
+				ck_abort_msg("slot %d stays on the drained master", s);
+		ck_assert_uint_eq(plan_move_count(&p), (size_t)slotset_count(&map.nodes[victim].slots));
+		plan_release(&p);
+
+		memset(&o, 0, sizeof(o));
+		target = rng_below(masters);
+		held = SC_SLOTS - slotset_count(&map.nodes[target].slots);
+		o.from = "all";
+		o.to = map.nodes[target].id;
+		o.slots = held > 0 ? 1 + rng_below(held) : 0;
+		o.pick = (enum plan_pick)rng_below(2);
+		if (o.slots > 0) {
+			ck_assert_msg(planner_reshard(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+			check_plan_properties(&map, &p, owner_after);
+			ck_assert_uint_eq(plan_move_count(&p), (size_t)o.slots);
+			plan_release(&p);
+		}
+		free_cluster(&map, &st);
+	}
+}
+END_TEST
+
+/* ---- cases: 3 masters, even slots, each slot 1 key of 100 bytes ---- */
+
+static struct topology map;
+static struct slot_stats st;
+static struct planner_opts o;
+static struct plan p;
+static struct sc_error err;
+
+static void uniform_setup(void)
+{
+	fake_map_init(&map, 3, 1);
+	slot_stats_init(&st);
+	for (int s = 0; s < SC_SLOTS; s++) {
+		st.keys[s] = 1;
+		st.bytes[s] = 100;
+	}
+	memset(&o, 0, sizeof(o));
+}
+
+static void uniform_teardown(void)
+{
+	free_cluster(&map, &st);
+}
+
+
+static int moves_to(const struct plan *p, const char *id)
+{
+	int n = 0;
+
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			n += strcmp(p->batches[b].moves[i].to, id) == 0;
+	return n;
+}
+
+START_TEST(reshard_exact_count_and_lowest_pick)
+{
+	o.from = "0001,0002";
+	o.to = "0003";
+	o.slots = 1001; /* redis-cli would plan 1000 (500.5 rounded down twice... or up once) */
+	o.pick = PICK_LOWEST;
+	ck_assert_msg(planner_reshard(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(plan_move_count(&p), 1001);
+	ck_assert_int_eq(moves_to(&p, map.nodes[2].id), 1001);
+	/* lowest slots of each source: 0.. and 5461.. */
+	ck_assert_int_eq(p.batches[0].moves[0].slot, 0);
+	ck_assert_str_eq(p.kind, "reshard");
+	plan_release(&p);
+
+	o.slots = 16384;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_msg(strstr(err.msg, "own only 10922 slots") != NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(reshard_cheapest_slots_first)
+{
+	st.bytes[100] = 1;
+	st.bytes[4000] = 2;
+	o.from = "0001";
+	o.to = "0002";
+	o.slots = 2;
+	ck_assert_msg(planner_reshard(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(p.batch_count, 1);
+	ck_assert_int_eq(p.batches[0].moves[0].slot, 100);
+	ck_assert_int_eq(p.batches[0].moves[1].slot, 4000);
+	ck_assert_int_eq(p.batches[0].moves[1].bytes, 2);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(reshard_ranges_and_bad_input)
+{
+	o.from = "all";
+	o.to = "0003";
+	o.slot_ranges = "0-9,6000";
+	ck_assert_msg(planner_reshard(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(plan_move_count(&p), 11);
+	plan_release(&p);
+
+	o.slot_ranges = "0-9,12000";
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "slot 12000 is already on the target") != NULL, "%s", err.msg);
+
+	o.from = "0002";
+	o.slot_ranges = "0-9";
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "slot 0 is owned by '0001") != NULL, "%s", err.msg);
+
+	o.from = "000";
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_msg(strstr(err.msg, "--from: node id '000' is ambiguous") != NULL, "%s", err.msg);
+	ck_assert(strstr(err.msg, "'0002000200020002000200020002000200020002'") != NULL);
+
+	o.from = "all";
+	o.to = "8004"; /* a replica */
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "is not a master") != NULL, "%s", err.msg);
+
+	o.to = "0003";
+	o.from = "0003";
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "both name") != NULL, "%s", err.msg);
+
+	o.from = "all";
+	o.slot_ranges = NULL;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "exactly one of --slots") != NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(balanced_cluster_needs_nothing)
+{
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(plan_move_count(&p), 0);
+	ck_assert_str_eq(p.by, "memory");
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(memory_skew_moves_few_bytes)
+{
+	long long moved = 0;
+
+	/* master 0 holds 3 MB more, spread over its first 300 slots */
+	for (int s = 0; s < 300; s++)
+		st.bytes[s] = 10000;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_gt(plan_move_count(&p), 0);
+	for (size_t b = 0; b < p.batch_count; b++)
+		for (size_t i = 0; i < p.batches[b].count; i++)
+			moved += p.batches[b].moves[i].bytes;
+	/* master 0 is 1979967 bytes over the mean of 1536133: about that much moves */
+	ck_assert_int_le(moved, 2000000);
+	ck_assert_int_ge(moved, 1940000);
+	for (size_t i = 0; i < p.node_count; i++)
+		ck_assert_msg(llabs(p.nodes[i].bytes_after - 1536133) <= 1536133 / 50,
+			"node %zu holds %lld", i, p.nodes[i].bytes_after);
+	plan_release(&p);
+
+	/* --by slots sees nothing to do on the same data */
+	o.by = MEASURE_SLOTS;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(plan_move_count(&p), 0);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(weights_and_empty_masters)
+{
+	const char *zero[] = { "0002=0" };
+	const char *bad[] = { "0002=-1" };
+
+	fake_map_assign(&map, 10922, 16383, 0); /* master 2 now empty */
+	o.by = MEASURE_SLOTS;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_int_eq(moves_to(&p, map.nodes[2].id), 0); /* as redis-cli: not without the flag */
+	plan_release(&p);
+
+	o.use_empty_masters = true;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_int_ge(moves_to(&p, map.nodes[2].id), 5461 - 110); /* within 2% of 5461 */
+	plan_release(&p);
+
+	o.weights = zero;
+	o.weight_count = 1;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_int_eq(p.nodes[1].slots_after, 0);
+	ck_assert_double_eq(p.nodes[1].weight, 0);
+	plan_release(&p);
+
+	o.weights = bad;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "--weight: '0002=-1'") != NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(hot_slots_alone_and_last)
+{
+	st.big[7] = true;
+	st.bytes[7] = 5000;
+	o.from = "0001";
+	o.to = "0002";
+	o.slot_ranges = "0-9";
+	o.max_slots_per_batch = 4;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(p.batch_count, 4); /* 4 + 4 + 1 plain, then the hot one */
+	ck_assert_uint_eq(p.batches[3].count, 1);
+	ck_assert_int_eq(p.batches[3].moves[0].slot, 7);
+	ck_assert(p.batches[3].moves[0].hot && p.batches[3].moves[0].big);
+	ck_assert_uint_eq(p.warning_count, 1);
+	ck_assert_msg(strstr(p.warnings[0], "slot 7 holds a big key") != NULL, "%s", p.warnings[0]);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(capacity_warns_and_strict_refuses)
+{
+	st.node_count = 3;
+	st.nodes = calloc(3, sizeof(*st.nodes));
+	for (int i = 0; i < 3; i++) {
+		memcpy(st.nodes[i].id, map.nodes[i].id, sizeof(st.nodes[i].id));
+		st.nodes[i].used_memory = 600000;
+		st.nodes[i].maxmemory = 700000;
+	}
+	o.from = "0001";
+	o.to = "0002";
+	o.slots = 2000; /* 200000 bytes into 100000 of room */
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(p.warning_count, 1);
+	ck_assert_msg(strstr(p.warnings[0], "above its maxmemory 700000") != NULL, "%s", p.warnings[0]);
+	ck_assert_int_eq(p.nodes[1].maxmemory, 700000);
+	plan_release(&p);
+	o.strict = true;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 6);
+	ck_assert_msg(strstr(err.msg, "refused by --strict") != NULL, "%s", err.msg);
+}
+END_TEST
+
+START_TEST(failing_master_refused)
+{
+	map.nodes[1].flags |= NODE_PFAIL;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 6);
+	ck_assert_msg(strstr(err.msg, "is flagged fail?") != NULL, "%s", err.msg);
+	o.drain = "0003";
+	ck_assert_int_eq(planner_drain(&map, &st, &o, &p, &err), -1);
+}
+END_TEST
+
+static Suite *planner_suite(void)
+{
+	Suite *s = suite_create("planner");
+	TCase *props = tcase_create("properties");
+	TCase *cases = tcase_create("cases");
+
+	tcase_add_loop_test(props, rebalance_properties, 0, 6);
+	tcase_add_loop_test(props, drain_and_reshard_properties, 0, 4);
+	tcase_add_test(cases, reshard_exact_count_and_lowest_pick);
+	tcase_add_test(cases, reshard_cheapest_slots_first);
+	tcase_add_test(cases, reshard_ranges_and_bad_input);
+	tcase_add_test(cases, balanced_cluster_needs_nothing);
+	tcase_add_test(cases, memory_skew_moves_few_bytes);
+	tcase_add_test(cases, weights_and_empty_masters);
+	tcase_add_test(cases, hot_slots_alone_and_last);
+	tcase_add_test(cases, capacity_warns_and_strict_refuses);
+	tcase_add_test(cases, failing_master_refused);
+	tcase_add_checked_fixture(cases, uniform_setup, uniform_teardown);
+	suite_add_tcase(s, props);
+	suite_add_tcase(s, cases);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(planner_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
