@@ -1,0 +1,203 @@
+/* test_fix_open.c: `slotctl fix` on slots left open by a migration that
+ * stopped half-way, each state made by hand with SETSLOT and MIGRATE on a
+ * real 3-master cluster holding known keys; afterwards every key is on its
+ * owner with its value, check passes, and a second fix changes nothing. */
+#include <unistd.h>
+#include "fix_support.h"
+
+START_TEST(migrating_on_owner_only)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_setslot(&f, f.src, f.slot, "MIGRATING", f.dst);
+	fx_fix_and_verify(&f, "migrating-owner-only");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(importing_on_non_owner_only)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, 5);
+	fx_stable(&f, f.src, f.slot); /* the owner forgot; the keys on dst go back */
+	fx_fix_and_verify(&f, "importing-non-owner-only");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(open_no_keys_moved)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_fix_and_verify(&f, "open-no-keys-moved");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(open_some_keys_moved)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, 7);
+	fx_fix_and_verify(&f, "open-some-keys-moved");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(open_all_keys_moved)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_fix_and_verify(&f, "open-all-keys-moved");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(node_set_on_source_only)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_setslot(&f, f.src, f.slot, "NODE", f.dst);
+	fx_fix_and_verify(&f, "node-set-on-source-only");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(node_set_on_target_only)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_setslot(&f, f.dst, f.slot, "NODE", f.dst);
+	/* gossip may already have told the source, which then shows MIGRATING on
+	 * a slot it no longer owns: either way fix finishes the move */
+	fx_fix_and_verify(&f, NULL);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(migrating_on_non_owner)
+{
+	struct fx f;
+	int tries = 0;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_setslot(&f, f.dst, f.slot, "NODE", f.dst);
+	while (tc_owner_of(f.tc, f.src, f.slot) != f.dst && tries++ < 100)
+		usleep(100 * 1000);
+	ck_assert_int_eq(tc_owner_of(f.tc, f.src, f.slot), f.dst);
+	fx_fix_and_verify(&f, "migrating-on-non-owner");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
+	fx_stop(&f);
+}
+END_TEST
+
+START_TEST(importing_on_two_nodes)
+{
+	struct fx f;
+
+	fx_start(&f, 0);
+	fx_setslot(&f, f.dst, f.slot, "IMPORTING", f.src);
+	fx_setslot(&f, f.third, f.slot, "IMPORTING", f.src);
+	fx_move(&f, f.slot, f.src, f.dst, 3);
+	fx_move(&f, f.slot, f.src, f.third, 2);
+	fx_fix_and_verify(&f, "importing-on-several");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
+	fx_stop(&f);
+}
+END_TEST
+
+/* 300 slots of one master open at once in three states (none, some, all keys moved),
+ * all repaired in one pass. */
+START_TEST(hundreds_of_open_slots_in_one_pass)
+{
+	struct fx f;
+	redisContext *to, *from;
+	int first = -1, opened = 0;
+	struct run_result r;
+	int rc;
+
+	fx_start(&f, 0);
+	for (int s = 0; s < SC_SLOTS && first < 0; s += 64)
+		if (tc_owner_of(f.tc, 0, s) == f.src && tc_owner_of(f.tc, 0, s + 400) == f.src)
+			first = s;
+	ck_assert_int_ge(first, 0);
+	to = tc_connect(f.tc, f.dst);
+	from = tc_connect(f.tc, f.src);
+	for (int s = first; s < first + 300; s++) {
+		redisAppendCommand(to, "CLUSTER SETSLOT %d IMPORTING %s", s, tc_id(f.tc, f.src));
+		redisAppendCommand(from, "CLUSTER SETSLOT %d MIGRATING %s", s, tc_id(f.tc, f.dst));
+		opened++;
+	}
+	for (int i = 0; i < 2 * opened; i++) {
+		redisReply *rep;
+
+		ck_assert_int_eq(redisGetReply(i % 2 ? from : to, (void **)&rep), REDIS_OK);
+		fx_ok(rep);
+	}
+	redisFree(to);
+	redisFree(from);
+	for (int s = first; s < first + 300; s += 3)
+		fx_move(&f, s, f.src, f.dst, -1); /* all moved (or none held) */
+	for (int s = first + 1; s < first + 300; s += 3)
+		fx_move(&f, s, f.src, f.dst, 1);  /* some moved, when the slot held two */
+	rc = fx_fix(&f, &r, "--yes", NULL, NULL);
+	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	ck_assert_contains(r.out, "open-no-keys-moved");
+	ck_assert_contains(r.out, "open-all-keys-moved");
+	ck_assert_contains(r.out, "fix: 300 repaired");
+	run_result_free(&r);
+	fx_verify(&f);
+	fx_stop(&f);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fix_open");
+	TCase *tc = tcase_create("fix_open");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, migrating_on_owner_only);
+	tcase_add_test(tc, importing_on_non_owner_only);
+	tcase_add_test(tc, open_no_keys_moved);
+	tcase_add_test(tc, open_some_keys_moved);
+	tcase_add_test(tc, open_all_keys_moved);
+	tcase_add_test(tc, node_set_on_source_only);
+	tcase_add_test(tc, node_set_on_target_only);
+	tcase_add_test(tc, migrating_on_non_owner);
+	tcase_add_test(tc, importing_on_two_nodes);
+	tcase_add_test(tc, hundreds_of_open_slots_in_one_pass);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
