@@ -395,11 +395,93 @@ out:
 	free(scratch);
 }
 
+/* A node's role as text: "master" or "replica of 'addr' (id8)". */
+static void role_text(const struct rules *c, const struct node *n, char *buf, size_t size)
+{
+	char master[NAME_MAX_LEN];
+
+	if (node_is_master(n)) {
+		snprintf(buf, size, "master");
+	} else if (n->flags & NODE_REPLICA) {
+		check_node_name(c->s, n->master_id, master, sizeof(master));
+		snprintf(buf, size, "replica of %s", master);
+	} else {
+		snprintf(buf, size, "without a role");
+	}
+}
+
+static bool same_role(const struct node *a, const struct node *b)
+{
+	if (node_is_master(a) != node_is_master(b) || (a->flags & NODE_REPLICA) != (b->flags & NODE_REPLICA))
+		return false;
+	return !(a->flags & NODE_REPLICA) || strcmp(a->master_id, b->master_id) == 0;
+}
+
+/* One finding when view v gives some node another role than the reference. */
+static void diff_roles(struct rules *c, const struct node_view *v, size_t *found)
+{
+	struct check_finding *f = NULL;
+	size_t differ = 0, len = 0;
+	char detail[500] = "", me[NAME_MAX_LEN], ref[NAME_MAX_LEN];
+
+	for (size_t j = 0; j < v->view.count; j++) {
+		const struct node *mine = &v->view.nodes[j];
+		const struct node *theirs = topology_find(c->ref, mine->id);
+		char name[NAME_MAX_LEN], here[2 * NAME_MAX_LEN], there[2 * NAME_MAX_LEN];
+
+		if (!theirs || ((mine->flags | theirs->flags) & (NODE_HANDSHAKE | NODE_NOADDR)) ||
+		    same_role(mine, theirs))
+			continue;
+		if (!f) {
+			f = add(c, CHECK_ERR, "roles-disagree");
+			add_view(c, f, v);
+			add_view(c, f, &c->s->nodes[c->s->reference]);
+			(*found)++;
+		}
+		add_node(c, f, mine->id, mine);
+		if (++differ > 3 || len >= sizeof(detail))
+			continue;
+		check_node_name(c->s, mine->id, name, sizeof(name));
+		role_text(c, mine, here, sizeof(here));
+		role_text(c, theirs, there, sizeof(there));
+		len += (size_t)snprintf(detail + len, sizeof(detail) - len, "%s%s is %s here, %s in the reference",
+			differ > 1 ? "; " : "", name, here, there);
+	}
+	if (!f || c->oom)
+		return;
+	if (differ > 3 && len < sizeof(detail))
+		snprintf(detail + len, sizeof(detail) - len, "; and %zu more", differ - 3);
+	ref_name(&f->nodes[0], me, sizeof(me));
+	ref_name(&f->nodes[1], ref, sizeof(ref));
+	say(f, "%s disagrees with the reference view of %s about the role of %zu node%s (%s)", me, ref,
+		differ, differ == 1 ? "" : "s", detail);
+}
+
+static void rule_roles(struct rules *c)
+{
+	size_t found = 0;
+
+	for (size_t i = 0; i < c->s->count; i++) {
+		const struct node_view *v = &c->s->nodes[i];
+
+		if ((int)i != c->s->reference && v->reachable && v->view.count > 0)
+			diff_roles(c, v, &found);
+	}
+	if (!found)
+		say(add(c, CHECK_OK, "roles-disagree"), "all reachable nodes agree about masters and replicas");
+}
+
 /* -- node health ----------------------------------------------------------- */
 
 static bool is_usable(const struct node *n)
 {
 	return !(n->flags & (NODE_FAIL | NODE_NOADDR | NODE_HANDSHAKE));
+}
+
+/* Masters whose configEpoch decides slot ownership: usable ones with slots. */
+static bool serves_slots(const struct node *n)
+{
+	return node_is_master(n) && is_usable(n) && slotset_count(&n->slots) > 0;
 }
 
 /* A master's configEpoch as it says itself, or as the reference view says. */
@@ -425,13 +507,13 @@ static void rule_epochs(struct rules *c)
 		bool first = true;
 		char names[4 * NAME_MAX_LEN];
 
-		if (!node_is_master(na) || !is_usable(na))
+		if (!serves_slots(na))
 			continue;
 		epoch = epoch_of(c, na);
 		for (size_t b = 0; b < c->ref->count; b++) {
 			const struct node *nb = &c->ref->nodes[b];
 
-			if (b == a || !node_is_master(nb) || !is_usable(nb) || epoch_of(c, nb) != epoch)
+			if (b == a || !serves_slots(nb) || epoch_of(c, nb) != epoch)
 				continue;
 			if (b < a)
 				first = false; /* reported with the earlier master */
@@ -450,7 +532,7 @@ static void rule_epochs(struct rules *c)
 		}
 	}
 	if (!found)
-		say(add(c, CHECK_OK, "epoch-collision"), "every master has its own configEpoch");
+		say(add(c, CHECK_OK, "epoch-collision"), "every master serving slots has its own configEpoch");
 }
 
 struct flag_rule {
@@ -549,6 +631,7 @@ static void rule_flags(struct rules *c)
 		say(add(c, CHECK_OK, "link-disconnected"), "every cluster-bus link is connected");
 }
 
+/* One finding per cluster_state other than ok, naming the nodes that report it. */
 static void rule_cluster_state(struct rules *c)
 {
 	size_t bad = 0, known = 0;
@@ -556,20 +639,25 @@ static void rule_cluster_state(struct rules *c)
 	for (size_t i = 0; i < c->s->count; i++) {
 		const struct node_view *v = &c->s->nodes[i];
 		struct check_finding *f;
-		char me[NAME_MAX_LEN];
+		char names[4 * NAME_MAX_LEN];
+		bool seen = false;
 
 		if (!v->reachable || !v->cluster_state[0])
 			continue;
 		known++;
-		if (strcmp(v->cluster_state, "ok") == 0)
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = c->s->nodes[k].reachable && strcmp(c->s->nodes[k].cluster_state, v->cluster_state) == 0;
+		if (strcmp(v->cluster_state, "ok") == 0 || seen)
 			continue;
 		bad++;
 		f = add(c, CHECK_ERR, "cluster-state-fail");
-		add_view(c, f, v);
+		for (size_t k = i; k < c->s->count; k++)
+			if (c->s->nodes[k].reachable && strcmp(c->s->nodes[k].cluster_state, v->cluster_state) == 0)
+				add_view(c, f, &c->s->nodes[k]);
 		if (!f || c->oom)
 			return;
-		ref_name(&f->nodes[0], me, sizeof(me));
-		say(f, "%s reports cluster_state:%s", me, v->cluster_state);
+		list_names(f, 0, names, sizeof(names));
+		say(f, "cluster_state is %s on %s", v->cluster_state, names);
 	}
 	if (!bad && known)
 		say(add(c, CHECK_OK, "cluster-state-fail"), "cluster_state is ok on all %zu reachable nodes", known);
@@ -801,6 +889,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 		rule_claims(&c);
 		rule_open_slots(&c);
 		rule_agreement(&c);
+		rule_roles(&c);
 		rule_epochs(&c);
 		rule_flags(&c);
 		rule_cluster_state(&c);

@@ -14,6 +14,7 @@
 #define ID_A "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca" /* 127.0.0.1:30001, master 0-5460 */
 #define ID_B "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1" /* 127.0.0.1:30002, master 5461-10922 */
 #define ID_C "292f8b365bb7edb5e285caf0b7e6ddc7265d2f4f" /* 127.0.0.1:30003, master 10923-16383 */
+#define ID_E "6ec23923021cf3ffec47632106199cb7f496ce01" /* 127.0.0.1:30005, replica of B */
 #define ID_F "824fe116063bc5fcf9f4ffd895bc17aee7731ac3" /* 127.0.0.1:30006, replica of C */
 
 /* A snapshot in which every node with an address answered with the fixture's
@@ -154,7 +155,7 @@ START_TEST(healthy_cluster_is_all_ok)
 	struct snapshot s;
 	struct check_report r;
 	const char *ok_codes[] = { "node-unreachable", "uncovered-slots", "slot-claimed-twice",
-		"open-slot", "views-disagree", "epoch-collision", "node-failed", "link-disconnected",
+		"open-slot", "views-disagree", "roles-disagree", "epoch-collision", "node-failed", "link-disconnected",
 		"cluster-state-fail", "no-replica", "setting-node-timeout", "setting-full-coverage",
 		"setting-migration-barrier" };
 
@@ -287,6 +288,44 @@ START_TEST(slot_claimed_by_two_masters)
 }
 END_TEST
 
+START_TEST(roles_disagree_names_node_and_role)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+	struct node *e;
+
+	snap_from_fixture(&s, "healthy.txt");
+	/* :30003 still sees :30005 as a master (it has not heard of its REPLICATE
+	 * yet): a slotless master with the epoch of its master-to-be */
+	e = entry_in(view_of(&s, ID_C), ID_E);
+	e->flags = (e->flags & ~(unsigned)NODE_REPLICA) | NODE_MASTER;
+	e->master_id[0] = '\0';
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "roles-disagree", CHECK_ERR), 1);
+	f = find(&r, "roles-disagree", CHECK_ERR, ID_C);
+	ck_assert_uint_eq(f->node_count, 3);
+	ck_assert_str_eq(f->nodes[1].id, ID_A);
+	ck_assert_str_eq(f->nodes[2].id, ID_E);
+	ck_assert_ptr_nonnull(strstr(f->message, "about the role of 1 node ('127.0.0.1:30005' (6ec23923) is master here, "
+		"replica of '127.0.0.1:30002' (67ed2db8) in the reference)"));
+	ck_assert(check_report_has(&r, "views-disagree", CHECK_OK));
+	ck_assert(check_report_has(&r, "epoch-collision", CHECK_OK));
+	ck_assert(!check_report_settled(&r));
+	check_report_release(&r);
+
+	/* the reference itself sees it so: no epoch collision with a slotless master */
+	e = entry_in(&s.nodes[0], ID_E);
+	e->flags = (e->flags & ~(unsigned)NODE_REPLICA) | NODE_MASTER;
+	e->master_id[0] = '\0';
+	evaluate(&s, &r);
+	ck_assert(check_report_has(&r, "epoch-collision", CHECK_OK));
+	ck_assert_int_eq(r.summary.masters, 4);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
 START_TEST(epoch_collision_names_both_masters)
 {
 	struct snapshot s;
@@ -380,7 +419,16 @@ START_TEST(cluster_state_of_every_node)
 	evaluate(&s, &r);
 	ck_assert_uint_eq(count_code(&r, "cluster-state-fail", CHECK_ERR), 1);
 	f = find(&r, "cluster-state-fail", CHECK_ERR, ID_B);
-	ck_assert_ptr_nonnull(strstr(f->message, "'127.0.0.1:30002' (67ed2db8) reports cluster_state:fail"));
+	ck_assert_uint_eq(f->node_count, 1);
+	ck_assert_ptr_nonnull(strstr(f->message, "cluster_state is fail on '127.0.0.1:30002' (67ed2db8)"));
+	check_report_release(&r);
+
+	snprintf(view_of(&s, ID_C)->cluster_state, 16, "fail");
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "cluster-state-fail", CHECK_ERR), 1);
+	f = find(&r, "cluster-state-fail", CHECK_ERR, ID_B);
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[1].id, ID_C);
 	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
 	check_report_release(&r);
 	snap_free(&s);
@@ -584,6 +632,7 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, uncovered_slots_are_named);
 	tcase_add_test(tc, disagreeing_view_names_node_and_ranges);
 	tcase_add_test(tc, slot_claimed_by_two_masters);
+	tcase_add_test(tc, roles_disagree_names_node_and_role);
 	tcase_add_test(tc, epoch_collision_names_both_masters);
 	tcase_add_test(tc, flagged_and_unreachable_nodes);
 	tcase_add_test(tc, disconnected_link_names_peer_and_observer);
