@@ -1,0 +1,401 @@
+/* test_check.c: `slotctl check` against a real 3-master + 3-replica cluster:
+ * healthy gives [OK] lines, exit 0 and a versioned JSON document; an open
+ * slot, slots uncovered by DELSLOTS, a node with its own view of the slot map
+ * and a frozen node each give a non-zero exit naming the node and the slots;
+ * the frozen node is reported within --timeout; --wait waits out a change. */
+#include "support.h"
+#include "slotctl/exitcode.h"
+#include "slotctl/keyslot.h"
+#include "slotctl/topology.h"
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUN_LIMIT_S 60   /* run_slotctl kills the command after this */
+
+static const char *addr_of(const struct test_cluster *tc, int i)
+{
+	static char buf[4][32];
+	static int next;
+	char *out = buf[next++ % 4];
+
+	snprintf(out, sizeof(buf[0]), "'127.0.0.1:%d'", tc_port(tc, i));
+	return out;
+}
+
+/* A master other than a and b. */
+static int other_master(const struct test_cluster *tc, int a, int b)
+{
+	for (int i = 0; i < tc_count(tc); i++)
+		if (tc_is_master(tc, i) && i != a && i != b)
+			return i;
+	ck_abort_msg("no third master");
+	return -1;
+}
+
+static void expect_ok_reply(redisReply *r, const char *what)
+{
+	ck_assert_msg(r->type != REDIS_REPLY_ERROR, "%s: %s", what, r->str);
+	freeReplyObject(r);
+}
+
+/* The slot ranges master m owns in node 0's view, as "0-5460". */
+static void slots_of(const struct test_cluster *tc, int m, char *buf, size_t size)
+{
+	redisReply *r = tc_command(tc, 0, "CLUSTER NODES");
+	struct topology t;
+	struct sc_error err;
+	const struct node *n;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_msg(topology_parse(r->str, r->len, &t, &err) == 0, "%s", err.msg);
+	freeReplyObject(r);
+	n = topology_find(&t, tc_id(tc, m));
+	ck_assert_ptr_nonnull(n);
+	slotset_format(&n->slots, buf, size);
+	topology_release(&t);
+}
+
+/* Runs `slotctl check --json SEED [extra]` and returns the parsed document. */
+static cJSON *check_json(const struct test_cluster *tc, int expect_status, const char *extra)
+{
+	struct run_result r;
+	cJSON *doc;
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--json", extra, NULL);
+	ck_assert_msg(r.status == expect_status, "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s",
+		r.status, expect_status, r.out, r.err);
+	doc = cJSON_Parse(r.out);
+	ck_assert_msg(doc != NULL, "not JSON:\n%s", r.out);
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "format_version")->valuestring, "1.0");
+	ck_assert_int_eq(cJSON_GetObjectItem(doc, "exit_code")->valueint, expect_status);
+	run_result_free(&r);
+	return doc;
+}
+
+/* The first finding of code with severity in doc, or NULL. */
+static cJSON *json_finding(cJSON *doc, const char *code, const char *severity)
+{
+	cJSON *f;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItem(doc, "findings"))
+		if (strcmp(cJSON_GetObjectItem(f, "code")->valuestring, code) == 0 &&
+		    strcmp(cJSON_GetObjectItem(f, "severity")->valuestring, severity) == 0)
+			return f;
+	return NULL;
+}
+
+static const char *first_node_addr(cJSON *finding)
+{
+	return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(finding, "nodes"), 0), "addr")->valuestring;
+}
+
+static void expect_status(struct run_result *r, int status)
+{
+	ck_assert_msg(r->status == status, "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s",
+		r->status, status, r->out, r->err);
+}
+
+/* `check --wait 30` exits 0: the cluster has settled (a fresh cluster's
+ * replicas take a few seconds to be known as replicas by every node). */
+static void expect_settles(const struct test_cluster *tc)
+{
+	struct run_result r;
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
+	expect_status(&r, SC_EXIT_OK);
+	ck_assert_contains(r.out, "[OK]   roles-disagree:");
+	run_result_free(&r);
+}
+
+START_TEST(healthy_cluster_is_ok)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	struct run_result r;
+	cJSON *doc, *cluster;
+
+	tc_load_keys(tc, "k", 300);
+	expect_settles(tc);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	expect_status(&r, SC_EXIT_OK);
+	ck_assert_contains(r.out, "[OK]   node-unreachable: all 6 nodes answered");
+	ck_assert_contains(r.out, "[OK]   uncovered-slots: all 16384 slots are covered");
+	ck_assert_contains(r.out, "[OK]   open-slot:");
+	ck_assert_contains(r.out, "[OK]   views-disagree: all 6 reachable nodes agree");
+	ck_assert_contains(r.out, "[OK]   no-replica:");
+	ck_assert_contains(r.out,
+		"summary: 6 nodes (6 reachable), 3 masters, 3 replicas, 16384/16384 slots covered, 300 keys;");
+	ck_assert_msg(!strstr(r.out, "[ERR]") && !strstr(r.out, "[WARN]"), "problems in:\n%s", r.out);
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--strict", NULL);
+	expect_status(&r, SC_EXIT_OK);
+	run_result_free(&r);
+
+	doc = check_json(tc, SC_EXIT_OK, NULL);
+	cluster = cJSON_GetObjectItem(doc, "cluster");
+	ck_assert_int_eq(cJSON_GetObjectItem(cluster, "masters")->valueint, 3);
+	ck_assert_int_eq(cJSON_GetObjectItem(cluster, "replicas")->valueint, 3);
+	ck_assert_int_eq(cJSON_GetObjectItem(cluster, "slots_covered")->valueint, SC_SLOTS);
+	ck_assert_int_eq(cJSON_GetObjectItem(cluster, "keys")->valueint, 300);
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "counts"), "err")->valueint, 0);
+	ck_assert_ptr_nonnull(json_finding(doc, "uncovered-slots", "ok"));
+	ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(doc, "settled")));
+	cJSON_Delete(doc);
+	tc_verify_keys(tc, "k", 300);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(open_slot_names_node_and_slot)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int owner = tc_owner_of(tc, 0, 100);
+	int target = other_master(tc, owner, -1);
+	struct run_result r;
+	char want[128];
+	cJSON *doc, *f;
+
+	expect_ok_reply(tc_command(tc, owner, "CLUSTER SETSLOT 100 MIGRATING %s", tc_id(tc, target)),
+		"SETSLOT MIGRATING");
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	expect_status(&r, SC_EXIT_PROBLEMS);
+	snprintf(want, sizeof(want), "[ERR]  open-slot: %s", addr_of(tc, owner));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "has slot 100 migrating to %s", addr_of(tc, target));
+	ck_assert_contains(r.out, want);
+	run_result_free(&r);
+
+	doc = check_json(tc, SC_EXIT_PROBLEMS, NULL);
+	f = json_finding(doc, "open-slot", "err");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "slots")->valuestring, "100");
+	snprintf(want, sizeof(want), "127.0.0.1:%d", tc_port(tc, owner));
+	ck_assert_str_eq(first_node_addr(f), want);
+	cJSON_Delete(doc);
+
+	/* a slot left open does not go away by waiting: --wait gives up and says so */
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "1", NULL);
+	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_contains(r.err, "did not converge within 1 s");
+	ck_assert_contains(r.out, "[ERR]  open-slot:");
+	run_result_free(&r);
+
+	expect_ok_reply(tc_command(tc, owner, "CLUSTER SETSLOT 100 STABLE"), "SETSLOT STABLE");
+	expect_settles(tc);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(uncovered_slots_are_named)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int owner = tc_owner_of(tc, 0, 16383);
+	struct run_result r;
+	char want[160];
+	int stray = 0;
+	cJSON *doc, *f;
+
+	tc_load_keys(tc, "k", 1000);
+	for (int i = 0; i < 1000; i++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "k:%d", i);
+		if (keyslot_of(key, strlen(key)) >= 16000)
+			stray++;
+	}
+	ck_assert_int_gt(stray, 0);
+	for (int i = 0; i < tc_count(tc); i++)
+		expect_ok_reply(tc_command(tc, i, "CLUSTER DELSLOTSRANGE 16000 16383"), "DELSLOTSRANGE");
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_contains(r.out, "[ERR]  uncovered-slots: 384 slots have no owner");
+	ck_assert_contains(r.out, ": 16000-16383;");
+	/* the keys still on the former owner are named, with their slots */
+	snprintf(want, sizeof(want), "[ERR]  stray-keys: %s", addr_of(tc, owner));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "holds %d key%s in slot", stray, stray == 1 ? "" : "s");
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "16000/16384 slots covered");
+	run_result_free(&r);
+
+	doc = check_json(tc, SC_EXIT_PROBLEMS, NULL);
+	f = json_finding(doc, "uncovered-slots", "err");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "slots")->valuestring, "16000-16383");
+	ck_assert_int_eq(cJSON_GetObjectItem(f, "slot_count")->valueint, 384);
+	cJSON_Delete(doc);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(node_with_its_own_view_is_named)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int owner = tc_owner_of(tc, 0, 0);
+	int odd = other_master(tc, owner, 0); /* not the seed: the reference stays right */
+	struct run_result r;
+	char range[64], want[256];
+	cJSON *doc, *f;
+
+	/* odd forgets the owner of slot 0 (for 60 s nobody can remind it), so
+	 * in its view the owner's slots have no owner */
+	slots_of(tc, owner, range, sizeof(range));
+	expect_ok_reply(tc_command(tc, odd, "CLUSTER FORGET %s", tc_id(tc, owner)), "CLUSTER FORGET");
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	expect_status(&r, SC_EXIT_PROBLEMS);
+	snprintf(want, sizeof(want), "[ERR]  views-disagree: %s", addr_of(tc, odd));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "about slots %s (%s: unassigned here, %s", range, range, addr_of(tc, owner));
+	ck_assert_contains(r.out, want);
+	run_result_free(&r);
+
+	doc = check_json(tc, SC_EXIT_PROBLEMS, NULL);
+	f = json_finding(doc, "views-disagree", "err");
+	ck_assert_ptr_nonnull(f);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", tc_port(tc, odd));
+	ck_assert_str_eq(first_node_addr(f), want);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "slots")->valuestring, range);
+	cJSON_Delete(doc);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(frozen_node_is_unreachable_within_timeout)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int frozen = other_master(tc, 0, -1);
+	struct run_result r;
+	char want[128], range[64];
+	cJSON *doc, *f;
+
+	slots_of(tc, frozen, range, sizeof(range));
+	ck_assert_int_eq(kill(tc_pid(tc, frozen), SIGSTOP), 0);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--timeout", "500", NULL);
+	/* exit 3, not killed by run_slotctl: the frozen node cost about 500 ms */
+	expect_status(&r, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(r.seconds < RUN_LIMIT_S / 4, "check took %.1f s", r.seconds);
+	snprintf(want, sizeof(want), "[ERR]  node-unreachable: no reply from %s", addr_of(tc, frozen));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "it serves slots %s", range);
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "6 nodes (5 reachable)");
+	run_result_free(&r);
+
+	doc = check_json(tc, SC_EXIT_UNREACHABLE, "--timeout=500");
+	f = json_finding(doc, "node-unreachable", "err");
+	ck_assert_ptr_nonnull(f);
+	snprintf(want, sizeof(want), "127.0.0.1:%d", tc_port(tc, frozen));
+	ck_assert_str_eq(first_node_addr(f), want);
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "cluster"), "keys")));
+	cJSON_Delete(doc);
+	ck_assert_int_eq(kill(tc_pid(tc, frozen), SIGCONT), 0);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Runs `CLUSTER SETSLOT slot STABLE` on node i after delay_ms, from a child
+ * process with its own connection. */
+static pid_t stabilize_later(const struct test_cluster *tc, int i, int slot, int delay_ms)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		redisContext *c;
+		redisReply *reply;
+
+		usleep((useconds_t)delay_ms * 1000);
+		c = tc_connect(tc, i);
+		reply = c ? redisCommand(c, "CLUSTER SETSLOT %d STABLE", slot) : NULL;
+		_exit(reply && reply->type != REDIS_REPLY_ERROR ? 0 : 1);
+	}
+	return pid;
+}
+
+START_TEST(wait_converges_after_a_change)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int owner = tc_owner_of(tc, 0, 200);
+	int target = other_master(tc, owner, -1);
+	int replica = -1, status;
+	struct run_result r;
+	pid_t child;
+
+	/* an open slot closed 1.5 s later: --wait sees it through */
+	expect_ok_reply(tc_command(tc, owner, "CLUSTER SETSLOT 200 MIGRATING %s", tc_id(tc, target)),
+		"SETSLOT MIGRATING");
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	expect_status(&r, SC_EXIT_PROBLEMS);
+	run_result_free(&r);
+	child = stabilize_later(tc, owner, 200, 1500);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SETSLOT STABLE failed");
+	expect_status(&r, SC_EXIT_OK);
+	ck_assert_contains(r.out, "[OK]   open-slot:");
+	ck_assert_str_eq(r.err, "");
+	run_result_free(&r);
+
+	/* a replica drops slots from its view; gossip from the owner restores them */
+	for (int i = 0; i < tc_count(tc); i++)
+		if (!tc_is_master(tc, i))
+			replica = i;
+	ck_assert_int_ge(replica, 0);
+	expect_ok_reply(tc_command(tc, replica, "CLUSTER DELSLOTSRANGE 0 99"), "DELSLOTSRANGE");
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
+	expect_status(&r, SC_EXIT_OK);
+	ck_assert_contains(r.out, "[OK]   views-disagree:");
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(bad_seed_and_usage)
+{
+	struct run_result r;
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", "not-an-address", NULL);
+	expect_status(&r, SC_EXIT_USAGE);
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+	run_slotctl(&r, RUN_LIMIT_S, "check", "127.0.0.1:1", "--timeout", "500", NULL);
+	expect_status(&r, SC_EXIT_UNREACHABLE);
+	ck_assert_contains(r.err, "127.0.0.1:1");
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+	run_slotctl(&r, RUN_LIMIT_S, "check", "127.0.0.1:1", "--wait", "soon", NULL);
+	expect_status(&r, SC_EXIT_USAGE);
+	ck_assert_contains(r.err, "--wait");
+	run_result_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("check");
+	TCase *t = tcase_create("cluster");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(t, 300);
+	tcase_add_test(t, healthy_cluster_is_ok);
+	tcase_add_test(t, open_slot_names_node_and_slot);
+	tcase_add_test(t, uncovered_slots_are_named);
+	tcase_add_test(t, node_with_its_own_view_is_named);
+	tcase_add_test(t, frozen_node_is_unreachable_within_timeout);
+	tcase_add_test(t, wait_converges_after_a_change);
+	tcase_add_test(t, bad_seed_and_usage);
+	suite_add_tcase(s, t);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
