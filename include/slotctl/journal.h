@@ -136,6 +136,24 @@ bool journal_state_finished(const struct journal_state *st);
 
 void journal_state_release(struct journal_state *st);
 
+/* ---- what the cluster says (pure, src/core/journal_derive.c) ---- */
+
+/* Where a move of slot from -> to stands according to the nodes' own views
+ * (each node's CLUSTER NODES): the source's, the target's and those of the
+ * other masters (others may be NULL when n_others is 0). The phase returned is
+ * the one to continue from:
+ *   target claims the slot:  owner-on-all (every view agrees), owner-on-source
+ *                            (the source agrees), else owner-on-target;
+ *   only the source gave it: keys-moved (NODE must still reach the target);
+ *   source owns it:          migrating (both markers), importing (target's
+ *                            marker only), else pending.
+ * Returns -1 with an SC_EXIT_PROBLEMS error saying what each node claims when
+ * no move from -> to explains the state (a third owner, no owner): a case for
+ * `slotctl fix`. Key counts are the caller's business. */
+int journal_derive_phase(const struct topology *src_view, const struct topology *dst_view,
+	const struct topology *const *others, size_t n_others, int slot,
+	const char *from, const char *to, enum journal_phase *out, struct sc_error *err);
+
 /* ---- the file edge (src/io/journal_file.c) ---- */
 
 struct journal_file;

@@ -1,22 +1,76 @@
-/* cmd_apply.c: the `slotctl apply` command (not implemented yet). */
-#include "slotctl/cli.h"
+/* cmd_apply.c: `slotctl apply PLAN`: executes a plan file on the live
+ * cluster with checkpoints. Reads and validates the plan, asks for
+ * confirmation (unless --yes), then hands it to the executor, which refuses
+ * stale plans, unhealthy clusters and unfinished journals before it changes
+ * anything. */
+#include "exec_cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/plan.h"
+
+#include <stdlib.h>
+
+static int confirm_apply(const struct plan *plan, const char *path, bool yes)
+{
+	char prompt[512];
+	bool closed = false;
+
+	if (yes)
+		return 0;
+	snprintf(prompt, sizeof(prompt), "apply '%s': move %zu slots on the cluster at '%s'?", path,
+		plan_move_count(plan), plan->seed);
+	if (cli_confirm(prompt, &closed))
+		return 0;
+	if (closed)
+		cli_error("refusing to apply '%s' without confirmation: stdin is not a terminal; pass --yes", path);
+	else
+		cli_error("not applied");
+	return -1;
+}
 
 static int run_apply(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("apply: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	const char *path = args->argv[0];
+	struct exec_opts opts;
+	struct exec_cli ui;
+	struct exec_result res;
+	struct sc_error err = { 0 };
+	struct plan plan;
+	size_t len;
+	char *text;
+	int rc;
+
+	if (exec_cli_opts(args, "apply", &opts, &ui) != 0)
+		return SC_EXIT_USAGE;
+	if (!(text = exec_cli_read_file(path, &len)))
+		return SC_EXIT_USAGE;
+	rc = plan_parse(text, len, &plan, &err);
+	free(text);
+	if (rc != 0) {
+		cli_error("cannot use plan '%s': %s", path, err.msg);
+		return err.code ? err.code : SC_EXIT_USAGE;
+	}
+	if (confirm_apply(&plan, path, args_flag(args, "yes")) != 0) {
+		plan_release(&plan);
+		return SC_EXIT_REFUSED;
+	}
+	opts.stop = exec_cli_signals();
+	rc = executor_apply(&plan, path, args_value(args, "state"), &opts, &res, &err);
+	plan_release(&plan);
+	return exec_cli_finish(&ui, rc, &res, &err);
 }
 
 static const struct cmd_option cmd_apply_options[] = {
+	{ "state", 0, OPT_VALUE, "FILE", "journal file (default: PLAN.journal next to the plan)" },
+	{ "yes", 'y', OPT_FLAG, NULL, "apply without asking" },
+	EXEC_CLI_OPTIONS,
 	CMD_CONN_OPTIONS,
 	{ 0 },
 };
 
 const struct cmd_entry cmd_apply = {
 	.name = "apply",
-	.synopsis = "PLAN [--parallel N] [--yes]",
+	.synopsis = "PLAN [--parallel N] [--state FILE] [--yes] [--json] [--metrics-file PATH] [--replace] "
+		"[--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N]",
 	.summary = "execute a plan with checkpoints",
 	.options = cmd_apply_options,
 	.min_args = 1,

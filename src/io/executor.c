@@ -1,2 +1,274 @@
-/* executor.c: placeholder; its subsystem has not landed yet. */
-typedef int executor_placeholder;
+/* executor.c: the entry points of the executor (see slotctl/executor.h):
+ * apply (pre-flight, then every move of a plan), resume and abort (the journal
+ * says which slots to look at, the nodes say where each one stands). The
+ * engine is exec_run.c, one slot's protocol exec_slot.c. */
+#include "executor_priv.h"
+#include "slotctl/exitcode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
+{
+	size_t len = strlen(plan_or_state);
+	FILE *f;
+	char line[4096];
+	struct journal_record r;
+	struct sc_error ignored;
+	bool journal = len > 8 && strcmp(plan_or_state + len - 8, ".journal") == 0;
+
+	if (!journal && (f = fopen(plan_or_state, "r")) != NULL) {
+		if (fgets(line, sizeof(line), f) && journal_decode(line, strcspn(line, "\n"), &r, &ignored) == 0) {
+			journal = true;
+			journal_record_release(&r);
+		}
+		fclose(f);
+	}
+	if (journal)
+		snprintf(buf, size, "%s", plan_or_state);
+	else
+		journal_path_for_plan(plan_or_state, buf, size);
+}
+
+/* Gathers a snapshot from the first seed that answers: first, then each of
+ * the comma-separated others. Remembers the seed used. */
+static int gather(const char *first, const char *others, const struct conn_opts *o, struct snapshot *s,
+	char *host, size_t host_size, int *port, struct sc_error *err)
+{
+	char list[8192];
+	char *save = NULL, *tok;
+	bool tried = false;
+
+	snprintf(list, sizeof(list), "%s,%s", first ? first : "", others ? others : "");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct sc_error e;
+
+		if (addr_parse(tok, host, host_size, port, &e) != 0)
+			continue;
+		tried = true;
+		if (snapshot_gather(host, *port, o, s, err) == 0)
+			return 0;
+	}
+	if (!tried)
+		return sc_error_set(err, SC_EXIT_USAGE, "no address of the cluster to connect to");
+	return -1;
+}
+
+static int refuse_unfinished(const char *path, struct sc_error *err)
+{
+	struct journal_state st;
+	int rc = journal_load(path, &st, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && !journal_state_finished(&st))
+		rc = sc_error_set(err, SC_EXIT_REFUSED,
+			"the journal '%s' holds an unfinished run (%zu slots not done); run 'slotctl resume %s' "
+			"to finish it or 'slotctl abort %s' to roll it back", path, journal_state_unfinished(&st),
+			path, path);
+	else
+		rc = 0;
+	journal_state_release(&st);
+	return rc;
+}
+
+static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct sc_error *err)
+{
+	for (size_t b = 0; b < plan->batch_count; b++) {
+		for (size_t k = 0; k < plan->batches[b].count; k++) {
+			const struct plan_move *pm = &plan->batches[b].moves[k];
+			int src = exec_run_node(run, pm->from), dst = exec_run_node(run, pm->to);
+			struct exec_move *m;
+
+			if (src < 0 || dst < 0)
+				return sc_error_set(err, SC_EXIT_STALE_PLAN,
+					"plan moves slot %d between %.8s and %.8s, but the cluster has no such master; "
+					"make a new plan", pm->slot, pm->from, pm->to);
+			if (!(m = exec_run_add(run, pm->slot, (int)b, src, dst, JOURNAL_PENDING, err)))
+				return -1;
+			m->keys_est = pm->keys;
+			m->bytes_est = pm->bytes;
+		}
+	}
+	return 0;
+}
+
+static char *plan_seeds(const struct plan *plan)
+{
+	size_t size = plan->node_count * 302 + 1, len = 0;
+	char *s = malloc(size);
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < plan->node_count; i++) {
+		char addr[300];
+
+		addr_format(addr, sizeof(addr), plan->nodes[i].host, plan->nodes[i].port);
+		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", addr);
+	}
+	return s;
+}
+
+int executor_apply(const struct plan *plan, const char *plan_path, const char *journal_path,
+	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err)
+{
+	struct exec_run run;
+	struct snapshot snap = { 0 };
+	char host[256];
+	int port = 0, rc = -1;
+	char *seeds = plan_seeds(plan);
+
+	memset(res, 0, sizeof(*res));
+	exec_run_init(&run, "apply", opts);
+	if (journal_path)
+		snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
+	else
+		journal_path_for_plan(plan_path, run.journal_path, sizeof(run.journal_path));
+	snprintf(res->journal, sizeof(res->journal), "%s", run.journal_path);
+	if (!seeds) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
+	if (refuse_unfinished(run.journal_path, err) != 0 ||
+	    gather(plan->seed, seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0 ||
+	    exec_preflight(plan, &snap, opts, err) != 0 ||
+	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
+	    add_plan_moves(&run, plan, err) != 0 ||
+	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)
+		goto out;
+	rc = exec_run_moves(&run, err);
+	rc = exec_run_finish(&run, rc, host, port, res, err);
+out:
+	free(seeds);
+	snapshot_release(&snap);
+	exec_run_release(&run);
+	return rc;
+}
+
+/* Whether node's own view has a marker for slot (importing or migrating). */
+static bool has_marker(const struct topology *view, int slot, bool importing)
+{
+	const struct node *me = view->myself >= 0 ? &view->nodes[view->myself] : NULL;
+
+	for (size_t i = 0; me && i < me->open_count; i++)
+		if (me->open[i].slot == slot && me->open[i].importing == importing)
+			return true;
+	return false;
+}
+
+/* The views of every master but src and dst (for "owner on all"). */
+static const struct topology **other_views(const struct exec_run *run, const struct snapshot *s,
+	int src, int dst, size_t *n)
+{
+	const struct topology **v = calloc(run->node_count ? run->node_count : 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < run->node_count; i++) {
+		const struct node_view *nv = snapshot_find(s, run->nodes[i].id);
+
+		if ((int)i != src && (int)i != dst && nv)
+			v[(*n)++] = &nv->view;
+	}
+	return v;
+}
+
+/* Adds one unfinished journal slot as a move, starting from the phase the
+ * nodes show. Refuses (changing nothing) when the state is not one a move
+ * explains. */
+static int add_recovered_move(struct exec_run *run, const struct snapshot *s, const struct journal_slot *js,
+	bool abort, struct sc_error *err)
+{
+	int src = exec_run_node(run, js->from), dst = exec_run_node(run, js->to);
+	const struct node_view *sv, *dv;
+	const struct topology **others;
+	enum journal_phase phase;
+	struct exec_move *m;
+	size_t n;
+	int rc;
+
+	if (src < 0 || dst < 0 || !(sv = snapshot_find(s, js->from)) || !(dv = snapshot_find(s, js->to)))
+		return sc_error_set(err, SC_EXIT_REFUSED,
+			"slot %d moves from %.8s to %.8s, but one of them is no longer a master of the cluster; "
+			"run 'slotctl fix'", js->slot, js->from, js->to);
+	if (!(others = other_views(run, s, src, dst, &n)))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	rc = journal_derive_phase(&sv->view, &dv->view, others, n, js->slot, js->from, js->to, &phase, err);
+	free(others);
+	if (rc != 0) {
+		err->code = SC_EXIT_REFUSED;
+		return -1;
+	}
+	if (!(m = exec_run_add(run, js->slot, js->batch, src, dst, phase, err)))
+		return -1;
+	m->keys_moved = js->keys;
+	m->rollback = abort && phase < JOURNAL_KEYS_MOVED;
+	m->src_open = has_marker(&sv->view, js->slot, false);
+	m->dst_open = has_marker(&dv->view, js->slot, true);
+	return 0;
+}
+
+static int recover(const char *journal_path, const char *op, const struct exec_opts *opts,
+	struct exec_result *res, struct sc_error *err)
+{
+	struct exec_run run;
+	struct snapshot snap = { 0 };
+	struct journal_state st;
+	char host[256];
+	int port = 0, rc = -1, loaded;
+	bool abort = strcmp(op, "abort") == 0;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(res->journal, sizeof(res->journal), "%s", journal_path);
+	exec_run_init(&run, op, opts);
+	snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
+	loaded = journal_load(journal_path, &st, err);
+	if (loaded != 0) {
+		if (loaded == 1)
+			sc_error_set(err, SC_EXIT_USAGE, "no journal '%s': nothing to %s", journal_path, op);
+		exec_run_release(&run);
+		return -1;
+	}
+	if (journal_state_finished(&st)) {
+		exec_emit(&run, EXEC_EVENT_SUMMARY, NULL, 0, 0, "nothing to do: every slot of the journal is settled");
+		rc = 0;
+		goto out;
+	}
+	if (gather(NULL, st.seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0 ||
+	    exec_require_reachable(&snap, err) != 0 ||
+	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0)
+		goto out;
+	for (size_t i = 0; i < st.count; i++)
+		if (!journal_slot_settled(&st.slots[i]) &&
+		    add_recovered_move(&run, &snap, &st.slots[i], abort, err) != 0)
+			goto out;
+	for (size_t i = 0; i < st.count; i++) {
+		const struct journal_slot *js = &st.slots[i];
+		int owner = exec_run_node(&run, js->phase == JOURNAL_DONE ? js->to : js->from);
+
+		if (journal_slot_settled(js) && owner >= 0)
+			run.expected[js->slot] = owner;
+	}
+	if (exec_run_start_journal(&run, st.fingerprint, st.plan_path, false, err) != 0)
+		goto out;
+	rc = exec_run_moves(&run, err);
+	rc = exec_run_finish(&run, rc, host, port, res, err);
+out:
+	journal_state_release(&st);
+	snapshot_release(&snap);
+	exec_run_release(&run);
+	return rc;
+}
+
+int executor_resume(const char *journal_path, const struct exec_opts *opts,
+	struct exec_result *res, struct sc_error *err)
+{
+	return recover(journal_path, "resume", opts, res, err);
+}
+
+int executor_abort(const char *journal_path, const struct exec_opts *opts,
+	struct exec_result *res, struct sc_error *err)
+{
+	return recover(journal_path, "abort", opts, res, err);
+}

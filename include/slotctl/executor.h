@@ -1,0 +1,123 @@
+/* executor.h: applying a plan to a live cluster, with a journal that lets an
+ * interrupted run be resumed or aborted. Three entry points share one engine:
+ *   executor_apply   pre-flight (fresh plan, healthy cluster, every node
+ *                    reachable, memory headroom), then every move;
+ *   executor_resume  re-derives each unfinished slot's phase from the nodes
+ *                    and drives it forward;
+ *   executor_abort   rolls every unfinished slot back to its source (keys
+ *                    already on the target travel back), except slots whose
+ *                    new owner the target already claims: those are finished.
+ * Each slot follows the protocol of slotops.h; moves run concurrently
+ * (--parallel) but never two on the same node at once. After the run every
+ * node's view is checked against the expected map (bounded wait). Nothing here
+ * prints: progress and results go to the caller's event callback. */
+#ifndef SLOTCTL_EXECUTOR_H
+#define SLOTCTL_EXECUTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "slotctl/conn.h"
+#include "slotctl/error.h"
+#include "slotctl/plan.h"
+
+/* Defaults for struct exec_opts fields left 0. */
+#define EXEC_DEFAULT_BATCH_KEYS 1000
+#define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
+#define EXEC_DEFAULT_MAX_BLOCK_MS 100
+#define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
+
+/* The test-only crash hook: SLOTCTL_TEST_CRASH_AT=<phase>:<n> makes the
+ * executor SIGKILL itself right after journaling the n-th slot to reach
+ * <phase> (a journal phase name, e.g. "importing", "owner-on-target"), or
+ * after the n-th MIGRATE batch with "keys:<n>". For fault tests only. */
+#define EXEC_CRASH_ENV "SLOTCTL_TEST_CRASH_AT"
+
+enum exec_event_kind {
+	EXEC_EVENT_START,         /* the run begins (progress totals set) */
+	EXEC_EVENT_BATCH,         /* a MIGRATE moved keys of `slot` */
+	EXEC_EVENT_SLOT_DONE,     /* `slot` finished (or was rolled back, on abort) */
+	EXEC_EVENT_ERROR,         /* `slot` failed (message); it is left resumable */
+	EXEC_EVENT_VERIFY,        /* waiting for every node to agree */
+	EXEC_EVENT_SUMMARY,       /* the run ended (message: outcome) */
+};
+
+struct exec_progress {
+	size_t slots_total;       /* moves this run handles */
+	size_t slots_done;
+	size_t slots_failed;
+	long long keys_estimated; /* from the plan; 0 when unknown */
+	long long bytes_estimated;
+	long long keys_moved;
+	long long bytes_moved;
+	long long batches;
+	double elapsed_s;
+};
+
+struct exec_event {
+	enum exec_event_kind kind;
+	const char *op;           /* "apply", "resume", "abort" */
+	int slot;                 /* -1 when not about one slot */
+	const char *from;         /* "host:port" of the source, or NULL */
+	const char *to;           /* "host:port" of the target, or NULL */
+	long long keys;           /* keys of this batch / slot */
+	long long bytes;
+	const char *message;      /* ERROR: what failed; SUMMARY: the outcome */
+	const struct exec_progress *progress; /* totals so far */
+};
+
+struct exec_opts {
+	struct conn_opts conn;    /* timeouts and credentials (strings borrowed) */
+	int parallel;             /* concurrent moves (>= 1) */
+	bool replace;             /* overwrite keys that already exist on a target */
+	int batch_keys;           /* keys per MIGRATE; 0: default */
+	long long batch_bytes;    /* bytes per MIGRATE; 0: default */
+	int max_block_ms;         /* bound on how long one MIGRATE blocks its source; 0: default */
+	int migrate_timeout_ms;   /* MIGRATE's own timeout; 0: the command timeout */
+	long long max_keys_per_sec;  /* pacing over all moves; 0: none */
+	long long max_bytes_per_sec; /* pacing over all moves; 0: none */
+	int verify_wait_ms;       /* bound on waiting for the nodes to agree; 0: default */
+	volatile int *stop;       /* set (e.g. by SIGINT) to finish the batch in flight and stop */
+	/* Called for every event, one call at a time, from any thread. NULL: none. */
+	void (*on_event)(void *ctx, const struct exec_event *ev);
+	void *ctx;
+};
+
+struct exec_result {
+	struct exec_progress progress;
+	bool verified;            /* every node agreed on the expected map */
+	char journal[1024];       /* the journal used */
+};
+
+/* Applies plan (read from plan_path, which names the journal unless
+ * journal_path is given). Refuses, changing nothing, when the journal holds an
+ * unfinished run (SC_EXIT_REFUSED, pointing to resume and abort), when the
+ * plan does not match the live cluster (SC_EXIT_STALE_PLAN, saying what
+ * changed), when a node cannot be reached (SC_EXIT_UNREACHABLE), when the
+ * cluster is not healthy or a target lacks memory headroom (SC_EXIT_REFUSED,
+ * naming the reason and the command that helps). Then moves every slot,
+ * journaling each phase, and verifies. Returns 0, or -1 with err's code the
+ * exit code: SC_EXIT_INTERRUPTED when stopped (resumable), SC_EXIT_PROBLEMS or
+ * SC_EXIT_UNREACHABLE when a slot failed (left open, recorded, resumable).
+ * *res is filled in every case. */
+int executor_apply(const struct plan *plan, const char *plan_path, const char *journal_path,
+	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err);
+
+/* Continues the run recorded in the journal at journal_path: each unfinished
+ * slot's phase is re-derived from the nodes (markers, owners, key counts) and
+ * driven to the end; then verifies. Same return rules as executor_apply; a
+ * slot in a state no move explains fails naming it (run `slotctl fix`). */
+int executor_resume(const char *journal_path, const struct exec_opts *opts,
+	struct exec_result *res, struct sc_error *err);
+
+/* Rolls back the run recorded at journal_path: for every unfinished slot the
+ * keys already on the target go back to the source (ASKING + MIGRATE), then
+ * SETSLOT STABLE on both; a slot whose target already claims it is finished
+ * instead. Then verifies. Same return rules as executor_apply. */
+int executor_abort(const char *journal_path, const struct exec_opts *opts,
+	struct exec_result *res, struct sc_error *err);
+
+/* Resolves what `resume`/`abort` were given: a journal file is used as is;
+ * anything else is taken as a plan whose journal is "<path>.journal". */
+void executor_journal_path(const char *plan_or_state, char *buf, size_t size);
+
+#endif

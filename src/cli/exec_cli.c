@@ -1,0 +1,336 @@
+/* exec_cli.c: the command layer's side of moving slots (see exec_cli.h):
+ * options, signals, and turning executor events into a progress bar, JSON
+ * lines and a Prometheus textfile. The only place executor output is
+ * printed. */
+#include "exec_cli.h"
+#include "slotctl/exitcode.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DRAW_INTERVAL_MS 200
+#define METRICS_INTERVAL_MS 1000
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (stop_flag)
+		_exit(SC_EXIT_INTERRUPTED); /* the journal is consistent after every write */
+	stop_flag = 1;
+}
+
+volatile int *exec_cli_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return (volatile int *)&stop_flag;
+}
+
+int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui)
+{
+	long long parallel, kps, bps, batch;
+
+	memset(o, 0, sizeof(*o));
+	memset(ui, 0, sizeof(*ui));
+	if (args_conn_opts(a, &o->conn) != 0 ||
+	    args_int(a, "parallel", 1, 256, EXEC_CLI_DEFAULT_PARALLEL, &parallel) != 0 ||
+	    args_int(a, "max-keys-per-sec", 0, 1000000000LL, 0, &kps) != 0 ||
+	    args_int(a, "max-bytes-per-sec", 0, 1LL << 50, 0, &bps) != 0 ||
+	    args_int(a, "batch-keys", 1, 1000000, EXEC_DEFAULT_BATCH_KEYS, &batch) != 0)
+		return -1;
+	o->parallel = (int)parallel;
+	o->max_keys_per_sec = kps;
+	o->max_bytes_per_sec = bps;
+	o->batch_keys = (int)batch;
+	o->replace = args_flag(a, "replace");
+	o->on_event = exec_cli_event;
+	o->ctx = ui;
+	ui->op = op;
+	ui->json = args_flag(a, "json");
+	ui->metrics_path = args_value(a, "metrics-file");
+	ui->progress = !ui->json && cli_use_progress(stderr);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void human_bytes(long long n, char *buf, size_t size)
+{
+	const char *units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1000.0 && u < 4) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+/* ---- the progress bar (stderr, TTY only) ---- */
+
+static void draw_bar(struct exec_cli *ui, const struct exec_progress *p, bool final)
+{
+	double frac = 0, rate = p->elapsed_s > 0 ? (double)p->keys_moved / p->elapsed_s : 0;
+	char bar[31], bytes[32], eta[32] = "--:--";
+	int fill;
+
+	if (p->keys_estimated > 0)
+		frac = (double)p->keys_moved / (double)p->keys_estimated;
+	else if (p->slots_total > 0)
+		frac = (double)p->slots_done / (double)p->slots_total;
+	if (p->slots_total > 0 && p->slots_done == p->slots_total)
+		frac = 1;
+	if (frac > 1)
+		frac = 1;
+	fill = (int)(frac * 30);
+	for (int i = 0; i < 30; i++)
+		bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
+	bar[30] = '\0';
+	if (frac > 0.001 && frac < 1) {
+		long long left = (long long)(p->elapsed_s * (1 - frac) / frac);
+
+		snprintf(eta, sizeof(eta), "%lld:%02lld", left / 60, left % 60);
+	}
+	human_bytes(p->bytes_moved, bytes, sizeof(bytes));
+	fprintf(stderr, "\r[%s] %zu/%zu slots  %lld keys  %s  %.0f keys/s  ETA %s ", bar, p->slots_done,
+		p->slots_total, p->keys_moved, bytes, rate, eta);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+	ui->bar_drawn = !final;
+}
+
+static void clear_bar(struct exec_cli *ui)
+{
+	if (ui->bar_drawn) {
+		fputs("\r\033[K", stderr);
+		ui->bar_drawn = false;
+	}
+}
+
+/* ---- JSON lines (stdout) ---- */
+
+static void json_add_progress(cJSON *o, const struct exec_progress *p)
+{
+	cJSON_AddNumberToObject(o, "slots_total", (double)p->slots_total);
+	cJSON_AddNumberToObject(o, "slots_done", (double)p->slots_done);
+	cJSON_AddNumberToObject(o, "slots_failed", (double)p->slots_failed);
+	cJSON_AddNumberToObject(o, "keys_moved", (double)p->keys_moved);
+	cJSON_AddNumberToObject(o, "bytes_moved", (double)p->bytes_moved);
+	cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
+}
+
+static void json_print(cJSON *o)
+{
+	char *text = cJSON_PrintUnformatted(o);
+
+	if (text) {
+		fputs(text, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
+static cJSON *json_event(const char *event, const char *op)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "format_version", EXEC_CLI_JSON_VERSION);
+	cJSON_AddStringToObject(o, "event", event);
+	cJSON_AddStringToObject(o, "op", op);
+	return o;
+}
+
+static const char *event_name(enum exec_event_kind k)
+{
+	switch (k) {
+	case EXEC_EVENT_START: return "start";
+	case EXEC_EVENT_BATCH: return "batch";
+	case EXEC_EVENT_SLOT_DONE: return "slot_done";
+	case EXEC_EVENT_ERROR: return "error";
+	case EXEC_EVENT_VERIFY: return "verify";
+	case EXEC_EVENT_SUMMARY: return "summary";
+	}
+	return "unknown";
+}
+
+static void json_emit(const struct exec_event *ev)
+{
+	cJSON *o = json_event(event_name(ev->kind), ev->op);
+
+	if (ev->slot >= 0)
+		cJSON_AddNumberToObject(o, "slot", ev->slot);
+	if (ev->from)
+		cJSON_AddStringToObject(o, "from", ev->from);
+	if (ev->to)
+		cJSON_AddStringToObject(o, "to", ev->to);
+	if (ev->kind == EXEC_EVENT_BATCH || ev->kind == EXEC_EVENT_SLOT_DONE) {
+		cJSON_AddNumberToObject(o, "keys", (double)ev->keys);
+		cJSON_AddNumberToObject(o, "bytes", (double)ev->bytes);
+	}
+	if (ev->kind == EXEC_EVENT_START) {
+		cJSON_AddNumberToObject(o, "keys_estimated", (double)ev->progress->keys_estimated);
+		cJSON_AddNumberToObject(o, "bytes_estimated", (double)ev->progress->bytes_estimated);
+	}
+	if (ev->message)
+		cJSON_AddStringToObject(o, "message", ev->message);
+	json_add_progress(o, ev->progress);
+	json_print(o);
+}
+
+/* ---- Prometheus textfile ---- */
+
+static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, int running)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!ui->metrics_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ui->metrics_path, (int)getpid());
+	if (!(f = fopen(tmp, "w")))
+		return;
+#define METRIC(name, type, help, fmt, value) \
+	fprintf(f, "# HELP slotctl_" name " " help "\n# TYPE slotctl_" name " " type "\n" \
+		"slotctl_" name "{op=\"%s\"} " fmt "\n", ui->op, value)
+	METRIC("running", "gauge", "1 while a run is moving slots.", "%d", running);
+	METRIC("slots_total", "gauge", "Slots the run handles.", "%zu", p->slots_total);
+	METRIC("slots_done", "gauge", "Slots finished.", "%zu", p->slots_done);
+	METRIC("slots_failed", "gauge", "Slots that failed (left resumable).", "%zu", p->slots_failed);
+	METRIC("keys_moved_total", "counter", "Keys moved.", "%lld", p->keys_moved);
+	METRIC("bytes_moved_total", "counter", "Bytes moved (estimated from MEMORY USAGE).", "%lld", p->bytes_moved);
+	METRIC("keys_estimated", "gauge", "Keys the plan expects to move.", "%lld", p->keys_estimated);
+	METRIC("errors_total", "counter", "Errors reported.", "%lld", ui->errors);
+	METRIC("elapsed_seconds", "gauge", "Seconds since the run started.", "%.3f", p->elapsed_s);
+#undef METRIC
+	if (fclose(f) == 0)
+		rename(tmp, ui->metrics_path);
+	else
+		unlink(tmp);
+}
+
+void exec_cli_event(void *ctx, const struct exec_event *ev)
+{
+	struct exec_cli *ui = ctx;
+	long long now = now_ms();
+
+	ui->last = *ev->progress;
+	if (ev->kind == EXEC_EVENT_ERROR)
+		ui->errors++;
+	if (ui->json && ev->kind != EXEC_EVENT_SUMMARY)
+		json_emit(ev);
+	if (ui->progress) {
+		if (ev->kind == EXEC_EVENT_ERROR) {
+			clear_bar(ui);
+			cli_error("%s", ev->message);
+		} else if (ev->kind == EXEC_EVENT_VERIFY) {
+			draw_bar(ui, ev->progress, true);
+			fputs("waiting for every node to agree on the new map...\n", stderr);
+		} else if (ev->kind != EXEC_EVENT_SUMMARY && now - ui->last_draw_ms >= DRAW_INTERVAL_MS) {
+			draw_bar(ui, ev->progress, false);
+			ui->last_draw_ms = now;
+		}
+	}
+	if (ui->metrics_path && (now - ui->last_metrics_ms >= METRICS_INTERVAL_MS ||
+	    ev->kind == EXEC_EVENT_START || ev->kind == EXEC_EVENT_ERROR)) {
+		write_metrics(ui, ev->progress, 1);
+		ui->last_metrics_ms = now;
+	}
+}
+
+static const char *status_word(const char *op, int rc, const struct sc_error *err)
+{
+	if (rc == 0)
+		return strcmp(op, "abort") == 0 ? "aborted" : "done";
+	if (err->code == SC_EXIT_INTERRUPTED)
+		return "interrupted";
+	return "failed";
+}
+
+int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, const struct sc_error *err)
+{
+	const struct exec_progress *p = &res->progress;
+	int code = rc == 0 ? SC_EXIT_OK : (err->code ? err->code : SC_EXIT_PROBLEMS);
+	double rate = p->elapsed_s > 0 ? (double)p->keys_moved / p->elapsed_s : 0;
+	char bytes[32];
+
+	clear_bar(ui);
+	write_metrics(ui, p, 0);
+	if (rc != 0)
+		cli_error("%s", err->msg);
+	human_bytes(p->bytes_moved, bytes, sizeof(bytes));
+	if (ui->json) {
+		cJSON *o = json_event("summary", ui->op);
+
+		cJSON_AddStringToObject(o, "status", status_word(ui->op, rc, err));
+		cJSON_AddNumberToObject(o, "exit_code", code);
+		cJSON_AddBoolToObject(o, "verified", res->verified);
+		cJSON_AddStringToObject(o, "journal", res->journal);
+		cJSON_AddNumberToObject(o, "keys_per_sec", rate);
+		if (rc != 0)
+			cJSON_AddStringToObject(o, "message", err->msg);
+		json_add_progress(o, p);
+		json_print(o);
+	} else if (rc == 0 || p->slots_done > 0) {
+		printf("%s: %s: %zu of %zu slots, %lld keys, %s in %.2f s (%.0f keys/s)%s\n", ui->op,
+			status_word(ui->op, rc, err), p->slots_done, p->slots_total, p->keys_moved, bytes,
+			p->elapsed_s, rate, res->verified ? "; every node agrees on the new map" : "");
+	}
+	if (rc != 0 && code != SC_EXIT_REFUSED && code != SC_EXIT_STALE_PLAN && code != SC_EXIT_USAGE &&
+	    res->journal[0] && p->slots_total > 0)
+		cli_warn("the journal '%s' records where every slot stands: 'slotctl resume' or 'slotctl abort' "
+			"take it from here", res->journal);
+	return code;
+}
+
+char *exec_cli_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (!f) {
+		cli_error("cannot read '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	do {
+		if (n + 4096 > cap) {
+			char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (!grown) {
+				free(buf);
+				fclose(f);
+				cli_error("out of memory reading '%s'", path);
+				return NULL;
+			}
+			buf = grown;
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}

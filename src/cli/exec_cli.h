@@ -1,0 +1,60 @@
+/* exec_cli.h: what the commands that move slots (apply, resume, abort,
+ * reshard, rebalance) share in the command layer: their common options, the
+ * SIGINT/SIGTERM handling, and the reporting of executor events as a progress
+ * bar (TTY only), JSON lines (--json) and a Prometheus textfile
+ * (--metrics-file). Not a public interface. */
+#ifndef SLOTCTL_EXEC_CLI_H
+#define SLOTCTL_EXEC_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "slotctl/cli.h"
+#include "slotctl/executor.h"
+
+#define EXEC_CLI_JSON_VERSION "1.0"
+#define EXEC_CLI_DEFAULT_PARALLEL 4
+
+/* Options of every command that moves slots; splice into a table. */
+#define EXEC_CLI_OPTIONS \
+	{ "parallel", 'p', OPT_VALUE, "N", "slots moved at once, never two on one node (default 4)" }, \
+	{ "json", 0, OPT_FLAG, NULL, "one JSON event per line on stdout" }, \
+	{ "metrics-file", 0, OPT_VALUE, "PATH", "keep a Prometheus textfile of progress and errors" }, \
+	{ "replace", 0, OPT_FLAG, NULL, "overwrite keys that already exist on a target (default: stop)" }, \
+	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
+	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
+	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }
+
+/* The reporting state of one command run. */
+struct exec_cli {
+	const char *op;           /* "apply", "resume", "abort" */
+	bool json;
+	bool progress;            /* progress bar on stderr */
+	const char *metrics_path;
+	long long last_draw_ms;
+	long long last_metrics_ms;
+	long long errors;
+	bool bar_drawn;
+	struct exec_progress last;
+};
+
+/* Fills o and ui from the EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS of a.
+ * Returns 0, or -1 having printed the error. */
+int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui);
+
+/* Installs SIGINT/SIGTERM handlers: the first sets the stop flag (the
+ * executor finishes the batch in flight and stops, resumable), a second exits
+ * at once with SC_EXIT_INTERRUPTED. Returns the flag to give the executor. */
+volatile int *exec_cli_signals(void);
+
+/* The executor's event callback (ctx: struct exec_cli). */
+void exec_cli_event(void *ctx, const struct exec_event *ev);
+
+/* Reports the outcome once: a summary line on stdout (or a JSON "summary"
+ * event), the error on stderr when rc != 0, and the final metrics. Returns the
+ * exit code. */
+int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, const struct sc_error *err);
+
+/* Reads a whole file (caller frees). NULL having printed the error. */
+char *exec_cli_read_file(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,456 @@
+/* exec_run.c: the executor's engine, shared by apply, resume and abort. It
+ * holds the run's masters and moves, hands moves to worker threads so that no
+ * node takes part in two moves at once, journals every phase change, paces
+ * and counts the keys moved, fires the test-only crash hook, and ends a run
+ * with verification and a summary. */
+#include "executor_priv.h"
+#include "slotctl/exitcode.h"
+#include "slotctl/parallel.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+long long exec_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long exec_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads EXEC_CRASH_ENV ("<phase>:<n>" or "keys:<n>"). */
+static void crash_hook_init(struct exec_run *run)
+{
+	const char *spec = getenv(EXEC_CRASH_ENV);
+	char name[32];
+	long n;
+	enum journal_phase phase;
+
+	run->crash_phase = -1;
+	if (!spec || sscanf(spec, "%31[^:]:%ld", name, &n) != 2 || n < 1)
+		return;
+	if (strcmp(name, "keys") == 0)
+		run->crash_phase = JOURNAL_PHASE_COUNT;
+	else if (journal_phase_parse(name, &phase) == 0)
+		run->crash_phase = (int)phase;
+	run->crash_at = n;
+}
+
+static void crash_hook(struct exec_run *run, int phase)
+{
+	bool fire;
+
+	if (run->crash_phase != phase)
+		return;
+	pthread_mutex_lock(&run->lock);
+	fire = ++run->crash_seen == run->crash_at;
+	pthread_mutex_unlock(&run->lock);
+	if (fire)
+		raise(SIGKILL);
+}
+
+void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts)
+{
+	memset(run, 0, sizeof(*run));
+	run->op = op;
+	run->o = opts;
+	for (int i = 0; i < SC_SLOTS; i++)
+		run->expected[i] = -1;
+	pthread_mutex_init(&run->lock, NULL);
+	pthread_mutex_init(&run->event_lock, NULL);
+	pthread_cond_init(&run->changed, NULL);
+	run->start_ms = exec_now_ms();
+	crash_hook_init(run);
+}
+
+void exec_run_release(struct exec_run *run)
+{
+	journal_file_close(run->journal);
+	free(run->nodes);
+	free(run->moves);
+	pthread_mutex_destroy(&run->lock);
+	pthread_mutex_destroy(&run->event_lock);
+	pthread_cond_destroy(&run->changed);
+	memset(run, 0, sizeof(*run));
+}
+
+int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err)
+{
+	int owner[SC_SLOTS];
+
+	run->nodes = calloc(map->count ? map->count : 1, sizeof(*run->nodes));
+	if (!run->nodes)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; i < map->count; i++) {
+		const struct node *n = &map->nodes[i];
+		struct exec_node *e = &run->nodes[run->node_count];
+
+		if (!plan_node_eligible(n))
+			continue;
+		memcpy(e->id, n->id, sizeof(e->id));
+		snprintf(e->host, sizeof(e->host), "%s", n->ip);
+		e->port = n->port;
+		addr_format(e->addr, sizeof(e->addr), e->host, e->port);
+		run->node_count++;
+	}
+	topology_owner_map(map, owner);
+	for (int s = 0; s < SC_SLOTS; s++)
+		run->expected[s] = owner[s] >= 0 ? exec_run_node(run, map->nodes[owner[s]].id) : -1;
+	return 0;
+}
+
+int exec_run_node(const struct exec_run *run, const char *id)
+{
+	for (size_t i = 0; i < run->node_count; i++)
+		if (strcmp(run->nodes[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
+	enum journal_phase phase, struct sc_error *err)
+{
+	struct exec_move *grown = realloc(run->moves, (run->move_count + 1) * sizeof(*grown)), *m;
+
+	if (!grown) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		return NULL;
+	}
+	run->moves = grown;
+	m = &run->moves[run->move_count++];
+	memset(m, 0, sizeof(*m));
+	m->slot = slot;
+	m->batch = batch;
+	m->src = src;
+	m->dst = dst;
+	m->phase = phase;
+	run->progress.slots_total++;
+	return m;
+}
+
+static void slot_record(const struct exec_run *run, const struct exec_move *m, enum journal_phase phase,
+	struct journal_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = JOURNAL_REC_SLOT;
+	r->time_ms = exec_wall_ms();
+	r->slot = m->slot;
+	r->phase = phase;
+	r->batch = m->batch;
+	r->keys = m->keys_moved;
+	memcpy(r->from, run->nodes[m->src].id, sizeof(r->from));
+	memcpy(r->to, run->nodes[m->dst].id, sizeof(r->to));
+}
+
+static char *join_seeds(const struct exec_run *run)
+{
+	size_t size = run->node_count * 302 + 1, len = 0;
+	char *s = malloc(size);
+
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < run->node_count; i++)
+		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", run->nodes[i].addr);
+	return s;
+}
+
+int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
+	bool write_pending, struct sc_error *err)
+{
+	struct journal_record r = { .kind = JOURNAL_REC_START, .time_ms = exec_wall_ms() };
+	int rc;
+
+	if (journal_file_open(run->journal_path, &run->journal, err) != 0)
+		return -1;
+	snprintf(r.op, sizeof(r.op), "%s", run->op);
+	snprintf(r.fingerprint, sizeof(r.fingerprint), "%s", fingerprint);
+	snprintf(r.plan_path, sizeof(r.plan_path), "%s", plan_path ? plan_path : "");
+	if (!(r.seeds = join_seeds(run)))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	rc = journal_file_append(run->journal, &r, false, err);
+	free(r.seeds);
+	for (size_t i = 0; rc == 0 && write_pending && i < run->move_count; i++) {
+		struct journal_record p;
+
+		slot_record(run, &run->moves[i], JOURNAL_PENDING, &p);
+		rc = journal_file_append(run->journal, &p, false, err);
+	}
+	return rc == 0 ? journal_file_sync(run->journal, err) : -1;
+}
+
+int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, bool sync,
+	struct sc_error *err)
+{
+	struct journal_record r;
+
+	slot_record(run, m, phase, &r);
+	if (journal_file_append(run->journal, &r, sync, err) != 0)
+		return -1;
+	m->phase = phase;
+	crash_hook(run, (int)phase);
+	return 0;
+}
+
+static void record_failure(struct exec_run *run, struct exec_move *m, const struct sc_error *e)
+{
+	struct journal_record r;
+	struct sc_error ignored;
+
+	slot_record(run, m, m->phase, &r);
+	r.failed = true;
+	snprintf(r.message, sizeof(r.message), "%s", e->msg);
+	journal_file_append(run->journal, &r, true, &ignored);
+}
+
+void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
+	long long keys, long long bytes, const char *message)
+{
+	struct exec_event ev = { .kind = kind, .op = run->op, .slot = -1, .keys = keys,
+		.bytes = bytes, .message = message };
+	struct exec_progress p;
+
+	if (!run->o->on_event)
+		return;
+	pthread_mutex_lock(&run->lock);
+	p = run->progress;
+	pthread_mutex_unlock(&run->lock);
+	p.elapsed_s = (double)(exec_now_ms() - run->start_ms) / 1000.0;
+	ev.progress = &p;
+	if (m) {
+		ev.slot = m->slot;
+		ev.from = run->nodes[m->src].addr;
+		ev.to = run->nodes[m->dst].addr;
+		if (m->rollback) {
+			ev.from = run->nodes[m->dst].addr;
+			ev.to = run->nodes[m->src].addr;
+		}
+	}
+	pthread_mutex_lock(&run->event_lock);
+	run->o->on_event(run->o->ctx, &ev);
+	pthread_mutex_unlock(&run->event_lock);
+}
+
+/* ---- pacing and per-batch accounting ---- */
+
+static void pace_sleep(long long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void on_batch(void *ctx, int slot, long long keys, long long bytes)
+{
+	struct exec_batch_ctx *b = ctx;
+	struct exec_run *run = b->run;
+	const struct exec_opts *o = run->o;
+	double need_s = 0;
+	long long wait_ms;
+
+	(void)slot;
+	pthread_mutex_lock(&run->lock);
+	b->move->keys_moved += keys;
+	run->progress.keys_moved += keys;
+	run->progress.bytes_moved += bytes;
+	run->progress.batches++;
+	if (o->max_keys_per_sec > 0)
+		need_s = (double)run->progress.keys_moved / (double)o->max_keys_per_sec;
+	if (o->max_bytes_per_sec > 0 && (double)run->progress.bytes_moved / (double)o->max_bytes_per_sec > need_s)
+		need_s = (double)run->progress.bytes_moved / (double)o->max_bytes_per_sec;
+	pthread_mutex_unlock(&run->lock);
+	exec_emit(run, EXEC_EVENT_BATCH, b->move, keys, bytes, NULL);
+	crash_hook(run, JOURNAL_PHASE_COUNT);
+	wait_ms = (long long)(need_s * 1000.0) - (exec_now_ms() - run->start_ms);
+	if (wait_ms > 0)
+		pace_sleep(wait_ms);
+}
+
+void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
+	struct exec_batch_ctx *ctx, struct migrate_opts *out)
+{
+	const struct exec_opts *o = run->o;
+
+	memset(out, 0, sizeof(*out));
+	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
+	if (o->max_keys_per_sec > 0 && out->batch_keys > o->max_keys_per_sec)
+		out->batch_keys = (int)o->max_keys_per_sec;
+	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
+	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec)
+		out->batch_bytes = o->max_bytes_per_sec;
+	out->max_block_ms = o->max_block_ms > 0 ? o->max_block_ms : EXEC_DEFAULT_MAX_BLOCK_MS;
+	out->io_timeout_ms = o->conn.command_timeout_ms;
+	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;
+	out->replace = o->replace;
+	out->asking = asking;
+	out->user = o->conn.user;
+	out->pass = o->conn.pass;
+	out->stop = o->stop;
+	out->on_batch = on_batch;
+	out->ctx = ctx;
+	ctx->run = run;
+	ctx->move = m;
+}
+
+/* ---- the scheduler ---- */
+
+static bool stop_requested(const struct exec_run *run)
+{
+	return run->o->stop && *run->o->stop;
+}
+
+/* The first waiting move whose nodes are both idle (under the lock). */
+static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
+{
+	*any_waiting = false;
+	for (size_t i = 0; i < run->move_count; i++) {
+		struct exec_move *m = &run->moves[i];
+
+		if (m->state != MOVE_WAITING)
+			continue;
+		*any_waiting = true;
+		if (!run->nodes[m->src].busy && !run->nodes[m->dst].busy)
+			return m;
+	}
+	return NULL;
+}
+
+static struct exec_move *next_move(struct exec_run *run)
+{
+	struct exec_move *m = NULL;
+	bool waiting;
+
+	pthread_mutex_lock(&run->lock);
+	for (;;) {
+		if (stop_requested(run) && !run->halted) {
+			run->halted = true;
+			sc_error_set(&run->failure, SC_EXIT_INTERRUPTED, "interrupted");
+		}
+		if (run->halted)
+			break;
+		m = pick_move(run, &waiting);
+		if (m || !waiting || run->running == 0)
+			break;
+		pthread_cond_wait(&run->changed, &run->lock);
+	}
+	if (m) {
+		m->state = MOVE_RUNNING;
+		run->nodes[m->src].busy = run->nodes[m->dst].busy = true;
+		run->running++;
+	}
+	pthread_mutex_unlock(&run->lock);
+	return m;
+}
+
+static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e)
+{
+	pthread_mutex_lock(&run->lock);
+	run->nodes[m->src].busy = run->nodes[m->dst].busy = false;
+	run->running--;
+	m->state = rc == 0 ? MOVE_FINISHED : MOVE_FAILED;
+	if (rc == 0) {
+		run->progress.slots_done++;
+	} else {
+		if (e->code != SC_EXIT_INTERRUPTED)
+			run->progress.slots_failed++;
+		/* the first failure wins, but a real one outranks an interruption */
+		if (!run->halted || (run->failure.code == SC_EXIT_INTERRUPTED && e->code != SC_EXIT_INTERRUPTED))
+			run->failure = *e;
+		run->halted = true;
+	}
+	pthread_cond_broadcast(&run->changed);
+	pthread_mutex_unlock(&run->lock);
+}
+
+static void worker(void *ctx, size_t i)
+{
+	struct exec_run *run = ctx;
+	struct conn_pool *pool = conn_pool_new(&run->o->conn);
+	struct exec_move *m;
+
+	(void)i;
+	while (pool && (m = next_move(run)) != NULL) {
+		struct sc_error e = { 0 };
+		int rc = m->rollback ? exec_slot_rollback(run, pool, m, &e)
+			: exec_slot_forward(run, pool, m, &e);
+
+		if (rc != 0 && e.code != SC_EXIT_INTERRUPTED) {
+			record_failure(run, m, &e);
+			exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e.msg);
+		}
+		move_ended(run, m, rc, &e);
+		if (rc == 0)
+			exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
+	}
+	conn_pool_free(pool);
+}
+
+int exec_run_moves(struct exec_run *run, struct sc_error *err)
+{
+	int workers = run->o->parallel > 0 ? run->o->parallel : 1;
+
+	if ((size_t)workers > run->move_count)
+		workers = run->move_count > 0 ? (int)run->move_count : 1;
+	for (size_t i = 0; i < run->move_count; i++) {
+		run->progress.keys_estimated += run->moves[i].keys_est;
+		run->progress.bytes_estimated += run->moves[i].bytes_est;
+	}
+	exec_emit(run, EXEC_EVENT_START, NULL, 0, 0, NULL);
+	parallel_for((size_t)workers, workers, worker, run);
+	if (run->halted) {
+		*err = run->failure;
+		if (err->code == SC_EXIT_INTERRUPTED)
+			sc_error_set(err, SC_EXIT_INTERRUPTED,
+				"interrupted: %zu of %zu slots done; the journal '%s' allows 'slotctl resume' or "
+				"'slotctl abort'", run->progress.slots_done, run->progress.slots_total,
+				run->journal_path);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *end_status(int rc, const struct sc_error *err, const char *op)
+{
+	if (rc == 0)
+		return strcmp(op, "abort") == 0 ? "aborted" : "done";
+	return err->code == SC_EXIT_INTERRUPTED ? "interrupted" : "failed";
+}
+
+int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err)
+{
+	struct journal_record r = { .kind = JOURNAL_REC_END };
+	struct sc_error ignored;
+	char summary[SC_ERROR_MSG_MAX + 64];
+
+	if (rc == 0 && !stop_requested(run)) {
+		exec_emit(run, EXEC_EVENT_VERIFY, NULL, 0, 0, NULL);
+		rc = exec_verify(run, seed_host, seed_port, err);
+		res->verified = rc == 0;
+	}
+	if (run->journal) {
+		r.time_ms = exec_wall_ms();
+		snprintf(r.status, sizeof(r.status), "%s", end_status(rc, err, run->op));
+		snprintf(r.message, sizeof(r.message), "%s", rc == 0 ? "" : err->msg);
+		journal_file_append(run->journal, &r, true, &ignored);
+	}
+	pthread_mutex_lock(&run->lock);
+	res->progress = run->progress;
+	pthread_mutex_unlock(&run->lock);
+	res->progress.elapsed_s = (double)(exec_now_ms() - run->start_ms) / 1000.0;
+	snprintf(res->journal, sizeof(res->journal), "%s", run->journal_path);
+	snprintf(summary, sizeof(summary), "%s", rc == 0 ? end_status(0, err, run->op) : err->msg);
+	exec_emit(run, EXEC_EVENT_SUMMARY, NULL, 0, 0, summary);
+	return rc;
+}

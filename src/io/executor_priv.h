@@ -1,0 +1,152 @@
+/* executor_priv.h: what the executor's files share (executor.c entry points,
+ * exec_run.c the engine, exec_slot.c one slot's protocol, preflight.c the
+ * checks before apply, verify.c the check after a run). Not a public
+ * interface. */
+#ifndef SLOTCTL_EXECUTOR_PRIV_H
+#define SLOTCTL_EXECUTOR_PRIV_H
+
+#include <pthread.h>
+#include "slotctl/executor.h"
+#include "slotctl/journal.h"
+#include "slotctl/pool.h"
+#include "slotctl/slotops.h"
+#include "slotctl/snapshot.h"
+
+/* A master of the live map, as the run addresses it. */
+struct exec_node {
+	char id[SC_NODE_ID_LEN + 1];
+	char host[256];
+	int port;
+	char addr[300];
+	bool busy;                /* a move on it is running (scheduler, under the lock) */
+};
+
+enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
+
+struct exec_move {
+	int slot;
+	int batch;
+	int src, dst;             /* indexes into run->nodes */
+	enum journal_phase phase; /* where it stands; the protocol continues from here */
+	bool rollback;            /* abort: bring it back to the source */
+	bool src_open, dst_open;  /* markers seen at the start (rollback only) */
+	long long keys_est, bytes_est;
+	long long keys_moved;
+	enum exec_move_state state;
+};
+
+struct exec_run {
+	const struct exec_opts *o;
+	const char *op;           /* "apply", "resume", "abort" */
+	struct journal_file *journal;
+	char journal_path[1024];
+	struct exec_node *nodes;  /* every master of the map the run started from */
+	size_t node_count;
+	struct exec_move *moves;  /* in plan order */
+	size_t move_count;
+	int expected[SC_SLOTS];   /* node index each slot should end on, -1 unowned */
+	pthread_mutex_t lock;     /* scheduler state, progress */
+	pthread_cond_t changed;
+	pthread_mutex_t event_lock; /* one on_event call at a time */
+	size_t running;
+	bool halted;              /* a failure or a stop: start no new move */
+	struct sc_error failure;  /* the first failure, when halted by one */
+	struct exec_progress progress;
+	long long start_ms;
+	/* the test-only crash hook (EXEC_CRASH_ENV) */
+	int crash_phase;          /* a journal phase, JOURNAL_PHASE_COUNT for "keys", -1 off */
+	long crash_at, crash_seen;
+};
+
+/* ---- exec_run.c: the engine ---- */
+
+/* Initialises run for op with opts (nodes/moves empty). */
+void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts);
+void exec_run_release(struct exec_run *run);
+
+/* Fills run->nodes with the map's masters (plan_node_eligible) and
+ * run->expected with the map's owners. Returns 0 or -1 on OOM. */
+int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err);
+
+/* The index of the node with this id in run->nodes, or -1. */
+int exec_run_node(const struct exec_run *run, const char *id);
+
+/* Appends a move (state waiting). Returns it, or NULL with an error on OOM. */
+struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
+	enum journal_phase phase, struct sc_error *err);
+
+/* Opens the journal and appends the run's START record (and, for apply, a
+ * pending record per move), synced. */
+int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
+	bool write_pending, struct sc_error *err);
+
+/* Runs every waiting move on up to opts->parallel workers, never two moves on
+ * one node at once. Stops starting moves after the first failure or a stop
+ * request. Returns 0 when all finished, else -1 with the first failure (or
+ * SC_EXIT_INTERRUPTED). */
+int exec_run_moves(struct exec_run *run, struct sc_error *err);
+
+/* Ends the run: verifies when rc == 0, writes the END record, emits the
+ * summary and fills res. Returns rc or the verification's failure. */
+int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err);
+
+/* Journals m reaching phase (synced when sync), updates m->phase, and fires
+ * the crash hook. */
+int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, bool sync,
+	struct sc_error *err);
+
+/* Emits an event about m (NULL: none) with the current progress. */
+void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
+	long long keys, long long bytes, const char *message);
+
+/* What the mover's per-batch callback needs (lives as long as the move). */
+struct exec_batch_ctx {
+	struct exec_run *run;
+	struct exec_move *move;
+};
+
+/* The migrate options for a move of the run (asking: the keys leave a node
+ * that is importing the slot, i.e. a rollback). ctx is filled and used as the
+ * callback's context. */
+void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
+	struct exec_batch_ctx *ctx, struct migrate_opts *out);
+
+/* ---- exec_slot.c: one slot ---- */
+
+/* Drives m forward from m->phase to done: IMPORTING, MIGRATING, keys, NODE on
+ * the target, the source, every other master. Never sends NODE while the
+ * source holds keys of the slot. */
+int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
+	struct sc_error *err);
+
+/* Rolls m back: STABLE on the source, keys on the target back to the source
+ * (ASKING + MIGRATE), STABLE on the target; journals aborted. */
+int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
+	struct sc_error *err);
+
+/* ---- preflight.c ---- */
+
+/* The checks before apply changes anything: the plan matches the live map
+ * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
+ * is healthy and every target has memory headroom (SC_EXIT_REFUSED). */
+int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
+	struct sc_error *err);
+
+/* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
+int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
+
+/* ---- verify.c ---- */
+
+/* Waits (up to opts->verify_wait_ms) until every node reachable from the
+ * seed agrees that each slot is owned as run->expected says, no slot is
+ * open, every view is cluster_state:ok and the masters' configEpochs are
+ * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
+ * still wrong. */
+int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
+
+/* ---- shared helpers ---- */
+long long exec_now_ms(void);
+long long exec_wall_ms(void);
+
+#endif

@@ -1,0 +1,105 @@
+/* verify.c: the check after a run. The cluster is done only when every node
+ * says so: each view maps every slot to the owner the run expects, no slot is
+ * left open, every node is cluster_state:ok, and no two masters share a
+ * configEpoch. Gossip takes a moment, so this polls within a bound and, when
+ * the bound passes, says what is still wrong. */
+#include "executor_priv.h"
+#include "slotctl/exitcode.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define VERIFY_POLL_MS 100
+
+/* The first way view disagrees with the expected map, into what; 0 when none. */
+static int view_problem(const struct exec_run *run, const struct node_view *v, char *what, size_t size)
+{
+	const struct topology *t = &v->view;
+	int owner[SC_SLOTS];
+
+	if (!v->reachable) {
+		snprintf(what, size, "%s", v->error.msg);
+		return -1;
+	}
+	if (strcmp(v->cluster_state, "ok") != 0) {
+		snprintf(what, size, "'%s' says cluster_state:%s", v->addr, v->cluster_state);
+		return -1;
+	}
+	if (t->myself >= 0 && t->nodes[t->myself].open_count > 0) {
+		const struct open_slot *o = &t->nodes[t->myself].open[0];
+
+		snprintf(what, size, "slot %d is still %s on '%s'", o->slot, o->importing ? "importing" : "migrating",
+			v->addr);
+		return -1;
+	}
+	topology_owner_map(t, owner);
+	for (int s = 0; s < SC_SLOTS; s++) {
+		int want = run->expected[s];
+		const char *has = owner[s] >= 0 ? t->nodes[owner[s]].id : NULL;
+
+		if (want < 0 && !has)
+			continue;
+		if (want < 0 || !has || strcmp(has, run->nodes[want].id) != 0) {
+			snprintf(what, size, "'%s' says slot %d is owned by %.8s, expected %.8s", v->addr, s,
+				has ? has : "no node", want >= 0 ? run->nodes[want].id : "no node");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int epochs_problem(const struct topology *map, char *what, size_t size)
+{
+	for (size_t i = 0; i < map->count; i++) {
+		if (!node_is_master(&map->nodes[i]) || slotset_count(&map->nodes[i].slots) == 0)
+			continue;
+		for (size_t j = i + 1; j < map->count; j++) {
+			if (node_is_master(&map->nodes[j]) && slotset_count(&map->nodes[j].slots) > 0 &&
+			    map->nodes[i].config_epoch == map->nodes[j].config_epoch) {
+				snprintf(what, size, "masters %.8s and %.8s share configEpoch %llu", map->nodes[i].id,
+					map->nodes[j].id, map->nodes[i].config_epoch);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int cluster_problem(const struct exec_run *run, const char *host, int port, char *what, size_t size)
+{
+	struct snapshot s;
+	struct sc_error e;
+	int rc = 0;
+
+	if (snapshot_gather(host, port, &run->o->conn, &s, &e) != 0) {
+		snprintf(what, size, "%s", e.msg);
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < s.count; i++)
+		rc = view_problem(run, &s.nodes[i], what, size);
+	if (rc == 0 && snapshot_map(&s))
+		rc = epochs_problem(snapshot_map(&s), what, size);
+	snapshot_release(&s);
+	return rc;
+}
+
+int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err)
+{
+	int wait_ms = run->o->verify_wait_ms > 0 ? run->o->verify_wait_ms : EXEC_DEFAULT_VERIFY_WAIT_MS;
+	long long deadline = exec_now_ms() + wait_ms;
+	char what[512];
+
+	for (;;) {
+		struct timespec ts = { 0, VERIFY_POLL_MS * 1000000L };
+
+		if (cluster_problem(run, seed_host, seed_port, what, sizeof(what)) == 0)
+			return 0;
+		if (exec_now_ms() >= deadline || (run->o->stop && *run->o->stop))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return sc_error_set(err, SC_EXIT_PROBLEMS,
+		"the cluster did not settle on the expected map within %d ms: %s; run 'slotctl check'",
+		wait_ms, what);
+}
