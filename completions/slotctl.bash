@@ -31,9 +31,9 @@ _slotctl()
 	"plan rebalance") opts="--timeout --user --pass --help" ;;
 	"plan drain") opts="--timeout --user --pass --help" ;;
 	"show") opts="--timeout --user --pass --help" ;;
-	"apply") opts="--timeout --user --pass --help" ;;
-	"resume") opts="--timeout --user --pass --help" ;;
-	"abort") opts="--timeout --user --pass --help" ;;
+	"apply") opts="--state --yes --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
+	"resume") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
+	"abort") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
 	"reshard") opts="--timeout --user --pass --help" ;;
 	"rebalance") opts="--timeout --user --pass --help" ;;
 	"fix") opts="--dry-run --yes --json --prefer --allow-unreachable --journal --wait --timeout --user --pass --help" ;;

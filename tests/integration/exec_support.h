@@ -1,0 +1,147 @@
+/* exec_support.h: what the executor's integration tests share: writing a
+ * plan file for a running test cluster (moves of chosen slots between
+ * masters, built with the plan library so the tests do not depend on the
+ * planner), finding slots that hold test keys, and small cluster probes.
+ * Header-only test helper. */
+#ifndef SLOTCTL_TEST_EXEC_SUPPORT_H
+#define SLOTCTL_TEST_EXEC_SUPPORT_H
+
+#include "support.h"
+#include "slotctl/keyslot.h"
+#include "slotctl/plan.h"
+#include "slotctl/snapshot.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* One planned transfer: `count` slots of master `from` go to master `to`
+ * (indexes of the test cluster), slots holding keys of `prefix` first. */
+struct exec_transfer {
+	int from, to, count;
+};
+
+/* Number of keys "<prefix>:<i>" (i < n) hashing to slot. */
+static inline int exec_keys_in_slot(const char *prefix, int n, int slot)
+{
+	char key[128];
+	int count = 0;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s:%d", prefix, i);
+		if (keyslot_of(key, strlen(key)) == slot)
+			count++;
+	}
+	return count;
+}
+
+/* Picks count slots owned by node `owner` in map, slots with keys first. */
+static inline int exec_pick_slots(const struct topology *map, const char *owner_id, const char *prefix,
+	int nkeys, int count, const bool *taken, int *out)
+{
+	const struct node *owner = topology_find(map, owner_id);
+	static int keys[SC_SLOTS];
+	char key[128];
+	int got = 0;
+
+	ck_assert_ptr_nonnull(owner);
+	memset(keys, 0, sizeof(keys));
+	for (int i = 0; i < nkeys; i++) {
+		snprintf(key, sizeof(key), "%s:%d", prefix, i);
+		keys[keyslot_of(key, strlen(key))]++;
+	}
+	for (int pass = 0; pass < 2 && got < count; pass++)
+		for (int s = 0; s < SC_SLOTS && got < count; s++)
+			if (slotset_has(&owner->slots, s) && !taken[s] && (pass == 1 || keys[s] > 0) &&
+			    (pass == 0 || keys[s] == 0))
+				out[got++] = s;
+	return got;
+}
+
+/* Writes a plan for the live cluster to path: one batch per transfer. */
+static inline void exec_write_plan(const struct test_cluster *tc, const struct exec_transfer *t, int nt,
+	const char *prefix, int nkeys, const char *path)
+{
+	struct snapshot s;
+	struct sc_error err;
+	struct plan p;
+	static bool taken[SC_SLOTS];
+	int host_port;
+	char host[64];
+	char *text;
+	FILE *f;
+
+	memset(taken, 0, sizeof(taken));
+	ck_assert_int_eq(addr_parse(tc_seed(tc), host, sizeof(host), &host_port, &err), 0);
+	ck_assert_msg(snapshot_gather(host, host_port, &(struct conn_opts){ NULL, NULL, 2000, 2000 }, &s, &err) == 0,
+		"%s", err.msg);
+	memset(&p, 0, sizeof(p));
+	p.format_major = PLAN_FORMAT_MAJOR;
+	p.format_minor = PLAN_FORMAT_MINOR;
+	snprintf(p.created, sizeof(p.created), "2026-11-23T18:00:00Z");
+	snprintf(p.version, sizeof(p.version), "test");
+	snprintf(p.seed, sizeof(p.seed), "%s", tc_seed(tc));
+	snprintf(p.kind, sizeof(p.kind), "reshard");
+	ck_assert_int_eq(plan_nodes_from_map(snapshot_map(&s), &p.nodes, &p.node_count, &err), 0);
+	plan_fingerprint(snapshot_map(&s), p.fingerprint);
+	p.batches = calloc((size_t)nt, sizeof(*p.batches));
+	p.batch_count = (size_t)nt;
+	for (int b = 0; b < nt; b++) {
+		int *slots = calloc((size_t)t[b].count, sizeof(int));
+		int got = exec_pick_slots(snapshot_map(&s), tc_id(tc, t[b].from), prefix, nkeys, t[b].count, taken, slots);
+
+		ck_assert_int_eq(got, t[b].count);
+		p.batches[b].moves = calloc((size_t)got, sizeof(struct plan_move));
+		for (int i = 0; i < got; i++) {
+			struct plan_move *m = &p.batches[b].moves[p.batches[b].count++];
+
+			m->slot = slots[i];
+			taken[slots[i]] = true;
+			snprintf(m->from, sizeof(m->from), "%s", tc_id(tc, t[b].from));
+			snprintf(m->to, sizeof(m->to), "%s", tc_id(tc, t[b].to));
+			m->keys = exec_keys_in_slot(prefix, nkeys, slots[i]);
+			m->bytes = m->keys * 64;
+		}
+		free(slots);
+	}
+	text = plan_serialize(&p, &err);
+	ck_assert_msg(text != NULL, "%s", err.msg);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	plan_release(&p);
+	snapshot_release(&s);
+}
+
+/* A temp dir for plan files, and path of a file in it. */
+static inline void exec_temp_path(char *dir, size_t dir_size, char *path, size_t size, const char *name)
+{
+	snprintf(dir, dir_size, "/tmp/slotctl-exec-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, size, "%s/%s", dir, name);
+}
+
+/* Number of slots open (importing or migrating) on node i, from its own view. */
+static inline int exec_open_slots(const struct test_cluster *tc, int i)
+{
+	redisReply *r = tc_command(tc, i, "CLUSTER NODES");
+	int open = 0;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	for (const char *p = r->str; (p = strstr(p, "myself")) != NULL; p++) {
+		const char *eol = strchr(p, '\n');
+
+		for (const char *q = p; q && q < eol && (q = strstr(q, "->-")) != NULL && q < eol; q++)
+			open++;
+		for (const char *q = p; q && q < eol && (q = strstr(q, "-<-")) != NULL && q < eol; q++)
+			open++;
+		break;
+	}
+	freeReplyObject(r);
+	return open;
+}
+
+#endif

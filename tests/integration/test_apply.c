@@ -1,0 +1,288 @@
+/* test_apply.c: `slotctl apply` against real servers: a reshard moves every
+ * key and every node agrees afterwards; the journal is finished; stale plans
+ * and plans for another cluster are refused (exit 4) with nothing changed;
+ * a key already on the target stops the slot naming it (no overwrite) unless
+ * --replace; apply refuses while a journal is unfinished; closed stdin
+ * without --yes is refused. */
+#include "exec_support.h"
+
+#include <cjson/cJSON.h>
+
+#define NKEYS 2000
+
+static void read_plan_slots(const char *path, int *slots, int *n)
+{
+	struct plan p;
+	struct sc_error err;
+	FILE *f = fopen(path, "r");
+	static char text[1 << 20];
+	size_t len;
+
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	ck_assert_int_eq(plan_parse(text, len, &p, &err), 0);
+	*n = 0;
+	for (size_t b = 0; b < p.batch_count; b++)
+		for (size_t k = 0; k < p.batches[b].count; k++)
+			slots[(*n)++] = p.batches[b].moves[k].slot;
+	plan_release(&p);
+}
+
+START_TEST(apply_reshard_moves_every_key)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 60 }, { 1, 2, 40 } };
+	char dir[64], plan[128], journal[160];
+	struct run_result r;
+	int slots[200], n;
+	int before = 0, after = 0;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 2, "k", NKEYS, plan);
+	read_plan_slots(plan, slots, &n);
+	ck_assert_int_eq(n, 100);
+	for (int i = 0; i < n; i++)
+		before += tc_owner_of(tc, 0, slots[i]) == 2;
+	ck_assert_int_eq(before, 0);
+
+	ck_assert_int_eq(run_slotctl(&r, 300, "apply", plan, "--yes", "--json", "--parallel", "2",
+		"--metrics-file", "/dev/null", NULL), 0);
+	ck_assert_contains(r.out, "\"event\":\"start\"");
+	ck_assert_contains(r.out, "\"event\":\"slot_done\"");
+	ck_assert_contains(r.out, "\"status\":\"done\"");
+	ck_assert_contains(r.out, "\"verified\":true");
+	run_result_free(&r);
+
+	tc_verify_keys(tc, "k", NKEYS);
+	for (int node = 0; node < 3; node++) {
+		after = 0;
+		for (int i = 0; i < n; i++)
+			after += tc_owner_of(tc, node, slots[i]) == 2;
+		ck_assert_int_eq(after, n);
+		ck_assert_int_eq(exec_open_slots(tc, node), 0);
+	}
+
+	/* the journal is finished: resume has nothing to do, check is clean */
+	snprintf(journal, sizeof(journal), "%s.journal", plan);
+	ck_assert_int_eq(access(journal, R_OK), 0);
+	ck_assert_int_eq(run_slotctl(&r, 60, "resume", journal, NULL), 0);
+	run_result_free(&r);
+	ck_assert_int_eq(run_slotctl(&r, 60, "check", tc_seed(tc), NULL), 0);
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(stale_plan_is_refused)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer a[] = { { 0, 1, 5 } }, b[] = { { 2, 1, 5 } };
+	char dir[64], plan_a[128], plan_b[128];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", 500);
+	exec_temp_path(dir, sizeof(dir), plan_a, sizeof(plan_a), "a.json");
+	snprintf(plan_b, sizeof(plan_b), "%s/b.json", dir);
+	exec_write_plan(tc, a, 1, "k", 500, plan_a);
+	exec_write_plan(tc, b, 1, "k", 500, plan_b);
+	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan_a, "--yes", NULL), 0);
+	run_result_free(&r);
+
+	/* b was made before a moved slots: stale, refused, nothing changed */
+	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan_b, "--yes", NULL), 4);
+	ck_assert_contains(r.err, "stale");
+	ck_assert_str_eq(r.out, "");
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", 500);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(plan_for_another_cluster_is_refused)
+{
+	struct test_cluster *tc = tc_start(3, 0), *other = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 5 } };
+	char dir[64], plan[128], *text, *seed;
+	struct run_result r;
+	FILE *f;
+	static char buf[1 << 20];
+	size_t len;
+
+	tc_load_keys(tc, "k", 300);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(other, t, 1, "k", 300, plan);
+	/* point the other cluster's plan at this cluster */
+	f = fopen(plan, "r");
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[len] = '\0';
+	fclose(f);
+	seed = strstr(buf, tc_seed(other));
+	ck_assert_ptr_nonnull(seed);
+	text = calloc(1, len + 64);
+	memcpy(text, buf, (size_t)(seed - buf));
+	strcat(text, tc_seed(tc));
+	strcat(text, seed + strlen(tc_seed(other)));
+	f = fopen(plan, "w");
+	fputs(text, f);
+	fclose(f);
+	free(text);
+	tc_stop(other);
+
+	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, "--yes", NULL), 4);
+	ck_assert_contains(r.err, "stale");
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", 300);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Plants key "k:<i>" with another value on node `on`, in a slot it does not
+ * own: IMPORTING for a moment, ASKING + SET, then STABLE again. */
+static void plant_stray(struct test_cluster *tc, int on, int owner, int i)
+{
+	char key[32];
+	int slot;
+	redisReply *rep;
+
+	snprintf(key, sizeof(key), "k:%d", i);
+	slot = keyslot_of(key, strlen(key));
+	rep = tc_command(tc, on, "CLUSTER SETSLOT %d IMPORTING %s", slot, tc_id(tc, owner));
+	ck_assert_int_ne(rep->type, REDIS_REPLY_ERROR);
+	freeReplyObject(rep);
+	{
+		redisContext *c = tc_connect(tc, on);
+
+		rep = redisCommand(c, "ASKING");
+		freeReplyObject(rep);
+		rep = redisCommand(c, "SET %s stray", key);
+		ck_assert_int_ne(rep->type, REDIS_REPLY_ERROR);
+		freeReplyObject(rep);
+		redisFree(c);
+	}
+	rep = tc_command(tc, on, "CLUSTER SETSLOT %d STABLE", slot);
+	freeReplyObject(rep);
+}
+
+/* The index of the first test key that the plan's first move carries. */
+static int key_in_first_slot(const char *plan)
+{
+	int slots[64], n;
+	char key[32];
+
+	read_plan_slots(plan, slots, &n);
+	for (int i = 0; i < NKEYS; i++) {
+		snprintf(key, sizeof(key), "k:%d", i);
+		if (keyslot_of(key, strlen(key)) == slots[0])
+			return i;
+	}
+	ck_abort_msg("no key in the plan's first slot");
+	return -1;
+}
+
+START_TEST(busykey_stops_without_replace)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 10 } };
+	char dir[64], plan[128], key[32], expect[64];
+	struct run_result r;
+	int i;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", NKEYS, plan);
+	i = key_in_first_slot(plan);
+	plant_stray(tc, 1, 0, i);
+	snprintf(key, sizeof(key), "k:%d", i);
+
+	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan, "--yes", "--parallel", "1", NULL), 1);
+	snprintf(expect, sizeof(expect), "'%s'", key);
+	ck_assert_contains(r.err, expect);
+	ck_assert_contains(r.err, "already exist");
+	ck_assert_contains(r.err, "--replace");
+	run_result_free(&r);
+	/* nothing overwritten: the target still holds the stray value */
+	{
+		redisContext *c = tc_connect(tc, 1);
+		redisReply *rep = redisCommand(c, "ASKING");
+
+		freeReplyObject(rep);
+		rep = redisCommand(c, "GET %s", key);
+		ck_assert_int_eq(rep->type, REDIS_REPLY_STRING);
+		ck_assert_str_eq(rep->str, "stray");
+		freeReplyObject(rep);
+		redisFree(c);
+	}
+	/* apply refuses while the journal is unfinished */
+	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, "--yes", NULL), 6);
+	ck_assert_contains(r.err, "resume");
+	run_result_free(&r);
+	/* resume with --replace finishes: the source's value wins */
+	ck_assert_int_eq(run_slotctl(&r, 120, "resume", plan, "--replace", NULL), 0);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(busykey_replaced_with_replace)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 10 } };
+	char dir[64], plan[128];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", NKEYS, plan);
+	plant_stray(tc, 1, 0, key_in_first_slot(plan));
+	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan, "--yes", "--replace", NULL), 0);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(closed_stdin_without_yes_is_refused)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 3 } };
+	char dir[64], plan[128];
+	struct run_result r;
+
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", 0, plan);
+	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, NULL), 6);
+	ck_assert_contains(r.err, "--yes");
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+static Suite *apply_suite(void)
+{
+	Suite *s = suite_create("apply");
+	TCase *tc = tcase_create("apply");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, apply_reshard_moves_every_key);
+	tcase_add_test(tc, stale_plan_is_refused);
+	tcase_add_test(tc, plan_for_another_cluster_is_refused);
+	tcase_add_test(tc, busykey_stops_without_replace);
+	tcase_add_test(tc, busykey_replaced_with_replace);
+	tcase_add_test(tc, closed_stdin_without_yes_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(apply_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

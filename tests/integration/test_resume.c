@@ -1,0 +1,185 @@
+/* test_resume.c: interrupted applies are finished by `resume` and rolled
+ * back by `abort`, with nothing lost: slotctl killed with SIGKILL (through
+ * the test-only SLOTCTL_TEST_CRASH_AT hook) after IMPORTING, after
+ * MIGRATING, in the middle of a slot's keys, and after SETSLOT NODE reached
+ * the target only; and a source frozen with SIGSTOP mid-slot, which fails
+ * within the timeouts and is resumed once the node continues. */
+#include "exec_support.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#define NKEYS 1000
+#define NHOT 300 /* keys "{h}:<i>", all in one slot, moved first */
+
+struct fixture {
+	struct test_cluster *tc;
+	char dir[64], plan[128];
+	int from, to, hot_slot;
+};
+
+/* A 3-master cluster with NKEYS spread keys and NHOT keys in one slot; a plan
+ * moving 20 slots (the hot one first) from its owner to the next master. */
+static void fixture_start(struct fixture *f)
+{
+	struct exec_transfer t;
+
+	f->tc = tc_start(3, 0);
+	tc_load_keys(f->tc, "k", NKEYS);
+	tc_load_keys(f->tc, "{h}", NHOT);
+	f->hot_slot = keyslot_of("h", 1);
+	f->from = tc_owner_of(f->tc, 0, f->hot_slot);
+	ck_assert_int_ge(f->from, 0);
+	f->to = (f->from + 1) % 3;
+	t = (struct exec_transfer){ f->from, f->to, 20 };
+	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
+	exec_write_plan(f->tc, &t, 1, "{h}", NHOT, f->plan);
+}
+
+static void fixture_verify(struct fixture *f)
+{
+	tc_verify_keys(f->tc, "k", NKEYS);
+	tc_verify_keys(f->tc, "{h}", NHOT);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(exec_open_slots(f->tc, i), 0);
+}
+
+/* Runs apply with the crash hook set; slotctl must die by SIGKILL. */
+static void apply_and_crash(struct fixture *f, const char *crash_at)
+{
+	struct run_result r;
+
+	setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
+	ck_assert_int_eq(run_slotctl(&r, 120, "apply", f->plan, "--yes", "--parallel", "1",
+		"--batch-keys", "50", NULL), 128 + SIGKILL);
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+}
+
+static void crash_then_resume(const char *crash_at)
+{
+	struct fixture f;
+	struct run_result r;
+
+	fixture_start(&f);
+	apply_and_crash(&f, crash_at);
+	/* a new apply is refused: the journal is unfinished */
+	ck_assert_int_eq(run_slotctl(&r, 60, "apply", f.plan, "--yes", NULL), 6);
+	run_result_free(&r);
+	ck_assert_int_eq(run_slotctl(&r, 120, "resume", f.plan, NULL), 0);
+	ck_assert_contains(r.out, "resume: done");
+	run_result_free(&r);
+	fixture_verify(&f);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), f.to);
+	tc_stop(f.tc);
+}
+
+/* After abort, the hot slot is back on its source unless the target already
+ * claimed it (then abort finishes it). */
+static void crash_then_abort(const char *crash_at, bool finished)
+{
+	struct fixture f;
+	struct run_result r;
+	char journal[160];
+
+	fixture_start(&f);
+	apply_and_crash(&f, crash_at);
+	snprintf(journal, sizeof(journal), "%s.journal", f.plan);
+	ck_assert_int_eq(run_slotctl(&r, 120, "abort", journal, NULL), 0);
+	ck_assert_contains(r.out, "abort: aborted");
+	run_result_free(&r);
+	fixture_verify(&f);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), finished ? f.to : f.from);
+	ck_assert_int_eq(run_slotctl(&r, 60, "check", tc_seed(f.tc), NULL), 0);
+	run_result_free(&r);
+	/* the journal is settled: a second abort has nothing to do */
+	ck_assert_int_eq(run_slotctl(&r, 60, "abort", journal, NULL), 0);
+	run_result_free(&r);
+	tc_stop(f.tc);
+}
+
+START_TEST(resume_after_importing) { crash_then_resume("importing:1"); }
+END_TEST
+START_TEST(resume_after_migrating) { crash_then_resume("migrating:1"); }
+END_TEST
+START_TEST(resume_mid_keys) { crash_then_resume("keys:3"); }
+END_TEST
+START_TEST(resume_after_owner_on_target) { crash_then_resume("owner-on-target:1"); }
+END_TEST
+START_TEST(abort_after_importing) { crash_then_abort("importing:1", false); }
+END_TEST
+START_TEST(abort_after_migrating) { crash_then_abort("migrating:1", false); }
+END_TEST
+START_TEST(abort_mid_keys) { crash_then_abort("keys:3", false); }
+END_TEST
+START_TEST(abort_after_owner_on_target) { crash_then_abort("owner-on-target:1", true); }
+END_TEST
+
+/* Stops node pid with SIGSTOP after delay_ms, from a child process. */
+static pid_t freeze_later(pid_t pid, int delay_ms)
+{
+	pid_t child = fork();
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		usleep((useconds_t)delay_ms * 1000);
+		kill(pid, SIGSTOP);
+		_exit(0);
+	}
+	return child;
+}
+
+START_TEST(frozen_source_fails_then_resumes)
+{
+	struct fixture f;
+	struct run_result r;
+	pid_t child;
+	int status;
+
+	fixture_start(&f);
+	/* paced to 100 keys/s, the hot slot takes 3 s: freeze its source at 1 s */
+	child = freeze_later(tc_pid(f.tc, f.from), 1000);
+	ck_assert_int_eq(run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
+		"--max-keys-per-sec", "100", "--timeout", "1000", NULL), 3);
+	ck_assert_contains(r.err, "slot");
+	ck_assert_contains(r.err, "resume");
+	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
+	run_result_free(&r);
+	waitpid(child, &status, 0);
+	kill(tc_pid(f.tc, f.from), SIGCONT);
+	ck_assert_int_eq(run_slotctl(&r, 120, "resume", f.plan, NULL), 0);
+	run_result_free(&r);
+	fixture_verify(&f);
+	tc_stop(f.tc);
+}
+END_TEST
+
+static Suite *resume_suite(void)
+{
+	Suite *s = suite_create("resume");
+	TCase *tc = tcase_create("resume");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, resume_after_importing);
+	tcase_add_test(tc, resume_after_migrating);
+	tcase_add_test(tc, resume_mid_keys);
+	tcase_add_test(tc, resume_after_owner_on_target);
+	tcase_add_test(tc, abort_after_importing);
+	tcase_add_test(tc, abort_after_migrating);
+	tcase_add_test(tc, abort_mid_keys);
+	tcase_add_test(tc, abort_after_owner_on_target);
+	tcase_add_test(tc, frozen_source_fails_then_resumes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(resume_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
