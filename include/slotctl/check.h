@@ -92,8 +92,8 @@ size_t check_report_count(const struct check_report *r, enum check_severity sev)
 /* True when some finding has this code and severity. */
 bool check_report_has(const struct check_report *r, const char *code, enum check_severity sev);
 
-/* True when no error finding has a transient code: views have converged and
- * no slot is left open. --wait polls until this holds. */
+/* True when no problem (error or warning) has a transient code: views have
+ * converged and no slot is left open. --wait polls until this holds. */
 bool check_report_settled(const struct check_report *r);
 
 /* The exit code for r: SC_EXIT_UNREACHABLE (3) when any node could not be

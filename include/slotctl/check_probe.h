@@ -1,6 +1,7 @@
-/* check_probe.h: the parts of `slotctl check` that need node I/O beyond the
- * snapshot: counting keys of suspicious slots on masters that do not own
- * them, and the key total. Read-only on the cluster. */
+/* check_probe.h: the parts of `slotctl check` that need node I/O: one whole
+ * round (snapshot, rules, probes), and the probes beyond the snapshot:
+ * counting keys of suspicious slots on masters that do not own them, and the
+ * key total. Read-only on the cluster. */
 #ifndef SLOTCTL_CHECK_PROBE_H
 #define SLOTCTL_CHECK_PROBE_H
 
@@ -17,6 +18,14 @@
  * master answered. Changes nothing on the cluster. Returns 0, or -1 with an
  * error on OOM. */
 int check_probe(const struct snapshot *s, const struct conn_opts *opts, struct check_report *r,
+	struct sc_error *err);
+
+/* One round of the check from seed host:port: snapshot_gather, then
+ * check_evaluate and check_probe into out (caller releases it with
+ * check_report_release). Returns 0, or -1 with the error when the seed cannot
+ * be reached (SC_EXIT_UNREACHABLE) or on OOM; out is then untouched.
+ * Changes nothing on the cluster. */
+int check_gather(const char *host, int port, const struct conn_opts *opts, struct check_report *out,
 	struct sc_error *err);
 
 #endif

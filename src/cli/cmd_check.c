@@ -7,7 +7,6 @@
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/addr.h"
-#include "slotctl/snapshot.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -27,24 +26,6 @@ static void sleep_ms(long long ms)
 	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
-}
-
-/* One round: snapshot, rules, probes. Fills r, or returns -1 with err. */
-static int check_once(const char *host, int port, const struct conn_opts *opts,
-	struct check_report *r, struct sc_error *err)
-{
-	struct snapshot snap;
-	int rc;
-
-	if (snapshot_gather(host, port, opts, &snap, err) < 0)
-		return -1;
-	rc = check_evaluate(&snap, r, err);
-	if (rc == 0 && check_probe(&snap, opts, r, err) < 0) {
-		check_report_release(r);
-		rc = -1;
-	}
-	snapshot_release(&snap);
-	return rc;
 }
 
 static void print_human(const struct check_report *r, FILE *f)
@@ -102,7 +83,7 @@ static int run_check(const struct cmd_args *args)
 	}
 	deadline = now_ms() + wait_s * 1000;
 	for (;;) {
-		rc = check_once(host, port, &opts, &report, &err);
+		rc = check_gather(host, port, &opts, &report, &err);
 		settled = rc == 0 && check_report_settled(&report);
 		if (settled || now_ms() + WAIT_POLL_MS > deadline)
 			break;

@@ -134,7 +134,7 @@ bool check_report_settled(const struct check_report *r)
 		const struct check_finding *f = &r->findings[i];
 		const struct check_code_info *info = check_code_lookup(f->code);
 
-		if (f->severity == CHECK_ERR && info && info->transient)
+		if (f->severity != CHECK_OK && info && info->transient)
 			return false;
 	}
 	return true;

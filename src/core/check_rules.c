@@ -433,7 +433,7 @@ static void diff_roles(struct rules *c, const struct node_view *v, size_t *found
 		    same_role(mine, theirs))
 			continue;
 		if (!f) {
-			f = add(c, CHECK_ERR, "roles-disagree");
+			f = add(c, CHECK_WARN, "roles-disagree");
 			add_view(c, f, v);
 			add_view(c, f, &c->s->nodes[c->s->reference]);
 			(*found)++;

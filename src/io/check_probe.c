@@ -1,4 +1,5 @@
-/* check_probe.c: the I/O edge of `slotctl check`. For slots the rules found
+/* check_probe.c: the I/O edge of `slotctl check`: one whole round from a
+ * seed (check_gather), and the probes. For slots the rules found
  * suspicious (open, uncovered, claimed twice, disagreed about), asks every
  * reachable master how many keys it holds there (CLUSTER COUNTKEYSINSLOT,
  * pipelined), so that keys held by a node that does not own their slot are
@@ -282,5 +283,25 @@ out:
 	free(slots);
 	if (rc < 0)
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while probing the cluster");
+	return rc;
+}
+
+int check_gather(const char *host, int port, const struct conn_opts *opts, struct check_report *out,
+	struct sc_error *err)
+{
+	struct snapshot snap;
+	struct check_report r;
+	int rc;
+
+	if (snapshot_gather(host, port, opts, &snap, err) < 0)
+		return -1;
+	rc = check_evaluate(&snap, &r, err);
+	if (rc == 0 && check_probe(&snap, opts, &r, err) < 0) {
+		check_report_release(&r);
+		rc = -1;
+	}
+	snapshot_release(&snap);
+	if (rc == 0)
+		*out = r;
 	return rc;
 }
