@@ -1,0 +1,111 @@
+# lib.sh: what bench/reshard.sh and bench/rebalance.sh share (sourced, not run).
+# One variant = a fresh sandbox (`slotctl sandbox up`), KEYS uniform keys of
+# VALUE_SIZE bytes, a census of the other keys, optionally the traffic client
+# (idle run, then running through the move), the tool timed until every node
+# agrees on the new map, then a verification of every key. Results go to
+# $RUN_DIR/results.jsonl, one JSON line per variant and repetition.
+
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+PY=/usr/bin/python3
+KIT=("$PY" "$BENCH_DIR/benchkit.py")
+
+BUILD=${BUILD:-$ROOT/build-release}
+SLOTCTL=${SLOTCTL:-$BUILD/src/slotctl}
+TRAFFIC=${TRAFFIC:-$BUILD/tests/slotctl-traffic}
+KEYS=${KEYS:-250000}
+VALUE_SIZE=${VALUE_SIZE:-100}
+MASTERS=${MASTERS:-3}
+REPS=${REPS:-1}
+CLIENT=${CLIENT:-1}               # 1: run the traffic client during each move
+CLIENT_KEYS=${CLIENT_KEYS:-2000}
+CLIENT_RATE=${CLIENT_RATE:-2000}  # ops/s; 0: as fast as one connection goes
+IDLE_SECONDS=${IDLE_SECONDS:-2}
+KEEP=${KEEP:-0}                   # 1: leave RUN_DIR (logs) behind
+RUN_DIR=${RUN_DIR:-$(mktemp -d /tmp/slotctl-bench-XXXXXX)}
+RESULTS=$RUN_DIR/results.jsonl
+
+bench_need() {
+	local b
+	for b in "$SLOTCTL" "$TRAFFIC"; do
+		[[ -x $b ]] || { echo "bench: '$b' not built: meson setup build-release --buildtype=release && ninja -C build-release" >&2; exit 2; }
+	done
+	command -v redis-cli >/dev/null || { echo "bench: redis-cli not found" >&2; exit 2; }
+	"$PY" -c 'import redis' 2>/dev/null || { echo "bench: $PY has no redis module (apt-get install python3-redis)" >&2; exit 2; }
+}
+
+# The sandboxes still up, stopped on exit whatever happens.
+declare -a BENCH_LIVE=()
+bench_cleanup() {
+	local d
+	for d in "${BENCH_LIVE[@]}"; do
+		[[ -f $d/sandbox.json ]] && "$SLOTCTL" sandbox down --dir "$d" >/dev/null 2>&1 || true
+	done
+	[[ -n ${CLIENT_PID:-} ]] && kill "$CLIENT_PID" 2>/dev/null || true
+	if [[ $KEEP != 1 ]]; then rm -rf "$RUN_DIR"; else echo "bench: logs kept in $RUN_DIR" >&2; fi
+}
+trap bench_cleanup EXIT
+
+node() { "${KIT[@]}" node --dir "$1" --index "$2" "$3"; }   # node DIR INDEX id|port
+
+# run_variant LABEL CMDFN [sandbox up options...]
+# CMDFN DIR sets the array CMD to the command that moves the slots.
+run_variant() {
+	local label=$1 cmdfn=$2 rep dir idle client timed verify mem_before mem_after
+	shift 2
+	for ((rep = 1; rep <= REPS; rep++)); do
+		dir=$RUN_DIR/$label.$rep
+		BENCH_LIVE+=("$dir")
+		echo "bench: $label (rep $rep/$REPS): cluster up, loading $KEYS keys" >&2
+		"$SLOTCTL" sandbox up --port 0 --dir "$dir" --masters "$MASTERS" "$@" >/dev/null
+		"${KIT[@]}" load --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE"
+		idle=null client=null
+		if [[ $CLIENT == 1 ]]; then
+			idle=$("$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --load --rate "$CLIENT_RATE" \
+				--seconds "$IDLE_SECONDS") || true
+		fi
+		"${KIT[@]}" census --dir "$dir" --also traffic >"$dir/census.json"
+		mem_before=$("${KIT[@]}" memory --dir "$dir")
+		$cmdfn "$dir"
+		if [[ $CLIENT == 1 ]]; then
+			"$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --rate "$CLIENT_RATE" --seconds 3600 \
+				>"$dir/client.json" &
+			CLIENT_PID=$!
+			sleep 0.2
+		fi
+		echo "bench: $label (rep $rep/$REPS): ${CMD[*]}" >&2
+		timed=$("${KIT[@]}" timed --dir "$dir" --log "$dir/tool.log" -- "${CMD[@]}")
+		if [[ $CLIENT == 1 ]]; then
+			kill -TERM "$CLIENT_PID"
+			wait "$CLIENT_PID" || true
+			CLIENT_PID=
+			client=$(cat "$dir/client.json")
+			[[ -n $client ]] || client=null
+		fi
+		mem_after=$("${KIT[@]}" memory --dir "$dir")
+		local extra=()
+		[[ $CLIENT == 1 ]] && extra=(--extra "traffic:$CLIENT_KEYS")
+		if verify=$("${KIT[@]}" verify --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE" \
+			--census "$dir/census.json" "${extra[@]}" 2>&1); then :; fi
+		echo "bench: $label: $timed; $verify" >&2
+		[[ $timed == *'"rc": 0,'* ]] || tail -5 "$dir/tool.log" >&2
+		"$PY" - "$label" "$rep" "$timed" "$idle" "$client" "$verify" "$mem_before" "$mem_after" >>"$RESULTS" <<'EOF'
+import json, sys
+label, rep, timed, idle, client, verify, mb, ma = sys.argv[1:]
+print(json.dumps({"label": label, "rep": int(rep), **json.loads(timed),
+                  "idle": json.loads(idle), "client": json.loads(client),
+                  "verify": verify.strip(), "memory_before": json.loads(mb),
+                  "memory_after": json.loads(ma)}))
+EOF
+		"$SLOTCTL" sandbox down --dir "$dir" >/dev/null
+		[[ $KEEP == 1 ]] || rm -rf "$dir"
+	done
+}
+
+# report VARIANT:BASELINE... : the table of every variant, then the ratio of
+# the median total times of each pair.
+report() {
+	"$PY" "$BENCH_DIR/report.py" "$RESULTS" "$@"
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""report.py RESULTS.jsonl [VARIANT:BASELINE ...]: a table of the variants in
+a bench run (median over repetitions), then for each pair the ratio of the
+variant's total time (tool start until every node agrees) to the baseline's
+(below 1: faster than the baseline)."""
+import json
+import statistics
+import sys
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec="%.2f"):
+    return "-" if x is None else spec % x
+
+
+def main():
+    path, pairs = sys.argv[1], sys.argv[2:]
+    rows = {}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            rows.setdefault(r["label"], []).append(r)
+    print("%-22s %4s %9s %9s %8s %8s %8s %9s %11s  %s" % (
+        "variant", "reps", "total_s", "tool_s", "p99_us", "idle_p99", "errors", "moved/ask", "mem_max/min", "verify"))
+    total = {}
+    for label, rs in rows.items():
+        total[label] = med([r["total_s"] for r in rs])
+        cl = [r["client"] or {} for r in rs]
+        idle = [r["idle"] or {} for r in rs]
+        ok = all(r["verify"].startswith("verify: ok") and r["rc"] == 0 for r in rs)
+        print("%-22s %4d %9s %9s %8s %8s %8s %9s %11s  %s" % (
+            label, len(rs), fmt(total[label], "%.3f"), fmt(med([r["tool_s"] for r in rs]), "%.3f"),
+            fmt(med([c.get("p99_us") for c in cl]), "%d"), fmt(med([c.get("p99_us") for c in idle]), "%d"),
+            fmt(med([c.get("errors") for c in cl]), "%d"), "%s/%s" % (fmt(med([c.get("moved") for c in cl]), "%d"), fmt(med([c.get("ask") for c in cl]), "%d")),
+            fmt(med([r["memory_after"]["max_min"] for r in rs])),
+            "ok" if ok else "FAILED: " + next((r["verify"] for r in rs if not r["verify"].startswith("verify: ok")),
+                                             "tool exit code %s" % [r["rc"] for r in rs])))
+    for pair in pairs:
+        a, _, b = pair.partition(":")
+        if total.get(a) and total.get(b):
+            print("ratio %s / %s = %.2f  (%.2fx as fast)" % (a, b, total[a] / total[b], total[b] / total[a]))
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+#!/bin/bash
+# reshard.sh: move SLOTS slots from master 0 (holding KEYS/MASTERS of the
+# keys) to an empty master, with redis-cli --cluster reshard (default
+# pipeline and --cluster-pipeline 1000), with slotctl reshard, and with the
+# server-side floor (benchkit.py raw-reshard), each on a fresh identical
+# sandbox; time until every node agrees on the new map, verify every key and
+# print the times and the ratios. Not a test: never run in CI.
+#
+#   KEYS=250000 SLOTS=4096 bench/reshard.sh
+#   VARIANTS="slotctl redis-cli" KEYS=20000 bench/reshard.sh
+# Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
+# CLIENT_RATE SLOTCTL_ARGS (extra options for slotctl reshard) SLOTCTL TRAFFIC
+# BUILD RUN_DIR KEEP.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SLOTS=${SLOTS:-4096}
+VARIANTS=${VARIANTS:-"redis-cli redis-cli-p1000 slotctl floor"}
+SLOTCTL_ARGS=${SLOTCTL_ARGS:-}
+SRC=0
+DST=$MASTERS   # the empty master: sandbox up --empty-masters 1 puts it after the masters
+
+cmd_redis_cli() {
+	CMD=(redis-cli --cluster reshard "127.0.0.1:$(node "$1" $SRC port)"
+		--cluster-from "$(node "$1" $SRC id)" --cluster-to "$(node "$1" $DST id)"
+		--cluster-slots "$SLOTS" --cluster-yes)
+}
+
+cmd_redis_cli_p1000() {
+	cmd_redis_cli "$1"
+	CMD+=(--cluster-pipeline 1000)
+}
+
+cmd_slotctl() {
+	# shellcheck disable=SC2206
+	CMD=("$SLOTCTL" reshard "127.0.0.1:$(node "$1" $SRC port)" --from "$(node "$1" $SRC id)"
+		--to "$(node "$1" $DST id)" --slots "$SLOTS" --yes $SLOTCTL_ARGS)
+}
+
+cmd_floor() {
+	CMD=("${KIT[@]}" raw-reshard --dir "$1" --from $SRC --to $DST --slots "$SLOTS")
+}
+
+bench_need
+echo "bench: reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters, $(nproc) cores, $(redis-server --version | cut -d' ' -f3)" >&2
+for v in $VARIANTS; do
+	run_variant "$v" "cmd_${v//-/_}" --empty-masters 1
+done
+report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
