@@ -61,6 +61,9 @@ struct repair_step {
 	int node;                /* snapshot index the command is sent to */
 	int peer;                /* snapshot index named by the step; -1 when none */
 	long long keys;          /* MOVE_KEYS: keys counted on node before fix (-1 unknown) */
+	bool early;              /* a coverage step: run for every slot before any key moves,
+	                            since a node that sees an unowned slot refuses MIGRATE
+	                            (CLUSTERDOWN) for every slot */
 };
 
 #define REPAIR_MAX_STEPS 256

@@ -453,7 +453,8 @@ int repair_hints_from_journal(const struct journal_state *st, struct repair_hint
 
 /* ---- steps ------------------------------------------------------------ */
 
-static int add_step(struct repair_item *it, enum repair_op op, int node, int peer, long long keys)
+static int add_step_when(struct repair_item *it, enum repair_op op, int node, int peer,
+	long long keys, bool early)
 {
 	struct repair_step *grown;
 
@@ -463,8 +464,13 @@ static int add_step(struct repair_item *it, enum repair_op op, int node, int pee
 	if (!grown)
 		return -1;
 	it->steps = grown;
-	it->steps[it->step_count++] = (struct repair_step){ op, node, peer, keys };
+	it->steps[it->step_count++] = (struct repair_step){ op, node, peer, keys, early };
 	return 0;
+}
+
+static int add_step(struct repair_item *it, enum repair_op op, int node, int peer, long long keys)
+{
+	return add_step_when(it, op, node, peer, keys, false);
 }
 
 static bool is_open(const struct snapshot *s, size_t i, int slot)
@@ -473,7 +479,8 @@ static bool is_open(const struct snapshot *s, size_t i, int slot)
 }
 
 /* Writes the repair into target t as steps: take the slot on t when it
- * neither owns nor imports it; drain every other master's keys into t
+ * neither owns nor imports it, and tell every master that sees no owner
+ * (both early: coverage first); drain every other master's keys into t
  * (opening the slot on the drained node so MIGRATE runs there); close the
  * slot on t; then SETSLOT NODE t on every other master whose view differs,
  * and close the slot where it was open. */
@@ -488,9 +495,12 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 	int rc = 0;
 
 	if (!t_claims && !t_imports) {
-		rc |= add_step(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1);
+		rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1, true);
 		took = true;
 	}
+	for (size_t i = 0; took && i < s->count; i++)
+		if (i != t && is_master(s, i) && s->nodes[i].reachable && view_owner(s, i, slot) < 0)
+			rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1, true);
 	for (size_t i = 0; i < s->count; i++) {
 		long long k = keys_of(c->in, i, slot);
 
@@ -517,7 +527,7 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 			opened = is_open(s, i, slot) || keys_of(c->in, i, slot) > 0;
 			if (opened != (pass == 0))
 				continue;
-			if (view_owner(s, i, slot) != (int)t)
+			if (view_owner(s, i, slot) != (int)t && !(took && view_owner(s, i, slot) < 0))
 				rc |= add_step(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1);
 			if (opened)
 				rc |= add_step(it, REPAIR_OP_SET_STABLE, (int)i, -1, -1);

@@ -455,6 +455,7 @@ struct run_ctx {
 	size_t *items;           /* the round's item indices */
 	size_t count;
 	int lanes;
+	bool early;              /* this round runs the coverage steps */
 };
 
 /* Deletes keys on c (ASKING first): the copies --prefer target overrules. */
@@ -539,7 +540,8 @@ static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const s
 	switch (st->op) {
 	case REPAIR_OP_SET_NODE:
 		/* never hand a slot away while this node still holds keys of it */
-		if (st->node != st->peer && slotops_require_empty(c, it->slot, err) != 0)
+		if (st->node != st->peer && repair_claims(s, (size_t)st->node, it->slot) &&
+		    slotops_require_empty(c, it->slot, err) != 0)
 			return -1;
 		return slotops_set_node(c, it->slot, peer, err);
 	case REPAIR_OP_SET_STABLE:
@@ -560,8 +562,9 @@ static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const s
 	return 0;
 }
 
+/* Runs item's early (coverage) steps, or the rest. */
 static void run_item(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o,
-	size_t idx)
+	size_t idx, bool early)
 {
 	struct repair_item *it = &sv->plan.items[idx];
 	struct repair_outcome *out = &sv->outcomes[idx];
@@ -570,6 +573,8 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 		const struct repair_step *st = &it->steps[k];
 		int rc;
 
+		if (st->early != early)
+			continue;
 		if (st->op == REPAIR_OP_MOVE_KEYS)
 			rc = run_move(pool, sv, o, it, st, out);
 		else
@@ -589,7 +594,8 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 			return;
 		}
 	}
-	out->status = REPAIR_DONE;
+	if (!early)
+		out->status = REPAIR_DONE;
 }
 
 static void run_lane(void *arg, size_t lane)
@@ -605,7 +611,7 @@ static void run_lane(void *arg, size_t lane)
 			sc_error_set(&out->error, SC_EXIT_PROBLEMS, "out of memory");
 			continue;
 		}
-		run_item(pool, r->sv, r->o, r->items[k]);
+		run_item(pool, r->sv, r->o, r->items[k], r->early);
 	}
 	conn_pool_free(pool);
 }
@@ -650,8 +656,24 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 			sv->outcomes[i].status = REPAIR_LEFT;
 		left += pending[i];
 	}
+	if (round && pending && busy && left > 0) {
+		/* coverage first: every slot gets a known owner on every node */
+		struct run_ctx r = { sv, o, round, 0, 0, true };
+
+		for (size_t i = 0; i < n; i++)
+			if (pending[i])
+				round[r.count++] = i;
+		r.lanes = threads_of(o) < (int)r.count ? threads_of(o) : (int)r.count;
+		parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+		for (size_t i = 0; i < n; i++) {
+			if (pending[i] && sv->outcomes[i].status == REPAIR_FAILED) {
+				pending[i] = false;
+				left--;
+			}
+		}
+	}
 	while (round && pending && busy && left > 0) {
-		struct run_ctx r = { sv, o, round, 0, 0 };
+		struct run_ctx r = { sv, o, round, 0, 0, false };
 
 		memset(busy, 0, sv->snap.count * sizeof(*busy));
 		for (size_t i = 0; i < n; i++) {

@@ -307,7 +307,10 @@ START_TEST(uncovered_without_keys_goes_to_least_memory)
 	fx->memory[A] = 10; /* least memory wins over fewer slots */
 	fx_plan(fx, NULL, 0, false);
 	assert_steps(only_item(fx, REPAIR_UNCOVERED_EMPTY, A),
-		"set-node A A; bump-epoch A; set-node B A; set-node C A");
+		"set-node A A; set-node B A; set-node C A; bump-epoch A");
+	/* coverage first: the owner is made known before any key moves */
+	for (size_t i = 0; i < 4; i++)
+		ck_assert(fx->plan.items[0].steps[i].early == (i < 3));
 	fx_free(fx);
 }
 END_TEST
@@ -347,7 +350,7 @@ START_TEST(uncovered_with_keys_on_one_node)
 	fx_keys(fx, B, SLOT, 3);
 	fx_plan(fx, NULL, 0, false);
 	assert_steps(only_item(fx, REPAIR_UNCOVERED_ONE_HOLDER, B),
-		"set-node B B; bump-epoch B; set-node A B; set-node C B");
+		"set-node B B; set-node A B; set-node C B; bump-epoch B");
 	fx_free(fx);
 }
 END_TEST
@@ -360,8 +363,8 @@ START_TEST(uncovered_with_keys_on_several_nodes)
 	fx_keys(fx, C, SLOT, 5);
 	fx_plan(fx, NULL, 0, false);
 	assert_steps(only_item(fx, REPAIR_UNCOVERED_SEVERAL, C),
-		"set-node C C; importing A C; move-keys A C; bump-epoch C; set-node A C; stable A; "
-		"set-node B C");
+		"set-node C C; set-node A C; set-node B C; importing A C; move-keys A C; bump-epoch C; "
+		"stable A");
 	/* equal counts: the lowest id keeps the slot */
 	fx_keys(fx, A, SLOT, 5);
 	fx_plan(fx, NULL, 0, false);
