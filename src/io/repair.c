@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define REPAIR_DEFAULT_THREADS 8
 #define REPAIR_COUNT_CHUNK 1024
@@ -19,6 +20,8 @@
 #define REPAIR_BATCH_KEYS 256
 #define REPAIR_BATCH_BYTES (4LL << 20)
 #define REPAIR_MIGRATE_TIMEOUT_MS 5000
+#define REPAIR_CLUSTERDOWN_RETRIES 40
+#define REPAIR_CLUSTERDOWN_PAUSE_MS 250
 
 int repair_prefer_parse(const char *text, enum repair_prefer *out, struct sc_error *err)
 {
@@ -519,11 +522,20 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	mo.user = o->conn.user;
 	mo.pass = o->conn.pass;
 	mo.io_timeout_ms = o->conn.command_timeout_ms;
-	if (slotops_migrate_keys(src, s->nodes[st->peer].host, s->nodes[st->peer].port, it->slot,
-	    &mo, &stats, err) != 0)
-		return -1;
-	out->keys_moved += stats.keys;
-	return 0;
+	/* a node that just restarted says CLUSTERDOWN until it has rejoined */
+	for (int attempt = 0;; attempt++) {
+		int rc = slotops_migrate_keys(src, s->nodes[st->peer].host, s->nodes[st->peer].port,
+			it->slot, &mo, &stats, err);
+
+		out->keys_moved += stats.keys;
+		stats.keys = 0;
+		if (rc == 0)
+			return 0;
+		if (attempt >= REPAIR_CLUSTERDOWN_RETRIES || !strstr(err->msg, "CLUSTERDOWN") || conn_broken(src))
+			return -1;
+		sc_error_clear(err);
+		nanosleep(&(struct timespec){ 0, REPAIR_CLUSTERDOWN_PAUSE_MS * 1000000L }, NULL);
+	}
 }
 
 /* One step other than a key move. */

@@ -195,6 +195,15 @@ static redisContext *conn_for(const struct test_cluster *tc, int i)
 	return tc->conns[i];
 }
 
+void tc_adopt(const struct test_cluster *tc, int i, pid_t pid)
+{
+	check_index(tc, i);
+	tc->sb->nodes[i].pid = pid;
+	if (tc->conns[i])
+		redisFree(tc->conns[i]);
+	tc->conns[i] = NULL;
+}
+
 redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...)
 {
 	redisContext *c = conn_for(tc, i);

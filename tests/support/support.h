@@ -39,6 +39,11 @@ const char *tc_dir(const struct test_cluster *tc);
 /* A fresh hiredis connection to node i (2 s timeouts; caller frees). */
 redisContext *tc_connect(const struct test_cluster *tc, int i);
 
+/* Records pid as node i's process after the test restarted that node (so
+ * verification sees it and tc_stop stops it) and drops the cached
+ * connection to it. */
+void tc_adopt(const struct test_cluster *tc, int i, pid_t pid);
+
 /* Runs one command on node i and returns the reply (caller frees); aborts the
  * test on I/O failure. Error replies are returned, not aborted on. */
 redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...);
