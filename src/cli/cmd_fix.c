@@ -251,29 +251,20 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The full check after repairing, re-run until nothing transient is left or
- * --wait runs out. */
+/* The full check after repairing (check_gather), re-run until nothing
+ * transient is left (views agree, nothing open) or --wait runs out. */
 static void verify(struct fix_run *f)
 {
 	long long deadline = now_ms() + (f->executed ? f->wait_s * 1000 : 0);
 
 	for (;;) {
-		struct snapshot snap;
 		struct sc_error err;
-		int rc = snapshot_gather(f->host, f->port, &f->ro.conn, &snap, &err);
+		int rc = check_gather(f->host, f->port, &f->ro.conn, &f->report, &err);
 
-		if (rc == 0) {
-			rc = check_evaluate(&snap, &f->report, &err);
-			if (rc == 0 && check_probe(&snap, &f->ro.conn, &f->report, &err) < 0) {
-				check_report_release(&f->report);
-				rc = -1;
-			}
-			snapshot_release(&snap);
-		}
 		f->settled = rc == 0 && check_report_settled(&f->report);
 		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
 			(err.code ? err.code : SC_EXIT_PROBLEMS);
-		if ((f->settled && f->check_code == SC_EXIT_OK) || now_ms() + FIX_POLL_MS > deadline) {
+		if (f->settled || now_ms() + FIX_POLL_MS > deadline) {
 			if (rc < 0)
 				cli_error("check after fix: %s", err.msg);
 			break;
