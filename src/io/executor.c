@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
 {
@@ -111,6 +112,29 @@ static char *plan_seeds(const struct plan *plan)
 	return s;
 }
 
+/* Gathers the cluster and runs the pre-flight checks, looking again for a
+ * few seconds while the only problems are transient ones. */
+static int gather_healthy(const struct plan *plan, const char *seeds, const struct exec_opts *opts,
+	struct snapshot *snap, char *host, size_t host_size, int *port, struct sc_error *err)
+{
+	long long deadline = exec_now_ms() + EXEC_PREFLIGHT_WAIT_MS;
+
+	for (;;) {
+		struct timespec pause = { 0, 200 * 1000000L };
+		bool transient = false;
+
+		if (gather(plan->seed, seeds, &opts->conn, snap, host, host_size, port, err) != 0)
+			return -1;
+		if (exec_preflight(plan, snap, opts, &transient, err) == 0)
+			return 0;
+		if (!transient || exec_now_ms() >= deadline || (opts->stop && *opts->stop))
+			return -1;
+		snapshot_release(snap);
+		memset(snap, 0, sizeof(*snap));
+		nanosleep(&pause, NULL);
+	}
+}
+
 int executor_apply(const struct plan *plan, const char *plan_path, const char *journal_path,
 	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err)
 {
@@ -132,8 +156,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		goto out;
 	}
 	if (refuse_unfinished(run.journal_path, err) != 0 ||
-	    gather(plan->seed, seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0 ||
-	    exec_preflight(plan, &snap, opts, err) != 0 ||
+	    gather_healthy(plan, seeds, opts, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||
 	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)

@@ -129,9 +129,14 @@ int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec
 
 /* The checks before apply changes anything: the plan matches the live map
  * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
- * is healthy and every target has memory headroom (SC_EXIT_REFUSED). */
+ * passes check and every target has memory headroom (SC_EXIT_REFUSED).
+ * *transient is set when the only problems are ones check calls transient
+ * (views still converging): worth another look in a moment. */
 int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
-	struct sc_error *err);
+	bool *transient, struct sc_error *err);
+
+/* How long apply waits for transient problems to pass before refusing. */
+#define EXEC_PREFLIGHT_WAIT_MS 5000
 
 /* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
 int exec_require_reachable(const struct snapshot *s, struct sc_error *err);

@@ -3,10 +3,10 @@
  * is healthy (full coverage, no open slot, views agree, no failed node), and
  * every target has the memory for what it receives. Each refusal names the
  * reason and the command that helps.
- *
- * The health rules here are the minimum a move needs; they are to be replaced
- * by check's rules (slotctl/check.h) once those are shared. */
+ * Health is check's verdict (its rules and stray-key probe). */
 #include "executor_priv.h"
+#include "slotctl/check.h"
+#include "slotctl/check_probe.h"
 #include "slotctl/exitcode.h"
 
 #include <stdio.h>
@@ -26,57 +26,43 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err)
 	return 0;
 }
 
-static int refuse_health(struct sc_error *err, const char *what, const char *help)
+/* The cluster must pass check's rules (slotctl/check.h) and its stray-key
+ * probe: any error finding refuses, naming the first and the command that
+ * helps. Warnings do not refuse. */
+static int check_health(const struct snapshot *s, const struct exec_opts *o, bool *transient,
+	struct sc_error *err)
 {
-	return sc_error_set(err, SC_EXIT_REFUSED, "refusing to move slots: %s; %s", what, help);
-}
+	struct check_report r;
+	int rc = 0;
 
-static int check_views(const struct snapshot *s, struct sc_error *err)
-{
-	const struct topology *map = snapshot_map(s);
-	int ref[SC_SLOTS], owner[SC_SLOTS];
-	char what[512];
-
-	topology_owner_map(map, ref);
-	for (int slot = 0; slot < SC_SLOTS; slot++) {
-		if (ref[slot] < 0) {
-			snprintf(what, sizeof(what), "slot %d %s", slot,
-				ref[slot] == -1 ? "has no owner" : "is claimed by two masters");
-			return refuse_health(err, what, "run 'slotctl fix' first");
-		}
+	if (check_evaluate(s, &r, err) != 0)
+		return -1;
+	if (check_probe(s, &o->conn, &r, err) != 0) {
+		check_report_release(&r);
+		return -1;
 	}
-	for (size_t i = 0; i < s->count; i++) {
-		const struct node_view *v = &s->nodes[i];
-		const struct topology *t = &v->view;
+	*transient = true;
+	for (size_t i = 0; i < r.count; i++) {
+		const struct check_finding *f = &r.findings[i];
+		const struct check_code_info *info = check_code_lookup(f->code);
 
-		if (strcmp(v->cluster_state, "ok") != 0) {
-			snprintf(what, sizeof(what), "'%s' says cluster_state:%s", v->addr, v->cluster_state);
-			return refuse_health(err, what, "run 'slotctl check'");
-		}
-		for (size_t n = 0; n < t->count; n++) {
-			const struct node *nd = &t->nodes[n];
-
-			if (nd->flags & (NODE_FAIL | NODE_PFAIL)) {
-				snprintf(what, sizeof(what), "'%s' flags node %s:%d as failing", v->addr, nd->ip, nd->port);
-				return refuse_health(err, what, "run 'slotctl check'");
-			}
-			if ((nd->flags & NODE_MYSELF) && nd->open_count > 0) {
-				snprintf(what, sizeof(what), "slot %d is open (%s) on '%s'", nd->open[0].slot,
-					nd->open[0].importing ? "importing" : "migrating", v->addr);
-				return refuse_health(err, what,
-					"run 'slotctl resume' or 'slotctl abort' if a slotctl run left it, else 'slotctl fix'");
-			}
-		}
-		topology_owner_map(t, owner);
-		for (int slot = 0; slot < SC_SLOTS; slot++) {
-			if ((owner[slot] < 0) != (ref[slot] < 0) ||
-			    (owner[slot] >= 0 && strcmp(t->nodes[owner[slot]].id, map->nodes[ref[slot]].id) != 0)) {
-				snprintf(what, sizeof(what), "'%s' disagrees about the owner of slot %d", v->addr, slot);
-				return refuse_health(err, what, "wait for the views to converge ('slotctl check')");
-			}
-		}
+		if (f->severity == CHECK_ERR && !(info && info->transient))
+			*transient = false;
 	}
-	return 0;
+	for (size_t i = 0; i < r.count; i++) {
+		const struct check_finding *f = &r.findings[i];
+
+		if (f->severity != CHECK_ERR)
+			continue;
+		rc = sc_error_set(err, strcmp(f->code, "node-unreachable") == 0 ? SC_EXIT_UNREACHABLE : SC_EXIT_REFUSED,
+			"refusing to move slots: the cluster does not pass check: %s: %s (%zu error%s; run 'slotctl "
+			"check %s', then 'slotctl fix', or 'slotctl resume'/'slotctl abort' if a slotctl run left "
+			"slots open)", f->code, f->message, check_report_count(&r, CHECK_ERR),
+			check_report_count(&r, CHECK_ERR) == 1 ? "" : "s", s->nodes[0].addr);
+		break;
+	}
+	check_report_release(&r);
+	return rc;
 }
 
 /* "used_memory:N" and "maxmemory:N" from INFO memory. */
@@ -131,15 +117,16 @@ static int check_headroom(const struct plan *plan, const struct snapshot *s, con
 }
 
 int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
-	struct sc_error *err)
+	bool *transient, struct sc_error *err)
 {
 	const struct topology *map = snapshot_map(s);
 
+	*transient = false;
 	if (!map)
 		return sc_error_set(err, SC_EXIT_UNREACHABLE, "no node of the cluster answered");
 	if (plan_check_fresh(plan, map, err) != 0)
 		return -1;
-	if (exec_require_reachable(s, err) != 0 || check_views(s, err) != 0)
+	if (exec_require_reachable(s, err) != 0 || check_health(s, o, transient, err) != 0)
 		return -1;
 	return check_headroom(plan, s, o, err);
 }

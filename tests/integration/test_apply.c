@@ -2,8 +2,8 @@
  * key and every node agrees afterwards; the journal is finished; stale plans
  * and plans for another cluster are refused (exit 4) with nothing changed;
  * a key already on the target stops the slot naming it (no overwrite) unless
- * --replace; apply refuses while a journal is unfinished; closed stdin
- * without --yes is refused. */
+ * --replace; apply refuses while a journal is unfinished, on an unhealthy
+ * cluster, and on a closed stdin without --yes. */
 #include "exec_support.h"
 
 #include <cjson/cJSON.h>
@@ -47,8 +47,8 @@ START_TEST(apply_reshard_moves_every_key)
 		before += tc_owner_of(tc, 0, slots[i]) == 2;
 	ck_assert_int_eq(before, 0);
 
-	ck_assert_int_eq(run_slotctl(&r, 300, "apply", plan, "--yes", "--json", "--parallel", "2",
-		"--metrics-file", "/dev/null", NULL), 0);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--parallel", "2",
+		"--metrics-file", "/dev/null");
 	ck_assert_contains(r.out, "\"event\":\"start\"");
 	ck_assert_contains(r.out, "\"event\":\"slot_done\"");
 	ck_assert_contains(r.out, "\"status\":\"done\"");
@@ -67,9 +67,9 @@ START_TEST(apply_reshard_moves_every_key)
 	/* the journal is finished: resume has nothing to do, check is clean */
 	snprintf(journal, sizeof(journal), "%s.journal", plan);
 	ck_assert_int_eq(access(journal, R_OK), 0);
-	ck_assert_int_eq(run_slotctl(&r, 60, "resume", journal, NULL), 0);
+	EXEC_RUN(&r, 0, 60, "resume", journal);
 	run_result_free(&r);
-	ck_assert_int_eq(run_slotctl(&r, 60, "check", tc_seed(tc), NULL), 0);
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(tc));
 	run_result_free(&r);
 	tc_stop(tc);
 }
@@ -87,11 +87,11 @@ START_TEST(stale_plan_is_refused)
 	snprintf(plan_b, sizeof(plan_b), "%s/b.json", dir);
 	exec_write_plan(tc, a, 1, "k", 500, plan_a);
 	exec_write_plan(tc, b, 1, "k", 500, plan_b);
-	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan_a, "--yes", NULL), 0);
+	EXEC_RUN(&r, 0, 120, "apply", plan_a, "--yes");
 	run_result_free(&r);
 
 	/* b was made before a moved slots: stale, refused, nothing changed */
-	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan_b, "--yes", NULL), 4);
+	EXEC_RUN(&r, 4, 60, "apply", plan_b, "--yes");
 	ck_assert_contains(r.err, "stale");
 	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);
@@ -130,7 +130,7 @@ START_TEST(plan_for_another_cluster_is_refused)
 	free(text);
 	tc_stop(other);
 
-	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, "--yes", NULL), 4);
+	EXEC_RUN(&r, 4, 60, "apply", plan, "--yes");
 	ck_assert_contains(r.err, "stale");
 	run_result_free(&r);
 	tc_verify_keys(tc, "k", 300);
@@ -196,7 +196,7 @@ START_TEST(busykey_stops_without_replace)
 	plant_stray(tc, 1, 0, i);
 	snprintf(key, sizeof(key), "k:%d", i);
 
-	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan, "--yes", "--parallel", "1", NULL), 1);
+	EXEC_RUN(&r, 1, 120, "apply", plan, "--yes", "--parallel", "1");
 	snprintf(expect, sizeof(expect), "'%s'", key);
 	ck_assert_contains(r.err, expect);
 	ck_assert_contains(r.err, "already exist");
@@ -215,11 +215,11 @@ START_TEST(busykey_stops_without_replace)
 		redisFree(c);
 	}
 	/* apply refuses while the journal is unfinished */
-	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, "--yes", NULL), 6);
+	EXEC_RUN(&r, 6, 60, "apply", plan, "--yes");
 	ck_assert_contains(r.err, "resume");
 	run_result_free(&r);
 	/* resume with --replace finishes: the source's value wins */
-	ck_assert_int_eq(run_slotctl(&r, 120, "resume", plan, "--replace", NULL), 0);
+	EXEC_RUN(&r, 0, 120, "resume", plan, "--replace");
 	run_result_free(&r);
 	tc_verify_keys(tc, "k", NKEYS);
 	tc_stop(tc);
@@ -237,7 +237,7 @@ START_TEST(busykey_replaced_with_replace)
 	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
 	exec_write_plan(tc, t, 1, "k", NKEYS, plan);
 	plant_stray(tc, 1, 0, key_in_first_slot(plan));
-	ck_assert_int_eq(run_slotctl(&r, 120, "apply", plan, "--yes", "--replace", NULL), 0);
+	EXEC_RUN(&r, 0, 120, "apply", plan, "--yes", "--replace");
 	run_result_free(&r);
 	tc_verify_keys(tc, "k", NKEYS);
 	tc_stop(tc);
@@ -253,9 +253,37 @@ START_TEST(closed_stdin_without_yes_is_refused)
 
 	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
 	exec_write_plan(tc, t, 1, "k", 0, plan);
-	ck_assert_int_eq(run_slotctl(&r, 60, "apply", plan, NULL), 6);
+	EXEC_RUN(&r, 6, 60, "apply", plan);
 	ck_assert_contains(r.err, "--yes");
 	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(unhealthy_cluster_is_refused)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 3 } };
+	char dir[64], plan[128];
+	struct run_result r;
+	redisReply *rep;
+	int slot;
+
+	tc_load_keys(tc, "k", 300);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", 300, plan);
+	/* a slot left open by someone else: refused before anything changes */
+	slot = tc_owner_of(tc, 0, 16383) == 2 ? 16383 : -1;
+	ck_assert_int_eq(slot, 16383);
+	rep = tc_command(tc, 2, "CLUSTER SETSLOT %d MIGRATING %s", slot, tc_id(tc, 1));
+	freeReplyObject(rep);
+	EXEC_RUN(&r, 6, 60, "apply", plan, "--yes");
+	ck_assert_contains(r.err, "open");
+	ck_assert_contains(r.err, "slotctl fix");
+	run_result_free(&r);
+	rep = tc_command(tc, 2, "CLUSTER SETSLOT %d STABLE", slot);
+	freeReplyObject(rep);
+	tc_verify_keys(tc, "k", 300);
 	tc_stop(tc);
 }
 END_TEST
@@ -272,6 +300,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, busykey_stops_without_replace);
 	tcase_add_test(tc, busykey_replaced_with_replace);
 	tcase_add_test(tc, closed_stdin_without_yes_is_refused);
+	tcase_add_test(tc, unhealthy_cluster_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

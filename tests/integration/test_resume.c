@@ -50,8 +50,8 @@ static void apply_and_crash(struct fixture *f, const char *crash_at)
 	struct run_result r;
 
 	setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
-	ck_assert_int_eq(run_slotctl(&r, 120, "apply", f->plan, "--yes", "--parallel", "1",
-		"--batch-keys", "50", NULL), 128 + SIGKILL);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--parallel", "1",
+		"--batch-keys", "50");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
 }
@@ -64,9 +64,9 @@ static void crash_then_resume(const char *crash_at)
 	fixture_start(&f);
 	apply_and_crash(&f, crash_at);
 	/* a new apply is refused: the journal is unfinished */
-	ck_assert_int_eq(run_slotctl(&r, 60, "apply", f.plan, "--yes", NULL), 6);
+	EXEC_RUN(&r, 6, 60, "apply", f.plan, "--yes");
 	run_result_free(&r);
-	ck_assert_int_eq(run_slotctl(&r, 120, "resume", f.plan, NULL), 0);
+	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	ck_assert_contains(r.out, "resume: done");
 	run_result_free(&r);
 	fixture_verify(&f);
@@ -85,15 +85,15 @@ static void crash_then_abort(const char *crash_at, bool finished)
 	fixture_start(&f);
 	apply_and_crash(&f, crash_at);
 	snprintf(journal, sizeof(journal), "%s.journal", f.plan);
-	ck_assert_int_eq(run_slotctl(&r, 120, "abort", journal, NULL), 0);
+	EXEC_RUN(&r, 0, 120, "abort", journal);
 	ck_assert_contains(r.out, "abort: aborted");
 	run_result_free(&r);
 	fixture_verify(&f);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), finished ? f.to : f.from);
-	ck_assert_int_eq(run_slotctl(&r, 60, "check", tc_seed(f.tc), NULL), 0);
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
 	run_result_free(&r);
 	/* the journal is settled: a second abort has nothing to do */
-	ck_assert_int_eq(run_slotctl(&r, 60, "abort", journal, NULL), 0);
+	EXEC_RUN(&r, 0, 60, "abort", journal);
 	run_result_free(&r);
 	tc_stop(f.tc);
 }
@@ -139,15 +139,15 @@ START_TEST(frozen_source_fails_then_resumes)
 	fixture_start(&f);
 	/* paced to 100 keys/s, the hot slot takes 3 s: freeze its source at 1 s */
 	child = freeze_later(tc_pid(f.tc, f.from), 1000);
-	ck_assert_int_eq(run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
-		"--max-keys-per-sec", "100", "--timeout", "1000", NULL), 3);
+	EXEC_RUN(&r, 3, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
+		"--max-keys-per-sec", "100", "--timeout", "1000");
 	ck_assert_contains(r.err, "slot");
 	ck_assert_contains(r.err, "resume");
 	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
 	run_result_free(&r);
 	waitpid(child, &status, 0);
 	kill(tc_pid(f.tc, f.from), SIGCONT);
-	ck_assert_int_eq(run_slotctl(&r, 120, "resume", f.plan, NULL), 0);
+	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	run_result_free(&r);
 	fixture_verify(&f);
 	tc_stop(f.tc);
