@@ -15,6 +15,7 @@ KIT=("$PY" "$BENCH_DIR/benchkit.py")
 BUILD=${BUILD:-$ROOT/build-release}
 SLOTCTL=${SLOTCTL:-$BUILD/src/slotctl}
 TRAFFIC=${TRAFFIC:-$BUILD/tests/slotctl-traffic}
+SLOTCTL_ARGS=${SLOTCTL_ARGS:-}     # extra options for slotctl reshard|rebalance|apply
 KEYS=${KEYS:-250000}
 VALUE_SIZE=${VALUE_SIZE:-100}
 MASTERS=${MASTERS:-3}
@@ -47,6 +48,17 @@ bench_cleanup() {
 	if [[ $KEEP != 1 ]]; then rm -rf "$RUN_DIR"; else echo "bench: logs kept in $RUN_DIR" >&2; fi
 }
 trap bench_cleanup EXIT
+
+# plan_then_apply PLAN PLAN-ARGS...: `slotctl plan PLAN-ARGS -o PLAN`, then
+# `slotctl apply PLAN --yes $SLOTCTL_ARGS` (exported: variants run it via bash -c).
+plan_then_apply() {
+	local plan=$1
+	shift
+	# shellcheck disable=SC2086
+	"$SLOTCTL" plan "$@" -o "$plan" && "$SLOTCTL" apply "$plan" --yes $SLOTCTL_ARGS
+}
+export -f plan_then_apply
+export SLOTCTL SLOTCTL_ARGS
 
 node() { "${KIT[@]}" node --dir "$1" --index "$2" "$3"; }   # node DIR INDEX id|port
 

@@ -9,13 +9,14 @@
 #
 #   KEYS=250000 bench/rebalance.sh
 #   VARIANTS="slotctl-skewed redis-cli-skewed" KEYS=20000 bench/rebalance.sh
+# Variants: redis-cli slotctl slotctl-apply (plan + apply), each also with
+# the suffix -skewed.
 # Knobs (env): KEYS VALUE_SIZE MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
 # CLIENT_RATE SLOTCTL_ARGS (extra options for slotctl rebalance) SLOTCTL
 # TRAFFIC BUILD RUN_DIR KEEP.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VARIANTS=${VARIANTS:-"redis-cli slotctl redis-cli-skewed slotctl-skewed"}
-SLOTCTL_ARGS=${SLOTCTL_ARGS:-}
 
 cmd_redis_cli() {
 	CMD=(redis-cli --cluster rebalance "127.0.0.1:$(node "$1" 0 port)" --cluster-use-empty-masters)
@@ -26,6 +27,12 @@ cmd_slotctl() {
 	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --yes $SLOTCTL_ARGS)
 }
 
+# slotctl in two steps (plan file, then apply), timed together.
+cmd_slotctl_apply() {
+	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" rebalance "127.0.0.1:$(node "$1" 0 port)"
+		--use-empty-masters)
+}
+
 bench_need
 echo "bench: rebalance onto 1 empty master, $KEYS keys x $VALUE_SIZE B over $MASTERS masters, $(nproc) cores, $(redis-server --version | cut -d' ' -f3)" >&2
 for v in $VARIANTS; do
@@ -34,4 +41,4 @@ for v in $VARIANTS; do
 	*) run_variant "$v" "cmd_${v//-/_}" --empty-masters 1 ;;
 	esac
 done
-report slotctl:redis-cli slotctl-skewed:redis-cli-skewed
+report slotctl:redis-cli slotctl-skewed:redis-cli-skewed slotctl-apply:redis-cli slotctl-apply-skewed:redis-cli-skewed

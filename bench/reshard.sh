@@ -8,6 +8,8 @@
 #
 #   KEYS=250000 SLOTS=4096 bench/reshard.sh
 #   VARIANTS="slotctl redis-cli" KEYS=20000 bench/reshard.sh
+# Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
+# floor.
 # Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
 # CLIENT_RATE SLOTCTL_ARGS (extra options for slotctl reshard) SLOTCTL TRAFFIC
 # BUILD RUN_DIR KEEP.
@@ -15,7 +17,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SLOTS=${SLOTS:-4096}
 VARIANTS=${VARIANTS:-"redis-cli redis-cli-p1000 slotctl floor"}
-SLOTCTL_ARGS=${SLOTCTL_ARGS:-}
 SRC=0
 DST=$MASTERS   # the empty master: sandbox up --empty-masters 1 puts it after the masters
 
@@ -36,6 +37,12 @@ cmd_slotctl() {
 		--to "$(node "$1" $DST id)" --slots "$SLOTS" --yes $SLOTCTL_ARGS)
 }
 
+# slotctl in two steps (plan file, then apply), timed together.
+cmd_slotctl_apply() {
+	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" reshard "127.0.0.1:$(node "$1" $SRC port)"
+		--from "$(node "$1" $SRC id)" --to "$(node "$1" $DST id)" --slots "$SLOTS")
+}
+
 cmd_floor() {
 	CMD=("${KIT[@]}" raw-reshard --dir "$1" --from $SRC --to $DST --slots "$SLOTS")
 }
@@ -45,4 +52,4 @@ echo "bench: reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS m
 for v in $VARIANTS; do
 	run_variant "$v" "cmd_${v//-/_}" --empty-masters 1
 done
-report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
+report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
