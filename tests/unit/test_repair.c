@@ -514,6 +514,53 @@ START_TEST(describe_names_nodes)
 }
 END_TEST
 
+START_TEST(mismatched_markers_go_back_to_the_owner)
+{
+	struct fixture *fx = fx_new();
+
+	/* A migrates to B, but C (not B) imports from A */
+	fx_set_view(fx, A, &(struct fx_view){ .extra = "[100->-" ID_B "]" });
+	fx_set_view(fx, C, &(struct fx_view){ .extra = "[100-<-" ID_A "]" });
+	fx_keys(fx, A, SLOT, 3);
+	fx_keys(fx, C, SLOT, 2);
+	fx_plan(fx, NULL, 0, false);
+	assert_steps(only_item(fx, REPAIR_OPEN_MIXED, A), "move-keys C A; stable A; stable C");
+	fx_free(fx);
+}
+END_TEST
+
+START_TEST(journal_gives_directions_for_unfinished_slots)
+{
+	struct journal_state st;
+	struct journal_slot slots[3] = {
+		{ .slot = 1, .from = ID_A, .to = ID_B, .phase = JOURNAL_MIGRATING },
+		{ .slot = 2, .from = ID_A, .to = ID_B, .phase = JOURNAL_OWNER_TARGET },
+		{ .slot = 3, .from = ID_A, .to = ID_B, .phase = JOURNAL_DONE },
+	};
+	struct repair_hint *hints = NULL;
+	size_t n = 0;
+	struct sc_error err;
+
+	journal_state_init(&st);
+	st.slots = slots;
+	st.count = 3;
+	snprintf(st.last_op, sizeof(st.last_op), "apply");
+	ck_assert_int_eq(repair_hints_from_journal(&st, &hints, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(hints[0].slot == 1 && hints[0].forward);
+	ck_assert(hints[1].slot == 2 && hints[1].forward);
+	ck_assert_str_eq(hints[0].to, ID_B);
+	/* an abort rolls back, except where the new owner is already set */
+	snprintf(st.last_op, sizeof(st.last_op), "abort");
+	n = 0;
+	ck_assert_int_eq(repair_hints_from_journal(&st, &hints, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert(!hints[0].forward);
+	ck_assert(hints[1].forward);
+	free(hints);
+}
+END_TEST
+
 START_TEST(every_state_is_named_and_documented)
 {
 	char *man = test_read_file("SLOTCTL_SOURCE_ROOT", "man/slotctl.1", NULL);
@@ -560,6 +607,8 @@ int main(void)
 	tcase_add_test(tc, unreachable_claimant_blocks_its_slot);
 	tcase_add_test(tc, journal_direction_wins);
 	tcase_add_test(tc, describe_names_nodes);
+	tcase_add_test(tc, mismatched_markers_go_back_to_the_owner);
+	tcase_add_test(tc, journal_gives_directions_for_unfinished_slots);
 	tcase_add_test(tc, every_state_is_named_and_documented);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
