@@ -1,0 +1,17 @@
+/* info_text.h: reading fields of INFO-style replies ("field:value" lines, as
+ * INFO and CLUSTER INFO return them). Pure. */
+#ifndef SLOTCTL_INFO_TEXT_H
+#define SLOTCTL_INFO_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Copies the value of the line "field:value" of text into buf (always
+ * NUL-terminated). Returns true when the field is present; otherwise buf is
+ * "" and false. */
+bool info_get(const char *text, const char *field, char *buf, size_t size);
+
+/* The field as a whole number, or def when absent or not a number. */
+long long info_get_ll(const char *text, const char *field, long long def);
+
+#endif
