@@ -36,21 +36,48 @@ complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l dir
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l help
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l from
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l to
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slots
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slot-ranges
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pick
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l output
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l sample-keys
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l bigkey-bytes
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l max-slots-per-batch
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l strict
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l detailed-exitcode
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l user
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l help
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l by
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l weight
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l threshold
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l use-empty-masters
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l output
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l sample-keys
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l bigkey-bytes
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l max-slots-per-batch
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l strict
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l detailed-exitcode
 complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l user
 complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l help
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l by
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l use-empty-masters
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l output
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l sample-keys
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l bigkey-bytes
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l max-slots-per-batch
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l strict
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l detailed-exitcode
 complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l user
 complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l pass
 complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l help
-complete -c slotctl -n "__slotctl_cmd 'show'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'show'" -l user
-complete -c slotctl -n "__slotctl_cmd 'show'" -l pass
+complete -c slotctl -n "__slotctl_cmd 'show'" -l json
 complete -c slotctl -n "__slotctl_cmd 'show'" -l help
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l state
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l yes

@@ -1,16 +1,51 @@
-/* cmd_show.c: the `slotctl show` command (not implemented yet). */
+/* cmd_show.c: `slotctl show PLAN [--json]`: what a reviewer reads before a
+ * plan is applied: per-master before -> after, imbalance, moves per source
+ * -> target pair, hot and big slots, the data to move (plan_summary.c, the
+ * same text `plan` prints). Reads the file only; no cluster is contacted. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/plan_file.h"
+#include "plan_summary.h"
+
+#include <stdlib.h>
+
+static int print_json(const struct plan *p)
+{
+	cJSON *doc = plan_summary_json(p);
+	char *text = doc ? cJSON_Print(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (!text) {
+		cli_error("show: out of memory");
+		return SC_EXIT_PROBLEMS;
+	}
+	printf("%s\n", text);
+	free(text);
+	return SC_EXIT_OK;
+}
 
 static int run_show(const struct cmd_args *args)
 {
-	(void)args;
-	cli_error("show: not implemented yet");
-	return SC_EXIT_PROBLEMS;
+	struct plan p;
+	struct sc_error err;
+	int rc;
+
+	if (plan_load(args->argv[0], &p, &err) < 0) {
+		cli_error("%s", err.msg);
+		return err.code;
+	}
+	if (args_flag(args, "json")) {
+		rc = print_json(&p);
+	} else {
+		plan_summary_print(&p, stdout);
+		rc = SC_EXIT_OK;
+	}
+	plan_release(&p);
+	return rc;
 }
 
 static const struct cmd_option cmd_show_options[] = {
-	CMD_CONN_OPTIONS,
+	{ "json", 0, OPT_FLAG, NULL, "print the summary as JSON (with format_version)" },
 	{ 0 },
 };
 

@@ -1,6 +1,7 @@
 /* planner_rebalance.c: `plan rebalance` and `plan drain`. Each master taking
  * part gets a target: its weighted share of the balanced measure (slots,
- * keys or memory). First every slot of a master with weight 0 (the drained
+ * keys or memory), or, when it holds a slot larger than that share, that
+ * slot (whole slots cannot do better; the others share the rest). First every slot of a master with weight 0 (the drained
  * one) goes, largest first, to the receiver furthest below its target. Then,
  * while some master is outside the threshold, the most overloaded master
  * gives the most underloaded one the slot that best closes the smaller of
@@ -316,6 +317,52 @@ static void warn_outside(struct planner_work *w, const struct balance *b, double
 	}
 }
 
+/* Whole slots cannot be split: a master holding a slot larger than its share
+ * can at best hold just that slot. Such a master's target becomes its
+ * largest slot, and the rest is shared among the others by weight, again
+ * until no master's largest slot exceeds its share (water-filling). */
+static int refine_targets(struct planner_work *w, struct balance *b, struct sc_error *err)
+{
+	double *largest = calloc(w->count ? w->count : 1, sizeof(*largest));
+	bool *fixed = calloc(w->count ? w->count : 1, sizeof(*fixed));
+	bool changed = true;
+
+	if (!largest || !fixed) {
+		free(largest);
+		free(fixed);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+	}
+	for (int s = 0; s < SC_SLOTS; s++) {
+		int holder = w->dest[s] >= 0 ? w->dest[s] : w->owner[s];
+
+		if (holder >= 0 && w->value[s] > largest[holder])
+			largest[holder] = w->value[s];
+	}
+	while (changed) {
+		double pool = 0, weights = 0;
+
+		changed = false;
+		for (size_t i = 0; i < w->count; i++) {
+			if (!b->part[i] || b->weight[i] <= 0)
+				continue;
+			pool += w->load[i] - (fixed[i] ? b->target[i] : 0);
+			weights += fixed[i] ? 0 : b->weight[i];
+		}
+		for (size_t i = 0; weights > 0 && i < w->count; i++) {
+			if (!b->part[i] || b->weight[i] <= 0 || fixed[i])
+				continue;
+			b->target[i] = pool * b->weight[i] / weights;
+			if (largest[i] > b->target[i] + 1e-9) {
+				b->target[i] = largest[i];
+				fixed[i] = changed = true;
+			}
+		}
+	}
+	free(largest);
+	free(fixed);
+	return 0;
+}
+
 static int balance(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
 {
 	struct donor *donors = calloc(w->count ? w->count : 1, sizeof(*donors));
@@ -364,7 +411,7 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 		if (parse_weight(&w, opts->weights[i], &b, err) < 0)
 			goto out;
 	if (balance_setup(&w, &b, err) < 0 || empty_zero_weights(&w, &b, err) < 0 ||
-	    balance(&w, &b, pct, err) < 0)
+	    refine_targets(&w, &b, err) < 0 || balance(&w, &b, pct, err) < 0)
 		goto out;
 	rc = pw_finish(&w, "rebalance", out, err);
 out:

@@ -429,8 +429,8 @@ static int collect(struct node_job *jobs, size_t count, struct slot_stats *out,
 		}
 		if (rc == 0) {
 			out->nodes[out->node_count++] = j->mem;
-			memcpy(out->big_keys + out->big_key_count, j->big, j->big_count * sizeof(*j->big));
-			out->big_key_count += j->big_count;
+			for (size_t k = 0; k < j->big_count; k++)
+				out->big_keys[out->big_key_count++] = j->big[k];
 		} else {
 			for (size_t k = 0; k < j->big_count; k++)
 				free(j->big[k].key);

@@ -411,6 +411,23 @@ START_TEST(memory_skew_moves_few_bytes)
 }
 END_TEST
 
+START_TEST(giant_slot_best_whole_slots_allow)
+{
+	st.bytes[0] = 10000000; /* one slot far above a fair third */
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	for (size_t b = 0; b < p.batch_count; b++)
+		for (size_t i = 0; i < p.batches[b].count; i++)
+			ck_assert_int_ne(p.batches[b].moves[i].slot, 0);
+	/* master 0 keeps about the giant alone; the other two share the rest */
+	ck_assert_int_le(p.nodes[0].bytes_after, 10000000 + 200000);
+	for (size_t i = 1; i < 3; i++)
+		ck_assert_msg(llabs(p.nodes[i].bytes_after - 819150) <= 819150 / 50,
+			"node %zu holds %lld", i, p.nodes[i].bytes_after);
+	ck_assert_uint_eq(p.warning_count, 0); /* within what whole slots allow: no warning */
+	plan_release(&p);
+}
+END_TEST
+
 START_TEST(weights_and_empty_masters)
 {
 	const char *zero[] = { "0002=0" };
@@ -507,6 +524,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, reshard_ranges_and_bad_input);
 	tcase_add_test(cases, balanced_cluster_needs_nothing);
 	tcase_add_test(cases, memory_skew_moves_few_bytes);
+	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
 	tcase_add_test(cases, weights_and_empty_masters);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
