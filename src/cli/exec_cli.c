@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -204,12 +205,16 @@ static void json_emit(const struct exec_event *ev)
 static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, int running)
 {
 	char tmp[4096];
+	struct stat st;
+	bool in_place;
 	FILE *f;
 
 	if (!ui->metrics_path)
 		return;
+	/* a device or FIFO (/dev/null) is written in place: a rename would replace it */
+	in_place = stat(ui->metrics_path, &st) == 0 && !S_ISREG(st.st_mode);
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ui->metrics_path, (int)getpid());
-	if (!(f = fopen(tmp, "w")))
+	if (!(f = fopen(in_place ? ui->metrics_path : tmp, "w")))
 		return;
 #define METRIC(name, type, help, fmt, value) \
 	fprintf(f, "# HELP slotctl_" name " " help "\n# TYPE slotctl_" name " " type "\n" \
@@ -224,7 +229,9 @@ static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, in
 	METRIC("errors_total", "counter", "Errors reported.", "%lld", ui->errors);
 	METRIC("elapsed_seconds", "gauge", "Seconds since the run started.", "%.3f", p->elapsed_s);
 #undef METRIC
-	if (fclose(f) == 0)
+	if (in_place)
+		fclose(f);
+	else if (fclose(f) == 0)
 		rename(tmp, ui->metrics_path);
 	else
 		unlink(tmp);
