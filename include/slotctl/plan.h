@@ -86,9 +86,11 @@ bool plan_node_eligible(const struct node *n);
 int plan_nodes_from_map(const struct topology *map, struct plan_node **out,
 	size_t *count, struct sc_error *err);
 
-/* The topology fingerprint of a cluster map (its plan_nodes_from_map masters:
- * ids, addresses, configEpochs and slot->owner map), as 16 hex digits
- * (FNV-1a 64). Equal to plan_fingerprint_nodes over plan_nodes_from_map. */
+/* The topology fingerprint of a cluster map (its plan_nodes_from_map masters
+ * that own slots: ids, addresses, configEpochs and slot->owner map), as 16
+ * hex digits (FNV-1a 64). Masters without slots are left out: their roles
+ * settle late after a failover or CLUSTER REPLICATE. Equal to
+ * plan_fingerprint_nodes over plan_nodes_from_map. */
 void plan_fingerprint(const struct topology *map, char out[17]);
 
 /* The same fingerprint over plan nodes (sorted by id, as in a plan). */
@@ -111,8 +113,10 @@ int plan_parse(const char *text, size_t len, struct plan *out, struct sc_error *
 char *plan_serialize(const struct plan *p, struct sc_error *err);
 
 /* Compares the plan's recorded topology with a live map. Returns 0 when the
- * fingerprint matches; otherwise -1 with an SC_EXIT_STALE_PLAN error saying
- * what changed (a node gone or moved, a slot with another owner, an epoch). */
+ * fingerprint matches and every master that receives slots in the plan is
+ * still a master at its address; otherwise -1 with an SC_EXIT_STALE_PLAN
+ * error saying what changed (a node gone or moved, a slot with another owner,
+ * an epoch). */
 int plan_check_fresh(const struct plan *p, const struct topology *live, struct sc_error *err);
 
 /* Frees everything p owns (nodes, batches and their moves, warnings, big

@@ -105,6 +105,31 @@ static int write_plan(const char *output, const struct plan *p)
 	return SC_EXIT_OK;
 }
 
+/* The seed's map, with each slotless "master" that says itself it is a
+ * replica marked as one: right after CLUSTER REPLICATE or a failover, peers
+ * may still list a replica as an empty master, and no plan may send slots to
+ * a replica. Returns 0, or -1 on OOM. */
+static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
+{
+	if (topology_copy(out, snapshot_map(snap)) < 0)
+		return -1;
+	for (size_t i = 0; i < out->count; i++) {
+		struct node *n = &out->nodes[i];
+		const struct node_view *v = snapshot_find(snap, n->id);
+		const struct node *self;
+
+		if (!v || !v->reachable || v->view.myself < 0 || !node_is_master(n) ||
+		    slotset_count(&n->slots) > 0)
+			continue;
+		self = &v->view.nodes[v->view.myself];
+		if (self->flags & NODE_REPLICA) {
+			n->flags = (n->flags & ~(unsigned)NODE_MASTER) | NODE_REPLICA;
+			memcpy(n->master_id, self->master_id, sizeof(n->master_id));
+		}
+	}
+	return 0;
+}
+
 /* Snapshot, sample, plan. Fills *out, or returns an exit code with the
  * error printed. */
 static int make_plan(const struct cmd_args *args, const struct sampler_opts *so,
@@ -115,7 +140,7 @@ static int make_plan(const struct cmd_args *args, const struct sampler_opts *so,
 	struct slot_stats stats;
 	struct sampler_cost cost;
 	struct sc_error err;
-	const struct topology *map;
+	struct topology map;
 	char host[256];
 	int port, rc = SC_EXIT_OK;
 
@@ -129,25 +154,30 @@ static int make_plan(const struct cmd_args *args, const struct sampler_opts *so,
 		cli_error("%s", err.msg);
 		return err.code;
 	}
-	map = snapshot_map(&snap);
-	if (!map) {
+	if (!snapshot_map(&snap)) {
 		cli_error("no node of '%s' answered CLUSTER NODES", args->argv[0]);
 		snapshot_release(&snap);
 		return SC_EXIT_UNREACHABLE;
 	}
+	if (map_with_own_roles(&snap, &map) < 0) {
+		cli_error("out of memory");
+		snapshot_release(&snap);
+		return SC_EXIT_PROBLEMS;
+	}
 	if (cli_use_progress(stderr))
 		fprintf(stderr, "sampling the slots of %s...\n", args->argv[0]);
-	if (sampler_run(map, &copts, so, &stats, &cost, &err) < 0) {
+	if (sampler_run(&map, &copts, so, &stats, &cost, &err) < 0) {
 		cli_error("cannot sample the cluster: %s", err.msg);
-		snapshot_release(&snap);
-		return err.code;
-	}
-	print_cost(&cost, stderr);
-	if (fn(map, &stats, po, out, &err) < 0) {
-		cli_error("%s: %s", args->cmd->name, err.msg);
 		rc = err.code;
+	} else {
+		print_cost(&cost, stderr);
+		if (fn(&map, &stats, po, out, &err) < 0) {
+			cli_error("%s: %s", args->cmd->name, err.msg);
+			rc = err.code;
+		}
+		slot_stats_release(&stats);
 	}
-	slot_stats_release(&stats);
+	topology_release(&map);
 	snapshot_release(&snap);
 	return rc;
 }

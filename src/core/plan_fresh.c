@@ -75,7 +75,11 @@ void plan_fingerprint_nodes(const struct plan_node *nodes, size_t count, char ou
 	for (size_t i = 0; i < count; i++) {
 		const struct plan_node *n = &nodes[i];
 		char head[400];
-		int len = snprintf(head, sizeof(head), "%s %s %d %llu\n", n->id, n->host, n->port,
+		int len;
+
+		if (slotset_count(&n->slots) == 0)
+			continue; /* masters without slots come and go (roles settle late) */
+		len = snprintf(head, sizeof(head), "%s %s %d %llu\n", n->id, n->host, n->port,
 			n->config_epoch);
 
 		h = fnv_bytes(h, head, (size_t)len < sizeof(head) ? (size_t)len : sizeof(head) - 1);
@@ -141,13 +145,28 @@ static const struct plan_node *find_sorted(const struct plan_node *nodes, size_t
 	return count ? bsearch(&key, nodes, count, sizeof(*nodes), plan_node_cmp) : NULL;
 }
 
-static void diff_nodes(const struct plan_node *old, size_t old_count,
-	const struct plan_node *now, size_t now_count, struct changes *c)
+/* True when node id receives a slot in p. */
+static bool is_target(const struct plan *p, const char *id)
 {
-	for (size_t i = 0; i < old_count; i++) {
-		const struct plan_node *o = &old[i];
-		const struct plan_node *n = find_sorted(now, now_count, o->id);
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			if (strcmp(p->batches[b].moves[i].to, id) == 0)
+				return true;
+	return false;
+}
 
+/* Masters with slots must be the same (address, epoch); a master without
+ * slots matters only when it receives slots in the plan. */
+static void diff_nodes(const struct plan *p, const struct plan_node *now, size_t now_count,
+	struct changes *c)
+{
+	for (size_t i = 0; i < p->node_count; i++) {
+		const struct plan_node *o = &p->nodes[i];
+		const struct plan_node *n = find_sorted(now, now_count, o->id);
+		bool owned = slotset_count(&o->slots) > 0;
+
+		if (!owned && !is_target(p, o->id))
+			continue;
 		if (!n) {
 			change_add(c, "master '%.*s' (%s:%d) is gone", SHORT_ID, o->id, o->host, o->port);
 			continue;
@@ -155,12 +174,12 @@ static void diff_nodes(const struct plan_node *old, size_t old_count,
 		if (strcmp(o->host, n->host) != 0 || o->port != n->port)
 			change_add(c, "master '%.*s' moved from %s:%d to %s:%d", SHORT_ID, o->id,
 				o->host, o->port, n->host, n->port);
-		if (o->config_epoch != n->config_epoch)
+		if (owned && o->config_epoch != n->config_epoch)
 			change_add(c, "configEpoch of '%.*s' is %llu (plan: %llu)", SHORT_ID, o->id,
 				n->config_epoch, o->config_epoch);
 	}
 	for (size_t i = 0; i < now_count; i++)
-		if (!find_sorted(old, old_count, now[i].id))
+		if (slotset_count(&now[i].slots) > 0 && !find_sorted(p->nodes, p->node_count, now[i].id))
 			change_add(c, "new master '%.*s' (%s:%d)", SHORT_ID, now[i].id,
 				now[i].host, now[i].port);
 }
@@ -224,7 +243,7 @@ int plan_check_fresh(const struct plan *p, const struct topology *live, struct s
 	if (plan_nodes_from_map(live, &now, &now_count, err) < 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
-	diff_nodes(p->nodes, p->node_count, now, now_count, &c);
+	diff_nodes(p, now, now_count, &c);
 	diff_owners(p->nodes, p->node_count, now, now_count, &c);
 	plan_fingerprint_nodes(now, now_count, fp);
 	free(now);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PLAN_MAX_BYTES (256L << 20) /* far above any real plan */
@@ -68,27 +69,57 @@ int plan_load(const char *path, struct plan *out, struct sc_error *err)
 	return 0;
 }
 
+/* Writes text to f whole and flushed to disk; false on any failure. */
+static bool write_all(FILE *f, const char *text)
+{
+	return f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 &&
+	       (fsync(fileno(f)) == 0 || errno == EINVAL || errno == EROFS);
+}
+
+/* Writes into what is already there when path is not a regular file
+ * (/dev/stdout, a FIFO, a symlink): renaming over it would replace it. */
+static int save_in_place(const char *path, const char *text, struct sc_error *err)
+{
+	FILE *f = fopen(path, "w");
+	bool ok = write_all(f, text);
+
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': %s", path, strerror(errno));
+	return 0;
+}
+
 int plan_save(const char *path, const struct plan *p, struct sc_error *err)
 {
 	char *text = plan_serialize(p, err);
-	char *tmp = text ? malloc(strlen(path) + 16) : NULL;
-	FILE *f = NULL;
-	int ok;
+	char *tmp = text ? malloc(strlen(path) + 32) : NULL;
+	struct stat st;
+	FILE *f;
+	bool ok;
 
 	if (!tmp) {
 		free(text);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': out of memory", path);
 	}
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		int rc = save_in_place(path, text, err);
+
+		free(tmp);
+		free(text);
+		return rc;
+	}
 	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wb");
-	ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	f = fopen(tmp, "wx");
+	ok = write_all(f, text);
 	if (f && fclose(f) != 0)
-		ok = 0;
+		ok = false;
 	if (ok && rename(tmp, path) != 0)
-		ok = 0;
+		ok = false;
 	if (!ok) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': %s", path, strerror(errno));
-		unlink(tmp);
+		if (f)
+			unlink(tmp);
 	}
 	free(tmp);
 	free(text);

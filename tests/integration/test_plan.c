@@ -278,7 +278,8 @@ static void expect_usage(struct test_cluster *tc, const char *expect, const char
 	for (; args[n]; n++)
 		argv[n] = strcmp(args[n], "SEED") == 0 ? tc_seed(tc) : args[n];
 	argv[n] = NULL;
-	ck_assert_int_eq(run_slotctl_argv(&r, 120, argv), 2);
+	run_slotctl_argv(&r, 120, argv);
+	ck_assert_msg(r.status == 2, "expected exit 2 and '%s', got %d:\n%s", expect, r.status, r.err);
 	ck_assert_contains(r.err, expect);
 	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);

@@ -352,7 +352,11 @@ static void move_range(struct topology *t) { fake_map_assign(t, 100, 199, 2); }
 static void bump_epoch(struct topology *t) { t->nodes[1].config_epoch = 7; }
 static void change_port(struct topology *t) { t->nodes[2].port = 7200; }
 static void demote(struct topology *t) { t->nodes[2].flags = NODE_REPLICA; }
-static void promote(struct topology *t) { t->nodes[3].flags = NODE_MASTER; }
+static void promote(struct topology *t)
+{
+	t->nodes[3].flags = NODE_MASTER;
+	fake_map_assign(t, 16000, 16383, 3);
+}
 static void many(struct topology *t)
 {
 	for (int s = 0; s < 40; s++)
@@ -367,6 +371,30 @@ START_TEST(staleness_messages)
 	expect_stale(demote, "master '00030003' (127.0.0.1:7002) is gone");
 	expect_stale(promote, "new master '80048004' (127.0.0.1:7003)");
 	expect_stale(many, "and 34 more changes");
+}
+END_TEST
+
+/* Masters without slots matter only as targets: roles settle late. */
+START_TEST(empty_masters_only_matter_as_targets)
+{
+	struct topology map;
+	struct plan p;
+	struct sc_error err;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	map.nodes[4].flags = NODE_MASTER; /* a replica still listed as a master */
+	ck_assert_int_eq(plan_check_fresh(&p, &map, &err), 0);
+	plan_release(&p);
+
+	/* plan made while node 4 looked like an empty master, receiving a slot */
+	make_plan(&map, &p);
+	memcpy(p.batches[1].moves[0].to, map.nodes[4].id, sizeof(p.batches[1].moves[0].to));
+	map.nodes[4].flags = NODE_REPLICA;
+	ck_assert_int_eq(plan_check_fresh(&p, &map, &err), -1);
+	ck_assert_msg(strstr(err.msg, "master '80058005' (127.0.0.1:7004) is gone") != NULL, "%s", err.msg);
+	plan_release(&p);
+	fake_map_free(&map);
 }
 END_TEST
 
@@ -400,6 +428,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, minor_version_accepted);
 	tcase_add_test(tc, fingerprint_sensitivity);
 	tcase_add_test(tc, staleness_messages);
+	tcase_add_test(tc, empty_masters_only_matter_as_targets);
 	tcase_add_test(tc, edited_fingerprint_is_stale);
 	suite_add_tcase(s, tc);
 	return s;
