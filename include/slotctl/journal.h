@@ -171,8 +171,14 @@ int journal_load(const char *path, struct journal_state *st, struct sc_error *er
  * and *out, or -1 with an SC_EXIT_PROBLEMS error naming the file. */
 int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err);
 
-/* Appends r as one line in a single write, then fsyncs when sync is set.
- * Thread-safe. Returns 0, or -1 with an error naming the file. */
+/* How soon a record appended without sync reaches the disk. */
+#define JOURNAL_FLUSH_INTERVAL_MS 50
+
+/* Appends r as one line in a single write(2) (a killed process loses
+ * nothing). With sync, fdatasyncs before returning; without, a background
+ * thread flushes it within JOURNAL_FLUSH_INTERVAL_MS, sharing one fdatasync
+ * among all records written meanwhile. Thread-safe. Returns 0, or -1 with an
+ * error naming the file. */
 int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
 	struct sc_error *err);
 

@@ -13,6 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+static bool stop_requested(const struct exec_run *run)
+{
+	return run->o->stop && *run->o->stop;
+}
+
 long long exec_now_ms(void)
 {
 	struct timespec ts;
@@ -135,6 +140,7 @@ struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int sr
 	m->src = src;
 	m->dst = dst;
 	m->phase = phase;
+	m->probe = true;
 	run->progress.slots_total++;
 	return m;
 }
@@ -190,13 +196,12 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 	return rc == 0 ? journal_file_sync(run->journal, err) : -1;
 }
 
-int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, bool sync,
-	struct sc_error *err)
+int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err)
 {
 	struct journal_record r;
 
 	slot_record(run, m, phase, &r);
-	if (journal_file_append(run->journal, &r, sync, err) != 0)
+	if (journal_file_append(run->journal, &r, false, err) != 0)
 		return -1;
 	m->phase = phase;
 	crash_hook(run, (int)phase);
@@ -260,6 +265,8 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 	long long wait_ms;
 
 	(void)slot;
+	if (bytes == 0 && !b->move->probe && b->move->keys_est > 0)
+		bytes = keys * (b->move->bytes_est / b->move->keys_est); /* unmeasured: the plan's estimate */
 	pthread_mutex_lock(&run->lock);
 	b->move->keys_moved += keys;
 	run->progress.keys_moved += keys;
@@ -286,7 +293,9 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
 	if (o->max_keys_per_sec > 0 && out->batch_keys > o->max_keys_per_sec)
 		out->batch_keys = (int)o->max_keys_per_sec;
-	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
+	if (o->max_bytes_per_sec > 0)
+		m->probe = true; /* pacing by bytes needs the sizes */
+	out->batch_bytes = !m->probe ? 0 : o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
 	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec)
 		out->batch_bytes = o->max_bytes_per_sec;
 	out->max_block_ms = o->max_block_ms > 0 ? o->max_block_ms : EXEC_DEFAULT_MAX_BLOCK_MS;
@@ -305,14 +314,29 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 
 /* ---- the scheduler ---- */
 
-static bool stop_requested(const struct exec_run *run)
+/* The node keys leave in m: the source, or the target for a rollback. */
+static int sender(const struct exec_move *m)
 {
-	return run->o->stop && *run->o->stop;
+	return m->rollback ? m->dst : m->src;
 }
 
-/* The first waiting move whose nodes are both idle (under the lock). */
+/* The batch moves may come from: the first with an unfinished move (plan
+ * batches are barriers: a hot slot planned alone moves alone). */
+static int current_batch(const struct exec_run *run)
+{
+	for (size_t i = 0; i < run->move_count; i++)
+		if (run->moves[i].state == MOVE_WAITING || run->moves[i].state == MOVE_RUNNING)
+			return run->moves[i].batch;
+	return -1;
+}
+
+/* The first waiting move of the current batch whose sending node is idle
+ * (under the lock). A node sends one move at a time (MIGRATE occupies it);
+ * it may receive several from different senders. */
 static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 {
+	int batch = current_batch(run);
+
 	*any_waiting = false;
 	for (size_t i = 0; i < run->move_count; i++) {
 		struct exec_move *m = &run->moves[i];
@@ -320,10 +344,18 @@ static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 		if (m->state != MOVE_WAITING)
 			continue;
 		*any_waiting = true;
-		if (!run->nodes[m->src].busy && !run->nodes[m->dst].busy)
+		if (m->batch == batch && !run->nodes[sender(m)].busy)
 			return m;
 	}
 	return NULL;
+}
+
+static void halt_if_stopped(struct exec_run *run)
+{
+	if (stop_requested(run) && !run->halted) {
+		run->halted = true;
+		sc_error_set(&run->failure, SC_EXIT_INTERRUPTED, "interrupted");
+	}
 }
 
 static struct exec_move *next_move(struct exec_run *run)
@@ -333,10 +365,7 @@ static struct exec_move *next_move(struct exec_run *run)
 
 	pthread_mutex_lock(&run->lock);
 	for (;;) {
-		if (stop_requested(run) && !run->halted) {
-			run->halted = true;
-			sc_error_set(&run->failure, SC_EXIT_INTERRUPTED, "interrupted");
-		}
+		halt_if_stopped(run);
 		if (run->halted)
 			break;
 		m = pick_move(run, &waiting);
@@ -346,17 +375,51 @@ static struct exec_move *next_move(struct exec_run *run)
 	}
 	if (m) {
 		m->state = MOVE_RUNNING;
-		run->nodes[m->src].busy = run->nodes[m->dst].busy = true;
+		run->nodes[sender(m)].busy = true;
 		run->running++;
 	}
 	pthread_mutex_unlock(&run->lock);
 	return m;
 }
 
-static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e)
+struct exec_move *exec_run_claim_next(struct exec_run *run, const struct exec_move *prev)
+{
+	struct exec_move *m = NULL;
+
+	pthread_mutex_lock(&run->lock);
+	halt_if_stopped(run);
+	for (size_t i = 0; !run->halted && i < run->move_count; i++) {
+		struct exec_move *c = &run->moves[i];
+
+		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
+		    c->src == prev->src && c->dst == prev->dst && c->batch == prev->batch) {
+			m = c;
+			m->state = MOVE_RUNNING;
+			run->running++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&run->lock);
+	return m;
+}
+
+void exec_run_unclaim(struct exec_run *run, struct exec_move *m)
 {
 	pthread_mutex_lock(&run->lock);
-	run->nodes[m->src].busy = run->nodes[m->dst].busy = false;
+	m->state = MOVE_WAITING;
+	run->running--;
+	pthread_cond_broadcast(&run->changed);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* Records the end of m; keep_sender: the worker goes on with a move of the
+ * same sender (a chain), which keeps the node. */
+static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
+	bool keep_sender)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!keep_sender)
+		run->nodes[sender(m)].busy = false;
 	run->running--;
 	m->state = rc == 0 ? MOVE_FINISHED : MOVE_FAILED;
 	if (rc == 0) {
@@ -373,25 +436,33 @@ static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const 
 	pthread_mutex_unlock(&run->lock);
 }
 
+void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e)
+{
+	if (e->code == SC_EXIT_INTERRUPTED)
+		return;
+	record_failure(run, m, e);
+	exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e->msg);
+}
+
 static void worker(void *ctx, size_t i)
 {
 	struct exec_run *run = ctx;
 	struct conn_pool *pool = conn_pool_new(&run->o->conn);
-	struct exec_move *m;
+	struct exec_move *m = pool ? next_move(run) : NULL;
 
 	(void)i;
-	while (pool && (m = next_move(run)) != NULL) {
+	while (m) {
 		struct sc_error e = { 0 };
+		struct exec_move *next = NULL;
 		int rc = m->rollback ? exec_slot_rollback(run, pool, m, &e)
-			: exec_slot_forward(run, pool, m, &e);
+			: exec_slot_forward(run, pool, m, &next, &e);
 
-		if (rc != 0 && e.code != SC_EXIT_INTERRUPTED) {
-			record_failure(run, m, &e);
-			exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e.msg);
-		}
-		move_ended(run, m, rc, &e);
+		if (rc != 0)
+			exec_run_failed(run, m, &e);
+		move_ended(run, m, rc, &e, next != NULL);
 		if (rc == 0)
 			exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
+		m = next ? next : next_move(run);
 	}
 	conn_pool_free(pool);
 }

@@ -90,6 +90,8 @@ static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct 
 				return -1;
 			m->keys_est = pm->keys;
 			m->bytes_est = pm->bytes;
+			/* the plan's sampling found no big key and small ones: skip MEMORY USAGE */
+			m->probe = pm->big || pm->keys <= 0 || pm->bytes / pm->keys >= EXEC_PROBE_AVG_BYTES;
 		}
 	}
 	return 0;

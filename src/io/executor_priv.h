@@ -18,7 +18,7 @@ struct exec_node {
 	char host[256];
 	int port;
 	char addr[300];
-	bool busy;                /* a move on it is running (scheduler, under the lock) */
+	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
 };
 
 enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
@@ -31,6 +31,7 @@ struct exec_move {
 	bool rollback;            /* abort: bring it back to the source */
 	bool src_open, dst_open;  /* markers seen at the start (rollback only) */
 	long long keys_est, bytes_est;
+	bool probe;               /* measure key sizes (MEMORY USAGE) to bound batches by bytes */
 	long long keys_moved;
 	enum exec_move_state state;
 };
@@ -86,15 +87,28 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
  * SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
 
+/* Claims the next pending move of prev's pair and batch, for a worker that
+ * chains it to prev (the sender stays busy). NULL when there is none or the
+ * run is halting. */
+struct exec_move *exec_run_claim_next(struct exec_run *run, const struct exec_move *prev);
+
+/* Gives a claimed move back to the scheduler, untouched or at the phase it
+ * reached. */
+void exec_run_unclaim(struct exec_run *run, struct exec_move *m);
+
+/* Journals and reports m's failure (not an interruption). */
+void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
+
 /* Ends the run: verifies when rc == 0, writes the END record, emits the
  * summary and fills res. Returns rc or the verification's failure. */
 int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int seed_port,
 	struct exec_result *res, struct sc_error *err);
 
-/* Journals m reaching phase (synced when sync), updates m->phase, and fires
- * the crash hook. */
-int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, bool sync,
-	struct sc_error *err);
+/* Journals m reaching phase (written at once, on disk within
+ * JOURNAL_FLUSH_INTERVAL_MS: the nodes, not the journal, are the truth about
+ * a slot's phase), updates m->phase, and fires the crash hook. The run's
+ * START and pending records, failures and END are synced before going on. */
+int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
 
 /* Emits an event about m (NULL: none) with the current progress. */
 void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
@@ -116,9 +130,12 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 
 /* Drives m forward from m->phase to done: IMPORTING, MIGRATING, keys, NODE on
  * the target, the source, every other master. Never sends NODE while the
- * source holds keys of the slot. */
+ * source holds keys of the slot. When the pair has another pending move, it
+ * is claimed and its IMPORTING/MIGRATING travel in the same round trips as
+ * m's NODE steps; it is returned in *next at its phase (the caller continues
+ * it), else *next is NULL. */
 int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct sc_error *err);
+	struct exec_move **next, struct sc_error *err);
 
 /* Rolls m back: STABLE on the source, keys on the target back to the source
  * (ASKING + MIGRATE), STABLE on the target; journals aborted. */
@@ -134,6 +151,9 @@ int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec
  * (views still converging): worth another look in a moment. */
 int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
 	bool *transient, struct sc_error *err);
+
+/* Keys the plan says average more than this get their sizes measured. */
+#define EXEC_PROBE_AVG_BYTES (64LL << 10)
 
 /* How long apply waits for transient problems to pass before refusing. */
 #define EXEC_PREFLIGHT_WAIT_MS 5000

@@ -1,7 +1,10 @@
 /* journal_file.c: the journal on disk (see slotctl/journal.h). Each record is
- * appended as one line in a single write(2) on an O_APPEND descriptor, then
- * fsynced at phase changes, so a crash leaves at worst a torn last line that
- * the reader ignores. */
+ * appended as one line in a single write(2) on an O_APPEND descriptor, so a
+ * killed process loses nothing and a crash leaves at worst a torn last line
+ * that the reader ignores. Records appended with sync are on disk when the
+ * call returns; the others are flushed by a background thread within
+ * JOURNAL_FLUSH_INTERVAL_MS (group commit: one fdatasync covers every record
+ * written meanwhile). */
 #include "slotctl/journal.h"
 #include "slotctl/exitcode.h"
 
@@ -12,12 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct journal_file {
 	int fd;
 	char path[1024];
 	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t flusher;
+	bool has_flusher;
+	bool dirty;               /* written since the last fdatasync */
+	bool closing;
 };
 
 void journal_path_for_plan(const char *plan_path, char *buf, size_t size)
@@ -82,6 +91,30 @@ int journal_load(const char *path, struct journal_state *st, struct sc_error *er
 	return 0;
 }
 
+/* The background flush: waits for dirty records, syncs them, then rests for
+ * the interval so that many records share one fdatasync. */
+static void *flusher_main(void *arg)
+{
+	struct journal_file *f = arg;
+
+	pthread_mutex_lock(&f->lock);
+	for (;;) {
+		struct timespec rest = { 0, JOURNAL_FLUSH_INTERVAL_MS * 1000000L };
+
+		while (!f->dirty && !f->closing)
+			pthread_cond_wait(&f->wake, &f->lock);
+		if (f->closing)
+			break;
+		f->dirty = false;
+		pthread_mutex_unlock(&f->lock);
+		fdatasync(f->fd);
+		nanosleep(&rest, NULL);
+		pthread_mutex_lock(&f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
 int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err)
 {
 	struct journal_file *f = calloc(1, sizeof(*f));
@@ -95,6 +128,8 @@ int journal_file_open(const char *path, struct journal_file **out, struct sc_err
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->wake, NULL);
+	f->has_flusher = pthread_create(&f->flusher, NULL, flusher_main, f) == 0;
 	*out = f;
 	return 0;
 }
@@ -117,6 +152,7 @@ static int write_line(struct journal_file *f, const char *line, size_t len, stru
 
 static int sync_locked(struct journal_file *f, struct sc_error *err)
 {
+	f->dirty = false;
 	if (fdatasync(f->fd) != 0)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot flush journal '%s': %s",
 			f->path, strerror(errno));
@@ -133,8 +169,12 @@ int journal_file_append(struct journal_file *f, const struct journal_record *r, 
 		return -1;
 	pthread_mutex_lock(&f->lock);
 	rc = write_line(f, line, strlen(line), err);
-	if (rc == 0 && sync)
+	if (rc == 0 && (sync || !f->has_flusher)) {
 		rc = sync_locked(f, err);
+	} else if (rc == 0) {
+		f->dirty = true;
+		pthread_cond_signal(&f->wake);
+	}
 	pthread_mutex_unlock(&f->lock);
 	free(line);
 	return rc;
@@ -154,8 +194,16 @@ void journal_file_close(struct journal_file *f)
 {
 	if (!f)
 		return;
+	if (f->has_flusher) {
+		pthread_mutex_lock(&f->lock);
+		f->closing = true;
+		pthread_cond_signal(&f->wake);
+		pthread_mutex_unlock(&f->lock);
+		pthread_join(f->flusher, NULL);
+	}
 	fdatasync(f->fd);
 	close(f->fd);
+	pthread_cond_destroy(&f->wake);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
