@@ -480,10 +480,11 @@ static bool is_open(const struct snapshot *s, size_t i, int slot)
 
 /* Writes the repair into target t as steps: take the slot on t when it
  * neither owns nor imports it, and tell every master that sees no owner
- * (both early: coverage first); drain every other master's keys into t
- * (opening the slot on the drained node so MIGRATE runs there); close the
- * slot on t; then SETSLOT NODE t on every other master whose view differs,
- * and close the slot where it was open. */
+ * (both early: coverage first); close the slot on t when it is MIGRATING;
+ * drain every other master's keys into t (opening the slot on the drained
+ * node so MIGRATE runs there); finish t's IMPORTING with SETSLOT NODE t;
+ * then SETSLOT NODE t on every other master whose view differs, and close
+ * the slot where it was open. */
 static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *it)
 {
 	const struct snapshot *s = c->in->snap;
@@ -501,6 +502,10 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 	for (size_t i = 0; took && i < s->count; i++)
 		if (i != t && is_master(s, i) && s->nodes[i].reachable && view_owner(s, i, slot) < 0)
 			rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1, true);
+	/* an owner that is MIGRATING answers ASK for keys it lacks, so it would
+	 * refuse the keys coming back: close the slot on it first */
+	if (t_migrates || (t_imports && t_claims))
+		rc |= add_step(it, REPAIR_OP_SET_STABLE, (int)t, -1, -1);
 	for (size_t i = 0; i < s->count; i++) {
 		long long k = keys_of(c->in, i, slot);
 
@@ -511,8 +516,6 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 				REPAIR_OP_SET_IMPORTING, (int)i, (int)t, -1);
 		rc |= add_step(it, REPAIR_OP_MOVE_KEYS, (int)i, (int)t, k);
 	}
-	if (t_migrates || (t_imports && t_claims))
-		rc |= add_step(it, REPAIR_OP_SET_STABLE, (int)t, -1, -1);
 	if (t_imports && !t_claims)
 		rc |= add_step(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1);
 	if (took || it->state == REPAIR_SEVERAL_OWNERS)

@@ -3,6 +3,7 @@
  * real 3-master cluster holding known keys; afterwards every key is on its
  * owner with its value, check passes, and a second fix changes nothing. */
 #include <unistd.h>
+#include "slotctl/journal.h"
 #include "fix_support.h"
 
 START_TEST(migrating_on_owner_only)
@@ -177,6 +178,59 @@ START_TEST(hundreds_of_open_slots_in_one_pass)
 }
 END_TEST
 
+/* Writes a journal in which an abort of the move src -> dst of slot had
+ * begun (the slot at phase "migrating"), and returns its path. */
+static void write_abort_journal(const struct fx *f, char *path, size_t size)
+{
+	struct journal_record recs[3] = {
+		{ .kind = JOURNAL_REC_START, .op = "apply", .fingerprint = "0123456789abcdef" },
+		{ .kind = JOURNAL_REC_SLOT, .slot = f->slot, .phase = JOURNAL_MIGRATING },
+		{ .kind = JOURNAL_REC_START, .op = "abort", .fingerprint = "0123456789abcdef" },
+	};
+	struct sc_error err;
+	FILE *out;
+	int fd;
+
+	snprintf(path, size, "/tmp/slotctl-fix-journal-XXXXXX");
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	out = fdopen(fd, "w");
+	snprintf(recs[1].from, sizeof(recs[1].from), "%s", tc_id(f->tc, f->src));
+	snprintf(recs[1].to, sizeof(recs[1].to), "%s", tc_id(f->tc, f->dst));
+	for (int i = 0; i < 3; i++) {
+		char *line = journal_encode(&recs[i], &err);
+
+		ck_assert_msg(line != NULL, "%s", err.msg);
+		fputs(line, out);
+		free(line);
+	}
+	fclose(out);
+}
+
+START_TEST(journal_direction_is_followed)
+{
+	struct fx f;
+	struct run_result r;
+	char path[64];
+	int rc;
+
+	fx_start(&f, 0);
+	fx_open(&f, f.slot, f.src, f.dst);
+	fx_move(&f, f.slot, f.src, f.dst, 7);
+	write_abort_journal(&f, path, sizeof(path));
+	/* by the rules the move would be finished; the journal says roll back */
+	rc = fx_fix(&f, &r, "--yes", "--journal", path);
+	unlink(path);
+	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	ck_assert_contains(r.out, "direction from the journal");
+	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
+	ck_assert_int_eq(fx_count(&f, f.dst, f.slot), 0);
+	fx_verify(&f);
+	fx_stop(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fix_open");
@@ -194,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, migrating_on_non_owner);
 	tcase_add_test(tc, importing_on_two_nodes);
 	tcase_add_test(tc, hundreds_of_open_slots_in_one_pass);
+	tcase_add_test(tc, journal_direction_is_followed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -495,7 +495,7 @@ START_TEST(journal_direction_wins)
 	fx_plan(fx, &back, 1, false);
 	ck_assert(fx->plan.items[0].by_journal);
 	assert_steps(only_item(fx, REPAIR_OPEN_SOME_KEYS_MOVED, A),
-		"move-keys B A; stable A; stable B");
+		"stable A; move-keys B A; stable B");
 	back.forward = true;
 	fx_plan(fx, &back, 1, false);
 	only_item(fx, REPAIR_OPEN_SOME_KEYS_MOVED, B);
@@ -524,7 +524,7 @@ START_TEST(mismatched_markers_go_back_to_the_owner)
 	fx_keys(fx, A, SLOT, 3);
 	fx_keys(fx, C, SLOT, 2);
 	fx_plan(fx, NULL, 0, false);
-	assert_steps(only_item(fx, REPAIR_OPEN_MIXED, A), "move-keys C A; stable A; stable C");
+	assert_steps(only_item(fx, REPAIR_OPEN_MIXED, A), "stable A; move-keys C A; stable C");
 	fx_free(fx);
 }
 END_TEST
