@@ -27,9 +27,9 @@ _slotctl()
 	"sandbox up") opts="--masters --replicas --empty-masters --port --dir --keys --skewed --redis-server --help" ;;
 	"sandbox down") opts="--dir --help" ;;
 	"sandbox status") opts="--dir --json --help" ;;
-	"plan reshard") opts="--from --to --slots --slot-ranges --pick --output --sample-keys --bigkey-bytes --max-slots-per-batch --strict --detailed-exitcode --timeout --user --pass --help" ;;
-	"plan rebalance") opts="--by --weight --threshold --use-empty-masters --output --sample-keys --bigkey-bytes --max-slots-per-batch --strict --detailed-exitcode --timeout --user --pass --help" ;;
-	"plan drain") opts="--by --use-empty-masters --output --sample-keys --bigkey-bytes --max-slots-per-batch --strict --detailed-exitcode --timeout --user --pass --help" ;;
+	"plan reshard") opts="--from --to --slots --slot-ranges --pick --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output --detailed-exitcode --timeout --user --pass --help" ;;
+	"plan rebalance") opts="--by --weight --threshold --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output --detailed-exitcode --timeout --user --pass --help" ;;
+	"plan drain") opts="--by --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output --detailed-exitcode --timeout --user --pass --help" ;;
 	"show") opts="--json --help" ;;
 	"apply") opts="--state --yes --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
 	"resume") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
