@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # demo.sh: the README's first command. Installs, builds, starts a throwaway
-# local cluster with sample data (on free ports, in a temp dir), checks it,
-# and stops it again on exit, whatever happens. Steps whose command has not
-# landed yet ("not implemented yet") are shown and skipped.
+# local cluster with sample data and one empty master (on free ports, in a
+# temp dir), checks it, plans a memory rebalance onto the empty master, shows
+# the plan, applies it, checks again, and stops the cluster on exit whatever
+# happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SLOTCTL_SKIP_DEPS:-0}" != "1" ]; then
@@ -22,23 +23,21 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Runs one slotctl step, echoing it first. A command that says it is not
-# implemented yet is skipped; any other failure ends the demo.
+# Runs one slotctl step, echoing it first; any failure ends the demo.
 step() {
-	local status=0
 	printf '\n$ slotctl %s\n' "$*" >&2
-	"$slotctl" "$@" 2>"$work/stderr" || status=$?
-	if grep -q "not implemented yet" "$work/stderr"; then
-		echo "(skipped: not implemented yet)"
-		return 0
-	fi
-	cat "$work/stderr" >&2
-	return "$status"
+	"$slotctl" "$@"
 }
 
-step sandbox up --port 0 --dir "$sandbox" --masters 3 --replicas 1 --keys 20000 --skewed | tee "$work/up"
+step sandbox up --port 0 --dir "$sandbox" --masters 3 --replicas 1 --empty-masters 1 \
+	--keys 20000 --skewed | tee "$work/up"
 seed=$(head -n 1 "$work/up")
-step sandbox status --dir "$sandbox"
-step check "$seed"
+step check "$seed" --wait 30
+# A new, empty master joined the cluster: plan moving data onto it, balancing
+# memory (not just slot counts), review the plan, apply it, check the result.
+step plan rebalance "$seed" --use-empty-masters -o "$work/plan.json"
+step show "$work/plan.json"
+step apply "$work/plan.json" --yes
+step check "$seed" --wait 30
 echo
 echo "demo done; the sandbox is stopped on exit"
