@@ -66,8 +66,6 @@ struct repair_step {
 	                            (CLUSTERDOWN) for every slot */
 };
 
-#define REPAIR_MAX_STEPS 256
-
 struct repair_item {
 	int slot;
 	enum repair_state state;

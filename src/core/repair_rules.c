@@ -458,8 +458,6 @@ static int add_step_when(struct repair_item *it, enum repair_op op, int node, in
 {
 	struct repair_step *grown;
 
-	if (it->step_count == REPAIR_MAX_STEPS)
-		return -1;
 	grown = realloc(it->steps, (it->step_count + 1) * sizeof(*grown));
 	if (!grown)
 		return -1;

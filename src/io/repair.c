@@ -253,7 +253,7 @@ static bool keylist_has(const struct keylist *k, const char *name, size_t len)
 }
 
 /* Finds the keys of slot that both src and dst hold and compares their DUMP
- * payloads. Changes nothing. */
+ * payloads. Changes nothing. On failure d is left released. */
 static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup_scan *d,
 	struct sc_error *err)
 {
@@ -263,8 +263,10 @@ static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
-	if (keylist_fetch(src, slot, &d->src, err) != 0 || keylist_fetch(dst, slot, &d->dst, err) != 0)
+	if (keylist_fetch(src, slot, &d->src, err) != 0 || keylist_fetch(dst, slot, &d->dst, err) != 0) {
+		dup_scan_release(d);
 		return -1;
+	}
 	if (d->src.count == 0 || d->dst.count == 0)
 		return 0;
 	both = calloc(d->src.count, sizeof(*both));
@@ -310,6 +312,8 @@ out:
 	free_replies(dd, nboth);
 	free(both);
 	free(both_lens);
+	if (rc != 0)
+		dup_scan_release(d);
 	return rc;
 }
 
