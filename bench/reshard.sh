@@ -11,12 +11,13 @@
 # Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
 # floor.
 # Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
-# CLIENT_RATE SLOTCTL_ARGS (extra options for slotctl reshard) SLOTCTL TRAFFIC
-# BUILD RUN_DIR KEEP.
+# CLIENT_RATE PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
+# (extra options for slotctl apply/reshard) SLOTCTL TRAFFIC BUILD RUN_DIR KEEP.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SLOTS=${SLOTS:-4096}
 VARIANTS=${VARIANTS:-"redis-cli redis-cli-p1000 slotctl floor"}
+PICK=${PICK:-lowest}   # lowest: the very slots redis-cli and the floor move; cheapest: slotctl's default
 SRC=0
 DST=$MASTERS   # the empty master: sandbox up --empty-masters 1 puts it after the masters
 
@@ -34,13 +35,13 @@ cmd_redis_cli_p1000() {
 cmd_slotctl() {
 	# shellcheck disable=SC2206
 	CMD=("$SLOTCTL" reshard "127.0.0.1:$(node "$1" $SRC port)" --from "$(node "$1" $SRC id)"
-		--to "$(node "$1" $DST id)" --slots "$SLOTS" --yes $SLOTCTL_ARGS)
+		--to "$(node "$1" $DST id)" --slots "$SLOTS" --pick "$PICK" --yes $SLOTCTL_ARGS)
 }
 
 # slotctl in two steps (plan file, then apply), timed together.
 cmd_slotctl_apply() {
 	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" reshard "127.0.0.1:$(node "$1" $SRC port)"
-		--from "$(node "$1" $SRC id)" --to "$(node "$1" $DST id)" --slots "$SLOTS")
+		--from "$(node "$1" $SRC id)" --to "$(node "$1" $DST id)" --slots "$SLOTS" --pick "$PICK")
 }
 
 cmd_floor() {
