@@ -34,8 +34,8 @@ _slotctl()
 	"apply") opts="--state --yes --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
 	"resume") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
 	"abort") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
-	"reshard") opts="--timeout --user --pass --help" ;;
-	"rebalance") opts="--timeout --user --pass --help" ;;
+	"reshard") opts="--from --to --slots --slot-ranges --pick --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
+	"rebalance") opts="--by --weight --threshold --use-empty-masters --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --timeout --user --pass --help" ;;
 	"fix") opts="--dry-run --yes --json --prefer --allow-unreachable --journal --wait --timeout --user --pass --help" ;;
 	esac
 	if [[ "$cur" == -* ]]; then

@@ -1,0 +1,168 @@
+/* oneshot.c: plan, show, confirm and apply in one command (see oneshot.h).
+ * The plan is made by the `plan` command's own handler, so the one-shot
+ * commands plan exactly as `slotctl plan` does; the plan file is kept with
+ * --plan-out, else in a fresh temporary directory, and its journal sits next
+ * to it for `resume` and `abort`. */
+#include "oneshot.h"
+#include "exec_cli.h"
+#include "plan_summary.h"
+#include "slotctl/exitcode.h"
+#include "slotctl/plan_file.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define ONESHOT_MAX_ARGV 256
+
+static const char *const always_forwarded[] = {
+	"sample-keys", "bigkey-bytes", "max-slots-per-batch", "strict", "timeout", "user", "pass", NULL,
+};
+
+static const struct cmd_option *find_option(const struct cmd_entry *cmd, const char *name)
+{
+	for (const struct cmd_option *o = cmd->options; o && o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return o;
+	return NULL;
+}
+
+/* Appends "--name [value]" for every given occurrence of option name. */
+static int forward_option(const struct cmd_args *args, const char *name, char **argv, int *argc,
+	char (*bufs)[128])
+{
+	const struct cmd_option *o = find_option(args->cmd, name);
+	const char *const *values;
+	int n;
+
+	if (!o)
+		return 0;
+	n = o->arg == OPT_FLAG ? (args_flag(args, name) ? 1 : 0) : o->arg == OPT_LIST ?
+		args_list(args, name, &values) : (args_value(args, name) ? 1 : 0);
+	for (int i = 0; i < n; i++) {
+		if (*argc + 2 >= ONESHOT_MAX_ARGV)
+			return -1;
+		snprintf(bufs[*argc], sizeof(bufs[0]), "--%s", name);
+		argv[*argc] = bufs[*argc];
+		(*argc)++;
+		if (o->arg == OPT_VALUE)
+			argv[(*argc)++] = (char *)args_value(args, name);
+		else if (o->arg == OPT_LIST)
+			argv[(*argc)++] = (char *)values[i];
+	}
+	return 0;
+}
+
+/* Runs plan_cmd's handler with the forwarded options, writing the plan to
+ * path. Returns its exit code. */
+static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_cmd,
+	const char *const *forward, const char *path)
+{
+	static char bufs[ONESHOT_MAX_ARGV][128];
+	char *argv[ONESHOT_MAX_ARGV];
+	struct cmd_args pargs;
+	int argc = 0, rc;
+
+	argv[argc++] = (char *)plan_cmd->name;
+	argv[argc++] = args->argv[0];
+	for (int f = 0; forward[f]; f++)
+		if (forward_option(args, forward[f], argv, &argc, bufs) != 0)
+			goto too_many;
+	for (int f = 0; always_forwarded[f]; f++)
+		if (forward_option(args, always_forwarded[f], argv, &argc, bufs) != 0)
+			goto too_many;
+	argv[argc++] = "-o";
+	argv[argc++] = (char *)path;
+	argv[argc] = NULL;
+	rc = cmd_args_parse(plan_cmd, argc, argv, &pargs);
+	if (rc != 0) {
+		free(pargs.argv);
+		return SC_EXIT_USAGE;
+	}
+	rc = plan_cmd->run(&pargs);
+	free(pargs.argv);
+	return rc;
+too_many:
+	cli_error("%s: too many options", args->cmd->name);
+	return SC_EXIT_USAGE;
+}
+
+static int confirm(const struct cmd_args *args, const struct plan *p)
+{
+	char prompt[512];
+	bool closed = false;
+
+	if (args_flag(args, "yes"))
+		return 0;
+	snprintf(prompt, sizeof(prompt), "move %zu slots on the cluster at '%s' as planned above?",
+		plan_move_count(p), p->seed);
+	if (cli_confirm(prompt, &closed))
+		return 0;
+	if (closed)
+		cli_error("%s: refusing to move slots without confirmation: stdin is not a terminal; pass --yes "
+			"(or --dry-run to only see the plan)", args->cmd->name);
+	else
+		cli_error("%s: nothing changed", args->cmd->name);
+	return -1;
+}
+
+/* Removes a temporary plan that was not applied (dir "" when kept). */
+static void forget_plan(const char *path, const char *dir)
+{
+	if (!dir[0])
+		return;
+	unlink(path);
+	rmdir(dir);
+}
+
+int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, const char *const *forward)
+{
+	const char *keep = args_value(args, "plan-out");
+	char dir[64] = "", path[1100];
+	struct exec_opts opts;
+	struct exec_cli ui;
+	struct exec_result res;
+	struct sc_error err = { 0 };
+	struct plan p;
+	int rc;
+
+	if (exec_cli_opts(args, args->cmd->name, &opts, &ui) != 0)
+		return SC_EXIT_USAGE;
+	if (keep) {
+		snprintf(path, sizeof(path), "%s", keep);
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/slotctl-%s-XXXXXX", args->cmd->name);
+		if (!mkdtemp(dir)) {
+			cli_error("%s: cannot create a temporary directory for the plan", args->cmd->name);
+			return SC_EXIT_PROBLEMS;
+		}
+		snprintf(path, sizeof(path), "%s/plan.json", dir);
+	}
+	rc = make_plan(args, plan_cmd, forward, path);
+	if (rc != SC_EXIT_OK)
+		return rc;
+	if (plan_load(path, &p, &err) != 0) {
+		cli_error("%s", err.msg);
+		return err.code;
+	}
+	if (args_flag(args, "dry-run") || plan_move_count(&p) == 0) {
+		plan_summary_print(&p, stdout);
+		fprintf(stderr, "%s\n", plan_move_count(&p) == 0 ? "nothing to move" :
+			"dry run: nothing changed");
+		plan_release(&p);
+		forget_plan(path, dir);
+		return SC_EXIT_OK;
+	}
+	if (confirm(args, &p) != 0) {
+		plan_release(&p);
+		forget_plan(path, dir);
+		return SC_EXIT_REFUSED;
+	}
+	if (!keep)
+		fprintf(stderr, "plan kept in '%s' (journal '%s.journal')\n", path, path);
+	opts.stop = exec_cli_signals();
+	rc = executor_apply(&p, path, NULL, &opts, &res, &err);
+	plan_release(&p);
+	return exec_cli_finish(&ui, rc, &res, &err);
+}
