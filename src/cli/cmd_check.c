@@ -5,28 +5,13 @@
 #include "slotctl/check.h"
 #include "slotctl/check_probe.h"
 #include "slotctl/cli.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/addr.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #define WAIT_POLL_MS 200
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void print_human(const struct check_report *r, FILE *f)
 {
@@ -81,15 +66,15 @@ static int run_check(const struct cmd_args *args)
 		cli_error("%s", err.msg);
 		return err.code;
 	}
-	deadline = now_ms() + wait_s * 1000;
+	deadline = sc_clock_ms() + wait_s * 1000;
 	for (;;) {
 		rc = check_gather(host, port, &opts, &report, &err);
 		settled = rc == 0 && check_report_settled(&report);
-		if (settled || now_ms() + WAIT_POLL_MS > deadline)
+		if (settled || sc_clock_ms() + WAIT_POLL_MS > deadline)
 			break;
 		if (rc == 0)
 			check_report_release(&report);
-		sleep_ms(WAIT_POLL_MS);
+		sc_sleep_ms(WAIT_POLL_MS);
 	}
 	if (rc < 0) {
 		cli_error("%s", err.msg);

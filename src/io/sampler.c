@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/info_text.h"
 #include "slotctl/parallel.h"
@@ -448,20 +448,12 @@ static int collect(struct node_job *jobs, size_t count, struct slot_stats *out,
 	return rc;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int sampler_run(const struct topology *map, const struct conn_opts *copts,
 	const struct sampler_opts *opts, struct slot_stats *out, struct sampler_cost *cost,
 	struct sc_error *err)
 {
 	struct node_job *jobs = calloc(map->count + 1, sizeof(*jobs));
-	double start = now_seconds();
+	long long start = sc_clock_ms();
 	size_t count = 0;
 	int rc;
 
@@ -481,7 +473,7 @@ int sampler_run(const struct topology *map, const struct conn_opts *copts,
 	parallel_for(count, opts->threads > 0 ? opts->threads : SAMPLER_THREADS, sample_job, jobs);
 	rc = collect(jobs, count, out, cost, err);
 	free(jobs);
-	cost->seconds = now_seconds() - start;
+	cost->seconds = (double)(sc_clock_ms() - start) / 1000;
 	if (rc < 0)
 		slot_stats_release(out);
 	return rc;

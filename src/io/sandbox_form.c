@@ -4,6 +4,7 @@
  * CLUSTER INFO). */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/info_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,19 +90,6 @@ static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, s
 	return 0;
 }
 
-/* The value of "field:" in an INFO-style reply, into buf ("" if absent). */
-static void info_field(const char *text, const char *field, char *buf, size_t size)
-{
-	size_t flen = strlen(field);
-
-	buf[0] = '\0';
-	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
-			snprintf(buf, size, "%.*s", (int)strcspn(p + flen + 1, "\r\n"), p + flen + 1);
-			return;
-		}
-}
-
 /* Runs "verb arg" (CLUSTER INFO, INFO replication) and reads one field. */
 static int read_info(struct conn *c, const char *verb, const char *arg,
 	const char *field, char *buf, size_t size, struct sc_error *err)
@@ -110,7 +98,7 @@ static int read_info(struct conn *c, const char *verb, const char *arg,
 
 	if (!r)
 		return -1;
-	info_field(r->type == REDIS_REPLY_STRING ? r->str : "", field, buf, size);
+	info_get(r->type == REDIS_REPLY_STRING ? r->str : "", field, buf, size);
 	freeReplyObject(r);
 	return 0;
 }
@@ -202,17 +190,17 @@ static int converged_once(const struct sandbox *sb, struct view *first, struct v
 
 int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_error *err)
 {
-	long long deadline = sandbox_now_ms() + timeout_ms;
+	long long deadline = sc_clock_ms() + timeout_ms;
 	struct view *views = malloc(2 * sizeof(*views));
 
 	if (!views)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	while (converged_once(sb, &views[0], &views[1], err) < 0) {
-		if (sandbox_now_ms() >= deadline) {
+		if (sc_clock_ms() >= deadline) {
 			free(views);
 			return sc_error_prefix(err, "cluster did not converge within %d ms", timeout_ms);
 		}
-		sandbox_sleep_ms(100);
+		sc_sleep_ms(100);
 	}
 	free(views);
 	return 0;
@@ -229,11 +217,11 @@ static int wait_known(const struct sandbox *sb, struct conn **c, long long deadl
 				return -1;
 			if (atoi(known) == sb->count)
 				break;
-			if (sandbox_now_ms() >= deadline)
+			if (sc_clock_ms() >= deadline)
 				return sc_error_set(err, SC_EXIT_PROBLEMS,
 					"timed out forming the cluster: node %d '%s:%d' knows %s of %d nodes after CLUSTER MEET",
 					i, SANDBOX_HOST, sb->nodes[i].port, known, sb->count);
-			sandbox_sleep_ms(50);
+			sc_sleep_ms(50);
 		}
 	}
 	return 0;
@@ -245,9 +233,9 @@ static int replicate(const struct sandbox *sb, struct conn *c, int i, long long 
 {
 	while (ok(c, conn_command(c, err, "CLUSTER REPLICATE %s", sb->nodes[sb->nodes[i].master].id),
 			"CLUSTER REPLICATE", err) < 0) {
-		if (sandbox_now_ms() >= deadline)
+		if (sc_clock_ms() >= deadline)
 			return sc_error_prefix(err, "timed out forming the cluster");
-		sandbox_sleep_ms(50);
+		sc_sleep_ms(50);
 	}
 	return 0;
 }
@@ -261,11 +249,11 @@ static int wait_link_up(const struct sandbox *sb, struct conn *c, int i, long lo
 			return -1;
 		if (strcmp(link, "up") == 0)
 			return 0;
-		if (sandbox_now_ms() >= deadline)
+		if (sc_clock_ms() >= deadline)
 			return sc_error_set(err, SC_EXIT_PROBLEMS,
 				"timed out forming the cluster: replica node %d '%s:%d' has master_link_status:%s",
 				i, SANDBOX_HOST, sb->nodes[i].port, link);
-		sandbox_sleep_ms(50);
+		sc_sleep_ms(50);
 	}
 }
 
@@ -319,7 +307,7 @@ static int form_steps(struct sandbox *sb, struct conn **c, long long deadline, s
 
 int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err)
 {
-	long long deadline = sandbox_now_ms() + timeout_ms;
+	long long deadline = sc_clock_ms() + timeout_ms;
 	struct conn **c = calloc((size_t)sb->count, sizeof(*c));
 	int rc = -1;
 
@@ -335,6 +323,6 @@ out:
 	free(c);
 	if (rc < 0)
 		return rc;
-	timeout_ms = (int)(deadline - sandbox_now_ms());
+	timeout_ms = (int)(deadline - sc_clock_ms());
 	return sandbox_wait_converged(sb, timeout_ms > 0 ? timeout_ms : 1, err);
 }

@@ -4,6 +4,7 @@
 #ifndef SLOTCTL_SANDBOX_PRIV_H
 #define SLOTCTL_SANDBOX_PRIV_H
 
+#include "slotctl/clock.h"
 #include "slotctl/conn.h"
 #include "slotctl/sandbox.h"
 
@@ -52,9 +53,5 @@ redisReply *sandbox_checked(struct conn *c, redisReply *r, const char *what, str
 
 /* Assigns slots, epochs, meets, replicates and waits for convergence. */
 int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err);
-
-/* Milliseconds on a monotonic clock, and a short sleep. */
-long long sandbox_now_ms(void);
-void sandbox_sleep_ms(int ms);
 
 #endif

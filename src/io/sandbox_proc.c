@@ -3,6 +3,7 @@
  * stopping it by PID only after /proc shows it is still that server. */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/info_text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,24 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-long long sandbox_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void sandbox_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* Absolute path without resolving symlinks: redis-server picks its mode
  * (server, check-rdb, sentinel) from the name it is run by. */
@@ -231,16 +215,13 @@ static bool answers_as(const struct sandbox *sb, int i)
 	struct sc_error ignored;
 	struct conn *c;
 	redisReply *r;
-	char want[64];
 	bool same = false;
 
 	if (conn_open(SANDBOX_HOST, sb->nodes[i].port, &opts, &c, &ignored) < 0)
 		return false;
 	r = conn_command(c, &ignored, "INFO server");
-	if (r && r->type == REDIS_REPLY_STRING) {
-		snprintf(want, sizeof(want), "process_id:%ld\r", (long)sb->nodes[i].pid);
-		same = strstr(r->str, want) != NULL;
-	}
+	if (r && r->type == REDIS_REPLY_STRING)
+		same = info_get_ll(r->str, "process_id", -1) == (long long)sb->nodes[i].pid;
 	if (r)
 		freeReplyObject(r);
 	conn_close(c);
@@ -250,7 +231,7 @@ static bool answers_as(const struct sandbox *sb, int i)
 int sandbox_wait_started(struct sandbox *sb, int i, int timeout_ms, bool *port_clash, struct sc_error *err)
 {
 	struct sandbox_node *n = &sb->nodes[i];
-	long long deadline = sandbox_now_ms() + timeout_ms;
+	long long deadline = sc_clock_ms() + timeout_ms;
 	char tail[512];
 	int status;
 
@@ -266,11 +247,11 @@ int sandbox_wait_started(struct sandbox *sb, int i, int timeout_ms, bool *port_c
 				"redis-server for node %d (port %d, bus port %d) exited at start: %s",
 				i, n->port, n->cport, tail[0] ? tail : "no log (see its redis.log)");
 		}
-		if (sandbox_now_ms() > deadline)
+		if (sc_clock_ms() > deadline)
 			return sc_error_set(err, SC_EXIT_PROBLEMS,
 				"redis-server for node %d (pid %ld) does not answer on port %d after %d ms",
 				i, (long)n->pid, n->port, timeout_ms);
-		sandbox_sleep_ms(20);
+		sc_sleep_ms(20);
 	}
 }
 
@@ -331,12 +312,12 @@ bool sandbox_node_alive(const struct sandbox *sb, int i)
 
 static bool wait_gone(struct sandbox *sb, int i, int ms)
 {
-	long long deadline = sandbox_now_ms() + ms;
+	long long deadline = sc_clock_ms() + ms;
 
 	while (sandbox_node_alive(sb, i)) {
-		if (sandbox_now_ms() >= deadline)
+		if (sc_clock_ms() >= deadline)
 			return false;
-		sandbox_sleep_ms(10);
+		sc_sleep_ms(10);
 	}
 	return true;
 }

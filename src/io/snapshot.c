@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/exitcode.h"
+#include "slotctl/info_text.h"
 #include "slotctl/parallel.h"
 
 /* Bound on the nodes read at once. */
@@ -52,33 +53,14 @@ static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r)
 	return 0;
 }
 
-/* The value of "field:" in a CLUSTER INFO reply, copied into buf ("" if absent). */
-static void info_field(const char *info, const char *field, char *buf, size_t size)
-{
-	size_t flen = strlen(field), n = 0;
-	const char *p = info;
-
-	buf[0] = '\0';
-	while ((p = strstr(p, field)) != NULL) {
-		if ((p == info || p[-1] == '\n') && p[flen] == ':')
-			break;
-		p += flen;
-	}
-	if (!p)
-		return;
-	for (p += flen + 1; *p && *p != '\r' && *p != '\n' && n + 1 < size; p++)
-		buf[n++] = *p;
-	buf[n] = '\0';
-}
-
 static void read_info(struct node_view *v, struct conn *c, const redisReply *r)
 {
 	char epoch[32];
 
 	if (conn_check_reply(c, r, "CLUSTER INFO", &v->error) < 0 || r->type != REDIS_REPLY_STRING)
 		return;
-	info_field(r->str, "cluster_state", v->cluster_state, sizeof(v->cluster_state));
-	info_field(r->str, "cluster_current_epoch", epoch, sizeof(epoch));
+	info_get(r->str, "cluster_state", v->cluster_state, sizeof(v->cluster_state));
+	info_get(r->str, "cluster_current_epoch", epoch, sizeof(epoch));
 	v->current_epoch = strtoull(epoch, NULL, 10);
 }
 

@@ -4,6 +4,7 @@
  * the slotctl binary under a time bound. Any failure aborts the current Check
  * test with a message naming what went wrong. */
 #include "support.h"
+#include "slotctl/clock.h"
 #include "slotctl/keyslot.h"
 #include "slotctl/sandbox.h"
 
@@ -16,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CONVERGE_TIMEOUT_MS 30000
@@ -401,10 +401,7 @@ void tc_verify_keys(const struct test_cluster *tc, const char *prefix, int n)
 
 static double now_seconds(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sc_clock_ms() / 1000;
 }
 
 struct capture {

@@ -1,0 +1,24 @@
+/* clock.c: the monotonic clock and the sleep behind every deadline and poll
+ * (see slotctl/clock.h). */
+#include "slotctl/clock.h"
+
+#include <errno.h>
+#include <time.h>
+
+long long sc_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sc_sleep_ms(long long ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	if (ms <= 0)
+		return;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
