@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check_run.h"
 
 #define RUN_LIMIT_S 60   /* run_slotctl kills the command after this */
 
@@ -377,12 +378,10 @@ START_TEST(bad_seed_and_usage)
 }
 END_TEST
 
-int main(void)
+static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
 	TCase *t = tcase_create("cluster");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(t, 300);
 	tcase_add_test(t, healthy_cluster_is_ok);
@@ -393,9 +392,10 @@ int main(void)
 	tcase_add_test(t, wait_converges_after_a_change);
 	tcase_add_test(t, bad_seed_and_usage);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(check_suite());
 }

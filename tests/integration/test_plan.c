@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "check_run.h"
 
 static char tmpdir[] = "/tmp/slotctl-plan-XXXXXX";
 
@@ -345,16 +346,13 @@ static Suite *plan_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plan_suite());
-	int failed;
+	int rc;
 
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
-	srunner_run_all(sr, CK_NORMAL);
+	rc = check_run(plan_suite());
 	remove_tmpdir();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check_run.h"
 
 /* True when pid no longer runs (gone, or a zombie nobody reaped yet). */
 static bool process_gone(pid_t pid)
@@ -288,13 +289,11 @@ START_TEST(run_slotctl_reports_status_and_output)
 }
 END_TEST
 
-int main(void)
+static Suite *sandbox_suite(void)
 {
 	Suite *s = suite_create("sandbox");
 	TCase *cli = tcase_create("cli");
 	TCase *support = tcase_create("support");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(cli, up_status_down);
 	tcase_add_test(cli, up_with_empty_masters);
@@ -304,9 +303,10 @@ int main(void)
 	tcase_add_test(support, run_slotctl_reports_status_and_output);
 	suite_add_tcase(s, cli);
 	suite_add_tcase(s, support);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(sandbox_suite());
 }

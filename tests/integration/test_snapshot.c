@@ -11,13 +11,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+#include "slotctl/clock.h"
 #include "slotctl/conn.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/pool.h"
 #include "slotctl/snapshot.h"
 #include "support.h"
+#include "check_run.h"
 
 /* A lone redis-server on a free loopback port in a temp dir, stopped by PID. */
 struct lone_server {
@@ -41,10 +42,7 @@ static int free_port(void)
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sc_clock_ms() / 1000;
 }
 
 /* Starts redis-server with extra arguments (NULL-terminated, at most 8) and
@@ -411,11 +409,5 @@ static Suite *snapshot_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(snapshot_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(snapshot_suite());
 }

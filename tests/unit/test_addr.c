@@ -4,6 +4,7 @@
 #include <string.h>
 #include "slotctl/addr.h"
 #include "slotctl/exitcode.h"
+#include "check_run.h"
 
 START_TEST(parses_host_and_port)
 {
@@ -97,11 +98,5 @@ static Suite *addr_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(addr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(addr_suite());
 }

@@ -10,6 +10,7 @@
 #include "slotctl/check.h"
 #include "slotctl/exitcode.h"
 #include "read_file.h"
+#include "check_run.h"
 
 #define ID_A "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca" /* 127.0.0.1:30001, master 0-5460 */
 #define ID_B "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1" /* 127.0.0.1:30002, master 5461-10922 */
@@ -651,11 +652,5 @@ static Suite *check_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(check_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(check_suite());
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "read_file.h"
+#include "check_run.h"
 
 #define GAPS_MAX 16384
 
@@ -227,18 +228,17 @@ START_TEST(every_option_is_documented_and_completed)
 }
 END_TEST
 
-int main(void)
+static Suite *docs_suite(void)
 {
 	Suite *s = suite_create("docs");
 	TCase *tc = tcase_create("docs");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, every_option_is_documented_and_completed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(docs_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "slotctl/exitcode.h"
 #include "read_file.h"
+#include "check_run.h"
 
 static char *read_source_file(const char *relative)
 {
@@ -56,20 +57,19 @@ START_TEST(man_page_lists_every_code)
 }
 END_TEST
 
-int main(void)
+static Suite *exitcode_suite(void)
 {
 	Suite *s = suite_create("exitcode");
 	TCase *tc = tcase_create("exitcode");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, table_is_ordered_and_unique);
 	tcase_add_test(tc, readme_lists_every_code);
 	tcase_add_test(tc, man_page_lists_every_code);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(exitcode_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/keyslot.h"
+#include "check_run.h"
 
 static int slot_of(const char *key)
 {
@@ -49,21 +50,20 @@ START_TEST(binary_safe)
 }
 END_TEST
 
-int main(void)
+static Suite *keyslot_suite(void)
 {
 	Suite *s = suite_create("keyslot");
 	TCase *tc = tcase_create("keyslot");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, crc16_reference_vector);
 	tcase_add_test(tc, known_slots);
 	tcase_add_test(tc, hash_tags);
 	tcase_add_test(tc, binary_safe);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(keyslot_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "slotctl/plan.h"
 #include "fake_map.h"
+#include "check_run.h"
 
 /* A plan over a 3-master map (+1 replica each): slots 0 and 1 move from
  * master 0 to 1 in one batch, slot 6000 from 1 to 2 in another. */
@@ -436,11 +437,5 @@ static Suite *plan_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(plan_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(plan_suite());
 }

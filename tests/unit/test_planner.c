@@ -10,6 +10,7 @@
 #include <string.h>
 #include "slotctl/planner.h"
 #include "fake_map.h"
+#include "check_run.h"
 
 /* ---- generated clusters ---- */
 
@@ -537,11 +538,5 @@ static Suite *planner_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(planner_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(planner_suite());
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/slotset.h"
+#include "check_run.h"
 
 START_TEST(parse_and_format_round_trip)
 {
@@ -68,21 +69,20 @@ START_TEST(set_algebra)
 }
 END_TEST
 
-int main(void)
+static Suite *slotset_suite(void)
 {
 	Suite *s = suite_create("slotset");
 	TCase *tc = tcase_create("slotset");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, parse_and_format_round_trip);
 	tcase_add_test(tc, parse_rejects_bad_input);
 	tcase_add_test(tc, format_truncates_safely);
 	tcase_add_test(tc, set_algebra);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(slotset_suite());
 }

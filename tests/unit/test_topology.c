@@ -9,6 +9,7 @@
 #include "slotctl/exitcode.h"
 #include "slotctl/topology.h"
 #include "read_file.h"
+#include "check_run.h"
 
 #define M0 "272764ef9976571cf2cba0a47c7d09159dbc4abb"
 #define M1 "b43bb7bd399a87de77d860503f236b3c0b2f726b"
@@ -519,12 +520,10 @@ START_TEST(never_crashes)
 }
 END_TEST
 
-int main(void)
+static Suite *topology_suite(void)
 {
 	Suite *s = suite_create("topology");
 	TCase *tc = tcase_create("topology");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, healthy_master_view);
 	tcase_add_test(tc, healthy_replica_view);
@@ -542,9 +541,10 @@ int main(void)
 	tcase_add_loop_test(tc, malformed_inputs, 0, (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, never_crashes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
+}
+
+int main(void)
+{
+	return check_run(topology_suite());
 }
