@@ -72,6 +72,12 @@ int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);
 /* Prints the command's full help (usage, options) to f. */
 void cmd_print_help(const struct cmd_entry *cmd, FILE *f);
 
+/* Prints a --json result: doc formatted, and a newline, on stdout; then frees
+ * doc. A NULL doc (its builder ran out of memory) prints nothing. Returns
+ * SC_EXIT_OK, or SC_EXIT_PROBLEMS having reported "out of memory". */
+struct cJSON;
+int cli_print_json(struct cJSON *doc);
+
 /* Reports an error once, on stderr: "slotctl: <msg>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -60,15 +60,9 @@ static int store_value(struct cmd_args *out, int idx, const char *value)
 	return 0;
 }
 
-int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cmd_args *out)
+/* getopt_long's table: cmd's options (val 256 + their index), then --help. */
+static void build_long_options(const struct cmd_entry *cmd, int n, struct option *longopts)
 {
-	struct option longopts[CMD_MAX_OPTIONS + 2];
-	char shortopts[2 * CMD_MAX_OPTIONS + 4];
-	int n = option_count(cmd);
-	int positional = 0;
-
-	memset(out, 0, sizeof(*out));
-	out->cmd = cmd;
 	for (int i = 0; i < n; i++) {
 		longopts[i].name = cmd->options[i].name;
 		longopts[i].has_arg = cmd->options[i].arg == OPT_FLAG ? no_argument : required_argument;
@@ -77,6 +71,56 @@ int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cm
 	}
 	longopts[n] = (struct option){ "help", no_argument, NULL, 'h' };
 	longopts[n + 1] = (struct option){ 0, 0, 0, 0 };
+}
+
+/* Reports getopt_long's '?' (unknown option) or ':' (missing value) for arg,
+ * the word it just read. */
+static void report_bad_option(const struct cmd_entry *cmd, int c, const char *arg)
+{
+	if (c == ':')
+		cli_error("%s: option '%s' needs a value", cmd->name, arg);
+	else if (optopt && optopt < 256)
+		cli_error("%s: unknown option '-%c' (see 'slotctl %s --help')", cmd->name, optopt, cmd->name);
+	else
+		cli_error("%s: unknown option '%s' (see 'slotctl %s --help')", cmd->name, arg, cmd->name);
+}
+
+/* The table index of the option getopt_long returned as c (a short letter, or
+ * 256 + index for a long name). */
+static int option_of(const struct cmd_entry *cmd, int n, int c)
+{
+	if (c >= 256)
+		return c - 256;
+	for (int i = 0; i < n; i++)
+		if (cmd->options[i].short_name == c)
+			return i;
+	return -1;
+}
+
+/* Checks the number of positional arguments against the table's bounds. */
+static int check_arg_count(const struct cmd_entry *cmd, const struct cmd_args *out)
+{
+	if (out->argc < cmd->min_args) {
+		cli_error("%s: missing argument (usage: slotctl %s %s)", cmd->name, cmd->name, cmd->synopsis);
+		return -1;
+	}
+	if (cmd->max_args >= 0 && out->argc > cmd->max_args) {
+		cli_error("%s: unexpected argument '%s' (usage: slotctl %s %s)", cmd->name,
+			out->argv[cmd->max_args], cmd->name, cmd->synopsis);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cmd_args *out)
+{
+	struct option longopts[CMD_MAX_OPTIONS + 2];
+	char shortopts[2 * CMD_MAX_OPTIONS + 4];
+	int n = option_count(cmd);
+
+	memset(out, 0, sizeof(*out));
+	out->cmd = cmd;
+	build_long_options(cmd, n, longopts);
 	build_short_options(cmd, shortopts, sizeof(shortopts));
 
 	/* argv[0] is the command name; positionals are collected in place. */
@@ -88,56 +132,32 @@ int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cm
 	optind = 1;
 	opterr = 0;
 	while (optind < argc) {
-		int longidx = -1;
 		int c;
 
 		if (argv[optind][0] != '-' || strcmp(argv[optind], "-") == 0) {
-			out->argv[positional++] = argv[optind++];
+			out->argv[out->argc++] = argv[optind++];
 			continue;
 		}
 		if (strcmp(argv[optind], "--") == 0) {
-			optind++;
-			while (optind < argc)
-				out->argv[positional++] = argv[optind++];
+			for (optind++; optind < argc; optind++)
+				out->argv[out->argc++] = argv[optind];
 			break;
 		}
-		c = getopt_long(argc, argv, shortopts, longopts, &longidx);
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
 			continue;
 		if (c == 'h') {
 			cmd_print_help(cmd, stdout);
 			return 1;
 		}
-		if (c == '?') {
-			if (optopt && optopt < 256)
-				cli_error("%s: unknown option '-%c' (see 'slotctl %s --help')", cmd->name, optopt, cmd->name);
-			else
-				cli_error("%s: unknown option '%s' (see 'slotctl %s --help')", cmd->name, argv[optind - 1], cmd->name);
+		if (c == '?' || c == ':') {
+			report_bad_option(cmd, c, argv[optind - 1]);
 			return -1;
 		}
-		if (c == ':') {
-			cli_error("%s: option '%s' needs a value", cmd->name, argv[optind - 1]);
-			return -1;
-		}
-		if (c < 256) {
-			for (int i = 0; i < n; i++)
-				if (cmd->options[i].short_name == c)
-					c = 256 + i;
-		}
-		if (store_value(out, c - 256, optarg) < 0)
+		if (store_value(out, option_of(cmd, n, c), optarg) < 0)
 			return -1;
 	}
-	out->argc = positional;
-	if (positional < cmd->min_args) {
-		cli_error("%s: missing argument (usage: slotctl %s %s)", cmd->name, cmd->name, cmd->synopsis);
-		return -1;
-	}
-	if (cmd->max_args >= 0 && positional > cmd->max_args) {
-		cli_error("%s: unexpected argument '%s' (usage: slotctl %s %s)", cmd->name,
-			out->argv[cmd->max_args], cmd->name, cmd->synopsis);
-		return -1;
-	}
-	return 0;
+	return check_arg_count(cmd, out);
 }
 
 static int must_index(const struct cmd_args *a, const char *name)

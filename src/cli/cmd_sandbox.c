@@ -215,19 +215,14 @@ static int run_sandbox_status(const struct cmd_args *args)
 {
 	struct sandbox *sb;
 	struct sc_error err;
-	int bad = 0;
+	int bad = 0, rc = SC_EXIT_OK;
 
 	if (sandbox_open(dir_option(args), &sb, &err) < 0) {
 		cli_error("sandbox status: %s", err.msg);
 		return err.code;
 	}
 	if (args_flag(args, "json")) {
-		cJSON *root = status_json(sb, &bad);
-		char *text = cJSON_Print(root);
-
-		printf("%s\n", text ? text : "{}");
-		cJSON_free(text);
-		cJSON_Delete(root);
+		rc = cli_print_json(status_json(sb, &bad));
 	} else {
 		printf("sandbox in '%s', seed 127.0.0.1:%d\n", sb->dir, sb->nodes[0].port);
 		bad = print_nodes(sb, true);
@@ -235,7 +230,7 @@ static int run_sandbox_status(const struct cmd_args *args)
 	if (bad)
 		cli_warn("%d of %d sandbox nodes are not running with cluster_state:ok", bad, sb->count);
 	sandbox_free(sb);
-	return bad ? SC_EXIT_PROBLEMS : SC_EXIT_OK;
+	return bad || rc != SC_EXIT_OK ? SC_EXIT_PROBLEMS : SC_EXIT_OK;
 }
 
 static const struct cmd_option cmd_sandbox_status_options[] = {

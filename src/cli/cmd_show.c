@@ -7,23 +7,6 @@
 #include "slotctl/plan_file.h"
 #include "plan_summary.h"
 
-#include <stdlib.h>
-
-static int print_json(const struct plan *p)
-{
-	cJSON *doc = plan_summary_json(p);
-	char *text = doc ? cJSON_Print(doc) : NULL;
-
-	cJSON_Delete(doc);
-	if (!text) {
-		cli_error("show: out of memory");
-		return SC_EXIT_PROBLEMS;
-	}
-	printf("%s\n", text);
-	free(text);
-	return SC_EXIT_OK;
-}
-
 static int run_show(const struct cmd_args *args)
 {
 	struct plan p;
@@ -35,7 +18,7 @@ static int run_show(const struct cmd_args *args)
 		return err.code;
 	}
 	if (args_flag(args, "json")) {
-		rc = print_json(&p);
+		rc = cli_print_json(plan_summary_json(&p));
 	} else {
 		plan_summary_print(&p, stdout);
 		rc = SC_EXIT_OK;

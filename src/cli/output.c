@@ -1,8 +1,10 @@
 /* output.c: how the command layer talks to the user: errors and warnings on
- * stderr, the one decision about colour and progress, and confirmation
- * prompts that never spin on a closed stdin. */
+ * stderr, --json results on stdout, the one decision about colour and
+ * progress, and confirmation prompts that never spin on a closed stdin. */
 #include "slotctl/cli.h"
+#include "slotctl/exitcode.h"
 
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,20 @@ void cli_warn(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int cli_print_json(cJSON *doc)
+{
+	char *text = doc ? cJSON_Print(doc) : NULL;
+
+	cJSON_Delete(doc);
+	if (!text) {
+		cli_error("out of memory");
+		return SC_EXIT_PROBLEMS;
+	}
+	printf("%s\n", text);
+	cJSON_free(text);
+	return SC_EXIT_OK;
 }
 
 bool cli_use_color(FILE *f)

@@ -4,6 +4,7 @@
  * Pure: no I/O; the probes that need node I/O are in src/io/check_probe.c. */
 #include "slotctl/check.h"
 #include "slotctl/addr.h"
+#include "slotctl/exitcode.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -877,7 +878,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 
 	memset(out, 0, sizeof(*out));
 	if (!owner)
-		return sc_error_set(err, 1, "out of memory while checking the cluster");
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while checking the cluster");
 	if (s->reference >= 0 && (size_t)s->reference < s->count)
 		c.ref = &s->nodes[s->reference].view;
 	if (c.ref)
@@ -900,7 +901,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 	free(owner);
 	if (c.oom) {
 		check_report_release(out);
-		return sc_error_set(err, 1, "out of memory while checking the cluster");
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while checking the cluster");
 	}
 	return 0;
 }
