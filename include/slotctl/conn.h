@@ -20,17 +20,20 @@ struct conn_opts {
 
 struct conn;
 
-/* Connects to host:port within the connect timeout and authenticates.
- * Returns 0 and *out on success. On failure returns -1 with an
+/* Connects to host:port within the connect timeout and authenticates (AUTH
+ * [user] pass when opts->pass is set). Returns 0 and *out (the caller owns
+ * it: conn_close) on success. On failure returns -1 with an
  * SC_EXIT_UNREACHABLE error naming 'host:port' and the cause (refused, timed
- * out, auth failed); never mentions the password. */
+ * out, authentication failed; SC_EXIT_PROBLEMS on OOM); the password is
+ * masked out of any server message. */
 int conn_open(const char *host, int port, const struct conn_opts *opts,
 	struct conn **out, struct sc_error *err);
 
 /* Closes and frees c. NULL is fine. */
 void conn_close(struct conn *c);
 
-/* "host:port" of this connection (stable until conn_close). */
+/* "host:port" of this connection, its host and its port (the strings stay
+ * valid until conn_close). */
 const char *conn_addr(const struct conn *c);
 const char *conn_host(const struct conn *c);
 int conn_port(const struct conn *c);
@@ -47,8 +50,9 @@ redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 /* printf-style convenience over conn_command_argv (hiredis format rules). */
 redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...);
 
-/* Pipelining: queue commands with conn_append*, then read each reply in order
- * with conn_get_reply. Same reply and error rules as conn_command_argv. */
+/* Pipelining: queue commands with conn_append* (0, or -1 with an error), then
+ * read each reply in order with conn_get_reply, which sends the queue on its
+ * first call. Same reply and error rules as conn_command_argv. */
 int conn_append_argv(struct conn *c, int argc, const char **argv,
 	const size_t *argvlen, struct sc_error *err);
 int conn_append(struct conn *c, struct sc_error *err, const char *fmt, ...);
@@ -61,9 +65,15 @@ int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err);
 /* True once an I/O error or timeout has made the connection unusable. */
 int conn_broken(const struct conn *c);
 
-/* Returns 0 when reply is a non-error reply; otherwise -1 with an
- * SC_EXIT_PROBLEMS error "'host:port' replied to WHAT: <server error>" (or
- * "no reply" when reply is NULL and err was not set). */
+/* Judges a reply (it does not free it). Returns 0 when reply is not an error
+ * reply. Otherwise returns -1 with err filled, the server's message quoted
+ * without its final period:
+ * - NOAUTH / WRONGPASS: SC_EXIT_UNREACHABLE (exit 3, like a failed login),
+ *   "'host:port' replied to WHAT: <message> (give --pass or set REDISCLI_AUTH)";
+ * - any other error reply: SC_EXIT_PROBLEMS,
+ *   "'host:port' replied to WHAT: <message>";
+ * - reply NULL: err as conn_command left it, or when it is unset
+ *   SC_EXIT_UNREACHABLE "no reply from 'host:port' to WHAT". */
 int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err);
 
 #endif

@@ -13,12 +13,15 @@ struct slotset {
 	uint64_t bits[SC_SLOTS / 64];
 };
 
+/* Set operations on one bitmap. Slots must be in [0, SC_SLOTS): callers
+ * check (slotset_parse does); first > last adds nothing. A zeroed struct is an
+ * empty set. */
 void slotset_clear(struct slotset *s);
 void slotset_add(struct slotset *s, int slot);
 void slotset_add_range(struct slotset *s, int first, int last);
 void slotset_remove(struct slotset *s, int slot);
 bool slotset_has(const struct slotset *s, int slot);
-int slotset_count(const struct slotset *s);
+int slotset_count(const struct slotset *s);   /* how many slots are in s */
 bool slotset_equal(const struct slotset *a, const struct slotset *b);
 /* out = a \ b (slots in a and not in b); out may alias a. */
 void slotset_minus(struct slotset *out, const struct slotset *a, const struct slotset *b);

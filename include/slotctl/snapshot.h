@@ -40,6 +40,8 @@ struct snapshot {
 int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 	struct snapshot *out, struct sc_error *err);
 
+/* Frees every view and the node array; s is left empty (count 0, reference
+ * -1) and may be released again. */
 void snapshot_release(struct snapshot *s);
 
 /* The reference view (the seed's, or the first reachable one): the cluster's
