@@ -123,11 +123,11 @@ static inline void exec_write_plan(const struct test_cluster *tc, const struct e
 	snapshot_release(&s);
 }
 
-/* A temp dir for plan files, and path of a file in it. */
+/* A temp dir for plan files (removed when the test ends), and path of a
+ * file in it. */
 static inline void exec_temp_path(char *dir, size_t dir_size, char *path, size_t size, const char *name)
 {
-	snprintf(dir, dir_size, "/tmp/slotctl-exec-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	tc_temp_dir(dir, dir_size);
 	snprintf(path, size, "%s/%s", dir, name);
 }
 

@@ -57,16 +57,18 @@ static void status_json_says_running(const char *dir, int nodes)
 
 START_TEST(up_status_down)
 {
-	char tmp[] = "/tmp/slotctl-sandbox-XXXXXX";
-	char dir[64];
+	char tmp[64];
+	char dir[80];
 	struct test_cluster *tc;
 	struct run_result r;
 	pid_t pids[6];
 
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	tc_temp_dir(tmp, sizeof(tmp));
 	snprintf(dir, sizeof(dir), "%s/sb", tmp);
 	ck_assert_int_eq(run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir,
 		"--masters", "3", "--replicas", "1", "--keys", "500", NULL), 0);
+	/* taken on at once, so that a failed assertion still stops its servers */
+	tc = tc_attach(dir);
 	ck_assert_msg(strncmp(r.out, "127.0.0.1:", 10) == 0, "first line is not the seed:\n%s", r.out);
 	ck_assert_contains(r.out, "replica");
 	run_result_free(&r);
@@ -81,7 +83,6 @@ START_TEST(up_status_down)
 	ck_assert_contains(r.err, "already holds a running sandbox");
 	run_result_free(&r);
 
-	tc = tc_attach(dir);
 	ck_assert_int_eq(tc_count(tc), 6);
 	ck_assert(tc_wait_converged(tc, 30000));
 	tc_verify_keys(tc, "key", 500);
@@ -101,19 +102,18 @@ START_TEST(up_status_down)
 	ck_assert_contains(r.err, "no sandbox");
 	run_result_free(&r);
 	tc_stop(tc);
-	rmdir(tmp);
 }
 END_TEST
 
 START_TEST(up_with_empty_masters)
 {
-	char tmp[] = "/tmp/slotctl-sandbox-XXXXXX";
-	char dir[64];
+	char tmp[64];
+	char dir[80];
 	struct test_cluster *tc;
 	struct run_result r;
 	int empty;
 
-	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	tc_temp_dir(tmp, sizeof(tmp));
 	snprintf(dir, sizeof(dir), "%s/sb", tmp);
 	ck_assert_int_eq(run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir,
 		"--masters", "2", "--replicas", "1", "--empty-masters", "1", "--keys", "200", NULL), 0);
@@ -130,7 +130,6 @@ START_TEST(up_with_empty_masters)
 	}
 	tc_verify_keys(tc, "key", 200);
 	tc_stop(tc);
-	rmdir(tmp);
 }
 END_TEST
 

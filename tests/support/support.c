@@ -3,6 +3,7 @@
  * servers that die with the test), key loading and verification, and running
  * the slotctl binary under a time bound. Any failure aborts the current Check
  * test with a message naming what went wrong. */
+#define _XOPEN_SOURCE 700
 #include "support.h"
 #include "slotctl/clock.h"
 #include "slotctl/keyslot.h"
@@ -10,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #define CONVERGE_TIMEOUT_MS 30000
 #define STOP_GRACE_MS 2000
 #define MAX_CLUSTERS 16
+#define MAX_TEMP_DIRS 16
 
 struct test_cluster {
 	struct sandbox *sb;
@@ -74,6 +77,49 @@ static struct test_cluster *wrap(struct sandbox *sb)
 	snprintf(tc->seed, sizeof(tc->seed), "127.0.0.1:%d", sb->nodes[0].port);
 	remember(tc);
 	return tc;
+}
+
+/* Temp dirs of tc_temp_dir, removed at exit by the process that made them. */
+static struct {
+	char path[64];
+	pid_t creator;
+} temp_dirs[MAX_TEMP_DIRS];
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void remove_temp_dirs(void)
+{
+	for (int k = 0; k < MAX_TEMP_DIRS; k++)
+		if (temp_dirs[k].path[0] && temp_dirs[k].creator == getpid()) {
+			nftw(temp_dirs[k].path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			temp_dirs[k].path[0] = '\0';
+		}
+}
+
+void tc_temp_dir(char *buf, size_t size)
+{
+	static bool registered;
+	int k = 0;
+
+	while (k < MAX_TEMP_DIRS && temp_dirs[k].path[0] && temp_dirs[k].creator == getpid())
+		k++;
+	ck_assert_msg(k < MAX_TEMP_DIRS, "tc_temp_dir: more than %d temp dirs", MAX_TEMP_DIRS);
+	ck_assert_msg(size >= sizeof("/tmp/slotctl-test-XXXXXX"), "tc_temp_dir: buffer too small");
+	snprintf(buf, size, "/tmp/slotctl-test-XXXXXX");
+	ck_assert_msg(mkdtemp(buf) != NULL, "mkdtemp: %s", strerror(errno));
+	if (!registered) {
+		atexit(remove_temp_dirs);
+		registered = true;
+	}
+	snprintf(temp_dirs[k].path, sizeof(temp_dirs[k].path), "%s", buf);
+	temp_dirs[k].creator = getpid();
 }
 
 struct test_cluster *tc_start(int masters, int replicas)

@@ -18,6 +18,12 @@ struct test_cluster;
  * says cluster_state:ok and all agree. Aborts the test on failure. */
 struct test_cluster *tc_start(int masters, int replicas);
 
+/* Creates a fresh directory "/tmp/slotctl-test-XXXXXX" into buf (at least
+ * 32 bytes) and removes it with everything in it when the process that
+ * created it exits (a failed assertion included). Aborts the test on
+ * failure. */
+void tc_temp_dir(char *buf, size_t size);
+
 /* Takes on the sandbox a `slotctl sandbox up --dir DIR` started, so its
  * nodes can be inspected and verified like tc_start's. tc_stop then stops it
  * (by its recorded PIDs) and removes its files. Aborts the test when DIR
