@@ -115,16 +115,37 @@ END_TEST
 START_TEST(abort_after_owner_on_target) { crash_then_abort("owner-on-target:1", true); }
 END_TEST
 
-/* Stops node pid with SIGSTOP after delay_ms, from a child process. */
-static pid_t freeze_later(pid_t pid, int delay_ms)
+/* From a child process with its own connection: waits until the target
+ * holds some but not all of the hot slot's keys (the slot is mid-move), then
+ * stops the source with SIGSTOP. The child exits 0 when it froze the source
+ * mid-slot, 1 when the move was never seen in progress within 60 s. */
+static pid_t freeze_mid_slot(const struct fixture *f)
 {
 	pid_t child = fork();
 
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
-		usleep((useconds_t)delay_ms * 1000);
-		kill(pid, SIGSTOP);
-		_exit(0);
+		struct timeval tv = { 2, 0 };
+		redisContext *c = redisConnectWithTimeout("127.0.0.1", tc_port(f->tc, f->to), tv);
+
+		if (!c || c->err)
+			_exit(1);
+		redisSetTimeout(c, tv);
+		for (int tries = 0; tries < 6000; tries++) {
+			redisReply *r = redisCommand(c, "CLUSTER COUNTKEYSINSLOT %d", f->hot_slot);
+			long long moved = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+			if (r)
+				freeReplyObject(r);
+			if (moved > 0 && moved < NHOT) {
+				kill(tc_pid(f->tc, f->from), SIGSTOP);
+				_exit(0);
+			}
+			if (moved >= NHOT)
+				break;
+			usleep(10 * 1000);
+		}
+		_exit(1);
 	}
 	return child;
 }
@@ -134,18 +155,22 @@ START_TEST(frozen_source_fails_then_resumes)
 	struct fixture f;
 	struct run_result r;
 	pid_t child;
-	int status;
+	int status, rc;
 
 	fixture_start(&f);
-	/* paced to 100 keys/s, the hot slot takes 3 s: freeze its source at 1 s */
-	child = freeze_later(tc_pid(f.tc, f.from), 1000);
-	EXEC_RUN(&r, 3, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
-		"--max-keys-per-sec", "100", "--timeout", "1000");
+	/* paced to 100 keys/s, the hot slot takes 3 s: its source is frozen
+	 * once some of its keys reached the target */
+	child = freeze_mid_slot(&f);
+	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
+		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the hot slot was never seen mid-move, so its source was not frozen (apply exited %d)", rc);
+	ck_assert_msg(rc == 3, "slotctl exited %d, expected 3; stderr:\n%s", rc, r.err);
 	ck_assert_contains(r.err, "slot");
 	ck_assert_contains(r.err, "resume");
 	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
 	run_result_free(&r);
-	waitpid(child, &status, 0);
 	kill(tc_pid(f.tc, f.from), SIGCONT);
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	run_result_free(&r);
