@@ -382,34 +382,25 @@ static struct exec_move *next_move(struct exec_run *run)
 	return m;
 }
 
-struct exec_move *exec_run_claim_next(struct exec_run *run, const struct exec_move *prev)
+size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,
+	struct exec_move **out, size_t max)
 {
-	struct exec_move *m = NULL;
+	size_t n = 0;
 
 	pthread_mutex_lock(&run->lock);
 	halt_if_stopped(run);
-	for (size_t i = 0; !run->halted && i < run->move_count; i++) {
+	for (size_t i = 0; !run->halted && n < max && i < run->move_count; i++) {
 		struct exec_move *c = &run->moves[i];
 
 		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
-		    c->src == prev->src && c->dst == prev->dst && c->batch == prev->batch) {
-			m = c;
-			m->state = MOVE_RUNNING;
+		    c->src == first->src && c->dst == first->dst && c->batch == first->batch) {
+			c->state = MOVE_RUNNING;
 			run->running++;
-			break;
+			out[n++] = c;
 		}
 	}
 	pthread_mutex_unlock(&run->lock);
-	return m;
-}
-
-void exec_run_unclaim(struct exec_run *run, struct exec_move *m)
-{
-	pthread_mutex_lock(&run->lock);
-	m->state = MOVE_WAITING;
-	run->running--;
-	pthread_cond_broadcast(&run->changed);
-	pthread_mutex_unlock(&run->lock);
+	return n;
 }
 
 /* Records the end of m; keep_sender: the worker goes on with a move of the
@@ -444,25 +435,50 @@ void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_
 	exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e->msg);
 }
 
+/* Reports how one move ended; keep_sender when the worker's group goes on. */
+static void move_report(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
+	bool keep_sender)
+{
+	if (rc != 0)
+		exec_run_failed(run, m, e);
+	move_ended(run, m, rc, e, keep_sender);
+	if (rc == 0)
+		exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
+}
+
+/* m and the pending moves of its pair and batch, as one group. */
+static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_move *m)
+{
+	struct exec_move *g[EXEC_GROUP_SLOTS];
+	struct sc_error errs[EXEC_GROUP_SLOTS];
+	int rcs[EXEC_GROUP_SLOTS];
+	size_t n;
+
+	g[0] = m;
+	n = 1 + exec_run_claim_group(run, m, g + 1, EXEC_GROUP_SLOTS - 1);
+	memset(errs, 0, sizeof(errs));
+	exec_slot_group(run, pool, g, n, rcs, errs);
+	for (size_t i = 0; i < n; i++)
+		move_report(run, g[i], rcs[i], &errs[i], i + 1 < n);
+}
+
 static void worker(void *ctx, size_t i)
 {
 	struct exec_run *run = ctx;
 	struct conn_pool *pool = conn_pool_new(&run->o->conn);
-	struct exec_move *m = pool ? next_move(run) : NULL;
+	struct exec_move *m;
 
 	(void)i;
-	while (m) {
+	while (pool && (m = next_move(run)) != NULL) {
 		struct sc_error e = { 0 };
-		struct exec_move *next = NULL;
-		int rc = m->rollback ? exec_slot_rollback(run, pool, m, &e)
-			: exec_slot_forward(run, pool, m, &next, &e);
+		int rc;
 
-		if (rc != 0)
-			exec_run_failed(run, m, &e);
-		move_ended(run, m, rc, &e, next != NULL);
-		if (rc == 0)
-			exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
-		m = next ? next : next_move(run);
+		if (!m->rollback && m->phase == JOURNAL_PENDING) {
+			run_group(run, pool, m);
+			continue;
+		}
+		rc = m->rollback ? exec_slot_rollback(run, pool, m, &e) : exec_slot_forward(run, pool, m, &e);
+		move_report(run, m, rc, &e, false);
 	}
 	conn_pool_free(pool);
 }

@@ -31,16 +31,36 @@ static int move_keys(struct exec_run *run, struct exec_move *m, struct conn *fro
 }
 
 /* SETSLOT NODE for a slot on every master but its source and target: sent
- * early (alongside the target's NODE), read late, so the other masters cost
- * no round trip of their own. */
+ * once the target took the slot, together with the source's, read last, so
+ * the other masters cost no round trip of their own. */
 struct others {
 	struct conn **conns;
 	size_t n;
 	bool sent;
 };
 
-static int send_setslot(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
-static int read_setslot(struct conn *c, int slot, const char *how, struct sc_error *err);
+static int send_setslot(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
+{
+	char slotbuf[16];
+	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
+
+	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
+	return conn_append_argv(c, 5, argv, NULL, err);
+}
+
+static int read_setslot(struct conn *c, int slot, const char *how, struct sc_error *err)
+{
+	char what[64];
+	redisReply *r = conn_get_reply(c, err);
+	int rc;
+
+	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
+	if (!r)
+		return -1;
+	rc = conn_check_reply(c, r, what, err);
+	freeReplyObject(r);
+	return rc;
+}
 
 static int others_send(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m,
 	struct others *o, struct sc_error *err)
@@ -78,9 +98,9 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 }
 
 /* Drives m from whatever NODE step it reached to done, one step at a time:
- * NODE on the target (from keys-moved), on the source, on every other
- * master (sent with the target's unless o says they went already). The
- * caller has made sure the source holds no key of the slot. */
+ * NODE on the target (from keys-moved), then on the source and every other
+ * master at once. The caller has made sure the source holds no key of the
+ * slot. */
 static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
 	struct conn *sc, struct conn *dc, struct others *o, struct sc_error *err)
 {
@@ -88,8 +108,7 @@ static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec
 
 	switch (m->phase) {
 	case JOURNAL_KEYS_MOVED:
-		if (others_send(run, pool, m, o, err) != 0 ||
-		    slotops_set_node(dc, m->slot, dst->id, err) != 0 ||
+		if (slotops_set_node(dc, m->slot, dst->id, err) != 0 ||
 		    exec_record(run, m, JOURNAL_OWNER_TARGET, err) != 0)
 			return -1;
 		/* fallthrough */
@@ -126,102 +145,12 @@ static int finish(struct exec_run *run, struct conn_pool *pool, struct exec_move
 	return rc;
 }
 
-/* Sends CLUSTER SETSLOT to c without waiting (see read_setslot). */
-static int send_setslot(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
-{
-	char slotbuf[16];
-	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
-
-	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	return conn_append_argv(c, 5, argv, NULL, err);
-}
-
-static int read_setslot(struct conn *c, int slot, const char *how, struct sc_error *err)
-{
-	char what[64];
-	redisReply *r = conn_get_reply(c, err);
-	int rc;
-
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
-	if (!r)
-		return -1;
-	rc = conn_check_reply(c, r, what, err);
-	freeReplyObject(r);
-	return rc;
-}
-
-/* One SETSLOT for prev and one for next on the same node in one round trip
- * (the node saves its config once for both). Each outcome is reported apart:
- * *prev_rc and *next_rc (next_err holds next's failure). */
-static void setslot_pair(struct conn *c, const struct exec_move *prev, const char *prev_how,
-	const char *prev_id, const struct exec_move *next, const char *next_how, const char *next_id,
-	int *prev_rc, int *next_rc, struct sc_error *err, struct sc_error *next_err)
-{
-	bool next_sent;
-
-	*prev_rc = *next_rc = -1;
-	sc_error_set(next_err, SC_EXIT_PROBLEMS, "not sent");
-	if (send_setslot(c, prev->slot, prev_how, prev_id, err) != 0)
-		return;
-	next_sent = send_setslot(c, next->slot, next_how, next_id, next_err) == 0;
-	*prev_rc = read_setslot(c, prev->slot, prev_how, err);
-	if (next_sent && !conn_broken(c))
-		*next_rc = read_setslot(c, next->slot, next_how, next_err);
-}
-
-/* m's keys have all moved and next (same pair, pending) was claimed: NODE for
- * m rides with IMPORTING for next on the target, then with MIGRATING for next
- * on the source. The target hears NODE before the source does. Returns m's
- * outcome; next is handed back to the scheduler (*next_out NULL) when its
- * part failed. */
-static int handover(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct exec_move *next, struct conn *sc, struct conn *dc, struct exec_move **next_out,
+int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
 	struct sc_error *err)
 {
 	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
-	struct sc_error next_err;
-	struct others o = { 0 };
-	int prev_rc, next_rc, rc;
-
-	*next_out = NULL;
-	if (others_send(run, pool, m, &o, err) != 0) {
-		free(o.conns);
-		exec_run_unclaim(run, next);
-		return -1;
-	}
-	setslot_pair(dc, m, "NODE", dst->id, next, "IMPORTING", src->id, &prev_rc, &next_rc, err, &next_err);
-	if (prev_rc == 0 && exec_record(run, m, JOURNAL_OWNER_TARGET, err) != 0)
-		prev_rc = -1;
-	if (next_rc == 0 && exec_record(run, next, JOURNAL_IMPORTING, &next_err) != 0)
-		next_rc = -1;
-	if (prev_rc != 0 || next_rc != 0) {
-		exec_run_unclaim(run, next);
-		rc = prev_rc != 0 ? -1 : finish_from(run, pool, m, sc, dc, &o, err);
-		free(o.conns);
-		return rc;
-	}
-	setslot_pair(sc, m, "NODE", dst->id, next, "MIGRATING", dst->id, &prev_rc, &next_rc, err, &next_err);
-	if (prev_rc == 0 && exec_record(run, m, JOURNAL_OWNER_SOURCE, err) != 0)
-		prev_rc = -1;
-	if (next_rc == 0 && exec_record(run, next, JOURNAL_MIGRATING, &next_err) != 0)
-		next_rc = -1;
-	if (prev_rc != 0 || next_rc != 0)
-		exec_run_unclaim(run, next);
-	else
-		*next_out = next;
-	rc = prev_rc != 0 ? -1 : finish_from(run, pool, m, sc, dc, &o, err);
-	free(o.conns);
-	return rc;
-}
-
-int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct exec_move **next, struct sc_error *err)
-{
-	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
-	struct exec_move *chained;
 	struct conn *sc, *dc;
 
-	*next = NULL;
 	if (get_conns(pool, src, dst, &sc, &dc, err) != 0)
 		return -1;
 	switch (m->phase) {
@@ -240,8 +169,6 @@ int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_
 		    exec_record(run, m, JOURNAL_KEYS_MOVED, err) != 0)
 			return -1;
 		/* the mover's last GETKEYSINSLOT came back empty: NODE may follow */
-		if ((chained = exec_run_claim_next(run, m)) != NULL)
-			return handover(run, pool, m, chained, sc, dc, next, err);
 		return finish(run, pool, m, sc, dc, err);
 	default:
 		if (m->phase == JOURNAL_KEYS_MOVED && slotops_require_empty(sc, m->slot, err) != 0)

@@ -87,14 +87,11 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
  * SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
 
-/* Claims the next pending move of prev's pair and batch, for a worker that
- * chains it to prev (the sender stays busy). NULL when there is none or the
- * run is halting. */
-struct exec_move *exec_run_claim_next(struct exec_run *run, const struct exec_move *prev);
-
-/* Gives a claimed move back to the scheduler, untouched or at the phase it
- * reached. */
-void exec_run_unclaim(struct exec_run *run, struct exec_move *m);
+/* Claims up to max more pending moves of first's pair and batch, for a
+ * worker that moves them as one group (the sender stays busy). Returns how
+ * many were put in out (0 when the run is halting). */
+size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,
+	struct exec_move **out, size_t max);
 
 /* Journals and reports m's failure (not an interruption). */
 void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
@@ -129,13 +126,23 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 /* ---- exec_slot.c: one slot ---- */
 
 /* Drives m forward from m->phase to done: IMPORTING, MIGRATING, keys, NODE on
- * the target, the source, every other master. Never sends NODE while the
- * source holds keys of the slot. When the pair has another pending move, it
- * is claimed and its IMPORTING/MIGRATING travel in the same round trips as
- * m's NODE steps; it is returned in *next at its phase (the caller continues
- * it), else *next is NULL. */
+ * the target, then the source and every other master. Never sends NODE while
+ * the source holds keys of the slot. */
 int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct exec_move **next, struct sc_error *err);
+	struct sc_error *err);
+
+/* ---- exec_group.c: pending slots of one pair, SETSLOTs pipelined ---- */
+
+/* Slots moved as one group at most. */
+#define EXEC_GROUP_SLOTS 16
+
+/* Moves the n pending moves (same source, target and batch) from pending to
+ * done, each SETSLOT step sent for all in one round trip per node. rcs[i]
+ * and errs[i] get each move's outcome (SC_EXIT_INTERRUPTED for slots left
+ * open because an earlier one of the group failed or a stop came). Returns 0
+ * when all finished. */
+int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_move **moves, size_t n,
+	int *rcs, struct sc_error *errs);
 
 /* Rolls m back: STABLE on the source, keys on the target back to the source
  * (ASKING + MIGRATE), STABLE on the target; journals aborted. */
