@@ -154,15 +154,16 @@ int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec
 /* The checks before apply changes anything: the plan matches the live map
  * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
  * passes check and every target has memory headroom (SC_EXIT_REFUSED).
- * *transient is set when the only problems are ones check calls transient
- * (views still converging): worth another look in a moment. */
+ * *transient is set when the refusal comes from check's findings, which may
+ * still settle (views converging, a bus link reconnecting): worth another
+ * look in a moment. */
 int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
 	bool *transient, struct sc_error *err);
 
 /* Keys the plan says average more than this get their sizes measured. */
 #define EXEC_PROBE_AVG_BYTES (64LL << 10)
 
-/* How long apply waits for transient problems to pass before refusing. */
+/* How long apply keeps looking while check finds problems, before refusing. */
 #define EXEC_PREFLIGHT_WAIT_MS 5000
 
 /* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */

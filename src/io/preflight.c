@@ -41,14 +41,9 @@ static int check_health(const struct snapshot *s, const struct exec_opts *o, boo
 		check_report_release(&r);
 		return -1;
 	}
+	/* Any finding may still settle (gossip spreading, a bus link
+	 * reconnecting under load): the caller looks again for a few seconds. */
 	*transient = true;
-	for (size_t i = 0; i < r.count; i++) {
-		const struct check_finding *f = &r.findings[i];
-		const struct check_code_info *info = check_code_lookup(f->code);
-
-		if (f->severity == CHECK_ERR && !(info && info->transient))
-			*transient = false;
-	}
 	for (size_t i = 0; i < r.count; i++) {
 		const struct check_finding *f = &r.findings[i];
 
