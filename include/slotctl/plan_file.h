@@ -12,9 +12,10 @@
  * plan (the message names the field). */
 int plan_load(const char *path, struct plan *out, struct sc_error *err);
 
-/* Writes p to path atomically: a temporary file in the same directory,
- * flushed to disk, then renamed over path. Returns 0, or -1 with an
- * SC_EXIT_PROBLEMS error naming the file; path is then untouched. */
+/* Writes p to path atomically (file_replace): a temporary file in the same
+ * directory, flushed to disk, then renamed over path; a path that is not a
+ * regular file (/dev/stdout, a FIFO) is written in place. Returns 0, or -1
+ * with an SC_EXIT_PROBLEMS error naming the file; path is then untouched. */
 int plan_save(const char *path, const struct plan *p, struct sc_error *err);
 
 #endif

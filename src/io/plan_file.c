@@ -3,48 +3,25 @@
  * a plan (temporary file, fsync, rename). */
 #include "slotctl/plan_file.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define PLAN_MAX_BYTES (256L << 20) /* far above any real plan */
 
-static int read_stream(FILE *f, const char *path, char **text, size_t *len, struct sc_error *err)
+/* The error for errno value e while reading or writing plan path. */
+static int file_error(struct sc_error *err, const char *verb, const char *path, int e)
 {
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-
-		n += got;
-		if (got == 0)
-			break;
-		if (n == cap) {
-			char *grown = cap < (size_t)PLAN_MAX_BYTES ? realloc(buf, cap * 2) : NULL;
-
-			if (!grown) {
-				free(buf);
-				return sc_error_set(err, SC_EXIT_USAGE, "cannot read plan '%s': larger than %ld MiB",
-					path, PLAN_MAX_BYTES >> 20);
-			}
-			buf = grown;
-			cap *= 2;
-		}
-	}
-	if (!buf)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot read plan '%s': out of memory", path);
-	if (ferror(f)) {
-		free(buf);
-		return sc_error_set(err, SC_EXIT_USAGE, "cannot read plan '%s': %s", path, strerror(errno));
-	}
-	*text = buf;
-	*len = n;
-	return 0;
+	if (e == EFBIG)
+		return sc_error_set(err, SC_EXIT_USAGE, "cannot %s plan '%s': larger than %ld MiB",
+			verb, path, PLAN_MAX_BYTES >> 20);
+	if (e == ENOMEM)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot %s plan '%s': out of memory", verb, path);
+	return sc_error_set(err, strcmp(verb, "read") == 0 ? SC_EXIT_USAGE : SC_EXIT_PROBLEMS,
+		"cannot %s plan '%s': %s", verb, path, strerror(e));
 }
 
 int plan_load(const char *path, struct plan *out, struct sc_error *err)
@@ -56,12 +33,12 @@ int plan_load(const char *path, struct plan *out, struct sc_error *err)
 	int rc;
 
 	if (!f)
-		return sc_error_set(err, SC_EXIT_USAGE, "cannot read plan '%s': %s", path, strerror(errno));
-	rc = read_stream(f, path, &text, &len, err);
+		return file_error(err, "read", path, errno);
+	rc = file_read_all(f, PLAN_MAX_BYTES, &text, &len);
 	if (!is_stdin)
 		fclose(f);
-	if (rc < 0)
-		return -1;
+	if (rc != 0)
+		return file_error(err, "read", path, rc);
 	rc = plan_parse(text, len, out, err);
 	free(text);
 	if (rc < 0)
@@ -69,59 +46,14 @@ int plan_load(const char *path, struct plan *out, struct sc_error *err)
 	return 0;
 }
 
-/* Writes text to f whole and flushed to disk; false on any failure. */
-static bool write_all(FILE *f, const char *text)
-{
-	return f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 &&
-	       (fsync(fileno(f)) == 0 || errno == EINVAL || errno == EROFS);
-}
-
-/* Writes into what is already there when path is not a regular file
- * (/dev/stdout, a FIFO, a symlink): renaming over it would replace it. */
-static int save_in_place(const char *path, const char *text, struct sc_error *err)
-{
-	FILE *f = fopen(path, "w");
-	bool ok = write_all(f, text);
-
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (!ok)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': %s", path, strerror(errno));
-	return 0;
-}
-
 int plan_save(const char *path, const struct plan *p, struct sc_error *err)
 {
 	char *text = plan_serialize(p, err);
-	char *tmp = text ? malloc(strlen(path) + 32) : NULL;
-	struct stat st;
-	FILE *f;
-	bool ok;
+	int e;
 
-	if (!tmp) {
-		free(text);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': out of memory", path);
-	}
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		int rc = save_in_place(path, text, err);
-
-		free(tmp);
-		free(text);
-		return rc;
-	}
-	sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-	f = fopen(tmp, "wx");
-	ok = write_all(f, text);
-	if (f && fclose(f) != 0)
-		ok = false;
-	if (ok && rename(tmp, path) != 0)
-		ok = false;
-	if (!ok) {
-		sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write plan '%s': %s", path, strerror(errno));
-		if (f)
-			unlink(tmp);
-	}
-	free(tmp);
+	if (!text)
+		return -1;
+	e = file_replace(path, text);
 	free(text);
-	return ok ? 0 : -1;
+	return e ? file_error(err, "write", path, e) : 0;
 }

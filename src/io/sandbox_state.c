@@ -1,15 +1,18 @@
 /* sandbox_state.c: the sandbox's state file, <dir>/sandbox.json: what was
  * started (binary, ports, PIDs, ids, roles), so that `down` and `status` work
- * from another process. Written atomically (temp file, then rename). */
+ * from another process. Written atomically (file_replace: temp file, then
+ * rename). */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#define SANDBOX_STATE_MAX_BYTES (1L << 20) /* a few KB for the largest sandbox */
 
 struct cJSON *sandbox_node_json(const struct sandbox *sb, int i)
 {
@@ -51,35 +54,27 @@ static char *state_text(const struct sandbox *sb)
 
 int sandbox_state_write(const struct sandbox *sb, struct sc_error *err)
 {
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+	char path[PATH_MAX + 32];
 	char *text = state_text(sb);
-	FILE *f;
-	int ok;
+	int e;
 
 	if (!text)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory writing the sandbox state");
 	snprintf(path, sizeof(path), "%s/%s", sb->dir, SANDBOX_STATE_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f) {
-		free(text);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write '%s': %s", tmp, strerror(errno));
-	}
-	ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-	ok = (fclose(f) == 0) && ok;
+	e = file_replace(path, text);
 	free(text);
-	if (!ok || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write '%s': %s", path, strerror(errno));
-	}
+	if (e)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write '%s': %s", path, strerror(e));
 	return 0;
 }
 
+/* The state file's text (caller frees), or NULL with the error. */
 static char *read_text(const char *path, struct sc_error *err)
 {
 	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
+	char *text;
+	size_t len;
+	int e;
 
 	if (!f) {
 		if (errno == ENOENT)
@@ -89,24 +84,13 @@ static char *read_text(const char *path, struct sc_error *err)
 			sc_error_set(err, SC_EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	do {
-		if (len + 4096 + 1 > cap) {
-			char *bigger = realloc(text, cap = cap * 2 + 8192);
-
-			if (!bigger) {
-				free(text);
-				fclose(f);
-				sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
-				return NULL;
-			}
-			text = bigger;
-		}
-		got = fread(text + len, 1, 4096, f);
-		len += got;
-	} while (got > 0);
+	e = file_read_all(f, SANDBOX_STATE_MAX_BYTES, &text, &len);
 	fclose(f);
-	text[len] = '\0';
-	return text;
+	if (e == ENOMEM)
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
+	else if (e)
+		sc_error_set(err, SC_EXIT_USAGE, "cannot read '%s': %s", path, strerror(e));
+	return e ? NULL : text;
 }
 
 static int json_int(const cJSON *o, const char *name, int *out)
