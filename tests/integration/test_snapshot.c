@@ -4,12 +4,10 @@
  * cluster finds every node with its own view. */
 #include <check.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "slotctl/clock.h"
@@ -27,19 +25,6 @@ struct lone_server {
 	char dir[64];
 };
 
-static int free_port(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 static double now_s(void)
 {
 	return (double)sc_clock_ms() / 1000;
@@ -54,7 +39,7 @@ static void lone_start_with(struct lone_server *s, const char *const *extra)
 
 	snprintf(s->dir, sizeof(s->dir), "/tmp/slotctl-conn-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(s->dir));
-	s->port = free_port();
+	s->port = tc_free_port();
 	snprintf(port, sizeof(port), "%d", s->port);
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
@@ -114,7 +99,7 @@ START_TEST(refused_names_the_node)
 	struct conn *c = NULL;
 	struct sc_error err = { 0 };
 	char addr[64];
-	int port = free_port();
+	int port = tc_free_port();
 
 	snprintf(addr, sizeof(addr), "'127.0.0.1:%d'", port);
 	ck_assert_int_eq(conn_open("127.0.0.1", port, &o, &c, &err), -1);
@@ -355,7 +340,7 @@ START_TEST(seed_errors_name_the_seed)
 	char addr[64], cport[16];
 	const char *cluster_args[] = { "--cluster-enabled", "yes", "--cluster-port", cport,
 		"--requirepass", "cl-pw-42", NULL };
-	int port = free_port(), rc;
+	int port = tc_free_port(), rc;
 
 	snprintf(addr, sizeof(addr), "'127.0.0.1:%d'", port);
 	gather_timed("127.0.0.1", port, 1000, &snap, &err, &rc);
@@ -370,7 +355,7 @@ START_TEST(seed_errors_name_the_seed)
 	ck_assert_msg(strstr(err.msg, "cluster support disabled"), "%s", err.msg);
 	lone_stop(&plain);
 
-	snprintf(cport, sizeof(cport), "%d", free_port());
+	snprintf(cport, sizeof(cport), "%d", tc_free_port());
 	lone_start_with(&guarded, cluster_args);
 	ck_assert_int_eq(snapshot_gather("127.0.0.1", guarded.port, &wrong, &snap, &err), -1);
 	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);

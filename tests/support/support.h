@@ -45,6 +45,11 @@ const char *tc_dir(const struct test_cluster *tc);
 /* A fresh hiredis connection to node i (2 s timeouts; caller frees). */
 redisContext *tc_connect(const struct test_cluster *tc, int i);
 
+/* A loopback port that was free a moment ago (the kernel's pick), for a test
+ * that needs a port nothing listens on or starts its own server. Aborts the
+ * test when no socket can be bound. */
+int tc_free_port(void);
+
 /* Records pid as node i's process after the test restarted that node (so
  * verification sees it and tc_stop stops it) and drops the cached
  * connection to it. */
