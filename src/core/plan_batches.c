@@ -181,7 +181,7 @@ static int check_capacity(struct planner_work *w, struct sc_error *err)
 	if (!in || !out) {
 		free(in);
 		free(out);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	}
 	for (int s = 0; s < SC_SLOTS; s++) {
 		if (w->dest[s] < 0)
@@ -272,7 +272,7 @@ int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct
 	summarise(w);
 	if (make_batches(w, &p) < 0 || copy_big_keys(w->stats, &p) < 0) {
 		plan_release(&p);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	}
 	if (check_capacity(w, err) < 0) {
 		plan_release(&p);

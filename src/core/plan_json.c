@@ -114,6 +114,12 @@ static int read_bool(const cJSON *obj, const char *prefix, const char *name, boo
 	return 0;
 }
 
+/* The error for a failed allocation while reading a plan; returns -1. */
+static int no_memory(struct sc_error *err)
+{
+	return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+}
+
 /* The array member name of obj (NULL and 0 when absent and optional). */
 static int read_array(const cJSON *obj, const char *prefix, const char *name, bool required,
 	const cJSON **out, size_t *count, struct sc_error *err)
@@ -283,7 +289,7 @@ static int parse_nodes(const cJSON *root, struct plan *p, struct sc_error *err)
 		return sc_error_set(err, SC_EXIT_USAGE, "plan field 'nodes' is empty");
 	p->nodes = calloc(count, sizeof(*p->nodes));
 	if (!p->nodes)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+		return no_memory(err);
 	cJSON_ArrayForEach(item, arr) {
 		if (parse_node(item, i, &p->nodes[i], err) < 0)
 			return -1;
@@ -345,7 +351,7 @@ static int parse_batch(const cJSON *item, size_t b, struct plan *p, int *seen_at
 		return -1;
 	batch->moves = calloc(count ? count : 1, sizeof(*batch->moves));
 	if (!batch->moves)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+		return no_memory(err);
 	cJSON_ArrayForEach(mv, arr) {
 		struct plan_move *m = &batch->moves[i];
 
@@ -375,7 +381,7 @@ static int parse_batches(const cJSON *root, struct plan *p, struct sc_error *err
 	seen_at = malloc(SC_SLOTS * sizeof(*seen_at));
 	if (!p->batches || !seen_at) {
 		free(seen_at);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+		return no_memory(err);
 	}
 	for (int s = 0; s < SC_SLOTS; s++)
 		seen_at[s] = -1;
@@ -400,13 +406,13 @@ static int parse_warnings(const cJSON *root, struct plan *p, struct sc_error *er
 		return 0;
 	p->warnings = calloc(count, sizeof(*p->warnings));
 	if (!p->warnings)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+		return no_memory(err);
 	cJSON_ArrayForEach(item, arr) {
 		if (!cJSON_IsString(item))
 			return sc_error_set(err, SC_EXIT_USAGE, "plan field 'warnings[%zu]' must be a string", i);
 		p->warnings[i] = strdup(item->valuestring);
 		if (!p->warnings[i])
-			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+			return no_memory(err);
 		p->warning_count = ++i;
 	}
 	return 0;
@@ -423,7 +429,7 @@ static int parse_big_keys(const cJSON *root, struct plan *p, struct sc_error *er
 		return 0;
 	p->big_keys = calloc(count, sizeof(*p->big_keys));
 	if (!p->big_keys)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+		return no_memory(err);
 	cJSON_ArrayForEach(item, arr) {
 		struct plan_big_key *k = &p->big_keys[i];
 		char path[48];
@@ -442,7 +448,7 @@ static int parse_big_keys(const cJSON *root, struct plan *p, struct sc_error *er
 		k->slot = (int)slot;
 		k->key = strdup(key->valuestring);
 		if (!k->key)
-			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+			return no_memory(err);
 		p->big_key_count = ++i;
 	}
 	return 0;
@@ -466,7 +472,7 @@ static int keep_extra(cJSON *root, struct plan *p, struct sc_error *err)
 
 		if (!is_known_field(item->string)) {
 			if (!p->extra && !(p->extra = cJSON_CreateObject()))
-				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading the plan");
+				return no_memory(err);
 			cJSON_AddItemToObject(p->extra, item->string,
 				cJSON_DetachItemViaPointer(root, item));
 		}

@@ -90,7 +90,7 @@ int pw_init(struct planner_work *w, const struct topology *map, const struct slo
 	w->load = calloc(w->count ? w->count : 1, sizeof(*w->load));
 	if (!w->src || !w->load) {
 		pw_release(w);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	}
 	for (int s = 0; s < SC_SLOTS; s++)
 		w->owner[s] = w->dest[s] = -1;
@@ -117,6 +117,11 @@ int pw_init(struct planner_work *w, const struct topology *map, const struct slo
 		return -1;
 	}
 	return 0;
+}
+
+int pw_no_memory(struct sc_error *err)
+{
+	return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
 }
 
 void pw_release(struct planner_work *w)

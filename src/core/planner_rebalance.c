@@ -45,7 +45,7 @@ static int balance_alloc(struct balance *b, size_t n, struct sc_error *err)
 	b->held = calloc(c, sizeof(*b->held));
 	if (!b->weight || !b->target || !b->part || !b->receives || !b->held) {
 		balance_free(b);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	}
 	return 0;
 }
@@ -168,7 +168,7 @@ static int empty_zero_weights(struct planner_work *w, struct balance *b, struct 
 	struct valued *v = malloc(SC_SLOTS * sizeof(*v));
 
 	if (!v)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	for (size_t i = 0; i < w->count; i++) {
 		size_t n;
 
@@ -330,7 +330,7 @@ static int refine_targets(struct planner_work *w, struct balance *b, struct sc_e
 	if (!largest || !fixed) {
 		free(largest);
 		free(fixed);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	}
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int holder = w->dest[s] >= 0 ? w->dest[s] : w->owner[s];
@@ -369,13 +369,13 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 	int rc = 0;
 
 	if (!donors)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	for (size_t i = 0; i < w->count && rc == 0; i++) {
 		if (!b->part[i] || b->weight[i] <= 0 || b->held[i] == 0)
 			continue;
 		donors[i].slots = malloc((size_t)b->held[i] * sizeof(*donors[i].slots));
 		if (!donors[i].slots) {
-			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+			rc = pw_no_memory(err);
 			break;
 		}
 		donors[i].n = movable_slots(w, (int)i, donors[i].slots);

@@ -26,7 +26,7 @@ static int parse_sources(struct planner_work *w, int to, bool *src, struct sc_er
 	}
 	copy = strdup(from);
 	if (!copy)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	for (tok = strtok_r(copy, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
 		int i = pw_find_master(w, tok, "--from", err);
 
@@ -136,7 +136,7 @@ static int take_from(struct planner_work *w, const struct source *s, int to, str
 	int n = 0;
 
 	if (!c)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		if (w->owner[slot] == s->node && w->dest[slot] < 0)
 			c[n++] = (struct candidate){ lowest ? 0 : pw_cost(w, slot), slot };
@@ -154,7 +154,7 @@ static int reshard_count(struct planner_work *w, const bool *src, int to, struct
 	int total = 0, rc = 0;
 
 	if (!s)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		return pw_no_memory(err);
 	for (size_t i = 0; i < w->count; i++) {
 		int owned = slotset_count(&w->nodes[i].slots);
 
@@ -198,7 +198,7 @@ int planner_reshard(const struct topology *map, const struct slot_stats *stats,
 		goto out;
 	src = calloc(w.count, sizeof(*src));
 	if (!src) {
-		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory planning");
+		pw_no_memory(err);
 		goto out;
 	}
 	if (parse_sources(&w, to, src, err) < 0)

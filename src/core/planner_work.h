@@ -26,6 +26,9 @@ int pw_init(struct planner_work *w, const struct topology *map, const struct slo
 	const struct planner_opts *opts, struct sc_error *err);
 void pw_release(struct planner_work *w);
 
+/* The error for a failed allocation while planning; returns -1. */
+int pw_no_memory(struct sc_error *err);
+
 /* The index of the eligible master named by id or unique prefix; -1 with an
  * SC_EXIT_USAGE error (listing candidates when ambiguous) otherwise. what
  * names the option for the message ("--to"). */
