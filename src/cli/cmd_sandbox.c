@@ -3,6 +3,7 @@
  * plan. The work is in src/io/sandbox*.c; this file parses and prints. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/parallel.h"
 #include "slotctl/sandbox.h"
 
 #include <cjson/cJSON.h>
@@ -13,6 +14,7 @@
 #define DEFAULT_PORT 30001
 #define SAMPLE_PREFIX "key"
 #define DOWN_GRACE_MS 5000
+#define STATUS_THREADS 32          /* nodes read at once by status */
 
 static const char *dir_option(const struct cmd_args *args)
 {
@@ -21,43 +23,65 @@ static const char *dir_option(const struct cmd_args *args)
 	return dir ? dir : DEFAULT_DIR;
 }
 
-/* Live facts about node i for status: running, and its cluster_state. */
-static void node_live(const struct sandbox *sb, int i, bool *running, char *state, size_t size)
+/* Live facts about one node, for status. */
+struct node_live {
+	bool running;
+	char state[32];            /* its cluster_state, "-" or "unreachable" */
+};
+
+struct live_round {
+	const struct sandbox *sb;
+	struct node_live *live;
+};
+
+static void read_live(void *ctx, size_t i)
 {
+	const struct live_round *round = ctx;
+	struct node_live *l = &round->live[i];
 	struct sc_error err;
 
-	*running = sandbox_node_alive(sb, i);
-	snprintf(state, size, "-");
-	if (*running && sandbox_cluster_state(sb, i, state, size, &err) < 0)
-		snprintf(state, size, "unreachable");
+	l->running = sandbox_node_alive(round->sb, (int)i);
+	snprintf(l->state, sizeof(l->state), "-");
+	if (l->running && sandbox_cluster_state(round->sb, (int)i, l->state, sizeof(l->state), &err) < 0)
+		snprintf(l->state, sizeof(l->state), "unreachable");
 }
 
-/* Prints the nodes table; with live, adds RUNNING and STATE columns and
- * returns how many nodes are not running with cluster_state:ok. */
-static int print_nodes(const struct sandbox *sb, bool live)
+/* Reads every node's live facts concurrently (parallel_for). Returns an
+ * array of sb->count the caller frees, and in *bad how many nodes are not
+ * running with cluster_state:ok; NULL on OOM. */
+static struct node_live *nodes_live(const struct sandbox *sb, int *bad)
 {
-	int bad = 0;
+	struct live_round round = { sb, calloc((size_t)sb->count, sizeof(*round.live)) };
 
+	if (!round.live)
+		return NULL;
+	parallel_for((size_t)sb->count, sb->count < STATUS_THREADS ? sb->count : STATUS_THREADS,
+		read_live, &round);
+	*bad = 0;
+	for (int i = 0; i < sb->count; i++)
+		*bad += !round.live[i].running || strcmp(round.live[i].state, "ok") != 0;
+	return round.live;
+}
+
+/* Prints the nodes table; with live (from nodes_live), adds the RUNNING and
+ * STATE columns. */
+static void print_nodes(const struct sandbox *sb, const struct node_live *live)
+{
 	printf("%-4s %-21s %-6s %-8s %-7s %-40s %s%s\n", "NODE", "ADDRESS", "BUS", "PID", "ROLE", "ID",
 		"MASTER", live ? "  RUNNING STATE" : "");
 	for (int i = 0; i < sb->count; i++) {
 		const struct sandbox_node *n = &sb->nodes[i];
-		char addr[32], master[16] = "-", state[32] = "";
-		bool running = true;
+		char addr[32], master[16] = "-";
 
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", n->port);
 		if (n->master >= 0)
 			snprintf(master, sizeof(master), "%d", n->master);
 		printf("%-4d %-21s %-6d %-8ld %-7s %-40s %-6s", i, addr, n->cport, (long)n->pid,
 			n->master < 0 ? "master" : "replica", n->id[0] ? n->id : "-", master);
-		if (live) {
-			node_live(sb, i, &running, state, sizeof(state));
-			bad += !running || strcmp(state, "ok") != 0;
-			printf("  %-7s %s", running ? "yes" : "no", state);
-		}
+		if (live)
+			printf("  %-7s %s", live[i].running ? "yes" : "no", live[i].state);
 		printf("\n");
 	}
-	return bad;
 }
 
 static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long long *keys)
@@ -119,7 +143,7 @@ static int run_sandbox_up(const struct cmd_args *args)
 		return rc;
 	}
 	printf("127.0.0.1:%d\n", sb->nodes[0].port);
-	print_nodes(sb, false);
+	print_nodes(sb, NULL);
 	sandbox_free(sb);
 	return SC_EXIT_OK;
 }
@@ -184,11 +208,16 @@ const struct cmd_entry cmd_sandbox_down = {
 	.run = run_sandbox_down,
 };
 
-static cJSON *status_json(const struct sandbox *sb, int *bad)
+static cJSON *status_json(const struct sandbox *sb, const struct node_live *live)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
 	char seed[32];
+
+	if (!nodes) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 
 	snprintf(seed, sizeof(seed), "127.0.0.1:%d", sb->nodes[0].port);
 	cJSON_AddNumberToObject(root, "format_version", 1);
@@ -197,15 +226,11 @@ static cJSON *status_json(const struct sandbox *sb, int *bad)
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
 	for (int i = 0; i < sb->count; i++) {
 		cJSON *o = sandbox_node_json(sb, i);
-		char state[32];
-		bool running;
 
-		node_live(sb, i, &running, state, sizeof(state));
-		*bad += !running || strcmp(state, "ok") != 0;
 		cJSON_AddNumberToObject(o, "index", i);
 		cJSON_AddStringToObject(o, "host", "127.0.0.1");
-		cJSON_AddBoolToObject(o, "running", running);
-		cJSON_AddStringToObject(o, "cluster_state", state);
+		cJSON_AddBoolToObject(o, "running", live[i].running);
+		cJSON_AddStringToObject(o, "cluster_state", live[i].state);
 		cJSON_AddItemToArray(nodes, o);
 	}
 	return root;
@@ -214,6 +239,7 @@ static cJSON *status_json(const struct sandbox *sb, int *bad)
 static int run_sandbox_status(const struct cmd_args *args)
 {
 	struct sandbox *sb;
+	struct node_live *live;
 	struct sc_error err;
 	int bad = 0, rc = SC_EXIT_OK;
 
@@ -221,14 +247,21 @@ static int run_sandbox_status(const struct cmd_args *args)
 		cli_error("sandbox status: %s", err.msg);
 		return err.code;
 	}
+	live = nodes_live(sb, &bad);
+	if (!live) {
+		cli_error("sandbox status: out of memory");
+		sandbox_free(sb);
+		return SC_EXIT_PROBLEMS;
+	}
 	if (args_flag(args, "json")) {
-		rc = cli_print_json(status_json(sb, &bad));
+		rc = cli_print_json(status_json(sb, live));
 	} else {
 		printf("sandbox in '%s', seed 127.0.0.1:%d\n", sb->dir, sb->nodes[0].port);
-		bad = print_nodes(sb, true);
+		print_nodes(sb, live);
 	}
 	if (bad)
 		cli_warn("%d of %d sandbox nodes are not running with cluster_state:ok", bad, sb->count);
+	free(live);
 	sandbox_free(sb);
 	return bad || rc != SC_EXIT_OK ? SC_EXIT_PROBLEMS : SC_EXIT_OK;
 }
