@@ -6,7 +6,10 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include "slotctl/file_text.h"
 
 /* Reads $root_env/relative (root_env is e.g. "SLOTCTL_SOURCE_ROOT" or
  * "SLOTCTL_FIXTURES"; "." when unset) into a NUL-terminated buffer the caller
@@ -17,20 +20,17 @@ static inline char *test_read_file(const char *root_env, const char *relative, s
 	char path[4096];
 	FILE *f;
 	char *text;
-	long size;
+	size_t n;
+	int e;
 
 	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", relative);
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	text = calloc(1, (size_t)size + 1);
-	ck_assert_ptr_nonnull(text);
-	ck_assert(fread(text, 1, (size_t)size, f) == (size_t)size);
+	e = file_read_all(f, SIZE_MAX, &text, &n);
 	fclose(f);
+	ck_assert_msg(e == 0, "cannot read %s: %s", path, strerror(e));
 	if (len)
-		*len = (size_t)size;
+		*len = n;
 	return text;
 }
 
