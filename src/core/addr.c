@@ -27,7 +27,7 @@ int addr_parse(const char *text, char *host, size_t host_size, int *port, struct
 {
 	const char *start = text, *end, *colon;
 	size_t len;
-	int p;
+	int p = 0;
 
 	if (!text || !*text)
 		return sc_error_set(err, SC_EXIT_USAGE, "no address given: expected HOST:PORT");

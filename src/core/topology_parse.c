@@ -222,7 +222,7 @@ static int parse_number_field(struct span tok, int field, int lineno, unsigned l
 /* The fixed fields 0-7 of one line. */
 static int parse_fixed(const struct span *f, struct node *n, int lineno, struct sc_error *err)
 {
-	unsigned long long ping, pong;
+	unsigned long long ping = 0, pong = 0;
 
 	if (!is_node_id(f[0]))
 		return field_error(err, lineno, "id", f[0], "is not a 40-character hex node id");
