@@ -7,7 +7,8 @@
   verify   --dir D --keys N [--prefix P] [--census FILE] [--extra PREFIX:N ...]
            every key exactly once, on the owner of its slot, with its value
   timed    --dir D [--log FILE] -- CMD ...    run CMD, then wait until every node agrees;
-                                              prints {"rc", "tool_s", "total_s"}
+                                              prints {"rc", "tool_s", "total_s",
+                                              "slots_moved", "keys_moved"}
   memory   --dir D                            used_memory per master and max/min (JSON)
   raw-reshard --dir D --from I --to J --slots N   server-side floor: one MIGRATE per slot,
                                               every SETSLOT pipelined (node indexes)
@@ -229,12 +230,28 @@ def cmd_timed(a):
     sb = Sandbox(a.dir)
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
     log = open(a.log, "wb") if a.log else subprocess.DEVNULL
+    before = sb.owner_map()
     t0 = time.monotonic()
     rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     t1 = time.monotonic()
     sb.wait_converged()
     t2 = time.monotonic()
-    print(json.dumps({"rc": rc, "tool_s": round(t1 - t0, 3), "total_s": round(t2 - t0, 3)}))
+    after = sb.owner_map()
+    moved = [s for s in range(SLOTS) if before[s] != after[s]]
+    print(json.dumps({"rc": rc, "tool_s": round(t1 - t0, 3), "total_s": round(t2 - t0, 3),
+                      "slots_moved": len(moved), "keys_moved": keys_in(sb, after, moved)}))
+
+
+def keys_in(sb, owner, slots):
+    """Keys the slots hold now, counted on their owners."""
+    total = 0
+    for idx in set(owner[s] for s in slots):
+        p = sb.conns[idx].pipeline(transaction=False)
+        for s in slots:
+            if owner[s] == idx:
+                p.execute_command("CLUSTER", "COUNTKEYSINSLOT", s)
+        total += sum(p.execute())
+    return total
 
 
 def cmd_memory(a):
