@@ -62,48 +62,49 @@ export SLOTCTL SLOTCTL_ARGS
 
 node() { "${KIT[@]}" node --dir "$1" --index "$2" "$3"; }   # node DIR INDEX id|port
 
-# run_variant LABEL CMDFN [sandbox up options...]
-# CMDFN DIR sets the array CMD to the command that moves the slots.
+# run_variant REP LABEL CMDFN [sandbox up options...]: repetition REP of one
+# variant. CMDFN DIR sets the array CMD to the command that moves the slots.
+# The scripts interleave the variants within each repetition, so that a
+# noisy minute on a shared machine hits all of them alike.
 run_variant() {
-	local label=$1 cmdfn=$2 rep dir idle client timed verify mem_before mem_after
-	shift 2
-	for ((rep = 1; rep <= REPS; rep++)); do
-		dir=$RUN_DIR/$label.$rep
-		BENCH_LIVE+=("$dir")
-		echo "bench: $label (rep $rep/$REPS): cluster up, loading $KEYS keys" >&2
-		"$SLOTCTL" sandbox up --port 0 --dir "$dir" --masters "$MASTERS" "$@" >/dev/null
-		"${KIT[@]}" load --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE"
-		idle=null client=null
-		if [[ $CLIENT == 1 ]]; then
-			idle=$("$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --load --rate "$CLIENT_RATE" \
-				--seconds "$IDLE_SECONDS") || true
-		fi
-		"${KIT[@]}" census --dir "$dir" --also traffic >"$dir/census.json"
-		mem_before=$("${KIT[@]}" memory --dir "$dir")
-		$cmdfn "$dir"
-		if [[ $CLIENT == 1 ]]; then
-			"$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --rate "$CLIENT_RATE" --seconds 3600 \
-				>"$dir/client.json" &
-			CLIENT_PID=$!
-			sleep 0.2
-		fi
-		echo "bench: $label (rep $rep/$REPS): ${CMD[*]}" >&2
-		timed=$("${KIT[@]}" timed --dir "$dir" --log "$dir/tool.log" -- "${CMD[@]}")
-		if [[ $CLIENT == 1 ]]; then
-			kill -TERM "$CLIENT_PID"
-			wait "$CLIENT_PID" || true
-			CLIENT_PID=
-			client=$(cat "$dir/client.json")
-			[[ -n $client ]] || client=null
-		fi
-		mem_after=$("${KIT[@]}" memory --dir "$dir")
-		local extra=()
-		[[ $CLIENT == 1 ]] && extra=(--extra "traffic:$CLIENT_KEYS")
-		if verify=$("${KIT[@]}" verify --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE" \
-			--census "$dir/census.json" "${extra[@]}" 2>&1); then :; fi
-		echo "bench: $label: $timed; $verify" >&2
-		[[ $timed == *'"rc": 0,'* ]] || tail -5 "$dir/tool.log" >&2
-		"$PY" - "$label" "$rep" "$timed" "$idle" "$client" "$verify" "$mem_before" "$mem_after" >>"$RESULTS" <<'EOF'
+	local rep=$1 label=$2 cmdfn=$3 dir idle client timed verify mem_before mem_after
+	shift 3
+	dir=$RUN_DIR/$label.$rep
+	BENCH_LIVE+=("$dir")
+	echo "bench: $label (rep $rep/$REPS): cluster up, loading $KEYS keys" >&2
+	"$SLOTCTL" sandbox up --port 0 --dir "$dir" --masters "$MASTERS" "$@" >/dev/null
+	"${KIT[@]}" load --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE"
+	idle=null client=null
+	if [[ $CLIENT == 1 ]]; then
+		idle=$("$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --load --rate "$CLIENT_RATE" \
+			--seconds "$IDLE_SECONDS") || true
+	fi
+	"${KIT[@]}" census --dir "$dir" --also traffic >"$dir/census.json"
+	mem_before=$("${KIT[@]}" memory --dir "$dir")
+	$cmdfn "$dir"
+	if [[ $CLIENT == 1 ]]; then
+		"$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --rate "$CLIENT_RATE" --seconds 3600 \
+			>"$dir/client.json" &
+		CLIENT_PID=$!
+		sleep 0.2
+	fi
+	echo "bench: $label (rep $rep/$REPS): ${CMD[*]}" >&2
+	timed=$("${KIT[@]}" timed --dir "$dir" --log "$dir/tool.log" -- "${CMD[@]}")
+	if [[ $CLIENT == 1 ]]; then
+		kill -TERM "$CLIENT_PID"
+		wait "$CLIENT_PID" || true
+		CLIENT_PID=
+		client=$(cat "$dir/client.json")
+		[[ -n $client ]] || client=null
+	fi
+	mem_after=$("${KIT[@]}" memory --dir "$dir")
+	local extra=()
+	[[ $CLIENT == 1 ]] && extra=(--extra "traffic:$CLIENT_KEYS")
+	if verify=$("${KIT[@]}" verify --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE" \
+		--census "$dir/census.json" "${extra[@]}" 2>&1); then :; fi
+	echo "bench: $label: $timed; $verify" >&2
+	[[ $timed == *'"rc": 0,'* ]] || tail -5 "$dir/tool.log" >&2
+	"$PY" - "$label" "$rep" "$timed" "$idle" "$client" "$verify" "$mem_before" "$mem_after" >>"$RESULTS" <<'EOF'
 import json, sys
 label, rep, timed, idle, client, verify, mb, ma = sys.argv[1:]
 print(json.dumps({"label": label, "rep": int(rep), **json.loads(timed),
@@ -111,9 +112,8 @@ print(json.dumps({"label": label, "rep": int(rep), **json.loads(timed),
                   "verify": verify.strip(), "memory_before": json.loads(mb),
                   "memory_after": json.loads(ma)}))
 EOF
-		"$SLOTCTL" sandbox down --dir "$dir" >/dev/null
-		[[ $KEEP == 1 ]] || rm -rf "$dir"
-	done
+	"$SLOTCTL" sandbox down --dir "$dir" >/dev/null
+	[[ $KEEP == 1 ]] || rm -rf "$dir"
 }
 
 # report VARIANT:BASELINE... : the table of every variant, then the ratio of

@@ -35,10 +35,12 @@ cmd_slotctl_apply() {
 
 bench_need
 echo "bench: rebalance onto 1 empty master, $KEYS keys x $VALUE_SIZE B over $MASTERS masters, $(nproc) cores, $(redis-server --version | cut -d' ' -f3)" >&2
-for v in $VARIANTS; do
-	case $v in
-	*-skewed) run_variant "$v" "cmd_$(tr - _ <<<"${v%-skewed}")" --empty-masters 1 --skewed ;;
-	*) run_variant "$v" "cmd_${v//-/_}" --empty-masters 1 ;;
-	esac
+for ((rep = 1; rep <= REPS; rep++)); do
+	for v in $VARIANTS; do
+		case $v in
+		*-skewed) run_variant "$rep" "$v" "cmd_$(tr - _ <<<"${v%-skewed}")" --empty-masters 1 --skewed ;;
+		*) run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1 ;;
+		esac
+	done
 done
 report slotctl:redis-cli slotctl-skewed:redis-cli-skewed slotctl-apply:redis-cli slotctl-apply-skewed:redis-cli-skewed

@@ -50,7 +50,9 @@ cmd_floor() {
 
 bench_need
 echo "bench: reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters, $(nproc) cores, $(redis-server --version | cut -d' ' -f3)" >&2
-for v in $VARIANTS; do
-	run_variant "$v" "cmd_${v//-/_}" --empty-masters 1
+for ((rep = 1; rep <= REPS; rep++)); do
+	for v in $VARIANTS; do
+		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1
+	done
 done
 report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
