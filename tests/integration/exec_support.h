@@ -131,6 +131,37 @@ static inline void exec_temp_path(char *dir, size_t dir_size, char *path, size_t
 	snprintf(path, size, "%s/%s", dir, name);
 }
 
+/* Waits (up to 60 s, polling every 10 ms on a connection of its own, so it
+ * may run in a forked child) until node `to` holds some but not all of the
+ * `total` keys of slot: the slot is mid-move. Returns false when the move was
+ * never seen in progress (not started in time, or already over). */
+static inline bool exec_wait_mid_slot(const struct test_cluster *tc, int to, int slot, int total)
+{
+	struct timeval tv = { 2, 0 };
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", tc_port(tc, to), tv);
+	bool seen = false;
+
+	if (!c || c->err) {
+		redisFree(c);
+		return false;
+	}
+	redisSetTimeout(c, tv);
+	for (int tries = 0; tries < 6000 && !seen; tries++) {
+		redisReply *r = redisCommand(c, "CLUSTER COUNTKEYSINSLOT %d", slot);
+		long long moved = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+		if (r)
+			freeReplyObject(r);
+		if (moved >= total)
+			break;
+		seen = moved > 0;
+		if (!seen)
+			usleep(10 * 1000);
+	}
+	redisFree(c);
+	return seen;
+}
+
 /* Number of slots open (importing or migrating) on node i, from its own view. */
 static inline int exec_open_slots(const struct test_cluster *tc, int i)
 {
