@@ -1,35 +1,30 @@
 /* check_rules.c: the rules of `slotctl check`. Each rule reads the snapshot
  * (every node's own view, state and settings) and adds findings that name the
  * nodes and slot ranges involved, or one ok finding when it found nothing.
- * Pure: no I/O; the probes that need node I/O are in src/io/check_probe.c. */
+ * This file holds the finding helpers, the rules about reachability and the
+ * slot map, and check_evaluate; the rules about node health and settings are
+ * in check_rules_nodes.c. Pure: no I/O; the probes that need node I/O are in
+ * src/io/check_probe.c. */
 #include "slotctl/check.h"
 #include "slotctl/addr.h"
 #include "slotctl/exitcode.h"
+#include "check_rules_priv.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define NAME_MAX_LEN 340
-#define LIST_NAMES 4      /* nodes named in a message before "and N more" */
 #define DIFF_KINDS 4      /* kinds of difference spelled out per disagreeing view */
 
-struct rules {
-	const struct snapshot *s;
-	const struct topology *ref;   /* the reference view, NULL when none */
-	struct check_report *r;
-	bool oom;
-};
-
-static const struct node *view_self(const struct node_view *v)
+const struct node *rules_view_self(const struct node_view *v)
 {
 	if (!v->reachable || v->view.myself < 0 || (size_t)v->view.myself >= v->view.count)
 		return NULL;
 	return &v->view.nodes[v->view.myself];
 }
 
-static struct check_finding *add(struct rules *c, enum check_severity sev, const char *code)
+struct check_finding *rules_add(struct rules *c, enum check_severity sev, const char *code)
 {
 	struct check_finding *f = c->oom ? NULL : check_report_add(c->r, sev, code, "%s", "");
 
@@ -38,7 +33,7 @@ static struct check_finding *add(struct rules *c, enum check_severity sev, const
 	return f;
 }
 
-static void add_node(struct rules *c, struct check_finding *f, const char *id, const struct node *entry)
+void rules_add_node(struct rules *c, struct check_finding *f, const char *id, const struct node *entry)
 {
 	struct check_node_ref ref;
 
@@ -51,7 +46,7 @@ static void add_node(struct rules *c, struct check_finding *f, const char *id, c
 		c->oom = true;
 }
 
-static void ref_name(const struct check_node_ref *ref, char *buf, size_t size)
+void rules_ref_name(const struct check_node_ref *ref, char *buf, size_t size)
 {
 	if (ref->id[0])
 		snprintf(buf, size, "'%s' (%.8s)", ref->addr[0] ? ref->addr : "noaddr", ref->id);
@@ -60,7 +55,7 @@ static void ref_name(const struct check_node_ref *ref, char *buf, size_t size)
 }
 
 /* "'a' (id), 'b' (id) and 2 more" for f's nodes from index `from`. */
-static void list_names(const struct check_finding *f, size_t from, char *buf, size_t size)
+void rules_list_names(const struct check_finding *f, size_t from, char *buf, size_t size)
 {
 	size_t len = 0;
 
@@ -72,14 +67,12 @@ static void list_names(const struct check_finding *f, size_t from, char *buf, si
 			snprintf(buf + len, size - len, " and %zu more", f->node_count - i);
 			return;
 		}
-		ref_name(&f->nodes[i], name, sizeof(name));
+		rules_ref_name(&f->nodes[i], name, sizeof(name));
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i > from ? ", " : "", name);
 	}
 }
 
-static void say(struct check_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void say(struct check_finding *f, const char *fmt, ...)
+void rules_say(struct check_finding *f, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -90,7 +83,7 @@ static void say(struct check_finding *f, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void add_view(struct rules *c, struct check_finding *f, const struct node_view *v)
+void rules_add_view(struct rules *c, struct check_finding *f, const struct node_view *v)
 {
 	if (f && check_finding_add_node(f, v->id, v->addr) < 0)
 		c->oom = true;
@@ -111,23 +104,23 @@ static void rule_reachable(struct rules *c)
 		if (v->reachable)
 			continue;
 		bad++;
-		f = add(c, CHECK_ERR, "node-unreachable");
+		f = rules_add(c, CHECK_ERR, "node-unreachable");
 		if (!f)
 			return;
-		add_view(c, f, v);
+		rules_add_view(c, f, v);
 		if (entry && node_is_master(entry) && slotset_count(&entry->slots) > 0) {
 			f->slots = entry->slots;
 			slotset_format(&entry->slots, slots, sizeof(slots));
 		}
 		if (v->error.msg[0])
-			say(f, "%s (node %.8s)%s%s", v->error.msg, v->id[0] ? v->id : "unknown",
+			rules_say(f, "%s (node %.8s)%s%s", v->error.msg, v->id[0] ? v->id : "unknown",
 				slots[0] ? "; it serves slots " : "", slots);
 		else
-			say(f, "cannot reach '%s' (node %.8s)%s%s", v->addr, v->id[0] ? v->id : "unknown",
+			rules_say(f, "cannot reach '%s' (node %.8s)%s%s", v->addr, v->id[0] ? v->id : "unknown",
 				slots[0] ? "; it serves slots " : "", slots);
 	}
 	if (!bad)
-		say(add(c, CHECK_OK, "node-unreachable"), "all %zu nodes answered", c->s->count);
+		rules_say(rules_add(c, CHECK_OK, "node-unreachable"), "all %zu nodes answered", c->s->count);
 }
 
 /* -- the slot map --------------------------------------------------------- */
@@ -143,15 +136,15 @@ static void rule_coverage(struct rules *c, const int owner[SC_SLOTS])
 		if (owner[slot] == -1)
 			slotset_add(&missing, slot);
 	if (slotset_count(&missing) == 0) {
-		say(add(c, CHECK_OK, "uncovered-slots"), "all %d slots are covered", SC_SLOTS);
+		rules_say(rules_add(c, CHECK_OK, "uncovered-slots"), "all %d slots are covered", SC_SLOTS);
 		return;
 	}
-	f = add(c, CHECK_ERR, "uncovered-slots");
+	f = rules_add(c, CHECK_ERR, "uncovered-slots");
 	if (!f)
 		return;
 	f->slots = missing;
 	slotset_format(&missing, slots, sizeof(slots));
-	say(f, "%d slots have no owner in the view of '%s': %s; assign them with 'slotctl fix'",
+	rules_say(f, "%d slots have no owner in the view of '%s': %s; assign them with 'slotctl fix'",
 		slotset_count(&missing), c->r->summary.reference, slots);
 }
 
@@ -193,7 +186,7 @@ static void rule_claims(struct rules *c)
 		if (node_is_master(&c->ref->nodes[i]))
 			claim_union(claim_of(claims, &count, &c->ref->nodes[i]), &c->ref->nodes[i].slots);
 	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node *self = view_self(&c->s->nodes[i]);
+		const struct node *self = rules_view_self(&c->s->nodes[i]);
 
 		if (self && node_is_master(self))
 			claim_union(claim_of(claims, &count, self), &self->slots);
@@ -208,19 +201,19 @@ static void rule_claims(struct rules *c)
 			if (slotset_count(&both) == 0)
 				continue;
 			found++;
-			f = add(c, CHECK_ERR, "slot-claimed-twice");
-			add_node(c, f, claims[a].id, claims[a].entry);
-			add_node(c, f, claims[b].id, claims[b].entry);
+			f = rules_add(c, CHECK_ERR, "slot-claimed-twice");
+			rules_add_node(c, f, claims[a].id, claims[a].entry);
+			rules_add_node(c, f, claims[b].id, claims[b].entry);
 			if (!f)
 				break;
 			f->slots = both;
-			list_names(f, 0, names, sizeof(names));
+			rules_list_names(f, 0, names, sizeof(names));
 			slotset_format(&both, slots, sizeof(slots));
-			say(f, "slots %s are claimed by two masters: %s", slots, names);
+			rules_say(f, "slots %s are claimed by two masters: %s", slots, names);
 		}
 	}
 	if (!found)
-		say(add(c, CHECK_OK, "slot-claimed-twice"), "no slot is claimed by two masters");
+		rules_say(rules_add(c, CHECK_OK, "slot-claimed-twice"), "no slot is claimed by two masters");
 	free(claims);
 }
 
@@ -246,16 +239,16 @@ static size_t open_groups(struct rules *c, const struct node_view *v, const stru
 			if (self->open[j].importing == o->importing && strcmp(self->open[j].peer, o->peer) == 0)
 				slotset_add(&slots, self->open[j].slot);
 		groups++;
-		f = add(c, CHECK_ERR, "open-slot");
-		add_node(c, f, self->id, NULL);
-		add_node(c, f, o->peer, topology_find(&v->view, o->peer));
+		f = rules_add(c, CHECK_ERR, "open-slot");
+		rules_add_node(c, f, self->id, NULL);
+		rules_add_node(c, f, o->peer, topology_find(&v->view, o->peer));
 		if (!f)
 			return groups;
 		f->slots = slots;
-		ref_name(&f->nodes[0], me, sizeof(me));
-		ref_name(&f->nodes[1], peer, sizeof(peer));
+		rules_ref_name(&f->nodes[0], me, sizeof(me));
+		rules_ref_name(&f->nodes[1], peer, sizeof(peer));
 		slotset_format(&slots, text, sizeof(text));
-		say(f, "%s has slot%s %s %s %s; finish the move with 'slotctl resume' or repair it with 'slotctl fix'", me,
+		rules_say(f, "%s has slot%s %s %s %s; finish the move with 'slotctl resume' or repair it with 'slotctl fix'", me,
 			slotset_count(&slots) > 1 ? "s" : "", text,
 			o->importing ? "importing from" : "migrating to", peer);
 	}
@@ -267,13 +260,13 @@ static void rule_open_slots(struct rules *c)
 	size_t found = 0;
 
 	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node *self = view_self(&c->s->nodes[i]);
+		const struct node *self = rules_view_self(&c->s->nodes[i]);
 
 		if (self)
 			found += open_groups(c, &c->s->nodes[i], self);
 	}
 	if (!found)
-		say(add(c, CHECK_OK, "open-slot"), "no slot is migrating or importing");
+		rules_say(rules_add(c, CHECK_OK, "open-slot"), "no slot is migrating or importing");
 }
 
 /* The owner id of each slot in t: "" when none, "?" when claimed twice. */
@@ -354,19 +347,19 @@ static void diff_view(struct rules *c, const struct node_view *v, const char **r
 	if (slotset_count(&differ) == 0)
 		return;
 	(*found)++;
-	f = add(c, CHECK_ERR, "views-disagree");
+	f = rules_add(c, CHECK_ERR, "views-disagree");
 	if (!f)
 		return;
-	add_view(c, f, v);
-	add_view(c, f, &c->s->nodes[c->s->reference]);
+	rules_add_view(c, f, v);
+	rules_add_view(c, f, &c->s->nodes[c->s->reference]);
 	if (c->oom)
 		return;
 	f->slots = differ;
-	ref_name(&f->nodes[0], me, sizeof(me));
-	ref_name(&f->nodes[1], ref, sizeof(ref));
+	rules_ref_name(&f->nodes[0], me, sizeof(me));
+	rules_ref_name(&f->nodes[1], ref, sizeof(ref));
 	slotset_format(&differ, slots, sizeof(slots));
 	describe_diff(c, kinds, nkinds, more, detail, sizeof(detail));
-	say(f, "%s disagrees with the reference view of %s about slots %s (%s)", me, ref, slots, detail);
+	rules_say(f, "%s disagrees with the reference view of %s about slots %s (%s)", me, ref, slots, detail);
 }
 
 static void rule_agreement(struct rules *c)
@@ -389,7 +382,7 @@ static void rule_agreement(struct rules *c)
 		diff_view(c, v, ref_ids, ref_ids + SC_SLOTS, scratch, &found);
 	}
 	if (!found)
-		say(add(c, CHECK_OK, "views-disagree"), "all %zu reachable nodes agree about the slot map",
+		rules_say(rules_add(c, CHECK_OK, "views-disagree"), "all %zu reachable nodes agree about the slot map",
 			compared + 1);
 out:
 	free(ref_ids);
@@ -434,12 +427,12 @@ static void diff_roles(struct rules *c, const struct node_view *v, size_t *found
 		    same_role(mine, theirs))
 			continue;
 		if (!f) {
-			f = add(c, CHECK_WARN, "roles-disagree");
-			add_view(c, f, v);
-			add_view(c, f, &c->s->nodes[c->s->reference]);
+			f = rules_add(c, CHECK_WARN, "roles-disagree");
+			rules_add_view(c, f, v);
+			rules_add_view(c, f, &c->s->nodes[c->s->reference]);
 			(*found)++;
 		}
-		add_node(c, f, mine->id, mine);
+		rules_add_node(c, f, mine->id, mine);
 		if (++differ > 3 || len >= sizeof(detail))
 			continue;
 		check_node_name(c->s, mine->id, name, sizeof(name));
@@ -452,9 +445,9 @@ static void diff_roles(struct rules *c, const struct node_view *v, size_t *found
 		return;
 	if (differ > 3 && len < sizeof(detail))
 		snprintf(detail + len, sizeof(detail) - len, "; and %zu more", differ - 3);
-	ref_name(&f->nodes[0], me, sizeof(me));
-	ref_name(&f->nodes[1], ref, sizeof(ref));
-	say(f, "%s disagrees with the reference view of %s about the role of %zu node%s (%s)", me, ref,
+	rules_ref_name(&f->nodes[0], me, sizeof(me));
+	rules_ref_name(&f->nodes[1], ref, sizeof(ref));
+	rules_say(f, "%s disagrees with the reference view of %s about the role of %zu node%s (%s)", me, ref,
 		differ, differ == 1 ? "" : "s", detail);
 }
 
@@ -469,380 +462,7 @@ static void rule_roles(struct rules *c)
 			diff_roles(c, v, &found);
 	}
 	if (!found)
-		say(add(c, CHECK_OK, "roles-disagree"), "all reachable nodes agree about masters and replicas");
-}
-
-/* -- node health ----------------------------------------------------------- */
-
-static bool is_usable(const struct node *n)
-{
-	return !(n->flags & (NODE_FAIL | NODE_NOADDR | NODE_HANDSHAKE));
-}
-
-/* Masters whose configEpoch decides slot ownership: usable ones with slots. */
-static bool serves_slots(const struct node *n)
-{
-	return node_is_master(n) && is_usable(n) && slotset_count(&n->slots) > 0;
-}
-
-/* A master's configEpoch as it says itself, or as the reference view says. */
-static unsigned long long epoch_of(const struct rules *c, const struct node *n)
-{
-	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node *self = view_self(&c->s->nodes[i]);
-
-		if (self && strcmp(self->id, n->id) == 0)
-			return self->config_epoch;
-	}
-	return n->config_epoch;
-}
-
-static void rule_epochs(struct rules *c)
-{
-	size_t found = 0;
-
-	for (size_t a = 0; a < c->ref->count; a++) {
-		const struct node *na = &c->ref->nodes[a];
-		unsigned long long epoch;
-		struct check_finding *f = NULL;
-		bool first = true;
-		char names[4 * NAME_MAX_LEN];
-
-		if (!serves_slots(na))
-			continue;
-		epoch = epoch_of(c, na);
-		for (size_t b = 0; b < c->ref->count; b++) {
-			const struct node *nb = &c->ref->nodes[b];
-
-			if (b == a || !serves_slots(nb) || epoch_of(c, nb) != epoch)
-				continue;
-			if (b < a)
-				first = false; /* reported with the earlier master */
-			if (!first)
-				break;
-			if (!f) {
-				f = add(c, CHECK_ERR, "epoch-collision");
-				add_node(c, f, na->id, na);
-				found++;
-			}
-			add_node(c, f, nb->id, nb);
-		}
-		if (f && first && !c->oom) {
-			list_names(f, 0, names, sizeof(names));
-			say(f, "masters %s share configEpoch %llu", names, epoch);
-		}
-	}
-	if (!found)
-		say(add(c, CHECK_OK, "epoch-collision"), "every master serving slots has its own configEpoch");
-}
-
-struct flag_rule {
-	unsigned flag;
-	const char *code;
-	enum check_severity sev;
-	const char *what;
-};
-
-static const struct flag_rule flag_rules[] = {
-	{ NODE_FAIL, "node-failed", CHECK_ERR, "flagged fail" },
-	{ NODE_PFAIL, "node-suspected", CHECK_WARN, "flagged fail?" },
-	{ NODE_NOADDR, "node-noaddr", CHECK_ERR, "flagged noaddr" },
-	{ NODE_HANDSHAKE, "node-handshake", CHECK_WARN, "in handshake" },
-	{ 0, "link-disconnected", CHECK_ERR, "disconnected from the cluster bus" },
-};
-
-static bool entry_matches(const struct node *n, const struct flag_rule *fr)
-{
-	if (n->flags & NODE_MYSELF)
-		return false;
-	if (fr->flag)
-		return (n->flags & fr->flag) != 0;
-	return !n->link_connected && is_usable(n);
-}
-
-/* The entry for subject in view i, when it matches the rule there. */
-static const struct node *flagged_in(const struct rules *c, size_t i, const char *id,
-	const struct flag_rule *fr)
-{
-	const struct node_view *v = &c->s->nodes[i];
-	const struct node *n;
-
-	if (!v->reachable)
-		return NULL;
-	n = topology_find(&v->view, id);
-	return n && entry_matches(n, fr) ? n : NULL;
-}
-
-static void flag_subject(struct rules *c, const struct flag_rule *fr, size_t first_view,
-	const struct node *subject)
-{
-	const struct node *entry = c->ref ? topology_find(c->ref, subject->id) : NULL;
-	struct check_finding *f = add(c, fr->sev, fr->code);
-	char me[NAME_MAX_LEN], observers[4 * NAME_MAX_LEN], slots[200] = "";
-
-	add_node(c, f, subject->id, subject);
-	for (size_t i = first_view; i < c->s->count; i++)
-		if (flagged_in(c, i, subject->id, fr))
-			add_view(c, f, &c->s->nodes[i]);
-	if (!f || c->oom)
-		return;
-	if (entry && node_is_master(entry) && slotset_count(&entry->slots) > 0) {
-		f->slots = entry->slots;
-		slotset_format(&entry->slots, slots, sizeof(slots));
-	}
-	ref_name(&f->nodes[0], me, sizeof(me));
-	list_names(f, 1, observers, sizeof(observers));
-	say(f, "%s is %s in the view of %s%s%s", me, fr->what, observers,
-		slots[0] ? "; it serves slots " : "", slots);
-}
-
-static size_t rule_flag(struct rules *c, const struct flag_rule *fr)
-{
-	size_t found = 0;
-
-	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node_view *v = &c->s->nodes[i];
-
-		for (size_t j = 0; v->reachable && j < v->view.count; j++) {
-			const struct node *n = &v->view.nodes[j];
-			bool seen = false;
-
-			if (!entry_matches(n, fr))
-				continue;
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = flagged_in(c, k, n->id, fr) != NULL;
-			if (seen)
-				continue;
-			found++;
-			flag_subject(c, fr, i, n);
-		}
-	}
-	return found;
-}
-
-static void rule_flags(struct rules *c)
-{
-	size_t flagged = 0;
-
-	for (size_t k = 0; k < sizeof(flag_rules) / sizeof(flag_rules[0]) - 1; k++)
-		flagged += rule_flag(c, &flag_rules[k]);
-	if (!flagged)
-		say(add(c, CHECK_OK, "node-failed"), "no node is flagged fail, fail?, handshake or noaddr");
-	if (!rule_flag(c, &flag_rules[sizeof(flag_rules) / sizeof(flag_rules[0]) - 1]))
-		say(add(c, CHECK_OK, "link-disconnected"), "every cluster-bus link is connected");
-}
-
-/* One finding per cluster_state other than ok, naming the nodes that report it. */
-static void rule_cluster_state(struct rules *c)
-{
-	size_t bad = 0, known = 0;
-
-	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node_view *v = &c->s->nodes[i];
-		struct check_finding *f;
-		char names[4 * NAME_MAX_LEN];
-		bool seen = false;
-
-		if (!v->reachable || !v->cluster_state[0])
-			continue;
-		known++;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = c->s->nodes[k].reachable && strcmp(c->s->nodes[k].cluster_state, v->cluster_state) == 0;
-		if (strcmp(v->cluster_state, "ok") == 0 || seen)
-			continue;
-		bad++;
-		f = add(c, CHECK_ERR, "cluster-state-fail");
-		for (size_t k = i; k < c->s->count; k++)
-			if (c->s->nodes[k].reachable && strcmp(c->s->nodes[k].cluster_state, v->cluster_state) == 0)
-				add_view(c, f, &c->s->nodes[k]);
-		if (!f || c->oom)
-			return;
-		list_names(f, 0, names, sizeof(names));
-		say(f, "cluster_state is %s on %s", v->cluster_state, names);
-	}
-	if (!bad && known)
-		say(add(c, CHECK_OK, "cluster-state-fail"), "cluster_state is ok on all %zu reachable nodes", known);
-}
-
-static size_t healthy_replicas(const struct topology *t, const char *master_id)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->count; i++)
-		if ((t->nodes[i].flags & NODE_REPLICA) && is_usable(&t->nodes[i]) &&
-		    strcmp(t->nodes[i].master_id, master_id) == 0)
-			n++;
-	return n;
-}
-
-static void rule_replicas(struct rules *c)
-{
-	size_t masters = 0, bare = 0;
-
-	for (size_t i = 0; i < c->ref->count; i++) {
-		const struct node *m = &c->ref->nodes[i];
-		struct check_finding *f;
-		char me[NAME_MAX_LEN], slots[200];
-
-		if (!node_is_master(m) || !is_usable(m) || slotset_count(&m->slots) == 0)
-			continue;
-		masters++;
-		if (healthy_replicas(c->ref, m->id) > 0)
-			continue;
-		bare++;
-		f = add(c, CHECK_WARN, "no-replica");
-		add_node(c, f, m->id, m);
-		if (!f || c->oom)
-			return;
-		f->slots = m->slots;
-		ref_name(&f->nodes[0], me, sizeof(me));
-		slotset_format(&m->slots, slots, sizeof(slots));
-		say(f, "master %s serves slots %s without a healthy replica", me, slots);
-	}
-	if (masters && !bare)
-		say(add(c, CHECK_OK, "no-replica"), "every master serving slots has a replica");
-}
-
-/* -- settings -------------------------------------------------------------- */
-
-struct setting_rule {
-	const char *code;
-	const char *name;            /* "cluster-node-timeout" */
-	const char *unit;            /* " ms", or "" */
-	long long (*get)(const struct node_view *v); /* -1 unknown */
-	bool (*bad)(long long value, const struct rules *c);
-	const char *advice;          /* why a bad value is warned about */
-};
-
-static long long get_timeout(const struct node_view *v) { return v->node_timeout_ms; }
-static long long get_coverage(const struct node_view *v) { return v->require_full_coverage; }
-static long long get_barrier(const struct node_view *v) { return v->migration_barrier; }
-
-static bool bad_timeout(long long v, const struct rules *c)
-{
-	(void)c;
-	return v < CHECK_NODE_TIMEOUT_MIN_MS || v > CHECK_NODE_TIMEOUT_MAX_MS;
-}
-
-static bool bad_coverage(long long v, const struct rules *c)
-{
-	return v == 1 && check_report_has(c->r, "no-replica", CHECK_WARN);
-}
-
-static bool bad_barrier(long long v, const struct rules *c)
-{
-	(void)c;
-	return v < 1;
-}
-
-static const struct setting_rule setting_rules[] = {
-	{ "setting-node-timeout", "cluster-node-timeout", " ms", get_timeout, bad_timeout,
-	  "outside 5000-15000 ms failover is either trigger-happy or slow" },
-	{ "setting-full-coverage", "cluster-require-full-coverage", "", get_coverage, bad_coverage,
-	  "losing a master without a replica stops the whole cluster" },
-	{ "setting-migration-barrier", "cluster-migration-barrier", "", get_barrier, bad_barrier,
-	  "a replica may migrate away and leave its master without one" },
-};
-
-static void value_text(const struct setting_rule *sr, long long v, char *buf, size_t size)
-{
-	if (sr->get == get_coverage)
-		snprintf(buf, size, "%s", v ? "yes" : "no");
-	else
-		snprintf(buf, size, "%lld%s", v, sr->unit);
-}
-
-/* Adds to f the reachable nodes whose setting equals v (or differs, when
- * `equal` is false); returns how many matched. */
-static size_t add_with_value(struct rules *c, struct check_finding *f, const struct setting_rule *sr,
-	long long v, bool equal)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->s->count; i++) {
-		const struct node_view *nv = &c->s->nodes[i];
-		long long mine = nv->reachable ? sr->get(nv) : -1;
-
-		if (mine < 0 || (mine == v) != equal)
-			continue;
-		n++;
-		add_view(c, f, nv);
-	}
-	return n;
-}
-
-/* The distinct known values of a setting (at most max), most common first. */
-static size_t setting_values(struct rules *c, const struct setting_rule *sr, long long *values,
-	size_t *counts, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < c->s->count; i++) {
-		long long v = c->s->nodes[i].reachable ? sr->get(&c->s->nodes[i]) : -1;
-		size_t k;
-
-		if (v < 0)
-			continue;
-		for (k = 0; k < n && values[k] != v; k++)
-			;
-		if (k == n && n == max)
-			continue;
-		if (k == n) {
-			values[n] = v;
-			counts[n++] = 0;
-		}
-		counts[k]++;
-		while (k > 0 && counts[k] > counts[k - 1]) {
-			long long tv = values[k - 1];
-			size_t tc = counts[k - 1];
-
-			values[k - 1] = values[k], counts[k - 1] = counts[k];
-			values[k] = tv, counts[k] = tc;
-			k--;
-		}
-	}
-	return n;
-}
-
-static void rule_setting(struct rules *c, const struct setting_rule *sr)
-{
-	long long values[8];
-	size_t counts[8], nvalues, warned = 0;
-	char text[64], names[4 * NAME_MAX_LEN];
-
-	nvalues = setting_values(c, sr, values, counts, sizeof(values) / sizeof(values[0]));
-	if (!nvalues)
-		return;
-	for (size_t k = 0; k < nvalues; k++) {
-		struct check_finding *f;
-
-		if (!sr->bad(values[k], c))
-			continue;
-		warned++;
-		f = add(c, CHECK_WARN, sr->code);
-		add_with_value(c, f, sr, values[k], true);
-		if (!f || c->oom)
-			return;
-		value_text(sr, values[k], text, sizeof(text));
-		list_names(f, 0, names, sizeof(names));
-		say(f, "%s is %s on %s: %s", sr->name, text, names, sr->advice);
-	}
-	if (nvalues > 1) {
-		struct check_finding *f = add(c, CHECK_WARN, sr->code);
-
-		warned++;
-		add_with_value(c, f, sr, values[0], false);
-		if (!f || c->oom)
-			return;
-		value_text(sr, values[0], text, sizeof(text));
-		list_names(f, 0, names, sizeof(names));
-		say(f, "nodes disagree about %s: %s on %zu nodes, another value on %s", sr->name, text,
-			counts[0], names);
-	}
-	if (!warned) {
-		value_text(sr, values[0], text, sizeof(text));
-		say(add(c, CHECK_OK, sr->code), "%s is %s on every node", sr->name, text);
-	}
+		rules_say(rules_add(c, CHECK_OK, "roles-disagree"), "all reachable nodes agree about masters and replicas");
 }
 
 /* -- the whole check -------------------------------------------------------- */
@@ -859,7 +479,7 @@ static void summarize(const struct snapshot *s, const struct topology *ref, cons
 		return;
 	snprintf(sum->reference, sizeof(sum->reference), "%s", s->nodes[s->reference].addr);
 	for (size_t i = 0; i < ref->count; i++) {
-		if (!is_usable(&ref->nodes[i]))
+		if (!rules_node_usable(&ref->nodes[i]))
 			continue;
 		if (node_is_master(&ref->nodes[i]))
 			sum->masters++;
@@ -895,8 +515,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 		rule_flags(&c);
 		rule_cluster_state(&c);
 		rule_replicas(&c);
-		for (size_t k = 0; k < sizeof(setting_rules) / sizeof(setting_rules[0]); k++)
-			rule_setting(&c, &setting_rules[k]);
+		rule_settings(&c);
 	}
 	free(owner);
 	if (c.oom) {
