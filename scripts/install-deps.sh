@@ -8,5 +8,5 @@ packages=(build-essential meson ninja-build pkg-config libhiredis-dev libcjson-d
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update
-$sudo apt-get install -y --no-install-recommends "${packages[@]}"
+$sudo apt-get update -o Acquire::Retries=3
+$sudo apt-get install -y --no-install-recommends -o Acquire::Retries=3 "${packages[@]}"

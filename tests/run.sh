@@ -14,11 +14,19 @@ if [ ! -d "$build" ]; then
 fi
 ninja -C "$build"
 status=0
+# a log left by an earlier run must not be counted if this one writes none
+rm -f "$build/meson-logs/testlog.json"
 meson test -C "$build" --print-errorlogs --num-processes "$(nproc)" "$@" || status=$?
 python3 - "$build/meson-logs/testlog.json" <<'PY'
 import json, sys
 passed = failed = 0
-with open(sys.argv[1]) as f:
+try:
+    f = open(sys.argv[1])
+except OSError as e:
+    print(f"no test log ({e}): meson test did not run the tests", file=sys.stderr)
+    print("0 passed, 1 failed")
+    sys.exit(1)
+with f:
     for line in f:
         if not line.strip():
             continue
