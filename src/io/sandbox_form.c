@@ -1,14 +1,17 @@
 /* sandbox_form.c: talking to the sandbox's nodes, forming the cluster
  * without redis-cli (ADDSLOTSRANGE, SET-CONFIG-EPOCH, MEET, REPLICATE), and
  * waiting until every node's view agrees (read from CLUSTER SLOTS and
- * CLUSTER INFO). */
+ * CLUSTER INFO, every node at once with parallel_for). */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/info_text.h"
+#include "slotctl/parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CONVERGE_THREADS 32        /* nodes read at once while waiting */
 
 /* What one node sees: the owner of each slot and each replica's master, as
  * indexes into sb->nodes (-1: none or unknown). */
@@ -157,22 +160,47 @@ static int node_ready(const struct sandbox *sb, int i, int alive, struct view *v
 	return rc;
 }
 
-/* One round over every running node. Returns 0 when all are ready and agree. */
-static int converged_once(const struct sandbox *sb, struct view *first, struct view *v, struct sc_error *err)
-{
-	int alive = 0, base = -1;
+/* One round's reads: every running node's view, read concurrently. */
+struct ready_round {
+	const struct sandbox *sb;
+	int alive;                 /* running nodes, each must know them all */
+	struct view *views;        /* per node */
+	struct sc_error *errs;     /* per node */
+	int *rc;                   /* per node: 0 ready, -1 not (errs[i]), 1 not running */
+};
 
-	for (int i = 0; i < sb->count; i++)
-		alive += sandbox_node_alive(sb, i);
+static void ready_one(void *ctx, size_t i)
+{
+	const struct ready_round *round = ctx;
+
+	if (!sandbox_node_alive(round->sb, (int)i))
+		round->rc[i] = 1;
+	else
+		round->rc[i] = node_ready(round->sb, (int)i, round->alive, &round->views[i], &round->errs[i]);
+}
+
+/* Compares the views read in round: 0 when every running node is ready and
+ * all agree with the first; else -1 naming the first node (by index) that is
+ * not ready or disagrees. */
+static int views_agree(const struct sandbox *sb, const struct ready_round *round, struct sc_error *err)
+{
+	int base = -1;
+
 	for (int i = 0; i < sb->count; i++) {
-		if (!sandbox_node_alive(sb, i))
+		const struct view *v = &round->views[i], *first;
+
+		if (round->rc[i] > 0)
 			continue;
-		if (node_ready(sb, i, alive, base < 0 ? first : v, err) < 0)
+		if (round->rc[i] < 0) {
+			if (err)
+				*err = round->errs[i];
 			return -1;
+		}
 		if (base < 0) {
 			base = i;
 			continue;
 		}
+		first = &round->views[base];
 		for (int s = 0; s < SC_SLOTS; s++)
 			if (v->owner[s] != first->owner[s])
 				return sc_error_set(err, SC_EXIT_PROBLEMS,
@@ -188,22 +216,42 @@ static int converged_once(const struct sandbox *sb, struct view *first, struct v
 	return 0;
 }
 
+/* One round over every running node (read concurrently with parallel_for).
+ * Returns 0 when all are ready and agree. */
+static int converged_once(const struct sandbox *sb, struct ready_round *round, struct sc_error *err)
+{
+	round->alive = 0;
+	for (int i = 0; i < sb->count; i++)
+		round->alive += sandbox_node_alive(sb, i);
+	parallel_for((size_t)sb->count, sb->count < CONVERGE_THREADS ? sb->count : CONVERGE_THREADS,
+		ready_one, round);
+	return views_agree(sb, round, err);
+}
+
 int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_error *err)
 {
 	long long deadline = sc_clock_ms() + timeout_ms;
-	struct view *views = malloc(2 * sizeof(*views));
+	size_t n = (size_t)sb->count;
+	struct ready_round round = { sb, 0, calloc(n, sizeof(struct view)),
+		calloc(n, sizeof(struct sc_error)), calloc(n, sizeof(int)) };
+	int rc = 0;
 
-	if (!views)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	while (converged_once(sb, &views[0], &views[1], err) < 0) {
+	if (!round.views || !round.errs || !round.rc) {
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
+	while (converged_once(sb, &round, err) < 0) {
 		if (sc_clock_ms() >= deadline) {
-			free(views);
-			return sc_error_prefix(err, "cluster did not converge within %d ms", timeout_ms);
+			rc = sc_error_prefix(err, "cluster did not converge within %d ms", timeout_ms);
+			goto out;
 		}
 		sc_sleep_ms(100);
 	}
-	free(views);
-	return 0;
+out:
+	free(round.views);
+	free(round.errs);
+	free(round.rc);
+	return rc;
 }
 
 /* Polls every node until it knows all sb->count nodes. */
