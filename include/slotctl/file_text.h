@@ -1,7 +1,8 @@
-/* file_text.h: whole text files that slotctl reads and writes for the user
- * (plans, the sandbox state): reading one into memory with a bound on its
- * size, and replacing one so that a reader never sees half of it. The
- * callers word the errors: these return errno values. */
+/* file_text.h: files that slotctl reads and writes for the user (plans, the
+ * sandbox state and directories): reading a whole text file into memory with
+ * a bound on its size, replacing one so that a reader never sees half of it,
+ * and removing a directory tree slotctl made. The callers word the errors:
+ * these return errno values. */
 #ifndef SLOTCTL_FILE_TEXT_H
 #define SLOTCTL_FILE_TEXT_H
 
@@ -21,5 +22,9 @@ int file_read_all(FILE *f, size_t max, char **text, size_t *len);
  * instead, since a rename would replace it. Returns 0, or an errno value
  * (the temporary file is removed on failure). */
 int file_replace(const char *path, const char *text);
+
+/* Removes path and everything below it, depth first, never following a
+ * symbolic link out of the tree. Best effort: what cannot be removed stays. */
+void file_remove_tree(const char *path);
 
 #endif

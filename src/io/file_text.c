@@ -1,8 +1,11 @@
-/* file_text.c: reading a whole text file with a size bound, and replacing one
- * through a temporary file and a rename (see slotctl/file_text.h). */
+/* file_text.c: reading a whole text file with a size bound, replacing one
+ * through a temporary file and a rename, and removing a directory tree (see
+ * slotctl/file_text.h). */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "slotctl/file_text.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,20 @@ int file_read_all(FILE *f, size_t max, char **text, size_t *len)
 	*text = buf;
 	*len = n;
 	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void file_remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Writes text and a newline to f, flushed to disk (where the file can be);

@@ -5,9 +5,9 @@
 #define _XOPEN_SOURCE 700
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,15 +207,6 @@ int sandbox_up(const struct sandbox_opts *opts, struct sandbox **out, struct sc_
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 /* Removes the state file, the node directories and, when it is then empty,
  * the sandbox directory itself. */
 static void remove_files(const struct sandbox *sb)
@@ -224,7 +215,7 @@ static void remove_files(const struct sandbox *sb)
 
 	for (int i = 0; i < sb->count; i++) {
 		snprintf(path, sizeof(path), "%s/node-%d", sb->dir, i);
-		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		file_remove_tree(path);
 	}
 	snprintf(path, sizeof(path), "%s/%s", sb->dir, SANDBOX_STATE_FILE);
 	unlink(path);

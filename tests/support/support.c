@@ -6,13 +6,13 @@
 #define _XOPEN_SOURCE 700
 #include "support.h"
 #include "slotctl/clock.h"
+#include "slotctl/file_text.h"
 #include "slotctl/keyslot.h"
 #include "slotctl/sandbox.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -88,20 +88,11 @@ static struct {
 	pid_t creator;
 } temp_dirs[MAX_TEMP_DIRS];
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void remove_temp_dirs(void)
 {
 	for (int k = 0; k < MAX_TEMP_DIRS; k++)
 		if (temp_dirs[k].path[0] && temp_dirs[k].creator == getpid()) {
-			nftw(temp_dirs[k].path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+			file_remove_tree(temp_dirs[k].path);
 			temp_dirs[k].path[0] = '\0';
 		}
 }
