@@ -76,4 +76,10 @@ int conn_broken(const struct conn *c);
  *   SC_EXIT_UNREACHABLE "no reply from 'host:port' to WHAT". */
 int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err);
 
+/* Takes reply (frees it; NULL is fine) as the answer to WHAT, which must be
+ * an integer: returns 0 and sets *out, or -1 with conn_check_reply's error,
+ * or SC_EXIT_PROBLEMS "'host:port' replied to WHAT with a non-integer". */
+int conn_take_integer(struct conn *c, redisReply *reply, const char *what, long long *out,
+	struct sc_error *err);
+
 #endif

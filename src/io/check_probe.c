@@ -35,19 +35,10 @@ struct probe {
 	size_t count;
 };
 
+/* The next pipelined reply, which must be an integer. */
 static int read_integer(struct conn *c, const char *what, long long *out, struct sc_error *err)
 {
-	redisReply *reply = conn_get_reply(c, err);
-	int rc = conn_check_reply(c, reply, what, err);
-
-	if (rc == 0 && reply->type != REDIS_REPLY_INTEGER)
-		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer",
-			conn_addr(c), what);
-	if (rc == 0)
-		*out = reply->integer;
-	if (reply)
-		freeReplyObject(reply);
-	return rc;
+	return conn_take_integer(c, conn_get_reply(c, err), what, out, err);
 }
 
 /* DBSIZE, then the probed slots in pipelined batches. */

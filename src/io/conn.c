@@ -280,6 +280,20 @@ int conn_broken(const struct conn *c)
 	return c->broken;
 }
 
+int conn_take_integer(struct conn *c, redisReply *reply, const char *what, long long *out,
+	struct sc_error *err)
+{
+	int rc = conn_check_reply(c, reply, what, err);
+
+	if (rc == 0 && reply->type != REDIS_REPLY_INTEGER)
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer", c->addr, what);
+	if (rc == 0)
+		*out = reply->integer;
+	if (reply)
+		freeReplyObject(reply);
+	return rc;
+}
+
 int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err)
 {
 	char msg[512];
