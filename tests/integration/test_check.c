@@ -69,8 +69,7 @@ static cJSON *check_json(const struct test_cluster *tc, int expect_status, const
 	cJSON *doc;
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--json", extra, NULL);
-	ck_assert_msg(r.status == expect_status, "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s",
-		r.status, expect_status, r.out, r.err);
+	ck_assert_exit(&r, expect_status);
 	doc = cJSON_Parse(r.out);
 	ck_assert_msg(doc != NULL, "not JSON:\n%s", r.out);
 	ck_assert_str_eq(cJSON_GetObjectItem(doc, "format_version")->valuestring, "1.0");
@@ -96,12 +95,6 @@ static const char *first_node_addr(cJSON *finding)
 	return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(finding, "nodes"), 0), "addr")->valuestring;
 }
 
-static void expect_status(struct run_result *r, int status)
-{
-	ck_assert_msg(r->status == status, "exit %d, expected %d\nstdout:\n%s\nstderr:\n%s",
-		r->status, status, r->out, r->err);
-}
-
 /* `check --wait 30` exits 0: the cluster has settled (a fresh cluster's
  * replicas take a few seconds to be known as replicas by every node). */
 static void expect_settles(const struct test_cluster *tc)
@@ -109,7 +102,7 @@ static void expect_settles(const struct test_cluster *tc)
 	struct run_result r;
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
-	expect_status(&r, SC_EXIT_OK);
+	ck_assert_exit(&r, SC_EXIT_OK);
 	ck_assert_contains(r.out, "[OK]   roles-disagree:");
 	run_result_free(&r);
 }
@@ -123,7 +116,7 @@ START_TEST(healthy_cluster_is_ok)
 	tc_load_keys(tc, "k", 300);
 	expect_settles(tc);
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	expect_status(&r, SC_EXIT_OK);
+	ck_assert_exit(&r, SC_EXIT_OK);
 	ck_assert_contains(r.out, "[OK]   node-unreachable: all 6 nodes answered");
 	ck_assert_contains(r.out, "[OK]   uncovered-slots: all 16384 slots are covered");
 	ck_assert_contains(r.out, "[OK]   open-slot:");
@@ -136,7 +129,7 @@ START_TEST(healthy_cluster_is_ok)
 	run_result_free(&r);
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--strict", NULL);
-	expect_status(&r, SC_EXIT_OK);
+	ck_assert_exit(&r, SC_EXIT_OK);
 	run_result_free(&r);
 
 	doc = check_json(tc, SC_EXIT_OK, NULL);
@@ -166,7 +159,7 @@ START_TEST(open_slot_names_node_and_slot)
 	expect_ok_reply(tc_command(tc, owner, "CLUSTER SETSLOT 100 MIGRATING %s", tc_id(tc, target)),
 		"SETSLOT MIGRATING");
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	snprintf(want, sizeof(want), "[ERR]  open-slot: %s", addr_of(tc, owner));
 	ck_assert_contains(r.out, want);
 	snprintf(want, sizeof(want), "has slot 100 migrating to %s", addr_of(tc, target));
@@ -183,7 +176,7 @@ START_TEST(open_slot_names_node_and_slot)
 
 	/* a slot left open does not go away by waiting: --wait gives up and says so */
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "1", NULL);
-	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	ck_assert_contains(r.err, "did not converge within 1 s");
 	ck_assert_contains(r.out, "[ERR]  open-slot:");
 	run_result_free(&r);
@@ -215,7 +208,7 @@ START_TEST(uncovered_slots_are_named)
 	for (int i = 0; i < tc_count(tc); i++)
 		expect_ok_reply(tc_command(tc, i, "CLUSTER DELSLOTSRANGE 16000 16383"), "DELSLOTSRANGE");
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	ck_assert_contains(r.out, "[ERR]  uncovered-slots: 384 slots have no owner");
 	ck_assert_contains(r.out, ": 16000-16383;");
 	/* the keys still on the former owner are named, with their slots */
@@ -250,7 +243,7 @@ START_TEST(node_with_its_own_view_is_named)
 	slots_of(tc, owner, range, sizeof(range));
 	expect_ok_reply(tc_command(tc, odd, "CLUSTER FORGET %s", tc_id(tc, owner)), "CLUSTER FORGET");
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	snprintf(want, sizeof(want), "[ERR]  views-disagree: %s", addr_of(tc, odd));
 	ck_assert_contains(r.out, want);
 	snprintf(want, sizeof(want), "about slots %s (%s: unassigned here, %s", range, range, addr_of(tc, owner));
@@ -280,7 +273,7 @@ START_TEST(frozen_node_is_unreachable_within_timeout)
 	ck_assert_int_eq(kill(tc_pid(tc, frozen), SIGSTOP), 0);
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--timeout", "500", NULL);
 	/* exit 3, not killed by run_slotctl: the frozen node cost about 500 ms */
-	expect_status(&r, SC_EXIT_UNREACHABLE);
+	ck_assert_exit(&r, SC_EXIT_UNREACHABLE);
 	ck_assert_msg(r.seconds < RUN_LIMIT_S / 4, "check took %.1f s", r.seconds);
 	snprintf(want, sizeof(want), "[ERR]  node-unreachable: no reply from %s", addr_of(tc, frozen));
 	ck_assert_contains(r.out, want);
@@ -333,13 +326,13 @@ START_TEST(wait_converges_after_a_change)
 	expect_ok_reply(tc_command(tc, owner, "CLUSTER SETSLOT 200 MIGRATING %s", tc_id(tc, target)),
 		"SETSLOT MIGRATING");
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	expect_status(&r, SC_EXIT_PROBLEMS);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	run_result_free(&r);
 	child = stabilize_later(tc, owner, 200, 1500);
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "SETSLOT STABLE failed");
-	expect_status(&r, SC_EXIT_OK);
+	ck_assert_exit(&r, SC_EXIT_OK);
 	ck_assert_contains(r.out, "[OK]   open-slot:");
 	ck_assert_str_eq(r.err, "");
 	run_result_free(&r);
@@ -351,7 +344,7 @@ START_TEST(wait_converges_after_a_change)
 	ck_assert_int_ge(replica, 0);
 	expect_ok_reply(tc_command(tc, replica, "CLUSTER DELSLOTSRANGE 0 99"), "DELSLOTSRANGE");
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--wait", "30", NULL);
-	expect_status(&r, SC_EXIT_OK);
+	ck_assert_exit(&r, SC_EXIT_OK);
 	ck_assert_contains(r.out, "[OK]   views-disagree:");
 	run_result_free(&r);
 	tc_stop(tc);
@@ -363,16 +356,16 @@ START_TEST(bad_seed_and_usage)
 	struct run_result r;
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", "not-an-address", NULL);
-	expect_status(&r, SC_EXIT_USAGE);
+	ck_assert_exit(&r, SC_EXIT_USAGE);
 	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);
 	run_slotctl(&r, RUN_LIMIT_S, "check", "127.0.0.1:1", "--timeout", "500", NULL);
-	expect_status(&r, SC_EXIT_UNREACHABLE);
+	ck_assert_exit(&r, SC_EXIT_UNREACHABLE);
 	ck_assert_contains(r.err, "127.0.0.1:1");
 	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);
 	run_slotctl(&r, RUN_LIMIT_S, "check", "127.0.0.1:1", "--wait", "soon", NULL);
-	expect_status(&r, SC_EXIT_USAGE);
+	ck_assert_exit(&r, SC_EXIT_USAGE);
 	ck_assert_contains(r.err, "--wait");
 	run_result_free(&r);
 }

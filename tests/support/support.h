@@ -97,6 +97,12 @@ int run_slotctl_argv(struct run_result *r, int timeout_s, const char *const *arg
 
 void run_result_free(struct run_result *r);
 
+/* Asserts that the run r (a struct run_result *) exited with want, showing
+ * its stdout and stderr when it did not. */
+#define ck_assert_exit(r, want) \
+	ck_assert_msg((r)->status == (want), "slotctl exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
+		(r)->status, (want), (r)->out, (r)->err)
+
 /* Asserts that haystack contains needle, printing both when it does not. */
 #define ck_assert_contains(haystack, needle) \
 	ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (haystack))
