@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,9 +47,22 @@ static void stop_leftovers(void)
 			tc_stop(live[k]);
 }
 
+/* A test program dies with whoever ran it (meson, a shell): when that is
+ * killed, the test does not run on as an orphan with its servers. Meson and
+ * Check run tests in process groups of their own, so killing the runner's
+ * group does not reach them. */
+__attribute__((constructor)) static void die_with_runner(void)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void remember(struct test_cluster *tc)
 {
 	static bool registered;
+
+	/* the process running a Check test (forked by Check into its own
+	 * process group) dies with the runner too, and its servers with it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 	if (!registered) {
 		atexit(stop_leftovers);
