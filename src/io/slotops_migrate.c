@@ -451,7 +451,7 @@ static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
 	int retries = m->o->retries > 0 ? m->o->retries : MOVER_DEFAULT_RETRIES;
 
 	if (++m->failures > retries)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE: %s (after %d retries)",
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
 			conn_addr(m->from), why, retries);
 	sleep_ms(100LL << (m->failures - 1));
 	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;

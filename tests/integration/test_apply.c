@@ -1,10 +1,12 @@
 /* test_apply.c: `slotctl apply` against real servers: a reshard moves every
- * key and every node agrees afterwards; the journal is finished; stale plans
+ * key and every node agrees afterwards, also with a cluster-aware client
+ * reading and writing throughout (it sees no error); the journal is finished; stale plans
  * and plans for another cluster are refused (exit 4) with nothing changed;
  * a key already on the target stops the slot naming it (no overwrite) unless
  * --replace; apply refuses while a journal is unfinished, on an unhealthy
  * cluster, and on a closed stdin without --yes. */
 #include "exec_support.h"
+#include "traffic.h"
 
 #include <cjson/cJSON.h>
 
@@ -71,6 +73,33 @@ START_TEST(apply_reshard_moves_every_key)
 	run_result_free(&r);
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(tc));
 	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(apply_under_client_traffic)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 150 }, { 2, 0, 150 } };
+	char dir[64], plan[128];
+	struct run_result r;
+	struct traffic *traffic;
+	struct traffic_stats st;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 2, "k", NKEYS, plan);
+	traffic = traffic_start(tc, "k", NKEYS);
+	ck_assert(traffic_wait_ops(traffic, 100, 30000));
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--parallel", "2", "--batch-keys", "5");
+	run_result_free(&r);
+	ck_assert(traffic_wait_ops(traffic, 100, 30000));
+	traffic_stop(traffic, &st);
+	ck_assert_msg(st.errors == 0, "the client saw %ld errors in %ld operations, first: %s", st.errors, st.ops,
+		st.first_error);
+	ck_assert_int_gt(st.ops, 0);
+	ck_assert_int_gt(st.moved + st.ask, 0);
+	tc_verify_keys(tc, "k", NKEYS);
 	tc_stop(tc);
 }
 END_TEST
@@ -295,6 +324,7 @@ static Suite *apply_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_reshard_moves_every_key);
+	tcase_add_test(tc, apply_under_client_traffic);
 	tcase_add_test(tc, stale_plan_is_refused);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);

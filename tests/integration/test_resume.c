@@ -2,8 +2,8 @@
  * back by `abort`, with nothing lost: slotctl killed with SIGKILL (through
  * the test-only SLOTCTL_TEST_CRASH_AT hook) after IMPORTING, after
  * MIGRATING, in the middle of a slot's keys, and after SETSLOT NODE reached
- * the target only; and a source frozen with SIGSTOP mid-slot, which fails
- * within the timeouts and is resumed once the node continues. */
+ * the target only; and a source or a target frozen with SIGSTOP mid-slot,
+ * which fails within the timeouts and is resumed once the node continues. */
 #include "exec_support.h"
 
 #include <signal.h>
@@ -115,9 +115,10 @@ END_TEST
 START_TEST(abort_after_owner_on_target) { crash_then_abort("owner-on-target:1", true); }
 END_TEST
 
-/* From a child process: stops the source with SIGSTOP once the hot slot is
- * mid-move; the child exits 0 when it did, 1 when that was never seen. */
-static pid_t freeze_mid_slot(const struct fixture *f)
+/* From a child process: stops victim (the source or the target) with
+ * SIGSTOP once the hot slot is mid-move; the child exits 0 when it did, 1
+ * when that was never seen. */
+static pid_t freeze_mid_slot(const struct fixture *f, pid_t victim)
 {
 	pid_t child = fork();
 
@@ -125,7 +126,7 @@ static pid_t freeze_mid_slot(const struct fixture *f)
 	if (child == 0) {
 		if (!exec_wait_mid_slot(f->tc, f->to, f->hot_slot, NHOT))
 			_exit(1);
-		kill(tc_pid(f->tc, f->from), SIGSTOP);
+		kill(victim, SIGSTOP);
 		_exit(0);
 	}
 	return child;
@@ -141,7 +142,7 @@ START_TEST(frozen_source_fails_then_resumes)
 	fixture_start(&f);
 	/* paced to 100 keys/s, the hot slot takes 3 s: its source is frozen
 	 * once some of its keys reached the target */
-	child = freeze_mid_slot(&f);
+	child = freeze_mid_slot(&f, tc_pid(f.tc, f.from));
 	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
 		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
@@ -153,6 +154,33 @@ START_TEST(frozen_source_fails_then_resumes)
 	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
 	run_result_free(&r);
 	kill(tc_pid(f.tc, f.from), SIGCONT);
+	EXEC_RUN(&r, 0, 120, "resume", f.plan);
+	run_result_free(&r);
+	fixture_verify(&f);
+	tc_stop(f.tc);
+}
+END_TEST
+
+START_TEST(frozen_target_fails_then_resumes)
+{
+	struct fixture f;
+	struct run_result r;
+	pid_t child;
+	int status, rc;
+
+	fixture_start(&f);
+	child = freeze_mid_slot(&f, tc_pid(f.tc, f.to));
+	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
+		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the hot slot was never seen mid-move, so its target was not frozen (apply exited %d)", rc);
+	ck_assert_msg(rc == 3, "slotctl exited %d, expected 3; stderr:\n%s", rc, r.err);
+	ck_assert_contains(r.err, "slot");
+	ck_assert_contains(r.err, "resume");
+	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
+	run_result_free(&r);
+	kill(tc_pid(f.tc, f.to), SIGCONT);
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	run_result_free(&r);
 	fixture_verify(&f);
@@ -175,6 +203,7 @@ static Suite *resume_suite(void)
 	tcase_add_test(tc, abort_mid_keys);
 	tcase_add_test(tc, abort_after_owner_on_target);
 	tcase_add_test(tc, frozen_source_fails_then_resumes);
+	tcase_add_test(tc, frozen_target_fails_then_resumes);
 	suite_add_tcase(s, tc);
 	return s;
 }
