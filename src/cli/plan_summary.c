@@ -41,8 +41,11 @@ static double after_of(const struct plan *p, const struct plan_node *n)
 	return measure(p, n->slots_after, n->keys_after, n->bytes_after);
 }
 
-/* max/min of measure/weight over masters holding slots (a master with
- * weight 0 counts with weight 1 before the plan; after it, it holds none). */
+/* max/min of measure/weight over the masters taking part: after the plan,
+ * those holding slots; before it, also those that will receive slots, so an
+ * empty master being filled makes "before" infinite rather than being left
+ * out (a master with weight 0 counts with weight 1 before the plan; after
+ * it, it holds none). */
 static double imbalance(const struct plan *p, bool after)
 {
 	double lo = INFINITY, hi = 0;
@@ -50,7 +53,7 @@ static double imbalance(const struct plan *p, bool after)
 
 	for (size_t i = 0; i < p->node_count; i++) {
 		const struct plan_node *n = &p->nodes[i];
-		int slots = after ? n->slots_after : slotset_count(&n->slots);
+		int slots = after ? n->slots_after : slotset_count(&n->slots) + n->slots_after;
 		double w = n->weight > 0 ? n->weight : 1, v;
 
 		if (slots == 0)
