@@ -131,8 +131,12 @@ static int get_number(const cJSON *o, const char *name, double min, double max, 
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-		return sc_error_set(err, SC_EXIT_USAGE, "field '%s' is missing or out of range", name);
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max) {
+		/* a literal -1, not sc_error_set's value: the compiler must see that *out
+		 * is unset only when we fail (release builds warn otherwise) */
+		sc_error_set(err, SC_EXIT_USAGE, "field '%s' is missing or out of range", name);
+		return -1;
+	}
 	*out = v->valuedouble;
 	return 0;
 }
