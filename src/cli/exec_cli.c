@@ -3,6 +3,7 @@
  * lines and a Prometheus textfile. The only place executor output is
  * printed. */
 #include "exec_cli.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 #include <cjson/cJSON.h>
@@ -11,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DRAW_INTERVAL_MS 200
@@ -63,14 +63,6 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	ui->metrics_path = args_value(a, "metrics-file");
 	ui->progress = !ui->json && cli_use_progress(stderr);
 	return 0;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void human_bytes(long long n, char *buf, size_t size)
@@ -240,7 +232,7 @@ static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, in
 void exec_cli_event(void *ctx, const struct exec_event *ev)
 {
 	struct exec_cli *ui = ctx;
-	long long now = now_ms();
+	long long now = sc_clock_ms();
 
 	ui->last = *ev->progress;
 	if (ev->kind == EXEC_EVENT_ERROR)

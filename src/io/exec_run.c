@@ -4,6 +4,7 @@
  * and counts the keys moved, fires the test-only crash hook, and ends a run
  * with verification and a summary. */
 #include "executor_priv.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/parallel.h"
 
@@ -16,14 +17,6 @@
 static bool stop_requested(const struct exec_run *run)
 {
 	return run->o->stop && *run->o->stop;
-}
-
-long long exec_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 long long exec_wall_ms(void)
@@ -75,7 +68,7 @@ void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts 
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_mutex_init(&run->event_lock, NULL);
 	pthread_cond_init(&run->changed, NULL);
-	run->start_ms = exec_now_ms();
+	run->start_ms = sc_clock_ms();
 	crash_hook_init(run);
 }
 
@@ -231,7 +224,7 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 	pthread_mutex_lock(&run->lock);
 	p = run->progress;
 	pthread_mutex_unlock(&run->lock);
-	p.elapsed_s = (double)(exec_now_ms() - run->start_ms) / 1000.0;
+	p.elapsed_s = (double)(sc_clock_ms() - run->start_ms) / 1000.0;
 	ev.progress = &p;
 	if (m) {
 		ev.slot = m->slot;
@@ -248,13 +241,6 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 }
 
 /* ---- pacing and per-batch accounting ---- */
-
-static void pace_sleep(long long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 {
@@ -279,9 +265,9 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 	pthread_mutex_unlock(&run->lock);
 	exec_emit(run, EXEC_EVENT_BATCH, b->move, keys, bytes, NULL);
 	crash_hook(run, JOURNAL_PHASE_COUNT);
-	wait_ms = (long long)(need_s * 1000.0) - (exec_now_ms() - run->start_ms);
+	wait_ms = (long long)(need_s * 1000.0) - (sc_clock_ms() - run->start_ms);
 	if (wait_ms > 0)
-		pace_sleep(wait_ms);
+		sc_sleep_ms(wait_ms);
 }
 
 void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
@@ -535,7 +521,7 @@ int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int see
 	pthread_mutex_lock(&run->lock);
 	res->progress = run->progress;
 	pthread_mutex_unlock(&run->lock);
-	res->progress.elapsed_s = (double)(exec_now_ms() - run->start_ms) / 1000.0;
+	res->progress.elapsed_s = (double)(sc_clock_ms() - run->start_ms) / 1000.0;
 	snprintf(res->journal, sizeof(res->journal), "%s", run->journal_path);
 	snprintf(summary, sizeof(summary), "%s", rc == 0 ? end_status(0, err, run->op) : err->msg);
 	exec_emit(run, EXEC_EVENT_SUMMARY, NULL, 0, 0, summary);

@@ -3,12 +3,12 @@
  * says which slots to look at, the nodes say where each one stands). The
  * engine is exec_run.c, one slot's protocol exec_slot.c. */
 #include "executor_priv.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
 {
@@ -119,21 +119,20 @@ static char *plan_seeds(const struct plan *plan)
 static int gather_healthy(const struct plan *plan, const char *seeds, const struct exec_opts *opts,
 	struct snapshot *snap, char *host, size_t host_size, int *port, struct sc_error *err)
 {
-	long long deadline = exec_now_ms() + EXEC_PREFLIGHT_WAIT_MS;
+	long long deadline = sc_clock_ms() + EXEC_PREFLIGHT_WAIT_MS;
 
 	for (;;) {
-		struct timespec pause = { 0, 200 * 1000000L };
 		bool transient = false;
 
 		if (gather(plan->seed, seeds, &opts->conn, snap, host, host_size, port, err) != 0)
 			return -1;
 		if (exec_preflight(plan, snap, opts, &transient, err) == 0)
 			return 0;
-		if (!transient || exec_now_ms() >= deadline || (opts->stop && *opts->stop))
+		if (!transient || sc_clock_ms() >= deadline || (opts->stop && *opts->stop))
 			return -1;
 		snapshot_release(snap);
 		memset(snap, 0, sizeof(*snap));
-		nanosleep(&pause, NULL);
+		sc_sleep_ms(200);
 	}
 }
 

@@ -179,7 +179,6 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
 int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
 
 /* ---- shared helpers ---- */
-long long exec_now_ms(void);
 long long exec_wall_ms(void);
 
 #endif

@@ -6,6 +6,7 @@
  * JOURNAL_FLUSH_INTERVAL_MS (group commit: one fdatasync covers every record
  * written meanwhile). */
 #include "slotctl/journal.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 struct journal_file {
@@ -99,8 +99,6 @@ static void *flusher_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
-		struct timespec rest = { 0, JOURNAL_FLUSH_INTERVAL_MS * 1000000L };
-
 		while (!f->dirty && !f->closing)
 			pthread_cond_wait(&f->wake, &f->lock);
 		if (f->closing)
@@ -108,7 +106,7 @@ static void *flusher_main(void *arg)
 		f->dirty = false;
 		pthread_mutex_unlock(&f->lock);
 		fdatasync(f->fd);
-		nanosleep(&rest, NULL);
+		sc_sleep_ms(JOURNAL_FLUSH_INTERVAL_MS);
 		pthread_mutex_lock(&f->lock);
 	}
 	pthread_mutex_unlock(&f->lock);

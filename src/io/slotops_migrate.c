@@ -7,12 +7,12 @@
  * byte-identical; I/O trouble between the nodes is retried with backoff and
  * smaller batches, then reported with the slot left as it is. */
 #include "slotctl/slotops.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MOVER_DEFAULT_RETRIES 4
 #define MOVER_MAX_STALLS 8
@@ -35,21 +35,6 @@ struct mover {
 	int failures;              /* consecutive I/O failures */
 	int stalls;                /* consecutive rounds that moved nothing */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static int mover_fail(struct mover *m, struct sc_error *err)
 {
@@ -453,7 +438,7 @@ static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
 	if (++m->failures > retries)
 		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
 			conn_addr(m->from), why, retries);
-	sleep_ms(100LL << (m->failures - 1));
+	sc_sleep_ms(100LL << (m->failures - 1));
 	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;
 	mover_drop_keys(m);
 	return 0;
@@ -483,10 +468,10 @@ static int mover_round(struct mover *m, struct sc_error *err)
 		keys[i] = m->keys->element[m->next + i]->str;
 		lens[i] = m->keys->element[m->next + i]->len;
 	}
-	t0 = now_ms();
+	t0 = sc_clock_ms();
 	if (mover_send(m, keys, lens, n, bytes, m->o->replace, fetch, &r, &next, err) != 0)
 		goto out;
-	mover_adapt(m, n, now_ms() - t0);
+	mover_adapt(m, n, sc_clock_ms() - t0);
 	if (!reply_is_error(r)) {
 		bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
 

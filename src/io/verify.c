@@ -4,11 +4,11 @@
  * configEpoch. Gossip takes a moment, so this polls within a bound and, when
  * the bound passes, says what is still wrong. */
 #include "executor_priv.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #define VERIFY_POLL_MS 100
 
@@ -87,17 +87,15 @@ static int cluster_problem(const struct exec_run *run, const char *host, int por
 int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err)
 {
 	int wait_ms = run->o->verify_wait_ms > 0 ? run->o->verify_wait_ms : EXEC_DEFAULT_VERIFY_WAIT_MS;
-	long long deadline = exec_now_ms() + wait_ms;
+	long long deadline = sc_clock_ms() + wait_ms;
 	char what[512];
 
 	for (;;) {
-		struct timespec ts = { 0, VERIFY_POLL_MS * 1000000L };
-
 		if (cluster_problem(run, seed_host, seed_port, what, sizeof(what)) == 0)
 			return 0;
-		if (exec_now_ms() >= deadline || (run->o->stop && *run->o->stop))
+		if (sc_clock_ms() >= deadline || (run->o->stop && *run->o->stop))
 			break;
-		nanosleep(&ts, NULL);
+		sc_sleep_ms(VERIFY_POLL_MS);
 	}
 	return sc_error_set(err, SC_EXIT_PROBLEMS,
 		"the cluster did not settle on the expected map within %d ms: %s; run 'slotctl check'",
