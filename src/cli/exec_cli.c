@@ -303,6 +303,29 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 	return code;
 }
 
+const struct cmd_option exec_cli_journal_options[] = {
+	EXEC_CLI_OPTIONS,
+	CMD_CONN_OPTIONS,
+	{ 0 },
+};
+
+int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_journal_fn *fn)
+{
+	struct exec_opts opts;
+	struct exec_cli ui;
+	struct exec_result res;
+	struct sc_error err = { 0 };
+	char journal[1024];
+	int rc;
+
+	if (exec_cli_opts(args, op, &opts, &ui) != 0)
+		return SC_EXIT_USAGE;
+	executor_journal_path(args->argv[0], journal, sizeof(journal));
+	opts.stop = exec_cli_signals();
+	rc = fn(journal, &opts, &res, &err);
+	return exec_cli_finish(&ui, rc, &res, &err);
+}
+
 char *exec_cli_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
