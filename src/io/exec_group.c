@@ -10,31 +10,7 @@
 #include "executor_priv.h"
 #include "slotctl/exitcode.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-
-static int send_setslot(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
-{
-	char slotbuf[16];
-	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
-
-	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	return conn_append_argv(c, 5, argv, NULL, err);
-}
-
-static int read_setslot(struct conn *c, int slot, const char *how, struct sc_error *err)
-{
-	char what[64];
-	redisReply *r = conn_get_reply(c, err);
-	int rc;
-
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
-	if (!r)
-		return -1;
-	rc = conn_check_reply(c, r, what, err);
-	freeReplyObject(r);
-	return rc;
-}
 
 struct group {
 	struct exec_run *run;
@@ -64,12 +40,12 @@ static void setslot_all(struct group *g, struct conn *c, const char *how, const 
 	struct sc_error e;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (alive(g, i) && send_setslot(c, g->m[i]->slot, how, id, &e) != 0)
+		if (alive(g, i) && exec_setslot_send(c, g->m[i]->slot, how, id, &e) != 0)
 			fail(g, i, &e);
 	for (size_t i = 0; i < g->n; i++) {
 		if (!alive(g, i))
 			continue;
-		if (read_setslot(c, g->m[i]->slot, how, &e) != 0 ||
+		if (exec_setslot_read(c, g->m[i]->slot, how, &e) != 0 ||
 		    exec_record(g->run, g->m[i], phase, &e) != 0)
 			fail(g, i, &e);
 	}
@@ -98,7 +74,7 @@ static struct conn **others_send(struct group *g, struct conn_pool *pool, size_t
 		if (!(c = conn_pool_get(pool, run->nodes[k].host, run->nodes[k].port, &e)))
 			goto fail_all;
 		for (size_t i = 0; i < g->n; i++)
-			if (alive(g, i) && send_setslot(c, g->m[i]->slot, "NODE", run->nodes[first->dst].id, &e) != 0)
+			if (alive(g, i) && exec_setslot_send(c, g->m[i]->slot, "NODE", run->nodes[first->dst].id, &e) != 0)
 				goto fail_all;
 		conns[(*n_out)++] = c;
 	}
@@ -118,7 +94,7 @@ static void others_read(struct group *g, struct conn **conns, size_t n, bool *se
 
 	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i < g->n; i++)
-			if (sent[i] && read_setslot(conns[k], g->m[i]->slot, "NODE", &e) != 0 && alive(g, i))
+			if (sent[i] && exec_setslot_read(conns[k], g->m[i]->slot, "NODE", &e) != 0 && alive(g, i))
 				fail(g, i, &e);
 }
 

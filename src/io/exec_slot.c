@@ -30,16 +30,7 @@ static int move_keys(struct exec_run *run, struct exec_move *m, struct conn *fro
 	return slotops_migrate_keys(from, to->host, to->port, m->slot, &mo, &stats, err);
 }
 
-/* SETSLOT NODE for a slot on every master but its source and target: sent
- * once the target took the slot, together with the source's, read last, so
- * the other masters cost no round trip of their own. */
-struct others {
-	struct conn **conns;
-	size_t n;
-	bool sent;
-};
-
-static int send_setslot(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
+int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
 {
 	char slotbuf[16];
 	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
@@ -48,7 +39,7 @@ static int send_setslot(struct conn *c, int slot, const char *how, const char *i
 	return conn_append_argv(c, 5, argv, NULL, err);
 }
 
-static int read_setslot(struct conn *c, int slot, const char *how, struct sc_error *err)
+int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)
 {
 	char what[64];
 	redisReply *r = conn_get_reply(c, err);
@@ -61,6 +52,15 @@ static int read_setslot(struct conn *c, int slot, const char *how, struct sc_err
 	freeReplyObject(r);
 	return rc;
 }
+
+/* SETSLOT NODE for a slot on every master but its source and target: sent
+ * once the target took the slot, together with the source's, read last, so
+ * the other masters cost no round trip of their own. */
+struct others {
+	struct conn **conns;
+	size_t n;
+	bool sent;
+};
 
 static int others_send(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m,
 	struct others *o, struct sc_error *err)
@@ -76,7 +76,7 @@ static int others_send(struct exec_run *run, struct conn_pool *pool, const struc
 		if ((int)i == m->src || (int)i == m->dst)
 			continue;
 		if (!(c = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)) ||
-		    send_setslot(c, m->slot, "NODE", run->nodes[m->dst].id, err) != 0)
+		    exec_setslot_send(c, m->slot, "NODE", run->nodes[m->dst].id, err) != 0)
 			return -1;
 		o->conns[o->n++] = c;
 	}
@@ -90,7 +90,7 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 	struct sc_error one;
 
 	for (size_t i = 0; i < o->n; i++)
-		if (read_setslot(o->conns[i], m->slot, "NODE", &one) != 0 && rc == 0)
+		if (exec_setslot_read(o->conns[i], m->slot, "NODE", &one) != 0 && rc == 0)
 			rc = sc_error_set(err, one.code, "%s", one.msg);
 	o->sent = false;
 	o->n = 0;

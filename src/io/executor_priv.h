@@ -131,6 +131,12 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
 	struct sc_error *err);
 
+/* The halves of a pipelined CLUSTER SETSLOT slot how [id] (exec_slot.c and
+ * exec_group.c): send appends it to c's pipeline; read takes its reply, in
+ * order, and turns a refusal into an error naming the command. 0 or -1. */
+int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
+int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err);
+
 /* ---- exec_group.c: pending slots of one pair, SETSLOTs pipelined ---- */
 
 /* Slots moved as one group at most. */
