@@ -152,17 +152,28 @@ static void slot_record(const struct exec_run *run, const struct exec_move *m, e
 	memcpy(r->to, run->nodes[m->dst].id, sizeof(r->to));
 }
 
-static char *join_seeds(const struct exec_run *run)
+char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx)
 {
-	size_t size = run->node_count * 302 + 1, len = 0;
+	size_t size = n * 302 + 1, len = 0;
 	char *s = malloc(size);
 
 	if (!s)
 		return NULL;
 	s[0] = '\0';
-	for (size_t i = 0; i < run->node_count; i++)
-		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", run->nodes[i].addr);
+	for (size_t i = 0; i < n; i++) {
+		char addr[300];
+
+		addr_of(ctx, i, addr, sizeof(addr));
+		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", addr);
+	}
 	return s;
+}
+
+static void run_addr(const void *ctx, size_t i, char *buf, size_t size)
+{
+	const struct exec_run *run = ctx;
+
+	snprintf(buf, size, "%s", run->nodes[i].addr);
 }
 
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
@@ -176,7 +187,7 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 	snprintf(r.op, sizeof(r.op), "%s", run->op);
 	snprintf(r.fingerprint, sizeof(r.fingerprint), "%s", fingerprint);
 	snprintf(r.plan_path, sizeof(r.plan_path), "%s", plan_path ? plan_path : "");
-	if (!(r.seeds = join_seeds(run)))
+	if (!(r.seeds = exec_join_addrs(run->node_count, run_addr, run)))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	rc = journal_file_append(run->journal, &r, false, err);
 	free(r.seeds);

@@ -97,21 +97,11 @@ static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct 
 	return 0;
 }
 
-static char *plan_seeds(const struct plan *plan)
+static void plan_addr(const void *ctx, size_t i, char *buf, size_t size)
 {
-	size_t size = plan->node_count * 302 + 1, len = 0;
-	char *s = malloc(size);
+	const struct plan *plan = ctx;
 
-	if (!s)
-		return NULL;
-	s[0] = '\0';
-	for (size_t i = 0; i < plan->node_count; i++) {
-		char addr[300];
-
-		addr_format(addr, sizeof(addr), plan->nodes[i].host, plan->nodes[i].port);
-		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", addr);
-	}
-	return s;
+	addr_format(buf, size, plan->nodes[i].host, plan->nodes[i].port);
 }
 
 /* Gathers the cluster and runs the pre-flight checks, looking again for a
@@ -143,7 +133,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 	struct snapshot snap = { 0 };
 	char host[256];
 	int port = 0, rc = -1;
-	char *seeds = plan_seeds(plan);
+	char *seeds = exec_join_addrs(plan->node_count, plan_addr, plan);
 
 	memset(res, 0, sizeof(*res));
 	exec_run_init(&run, "apply", opts);

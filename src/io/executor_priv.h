@@ -76,6 +76,13 @@ int exec_run_node(const struct exec_run *run, const char *id);
 struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
 	enum journal_phase phase, struct sc_error *err);
 
+/* Writes the address ("host:port") of the i-th of n nodes of ctx into buf. */
+typedef void exec_addr_fn(const void *ctx, size_t i, char *buf, size_t size);
+
+/* The n addresses given by addr_of, comma-separated: the seeds a journal
+ * records. Returns a new string (the caller frees it), or NULL on OOM. */
+char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
+
 /* Opens the journal and appends the run's START record (and, for apply, a
  * pending record per move), synced. */
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
