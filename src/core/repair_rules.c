@@ -307,84 +307,106 @@ static int map_owner(const struct snapshot *s, int slot)
 	return s->reference < 0 ? -1 : view_owner(s, (size_t)s->reference, slot);
 }
 
-/* Names the state and picks the owner after fix by the rules. */
-static void classify(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+/* A slot open both ways between its owner a and b: finish the move when b
+ * got keys, else roll it back. */
+static bool classify_open_pair(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+	struct repair_item *it)
+{
+	int a = f->migrator, b = f->importer;
+	long long ka, kb;
+
+	if (!(f->migrating == 1 && f->importing == 1 && f->mig_peer == b && f->imp_peer == a &&
+	      f->claimants == 1 && f->claimant == a))
+		return false;
+	ka = keys_of(c->in, (size_t)a, slot);
+	kb = keys_of(c->in, (size_t)b, slot);
+	it->source = a;
+	it->importer = b;
+	if (kb <= 0) {
+		it->state = REPAIR_OPEN_NO_KEYS_MOVED;
+		it->target = a;
+	} else {
+		it->state = ka <= 0 ? REPAIR_OPEN_ALL_KEYS_MOVED : REPAIR_OPEN_SOME_KEYS_MOVED;
+		it->target = b;
+	}
+	return true;
+}
+
+/* Only one node shows MIGRATING (nobody IMPORTING). */
+static bool classify_migrating_only(const struct plan_ctx *c, int slot, const struct slot_facts *f,
 	struct repair_item *it)
 {
 	const struct snapshot *s = c->in->snap;
-	int a = f->migrator, b = f->importer;
+	int a = f->migrator;
+	bool a_claims;
 
-	it->source = it->importer = -1;
-	if (f->importing >= 2) {
-		it->state = REPAIR_IMPORTING_SEVERAL;
-		it->target = f->claimants == 1 ? f->claimant : most_keys(c, slot, f->claimants > 1);
-		return;
-	}
-	if (f->migrating == 1 && f->importing == 1 && f->mig_peer == b && f->imp_peer == a &&
-	    f->claimants == 1 && f->claimant == a) {
-		long long ka = keys_of(c->in, (size_t)a, slot), kb = keys_of(c->in, (size_t)b, slot);
-
+	if (!(f->migrating == 1 && f->importing == 0))
+		return false;
+	a_claims = repair_claims(s, (size_t)a, slot);
+	if (a_claims && f->mig_peer >= 0 && f->claimants == 2 &&
+	    repair_claims(s, (size_t)f->mig_peer, slot)) {
+		it->state = REPAIR_NODE_TARGET_ONLY;
 		it->source = a;
+		it->importer = f->mig_peer;
+		it->target = f->mig_peer;
+		return true;
+	}
+	if (a_claims && f->claimants == 1) {
+		it->state = REPAIR_MIGRATING_OWNER_ONLY;
+		it->source = a;
+		it->target = a;
+		return true;
+	}
+	if (!a_claims && f->claimants == 1) {
+		it->state = REPAIR_MIGRATING_NON_OWNER;
+		it->target = f->claimant;
+		return true;
+	}
+	return false;
+}
+
+/* Only one node shows IMPORTING (nobody MIGRATING). */
+static bool classify_importing_only(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+	struct repair_item *it)
+{
+	const struct snapshot *s = c->in->snap;
+	int b = f->importer, src = f->imp_peer;
+
+	if (!(f->importing == 1 && f->migrating == 0))
+		return false;
+	if (f->claimants == 0 && src >= 0 && s->nodes[src].reachable &&
+	    view_owner(s, (size_t)src, slot) == b) {
+		it->state = REPAIR_NODE_SOURCE_ONLY;
+		it->source = src;
 		it->importer = b;
-		if (kb <= 0) {
-			it->state = REPAIR_OPEN_NO_KEYS_MOVED;
-			it->target = a;
-		} else {
-			it->state = ka <= 0 ? REPAIR_OPEN_ALL_KEYS_MOVED : REPAIR_OPEN_SOME_KEYS_MOVED;
-			it->target = b;
-		}
-		return;
+		it->target = b;
+		return true;
 	}
-	if (f->migrating == 1 && f->importing == 0) {
-		bool a_claims = repair_claims(s, (size_t)a, slot);
+	if (f->claimants == 1 && f->claimant != b) {
+		it->state = REPAIR_IMPORTING_ONLY;
+		it->target = f->claimant;
+		return true;
+	}
+	return false;
+}
 
-		if (a_claims && f->mig_peer >= 0 && f->claimants == 2 &&
-		    repair_claims(s, (size_t)f->mig_peer, slot)) {
-			it->state = REPAIR_NODE_TARGET_ONLY;
-			it->source = a;
-			it->importer = f->mig_peer;
-			it->target = f->mig_peer;
-			return;
-		}
-		if (a_claims && f->claimants == 1) {
-			it->state = REPAIR_MIGRATING_OWNER_ONLY;
-			it->source = a;
-			it->target = a;
-			return;
-		}
-		if (!a_claims && f->claimants == 1) {
-			it->state = REPAIR_MIGRATING_NON_OWNER;
-			it->target = f->claimant;
-			return;
-		}
-	}
-	if (f->importing == 1 && f->migrating == 0) {
-		int src = f->imp_peer;
+/* Open in a way none of the shapes above describes. */
+static void classify_open_mixed(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+	struct repair_item *it)
+{
+	it->state = REPAIR_OPEN_MIXED;
+	if (f->claimants == 1)
+		it->target = f->claimant;
+	else if (f->claimants > 1)
+		it->target = most_keys(c, slot, true);
+	else
+		it->target = f->holders ? most_keys(c, slot, false) : least_loaded(c);
+}
 
-		if (f->claimants == 0 && src >= 0 && s->nodes[src].reachable &&
-		    view_owner(s, (size_t)src, slot) == b) {
-			it->state = REPAIR_NODE_SOURCE_ONLY;
-			it->source = src;
-			it->importer = b;
-			it->target = b;
-			return;
-		}
-		if (f->claimants == 1 && f->claimant != b) {
-			it->state = REPAIR_IMPORTING_ONLY;
-			it->target = f->claimant;
-			return;
-		}
-	}
-	if (f->migrating || f->importing) {
-		it->state = REPAIR_OPEN_MIXED;
-		if (f->claimants == 1)
-			it->target = f->claimant;
-		else if (f->claimants > 1)
-			it->target = most_keys(c, slot, true);
-		else
-			it->target = f->holders ? most_keys(c, slot, false) : least_loaded(c);
-		return;
-	}
+/* Not open: no owner, several owners, or keys on a node that does not own it. */
+static void classify_ownership(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+	struct repair_item *it)
+{
 	if (f->claimants == 0) {
 		if (f->holders == 0) {
 			it->state = REPAIR_UNCOVERED_EMPTY;
@@ -405,6 +427,25 @@ static void classify(const struct plan_ctx *c, int slot, const struct slot_facts
 	}
 	it->state = REPAIR_STRAY_KEYS;
 	it->target = f->claimant;
+}
+
+/* Names the state and picks the owner after fix by the rules. */
+static void classify(const struct plan_ctx *c, int slot, const struct slot_facts *f,
+	struct repair_item *it)
+{
+	it->source = it->importer = -1;
+	if (f->importing >= 2) {
+		it->state = REPAIR_IMPORTING_SEVERAL;
+		it->target = f->claimants == 1 ? f->claimant : most_keys(c, slot, f->claimants > 1);
+		return;
+	}
+	if (classify_open_pair(c, slot, f, it) || classify_migrating_only(c, slot, f, it) ||
+	    classify_importing_only(c, slot, f, it))
+		return;
+	if (f->migrating || f->importing)
+		classify_open_mixed(c, slot, f, it);
+	else
+		classify_ownership(c, slot, f, it);
 }
 
 /* Applies a journal's direction for slot, when one names reachable masters. */
