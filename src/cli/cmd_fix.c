@@ -8,6 +8,7 @@
 #include "slotctl/check.h"
 #include "slotctl/check_probe.h"
 #include "slotctl/cli.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/journal.h"
 #include "slotctl/repair.h"
@@ -15,7 +16,6 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define FIX_DEFAULT_WAIT_S 30
 #define FIX_POLL_MS 200
@@ -219,7 +219,6 @@ static cJSON *item_json(const struct fix_run *f, size_t i)
 static void print_json(const struct fix_run *f, int code)
 {
 	cJSON *root = cJSON_CreateObject(), *items;
-	char *text;
 
 	cJSON_AddStringToObject(root, "format_version", REPAIR_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "seed", f->seed);
@@ -234,28 +233,16 @@ static void print_json(const struct fix_run *f, int code)
 		cJSON_AddNumberToObject(root, "check_exit_code", f->check_code);
 	}
 	cJSON_AddNumberToObject(root, "exit_code", code);
-	text = cJSON_Print(root);
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	cJSON_Delete(root);
+	cli_print_json(root);
 }
 
 /* ---- the run ----------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The full check after repairing (check_gather), re-run until nothing
  * transient is left (views agree, nothing open) or --wait runs out. */
 static void verify(struct fix_run *f)
 {
-	long long deadline = now_ms() + (f->executed ? f->wait_s * 1000 : 0);
+	long long deadline = sc_clock_ms() + (f->executed ? f->wait_s * 1000 : 0);
 
 	for (;;) {
 		struct sc_error err;
@@ -264,14 +251,14 @@ static void verify(struct fix_run *f)
 		f->settled = rc == 0 && check_report_settled(&f->report);
 		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
 			(err.code ? err.code : SC_EXIT_PROBLEMS);
-		if (f->settled || now_ms() + FIX_POLL_MS > deadline) {
+		if (f->settled || sc_clock_ms() + FIX_POLL_MS > deadline) {
 			if (rc < 0)
 				cli_error("check after fix: %s", err.msg);
 			break;
 		}
 		if (rc == 0)
 			check_report_release(&f->report);
-		nanosleep(&(struct timespec){ 0, FIX_POLL_MS * 1000000L }, NULL);
+		sc_sleep_ms(FIX_POLL_MS);
 	}
 	f->checked = true;
 }

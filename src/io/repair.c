@@ -4,7 +4,9 @@
  * steps with the shared slot-migration steps (slotops), concurrently for
  * slots on disjoint nodes. The decisions live in src/core/repair_rules.c. */
 #include "slotctl/repair.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/info_text.h"
 #include "slotctl/parallel.h"
 #include "slotctl/pool.h"
 #include "slotctl/slotops.h"
@@ -12,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define REPAIR_DEFAULT_THREADS 8
 #define REPAIR_COUNT_CHUNK 1024
@@ -50,28 +51,13 @@ static bool is_reachable_master(const struct snapshot *s, size_t i)
 	return v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
 }
 
-static int integer_reply(struct conn *c, redisReply *r, const char *what, long long *out,
-	struct sc_error *err)
-{
-	int rc = conn_check_reply(c, r, what, err);
-
-	if (rc == 0 && r->type != REDIS_REPLY_INTEGER)
-		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer",
-			conn_addr(c), what);
-	if (rc == 0)
-		*out = r->integer;
-	if (r)
-		freeReplyObject(r);
-	return rc;
-}
-
 /* COUNTKEYSINSLOT of every slot on c into out[0..SC_SLOTS), pipelined; an
  * empty node (DBSIZE 0) is answered at once. */
 static int count_all_slots(struct conn *c, long long *out, struct sc_error *err)
 {
 	long long total = 0;
 
-	if (integer_reply(c, conn_command(c, err, "DBSIZE"), "DBSIZE", &total, err) != 0)
+	if (conn_take_integer(c, conn_command(c, err, "DBSIZE"), "DBSIZE", &total, err) != 0)
 		return -1;
 	for (int s = 0; s < SC_SLOTS; s++)
 		out[s] = 0;
@@ -82,22 +68,22 @@ static int count_all_slots(struct conn *c, long long *out, struct sc_error *err)
 		for (int s = base; s < base + REPAIR_COUNT_CHUNK; s++) {
 			redisReply *r = conn_get_reply(c, err);
 
-			if (!r || integer_reply(c, r, "CLUSTER COUNTKEYSINSLOT", &out[s], err) != 0)
+			if (!r || conn_take_integer(c, r, "CLUSTER COUNTKEYSINSLOT", &out[s], err) != 0)
 				return -1;
 		}
 	}
 	return 0;
 }
 
+/* used_memory from INFO memory, or -1 when it cannot be read. */
 static long long used_memory(struct conn *c)
 {
 	struct sc_error err;
 	redisReply *r = conn_command(c, &err, "INFO memory");
 	long long m = -1;
-	const char *p;
 
-	if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, "used_memory:")))
-		m = strtoll(p + strlen("used_memory:"), NULL, 10);
+	if (r && r->type == REDIS_REPLY_STRING)
+		m = info_get_ll(r->str, "used_memory", -1);
 	if (r)
 		freeReplyObject(r);
 	return m;
@@ -252,6 +238,39 @@ static bool keylist_has(const struct keylist *k, const char *name, size_t len)
 	return false;
 }
 
+/* DUMPs the n keys named both[] on src and dst and sorts them into d: same,
+ * different (d->diff, which must have room for n) or unknown. Changes
+ * nothing. */
+static int dup_compare(struct conn *src, struct conn *dst, const char **both, const size_t *both_lens,
+	size_t n, struct dup_scan *d, struct sc_error *err)
+{
+	redisReply **sd = calloc(n ? n : 1, sizeof(*sd)), **dd = calloc(n ? n : 1, sizeof(*dd));
+	int rc = -1;
+
+	if (!sd || !dd)
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	else if (asking_pipeline(src, "DUMP", both, both_lens, n, sd, err) == 0 &&
+	    asking_pipeline(dst, "DUMP", both, both_lens, n, dd, err) == 0)
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		bool sv = sd[i]->type == REDIS_REPLY_STRING, dv = dd[i]->type == REDIS_REPLY_STRING;
+
+		if (sd[i]->type == REDIS_REPLY_NIL || dd[i]->type == REDIS_REPLY_NIL)
+			continue; /* gone from one side meanwhile: no longer a duplicate */
+		if (!sv || !dv)
+			d->unknown++;
+		else if (sd[i]->len == dd[i]->len && memcmp(sd[i]->str, dd[i]->str, sd[i]->len) == 0)
+			d->same++;
+		else {
+			d->diff[d->ndiff] = both[i];
+			d->diff_lens[d->ndiff++] = both_lens[i];
+		}
+	}
+	free_replies(sd, n);
+	free_replies(dd, n);
+	return rc;
+}
+
 /* Finds the keys of slot that both src and dst hold and compares their DUMP
  * payloads. Changes nothing. On failure d is left released. */
 static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup_scan *d,
@@ -259,7 +278,6 @@ static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup
 {
 	const char **both = NULL;
 	size_t *both_lens = NULL, nboth = 0;
-	redisReply **sd = NULL, **dd = NULL;
 	int rc = -1;
 
 	memset(d, 0, sizeof(*d));
@@ -275,41 +293,15 @@ static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup
 	d->diff_lens = calloc(d->src.count, sizeof(*d->diff_lens));
 	if (!both || !both_lens || !d->diff || !d->diff_lens) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < d->src.count; i++) {
-		if (keylist_has(&d->dst, d->src.names[i], d->src.lens[i])) {
-			both[nboth] = d->src.names[i];
-			both_lens[nboth++] = d->src.lens[i];
+	} else {
+		for (size_t i = 0; i < d->src.count; i++) {
+			if (keylist_has(&d->dst, d->src.names[i], d->src.lens[i])) {
+				both[nboth] = d->src.names[i];
+				both_lens[nboth++] = d->src.lens[i];
+			}
 		}
+		rc = nboth ? dup_compare(src, dst, both, both_lens, nboth, d, err) : 0;
 	}
-	sd = calloc(nboth ? nboth : 1, sizeof(*sd));
-	dd = calloc(nboth ? nboth : 1, sizeof(*dd));
-	if (!sd || !dd) {
-		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-		goto out;
-	}
-	if (nboth && (asking_pipeline(src, "DUMP", both, both_lens, nboth, sd, err) != 0 ||
-	    asking_pipeline(dst, "DUMP", both, both_lens, nboth, dd, err) != 0))
-		goto out;
-	for (size_t i = 0; i < nboth; i++) {
-		bool sv = sd[i]->type == REDIS_REPLY_STRING, dv = dd[i]->type == REDIS_REPLY_STRING;
-
-		if (sd[i]->type == REDIS_REPLY_NIL || dd[i]->type == REDIS_REPLY_NIL)
-			continue; /* gone from one side meanwhile: no longer a duplicate */
-		if (!sv || !dv)
-			d->unknown++;
-		else if (sd[i]->len == dd[i]->len && memcmp(sd[i]->str, dd[i]->str, sd[i]->len) == 0)
-			d->same++;
-		else {
-			d->diff[d->ndiff] = both[i];
-			d->diff_lens[d->ndiff++] = both_lens[i];
-		}
-	}
-	rc = 0;
-out:
-	free_replies(sd, nboth);
-	free_replies(dd, nboth);
 	free(both);
 	free(both_lens);
 	if (rc != 0)
@@ -538,7 +530,7 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 		if (attempt >= REPAIR_CLUSTERDOWN_RETRIES || !strstr(err->msg, "CLUSTERDOWN") || conn_broken(src))
 			return -1;
 		sc_error_clear(err);
-		nanosleep(&(struct timespec){ 0, REPAIR_CLUSTERDOWN_PAUSE_MS * 1000000L }, NULL);
+		sc_sleep_ms(REPAIR_CLUSTERDOWN_PAUSE_MS);
 	}
 }
 
