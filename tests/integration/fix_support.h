@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/keyslot.h"
+#include "check_run.h"
 #include "support.h"
 
 #define FX_BG "bg"
@@ -112,12 +113,11 @@ static inline int fx_fix(const struct fx *f, struct run_result *r, const char *a
 static inline void fx_verify(const struct fx *f)
 {
 	struct run_result r;
-	int rc;
 
 	tc_verify_keys(f->tc, FX_BG, FX_BG_KEYS);
 	tc_verify_keys(f->tc, FX_T, FX_T_KEYS);
-	rc = run_slotctl(&r, 120, "check", tc_seed(f->tc), "--wait", "30", NULL);
-	ck_assert_msg(rc == 0, "check exited %d:\n%s%s", rc, r.out, r.err);
+	run_slotctl(&r, 120, "check", tc_seed(f->tc), "--wait", "30", NULL);
+	ck_assert_exit(&r, 0);
 	run_result_free(&r);
 }
 
@@ -125,16 +125,16 @@ static inline void fx_verify(const struct fx *f)
 static inline void fx_fix_and_verify(const struct fx *f, const char *state)
 {
 	struct run_result r;
-	int rc = fx_fix(f, &r, "--yes", NULL, NULL);
 
-	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 0);
 	if (state)
 		ck_assert_contains(r.out, state);
 	run_result_free(&r);
 	fx_verify(f);
 	/* a second run finds nothing to do */
-	rc = fx_fix(f, &r, "--yes", NULL, NULL);
-	ck_assert_msg(rc == 0, "second fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "0 broken slots");
 	run_result_free(&r);
 }

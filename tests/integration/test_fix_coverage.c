@@ -95,12 +95,11 @@ START_TEST(slot_claimed_by_two_masters)
 {
 	struct fx f;
 	struct run_result r;
-	int rc;
 
 	fx_start(&f, 0);
 	fx_ok(tc_command(f.tc, f.dst, "CLUSTER SETSLOT %d NODE %s", f.slot, tc_id(f.tc, f.dst)));
-	rc = fx_fix(&f, &r, "--yes", NULL, NULL);
-	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 0);
 	run_result_free(&r);
 	fx_verify(&f);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
@@ -112,8 +111,6 @@ int main(void)
 {
 	Suite *s = suite_create("fix_coverage");
 	TCase *tc = tcase_create("fix_coverage");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, uncovered_without_keys);
 	tcase_add_test(tc, uncovered_with_keys_on_one_node);
@@ -122,9 +119,5 @@ int main(void)
 	tcase_add_test(tc, uncovered_and_open_in_one_pass);
 	tcase_add_test(tc, slot_claimed_by_two_masters);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

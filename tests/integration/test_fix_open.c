@@ -141,7 +141,6 @@ START_TEST(hundreds_of_open_slots_in_one_pass)
 	redisContext *to, *from;
 	int first = -1, opened = 0;
 	struct run_result r;
-	int rc;
 
 	fx_start(&f, 0);
 	for (int s = 0; s < SC_SLOTS && first < 0; s += 64)
@@ -167,8 +166,8 @@ START_TEST(hundreds_of_open_slots_in_one_pass)
 		fx_move(&f, s, f.src, f.dst, -1); /* all moved (or none held) */
 	for (int s = first + 1; s < first + 300; s += 3)
 		fx_move(&f, s, f.src, f.dst, 1);  /* some moved, when the slot held two */
-	rc = fx_fix(&f, &r, "--yes", NULL, NULL);
-	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "open-no-keys-moved");
 	ck_assert_contains(r.out, "open-all-keys-moved");
 	ck_assert_contains(r.out, "fix: 300 repaired");
@@ -212,16 +211,15 @@ START_TEST(journal_direction_is_followed)
 	struct fx f;
 	struct run_result r;
 	char path[64];
-	int rc;
 
 	fx_start(&f, 0);
 	fx_open(&f, f.slot, f.src, f.dst);
 	fx_move(&f, f.slot, f.src, f.dst, 7);
 	write_abort_journal(&f, path, sizeof(path));
 	/* by the rules the move would be finished; the journal says roll back */
-	rc = fx_fix(&f, &r, "--yes", "--journal", path);
+	fx_fix(&f, &r, "--yes", "--journal", path);
 	unlink(path);
-	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "direction from the journal");
 	run_result_free(&r);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
@@ -235,8 +233,6 @@ int main(void)
 {
 	Suite *s = suite_create("fix_open");
 	TCase *tc = tcase_create("fix_open");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, migrating_on_owner_only);
 	tcase_add_test(tc, importing_on_non_owner_only);
@@ -250,9 +246,5 @@ int main(void)
 	tcase_add_test(tc, hundreds_of_open_slots_in_one_pass);
 	tcase_add_test(tc, journal_direction_is_followed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

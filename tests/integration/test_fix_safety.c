@@ -63,11 +63,10 @@ START_TEST(conflicting_duplicate_is_refused_then_resolved_with_prefer)
 	struct fx f;
 	struct run_result r;
 	char key[64], *v;
-	int rc;
 
 	half_migrated_with_duplicate(&f, key, sizeof(key), false);
-	rc = fx_fix(&f, &r, "--yes", NULL, NULL);
-	ck_assert_msg(rc == 7, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 7);
 	ck_assert_contains(r.out, key);
 	ck_assert_contains(r.out, "--prefer");
 	run_result_free(&r);
@@ -78,8 +77,8 @@ START_TEST(conflicting_duplicate_is_refused_then_resolved_with_prefer)
 	ck_assert_int_eq(fx_count(&f, f.dst, f.slot), 7);
 
 	/* the source holds the copy the clients wrote: keep it */
-	rc = fx_fix(&f, &r, "--yes", "--prefer", "source");
-	ck_assert_msg(rc == 0, "fix --prefer source exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--yes", "--prefer", "source");
+	ck_assert_exit(&r, 0);
 	run_result_free(&r);
 	fx_verify(&f);
 	fx_stop(&f);
@@ -92,11 +91,10 @@ START_TEST(prefer_target_keeps_the_targets_copy)
 	struct run_result r;
 	char key[64];
 	redisReply *v;
-	int rc;
 
 	half_migrated_with_duplicate(&f, key, sizeof(key), false);
-	rc = fx_fix(&f, &r, "--yes", "--prefer", "target");
-	ck_assert_msg(rc == 0, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--yes", "--prefer", "target");
+	ck_assert_exit(&r, 0);
 	run_result_free(&r);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
 	v = tc_command(f.tc, f.dst, "GET %s", key);
@@ -176,27 +174,26 @@ START_TEST(dry_run_and_closed_stdin_change_nothing)
 {
 	struct fx f;
 	struct run_result r;
-	int rc;
 
 	fx_start(&f, 0);
 	fx_open(&f, f.slot, f.src, f.dst);
 	fx_move(&f, f.slot, f.src, f.dst, 5);
 
-	rc = fx_fix(&f, &r, "--dry-run", NULL, NULL);
-	ck_assert_msg(rc == 0, "fix --dry-run exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, "--dry-run", NULL, NULL);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "open-some-keys-moved");
 	ck_assert_contains(r.out, "move 15 keys");
 	run_result_free(&r);
 
-	rc = fx_fix(&f, &r, "--dry-run", "--json", NULL);
-	ck_assert_int_eq(rc, 0);
+	fx_fix(&f, &r, "--dry-run", "--json", NULL);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "\"format_version\"");
 	ck_assert_contains(r.out, "\"state\":\t\"open-some-keys-moved\"");
 	run_result_free(&r);
 
 	/* no --yes and stdin is /dev/null: refuse */
-	rc = fx_fix(&f, &r, NULL, NULL, NULL);
-	ck_assert_msg(rc == 6, "fix without --yes exited %d:\n%s%s", rc, r.out, r.err);
+	fx_fix(&f, &r, NULL, NULL, NULL);
+	ck_assert_exit(&r, 6);
 	ck_assert_contains(r.err, "--yes");
 	run_result_free(&r);
 
@@ -212,17 +209,16 @@ START_TEST(unreachable_master_blocks_coverage_changes)
 {
 	struct fx f;
 	struct run_result r;
-	int slot, rc;
+	int slot;
 
 	fx_start(&f, 0);
 	slot = fx_empty_slot_of(&f, f.src);
 	fx_ok(tc_command(f.tc, f.src, "CLUSTER DELSLOTS %d", slot));
 	fx_ok(tc_command(f.tc, f.dst, "CLUSTER DELSLOTS %d", slot));
 	ck_assert_int_eq(kill(tc_pid(f.tc, f.third), SIGSTOP), 0);
-	rc = fx_fix(&f, &r, "--yes", "--timeout", "500");
-	if (rc != 3)
+	if (fx_fix(&f, &r, "--yes", "--timeout", "500") != 3)
 		kill(tc_pid(f.tc, f.third), SIGCONT);
-	ck_assert_msg(rc == 3, "fix exited %d:\n%s%s", rc, r.out, r.err);
+	ck_assert_exit(&r, 3);
 	ck_assert_contains(r.err, "partition");
 	ck_assert_contains(r.out, "uncovered-no-keys");
 	run_result_free(&r);
@@ -234,10 +230,10 @@ START_TEST(unreachable_master_blocks_coverage_changes)
 		const char *argv[] = { "fix", tc_seed(f.tc), "--yes", "--allow-unreachable", "--timeout",
 			"500", "--wait", "0", NULL };
 
-		rc = run_slotctl_argv(&r, 120, argv);
+		run_slotctl_argv(&r, 120, argv);
 	}
 	kill(tc_pid(f.tc, f.third), SIGCONT);
-	ck_assert_msg(rc == 3, "fix --allow-unreachable exited %d:\n%s%s", rc, r.out, r.err);
+	ck_assert_exit(&r, 3);
 	ck_assert_contains(r.out, "[FIXED] slot");
 	run_result_free(&r);
 	ck_assert_int_ge(tc_owner_of(f.tc, f.src, slot), 0);
@@ -327,8 +323,6 @@ int main(void)
 {
 	Suite *s = suite_create("fix_safety");
 	TCase *tc = tcase_create("fix_safety");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, conflicting_duplicate_is_refused_then_resolved_with_prefer);
 	tcase_add_test(tc, prefer_target_keeps_the_targets_copy);
@@ -339,9 +333,5 @@ int main(void)
 	tcase_add_test(tc, unreachable_master_blocks_coverage_changes);
 	tcase_add_test(tc, target_killed_and_restarted_mid_migration);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

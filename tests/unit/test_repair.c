@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/repair.h"
+#include "check_run.h"
 #include "read_file.h"
 
 #define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -582,8 +583,6 @@ int main(void)
 {
 	Suite *s = suite_create("repair");
 	TCase *tc = tcase_create("repair");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, healthy_cluster_needs_nothing);
 	tcase_add_test(tc, migrating_on_owner_only);
@@ -611,9 +610,5 @@ int main(void)
 	tcase_add_test(tc, journal_gives_directions_for_unfinished_slots);
 	tcase_add_test(tc, every_state_is_named_and_documented);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
