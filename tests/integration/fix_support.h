@@ -99,6 +99,16 @@ static inline void fx_move(const struct fx *f, int slot, int from, int to, int n
 	freeReplyObject(keys);
 }
 
+/* fx_start, then opens the "{t}" slot from src to dst and MIGRATEs moved of
+ * its keys there (none when 0, all when < 0): a move interrupted midway. */
+static inline void fx_start_open(struct fx *f, int replicas, int moved)
+{
+	fx_start(f, replicas);
+	fx_open(f, f->slot, f->src, f->dst);
+	if (moved)
+		fx_move(f, f->slot, f->src, f->dst, moved);
+}
+
 /* Runs `slotctl fix SEED args...` (NULL-terminated) and returns its status;
  * r is filled (caller frees). */
 static inline int fx_fix(const struct fx *f, struct run_result *r, const char *a1, const char *a2,

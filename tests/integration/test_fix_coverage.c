@@ -41,9 +41,7 @@ START_TEST(uncovered_with_keys_on_several_nodes)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 5);
+	fx_start_open(&f, 0, 5);
 	fx_stable(&f, f.src, f.slot);
 	fx_stable(&f, f.dst, f.slot);
 	fx_uncover(&f, f.slot);

@@ -22,9 +22,7 @@ START_TEST(importing_on_non_owner_only)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 5);
+	fx_start_open(&f, 0, 5);
 	fx_stable(&f, f.src, f.slot); /* the owner forgot; the keys on dst go back */
 	fx_fix_and_verify(&f, "importing-non-owner-only");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
@@ -36,8 +34,7 @@ START_TEST(open_no_keys_moved)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
+	fx_start_open(&f, 0, 0);
 	fx_fix_and_verify(&f, "open-no-keys-moved");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.src);
 	fx_stop(&f);
@@ -48,9 +45,7 @@ START_TEST(open_some_keys_moved)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 7);
+	fx_start_open(&f, 0, 7);
 	fx_fix_and_verify(&f, "open-some-keys-moved");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
 	fx_stop(&f);
@@ -61,9 +56,7 @@ START_TEST(open_all_keys_moved)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_start_open(&f, 0, -1);
 	fx_fix_and_verify(&f, "open-all-keys-moved");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
 	fx_stop(&f);
@@ -74,9 +67,7 @@ START_TEST(node_set_on_source_only)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_start_open(&f, 0, -1);
 	fx_setslot(&f, f.src, f.slot, "NODE", f.dst);
 	fx_fix_and_verify(&f, "node-set-on-source-only");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
@@ -88,9 +79,7 @@ START_TEST(node_set_on_target_only)
 {
 	struct fx f;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_start_open(&f, 0, -1);
 	fx_setslot(&f, f.dst, f.slot, "NODE", f.dst);
 	/* gossip may already have told the source, which then shows MIGRATING on
 	 * a slot it no longer owns: either way fix finishes the move */
@@ -105,9 +94,7 @@ START_TEST(migrating_on_non_owner)
 	struct fx f;
 	int tries = 0;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, -1);
+	fx_start_open(&f, 0, -1);
 	fx_setslot(&f, f.dst, f.slot, "NODE", f.dst);
 	while (tc_owner_of(f.tc, f.src, f.slot) != f.dst && tries++ < 100)
 		usleep(100 * 1000);
@@ -212,9 +199,7 @@ START_TEST(journal_direction_is_followed)
 	struct run_result r;
 	char path[64];
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 7);
+	fx_start_open(&f, 0, 7);
 	write_abort_journal(&f, path, sizeof(path));
 	/* by the rules the move would be finished; the journal says roll back */
 	fx_fix(&f, &r, "--yes", "--journal", path);

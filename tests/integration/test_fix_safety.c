@@ -149,9 +149,7 @@ START_TEST(cluster_with_replicas)
 {
 	struct fx f;
 
-	fx_start(&f, 1);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 8);
+	fx_start_open(&f, 1, 8);
 	fx_fix_and_verify(&f, "open-some-keys-moved");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
 	fx_stop(&f);
@@ -175,9 +173,7 @@ START_TEST(dry_run_and_closed_stdin_change_nothing)
 	struct fx f;
 	struct run_result r;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 5);
+	fx_start_open(&f, 0, 5);
 
 	fx_fix(&f, &r, "--dry-run", NULL, NULL);
 	ck_assert_exit(&r, 0);
@@ -253,9 +249,7 @@ START_TEST(target_killed_and_restarted_mid_migration)
 	int tries = 0;
 	redisContext *c = NULL;
 
-	fx_start(&f, 0);
-	fx_open(&f, f.slot, f.src, f.dst);
-	fx_move(&f, f.slot, f.src, f.dst, 9);
+	fx_start_open(&f, 0, 9);
 	r = tc_command(f.tc, f.dst, "CLUSTER NODES");
 	at = strstr(r->str, "myself");
 	ck_assert_ptr_nonnull(at);
