@@ -8,6 +8,7 @@
 #include "slotctl/check.h"
 #include "slotctl/check_probe.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/info_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,16 +62,6 @@ static int check_health(const struct snapshot *s, const struct exec_opts *o, boo
 }
 
 /* "used_memory:N" and "maxmemory:N" from INFO memory. */
-static long long info_number(const char *info, const char *field)
-{
-	size_t flen = strlen(field);
-
-	for (const char *p = info; (p = strstr(p, field)) != NULL; p += flen)
-		if ((p == info || p[-1] == '\n') && p[flen] == ':')
-			return atoll(p + flen + 1);
-	return -1;
-}
-
 static int check_headroom(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
 	struct sc_error *err)
 {
@@ -97,8 +88,8 @@ static int check_headroom(const struct plan *plan, const struct snapshot *s, con
 			break;
 		}
 		if ((rc = conn_check_reply(c, r, "INFO memory", err)) == 0 && r->type == REDIS_REPLY_STRING) {
-			used = info_number(r->str, "used_memory");
-			max = info_number(r->str, "maxmemory");
+			used = info_get_ll(r->str, "used_memory", -1);
+			max = info_get_ll(r->str, "maxmemory", -1);
 			if (max > 0 && used >= 0 && used + incoming + incoming / 10 > max)
 				rc = sc_error_set(err, SC_EXIT_REFUSED,
 					"refusing to move slots: '%s' uses %lld of its maxmemory %lld bytes and would "
