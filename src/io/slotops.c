@@ -83,18 +83,7 @@ int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_err
 	snprintf(what, sizeof(what), "CLUSTER COUNTKEYSINSLOT %d", slot);
 	if (!r)
 		return sc_error_prefix(err, "cannot count keys of slot %d on '%s'", slot, conn_addr(c));
-	if (conn_check_reply(c, r, what, err) != 0) {
-		freeReplyObject(r);
-		return -1;
-	}
-	if (r->type != REDIS_REPLY_INTEGER) {
-		freeReplyObject(r);
-		return sc_error_set(err, SC_EXIT_PROBLEMS,
-			"'%s' replied to %s with a non-integer", conn_addr(c), what);
-	}
-	*count = r->integer;
-	freeReplyObject(r);
-	return 0;
+	return conn_take_integer(c, r, what, count, err);
 }
 
 int slotops_require_empty(struct conn *c, int slot, struct sc_error *err)
