@@ -8,10 +8,12 @@
 #include "slotctl/journal.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,41 +36,22 @@ void journal_path_for_plan(const char *plan_path, char *buf, size_t size)
 	snprintf(buf, size, "%s.journal", plan_path);
 }
 
+/* Reads the journal at path whole: 0, 1 when there is none, or -1. A
+ * journal is slotctl's own file, so its size is not bounded. */
 static int read_all(const char *path, char **text, size_t *len, struct sc_error *err)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
+	int e;
 
 	if (!f)
 		return errno == ENOENT ? 1 : sc_error_set(err, SC_EXIT_USAGE,
 			"cannot read journal '%s': %s", path, strerror(errno));
-	for (;;) {
-		size_t got;
-
-		if (n + 4096 > cap) {
-			char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (!grown) {
-				free(buf);
-				fclose(f);
-				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
-			}
-			buf = grown;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return sc_error_set(err, SC_EXIT_USAGE, "cannot read journal '%s'", path);
-	}
+	e = file_read_all(f, SIZE_MAX, text, len);
 	fclose(f);
-	*text = buf;
-	*len = n;
+	if (e == ENOMEM)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
+	if (e != 0)
+		return sc_error_set(err, SC_EXIT_USAGE, "cannot read journal '%s': %s", path, strerror(e));
 	return 0;
 }
 
