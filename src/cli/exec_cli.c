@@ -5,10 +5,12 @@
 #include "exec_cli.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -329,30 +331,18 @@ int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_j
 char *exec_cli_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
+	char *text;
+	int e;
 
 	if (!f) {
 		cli_error("cannot read '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	do {
-		if (n + 4096 > cap) {
-			char *grown = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (!grown) {
-				free(buf);
-				fclose(f);
-				cli_error("out of memory reading '%s'", path);
-				return NULL;
-			}
-			buf = grown;
-		}
-		got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-	} while (got > 0);
+	e = file_read_all(f, SIZE_MAX, &text, len);
 	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	if (e == ENOMEM)
+		cli_error("out of memory reading '%s'", path);
+	else if (e != 0)
+		cli_error("cannot read '%s': %s", path, strerror(e));
+	return e == 0 ? text : NULL;
 }
