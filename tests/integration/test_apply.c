@@ -6,6 +6,7 @@
  * --replace; apply refuses while a journal is unfinished, on an unhealthy
  * cluster, and on a closed stdin without --yes. */
 #include "exec_support.h"
+#include "check_run.h"
 #include "traffic.h"
 
 #include <cjson/cJSON.h>
@@ -337,11 +338,5 @@ static Suite *apply_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(apply_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(apply_suite());
 }

@@ -4,6 +4,7 @@
  * batch in flight finished (exit 5) and `resume` completes it; a second
  * SIGINT exits at once, still resumable. */
 #include "exec_support.h"
+#include "check_run.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -182,11 +183,5 @@ static Suite *oneshot_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(oneshot_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(oneshot_suite());
 }

@@ -5,6 +5,7 @@
  * the target only; and a source or a target frozen with SIGSTOP mid-slot,
  * which fails within the timeouts and is resumed once the node continues. */
 #include "exec_support.h"
+#include "check_run.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -210,11 +211,5 @@ static Suite *resume_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(resume_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(resume_suite());
 }
