@@ -205,28 +205,14 @@ static int mover_set_timeout(struct mover *m, int ms, struct sc_error *err)
 	return 0;
 }
 
-/* Sends MIGRATE for n keys (REPLACE when asked), optionally followed in the
- * same round trip by the GETKEYSINSLOT of the next batch. On success *reply
- * holds MIGRATE's reply (may be an error reply) and *next_keys the fetch's. */
-static int mover_send(struct mover *m, const char *const *keys, const size_t *lens, size_t n,
-	long long bytes, bool replace, bool fetch, redisReply **reply, redisReply **next_keys,
-	struct sc_error *err)
+/* Fills argv/argvlen (room for n + 12) with a MIGRATE of the n keys to the
+ * target: REPLACE when asked, AUTH2 or AUTH with the run's credentials. port
+ * and timeout are the caller's strings for those arguments. Returns argc. */
+static size_t mover_migrate_args(const struct mover *m, const char *const *keys, const size_t *lens,
+	size_t n, bool replace, const char *port, const char *timeout, const char **argv, size_t *argvlen)
 {
-	size_t cap = n + 12, argc = 0;
-	const char **argv = calloc(cap, sizeof(*argv));
-	size_t *argvlen = calloc(cap, sizeof(*argvlen));
-	char port[16], timeout[16];
-	int mig_timeout = m->o->migrate_timeout_ms > 0 ? m->o->migrate_timeout_ms : 2000;
-	int rc = -1;
+	size_t argc = 0;
 
-	*reply = *next_keys = NULL;
-	if (!argv || !argvlen) {
-		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-		goto out;
-	}
-	mig_timeout += (int)(bytes / MOVER_BYTES_PER_MS);
-	snprintf(port, sizeof(port), "%d", m->dst_port);
-	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
 #define ARG(s) (argv[argc] = (s), argvlen[argc] = strlen(s), argc++)
 	ARG("MIGRATE");
 	ARG(m->dst_host);
@@ -250,28 +236,62 @@ static int mover_send(struct mover *m, const char *const *keys, const size_t *le
 		argv[argc] = keys[i];
 		argvlen[argc++] = lens[i];
 	}
-	/* MIGRATE may legitimately run up to its own timeout per exchange with
-	 * the target; the source must not be given up on before that. */
+	return argc;
+}
+
+/* One round trip on the source: [ASKING,] the MIGRATE of argv [, the
+ * GETKEYSINSLOT of the next batch], read in order. MIGRATE may legitimately
+ * run up to its own timeout (mig_timeout) per exchange with the target, so
+ * the source is not given up on before that. */
+static int mover_exchange(struct mover *m, int argc, const char **argv, const size_t *argvlen,
+	int mig_timeout, bool fetch, redisReply **reply, redisReply **next_keys, struct sc_error *err)
+{
 	if (mover_set_timeout(m, m->io_timeout_ms + 2 * mig_timeout, err) != 0)
-		goto out;
+		return -1;
 	if (m->o->asking && conn_append(m->from, err, "ASKING") != 0)
-		goto out;
-	if (conn_append_argv(m->from, (int)argc, argv, argvlen, err) != 0)
-		goto out;
+		return -1;
+	if (conn_append_argv(m->from, argc, argv, argvlen, err) != 0)
+		return -1;
 	if (fetch && mover_append_getkeys(m, err) != 0)
-		goto out;
+		return -1;
 	if (m->o->asking) {
 		redisReply *r = conn_get_reply(m->from, err);
 
 		if (!r)
-			goto out;
+			return -1;
 		freeReplyObject(r);
 	}
 	if (!(*reply = conn_get_reply(m->from, err)))
-		goto out;
+		return -1;
 	if (fetch && !(*next_keys = conn_get_reply(m->from, err)))
+		return -1;
+	return mover_set_timeout(m, m->io_timeout_ms, err);
+}
+
+/* Sends MIGRATE for n keys (REPLACE when asked), optionally followed in the
+ * same round trip by the GETKEYSINSLOT of the next batch. On success *reply
+ * holds MIGRATE's reply (may be an error reply) and *next_keys the fetch's. */
+static int mover_send(struct mover *m, const char *const *keys, const size_t *lens, size_t n,
+	long long bytes, bool replace, bool fetch, redisReply **reply, redisReply **next_keys,
+	struct sc_error *err)
+{
+	size_t cap = n + 12, argc;
+	const char **argv = calloc(cap, sizeof(*argv));
+	size_t *argvlen = calloc(cap, sizeof(*argvlen));
+	char port[16], timeout[16];
+	int mig_timeout = m->o->migrate_timeout_ms > 0 ? m->o->migrate_timeout_ms : 2000;
+	int rc = -1;
+
+	*reply = *next_keys = NULL;
+	if (!argv || !argvlen) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		goto out;
-	rc = mover_set_timeout(m, m->io_timeout_ms, err);
+	}
+	mig_timeout += (int)(bytes / MOVER_BYTES_PER_MS);
+	snprintf(port, sizeof(port), "%d", m->dst_port);
+	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
+	argc = mover_migrate_args(m, keys, lens, n, replace, port, timeout, argv, argvlen);
+	rc = mover_exchange(m, (int)argc, argv, argvlen, mig_timeout, fetch, reply, next_keys, err);
 out:
 	if (rc != 0) {
 		if (*reply)
@@ -334,6 +354,42 @@ static void name_keys(char *buf, size_t size, const char *const *keys, const siz
 		snprintf(buf + len, size - len, " and %zu more", n - MOVER_MAX_NAMED_KEYS);
 }
 
+/* The error for n keys the target holds with other values than the source. */
+static int busy_refused(const struct mover *m, const char *const *keys, const size_t *lens, size_t n,
+	struct sc_error *err)
+{
+	char names[512];
+
+	name_keys(names, sizeof(names), keys, lens, n);
+	return sc_error_set(err, SC_EXIT_PROBLEMS,
+		"%zu key%s of slot %d already exist%s on '%s:%d' with other values: %s; nothing was "
+		"overwritten (rerun with --replace to overwrite the target's copies)",
+		n, n == 1 ? "" : "s", m->slot, n == 1 ? "s" : "", m->dst_host, m->dst_port, names);
+}
+
+/* Moves n keys whose copies on the target are identical with MIGRATE
+ * REPLACE (nothing when n is 0). */
+static int mover_replace_same(struct mover *m, const char *const *keys, const size_t *lens, size_t n,
+	struct sc_error *err)
+{
+	redisReply *r = NULL, *unused = NULL;
+
+	if (n == 0)
+		return 0;
+	if (mover_send(m, keys, lens, n, 0, true, false, &r, &unused, err) != 0)
+		return -1;
+	if (reply_is_error(r)) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE REPLACE: %s",
+			conn_addr(m->from), r->str);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	m->stats->keys += (long long)n;
+	m->stats->batches++;
+	return 0;
+}
+
 /* After BUSYKEY: the group's keys still on the source are those the target
  * refused. Copies identical on both sides (left by an interrupted MIGRATE)
  * are moved with REPLACE, losing nothing; any other refuses the slot with
@@ -372,32 +428,10 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 			diff_len[ndiff++] = lens[i];
 		}
 	}
-	if (ndiff > 0) {
-		char names[512];
-
-		name_keys(names, sizeof(names), diff, diff_len, ndiff);
-		sc_error_set(err, SC_EXIT_PROBLEMS,
-			"%zu key%s of slot %d already exist%s on '%s:%d' with other values: %s; nothing was "
-			"overwritten (rerun with --replace to overwrite the target's copies)",
-			ndiff, ndiff == 1 ? "" : "s", m->slot, ndiff == 1 ? "s" : "", m->dst_host, m->dst_port, names);
-		goto out;
-	}
-	if (nsame > 0) {
-		redisReply *r = NULL, *unused = NULL;
-
-		if (mover_send(m, same, same_len, nsame, 0, true, false, &r, &unused, err) != 0)
-			goto out;
-		if (reply_is_error(r)) {
-			sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE REPLACE: %s",
-				conn_addr(m->from), r->str);
-			freeReplyObject(r);
-			goto out;
-		}
-		freeReplyObject(r);
-		m->stats->keys += (long long)nsame;
-		m->stats->batches++;
-	}
-	rc = 0;
+	if (ndiff > 0)
+		busy_refused(m, diff, diff_len, ndiff, err);
+	else
+		rc = mover_replace_same(m, same, same_len, nsame, err);
 out:
 	if (src)
 		free_replies(src, n);
@@ -449,6 +483,30 @@ static bool mover_stopped(const struct mover *m)
 	return m->o->stop && *m->o->stop;
 }
 
+/* MIGRATE took the group of n keys (bytes): count it, or, when none of them
+ * was there any more (NOKEY), count a stall. Fails when keys keep
+ * reappearing. */
+static int mover_accept(struct mover *m, const redisReply *r, size_t n, long long bytes,
+	struct sc_error *err)
+{
+	bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
+
+	m->failures = 0;
+	m->stalls = nokey ? m->stalls + 1 : 0;
+	if (m->stalls > MOVER_MAX_STALLS)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "keys of slot %d keep reappearing on '%s'",
+			m->slot, conn_addr(m->from));
+	if (!nokey) {
+		m->stats->keys += (long long)n;
+		m->stats->bytes += bytes;
+		m->stats->batches++;
+		if (m->o->on_batch)
+			m->o->on_batch(m->o->ctx, m->slot, (long long)n, bytes);
+	}
+	m->next += n;
+	return 0;
+}
+
 /* One MIGRATE of the next group, then whatever its reply calls for. */
 static int mover_round(struct mover *m, struct sc_error *err)
 {
@@ -473,24 +531,7 @@ static int mover_round(struct mover *m, struct sc_error *err)
 		goto out;
 	mover_adapt(m, n, sc_clock_ms() - t0);
 	if (!reply_is_error(r)) {
-		bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
-
-		m->failures = 0;
-		m->stalls = nokey ? m->stalls + 1 : 0;
-		if (m->stalls > MOVER_MAX_STALLS) {
-			sc_error_set(err, SC_EXIT_PROBLEMS, "keys of slot %d keep reappearing on '%s'",
-				m->slot, conn_addr(m->from));
-			goto out;
-		}
-		if (!nokey) {
-			m->stats->keys += (long long)n;
-			m->stats->bytes += bytes;
-			m->stats->batches++;
-			if (m->o->on_batch)
-				m->o->on_batch(m->o->ctx, m->slot, (long long)n, bytes);
-		}
-		m->next += n;
-		rc = 0;
+		rc = mover_accept(m, r, n, bytes, err);
 	} else if (error_has(r, "BUSYKEY")) {
 		rc = mover_resolve_busy(m, keys, lens, n, err);
 		mover_drop_keys(m);
