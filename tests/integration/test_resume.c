@@ -133,59 +133,46 @@ static pid_t freeze_mid_slot(const struct fixture *f, pid_t victim)
 	return child;
 }
 
-START_TEST(frozen_source_fails_then_resumes)
+/* Paced to 100 keys/s, the hot slot takes 3 s: its source (or its target)
+ * is frozen once some of its keys reached the target. apply fails naming the
+ * slot and resume; once the node thaws, resume finishes the move. */
+static void frozen_node_fails_then_resumes(bool source)
 {
 	struct fixture f;
 	struct run_result r;
-	pid_t child;
+	pid_t child, node;
 	int status, rc;
 
 	fixture_start(&f);
-	/* paced to 100 keys/s, the hot slot takes 3 s: its source is frozen
-	 * once some of its keys reached the target */
-	child = freeze_mid_slot(&f, tc_pid(f.tc, f.from));
+	node = tc_pid(f.tc, source ? f.from : f.to);
+	child = freeze_mid_slot(&f, node);
 	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
 		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		"the hot slot was never seen mid-move, so its source was not frozen (apply exited %d)", rc);
+		"the hot slot was never seen mid-move, so its %s was not frozen (apply exited %d)",
+		source ? "source" : "target", rc);
 	ck_assert_msg(rc == 3, "slotctl exited %d, expected 3; stderr:\n%s", rc, r.err);
 	ck_assert_contains(r.err, "slot");
 	ck_assert_contains(r.err, "resume");
 	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
 	run_result_free(&r);
-	kill(tc_pid(f.tc, f.from), SIGCONT);
+	kill(node, SIGCONT);
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	run_result_free(&r);
 	fixture_verify(&f);
 	tc_stop(f.tc);
 }
+
+START_TEST(frozen_source_fails_then_resumes)
+{
+	frozen_node_fails_then_resumes(true);
+}
 END_TEST
 
 START_TEST(frozen_target_fails_then_resumes)
 {
-	struct fixture f;
-	struct run_result r;
-	pid_t child;
-	int status, rc;
-
-	fixture_start(&f);
-	child = freeze_mid_slot(&f, tc_pid(f.tc, f.to));
-	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
-		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
-	ck_assert_int_eq(waitpid(child, &status, 0), child);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		"the hot slot was never seen mid-move, so its target was not frozen (apply exited %d)", rc);
-	ck_assert_msg(rc == 3, "slotctl exited %d, expected 3; stderr:\n%s", rc, r.err);
-	ck_assert_contains(r.err, "slot");
-	ck_assert_contains(r.err, "resume");
-	ck_assert_msg(r.seconds < 60, "took %.1f s", r.seconds);
-	run_result_free(&r);
-	kill(tc_pid(f.tc, f.to), SIGCONT);
-	EXEC_RUN(&r, 0, 120, "resume", f.plan);
-	run_result_free(&r);
-	fixture_verify(&f);
-	tc_stop(f.tc);
+	frozen_node_fails_then_resumes(false);
 }
 END_TEST
 
