@@ -7,6 +7,7 @@
  * Prometheus textfile (format, HELP/TYPE, counts equal to what the plan
  * moved) and the --json event lines (format_version, event, final summary). */
 #include "exec_support.h"
+#include "check_run.h"
 #include "traffic.h"
 
 #include <cjson/cJSON.h>
@@ -328,11 +329,5 @@ static Suite *apply_skewed_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(apply_skewed_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(apply_skewed_suite());
 }
