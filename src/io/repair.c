@@ -651,6 +651,17 @@ static bool claim_nodes(const struct repair_item *it, bool *busy)
 	return true;
 }
 
+/* Runs the early steps (early) or the rest of the count items listed in
+ * items, concurrently on up to threads_of(o) lanes. */
+static void run_round(struct repair_survey *sv, const struct repair_opts *o, size_t *items,
+	size_t count, bool early)
+{
+	struct run_ctx r = { sv, o, items, count, 0, early };
+
+	r.lanes = threads_of(o) < (int)count ? threads_of(o) : (int)count;
+	parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+}
+
 size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 {
 	size_t n = sv->plan.count, left = 0, not_done = 0;
@@ -666,13 +677,12 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 	}
 	if (round && pending && busy && left > 0) {
 		/* coverage first: every slot gets a known owner on every node */
-		struct run_ctx r = { sv, o, round, 0, 0, true };
+		size_t count = 0;
 
 		for (size_t i = 0; i < n; i++)
 			if (pending[i])
-				round[r.count++] = i;
-		r.lanes = threads_of(o) < (int)r.count ? threads_of(o) : (int)r.count;
-		parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+				round[count++] = i;
+		run_round(sv, o, round, count, true);
 		for (size_t i = 0; i < n; i++) {
 			if (pending[i] && sv->outcomes[i].status == REPAIR_FAILED) {
 				pending[i] = false;
@@ -681,18 +691,17 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 		}
 	}
 	while (round && pending && busy && left > 0) {
-		struct run_ctx r = { sv, o, round, 0, 0, false };
+		size_t count = 0;
 
 		memset(busy, 0, sv->snap.count * sizeof(*busy));
 		for (size_t i = 0; i < n; i++) {
 			if (pending[i] && (!has_moves(&sv->plan.items[i]) || claim_nodes(&sv->plan.items[i], busy))) {
-				round[r.count++] = i;
+				round[count++] = i;
 				pending[i] = false;
 			}
 		}
-		left -= r.count;
-		r.lanes = threads_of(o) < (int)r.count ? threads_of(o) : (int)r.count;
-		parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+		left -= count;
+		run_round(sv, o, round, count, false);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (left > 0 && pending[i]) {
