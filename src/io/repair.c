@@ -21,8 +21,6 @@
 #define REPAIR_BATCH_KEYS 256
 #define REPAIR_BATCH_BYTES (4LL << 20)
 #define REPAIR_MIGRATE_TIMEOUT_MS 5000
-#define REPAIR_CLUSTERDOWN_RETRIES 40
-#define REPAIR_CLUSTERDOWN_PAUSE_MS 250
 
 int repair_prefer_parse(const char *text, enum repair_prefer *out, struct sc_error *err)
 {
@@ -490,6 +488,7 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	struct migrate_stats stats = { 0 };
 	struct sc_error *err = &out->error;
 	bool replace = false;
+	int rc;
 
 	if (!(src = conn_of(pool, s, st->node, err)) || !(dst = conn_of(pool, s, st->peer, err)))
 		return -1;
@@ -518,20 +517,12 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	mo.user = o->conn.user;
 	mo.pass = o->conn.pass;
 	mo.io_timeout_ms = o->conn.command_timeout_ms;
-	/* a node that just restarted says CLUSTERDOWN until it has rejoined */
-	for (int attempt = 0;; attempt++) {
-		int rc = slotops_migrate_keys(src, s->nodes[st->peer].host, s->nodes[st->peer].port,
-			it->slot, &mo, &stats, err);
-
-		out->keys_moved += stats.keys;
-		stats.keys = 0;
-		if (rc == 0)
-			return 0;
-		if (attempt >= REPAIR_CLUSTERDOWN_RETRIES || !strstr(err->msg, "CLUSTERDOWN") || conn_broken(src))
-			return -1;
-		sc_error_clear(err);
-		sc_sleep_ms(REPAIR_CLUSTERDOWN_PAUSE_MS);
-	}
+	/* a node that just restarted says CLUSTERDOWN until it has rejoined: the
+	 * mover waits for it (bounded) */
+	rc = slotops_migrate_keys(src, s->nodes[st->peer].host, s->nodes[st->peer].port,
+		it->slot, &mo, &stats, err);
+	out->keys_moved += stats.keys;
+	return rc;
 }
 
 /* One step other than a key move. */

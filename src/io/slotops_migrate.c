@@ -15,6 +15,10 @@
 #include <string.h>
 
 #define MOVER_DEFAULT_RETRIES 4
+/* how long a target may answer CLUSTERDOWN (a node flagged failed, or one
+ * that came back and has not rejoined yet) before the move gives up */
+#define MOVER_CLUSTERDOWN_WAIT_MS 30000
+#define MOVER_CLUSTERDOWN_PAUSE_MS 250
 #define MOVER_MAX_STALLS 8
 #define MOVER_BYTES_PER_MS 20000 /* assume 20 MB/s when sizing a big key's timeout */
 #define MOVER_MAX_NAMED_KEYS 5
@@ -34,6 +38,7 @@ struct mover {
 	long long *sizes;          /* MEMORY USAGE of each key of `keys`, when probed */
 	int failures;              /* consecutive I/O failures */
 	int stalls;                /* consecutive rounds that moved nothing */
+	long long down_since;      /* when the target began answering CLUSTERDOWN; 0: it does not */
 };
 
 static int mover_fail(struct mover *m, struct sc_error *err)
@@ -478,6 +483,22 @@ static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
 	return 0;
 }
 
+/* The target says the cluster is down: wait for it to come back, bounded,
+ * without counting it as an I/O failure (nothing moved, nothing is lost). */
+static int mover_wait_cluster(struct mover *m, const char *why, struct sc_error *err)
+{
+	long long now = sc_clock_ms();
+
+	if (!m->down_since)
+		m->down_since = now;
+	if (now - m->down_since > MOVER_CLUSTERDOWN_WAIT_MS)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE: %s (for %d s; see 'slotctl check')",
+			conn_addr(m->from), why, MOVER_CLUSTERDOWN_WAIT_MS / 1000);
+	sc_sleep_ms(MOVER_CLUSTERDOWN_PAUSE_MS);
+	mover_drop_keys(m);
+	return 0;
+}
+
 static bool mover_stopped(const struct mover *m)
 {
 	return m->o->stop && *m->o->stop;
@@ -492,6 +513,7 @@ static int mover_accept(struct mover *m, const redisReply *r, size_t n, long lon
 	bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
 
 	m->failures = 0;
+	m->down_since = 0;
 	m->stalls = nokey ? m->stalls + 1 : 0;
 	if (m->stalls > MOVER_MAX_STALLS)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "keys of slot %d keep reappearing on '%s'",
@@ -537,6 +559,8 @@ static int mover_round(struct mover *m, struct sc_error *err)
 		mover_drop_keys(m);
 	} else if (error_is_transient(r)) {
 		rc = mover_retry(m, r->str, err);
+	} else if (error_has(r, "CLUSTERDOWN")) {
+		rc = mover_wait_cluster(m, r->str, err);
 	} else {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE: %s", conn_addr(m->from), r->str);
 	}
