@@ -140,10 +140,13 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 		snprintf(path, sizeof(path), "%s/plan.json", dir);
 	}
 	rc = make_plan(args, plan_cmd, forward, path);
-	if (rc != SC_EXIT_OK)
+	if (rc != SC_EXIT_OK) {
+		forget_plan(path, dir);
 		return rc;
+	}
 	if (plan_load(path, &p, &err) != 0) {
 		cli_error("%s", err.msg);
+		forget_plan(path, dir);
 		return err.code;
 	}
 	if (args_flag(args, "dry-run") || plan_move_count(&p) == 0) {
