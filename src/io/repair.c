@@ -653,6 +653,16 @@ static void run_round(struct repair_survey *sv, const struct repair_opts *o, siz
 	parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
 }
 
+/* Marks every item failed for want of memory; returns how many there are. */
+static size_t fail_all_for_memory(struct repair_survey *sv)
+{
+	for (size_t i = 0; i < sv->plan.count; i++) {
+		sv->outcomes[i].status = REPAIR_FAILED;
+		sc_error_set(&sv->outcomes[i].error, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	return sv->plan.count;
+}
+
 size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 {
 	size_t n = sv->plan.count, left = 0, not_done = 0;
@@ -660,13 +670,19 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 	bool *pending = calloc(n ? n : 1, sizeof(*pending));
 	bool *busy = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*busy));
 
+	if (!round || !pending || !busy) {
+		free(round);
+		free(pending);
+		free(busy);
+		return fail_all_for_memory(sv);
+	}
 	for (size_t i = 0; i < n; i++) {
 		pending[i] = !sv->plan.items[i].blocked;
 		if (!pending[i])
 			sv->outcomes[i].status = REPAIR_LEFT;
 		left += pending[i];
 	}
-	if (round && pending && busy && left > 0) {
+	if (left > 0) {
 		/* coverage first: every slot gets a known owner on every node */
 		size_t count = 0;
 
@@ -681,7 +697,7 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 			}
 		}
 	}
-	while (round && pending && busy && left > 0) {
+	while (left > 0) {
 		size_t count = 0;
 
 		memset(busy, 0, sv->snap.count * sizeof(*busy));
@@ -694,13 +710,8 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 		left -= count;
 		run_round(sv, o, round, count, false);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (left > 0 && pending[i]) {
-			sv->outcomes[i].status = REPAIR_FAILED;
-			sc_error_set(&sv->outcomes[i].error, SC_EXIT_PROBLEMS, "out of memory");
-		}
+	for (size_t i = 0; i < n; i++)
 		not_done += sv->outcomes[i].status != REPAIR_DONE;
-	}
 	free(round);
 	free(pending);
 	free(busy);
