@@ -46,6 +46,14 @@ struct migrate_opts {
 	 * (pacing) or record progress. Runs on the caller's thread. NULL: none. */
 	void (*on_batch)(void *ctx, int slot, long long keys, long long bytes);
 	void *ctx;
+	/* Chaining slots (optional; both set to use it): keys of `slot` already
+	 * fetched (a GETKEYSINSLOT reply, taken over) come in through *carry, and
+	 * when the last keys of `slot` go out, the keys of next_slot are fetched
+	 * in the same round trip and handed back through *carry (NULL when not
+	 * fetched). next_slot must already be MIGRATING on the source: only then
+	 * does an empty answer stay true. */
+	redisReply **carry;
+	int next_slot;             /* -1: none */
 };
 
 struct migrate_stats {

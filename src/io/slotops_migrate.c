@@ -2,7 +2,7 @@
  * node to a target with CLUSTER GETKEYSINSLOT + MIGRATE ... KEYS, in batches
  * bounded by key count, bytes and the time one MIGRATE may block the source.
  * The GETKEYSINSLOT of the next batch rides in the same round trip as the
- * MIGRATE of the last one. A key that already exists on the target is never
+ * MIGRATE of the last one, and so can the first of the next slot (chaining). A key that already exists on the target is never
  * overwritten unless the caller asked for REPLACE or both copies are
  * byte-identical; I/O trouble between the nodes is retried with backoff and
  * smaller batches, then reported with the slot left as it is. */
@@ -34,6 +34,8 @@ struct mover {
 	int cur_timeout_ms;        /* read bound currently set on `from` */
 	int batch;                 /* keys per MIGRATE, adapted as we go */
 	redisReply *keys;          /* last GETKEYSINSLOT reply (array of keys) */
+	bool keys_short;           /* it held fewer keys than asked for: likely the slot's last */
+	redisReply *ahead;         /* keys of opts->next_slot, fetched early (chaining) */
 	size_t next;               /* first key of `keys` not yet sent */
 	long long *sizes;          /* MEMORY USAGE of each key of `keys`, when probed */
 	int failures;              /* consecutive I/O failures */
@@ -87,12 +89,20 @@ static int mover_take_keys(struct mover *m, redisReply *r, struct sc_error *err)
 		}
 	}
 	m->keys = r;
+	m->keys_short = r->elements < (size_t)m->batch;
 	return 0;
 }
 
 static int mover_append_getkeys(struct mover *m, struct sc_error *err)
 {
 	return conn_append(m->from, err, "CLUSTER GETKEYSINSLOT %d %d", m->slot, m->batch);
+}
+
+/* Whether this round trip should also fetch the next slot's keys: chaining
+ * is on and the keys in hand are probably the slot's last. */
+static bool mover_chains(const struct mover *m)
+{
+	return m->o->carry && m->o->next_slot >= 0 && m->keys_short;
 }
 
 static int mover_fetch(struct mover *m, struct sc_error *err)
@@ -245,12 +255,15 @@ static size_t mover_migrate_args(const struct mover *m, const char *const *keys,
 }
 
 /* One round trip on the source: [ASKING,] the MIGRATE of argv [, the
- * GETKEYSINSLOT of the next batch], read in order. MIGRATE may legitimately
+ * GETKEYSINSLOT of the next batch [, and of the next slot (ahead)]], read in
+ * order. MIGRATE may legitimately
  * run up to its own timeout (mig_timeout) per exchange with the target, so
  * the source is not given up on before that. */
 static int mover_exchange(struct mover *m, int argc, const char **argv, const size_t *argvlen,
 	int mig_timeout, bool fetch, redisReply **reply, redisReply **next_keys, struct sc_error *err)
 {
+	bool ahead = fetch && mover_chains(m);
+
 	if (mover_set_timeout(m, m->io_timeout_ms + 2 * mig_timeout, err) != 0)
 		return -1;
 	if (m->o->asking && conn_append(m->from, err, "ASKING") != 0)
@@ -258,6 +271,8 @@ static int mover_exchange(struct mover *m, int argc, const char **argv, const si
 	if (conn_append_argv(m->from, argc, argv, argvlen, err) != 0)
 		return -1;
 	if (fetch && mover_append_getkeys(m, err) != 0)
+		return -1;
+	if (ahead && conn_append(m->from, err, "CLUSTER GETKEYSINSLOT %d %d", m->o->next_slot, m->batch) != 0)
 		return -1;
 	if (m->o->asking) {
 		redisReply *r = conn_get_reply(m->from, err);
@@ -270,6 +285,15 @@ static int mover_exchange(struct mover *m, int argc, const char **argv, const si
 		return -1;
 	if (fetch && !(*next_keys = conn_get_reply(m->from, err)))
 		return -1;
+	if (ahead) {
+		redisReply *r = conn_get_reply(m->from, err);
+
+		if (!r)
+			return -1;
+		if (m->ahead)
+			freeReplyObject(m->ahead);
+		m->ahead = r;
+	}
 	return mover_set_timeout(m, m->io_timeout_ms, err);
 }
 
@@ -590,21 +614,29 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 	int rc = 0;
 
 	m.cur_timeout_ms = m.io_timeout_ms;
-	for (;;) {
+	if (opts->carry && *opts->carry) {
+		rc = mover_take_keys(&m, *opts->carry, err);
+		*opts->carry = NULL;
+	}
+	while (rc == 0) {
+		/* an empty answer, fetched while the slot is MIGRATING, stays true */
+		if (mover_remaining(&m) == 0 && m.keys && m.keys->elements == 0)
+			break;
 		if (mover_stopped(&m)) {
 			rc = sc_error_set(err, SC_EXIT_INTERRUPTED, "interrupted");
 			break;
 		}
-		if (mover_remaining(&m) == 0) {
-			if ((rc = mover_fetch(&m, err)) != 0 || m.keys->elements == 0)
-				break;
-		}
+		if (mover_remaining(&m) == 0 && ((rc = mover_fetch(&m, err)) != 0 || m.keys->elements == 0))
+			break;
 		if (opts->batch_bytes > 0 && !m.sizes && (rc = mover_probe_sizes(&m, err)) != 0)
 			break;
-		if ((rc = mover_round(&m, err)) != 0)
-			break;
+		rc = mover_round(&m, err);
 	}
 	mover_drop_keys(&m);
+	if (opts->carry && rc == 0)
+		*opts->carry = m.ahead;
+	else if (m.ahead)
+		freeReplyObject(m.ahead);
 	if (rc != 0)
 		return mover_fail(&m, err);
 	return 0;
