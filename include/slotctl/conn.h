@@ -58,6 +58,11 @@ int conn_append_argv(struct conn *c, int argc, const char **argv,
 int conn_append(struct conn *c, struct sc_error *err, const char *fmt, ...);
 redisReply *conn_get_reply(struct conn *c, struct sc_error *err);
 
+/* Sends what conn_append* queued without waiting for any reply (read them
+ * later with conn_get_reply), within the command timeout. 0, or -1 with an
+ * SC_EXIT_UNREACHABLE error (the connection is then broken). */
+int conn_flush(struct conn *c, struct sc_error *err);
+
 /* Changes the read/write bound for following commands (e.g. a MIGRATE of a
  * big key). Returns 0 or -1 with an error. */
 int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err);

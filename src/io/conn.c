@@ -241,6 +241,20 @@ redisReply *conn_get_reply(struct conn *c, struct sc_error *err)
 	return reply;
 }
 
+int conn_flush(struct conn *c, struct sc_error *err)
+{
+	int done = 0;
+
+	if (c->broken)
+		return conn_refuse_broken(c, err);
+	while (!done) {
+		errno = 0;
+		if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
+			return conn_fail(c, errno, err);
+	}
+	return 0;
+}
+
 redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 	const size_t *argvlen, struct sc_error *err)
 {

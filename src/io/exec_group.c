@@ -1,12 +1,16 @@
 /* exec_group.c: moving a group of pending slots of one source -> target pair
- * with the protocol's SETSLOT steps pipelined: IMPORTING for every slot of
- * the group in one round trip to the target, MIGRATING for all in one to the
- * source, then each slot's keys, then NODE for every emptied slot on the
- * target, then on the source (the other masters hear it at the same time as
- * the source). A node saves its config once per round trip instead of once per
- * command, which is most of what a slot costs beyond its keys. Each slot is
- * journaled at every phase exactly as exec_slot.c does; SETSLOT NODE is sent
- * only for slots whose keys have all left the source. */
+ * as a stream. IMPORTING for every slot of the group goes to the target in
+ * one round trip, MIGRATING for all to the source in one, then the keys move
+ * slot after slot, each slot's first keys fetched in the round trip that
+ * empties the one before. As soon as a slot is empty its SETSLOT NODE steps
+ * start on control connections of their own (the finisher): the target
+ * first, then, once the target has taken it, the source and every other
+ * master; their replies are read while later slots' keys move. Finishing
+ * slot by slot instead of a whole group at once spreads the bus traffic each
+ * NODE causes (the target announces its new slot to every node), which is
+ * what clients feel. Each slot is journaled at every phase exactly as
+ * exec_slot.c does; SETSLOT NODE is sent only for slots whose keys have all
+ * left the source. */
 #include "executor_priv.h"
 #include "slotctl/exitcode.h"
 
@@ -51,66 +55,233 @@ static void setslot_all(struct group *g, struct conn *c, const char *how, const 
 	}
 }
 
-/* NODE for every live slot on every master but the pair, sent now and read
- * by others_read. Returns the connections used (n_out), or NULL having
- * failed every live slot. */
-static struct conn **others_send(struct group *g, struct conn_pool *pool, size_t *n_out)
+/* Emptied slots are finished this many at a time: a node then handles
+ * their NODEs (and the bus messages announcing them) in one event-loop turn,
+ * saving its config once, instead of once per slot; few enough that no turn
+ * keeps clients waiting long. */
+#define FIN_BATCH 4
+
+/* The finisher: SETSLOT NODE for emptied slots, in stages, each a FIFO of
+ * group indexes:
+ *   ready:     emptied, NODE not sent yet (sent FIN_BATCH at a time);
+ *   at_target: NODE sent to the target, reply unread (entries from `fresh`
+ *              on went out last, the others before);
+ *   at_rest:   the target took it; NODE sent to the source and the others.
+ * Its connections are its own, so its commands never wait behind a MIGRATE
+ * of the key stream. Once a send fails, the replies can no longer be matched
+ * to slots: every slot queued or pushed later fails (left for resume). */
+struct finisher {
+	struct group *g;
+	const char *dst_id;
+	struct conn *target, *source;
+	struct conn **others;
+	size_t n_others;
+	size_t *ready, nready;
+	size_t *at_target, nt, ht, fresh; /* queue: entries [ht, nt) */
+	size_t *at_rest, nr, hr;
+	bool broken;
+	struct sc_error broke;    /* why, when broken */
+};
+
+static int fin_open(struct finisher *f, struct group *g, struct conn_pool *ctl, struct sc_error *err)
 {
 	struct exec_run *run = g->run;
 	const struct exec_move *first = g->m[0];
-	struct conn **conns = calloc(run->node_count ? run->node_count : 1, sizeof(*conns));
-	struct sc_error e;
+	const struct exec_node *src = &run->nodes[first->src], *dst = &run->nodes[first->dst];
 
-	*n_out = 0;
-	if (!conns) {
-		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
-		goto fail_all;
-	}
+	f->g = g;
+	f->dst_id = dst->id;
+	f->ready = calloc(g->n, sizeof(*f->ready));
+	f->at_target = calloc(g->n, sizeof(*f->at_target));
+	f->at_rest = calloc(g->n, sizeof(*f->at_rest));
+	f->others = calloc(run->node_count ? run->node_count : 1, sizeof(*f->others));
+	if (!f->ready || !f->at_target || !f->at_rest || !f->others)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	if (!(f->target = conn_pool_get(ctl, dst->host, dst->port, err)) ||
+	    !(f->source = conn_pool_get(ctl, src->host, src->port, err)))
+		return -1;
 	for (size_t k = 0; k < run->node_count; k++) {
-		struct conn *c;
-
 		if ((int)k == first->src || (int)k == first->dst)
 			continue;
-		if (!(c = conn_pool_get(pool, run->nodes[k].host, run->nodes[k].port, &e)))
-			goto fail_all;
-		for (size_t i = 0; i < g->n; i++)
-			if (alive(g, i) && exec_setslot_send(c, g->m[i]->slot, "NODE", run->nodes[first->dst].id, &e) != 0)
-				goto fail_all;
-		conns[(*n_out)++] = c;
+		if (!(f->others[f->n_others++] = conn_pool_get(ctl, run->nodes[k].host, run->nodes[k].port, err)))
+			return -1;
 	}
-	return conns;
-fail_all:
-	for (size_t i = 0; i < g->n; i++)
-		if (alive(g, i))
-			fail(g, i, &e);
-	free(conns);
-	*n_out = 0;
-	return NULL;
+	return 0;
 }
 
-static void others_read(struct group *g, struct conn **conns, size_t n, bool *sent)
+static void fin_free(struct finisher *f)
+{
+	free(f->ready);
+	free(f->at_target);
+	free(f->at_rest);
+	free(f->others);
+}
+
+static void fin_break(struct finisher *f, size_t i, const struct sc_error *e)
+{
+	if (!f->broken) {
+		f->broken = true;
+		f->broke = *e;
+	}
+	fail(f->g, i, e);
+}
+
+/* NODE to the target for every ready slot, in one write. */
+static void fin_send_target(struct finisher *f)
 {
 	struct sc_error e;
+	size_t n = f->nready;
 
-	for (size_t k = 0; k < n; k++)
-		for (size_t i = 0; i < g->n; i++)
-			if (sent[i] && exec_setslot_read(conns[k], g->m[i]->slot, "NODE", &e) != 0 && alive(g, i))
-				fail(g, i, &e);
+	f->nready = 0;
+	f->fresh = f->nt;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = f->ready[k];
+
+		if (f->broken)
+			fail(f->g, i, &f->broke);
+		else if (exec_setslot_send(f->target, f->g->m[i]->slot, "NODE", f->dst_id, &e) != 0)
+			fin_break(f, i, &e);
+		else
+			f->at_target[f->nt++] = i;
+	}
+	if (!f->broken && f->nt > f->fresh && conn_flush(f->target, &e) != 0) {
+		while (f->nt > f->fresh)
+			fin_break(f, f->at_target[--f->nt], &e);
+	}
 }
 
-/* Moves the keys of every live slot, one slot after the other. After a
- * failure (or a stop) the slots not yet emptied stay open for resume. */
-static void move_all_keys(struct group *g, struct conn *sc, const struct exec_node *dst)
+/* Slot i's keys have all left the source: it is ready for NODE. */
+static void fin_push(struct finisher *f, size_t i)
 {
-	for (size_t i = 0; i < g->n; i++) {
+	f->ready[f->nready++] = i;
+	if (f->nready >= FIN_BATCH)
+		fin_send_target(f);
+}
+
+/* Reads the source's and the others' replies for the oldest slot of
+ * at_rest: done when all took it. */
+static void fin_reap_rest(struct finisher *f)
+{
+	struct group *g = f->g;
+	size_t i = f->at_rest[f->hr++];
+	struct sc_error e;
+	bool ok = true;
+
+	if (exec_setslot_read(f->source, g->m[i]->slot, "NODE", &e) != 0) {
+		fail(g, i, &e);
+		ok = false;
+	} else if (exec_record(g->run, g->m[i], JOURNAL_OWNER_SOURCE, &e) != 0) {
+		fail(g, i, &e);
+		ok = false;
+	}
+	for (size_t k = 0; k < f->n_others; k++) {
+		if (exec_setslot_read(f->others[k], g->m[i]->slot, "NODE", &e) != 0 && ok) {
+			fail(g, i, &e);
+			ok = false;
+		}
+	}
+	if (ok && (exec_record(g->run, g->m[i], JOURNAL_OWNER_ALL, &e) != 0 ||
+	           exec_record(g->run, g->m[i], JOURNAL_DONE, &e) != 0))
+		fail(g, i, &e);
+	else if (ok)
+		g->run->expected[g->m[i]->slot] = g->m[i]->dst;
+}
+
+/* Reads the target's reply for the oldest slot of at_target; when it took
+ * the slot, NODE goes to the source and the others (flushed by the caller). */
+static void fin_promote(struct finisher *f)
+{
+	struct group *g = f->g;
+	size_t i = f->at_target[f->ht++];
+	struct sc_error e;
+
+	if (exec_setslot_read(f->target, g->m[i]->slot, "NODE", &e) != 0 ||
+	    exec_record(g->run, g->m[i], JOURNAL_OWNER_TARGET, &e) != 0) {
+		fail(g, i, &e);
+		return;
+	}
+	if (f->broken) {
+		fail(g, i, &f->broke);
+		return;
+	}
+	if (exec_setslot_send(f->source, g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
+		fin_break(f, i, &e);
+		return;
+	}
+	for (size_t k = 0; k < f->n_others; k++) {
+		if (exec_setslot_send(f->others[k], g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
+			fin_break(f, i, &e);
+			return;
+		}
+	}
+	f->at_rest[f->nr++] = i;
+}
+
+static void fin_flush_rest(struct finisher *f)
+{
+	struct sc_error e;
+	int rc = f->broken ? 0 : conn_flush(f->source, &e);
+
+	for (size_t k = 0; rc == 0 && !f->broken && k < f->n_others; k++)
+		rc = conn_flush(f->others[k], &e);
+	if (rc != 0) {
+		/* the slots just sent there cannot be told apart any more */
+		while (f->hr < f->nr)
+			fin_break(f, f->at_rest[f->hr++], &e);
+	}
+}
+
+/* One step of the finisher between two slots' keys: the slots sent on to the
+ * source and the others last time are read, then those the target has had
+ * since before its last batch are promoted (the last batch waits until next
+ * time, so no read waits for a fresh reply). */
+static void fin_step(struct finisher *f)
+{
+	size_t promoted = f->ht;
+
+	while (f->hr < f->nr)
+		fin_reap_rest(f);
+	while (f->ht < f->fresh)
+		fin_promote(f);
+	if (f->ht > promoted)
+		fin_flush_rest(f);
+}
+
+static void fin_drain(struct finisher *f)
+{
+	fin_send_target(f);
+	f->fresh = f->nt;
+	fin_step(f);
+	while (f->hr < f->nr)
+		fin_reap_rest(f);
+}
+
+/* The live slot after i, or n when none. */
+static size_t next_alive(const struct group *g, size_t i)
+{
+	while (++i < g->n && !alive(g, i))
+		;
+	return i;
+}
+
+/* Moves the keys of every live slot, one slot after the other, handing each
+ * emptied slot to the finisher. After a failure (or a stop) the slots not yet
+ * emptied stay open for resume. */
+static void move_all_keys(struct group *g, struct conn *sc, const struct exec_node *dst,
+	struct finisher *f)
+{
+	redisReply *carry = NULL;
+
+	for (size_t i = next_alive(g, (size_t)-1); i < g->n; i = next_alive(g, i)) {
+		size_t next = next_alive(g, i);
 		struct exec_batch_ctx ctx;
 		struct migrate_opts mo;
 		struct migrate_stats stats = { 0 };
 		struct sc_error e;
 
-		if (!alive(g, i))
-			continue;
 		exec_migrate_opts(g->run, g->m[i], false, &ctx, &mo);
+		mo.carry = &carry;
+		mo.next_slot = next < g->n ? g->m[next]->slot : -1;
 		if (slotops_migrate_keys(sc, dst->host, dst->port, g->m[i]->slot, &mo, &stats, &e) != 0 ||
 		    exec_record(g->run, g->m[i], JOURNAL_KEYS_MOVED, &e) != 0) {
 			fail(g, i, &e);
@@ -118,9 +289,13 @@ static void move_all_keys(struct group *g, struct conn *sc, const struct exec_no
 			for (size_t j = i + 1; j < g->n; j++)
 				if (alive(g, j))
 					fail(g, j, &e);
-			return;
+			break;
 		}
+		fin_push(f, i);
+		fin_step(f);
 	}
+	if (carry)
+		freeReplyObject(carry);
 }
 
 int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_move **moves, size_t n,
@@ -128,45 +303,30 @@ int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_mo
 {
 	struct group g = { run, moves, n, rcs, errs };
 	const struct exec_node *src = &run->nodes[moves[0]->src], *dst = &run->nodes[moves[0]->dst];
-	struct conn *sc, *dc, **others;
+	/* the group's own control connections: closed with it, so replies a
+	 * failure left unread never meet another group's commands */
+	struct conn_pool *ctl = conn_pool_new(&run->o->conn);
+	struct finisher f = { 0 };
+	struct conn *sc;
 	struct sc_error e;
-	size_t n_others;
-	bool *sent = calloc(n, sizeof(*sent));
 
 	for (size_t i = 0; i < n; i++)
 		rcs[i] = 0;
-	if (!sent || !(dc = conn_pool_get(pool, dst->host, dst->port, &e)) ||
-	    !(sc = conn_pool_get(pool, src->host, src->port, &e))) {
-		if (!sent)
-			sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
+	if (!ctl)
+		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
+	if (!ctl || fin_open(&f, &g, ctl, &e) != 0 || !(sc = conn_pool_get(pool, src->host, src->port, &e))) {
 		for (size_t i = 0; i < n; i++)
 			fail(&g, i, &e);
-		free(sent);
+		fin_free(&f);
+		conn_pool_free(ctl);
 		return -1;
 	}
-	setslot_all(&g, dc, "IMPORTING", src->id, JOURNAL_IMPORTING);
-	setslot_all(&g, sc, "MIGRATING", dst->id, JOURNAL_MIGRATING);
-	move_all_keys(&g, sc, dst);
-	/* from here on every live slot's source holds none of its keys; the
-	 * target takes the slots first, then the source and the others at once */
-	setslot_all(&g, dc, "NODE", dst->id, JOURNAL_OWNER_TARGET);
-	others = others_send(&g, pool, &n_others);
-	for (size_t i = 0; i < n; i++)
-		sent[i] = alive(&g, i);
-	setslot_all(&g, sc, "NODE", dst->id, JOURNAL_OWNER_SOURCE);
-	if (others)
-		others_read(&g, others, n_others, sent);
-	for (size_t i = 0; i < n; i++) {
-		if (!alive(&g, i))
-			continue;
-		if (exec_record(run, moves[i], JOURNAL_OWNER_ALL, &e) != 0 ||
-		    exec_record(run, moves[i], JOURNAL_DONE, &e) != 0)
-			fail(&g, i, &e);
-		else
-			run->expected[moves[i]->slot] = moves[i]->dst;
-	}
-	free(others);
-	free(sent);
+	setslot_all(&g, f.target, "IMPORTING", src->id, JOURNAL_IMPORTING);
+	setslot_all(&g, f.source, "MIGRATING", dst->id, JOURNAL_MIGRATING);
+	move_all_keys(&g, sc, dst, &f);
+	fin_drain(&f);
+	fin_free(&f);
+	conn_pool_free(ctl);
 	for (size_t i = 0; i < n; i++)
 		if (!alive(&g, i))
 			return -1;

@@ -446,17 +446,26 @@ static void move_report(struct exec_run *run, struct exec_move *m, int rc, const
 /* m and the pending moves of its pair and batch, as one group. */
 static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_move *m)
 {
-	struct exec_move *g[EXEC_GROUP_SLOTS];
-	struct sc_error errs[EXEC_GROUP_SLOTS];
-	int rcs[EXEC_GROUP_SLOTS];
-	size_t n;
+	struct exec_move **g = calloc(EXEC_GROUP_SLOTS, sizeof(*g));
+	struct sc_error *errs = calloc(EXEC_GROUP_SLOTS, sizeof(*errs));
+	int *rcs = calloc(EXEC_GROUP_SLOTS, sizeof(*rcs));
+	size_t n = 1;
 
-	g[0] = m;
-	n = 1 + exec_run_claim_group(run, m, g + 1, EXEC_GROUP_SLOTS - 1);
-	memset(errs, 0, sizeof(errs));
-	exec_slot_group(run, pool, g, n, rcs, errs);
-	for (size_t i = 0; i < n; i++)
-		move_report(run, g[i], rcs[i], &errs[i], i + 1 < n);
+	if (!g || !errs || !rcs) {
+		struct sc_error e;
+
+		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
+		move_report(run, m, -1, &e, false);
+	} else {
+		g[0] = m;
+		n += exec_run_claim_group(run, m, g + 1, EXEC_GROUP_SLOTS - 1);
+		exec_slot_group(run, pool, g, n, rcs, errs);
+		for (size_t i = 0; i < n; i++)
+			move_report(run, g[i], rcs[i], &errs[i], i + 1 < n);
+	}
+	free(g);
+	free(errs);
+	free(rcs);
 }
 
 static void worker(void *ctx, size_t i)

@@ -144,16 +144,18 @@ int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_
 int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
 int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err);
 
-/* ---- exec_group.c: pending slots of one pair, SETSLOTs pipelined ---- */
+/* ---- exec_group.c: pending slots of one pair, as a stream ---- */
 
-/* Slots moved as one group at most. */
-#define EXEC_GROUP_SLOTS 16
+/* Slots moved as one group at most: opened together (one round trip to the
+ * target, one to the source), then emptied and finished one by one. */
+#define EXEC_GROUP_SLOTS 256
 
 /* Moves the n pending moves (same source, target and batch) from pending to
- * done, each SETSLOT step sent for all in one round trip per node. rcs[i]
- * and errs[i] get each move's outcome (SC_EXIT_INTERRUPTED for slots left
- * open because an earlier one of the group failed or a stop came). Returns 0
- * when all finished. */
+ * done: IMPORTING and MIGRATING for all in one round trip each, then each
+ * slot's keys, each emptied slot's NODE steps overlapping the next slots'
+ * keys. rcs[i] and errs[i] get each move's outcome (SC_EXIT_INTERRUPTED for
+ * slots left open because an earlier one of the group failed or a stop
+ * came). Returns 0 when all finished. */
 int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_move **moves, size_t n,
 	int *rcs, struct sc_error *errs);
 
