@@ -7,7 +7,7 @@
 # and report per-master used_memory max/min after each tool. Not a test:
 # never run in CI.
 #
-#   KEYS=250000 bench/rebalance.sh
+#   bench/rebalance.sh                 # KEYS=1000000 (default): ~250,000 keys move
 #   VARIANTS="slotctl-skewed redis-cli-skewed" KEYS=20000 bench/rebalance.sh
 # Variants: redis-cli slotctl slotctl-apply (plan + apply), each also with
 # the suffix -skewed.

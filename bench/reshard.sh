@@ -6,7 +6,7 @@
 # sandbox; time until every node agrees on the new map, verify every key and
 # print the times and the ratios. Not a test: never run in CI.
 #
-#   KEYS=250000 SLOTS=4096 bench/reshard.sh
+#   SLOTS=4096 bench/reshard.sh        # KEYS=1000000 (default): ~250,000 keys in those slots
 #   VARIANTS="slotctl redis-cli" KEYS=20000 bench/reshard.sh
 # Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
 # floor.
