@@ -37,6 +37,8 @@ struct traffic_stats {
 	long tryagain;           /* TRYAGAIN replies retried */
 	long p50_us;             /* latency of one operation, redirects included */
 	long p99_us;
+	long p99_sched_us;       /* p99 counted from each operation's scheduled start when
+	                            paced: a stall then also counts the operations it held back */
 	long max_us;
 	double seconds;          /* how long the loop ran */
 	char first_error[256];   /* "" when errors == 0 */
