@@ -4,10 +4,11 @@
  * slot (whole slots cannot do better; the others share the rest). First every slot of a master with weight 0 (the drained
  * one) goes, largest first, to the receiver furthest below its target. Then,
  * while some master is outside the threshold, the most overloaded master
- * gives the most underloaded one the slot that best closes the smaller of
- * the two gaps without overshooting (among equals, the one with the fewest
- * bytes), so the goal is met moving little data. Every move strictly lowers
- * the total deviation and no slot moves twice, so it ends. Pure. */
+ * gives the most underloaded one a slot that does not overshoot the smaller
+ * of the two gaps: while that gap is several slots wide, its lowest-numbered
+ * one (ranges stay whole); near the goal, the one that best closes it (among
+ * equals, the one with the fewest bytes). Every move strictly lowers the
+ * total deviation and no slot moves twice, so it ends. Pure. */
 #include "planner_work.h"
 #include "slotctl/exitcode.h"
 
@@ -234,13 +235,34 @@ static size_t upper_bound(const struct donor *d, double x)
 	return lo;
 }
 
-/* The slot of donor D to give receiver R, or -1 when none helps. */
+/* While the gap is at least this many of the donor's largest slots, which
+ * slot moves hardly matters for the balance: take the donor's lowest one. */
+#define CONTIGUOUS_GAP_SLOTS 4.0
+
+/* Among the first ub slots of d (none above the gap; the last holds
+ * something), the lowest-numbered one holding something: moving slots in order keeps each master's ranges whole, so
+ * CLUSTER SLOTS and nodes.conf stay short (scattered slots make every node's
+ * config save and every client's map refresh heavier). */
+static size_t lowest_numbered(const struct donor *d, size_t ub)
+{
+	size_t best = ub - 1; /* holds something: value > 0 */
+
+	for (size_t k = 0; k < ub; k++)
+		if (d->slots[k].value > 0 && d->slots[k].slot < d->slots[best].slot)
+			best = k;
+	return best;
+}
+
+/* The slot of donor D to give receiver R, or -1 when none helps: far from
+ * the goal the donor's lowest slot, near it the largest that fits. */
 static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
 {
 	double x = gap_d < gap_r ? gap_d : gap_r;
 	size_t ub = upper_bound(d, x);
 	double v;
 
+	if (ub > 0 && d->slots[ub - 1].value > 0 && x >= CONTIGUOUS_GAP_SLOTS * d->slots[d->n - 1].value)
+		return (ssize_t)lowest_numbered(d, ub);
 	if (ub > 0 && d->slots[ub - 1].value > 0)
 		return (ssize_t)ub - 1;
 	if (ub >= d->n)

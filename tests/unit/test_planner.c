@@ -458,6 +458,38 @@ START_TEST(weights_and_empty_masters)
 }
 END_TEST
 
+/* How many runs of consecutive slot numbers the plan's moves make. */
+static int moved_runs(const struct plan *p)
+{
+	bool moved[SC_SLOTS] = { false };
+	int runs = 0;
+
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			moved[p->batches[b].moves[i].slot] = true;
+	for (int s = 0; s < SC_SLOTS; s++)
+		runs += moved[s] && (s == 0 || !moved[s - 1]);
+	return runs;
+}
+
+START_TEST(rebalance_keeps_ranges_whole)
+{
+	/* memory a little uneven per slot, as sampling reports it: moving the
+	 * largest-fitting slot each time scatters the moves over every range */
+	for (int s = 0; s < SC_SLOTS; s++)
+		st.bytes[s] = 9000 + (s * 7919) % 2000;
+	fake_map_assign(&map, 10922, 16383, 0); /* master 2 empty */
+	o.by = MEASURE_MEMORY;
+	o.threshold = 2;
+	o.use_empty_masters = true;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_int_ge(moves_to(&p, map.nodes[2].id), 5000);
+	/* one run per donor, and a few precise moves near the goal */
+	ck_assert_int_le(moved_runs(&p), 8);
+	plan_release(&p);
+}
+END_TEST
+
 START_TEST(hot_slots_alone_and_last)
 {
 	st.big[7] = true;
@@ -527,6 +559,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, memory_skew_moves_few_bytes);
 	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
 	tcase_add_test(cases, weights_and_empty_masters);
+	tcase_add_test(cases, rebalance_keeps_ranges_whole);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
 	tcase_add_test(cases, failing_master_refused);
