@@ -1,8 +1,8 @@
 /* planner_rebalance.c: `plan rebalance` and `plan drain`. Each master taking
  * part gets a target: its weighted share of the balanced measure (slots,
  * keys or memory), or, when it holds a slot larger than that share, that
- * slot (whole slots cannot do better; the others share the rest). First every slot of a master with weight 0 (the drained
- * one) goes, largest first, to the receiver furthest below its target. Then,
+ * slot (whole slots cannot do better; the others share the rest). First
+ * every slot of a master with weight 0 (the drained one) goes, largest first, to the receiver furthest below its target. Then,
  * while some master is outside the threshold, the most overloaded master
  * gives the most underloaded one a slot that does not overshoot the smaller
  * of the two gaps: while that gap is several slots wide, its lowest-numbered
@@ -240,9 +240,10 @@ static size_t upper_bound(const struct donor *d, double x)
 #define CONTIGUOUS_GAP_SLOTS 4.0
 
 /* Among the first ub slots of d (none above the gap; the last holds
- * something), the lowest-numbered one holding something: moving slots in order keeps each master's ranges whole, so
- * CLUSTER SLOTS and nodes.conf stay short (scattered slots make every node's
- * config save and every client's map refresh heavier). */
+ * something), the lowest-numbered one holding something: moving slots in
+ * order keeps each master's ranges whole, so CLUSTER SLOTS and nodes.conf
+ * stay short (scattered slots make every node's config save and every
+ * client's map refresh heavier). */
 static size_t lowest_numbered(const struct donor *d, size_t ub)
 {
 	size_t best = ub - 1; /* holds something: value > 0 */
@@ -261,10 +262,9 @@ static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
 	size_t ub = upper_bound(d, x);
 	double v;
 
-	if (ub > 0 && d->slots[ub - 1].value > 0 && x >= CONTIGUOUS_GAP_SLOTS * d->slots[d->n - 1].value)
-		return (ssize_t)lowest_numbered(d, ub);
 	if (ub > 0 && d->slots[ub - 1].value > 0)
-		return (ssize_t)ub - 1;
+		return x >= CONTIGUOUS_GAP_SLOTS * d->slots[d->n - 1].value ?
+			(ssize_t)lowest_numbered(d, ub) : (ssize_t)ub - 1;
 	if (ub >= d->n)
 		return -1;
 	v = d->slots[ub].value;

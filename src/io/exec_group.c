@@ -73,9 +73,9 @@ static void setslot_all(struct group *g, struct conn *c, const char *how, const 
 struct finisher {
 	struct group *g;
 	const char *dst_id;
-	struct conn *target, *source;
-	struct conn **others;
-	size_t n_others;
+	struct conn *target;
+	struct conn **rest;       /* [0] the source, then every other master */
+	size_t n_rest;
 	size_t *ready, nready;
 	size_t *at_target, nt, ht, fresh; /* queue: entries [ht, nt) */
 	size_t *at_rest, nr, hr;
@@ -94,16 +94,16 @@ static int fin_open(struct finisher *f, struct group *g, struct conn_pool *ctl, 
 	f->ready = calloc(g->n, sizeof(*f->ready));
 	f->at_target = calloc(g->n, sizeof(*f->at_target));
 	f->at_rest = calloc(g->n, sizeof(*f->at_rest));
-	f->others = calloc(run->node_count ? run->node_count : 1, sizeof(*f->others));
-	if (!f->ready || !f->at_target || !f->at_rest || !f->others)
+	f->rest = calloc(run->node_count ? run->node_count : 1, sizeof(*f->rest));
+	if (!f->ready || !f->at_target || !f->at_rest || !f->rest)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	if (!(f->target = conn_pool_get(ctl, dst->host, dst->port, err)) ||
-	    !(f->source = conn_pool_get(ctl, src->host, src->port, err)))
+	    !(f->rest[f->n_rest++] = conn_pool_get(ctl, src->host, src->port, err)))
 		return -1;
 	for (size_t k = 0; k < run->node_count; k++) {
 		if ((int)k == first->src || (int)k == first->dst)
 			continue;
-		if (!(f->others[f->n_others++] = conn_pool_get(ctl, run->nodes[k].host, run->nodes[k].port, err)))
+		if (!(f->rest[f->n_rest++] = conn_pool_get(ctl, run->nodes[k].host, run->nodes[k].port, err)))
 			return -1;
 	}
 	return 0;
@@ -114,7 +114,7 @@ static void fin_free(struct finisher *f)
 	free(f->ready);
 	free(f->at_target);
 	free(f->at_rest);
-	free(f->others);
+	free(f->rest);
 }
 
 static void fin_break(struct finisher *f, size_t i, const struct sc_error *e)
@@ -159,32 +159,32 @@ static void fin_push(struct finisher *f, size_t i)
 }
 
 /* Reads the source's and the others' replies for the oldest slot of
- * at_rest: done when all took it. */
+ * at_rest (every one, so the next slot's are next): done when all took it,
+ * else failed with the first refusal. */
 static void fin_reap_rest(struct finisher *f)
 {
 	struct group *g = f->g;
-	size_t i = f->at_rest[f->hr++];
-	struct sc_error e;
+	struct exec_move *m = g->m[f->at_rest[f->hr]];
+	struct sc_error e, first;
 	bool ok = true;
 
-	if (exec_setslot_read(f->source, g->m[i]->slot, "NODE", &e) != 0) {
-		fail(g, i, &e);
-		ok = false;
-	} else if (exec_record(g->run, g->m[i], JOURNAL_OWNER_SOURCE, &e) != 0) {
-		fail(g, i, &e);
-		ok = false;
-	}
-	for (size_t k = 0; k < f->n_others; k++) {
-		if (exec_setslot_read(f->others[k], g->m[i]->slot, "NODE", &e) != 0 && ok) {
-			fail(g, i, &e);
+	for (size_t k = 0; k < f->n_rest; k++) {
+		if ((exec_setslot_read(f->rest[k], m->slot, "NODE", &e) != 0 ||
+		     (k == 0 && exec_record(g->run, m, JOURNAL_OWNER_SOURCE, &e) != 0)) && ok) {
+			first = e;
 			ok = false;
 		}
 	}
-	if (ok && (exec_record(g->run, g->m[i], JOURNAL_OWNER_ALL, &e) != 0 ||
-	           exec_record(g->run, g->m[i], JOURNAL_DONE, &e) != 0))
-		fail(g, i, &e);
-	else if (ok)
-		g->run->expected[g->m[i]->slot] = g->m[i]->dst;
+	if (ok && (exec_record(g->run, m, JOURNAL_OWNER_ALL, &e) != 0 ||
+	           exec_record(g->run, m, JOURNAL_DONE, &e) != 0)) {
+		first = e;
+		ok = false;
+	}
+	if (ok)
+		g->run->expected[m->slot] = m->dst;
+	else
+		fail(g, f->at_rest[f->hr], &first);
+	f->hr++;
 }
 
 /* Reads the target's reply for the oldest slot of at_target; when it took
@@ -204,12 +204,8 @@ static void fin_promote(struct finisher *f)
 		fail(g, i, &f->broke);
 		return;
 	}
-	if (exec_setslot_send(f->source, g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
-		fin_break(f, i, &e);
-		return;
-	}
-	for (size_t k = 0; k < f->n_others; k++) {
-		if (exec_setslot_send(f->others[k], g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
+	for (size_t k = 0; k < f->n_rest; k++) {
+		if (exec_setslot_send(f->rest[k], g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
 			fin_break(f, i, &e);
 			return;
 		}
@@ -220,10 +216,10 @@ static void fin_promote(struct finisher *f)
 static void fin_flush_rest(struct finisher *f)
 {
 	struct sc_error e;
-	int rc = f->broken ? 0 : conn_flush(f->source, &e);
+	int rc = 0;
 
-	for (size_t k = 0; rc == 0 && !f->broken && k < f->n_others; k++)
-		rc = conn_flush(f->others[k], &e);
+	for (size_t k = 0; rc == 0 && !f->broken && k < f->n_rest; k++)
+		rc = conn_flush(f->rest[k], &e);
 	if (rc != 0) {
 		/* the slots just sent there cannot be told apart any more */
 		while (f->hr < f->nr)
@@ -247,10 +243,11 @@ static void fin_step(struct finisher *f)
 		fin_flush_rest(f);
 }
 
+/* Finishes every slot pushed so far, waiting for each reply. */
 static void fin_drain(struct finisher *f)
 {
 	fin_send_target(f);
-	f->fresh = f->nt;
+	f->fresh = f->nt; /* the batch just sent is promoted too */
 	fin_step(f);
 	while (f->hr < f->nr)
 		fin_reap_rest(f);
@@ -322,7 +319,7 @@ int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_mo
 		return -1;
 	}
 	setslot_all(&g, f.target, "IMPORTING", src->id, JOURNAL_IMPORTING);
-	setslot_all(&g, f.source, "MIGRATING", dst->id, JOURNAL_MIGRATING);
+	setslot_all(&g, f.rest[0], "MIGRATING", dst->id, JOURNAL_MIGRATING);
 	move_all_keys(&g, sc, dst, &f);
 	fin_drain(&f);
 	fin_free(&f);

@@ -2,8 +2,8 @@
  * node to a target with CLUSTER GETKEYSINSLOT + MIGRATE ... KEYS, in batches
  * bounded by key count, bytes and the time one MIGRATE may block the source.
  * The GETKEYSINSLOT of the next batch rides in the same round trip as the
- * MIGRATE of the last one, and so can the first of the next slot (chaining). A key that already exists on the target is never
- * overwritten unless the caller asked for REPLACE or both copies are
+ * MIGRATE of the last one, and so can the first of the next slot (chaining).
+ * A key that already exists on the target is never overwritten unless the caller asked for REPLACE or both copies are
  * byte-identical; I/O trouble between the nodes is retried with backoff and
  * smaller batches, then reported with the slot left as it is. */
 #include "slotctl/slotops.h"
@@ -93,9 +93,11 @@ static int mover_take_keys(struct mover *m, redisReply *r, struct sc_error *err)
 	return 0;
 }
 
-static int mover_append_getkeys(struct mover *m, struct sc_error *err)
+/* Queues CLUSTER GETKEYSINSLOT for slot (this one, or the next when
+ * chaining), as many keys as a batch holds. */
+static int mover_append_getkeys(struct mover *m, int slot, struct sc_error *err)
 {
-	return conn_append(m->from, err, "CLUSTER GETKEYSINSLOT %d %d", m->slot, m->batch);
+	return conn_append(m->from, err, "CLUSTER GETKEYSINSLOT %d %d", slot, m->batch);
 }
 
 /* Whether this round trip should also fetch the next slot's keys: chaining
@@ -109,7 +111,7 @@ static int mover_fetch(struct mover *m, struct sc_error *err)
 {
 	redisReply *r;
 
-	if (mover_append_getkeys(m, err) != 0 || !(r = conn_get_reply(m->from, err)))
+	if (mover_append_getkeys(m, m->slot, err) != 0 || !(r = conn_get_reply(m->from, err)))
 		return -1;
 	return mover_take_keys(m, r, err);
 }
@@ -256,9 +258,9 @@ static size_t mover_migrate_args(const struct mover *m, const char *const *keys,
 
 /* One round trip on the source: [ASKING,] the MIGRATE of argv [, the
  * GETKEYSINSLOT of the next batch [, and of the next slot (ahead)]], read in
- * order. MIGRATE may legitimately
- * run up to its own timeout (mig_timeout) per exchange with the target, so
- * the source is not given up on before that. */
+ * order. MIGRATE may legitimately run up to its own timeout (mig_timeout)
+ * per exchange with the target, so the source is not given up on before
+ * that. */
 static int mover_exchange(struct mover *m, int argc, const char **argv, const size_t *argvlen,
 	int mig_timeout, bool fetch, redisReply **reply, redisReply **next_keys, struct sc_error *err)
 {
@@ -270,9 +272,9 @@ static int mover_exchange(struct mover *m, int argc, const char **argv, const si
 		return -1;
 	if (conn_append_argv(m->from, argc, argv, argvlen, err) != 0)
 		return -1;
-	if (fetch && mover_append_getkeys(m, err) != 0)
+	if (fetch && mover_append_getkeys(m, m->slot, err) != 0)
 		return -1;
-	if (ahead && conn_append(m->from, err, "CLUSTER GETKEYSINSLOT %d %d", m->o->next_slot, m->batch) != 0)
+	if (ahead && mover_append_getkeys(m, m->o->next_slot, err) != 0)
 		return -1;
 	if (m->o->asking) {
 		redisReply *r = conn_get_reply(m->from, err);

@@ -324,7 +324,7 @@ static void one_op(struct client *cl, int i, bool set, long long scheduled)
 	const char *argv[3] = { set ? "SET" : "GET", key, value };
 	long long start = now_us();
 	long long ms = cl->o->op_timeout_ms > 0 ? cl->o->op_timeout_ms : 2000;
-	long backoff = 1000, lat;
+	long backoff = 1000, lat, lat_sched;
 	int slot, target, hops;
 	bool asking = false, ok = false;
 
@@ -360,10 +360,20 @@ static void one_op(struct client *cl, int i, bool set, long long scheduled)
 		record_error(cl, "%s", why);
 	lat = (long)(now_us() - start);
 	cl->sh->hist[hist_index(lat)]++;
-	cl->sh->hist_sched[hist_index(scheduled > 0 && scheduled < start ? lat + (long)(start - scheduled) : lat)]++;
+	lat_sched = lat;
+	if (scheduled > 0 && scheduled < start)
+		lat_sched += (long)(start - scheduled); /* held back by the operation before */
+	cl->sh->hist_sched[hist_index(lat_sched)]++;
 	if (lat > cl->sh->max_us)
 		cl->sh->max_us = lat;
 	atomic_fetch_add(&cl->sh->ops, 1);
+}
+
+/* When a loop paced at rate ops/s from start means to begin its n-th
+ * operation (0: not paced). */
+static long long due_us(long long start, long long n, int rate)
+{
+	return rate > 0 ? start + n * 1000000 / rate : 0;
 }
 
 static void client_loop(struct client *cl)
@@ -379,14 +389,14 @@ static void client_loop(struct client *cl)
 
 		if (now > end)
 			break;
-		one_op(cl, i, false, rate > 0 ? start + n * 1000000 / rate : 0);
+		one_op(cl, i, false, due_us(start, n, rate));
 		n++;
 		if (!o->read_only) {
-			one_op(cl, i, true, rate > 0 ? start + n * 1000000 / rate : 0);
+			one_op(cl, i, true, due_us(start, n, rate));
 			n++;
 		}
 		if (rate > 0) {
-			long long due = start + n * 1000000 / rate;
+			long long due = due_us(start, n, rate);
 
 			now = now_us();
 			if (due > now)
