@@ -1,14 +1,17 @@
 /* oneshot.c: plan, show, confirm and apply in one command (see oneshot.h).
  * The plan is made by the `plan` command's own handler, so the one-shot
  * commands plan exactly as `slotctl plan` does; the plan file is kept with
- * --plan-out, else in a fresh temporary directory, and its journal sits next
- * to it for `resume` and `abort`. */
+ * --plan-out, else in a fresh temporary directory (under $TMPDIR, or /tmp)
+ * that is removed once the apply completes; its journal sits next to it for
+ * `resume` and `abort` until then. */
 #include "oneshot.h"
 #include "exec_cli.h"
 #include "plan_summary.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/journal.h"
 #include "slotctl/plan_file.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,19 +110,37 @@ static int confirm(const struct cmd_args *args, const struct plan *p)
 	return -1;
 }
 
-/* Removes a temporary plan that was not applied (dir "" when kept). */
+/* Removes a temporary plan, its journal if any, and its directory (dir ""
+ * when the plan is the operator's own, from --plan-out: kept). */
 static void forget_plan(const char *path, const char *dir)
 {
+	char journal[1200];
+
 	if (!dir[0])
 		return;
+	journal_path_for_plan(path, journal, sizeof(journal));
+	unlink(journal);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* Makes a fresh private directory for a temporary plan under $TMPDIR (or
+ * /tmp) into dir. Returns 0 or -1. */
+static int make_plan_dir(const char *cmd, char *dir, size_t size)
+{
+	const char *base = getenv("TMPDIR");
+
+	if (!base || !base[0])
+		base = "/tmp";
+	if ((size_t)snprintf(dir, size, "%s/slotctl-%s-XXXXXX", base, cmd) >= size)
+		return -1;
+	return mkdtemp(dir) ? 0 : -1;
 }
 
 int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, const char *const *forward)
 {
 	const char *keep = args_value(args, "plan-out");
-	char dir[64] = "", path[1100];
+	char dir[1024] = "", path[1100];
 	struct exec_opts opts;
 	struct exec_cli ui;
 	struct exec_result res;
@@ -132,9 +153,10 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 	if (keep) {
 		snprintf(path, sizeof(path), "%s", keep);
 	} else {
-		snprintf(dir, sizeof(dir), "/tmp/slotctl-%s-XXXXXX", args->cmd->name);
-		if (!mkdtemp(dir)) {
-			cli_error("%s: cannot create a temporary directory for the plan", args->cmd->name);
+		if (make_plan_dir(args->cmd->name, dir, sizeof(dir)) != 0) {
+			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s",
+				args->cmd->name, getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp",
+				strerror(errno));
 			return SC_EXIT_PROBLEMS;
 		}
 		snprintf(path, sizeof(path), "%s/plan.json", dir);
@@ -163,9 +185,13 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 		return SC_EXIT_REFUSED;
 	}
 	if (!keep)
-		fprintf(stderr, "plan kept in '%s' (journal '%s.journal')\n", path, path);
+		fprintf(stderr, "plan kept in '%s' (journal '%s.journal') until the apply completes\n",
+			path, path);
 	opts.stop = exec_cli_signals();
 	rc = executor_apply(&p, path, NULL, &opts, &res, &err);
 	plan_release(&p);
-	return exec_cli_finish(&ui, rc, &res, &err);
+	rc = exec_cli_finish(&ui, rc, &res, &err);
+	if (rc == SC_EXIT_OK)
+		forget_plan(path, dir); /* done and verified: nothing left to resume */
+	return rc;
 }

@@ -13,7 +13,7 @@
 #define ONESHOT_OPTIONS \
 	{ "yes", 'y', OPT_FLAG, NULL, "apply without asking" }, \
 	{ "dry-run", 'n', OPT_FLAG, NULL, "show the plan and stop; nothing changes" }, \
-	{ "plan-out", 0, OPT_VALUE, "FILE", "keep the plan in FILE (its journal is FILE.journal)" }, \
+	{ "plan-out", 0, OPT_VALUE, "FILE", "keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes" }, \
 	{ "sample-keys", 0, OPT_VALUE, "N", "keys measured per slot for memory (default 16; 0: key counts only)" }, \
 	{ "bigkey-bytes", 0, OPT_VALUE, "BYTES", "keys above this size are named as big (default 1048576)" }, \
 	{ "max-slots-per-batch", 0, OPT_VALUE, "N", "slots per batch of moves (default 64)" }, \
