@@ -88,6 +88,7 @@ complete -c slotctl -n "__slotctl_cmd 'apply'" -l replace
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l batch-keys
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-block-ms
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l user
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l pass
@@ -99,6 +100,7 @@ complete -c slotctl -n "__slotctl_cmd 'resume'" -l replace
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l batch-keys
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-block-ms
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l user
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l pass
@@ -110,6 +112,7 @@ complete -c slotctl -n "__slotctl_cmd 'abort'" -l replace
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l batch-keys
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-block-ms
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l user
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l pass
@@ -133,6 +136,7 @@ complete -c slotctl -n "__slotctl_cmd 'reshard'" -l replace
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l batch-keys
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-block-ms
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l user
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pass
@@ -155,6 +159,7 @@ complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l replace
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l batch-keys
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-block-ms
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l user
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l pass

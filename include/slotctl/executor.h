@@ -23,7 +23,7 @@
 /* Defaults for struct exec_opts fields left 0. */
 #define EXEC_DEFAULT_BATCH_KEYS 1000
 #define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
-#define EXEC_DEFAULT_MAX_BLOCK_MS 100
+#define EXEC_DEFAULT_MAX_BLOCK_MS 20
 #define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
 
 /* The test-only crash hook: SLOTCTL_TEST_CRASH_AT=<phase>:<n> makes the

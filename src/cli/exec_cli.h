@@ -22,7 +22,8 @@
 	{ "replace", 0, OPT_FLAG, NULL, "overwrite keys that already exist on a target (default: stop)" }, \
 	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
 	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
-	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }
+	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }, \
+	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source: batches shrink to stay under it (default 20)" }
 
 /* The reporting state of one command run. */
 struct exec_cli {
@@ -59,7 +60,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 extern const struct cmd_option exec_cli_journal_options[];
 #define EXEC_CLI_JOURNAL_SYNOPSIS \
 	"PLAN|STATE [--parallel N] [--json] [--metrics-file PATH] [--replace] " \
-	"[--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N]"
+	"[--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS]"
 
 /* An executor entry point that takes over the run recorded in a journal
  * (executor_resume, executor_abort). */

@@ -1,6 +1,7 @@
 /* test_apply.c: `slotctl apply` against real servers: a reshard moves every
  * key and every node agrees afterwards, also with a cluster-aware client
- * reading and writing throughout (it sees no error); the journal is finished; stale plans
+ * reading and writing throughout (it sees no error); the journal is finished;
+ * --max-block-ms makes batches smaller than --batch-keys; stale plans
  * and plans for another cluster are refused (exit 4) with nothing changed;
  * a key already on the target stops the slot naming it (no overwrite) unless
  * --replace; apply refuses while a journal is unfinished, on an unhealthy
@@ -101,6 +102,43 @@ START_TEST(apply_under_client_traffic)
 	ck_assert_int_gt(st.ops, 0);
 	ck_assert_int_gt(st.moved + st.ask, 0);
 	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Occurrences of needle in text. */
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* One slot of 3000 keys, 1000 keys per MIGRATE allowed, but one MIGRATE may
+ * block the source 1 ms only: the batches shrink (a MIGRATE of 1000 keys
+ * takes several ms), so there are more than 3, and every key arrives. */
+START_TEST(max_block_ms_shrinks_batches)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t;
+	char dir[64], plan[128];
+	struct run_result r;
+	int from;
+
+	tc_load_keys(tc, "{h}", 3000);
+	from = tc_owner_of(tc, 0, keyslot_of("h", 1));
+	t = (struct exec_transfer){ from, (from + 1) % 3, 1 };
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, &t, 1, "{h}", 3000, plan);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--batch-keys", "1000", "--max-block-ms", "1");
+	ck_assert_contains(r.out, "\"status\":\"done\"");
+	ck_assert_msg(count_of(r.out, "\"event\":\"batch\"") > 3,
+		"expected batches smaller than 1000 keys under --max-block-ms 1:\n%s", r.out);
+	run_result_free(&r);
+	tc_verify_keys(tc, "{h}", 3000);
+	ck_assert_int_eq(tc_owner_of(tc, 0, keyslot_of("h", 1)), (from + 1) % 3);
 	tc_stop(tc);
 }
 END_TEST
@@ -326,6 +364,7 @@ static Suite *apply_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_reshard_moves_every_key);
 	tcase_add_test(tc, apply_under_client_traffic);
+	tcase_add_test(tc, max_block_ms_shrinks_batches);
 	tcase_add_test(tc, stale_plan_is_refused);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);
