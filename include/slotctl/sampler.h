@@ -15,6 +15,9 @@
 #define SAMPLER_DEFAULT_KEYS 16              /* keys sampled per slot */
 #define SAMPLER_DEFAULT_BIGKEY (1LL << 20)   /* bytes: 1 MiB */
 #define SAMPLER_PIPELINE 64                  /* commands per round trip */
+#define SAMPLER_KEYS_PIPELINE 16             /* GETKEYSINSLOT per round trip: each
+                                                costs the node several µs, and a
+                                                node serves no client meanwhile */
 #define SAMPLER_THREADS 16                   /* nodes sampled at once */
 
 struct sampler_opts {

@@ -3,7 +3,8 @@
  * CLUSTER SLOT-STATS tried once (servers without it answer an error and the
  * job falls back to CLUSTER COUNTKEYSINSLOT); then, slot by slot in groups,
  * CLUSTER GETKEYSINSLOT and MEMORY USAGE of the keys it returns. Every step is
- * pipelined (SAMPLER_PIPELINE commands per round trip). Read-only. */
+ * pipelined (SAMPLER_PIPELINE commands per round trip, SAMPLER_KEYS_PIPELINE
+ * for the costlier GETKEYSINSLOT). Read-only. */
 #include "slotctl/sampler.h"
 
 #include <math.h>
@@ -46,13 +47,13 @@ struct command {
 typedef void (*build_fn)(void *ctx, size_t i, struct command *cmd);
 typedef int (*take_fn)(void *ctx, size_t i, const redisReply *r, struct sc_error *err);
 
-/* Sends n commands (build fills the i-th) in round trips of SAMPLER_PIPELINE
+/* Sends n commands (build fills the i-th) in round trips of depth commands
  * and hands each reply, in order, to take. what names the command in errors. */
-static int pipeline(struct node_job *j, size_t n, build_fn build, take_fn take, void *ctx,
+static int pipeline(struct node_job *j, size_t n, size_t depth, build_fn build, take_fn take, void *ctx,
 	const char *what)
 {
-	for (size_t start = 0; start < n; start += SAMPLER_PIPELINE) {
-		size_t end = start + SAMPLER_PIPELINE < n ? start + SAMPLER_PIPELINE : n;
+	for (size_t start = 0; start < n; start += depth) {
+		size_t end = start + depth < n ? start + depth : n;
 		int rc = 0;
 
 		for (size_t i = start; i < end; i++) {
@@ -192,7 +193,7 @@ static int count_keys(struct node_job *j)
 	for (size_t i = 0; i < j->slot_count; i++)
 		if (j->out->keys[j->slots[i]] < 0)
 			c.slots[n++] = j->slots[i];
-	rc = pipeline(j, n, build_count, take_count, &c, "CLUSTER COUNTKEYSINSLOT");
+	rc = pipeline(j, n, SAMPLER_PIPELINE, build_count, take_count, &c, "CLUSTER COUNTKEYSINSLOT");
 out:
 	free(c.slots);
 	free(c.text);
@@ -327,9 +328,9 @@ static int measure_group(struct node_job *j, const int *slots, size_t n)
 	m.keys = calloc(n * (size_t)j->opts->sample_keys + 1, sizeof(*m.keys));
 	if (!m.keys)
 		return sc_error_set(&j->err, SC_EXIT_PROBLEMS, "out of memory sampling");
-	rc = pipeline(j, n, build_getkeys, take_getkeys, &m, "CLUSTER GETKEYSINSLOT");
+	rc = pipeline(j, n, SAMPLER_KEYS_PIPELINE, build_getkeys, take_getkeys, &m, "CLUSTER GETKEYSINSLOT");
 	if (rc == 0)
-		rc = pipeline(j, m.key_count, build_usage, take_usage, &m, "MEMORY USAGE");
+		rc = pipeline(j, m.key_count, SAMPLER_PIPELINE, build_usage, take_usage, &m, "MEMORY USAGE");
 	j->keys_sampled += (long long)m.key_count;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		long long keys = j->out->keys[slots[i]];
