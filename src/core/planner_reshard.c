@@ -4,7 +4,12 @@
  * rounds up, the others down), and the shortfall redis-cli leaves is given to
  * the sources with the largest remainders, so exactly N move. Within a
  * source the cheapest slots (fewest bytes) go first, or the lowest numbered
- * with --pick lowest (redis-cli's choice). Pure. */
+ * with --pick lowest (redis-cli's choice). "Cheapest" tells apart only
+ * slots whose size differs from the source's typical (median) slot by more
+ * than PICK_TYPICAL_FACTOR: slots of ordinary size count as equal and go in
+ * slot order, so on evenly spread data the moved slots form whole ranges
+ * (few slot ranges to save and announce, a short CLUSTER SLOTS) instead of a
+ * scatter chosen by noise. Pure. */
 #include "planner_work.h"
 #include "slotctl/exitcode.h"
 
@@ -114,10 +119,40 @@ static void split_quotas(struct source *s, size_t count, int n, int total)
 			s[i].quota++, given++;
 }
 
+/* A slot within this factor of the median slot's bytes is "ordinary". */
+#define PICK_TYPICAL_FACTOR 2.0
+
 struct candidate {
 	double cost;
 	int slot;
 };
+
+static int double_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Gives the n candidates of ordinary size (within PICK_TYPICAL_FACTOR of
+ * their median cost) that median as cost, so they sort by slot number among
+ * themselves. Returns 0, or -1 when out of memory. */
+static int flatten_ordinary(struct candidate *c, int n)
+{
+	double *costs = malloc((n ? (size_t)n : 1) * sizeof(*costs)), median;
+
+	if (!costs)
+		return -1;
+	for (int i = 0; i < n; i++)
+		costs[i] = c[i].cost;
+	qsort(costs, (size_t)n, sizeof(*costs), double_cmp);
+	median = n ? costs[n / 2] : 0;
+	free(costs);
+	for (int i = 0; i < n; i++)
+		if (c[i].cost * PICK_TYPICAL_FACTOR >= median && c[i].cost <= median * PICK_TYPICAL_FACTOR)
+			c[i].cost = median;
+	return 0;
+}
 
 static int candidate_cmp(const void *a, const void *b)
 {
@@ -140,6 +175,10 @@ static int take_from(struct planner_work *w, const struct source *s, int to, str
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		if (w->owner[slot] == s->node && w->dest[slot] < 0)
 			c[n++] = (struct candidate){ lowest ? 0 : pw_cost(w, slot), slot };
+	if (!lowest && flatten_ordinary(c, n) != 0) {
+		free(c);
+		return pw_no_memory(err);
+	}
 	qsort(c, (size_t)n, sizeof(*c), candidate_cmp);
 	for (int i = 0; i < s->quota && i < n; i++)
 		pw_move(w, c[i].slot, to);

@@ -490,6 +490,33 @@ START_TEST(rebalance_keeps_ranges_whole)
 }
 END_TEST
 
+START_TEST(reshard_cheapest_keeps_ranges_whole)
+{
+	bool moved[SC_SLOTS] = { false };
+
+	/* ordinary slots differ by sampling noise (70-130 bytes); slot 3000 is
+	 * nearly empty, slot 50 is hot */
+	for (int s = 0; s < SC_SLOTS; s++)
+		st.bytes[s] = 70 + (s * 7919) % 61;
+	st.bytes[3000] = 1;
+	st.bytes[50] = 100000;
+	o.from = "0001";
+	o.to = "0002";
+	o.slots = 1000;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(plan_move_count(&p), 1000);
+	for (size_t b = 0; b < p.batch_count; b++)
+		for (size_t k = 0; k < p.batches[b].count; k++)
+			moved[p.batches[b].moves[k].slot] = true;
+	ck_assert(moved[3000]);       /* clearly cheaper: first */
+	ck_assert(!moved[50]);        /* clearly dearer: not needed */
+	ck_assert(moved[0] && moved[999]);
+	/* 0-49, 51-999, 3000: noise does not scatter the moves */
+	ck_assert_int_le(moved_runs(&p), 3);
+	plan_release(&p);
+}
+END_TEST
+
 START_TEST(hot_slots_alone_and_last)
 {
 	st.big[7] = true;
@@ -560,6 +587,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
 	tcase_add_test(cases, weights_and_empty_masters);
 	tcase_add_test(cases, rebalance_keeps_ranges_whole);
+	tcase_add_test(cases, reshard_cheapest_keeps_ranges_whole);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
 	tcase_add_test(cases, failing_master_refused);
