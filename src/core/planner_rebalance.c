@@ -235,15 +235,25 @@ static size_t upper_bound(const struct donor *d, double x)
 	return lo;
 }
 
-/* While the gap is at least this many of the donor's largest slots, which
- * slot moves hardly matters for the balance: take the donor's lowest one. */
+/* While the gap is at least this many of the donor's typical large slots
+ * (its 90th percentile: one giant slot must not make every gap look
+ * small), which slot moves hardly matters for the balance: take the
+ * donor's lowest one. */
 #define CONTIGUOUS_GAP_SLOTS 4.0
+#define CONTIGUOUS_SCALE_PERCENTILE 0.9
+
+/* The value of d's slot at CONTIGUOUS_SCALE_PERCENTILE (d has slots). */
+static double typical_large(const struct donor *d)
+{
+	return d->slots[(size_t)((double)(d->n - 1) * CONTIGUOUS_SCALE_PERCENTILE)].value;
+}
 
 /* Among the first ub slots of d (none above the gap; the last holds
  * something), the lowest-numbered one holding something: moving slots in
  * order keeps each master's ranges whole, so CLUSTER SLOTS and nodes.conf
  * stay short (scattered slots make every node's config save and every
- * client's map refresh heavier). */
+ * client's map refresh heavier). Empty slots stay: moving them would cost
+ * SETSLOTs on every node and balance nothing. */
 static size_t lowest_numbered(const struct donor *d, size_t ub)
 {
 	size_t best = ub - 1; /* holds something: value > 0 */
@@ -263,7 +273,7 @@ static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
 	double v;
 
 	if (ub > 0 && d->slots[ub - 1].value > 0)
-		return x >= CONTIGUOUS_GAP_SLOTS * d->slots[d->n - 1].value ?
+		return x >= CONTIGUOUS_GAP_SLOTS * typical_large(d) ?
 			(ssize_t)lowest_numbered(d, ub) : (ssize_t)ub - 1;
 	if (ub >= d->n)
 		return -1;

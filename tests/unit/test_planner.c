@@ -472,21 +472,39 @@ static int moved_runs(const struct plan *p)
 	return runs;
 }
 
-START_TEST(rebalance_keeps_ranges_whole)
+/* Rebalances memory (threshold 2%) onto master 2, emptied first, and checks
+ * that it receives at least 5000 slots in few ranges: one run per donor,
+ * and a few precise moves near the goal. */
+static void rebalance_onto_empty_in_few_ranges(void)
 {
-	/* memory a little uneven per slot, as sampling reports it: moving the
-	 * largest-fitting slot each time scatters the moves over every range */
-	for (int s = 0; s < SC_SLOTS; s++)
-		st.bytes[s] = 9000 + (s * 7919) % 2000;
 	fake_map_assign(&map, 10922, 16383, 0); /* master 2 empty */
 	o.by = MEASURE_MEMORY;
 	o.threshold = 2;
 	o.use_empty_masters = true;
 	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
 	ck_assert_int_ge(moves_to(&p, map.nodes[2].id), 5000);
-	/* one run per donor, and a few precise moves near the goal */
 	ck_assert_int_le(moved_runs(&p), 8);
 	plan_release(&p);
+}
+
+START_TEST(rebalance_keeps_ranges_whole)
+{
+	/* memory a little uneven per slot, as sampling reports it: moving the
+	 * largest-fitting slot each time scatters the moves over every range */
+	for (int s = 0; s < SC_SLOTS; s++)
+		st.bytes[s] = 9000 + (s * 7919) % 2000;
+	rebalance_onto_empty_in_few_ranges();
+}
+END_TEST
+
+START_TEST(rebalance_giant_slot_keeps_ranges_whole)
+{
+	/* one giant slot per donor must not make every gap look small */
+	for (int s = 0; s < SC_SLOTS; s++)
+		st.bytes[s] = 9000 + (s * 7919) % 2000;
+	st.bytes[100] = 2000000;
+	st.bytes[6000] = 2000000;
+	rebalance_onto_empty_in_few_ranges();
 }
 END_TEST
 
@@ -588,6 +606,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, weights_and_empty_masters);
 	tcase_add_test(cases, rebalance_keeps_ranges_whole);
 	tcase_add_test(cases, reshard_cheapest_keeps_ranges_whole);
+	tcase_add_test(cases, rebalance_giant_slot_keeps_ranges_whole);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
 	tcase_add_test(cases, failing_master_refused);
