@@ -124,16 +124,22 @@ static void forget_plan(const char *path, const char *dir)
 	rmdir(dir);
 }
 
-/* Makes a fresh private directory for a temporary plan under $TMPDIR (or
- * /tmp) into dir. Returns 0 or -1. */
-static int make_plan_dir(const char *cmd, char *dir, size_t size)
+/* Where temporary plans go: $TMPDIR, or /tmp. */
+static const char *temp_base(void)
 {
 	const char *base = getenv("TMPDIR");
 
-	if (!base || !base[0])
-		base = "/tmp";
-	if ((size_t)snprintf(dir, size, "%s/slotctl-%s-XXXXXX", base, cmd) >= size)
+	return base && base[0] ? base : "/tmp";
+}
+
+/* Makes a fresh private directory for a temporary plan under temp_base()
+ * into dir. Returns 0 or -1 (errno says why). */
+static int make_plan_dir(const char *cmd, char *dir, size_t size)
+{
+	if ((size_t)snprintf(dir, size, "%s/slotctl-%s-XXXXXX", temp_base(), cmd) >= size) {
+		errno = ENAMETOOLONG;
 		return -1;
+	}
 	return mkdtemp(dir) ? 0 : -1;
 }
 
@@ -154,9 +160,9 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 		snprintf(path, sizeof(path), "%s", keep);
 	} else {
 		if (make_plan_dir(args->cmd->name, dir, sizeof(dir)) != 0) {
-			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s",
-				args->cmd->name, getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp",
-				strerror(errno));
+			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s "
+				"(set TMPDIR, or keep the plan with --plan-out FILE)",
+				args->cmd->name, temp_base(), strerror(errno));
 			return SC_EXIT_PROBLEMS;
 		}
 		snprintf(path, sizeof(path), "%s/plan.json", dir);
