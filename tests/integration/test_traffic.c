@@ -92,8 +92,8 @@ START_TEST(hand_move_no_errors)
 
 	traffic_stop(t, &st);
 	fprintf(stderr, "traffic: %ld ops in %.1f s, %ld errors, %ld MOVED, %ld ASK, %ld TRYAGAIN, "
-		"p50 %ld us, p99 %ld us, max %ld us\n", st.ops, st.seconds, st.errors, st.moved, st.ask,
-		st.tryagain, st.p50_us, st.p99_us, st.max_us);
+		"p50 %ld us, p99 %ld us, max %ld us, %ld over 1 ms\n", st.ops, st.seconds, st.errors, st.moved,
+		st.ask, st.tryagain, st.p50_us, st.p99_us, st.max_us, st.over_1ms);
 	ck_assert_msg(st.errors == 0, "%ld errors, first: %s", st.errors, st.first_error);
 	ck_assert_int_gt(st.ops, 10 * n);
 	ck_assert_int_gt(st.ask, 0);
@@ -102,6 +102,9 @@ START_TEST(hand_move_no_errors)
 	ck_assert_int_gt(st.p50_us, 0);
 	ck_assert_int_le(st.p50_us, st.p99_us);
 	ck_assert_int_le(st.p99_us, st.max_us + st.max_us / 32);
+	/* the count of slow operations agrees with the slowest one */
+	ck_assert_msg(st.max_us >= 1000 ? st.over_1ms >= 1 && st.over_1ms <= st.ops : st.over_1ms == 0,
+		"over_1ms %ld with max %ld us in %ld ops", st.over_1ms, st.max_us, st.ops);
 	ck_assert_int_eq(tc_owner_of(tc, 0, slot), dst);
 	tc_verify_keys(tc, "t", n);
 	tc_stop(tc);

@@ -549,8 +549,11 @@ static void fill_stats(const struct shared *sh, struct traffic_stats *out)
 	long total = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < HIST_SIZE; i++)
+	for (int i = 0; i < HIST_SIZE; i++) {
 		total += sh->hist[i];
+		if (i >= hist_index(1000))
+			out->over_1ms += sh->hist[i];
+	}
 	out->ops = atomic_load(&sh->ops);
 	out->errors = atomic_load(&sh->errors);
 	out->moved = sh->moved;

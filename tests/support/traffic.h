@@ -40,6 +40,9 @@ struct traffic_stats {
 	long p99_sched_us;       /* p99 counted from each operation's scheduled start when
 	                            paced: a stall then also counts the operations it held back */
 	long max_us;
+	long over_1ms;           /* operations that took 1 ms or more: how many a move
+	                            disturbed, whatever its length (p99 is a share of
+	                            the operations, so a shorter move counts more) */
 	double seconds;          /* how long the loop ran */
 	char first_error[256];   /* "" when errors == 0 */
 };

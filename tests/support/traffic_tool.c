@@ -59,9 +59,10 @@ static int parse(int argc, char **argv, struct traffic_opts *o, const char **dir
 static void print_json(const struct traffic_stats *st)
 {
 	printf("{\"ops\": %ld, \"errors\": %ld, \"moved\": %ld, \"ask\": %ld, \"tryagain\": %ld, "
-		"\"p50_us\": %ld, \"p99_us\": %ld, \"p99_sched_us\": %ld, \"max_us\": %ld, \"seconds\": %.3f, \"first_error\": \"",
+		"\"p50_us\": %ld, \"p99_us\": %ld, \"p99_sched_us\": %ld, \"max_us\": %ld, \"over_1ms\": %ld, "
+		"\"seconds\": %.3f, \"first_error\": \"",
 		st->ops, st->errors, st->moved, st->ask, st->tryagain, st->p50_us, st->p99_us, st->p99_sched_us, st->max_us,
-		st->seconds);
+		st->over_1ms, st->seconds);
 	for (const char *p = st->first_error; *p; p++)
 		printf(*p == '"' || *p == '\\' ? "\\%c" : (unsigned char)*p < 32 ? "?" : "%c", *p);
 	printf("\"}\n");
