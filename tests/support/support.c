@@ -96,11 +96,22 @@ static struct test_cluster *wrap(struct sandbox *sb)
 	return tc;
 }
 
-/* Temp dirs of tc_temp_dir, removed at exit by the process that made them. */
+/* Temp dirs of tc_temp_dir, removed at exit by the process that made them
+ * (and with the run's SLOTCTL_TEST_TMP when a failed test skipped that). */
 static struct {
-	char path[64];
+	char path[128];
 	pid_t creator;
 } temp_dirs[MAX_TEMP_DIRS];
+
+/* Writes a mkdtemp template for a test directory into buf: under the run's
+ * SLOTCTL_TEST_TMP (see check_run.h), else /tmp. */
+static void temp_template(char *buf, size_t size)
+{
+	const char *base = getenv("SLOTCTL_TEST_TMP");
+	int n = snprintf(buf, size, "%s/slotctl-test-XXXXXX", base && base[0] ? base : "/tmp");
+
+	ck_assert_msg(n > 0 && (size_t)n < size, "temp dir name too long for a buffer of %zu", size);
+}
 
 static void remove_temp_dirs(void)
 {
@@ -119,9 +130,8 @@ void tc_temp_dir(char *buf, size_t size)
 	while (k < MAX_TEMP_DIRS && temp_dirs[k].path[0] && temp_dirs[k].creator == getpid())
 		k++;
 	ck_assert_msg(k < MAX_TEMP_DIRS, "tc_temp_dir: more than %d temp dirs", MAX_TEMP_DIRS);
-	ck_assert_msg(size >= sizeof("/tmp/slotctl-test-XXXXXX"), "tc_temp_dir: buffer too small");
-	snprintf(buf, size, "/tmp/slotctl-test-XXXXXX");
-	ck_assert_msg(mkdtemp(buf) != NULL, "mkdtemp: %s", strerror(errno));
+	temp_template(buf, size);
+	ck_assert_msg(mkdtemp(buf) != NULL, "mkdtemp '%s': %s", buf, strerror(errno));
 	if (!registered) {
 		atexit(remove_temp_dirs);
 		registered = true;
@@ -132,7 +142,7 @@ void tc_temp_dir(char *buf, size_t size)
 
 struct test_cluster *tc_start(int masters, int replicas)
 {
-	char dir[] = "/tmp/slotctl-test-XXXXXX";
+	char dir[128];
 	struct sandbox_opts o = {
 		.dir = dir,
 		.masters = masters,
@@ -143,7 +153,8 @@ struct test_cluster *tc_start(int masters, int replicas)
 	struct sandbox *sb;
 	struct sc_error err;
 
-	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp: %s", strerror(errno));
+	temp_template(dir, sizeof(dir));
+	ck_assert_msg(mkdtemp(dir) != NULL, "mkdtemp '%s': %s", dir, strerror(errno));
 	if (sandbox_up(&o, &sb, &err) < 0) {
 		rmdir(dir);
 		ck_abort_msg("tc_start(%d, %d): %s", masters, replicas, err.msg);

@@ -18,10 +18,11 @@ struct test_cluster;
  * says cluster_state:ok and all agree. Aborts the test on failure. */
 struct test_cluster *tc_start(int masters, int replicas);
 
-/* Creates a fresh directory "/tmp/slotctl-test-XXXXXX" into buf (at least
- * 32 bytes) and removes it with everything in it when the process that
- * created it exits (a failed assertion included). Aborts the test on
- * failure. */
+/* Creates a fresh directory "slotctl-test-XXXXXX" under the run's
+ * SLOTCTL_TEST_TMP (see check_run.h; else /tmp) into buf (64 bytes are
+ * enough) and removes it with everything in it when the process that
+ * created it exits; after a failed assertion (Check's _exit) it goes with
+ * the run's directory at the end of the run. Aborts the test on failure. */
 void tc_temp_dir(char *buf, size_t size);
 
 /* Takes on the sandbox a `slotctl sandbox up --dir DIR` started, so its
