@@ -3,9 +3,10 @@
  * bounded by key count, bytes and the time one MIGRATE may block the source.
  * The GETKEYSINSLOT of the next batch rides in the same round trip as the
  * MIGRATE of the last one, and so can the first of the next slot (chaining).
- * A key that already exists on the target is never overwritten unless the caller asked for REPLACE or both copies are
- * byte-identical; I/O trouble between the nodes is retried with backoff and
- * smaller batches, then reported with the slot left as it is. */
+ * A key that already exists on the target is never overwritten unless the
+ * caller asked for REPLACE or both copies are byte-identical; I/O trouble
+ * between the nodes is retried with backoff and smaller batches, then
+ * reported with the slot left as it is. */
 #include "slotctl/slotops.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
