@@ -31,11 +31,11 @@ _slotctl()
 	"plan rebalance") opts="--by --weight --threshold --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output --detailed-exitcode --timeout --user --pass --help" ;;
 	"plan drain") opts="--by --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output --detailed-exitcode --timeout --user --pass --help" ;;
 	"show") opts="--json --help" ;;
-	"apply") opts="--state --yes --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --timeout --user --pass --help" ;;
-	"resume") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --timeout --user --pass --help" ;;
-	"abort") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --timeout --user --pass --help" ;;
-	"reshard") opts="--from --to --slots --slot-ranges --pick --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --timeout --user --pass --help" ;;
-	"rebalance") opts="--by --weight --threshold --use-empty-masters --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --timeout --user --pass --help" ;;
+	"apply") opts="--state --yes --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout --user --pass --help" ;;
+	"resume") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout --user --pass --help" ;;
+	"abort") opts="--parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout --user --pass --help" ;;
+	"reshard") opts="--from --to --slots --slot-ranges --pick --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout --user --pass --help" ;;
+	"rebalance") opts="--by --weight --threshold --use-empty-masters --yes --dry-run --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout --user --pass --help" ;;
 	"fix") opts="--dry-run --yes --json --prefer --allow-unreachable --journal --wait --timeout --user --pass --help" ;;
 	esac
 	if [[ "$cur" == -* ]]; then

@@ -89,6 +89,7 @@ complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l batch-keys
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-block-ms
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l migrate-timeout
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l user
 complete -c slotctl -n "__slotctl_cmd 'apply'" -l pass
@@ -101,6 +102,7 @@ complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l batch-keys
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-block-ms
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l migrate-timeout
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l user
 complete -c slotctl -n "__slotctl_cmd 'resume'" -l pass
@@ -113,6 +115,7 @@ complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l batch-keys
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-block-ms
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l migrate-timeout
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l user
 complete -c slotctl -n "__slotctl_cmd 'abort'" -l pass
@@ -137,6 +140,7 @@ complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l batch-keys
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-block-ms
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l migrate-timeout
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l user
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pass
@@ -160,6 +164,7 @@ complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-keys-per-sec
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-bytes-per-sec
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l batch-keys
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-block-ms
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l migrate-timeout
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l user
 complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l pass

@@ -30,7 +30,10 @@ int slotops_set_node_all(struct conn **conns, size_t n, int slot, const char *ow
 
 struct migrate_opts {
 	int batch_keys;            /* keys per MIGRATE (> 0) */
-	long long batch_bytes;     /* soft bound on bytes per MIGRATE; 0: none */
+	long long batch_bytes;     /* soft bound on bytes per MIGRATE, once sizes are known; 0: none */
+	bool probe_sizes;          /* MEMORY USAGE of every key before it is sent, for the byte bound and
+	                              a big key's timeout; without it the mover starts probing a slot
+	                              after its first MIGRATE I/O error or timeout */
 	int migrate_timeout_ms;    /* MIGRATE's own timeout argument */
 	bool replace;              /* MIGRATE ... REPLACE: overwrite keys on the target */
 	bool asking;               /* send ASKING before reads (source is not the slot's owner) */

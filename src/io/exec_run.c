@@ -292,7 +292,8 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 		out->batch_keys = (int)o->max_keys_per_sec;
 	if (o->max_bytes_per_sec > 0)
 		m->probe = true; /* pacing by bytes needs the sizes */
-	out->batch_bytes = !m->probe ? 0 : o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
+	out->probe_sizes = m->probe;
+	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
 	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec)
 		out->batch_bytes = o->max_bytes_per_sec;
 	out->max_block_ms = o->max_block_ms > 0 ? o->max_block_ms : EXEC_DEFAULT_MAX_BLOCK_MS;

@@ -511,6 +511,7 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	dup_scan_release(&d);
 	mo.batch_keys = REPAIR_BATCH_KEYS;
 	mo.batch_bytes = REPAIR_BATCH_BYTES;
+	mo.probe_sizes = true;
 	mo.migrate_timeout_ms = REPAIR_MIGRATE_TIMEOUT_MS;
 	mo.replace = replace;
 	mo.asking = true;

@@ -39,6 +39,7 @@ struct mover {
 	redisReply *ahead;         /* keys of opts->next_slot, fetched early (chaining) */
 	size_t next;               /* first key of `keys` not yet sent */
 	long long *sizes;          /* MEMORY USAGE of each key of `keys`, when probed */
+	bool probe;                /* probe sizes (asked for, or since an I/O error or timeout) */
 	int failures;              /* consecutive I/O failures */
 	int stalls;                /* consecutive rounds that moved nothing */
 	long long down_since;      /* when the target began answering CLUSTERDOWN; 0: it does not */
@@ -345,11 +346,16 @@ static bool error_has(const redisReply *r, const char *word)
 	return reply_is_error(r) && r->str && strstr(r->str, word) != NULL;
 }
 
+/* I/O trouble between the two nodes, a timeout included. */
+static bool error_is_io(const redisReply *r)
+{
+	return error_has(r, "IOERR") || error_has(r, "timeout");
+}
+
 /* Errors between the two nodes that a retry may cure. */
 static bool error_is_transient(const redisReply *r)
 {
-	return error_has(r, "IOERR") || error_has(r, "timeout") || error_has(r, "LOADING") ||
-		error_has(r, "TRYAGAIN");
+	return error_is_io(r) || error_has(r, "LOADING") || error_has(r, "TRYAGAIN");
 }
 
 /* DUMP of each key on c: a NULL entry when c does not hold it. */
@@ -400,15 +406,16 @@ static int busy_refused(const struct mover *m, const char *const *keys, const si
 }
 
 /* Moves n keys whose copies on the target are identical with MIGRATE
- * REPLACE (nothing when n is 0). */
+ * REPLACE (nothing when n is 0); bytes, their serialized size, sizes the
+ * timeout. */
 static int mover_replace_same(struct mover *m, const char *const *keys, const size_t *lens, size_t n,
-	struct sc_error *err)
+	long long bytes, struct sc_error *err)
 {
 	redisReply *r = NULL, *unused = NULL;
 
 	if (n == 0)
 		return 0;
-	if (mover_send(m, keys, lens, n, 0, true, false, &r, &unused, err) != 0)
+	if (mover_send(m, keys, lens, n, bytes, true, false, &r, &unused, err) != 0)
 		return -1;
 	if (reply_is_error(r)) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE REPLACE: %s",
@@ -434,6 +441,7 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 	const char **same = calloc(n, sizeof(*same)), **diff = calloc(n, sizeof(*diff));
 	size_t *same_len = calloc(n, sizeof(*same_len)), *diff_len = calloc(n, sizeof(*diff_len));
 	size_t nsame = 0, ndiff = 0;
+	long long same_bytes = 0;
 	struct conn *target = NULL;
 	int rc = -1;
 
@@ -455,6 +463,7 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 		if (same_dump(src[i], dst[i])) {
 			same[nsame] = keys[i];
 			same_len[nsame++] = lens[i];
+			same_bytes += (long long)src[i]->len;
 		} else {
 			diff[ndiff] = keys[i];
 			diff_len[ndiff++] = lens[i];
@@ -463,7 +472,7 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 	if (ndiff > 0)
 		busy_refused(m, diff, diff_len, ndiff, err);
 	else
-		rc = mover_replace_same(m, same, same_len, nsame, err);
+		rc = mover_replace_same(m, same, same_len, nsame, same_bytes, err);
 out:
 	if (src)
 		free_replies(src, n);
@@ -585,6 +594,8 @@ static int mover_round(struct mover *m, struct sc_error *err)
 		rc = mover_resolve_busy(m, keys, lens, n, err);
 		mover_drop_keys(m);
 	} else if (error_is_transient(r)) {
+		/* maybe a big key nobody sampled: size the next timeouts by MEMORY USAGE */
+		m->probe = m->probe || error_is_io(r);
 		rc = mover_retry(m, r->str, err);
 	} else if (error_has(r, "CLUSTERDOWN")) {
 		rc = mover_wait_cluster(m, r->str, err);
@@ -613,6 +624,7 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 		.o = opts, .stats = stats,
 		.io_timeout_ms = opts->io_timeout_ms > 0 ? opts->io_timeout_ms : SC_DEFAULT_TIMEOUT_MS,
 		.batch = opts->batch_keys > 0 ? opts->batch_keys : 1,
+		.probe = opts->probe_sizes,
 	};
 	int rc = 0;
 
@@ -631,7 +643,7 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 		}
 		if (mover_remaining(&m) == 0 && ((rc = mover_fetch(&m, err)) != 0 || m.keys->elements == 0))
 			break;
-		if (opts->batch_bytes > 0 && !m.sizes && (rc = mover_probe_sizes(&m, err)) != 0)
+		if (m.probe && !m.sizes && (rc = mover_probe_sizes(&m, err)) != 0)
 			break;
 		rc = mover_round(&m, err);
 	}

@@ -3,7 +3,9 @@
  * a 20,000-element list under hash tags), and a one-shot reshard of the slot
  * holding them, both under a cluster-aware client that must see no error;
  * every known key and both big keys end exactly once on the owner of their
- * slot with their content. Also the outputs of a run: the --metrics-file
+ * slot with their content. A big key written after the plan was made (so no
+ * sample saw it) still moves: its MIGRATE times out once, then goes alone with
+ * a timeout sized by MEMORY USAGE. Also the outputs of a run: the --metrics-file
  * Prometheus textfile (format, HELP/TYPE, counts equal to what the plan
  * moved) and the --json event lines (format_version, event, final summary). */
 #include "exec_support.h"
@@ -16,6 +18,8 @@
 #define NKEYS 2000
 #define BIG_N 20000
 #define BIG_CHUNK 1000
+#define HUGE_BYTES (48 << 20) /* times out under a 20 ms MIGRATE timeout on loopback */
+#define HUGE_SMALL_KEYS 20
 
 struct big_keys {
 	char hash[32];
@@ -70,22 +74,32 @@ static void load_big_keys(const struct test_cluster *tc, struct big_keys *b)
 	redisFree(c);
 }
 
+/* Checks no master but owner holds a key of slot; returns owner. */
+static int only_owner_holds(const struct test_cluster *tc, int slot)
+{
+	int owner = tc_owner_of(tc, 0, slot);
+
+	ck_assert_msg(owner >= 0, "slot %d has no owner", slot);
+	for (int i = 0; i < tc_count(tc); i++) {
+		redisReply *r;
+
+		if (!tc_is_master(tc, i) || i == owner)
+			continue;
+		r = tc_command(tc, i, "CLUSTER COUNTKEYSINSLOT %d", slot);
+		ck_assert_msg(r->type == REDIS_REPLY_INTEGER && r->integer == 0,
+			"keys of slot %d also on node %d (owner %d)", slot, i, owner);
+		freeReplyObject(r);
+	}
+	return owner;
+}
+
 /* Checks both big keys exist only on the owner of their slot, whole. */
 static void verify_big_keys(const struct test_cluster *tc, const struct big_keys *b)
 {
-	int owner = tc_owner_of(tc, 0, b->slot);
+	int owner = only_owner_holds(tc, b->slot);
 	char want[24];
 	redisReply *r;
 
-	ck_assert_msg(owner >= 0, "slot %d has no owner", b->slot);
-	for (int i = 0; i < tc_count(tc); i++) {
-		if (!tc_is_master(tc, i) || i == owner)
-			continue;
-		r = tc_command(tc, i, "CLUSTER COUNTKEYSINSLOT %d", b->slot);
-		ck_assert_msg(r->type == REDIS_REPLY_INTEGER && r->integer == 0,
-			"keys of slot %d also on node %d (owner %d)", b->slot, i, owner);
-		freeReplyObject(r);
-	}
 	r = tc_command(tc, owner, "HGETALL %s", b->hash);
 	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
 	ck_assert_msg(r->elements == 2 * BIG_N, "'%s' has %zu fields on node %d, expected %d", b->hash,
@@ -184,6 +198,81 @@ START_TEST(rebalance_by_memory_and_reshard_big_slot)
 	tc_verify_keys(tc, "k", NKEYS);
 	verify_big_keys(tc, &b);
 	check_converged(tc);
+	tc_stop(tc);
+}
+END_TEST
+
+/* The value of the unsampled big key: byte i is 'a' + (i * 7 + i / 4096) % 26. */
+static char *huge_value(void)
+{
+	char *v = malloc(HUGE_BYTES);
+
+	ck_assert_ptr_nonnull(v);
+	for (size_t i = 0; i < HUGE_BYTES; i++)
+		v[i] = (char)('a' + (i * 7 + i / 4096) % 26);
+	return v;
+}
+
+/* Checks key has value on node `owner`. */
+static void verify_value(const struct test_cluster *tc, int owner, const char *key, const char *value, size_t len)
+{
+	redisReply *r = tc_command(tc, owner, "GET %s", key);
+
+	ck_assert_msg(r->type == REDIS_REPLY_STRING, "GET '%s' on node %d: no string", key, owner);
+	ck_assert_msg(r->len == len && memcmp(r->str, value, len) == 0,
+		"'%s' on node %d has another value (%zu bytes, expected %zu)", key, owner, r->len, len);
+	freeReplyObject(r);
+}
+
+START_TEST(unsampled_big_key_retried_with_a_sized_timeout)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct run_result r;
+	char dir[64], plan[128], tag[16], key[48], value[32], range[8];
+	char *huge = huge_value();
+	redisContext *c;
+	redisReply *rep;
+	int slot;
+
+	tc_load_keys(tc, "k", NKEYS);
+	for (int t = 0;; t++) {
+		snprintf(tag, sizeof(tag), "huge%d", t);
+		slot = keyslot_of(tag, strlen(tag));
+		if (tc_owner_of(tc, 0, slot) == 0)
+			break;
+	}
+	for (int i = 0; i < HUGE_SMALL_KEYS; i++) {
+		snprintf(key, sizeof(key), "{%s}:s%d", tag, i);
+		snprintf(value, sizeof(value), "v%d", i);
+		rep = tc_command(tc, 0, "SET %s %s", key, value);
+		freeReplyObject(rep);
+	}
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	snprintf(range, sizeof(range), "%d", slot);
+	EXEC_RUN(&r, 0, 60, "plan", "reshard", tc_seed(tc), "--from", tc_id(tc, 0), "--to", tc_id(tc, 1),
+		"--slot-ranges", range, "-o", plan);
+	run_result_free(&r);
+
+	/* written after planning: the plan knows the slot only as a few small keys */
+	snprintf(key, sizeof(key), "{%s}:huge", tag);
+	c = tc_connect(tc, 0);
+	rep = redisCommand(c, "SET %s %b", key, huge, (size_t)HUGE_BYTES);
+	ck_assert_msg(rep && rep->type == REDIS_REPLY_STATUS, "SET of the %d MB key failed", HUGE_BYTES >> 20);
+	freeReplyObject(rep);
+	redisFree(c);
+
+	EXEC_RUN(&r, 0, 120, "apply", plan, "--yes", "--migrate-timeout", "20");
+	run_result_free(&r);
+	ck_assert_int_eq(only_owner_holds(tc, slot), 1);
+	verify_value(tc, 1, key, huge, HUGE_BYTES);
+	for (int i = 0; i < HUGE_SMALL_KEYS; i++) {
+		snprintf(key, sizeof(key), "{%s}:s%d", tag, i);
+		snprintf(value, sizeof(value), "v%d", i);
+		verify_value(tc, 1, key, value, strlen(value));
+	}
+	tc_verify_keys(tc, "k", NKEYS);
+	check_converged(tc);
+	free(huge);
 	tc_stop(tc);
 }
 END_TEST
@@ -323,6 +412,7 @@ static Suite *apply_skewed_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, rebalance_by_memory_and_reshard_big_slot);
 	tcase_add_test(tc, metrics_file_and_json_match_the_plan);
+	tcase_add_test(tc, unsampled_big_key_retried_with_a_sized_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
