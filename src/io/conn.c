@@ -1,8 +1,10 @@
 /* conn.c: the transport (see slotctl/conn.h). One blocking hiredis context per
  * connection, with a kernel-enforced bound on connect, every read and every
- * write, so a node that accepts TCP but never answers fails within the bound.
- * hiredis stays behind struct conn: TLS or another client library would change
- * this file alone. */
+ * write, so a node that accepts TCP but never answers fails within the bound;
+ * and the bound shrinks to what is left of the command timeout as a reply
+ * comes in, so a node that dribbles its reply a byte at a time fails within
+ * it too. hiredis stays behind struct conn: TLS or another client library
+ * would change this file alone. */
 #include "slotctl/conn.h"
 
 #include <errno.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/addr.h"
+#include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 
 struct conn {
@@ -21,6 +24,7 @@ struct conn {
 	int port;
 	char addr[300];
 	int command_timeout_ms;
+	int socket_bound_ms;     /* the socket's read/write timeout now: command_timeout_ms or less */
 	int broken;
 };
 
@@ -70,6 +74,81 @@ static int conn_fail(struct conn *c, int errnum, struct sc_error *err)
 	c->broken = 1;
 	describe_io_error(c->ctx, errnum, c->command_timeout_ms, cause, sizeof(cause));
 	return sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': %s", c->addr, cause);
+}
+
+/* Lowers the socket's bound to what is left until deadline (sc_clock_ms
+ * time). 0, or -1 with errno (ETIMEDOUT once the deadline has passed). */
+static int bound_to_deadline(struct conn *c, long long deadline)
+{
+	long long left = deadline - sc_clock_ms();
+
+	if (left <= 0) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (left + 1 >= c->socket_bound_ms)
+		return 0; /* within a millisecond of it: not worth two system calls */
+	if (redisSetTimeout(c->ctx, ms_to_timeval((int)left)) != REDIS_OK)
+		return -1;
+	c->socket_bound_ms = (int)left;
+	return 0;
+}
+
+/* Gives the socket the whole command timeout back. */
+static int unbound(struct conn *c)
+{
+	if (c->socket_bound_ms == c->command_timeout_ms)
+		return 0;
+	if (redisSetTimeout(c->ctx, ms_to_timeval(c->command_timeout_ms)) != REDIS_OK)
+		return -1;
+	c->socket_bound_ms = c->command_timeout_ms;
+	return 0;
+}
+
+/* Sends everything queued, all of it before deadline. */
+static int write_queued(struct conn *c, long long deadline, struct sc_error *err)
+{
+	int done = 0;
+
+	while (!done) {
+		errno = 0;
+		if (bound_to_deadline(c, deadline) != 0 || redisBufferWrite(c->ctx, &done) != REDIS_OK)
+			return conn_fail(c, errno, err);
+	}
+	return 0;
+}
+
+/* The next reply, sending the queue first if it is needed: whole before the
+ * command timeout runs out, however slowly its bytes come. */
+static redisReply *read_reply(struct conn *c, struct sc_error *err)
+{
+	long long deadline = sc_clock_ms() + c->command_timeout_ms;
+	void *reply = NULL;
+
+	if (redisReaderGetReply(c->ctx->reader, &reply) != REDIS_OK)
+		goto bad_protocol;
+	if (!reply && write_queued(c, deadline, err) != 0)
+		return NULL;
+	while (!reply) {
+		errno = 0;
+		if (bound_to_deadline(c, deadline) != 0 || redisBufferRead(c->ctx) != REDIS_OK) {
+			conn_fail(c, errno, err);
+			return NULL;
+		}
+		if (redisReaderGetReply(c->ctx->reader, &reply) != REDIS_OK)
+			goto bad_protocol;
+	}
+	if (unbound(c) != 0) {
+		freeReplyObject(reply);
+		conn_fail(c, errno, err);
+		return NULL;
+	}
+	return reply;
+bad_protocol:
+	c->broken = 1;
+	sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': not the Redis protocol (%s)", c->addr,
+		c->ctx->reader->errstr);
+	return NULL;
 }
 
 static int conn_refuse_broken(const struct conn *c, struct sc_error *err)
@@ -143,6 +222,7 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 	c->port = port;
 	addr_format(c->addr, sizeof(c->addr), host, port);
 	c->command_timeout_ms = command_ms;
+	c->socket_bound_ms = command_ms;
 
 	errno = 0;
 	c->ctx = redisConnectWithTimeout(host, port, ms_to_timeval(connect_ms));
@@ -225,33 +305,21 @@ int conn_append(struct conn *c, struct sc_error *err, const char *fmt, ...)
 
 redisReply *conn_get_reply(struct conn *c, struct sc_error *err)
 {
-	void *reply = NULL;
-
 	if (c->broken) {
 		conn_refuse_broken(c, err);
 		return NULL;
 	}
-	errno = 0;
-	if (redisGetReply(c->ctx, &reply) != REDIS_OK || !reply) {
-		conn_fail(c, errno, err);
-		if (reply)
-			freeReplyObject(reply);
-		return NULL;
-	}
-	return reply;
+	return read_reply(c, err);
 }
 
 int conn_flush(struct conn *c, struct sc_error *err)
 {
-	int done = 0;
-
 	if (c->broken)
 		return conn_refuse_broken(c, err);
-	while (!done) {
-		errno = 0;
-		if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
-			return conn_fail(c, errno, err);
-	}
+	if (write_queued(c, sc_clock_ms() + c->command_timeout_ms, err) != 0)
+		return -1;
+	if (unbound(c) != 0)
+		return conn_fail(c, errno, err);
 	return 0;
 }
 
@@ -286,6 +354,7 @@ int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
 	if (redisSetTimeout(c->ctx, ms_to_timeval(timeout_ms)) != REDIS_OK)
 		return conn_fail(c, errno, err);
 	c->command_timeout_ms = timeout_ms;
+	c->socket_bound_ms = timeout_ms;
 	return 0;
 }
 

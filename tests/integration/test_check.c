@@ -2,7 +2,8 @@
  * healthy gives [OK] lines, exit 0 and a versioned JSON document; an open
  * slot, slots uncovered by DELSLOTS, a node with its own view of the slot map
  * and a frozen node each give a non-zero exit naming the node and the slots;
- * the frozen node is reported within --timeout; --wait waits out a change. */
+ * the frozen node is reported within --timeout, and so is a node whose reply
+ * comes a byte at a time; --wait waits out a change. */
 #include "support.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/keyslot.h"
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check_run.h"
+#include "trickle.h"
 
 #define RUN_LIMIT_S 60   /* run_slotctl kills the command after this */
 
@@ -294,6 +296,28 @@ START_TEST(frozen_node_is_unreachable_within_timeout)
 }
 END_TEST
 
+/* Every byte arrives well within --timeout, the whole reply would take
+ * minutes: the bound is on the reply, so check gives up within it. */
+START_TEST(trickled_reply_is_bounded_by_timeout)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct run_result r;
+	char seed[32], want[96];
+	int port;
+	pid_t relay = trickle_start(tc_port(tc, 0), 50, &port);
+
+	snprintf(seed, sizeof(seed), "127.0.0.1:%d", port);
+	run_slotctl(&r, RUN_LIMIT_S, "check", seed, "--timeout", "300", NULL);
+	ck_assert_exit(&r, SC_EXIT_UNREACHABLE);
+	ck_assert_msg(r.seconds < RUN_LIMIT_S / 4, "check took %.1f s", r.seconds);
+	snprintf(want, sizeof(want), "no reply from '%s': timed out after 300 ms", seed);
+	ck_assert_contains(r.err, want);
+	run_result_free(&r);
+	trickle_stop(relay);
+	tc_stop(tc);
+}
+END_TEST
+
 /* Runs `CLUSTER SETSLOT slot STABLE` on node i after delay_ms, from a child
  * process with its own connection. */
 static pid_t stabilize_later(const struct test_cluster *tc, int i, int slot, int delay_ms)
@@ -382,6 +406,7 @@ static Suite *check_suite(void)
 	tcase_add_test(t, uncovered_slots_are_named);
 	tcase_add_test(t, node_with_its_own_view_is_named);
 	tcase_add_test(t, frozen_node_is_unreachable_within_timeout);
+	tcase_add_test(t, trickled_reply_is_bounded_by_timeout);
 	tcase_add_test(t, wait_converges_after_a_change);
 	tcase_add_test(t, bad_seed_and_usage);
 	suite_add_tcase(s, t);
