@@ -23,7 +23,7 @@ _slotctl()
 	*) cmd="${COMP_WORDS[1]}" ;;
 	esac
 	case "$cmd" in
-	"check") opts="--json --wait --strict --timeout --user --pass --help" ;;
+	"check") opts="--json --wait --strict --deep --timeout --user --pass --help" ;;
 	"sandbox up") opts="--masters --replicas --empty-masters --port --dir --keys --skewed --redis-server --help" ;;
 	"sandbox down") opts="--dir --help" ;;
 	"sandbox status") opts="--dir --json --help" ;;

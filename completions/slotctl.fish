@@ -18,6 +18,7 @@ complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_su
 complete -c slotctl -n "__slotctl_cmd 'check'" -l json
 complete -c slotctl -n "__slotctl_cmd 'check'" -l wait
 complete -c slotctl -n "__slotctl_cmd 'check'" -l strict
+complete -c slotctl -n "__slotctl_cmd 'check'" -l deep
 complete -c slotctl -n "__slotctl_cmd 'check'" -l timeout
 complete -c slotctl -n "__slotctl_cmd 'check'" -l user
 complete -c slotctl -n "__slotctl_cmd 'check'" -l pass

@@ -1,9 +1,9 @@
 /* check_probe.c: the I/O edge of `slotctl check`: one whole round from a
  * seed (check_gather), and the probes. For slots the rules found
- * suspicious (open, uncovered, claimed twice, disagreed about), asks every
- * reachable master how many keys it holds there (CLUSTER COUNTKEYSINSLOT,
- * pipelined), so that keys held by a node that does not own their slot are
- * named; DBSIZE gives the key total. Read-only. */
+ * suspicious (open, uncovered, claimed twice, disagreed about), or for every
+ * slot when deep, asks every reachable master how many keys it holds there
+ * (CLUSTER COUNTKEYSINSLOT, pipelined), so that keys held by a node that does
+ * not own their slot are named; DBSIZE gives the key total. Read-only. */
 #include "slotctl/check_probe.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/parallel.h"
@@ -158,6 +158,19 @@ static int report_slotless(const struct snapshot *s, const struct topology *map,
 	return 0;
 }
 
+/* The ok finding when no master holds keys it should not, saying how far
+ * the probe looked. */
+static struct check_finding *report_no_stray(struct check_report *r, const struct probe *p)
+{
+	if (p->nslots == SC_SLOTS)
+		return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys in a slot it does not "
+			"own (all %d slots counted on every master)", SC_SLOTS);
+	if (p->nslots)
+		return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys of the %zu suspicious "
+			"slots that it does not own, nor keys without owning a slot", p->nslots);
+	return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys without owning a slot");
+}
+
 /* Turns the counts into findings and the key total. */
 static int probe_report(const struct snapshot *s, const struct probe *p, struct check_report *r)
 {
@@ -203,10 +216,7 @@ static int probe_report(const struct snapshot *s, const struct probe *p, struct 
 			rc = -1;
 		stray = stray || r->count > before;
 	}
-	if (rc == 0 && !stray && !(p->nslots
-		    ? check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys of the %zu suspicious "
-			    "slots that it does not own, nor keys without owning a slot", p->nslots)
-		    : check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys without owning a slot")))
+	if (rc == 0 && !stray && !report_no_stray(r, p))
 		rc = -1;
 	r->summary.keys = complete && all_owners_probed(map, p) ? total : -1;
 	free(owner);
@@ -236,7 +246,7 @@ static size_t suspicious_slots(const struct check_report *r, int *slots)
 	return n;
 }
 
-int check_probe(const struct snapshot *s, const struct conn_opts *opts, struct check_report *r,
+int check_probe(const struct snapshot *s, const struct conn_opts *opts, bool deep, struct check_report *r,
 	struct sc_error *err)
 {
 	struct probe p = { .opts = opts };
@@ -250,7 +260,11 @@ int check_probe(const struct snapshot *s, const struct conn_opts *opts, struct c
 	if (!slots || !p.nodes)
 		goto out;
 	p.slots = slots;
-	p.nslots = suspicious_slots(r, slots);
+	if (deep)
+		for (int slot = 0; slot < SC_SLOTS; slot++)
+			slots[p.nslots++] = slot;
+	else
+		p.nslots = suspicious_slots(r, slots);
 	for (size_t i = 0; i < s->count; i++) {
 		const struct node_view *v = &s->nodes[i];
 		const struct node *self = v->reachable && v->view.myself >= 0 ? &v->view.nodes[v->view.myself] : NULL;
@@ -277,8 +291,8 @@ out:
 	return rc;
 }
 
-int check_gather(const char *host, int port, const struct conn_opts *opts, struct check_report *out,
-	struct sc_error *err)
+int check_gather(const char *host, int port, const struct conn_opts *opts, bool deep,
+	struct check_report *out, struct sc_error *err)
 {
 	struct snapshot snap;
 	struct check_report r;
@@ -287,7 +301,7 @@ int check_gather(const char *host, int port, const struct conn_opts *opts, struc
 	if (snapshot_gather(host, port, opts, &snap, err) < 0)
 		return -1;
 	rc = check_evaluate(&snap, &r, err);
-	if (rc == 0 && check_probe(&snap, opts, &r, err) < 0) {
+	if (rc == 0 && check_probe(&snap, opts, deep, &r, err) < 0) {
 		check_report_release(&r);
 		rc = -1;
 	}

@@ -38,7 +38,7 @@ static int check_health(const struct snapshot *s, const struct exec_opts *o, boo
 
 	if (check_evaluate(s, &r, err) != 0)
 		return -1;
-	if (check_probe(s, &o->conn, &r, err) != 0) {
+	if (check_probe(s, &o->conn, false, &r, err) != 0) {
 		check_report_release(&r);
 		return -1;
 	}

@@ -3,7 +3,8 @@
  * slot, slots uncovered by DELSLOTS, a node with its own view of the slot map
  * and a frozen node each give a non-zero exit naming the node and the slots;
  * the frozen node is reported within --timeout, and so is a node whose reply
- * comes a byte at a time; --wait waits out a change. */
+ * comes a byte at a time; --wait waits out a change; a key left in a slot
+ * that looks normal is found by --deep only. */
 #include "support.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/keyslot.h"
@@ -318,6 +319,62 @@ START_TEST(trickled_reply_is_bounded_by_timeout)
 }
 END_TEST
 
+/* A key of a slot master `owner` owns, written on master `holder` (briefly
+ * importing the slot there) and left behind with the slot closed again:
+ * nothing in any view looks wrong. */
+static int leave_stray_key(const struct test_cluster *tc, int holder, int owner)
+{
+	redisContext *c = tc_connect(tc, holder);
+	char key[32];
+	int slot;
+
+	for (int t = 0;; t++) {
+		snprintf(key, sizeof(key), "{stray%d}:k", t);
+		slot = keyslot_of(key, strlen(key));
+		if (tc_owner_of(tc, 0, slot) == owner)
+			break;
+	}
+	expect_ok_reply(redisCommand(c, "CLUSTER SETSLOT %d IMPORTING %s", slot, tc_id(tc, owner)), "IMPORTING");
+	expect_ok_reply(redisCommand(c, "ASKING"), "ASKING");
+	expect_ok_reply(redisCommand(c, "SET %s v", key), "SET");
+	expect_ok_reply(redisCommand(c, "CLUSTER SETSLOT %d STABLE", slot), "STABLE");
+	redisFree(c);
+	return slot;
+}
+
+START_TEST(deep_finds_a_key_in_a_normal_looking_slot)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	int holder = other_master(tc, 0, -1), slot = leave_stray_key(tc, holder, 0);
+	struct run_result r;
+	char want[160];
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	run_result_free(&r);
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--deep", NULL);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
+	snprintf(want, sizeof(want), "[ERR]  stray-keys: %s", addr_of(tc, holder));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "holds 1 key in slot %d that it does not own", slot);
+	ck_assert_contains(r.out, want);
+	run_result_free(&r);
+
+	/* fix moves it to the owner; then --deep finds nothing */
+	run_slotctl(&r, RUN_LIMIT_S, "fix", tc_seed(tc), "--yes", NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	run_result_free(&r);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--deep", NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	snprintf(want, sizeof(want), "[OK]   stray-keys: no master holds keys in a slot it does not own (all %d slots",
+		SC_SLOTS);
+	ck_assert_contains(r.out, want);
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
 /* Runs `CLUSTER SETSLOT slot STABLE` on node i after delay_ms, from a child
  * process with its own connection. */
 static pid_t stabilize_later(const struct test_cluster *tc, int i, int slot, int delay_ms)
@@ -407,6 +464,7 @@ static Suite *check_suite(void)
 	tcase_add_test(t, node_with_its_own_view_is_named);
 	tcase_add_test(t, frozen_node_is_unreachable_within_timeout);
 	tcase_add_test(t, trickled_reply_is_bounded_by_timeout);
+	tcase_add_test(t, deep_finds_a_key_in_a_normal_looking_slot);
 	tcase_add_test(t, wait_converges_after_a_change);
 	tcase_add_test(t, bad_seed_and_usage);
 	suite_add_tcase(s, t);
