@@ -48,6 +48,7 @@ int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error
 #define PLANNER_DEFAULT_THRESHOLD 2.0      /* percent, as redis-cli */
 #define PLANNER_DEFAULT_BATCH 64           /* slots per batch */
 #define PLANNER_HOT_SHARE 0.15             /* of its node's memory */
+#define PLANNER_KEY_SPREAD_WARN 2.0        /* rebalance warns when a master ends with this many times its share of keys */
 
 struct planner_opts {
 	const char *seed;          /* "host:port", recorded in the plan */

@@ -2,13 +2,16 @@
  * part gets a target: its weighted share of the balanced measure (slots,
  * keys or memory), or, when it holds a slot larger than that share, that
  * slot (whole slots cannot do better; the others share the rest). First
- * every slot of a master with weight 0 (the drained one) goes, largest first, to the receiver furthest below its target. Then,
- * while some master is outside the threshold, the most overloaded master
- * gives the most underloaded one a slot that does not overshoot the smaller
- * of the two gaps: while that gap is several slots wide, its lowest-numbered
- * one (ranges stay whole); near the goal, the one that best closes it (among
- * equals, the one with the fewest bytes). Every move strictly lowers the
- * total deviation and no slot moves twice, so it ends. Pure. */
+ * every slot of a master with weight 0 (the drained one) goes, largest
+ * first, to the receiver furthest below its target. Then, while some master
+ * is outside the threshold, the most overloaded master gives the most
+ * underloaded one a slot that does not overshoot the smaller of the two
+ * gaps: while that gap is several slots wide, its lowest-numbered one of
+ * ordinary cost (ranges stay whole, big keys stay put); near the goal, the
+ * one that best closes it (among equals, the one with the fewest bytes).
+ * Every move strictly lowers the total deviation and no slot moves twice,
+ * so it ends. A plan that piles the keys onto one master gets a warning.
+ * Pure. */
 #include "planner_work.h"
 #include "slotctl/exitcode.h"
 
@@ -209,6 +212,7 @@ static int smallest_first(const void *a, const void *b)
 struct donor {
 	struct valued *slots;
 	size_t n;
+	double cost_cap;   /* above this a slot costs far more than the donor's usual one */
 	bool stuck;
 };
 
@@ -248,20 +252,54 @@ static double typical_large(const struct donor *d)
 	return d->slots[(size_t)((double)(d->n - 1) * CONTIGUOUS_SCALE_PERCENTILE)].value;
 }
 
+/* A slot costing more than this many times the donor's typical large slot
+ * (in bytes, its 90th percentile) is passed over while the gap is wide:
+ * balancing keys or slots must not drag a big key along when ordinary slots
+ * do the same. */
+#define CONTIGUOUS_COST_FACTOR 4.0
+
+static int by_cost(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sets d->cost_cap from the costs of d's slots. 0, or -1 on OOM. */
+static int set_cost_cap(struct donor *d)
+{
+	double *costs = malloc((d->n ? d->n : 1) * sizeof(*costs));
+
+	if (!costs)
+		return -1;
+	for (size_t k = 0; k < d->n; k++)
+		costs[k] = d->slots[k].cost;
+	qsort(costs, d->n, sizeof(*costs), by_cost);
+	d->cost_cap = d->n ? CONTIGUOUS_COST_FACTOR * costs[(size_t)((double)(d->n - 1) * CONTIGUOUS_SCALE_PERCENTILE)] : 0;
+	free(costs);
+	return 0;
+}
+
 /* Among the first ub slots of d (none above the gap; the last holds
- * something), the lowest-numbered one holding something: moving slots in
+ * something), the lowest-numbered one holding something and of ordinary
+ * cost (else the lowest-numbered holding something): moving slots in
  * order keeps each master's ranges whole, so CLUSTER SLOTS and nodes.conf
  * stay short (scattered slots make every node's config save and every
  * client's map refresh heavier). Empty slots stay: moving them would cost
  * SETSLOTs on every node and balance nothing. */
 static size_t lowest_numbered(const struct donor *d, size_t ub)
 {
-	size_t best = ub - 1; /* holds something: value > 0 */
+	size_t best = ub - 1, cheap = ub; /* best holds something: value > 0 */
 
-	for (size_t k = 0; k < ub; k++)
-		if (d->slots[k].value > 0 && d->slots[k].slot < d->slots[best].slot)
+	for (size_t k = 0; k < ub; k++) {
+		if (d->slots[k].value <= 0)
+			continue;
+		if (d->slots[k].slot < d->slots[best].slot)
 			best = k;
-	return best;
+		if (d->slots[k].cost <= d->cost_cap && (cheap == ub || d->slots[k].slot < d->slots[cheap].slot))
+			cheap = k;
+	}
+	return cheap < ub ? cheap : best;
 }
 
 /* The slot of donor D to give receiver R, or -1 when none helps: far from
@@ -349,6 +387,50 @@ static void warn_outside(struct planner_work *w, const struct balance *b, double
 	}
 }
 
+/* Balancing memory (or slots) can pile the keys onto one master when a few
+ * big slots elsewhere make up the rest; if requests follow keys, so does
+ * the load. Warns for a master that would end with over
+ * PLANNER_KEY_SPREAD_WARN times its weighted share of the keys. */
+static void warn_key_pileup(struct planner_work *w, const struct balance *b)
+{
+	double keys_total = 0, load_total = 0, weights = 0;
+	double *keys = calloc(w->count ? w->count : 1, sizeof(*keys));
+
+	if (!keys || w->opts->by == MEASURE_KEYS) {
+		free(keys);
+		return;
+	}
+	for (int s = 0; s < SC_SLOTS; s++) {
+		int holder = w->dest[s] >= 0 ? w->dest[s] : w->owner[s];
+
+		if (holder < 0)
+			continue;
+		if (w->stats->keys[s] < 0) {
+			free(keys);
+			return; /* key counts unknown */
+		}
+		keys[holder] += (double)w->stats->keys[s];
+		keys_total += (double)w->stats->keys[s];
+	}
+	for (size_t i = 0; i < w->count; i++) {
+		if (!b->part[i] || b->weight[i] <= 0)
+			continue;
+		load_total += w->load[i];
+		weights += b->weight[i];
+	}
+	for (size_t i = 0; keys_total > 0 && load_total > 0 && i < w->count; i++) {
+		double share = b->part[i] && weights > 0 ? b->weight[i] / weights : 0;
+
+		if (share <= 0 || keys[i] / keys_total <= PLANNER_KEY_SPREAD_WARN * share)
+			continue;
+		pw_warn(w, "'%.8s' would hold %.1f%% of the keys for %.1f%% of the %s (a fair share: %.1f%%); "
+			"if requests follow keys, so will the load: rebalance --by keys spreads the keys instead",
+			w->nodes[i].id, 100.0 * keys[i] / keys_total, 100.0 * w->load[i] / load_total,
+			plan_measure_name(w->opts->by), 100.0 * share);
+	}
+	free(keys);
+}
+
 /* Whole slots cannot be split: a master holding a slot larger than its share
  * can at best hold just that slot. Such a master's target becomes its
  * largest slot, and the rest is shared among the others by weight, again
@@ -412,11 +494,15 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 		}
 		donors[i].n = movable_slots(w, (int)i, donors[i].slots);
 		qsort(donors[i].slots, donors[i].n, sizeof(*donors[i].slots), smallest_first);
+		if (set_cost_cap(&donors[i]) < 0)
+			rc = pw_no_memory(err);
 	}
 	if (rc == 0)
 		rc = balance_loop(w, b, pct, donors);
-	if (rc == 0)
+	if (rc == 0) {
 		warn_outside(w, b, pct);
+		warn_key_pileup(w, b);
+	}
 	for (size_t i = 0; i < w->count; i++)
 		free(donors[i].slots);
 	free(donors);

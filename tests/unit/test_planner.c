@@ -508,6 +508,71 @@ START_TEST(rebalance_giant_slot_keeps_ranges_whole)
 }
 END_TEST
 
+/* Bytes the plan moves in all. */
+static long long moved_bytes(const struct plan *p)
+{
+	long long n = 0;
+
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			n += p->batches[b].moves[i].bytes;
+	return n;
+}
+
+/* Whether the plan moves slot. */
+static bool moves_slot(const struct plan *p, int slot)
+{
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			if (p->batches[b].moves[i].slot == slot)
+				return true;
+	return false;
+}
+
+START_TEST(rebalance_by_keys_leaves_big_slots)
+{
+	/* each donor's lowest slot holds one 10 MB key: as many keys as any
+	 * other slot, so balancing keys has no reason to move it */
+	fake_map_assign(&map, 10922, 16383, 0); /* master 2 empty */
+	st.bytes[0] = 10000000;
+	st.bytes[5461] = 10000000;
+	o.by = MEASURE_KEYS;
+	o.use_empty_masters = true;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_int_ge(moves_to(&p, map.nodes[2].id), 5461 - 110);
+	ck_assert_msg(!moves_slot(&p, 0) && !moves_slot(&p, 5461), "a big slot moved");
+	ck_assert_int_lt(moved_bytes(&p), 1000000);
+	ck_assert_int_le(moved_runs(&p), 8);
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(memory_rebalance_warns_when_keys_pile_up)
+{
+	bool warned = false;
+
+	/* masters 0 and 1 each hold a slot above a fair third of the memory:
+	 * they keep it alone and every small slot goes to master 2 */
+	fake_map_assign(&map, 10922, 16383, 0);
+	st.bytes[0] = 3000000;
+	st.bytes[5461] = 3000000;
+	o.use_empty_masters = true;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	for (size_t i = 0; i < p.warning_count; i++)
+		warned = warned || (strstr(p.warnings[i], "of the keys for") &&
+			strstr(p.warnings[i], "rebalance --by keys spreads the keys instead"));
+	ck_assert_msg(warned, "no warning that master 2 would hold most keys (%zu warnings)", p.warning_count);
+	plan_release(&p);
+
+	/* balancing keys piles nothing up */
+	o.by = MEASURE_KEYS;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	for (size_t i = 0; i < p.warning_count; i++)
+		ck_assert_msg(!strstr(p.warnings[i], "of the keys for"), "%s", p.warnings[i]);
+	plan_release(&p);
+}
+END_TEST
+
 START_TEST(reshard_cheapest_keeps_ranges_whole)
 {
 	bool moved[SC_SLOTS] = { false };
@@ -607,6 +672,8 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, rebalance_keeps_ranges_whole);
 	tcase_add_test(cases, reshard_cheapest_keeps_ranges_whole);
 	tcase_add_test(cases, rebalance_giant_slot_keeps_ranges_whole);
+	tcase_add_test(cases, rebalance_by_keys_leaves_big_slots);
+	tcase_add_test(cases, memory_rebalance_warns_when_keys_pile_up);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
 	tcase_add_test(cases, failing_master_refused);
