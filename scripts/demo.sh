@@ -30,11 +30,13 @@ step() {
 }
 
 step sandbox up --port 0 --dir "$sandbox" --masters 3 --replicas 1 --empty-masters 1 \
-	--keys 20000 --skewed | tee "$work/up"
+	--keys 200000 --skewed | tee "$work/up"
 seed=$(head -n 1 "$work/up")
 step check "$seed" --wait 30
 # A new, empty master joined the cluster: plan moving data onto it, balancing
-# memory (not just slot counts), review the plan, apply it, check the result.
+# memory (not just slot counts: the old masters hold a few big keys, so the
+# new one gets more slots and keys to hold its share of the memory), review
+# the plan, apply it, check the result.
 step plan rebalance "$seed" --use-empty-masters -o "$work/plan.json"
 step show "$work/plan.json"
 step apply "$work/plan.json" --yes
