@@ -134,9 +134,15 @@ size_t repair_plan_blocked(const struct repair_plan *p);
 size_t repair_plan_needs_reach(const struct repair_plan *p);
 
 /* Describes one step in words ("move 12 keys of slot 5 from '127.0.0.1:7000'
- * to '127.0.0.1:7001'") into buf. */
+ * to '127.0.0.1:7001'") into buf; a slot below 0 is written "S" (a step
+ * shared by a group of slots). */
 void repair_step_describe(const struct snapshot *s, int slot, const struct repair_step *st,
 	char *buf, size_t size);
+
+/* True when items a and b differ in their slot alone: same state, owners,
+ * blocked reason and steps (a key-moving step moving as many keys), so one
+ * description with the slot left out fits both. */
+bool repair_items_alike(const struct repair_item *a, const struct repair_item *b);
 
 /* The op's short name: "set-node", "stable", "importing", "migrating",
  * "move-keys", "bump-epoch". */

@@ -12,6 +12,7 @@
 #include "slotctl/exitcode.h"
 #include "slotctl/journal.h"
 #include "slotctl/repair.h"
+#include "fix_human.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -98,61 +99,7 @@ static int parse_options(const struct cmd_args *args, struct fix_run *f)
 	return 0;
 }
 
-/* ---- human output ----------------------------------------------------- */
-
-static void print_plan(const struct repair_survey *sv)
-{
-	const struct snapshot *s = &sv->snap;
-
-	for (size_t i = 0; i < sv->plan.count; i++) {
-		const struct repair_item *it = &sv->plan.items[i];
-		const struct repair_state_info *info = repair_state_info(it->state);
-
-		printf("slot %d: %s: %s\n", it->slot, info->name, info->meaning);
-		if (it->blocked) {
-			printf("  left unrepaired: %s\n", it->reason);
-			continue;
-		}
-		printf("  owner %s%s%s -> '%s'%s\n", it->owner >= 0 ? "'" : "",
-			it->owner >= 0 ? s->nodes[it->owner].addr : "(none)", it->owner >= 0 ? "'" : "",
-			s->nodes[it->target].addr, it->by_journal ? " (direction from the journal)" : "");
-		for (size_t k = 0; k < it->step_count; k++) {
-			char step[512];
-
-			repair_step_describe(s, it->slot, &it->steps[k], step, sizeof(step));
-			printf("  %zu. %s\n", k + 1, step);
-		}
-	}
-	if (sv->plan.unreachable_masters > 0)
-		printf("%d master%s could not be reached\n", sv->plan.unreachable_masters,
-			sv->plan.unreachable_masters == 1 ? "" : "s");
-	printf("%zu broken slot%s, %zu to repair, %zu left unrepaired\n", sv->plan.count,
-		sv->plan.count == 1 ? "" : "s", sv->plan.count - repair_plan_blocked(&sv->plan),
-		repair_plan_blocked(&sv->plan));
-}
-
-static void print_outcomes(const struct repair_survey *sv)
-{
-	const struct snapshot *s = &sv->snap;
-	size_t counts[4] = { 0 };
-
-	for (size_t i = 0; i < sv->plan.count; i++) {
-		const struct repair_item *it = &sv->plan.items[i];
-		const struct repair_outcome *o = &sv->outcomes[i];
-		const char *name = repair_state_info(it->state)->name;
-
-		counts[o->status]++;
-		if (o->status == REPAIR_DONE)
-			printf("[FIXED] slot %d %s: owned by '%s' (%lld keys moved, %lld copies dropped)\n",
-				it->slot, name, s->nodes[it->target].addr, o->keys_moved, o->keys_dropped);
-		else if (o->status == REPAIR_LEFT)
-			printf("[LEFT]  slot %d %s: %s\n", it->slot, name, it->reason);
-		else
-			printf("[FAILED] slot %d %s: %s\n", it->slot, name, o->error.msg);
-	}
-	printf("fix: %zu repaired, %zu left unrepaired, %zu failed\n", counts[REPAIR_DONE],
-		counts[REPAIR_LEFT], counts[REPAIR_FAILED]);
-}
+/* ---- human output (the plan and outcomes: fix_human.c) ----------------- */
 
 static void print_check(const struct fix_run *f)
 {
@@ -333,7 +280,7 @@ static int run_fix(const struct cmd_args *args)
 		return err.code ? err.code : SC_EXIT_PROBLEMS;
 	}
 	if (!f.json)
-		print_plan(&f.sv);
+		fix_print_plan(&f.sv);
 	code = 0;
 	if (!f.dry_run && f.sv.plan.count > repair_plan_blocked(&f.sv.plan))
 		code = confirm(args, &f);
@@ -342,7 +289,7 @@ static int run_fix(const struct cmd_args *args)
 			repair_execute(&f.sv, &f.ro);
 			f.executed = true;
 			if (!f.json)
-				print_outcomes(&f.sv);
+				fix_print_outcomes(&f.sv);
 		}
 		verify(&f);
 		if (!f.json)

@@ -731,26 +731,48 @@ void repair_step_describe(const struct snapshot *s, int slot, const struct repai
 	char *buf, size_t size)
 {
 	const char *node = addr_of(s, st->node), *peer = addr_of(s, st->peer);
+	char sl[16] = "S";
 
+	if (slot >= 0)
+		snprintf(sl, sizeof(sl), "%d", slot);
 	switch (st->op) {
 	case REPAIR_OP_SET_NODE:
-		snprintf(buf, size, "CLUSTER SETSLOT %d NODE '%s' on '%s'", slot, peer, node);
+		snprintf(buf, size, "CLUSTER SETSLOT %s NODE '%s' on '%s'", sl, peer, node);
 		break;
 	case REPAIR_OP_SET_STABLE:
-		snprintf(buf, size, "CLUSTER SETSLOT %d STABLE on '%s'", slot, node);
+		snprintf(buf, size, "CLUSTER SETSLOT %s STABLE on '%s'", sl, node);
 		break;
 	case REPAIR_OP_SET_IMPORTING:
-		snprintf(buf, size, "CLUSTER SETSLOT %d IMPORTING '%s' on '%s' (opens the slot to move its keys)",
-			slot, peer, node);
+		snprintf(buf, size, "CLUSTER SETSLOT %s IMPORTING '%s' on '%s' (opens the slot to move its keys)",
+			sl, peer, node);
 		break;
 	case REPAIR_OP_SET_MIGRATING:
-		snprintf(buf, size, "CLUSTER SETSLOT %d MIGRATING '%s' on '%s'", slot, peer, node);
+		snprintf(buf, size, "CLUSTER SETSLOT %s MIGRATING '%s' on '%s'", sl, peer, node);
 		break;
 	case REPAIR_OP_MOVE_KEYS:
-		snprintf(buf, size, "move %lld keys of slot %d from '%s' to '%s'", st->keys, slot, node, peer);
+		snprintf(buf, size, "move %lld keys of slot %s from '%s' to '%s'", st->keys, sl, node, peer);
 		break;
 	case REPAIR_OP_BUMP_EPOCH:
 		snprintf(buf, size, "CLUSTER BUMPEPOCH on '%s'", node);
 		break;
 	}
+}
+
+static bool steps_alike(const struct repair_step *a, const struct repair_step *b)
+{
+	return a->op == b->op && a->node == b->node && a->peer == b->peer && a->early == b->early &&
+		(a->op != REPAIR_OP_MOVE_KEYS || a->keys == b->keys);
+}
+
+bool repair_items_alike(const struct repair_item *a, const struct repair_item *b)
+{
+	if (a->state != b->state || a->owner != b->owner || a->target != b->target ||
+	    a->source != b->source || a->importer != b->importer || a->by_journal != b->by_journal ||
+	    a->blocked != b->blocked || a->needs_reach != b->needs_reach ||
+	    strcmp(a->reason, b->reason) != 0 || a->step_count != b->step_count)
+		return false;
+	for (size_t k = 0; k < a->step_count; k++)
+		if (!steps_alike(&a->steps[k], &b->steps[k]))
+			return false;
+	return true;
 }

@@ -1,7 +1,8 @@
 /* test_fix_open.c: `slotctl fix` on slots left open by a migration that
  * stopped half-way, each state made by hand with SETSLOT and MIGRATE on a
  * real 3-master cluster holding known keys; afterwards every key is on its
- * owner with its value, check passes, and a second fix changes nothing. */
+ * owner with its value, check passes, and a second fix changes nothing.
+ * Slots in the same state print once, as ranges. */
 #include <unistd.h>
 #include "slotctl/journal.h"
 #include "fix_support.h"
@@ -164,6 +165,39 @@ START_TEST(hundreds_of_open_slots_in_one_pass)
 }
 END_TEST
 
+/* 100 slots left MIGRATING on their owner: one entry in the plan and one
+ * outcome line, as ranges, not 100 of each. */
+START_TEST(alike_slots_print_once)
+{
+	struct fx f;
+	struct run_result r;
+	char want[128];
+	int first = -1;
+
+	fx_start(&f, 0);
+	for (int s = 0; s < SC_SLOTS && first < 0; s += 64)
+		if (tc_owner_of(f.tc, 0, s) == f.src && tc_owner_of(f.tc, 0, s + 99) == f.src)
+			first = s;
+	ck_assert_int_ge(first, 0);
+	for (int s = first; s < first + 100; s++)
+		fx_setslot(&f, f.src, s, "MIGRATING", f.dst);
+	fx_fix(&f, &r, "--yes", NULL, NULL);
+	ck_assert_exit(&r, 0);
+	snprintf(want, sizeof(want), "slots %d-%d (100 slots): migrating-owner-only:", first, first + 99);
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "  for each slot S:\n  1. CLUSTER SETSLOT S STABLE on ");
+	snprintf(want, sizeof(want), "[FIXED] slots %d-%d (100 slots) migrating-owner-only: owned by", first,
+		first + 99);
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "fix: 100 repaired");
+	ck_assert_msg(strncmp(r.out, "slot ", 5) != 0 && !strstr(r.out, "\nslot ") && !strstr(r.out, "[FIXED] slot "),
+		"a slot printed on its own:\n%s", r.out);
+	run_result_free(&r);
+	fx_verify(&f);
+	fx_stop(&f);
+}
+END_TEST
+
 /* Writes a journal in which an abort of the move src -> dst of slot had
  * begun (the slot at phase "migrating"), and returns its path. */
 static void write_abort_journal(const struct fx *f, char *path, size_t size)
@@ -229,6 +263,7 @@ int main(void)
 	tcase_add_test(tc, migrating_on_non_owner);
 	tcase_add_test(tc, importing_on_two_nodes);
 	tcase_add_test(tc, hundreds_of_open_slots_in_one_pass);
+	tcase_add_test(tc, alike_slots_print_once);
 	tcase_add_test(tc, journal_direction_is_followed);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -421,6 +421,10 @@ START_TEST(hundreds_of_open_slots_in_one_pass)
 	fx_set_view(fx, B, &(struct fx_view){ .extra = extra_b });
 	fx_plan(fx, NULL, 0, false);
 	ck_assert_uint_eq(fx->plan.count, 300);
+	/* items differing in their slot alone are alike (printed as one group) */
+	ck_assert(repair_items_alike(&fx->plan.items[0], &fx->plan.items[3]));
+	ck_assert(!repair_items_alike(&fx->plan.items[0], &fx->plan.items[1]));
+	ck_assert(!repair_items_alike(&fx->plan.items[0], &fx->plan.items[2]));
 	for (size_t i = 0; i < fx->plan.count; i++) {
 		const struct repair_item *it = &fx->plan.items[i];
 		enum repair_state want = it->slot % 3 == 0 ? REPAIR_OPEN_NO_KEYS_MOVED :
@@ -511,6 +515,25 @@ START_TEST(describe_names_nodes)
 
 	repair_step_describe(&fx->snap, SLOT, &fx->plan.items[0].steps[0], buf, sizeof(buf));
 	ck_assert_str_eq(buf, "move 3 keys of slot 100 from '127.0.0.1:7000' to '127.0.0.1:7001'");
+	repair_step_describe(&fx->snap, -1, &fx->plan.items[0].steps[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "move 3 keys of slot S from '127.0.0.1:7000' to '127.0.0.1:7001'");
+	{
+		/* the same repair of another slot is alike; one moving another
+		 * number of keys is not */
+		struct repair_item other = fx->plan.items[0];
+		size_t n = other.step_count;
+		struct repair_step *steps = malloc(n * sizeof(*steps));
+
+		ck_assert_ptr_nonnull(steps);
+		memcpy(steps, other.steps, n * sizeof(*steps));
+		other.steps = steps;
+		other.slot = SLOT + 1;
+		ck_assert(repair_items_alike(&fx->plan.items[0], &other));
+		ck_assert_int_eq(steps[0].op, REPAIR_OP_MOVE_KEYS);
+		steps[0].keys++;
+		ck_assert(!repair_items_alike(&fx->plan.items[0], &other));
+		free(steps);
+	}
 	fx_free(fx);
 }
 END_TEST
