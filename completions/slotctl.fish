@@ -6,7 +6,8 @@ function __slotctl_cmd
 	set -l want (string split ' ' -- $argv[1])
 	test (count $words) -gt (count $want); or return 1
 	for i in (seq (count $want))
-		test "$words[(math $i + 1)]" = "$want[$i]"; or return 1
+		set -l word (math $i + 1)  # not inside the quotes: fish does not substitute there
+		test "$words[$word]" = "$want[$i]"; or return 1
 	end
 end
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# install-deps.sh: installs what slotctl needs to build and test on Debian:
-# compiler, meson, ninja, pkg-config, hiredis, cJSON, Check, redis-server and
-# redis-tools (the tests start their own servers; the system service is not used).
+# install-deps.sh [--tests]: installs what slotctl needs to build and test on
+# Debian: compiler, meson, ninja, pkg-config, hiredis, cJSON, Check, redis-server
+# and redis-tools (the tests start their own servers; the system service is not
+# used); with --tests also zsh and fish, in which the completions are tried.
 set -euo pipefail
 packages=(build-essential meson ninja-build pkg-config libhiredis-dev libcjson-dev check
 	redis-server redis-tools python3)
+if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish); fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${SLOTCTL_SKIP_DEPS:-0}" != "1" ]; then
-	bash scripts/install-deps.sh
+	bash scripts/install-deps.sh --tests
 fi
 build=${SLOTCTL_TEST_BUILD:-build-test}
 if [ ! -d "$build" ]; then
