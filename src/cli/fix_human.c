@@ -17,29 +17,30 @@ typedef bool alike_fn(const struct repair_survey *sv, size_t a, size_t b);
 struct groups {
 	size_t *order;   /* item indices, grouped, groups in order of their first slot */
 	size_t *gid;     /* per item */
-	size_t count;    /* groups */
 };
 
-static const size_t *sort_gid; /* qsort has no context argument */
-
-static int by_group(const void *a, const void *b)
+/* The group of earlier items that item i is alike, among the last
+ * GROUP_LOOKBACK of the count so far (rep: each group's first item); count
+ * when none is. */
+static size_t find_group(const struct repair_survey *sv, alike_fn *alike, const size_t *rep, size_t count,
+	size_t i)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-	if (sort_gid[x] != sort_gid[y])
-		return sort_gid[x] < sort_gid[y] ? -1 : 1;
-	return x < y ? -1 : x > y;
+	for (size_t k = count; k > 0 && count - k < GROUP_LOOKBACK; k--)
+		if (alike(sv, rep[k - 1], i))
+			return k - 1;
+	return count;
 }
 
-/* Groups sv's items by alike; false on OOM (the caller prints ungrouped). */
+/* Groups sv's items by alike, then orders them group by group (a stable
+ * counting sort, so items keep slot order within a group); false on OOM
+ * (the caller prints ungrouped). */
 static bool group_items(const struct repair_survey *sv, alike_fn *alike, struct groups *g)
 {
-	size_t n = sv->plan.count, *rep;
+	size_t n = sv->plan.count, count = 0, *rep;
 
-	g->count = 0;
 	g->order = malloc((n ? n : 1) * sizeof(*g->order));
 	g->gid = malloc((n ? n : 1) * sizeof(*g->gid));
-	rep = malloc((n ? n : 1) * sizeof(*rep));
+	rep = calloc(n + 1, sizeof(*rep));
 	if (!g->order || !g->gid || !rep) {
 		free(g->order);
 		free(g->gid);
@@ -47,20 +48,18 @@ static bool group_items(const struct repair_survey *sv, alike_fn *alike, struct 
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		size_t k = g->count;
-
-		while (k > 0 && g->count - k < GROUP_LOOKBACK && !alike(sv, rep[k - 1], i))
-			k--;
-		if (k > 0 && g->count - k < GROUP_LOOKBACK) {
-			g->gid[i] = k - 1;
-		} else {
-			rep[g->count] = i;
-			g->gid[i] = g->count++;
-		}
-		g->order[i] = i;
+		g->gid[i] = find_group(sv, alike, rep, count, i);
+		if (g->gid[i] == count)
+			rep[count++] = i;
 	}
-	sort_gid = g->gid;
-	qsort(g->order, n, sizeof(*g->order), by_group);
+	/* rep becomes each group's first position in order */
+	memset(rep, 0, (n + 1) * sizeof(*rep));
+	for (size_t i = 0; i < n; i++)
+		rep[g->gid[i] + 1]++;
+	for (size_t k = 0; k < count; k++)
+		rep[k + 1] += rep[k];
+	for (size_t i = 0; i < n; i++)
+		g->order[rep[g->gid[i]]++] = i;
 	free(rep);
 	return true;
 }

@@ -16,8 +16,7 @@ static long long nonneg(long long v)
 	return v > 0 ? v : 0;
 }
 
-/* Fills every node's keys/bytes before and after, and its slots_after. */
-static void summarise(struct planner_work *w)
+void pw_summarise(struct planner_work *w)
 {
 	bool keys_known = true, bytes_known = true;
 
@@ -269,7 +268,7 @@ int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct
 	struct plan p;
 
 	memset(&p, 0, sizeof(p));
-	summarise(w);
+	pw_summarise(w);
 	if (make_batches(w, &p) < 0 || copy_big_keys(w->stats, &p) < 0) {
 		plan_release(&p);
 		return pw_no_memory(err);

@@ -166,6 +166,21 @@ double pw_cost(const struct planner_work *w, int slot)
 	return w->stats->keys[slot] > 0 ? (double)w->stats->keys[slot] : 0;
 }
 
+static int ascending(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double pw_sorted_at(double *values, size_t n, size_t k)
+{
+	if (n == 0)
+		return 0;
+	qsort(values, n, sizeof(*values), ascending);
+	return values[k < n ? k : n - 1];
+}
+
 void pw_move(struct planner_work *w, int slot, int to)
 {
 	w->load[w->owner[slot]] -= w->value[slot];

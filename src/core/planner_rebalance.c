@@ -258,13 +258,6 @@ static double typical_large(const struct donor *d)
  * do the same. */
 #define CONTIGUOUS_COST_FACTOR 4.0
 
-static int by_cost(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Sets d->cost_cap from the costs of d's slots. 0, or -1 on OOM. */
 static int set_cost_cap(struct donor *d)
 {
@@ -274,8 +267,8 @@ static int set_cost_cap(struct donor *d)
 		return -1;
 	for (size_t k = 0; k < d->n; k++)
 		costs[k] = d->slots[k].cost;
-	qsort(costs, d->n, sizeof(*costs), by_cost);
-	d->cost_cap = d->n ? CONTIGUOUS_COST_FACTOR * costs[(size_t)((double)(d->n - 1) * CONTIGUOUS_SCALE_PERCENTILE)] : 0;
+	d->cost_cap = d->n ? CONTIGUOUS_COST_FACTOR *
+		pw_sorted_at(costs, d->n, (size_t)((double)(d->n - 1) * CONTIGUOUS_SCALE_PERCENTILE)) : 0;
 	free(costs);
 	return 0;
 }
@@ -394,25 +387,14 @@ static void warn_outside(struct planner_work *w, const struct balance *b, double
 static void warn_key_pileup(struct planner_work *w, const struct balance *b)
 {
 	double keys_total = 0, load_total = 0, weights = 0;
-	double *keys = calloc(w->count ? w->count : 1, sizeof(*keys));
 
-	if (!keys || w->opts->by == MEASURE_KEYS) {
-		free(keys);
+	if (w->opts->by == MEASURE_KEYS)
 		return;
-	}
-	for (int s = 0; s < SC_SLOTS; s++) {
-		int holder = w->dest[s] >= 0 ? w->dest[s] : w->owner[s];
-
-		if (holder < 0)
-			continue;
-		if (w->stats->keys[s] < 0) {
-			free(keys);
-			return; /* key counts unknown */
-		}
-		keys[holder] += (double)w->stats->keys[s];
-		keys_total += (double)w->stats->keys[s];
-	}
+	pw_summarise(w);
 	for (size_t i = 0; i < w->count; i++) {
+		if (w->nodes[i].keys_after < 0)
+			return; /* key counts unknown */
+		keys_total += (double)w->nodes[i].keys_after;
 		if (!b->part[i] || b->weight[i] <= 0)
 			continue;
 		load_total += w->load[i];
@@ -420,15 +402,15 @@ static void warn_key_pileup(struct planner_work *w, const struct balance *b)
 	}
 	for (size_t i = 0; keys_total > 0 && load_total > 0 && i < w->count; i++) {
 		double share = b->part[i] && weights > 0 ? b->weight[i] / weights : 0;
+		double keys = (double)w->nodes[i].keys_after;
 
-		if (share <= 0 || keys[i] / keys_total <= PLANNER_KEY_SPREAD_WARN * share)
+		if (share <= 0 || keys / keys_total <= PLANNER_KEY_SPREAD_WARN * share)
 			continue;
 		pw_warn(w, "'%.8s' would hold %.1f%% of the keys for %.1f%% of the %s (a fair share: %.1f%%); "
 			"if requests follow keys, so will the load: rebalance --by keys spreads the keys instead",
-			w->nodes[i].id, 100.0 * keys[i] / keys_total, 100.0 * w->load[i] / load_total,
+			w->nodes[i].id, 100.0 * keys / keys_total, 100.0 * w->load[i] / load_total,
 			plan_measure_name(w->opts->by), 100.0 * share);
 	}
-	free(keys);
 }
 
 /* Whole slots cannot be split: a master holding a slot larger than its share

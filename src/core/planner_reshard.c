@@ -127,13 +127,6 @@ struct candidate {
 	int slot;
 };
 
-static int double_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Gives the n candidates of ordinary size (within PICK_TYPICAL_FACTOR of
  * their median cost) that median as cost, so they sort by slot number among
  * themselves. Returns 0, or -1 when out of memory. */
@@ -145,8 +138,7 @@ static int flatten_ordinary(struct candidate *c, int n)
 		return -1;
 	for (int i = 0; i < n; i++)
 		costs[i] = c[i].cost;
-	qsort(costs, (size_t)n, sizeof(*costs), double_cmp);
-	median = n ? costs[n / 2] : 0;
+	median = pw_sorted_at(costs, (size_t)n, (size_t)n / 2);
 	free(costs);
 	for (int i = 0; i < n; i++)
 		if (c[i].cost * PICK_TYPICAL_FACTOR >= median && c[i].cost <= median * PICK_TYPICAL_FACTOR)

@@ -41,11 +41,20 @@ int pw_require_healthy(const struct planner_work *w, int i, struct sc_error *err
 /* What moving slot costs (bytes when known, else keys, else 0). */
 double pw_cost(const struct planner_work *w, int slot);
 
+/* Sorts values[0..n) ascending in place and returns the k-th (the last
+ * when k >= n; 0 when n is 0): a median or percentile of slot costs. */
+double pw_sorted_at(double *values, size_t n, size_t k);
+
 /* Schedules slot to move from its owner to nodes[to], updating loads. */
 void pw_move(struct planner_work *w, int slot, int to);
 
 /* Adds a printf-formatted warning to the plan being built (OOM: dropped). */
 void pw_warn(struct planner_work *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Fills every node's keys/bytes before and after the scheduled moves (-1
+ * when some slot's count is unknown) and its slots_after. pw_finish does it
+ * again, so a planner may look at them first. */
+void pw_summarise(struct planner_work *w);
 
 /* Turns the scheduled moves into a plan of kind: summaries, hot flags,
  * batches, big keys, capacity warnings (an SC_EXIT_REFUSED error with
