@@ -36,19 +36,26 @@ int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id,
 	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
 
 	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	return conn_append_argv(c, 5, argv, NULL, err);
+	return conn_append_argv(c, id ? 5 : 4, argv, NULL, err);
+}
+
+int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how,
+	struct sc_error *err)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
+	return conn_check_reply(c, reply, what, err);
 }
 
 int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)
 {
-	char what[64];
 	redisReply *r = conn_get_reply(c, err);
 	int rc;
 
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
 	if (!r)
 		return -1;
-	rc = conn_check_reply(c, r, what, err);
+	rc = exec_setslot_judge(c, r, slot, how, err);
 	freeReplyObject(r);
 	return rc;
 }

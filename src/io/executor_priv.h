@@ -139,10 +139,79 @@ int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_
 	struct sc_error *err);
 
 /* The halves of a pipelined CLUSTER SETSLOT slot how [id] (exec_slot.c and
- * exec_group.c): send appends it to c's pipeline; read takes its reply, in
- * order, and turns a refusal into an error naming the command. 0 or -1. */
+ * exec_group.c; id NULL for STABLE): send appends it to c's pipeline; read
+ * takes its reply, in order, and turns a refusal into an error naming the
+ * command; judge does the same with a reply already read (inside an EXEC's,
+ * say), which it does not free. 0 or -1. */
 int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
 int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err);
+int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how,
+	struct sc_error *err);
+
+/* ---- a group: pending slots of one pair, moved as a stream ---- */
+
+/* The moves of one group and their outcomes (exec_group.c fills it, the
+ * finisher reads and fails moves in it). */
+struct exec_group {
+	struct exec_run *run;
+	struct exec_move **m;
+	size_t n;
+	int *rc;                  /* per move: 0 while it progresses */
+	struct sc_error *err;     /* per move */
+};
+
+static inline bool exec_group_alive(const struct exec_group *g, size_t i)
+{
+	return g->rc[i] == 0;
+}
+
+static inline void exec_group_fail(struct exec_group *g, size_t i, const struct sc_error *e)
+{
+	g->rc[i] = -1;
+	g->err[i] = *e;
+}
+
+/* ---- exec_finish.c: SETSLOT NODE for a group's emptied slots ---- */
+
+/* The finisher: SETSLOT NODE for emptied slots, in two stages, each a list
+ * of group indexes:
+ *   ready:   emptied, NODE not sent yet (finished a batch at a time: the
+ *            target's replies are awaited at once);
+ *   at_rest: the target took it; NODE sent to the source and the others,
+ *            replies read at the next step (a FIFO: entries [hr, nr)).
+ * Its connections are its own, so its commands never wait behind a MIGRATE
+ * of the key stream. Once a send fails, the replies can no longer be matched
+ * to slots: every slot queued or pushed later fails (left for resume). */
+struct exec_finisher {
+	struct exec_group *g;
+	const char *dst_id;
+	struct conn *target;
+	struct conn **rest;       /* [0] the source, then every other master */
+	size_t n_rest;
+	size_t *ready, nready;
+	size_t *at_rest, nr, hr;
+	bool broken;
+	struct sc_error broke;    /* why, when broken */
+};
+
+/* Sets f up for group g (f zeroed by the caller): connections from ctl to
+ * the group's target, source and every other master. 0, or -1 with err;
+ * exec_finisher_free in both cases. */
+int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct conn_pool *ctl,
+	struct sc_error *err);
+void exec_finisher_free(struct exec_finisher *f);
+
+/* Move i of the group has no key left on its source: it may be finished. */
+void exec_finisher_push(struct exec_finisher *f, size_t i);
+
+/* Between two slots' keys: reads the replies of the slots last sent on to
+ * the source and the others, then finishes the pushed slots once a batch of
+ * them waits, or any when last (no slot of the group is left to empty).
+ * Each slot ends done, or failed in the group. */
+void exec_finisher_step(struct exec_finisher *f, bool last);
+
+/* Finishes every slot pushed so far, waiting for each reply. */
+void exec_finisher_drain(struct exec_finisher *f);
 
 /* ---- exec_group.c: pending slots of one pair, as a stream ---- */
 

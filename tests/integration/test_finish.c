@@ -1,0 +1,127 @@
+/* test_finish.c: how apply finishes the slots it moved (SETSLOT NODE),
+ * against real servers: the target announces its new slots once per batch
+ * of finished slots, not once per slot (counted by the PONGs its cluster bus
+ * sent), and with an ACL user that may not use MULTI/EXEC the quiet steps of
+ * a batch run one by one. In both, every key ends on its slot's owner with
+ * its value, every node sees the new owner, and check passes. */
+#include "exec_support.h"
+#include "check_run.h"
+#include "slotctl/info_text.h"
+
+#define NKEYS 3000
+#define NSLOTS 256
+
+static long long pongs_sent(const struct test_cluster *tc, int node)
+{
+	redisReply *r = tc_command(tc, node, "CLUSTER INFO");
+	long long n;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	n = info_get_ll(r->str, "cluster_stats_messages_pong_sent", -1);
+	freeReplyObject(r);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+/* Slots master `owner` holds in node view's own view. */
+static int slots_held(const struct test_cluster *tc, int view, int owner)
+{
+	redisReply *r = tc_command(tc, view, "CLUSTER NODES");
+	struct topology t;
+	struct sc_error err;
+	const struct node *n;
+	int count;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	ck_assert_msg(topology_parse(r->str, r->len, &t, &err) == 0, "%s", err.msg);
+	freeReplyObject(r);
+	n = topology_find(&t, tc_id(tc, owner));
+	ck_assert_ptr_nonnull(n);
+	count = slotset_count(&n->slots);
+	topology_release(&t);
+	return count;
+}
+
+/* Moves count slots of master 0 to master 1 with apply and the extra
+ * arguments (NULL-terminated), then checks every key, every view and the
+ * cluster. */
+static void move_and_verify(struct test_cluster *tc, int count, const char *const *extra)
+{
+	struct exec_transfer t = { 0, 1, count };
+	char dir[64], plan[128];
+	const char *argv[16] = { "apply", plan, "--yes", "--parallel", "1" };
+	struct run_result r;
+	int argc = 5, before = slots_held(tc, 0, 1);
+
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, &t, 1, "k", NKEYS, plan);
+	while (extra && *extra)
+		argv[argc++] = *extra++;
+	argv[argc] = NULL;
+	run_slotctl_argv(&r, 300, argv);
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+
+	tc_verify_keys(tc, "k", NKEYS);
+	ck_assert(tc_wait_converged(tc, 10000));
+	for (int node = 0; node < 3; node++) {
+		ck_assert_int_eq(exec_open_slots(tc, node), 0);
+		ck_assert_int_eq(slots_held(tc, node, 1), before + count);
+	}
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(tc));
+	run_result_free(&r);
+}
+
+/* Announcing every slot would send each of the two other nodes NSLOTS
+ * PONGs; batches of 8 send each about NSLOTS / 8, plus ordinary gossip. */
+START_TEST(target_announces_once_per_batch)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	long long before, sent;
+
+	tc_load_keys(tc, "k", NKEYS);
+	before = pongs_sent(tc, 1);
+	move_and_verify(tc, NSLOTS, NULL);
+	sent = pongs_sent(tc, 1) - before;
+	ck_assert_msg(sent < NSLOTS, "the target sent %lld PONGs while taking %d slots: one announcement per slot?",
+		sent, NSLOTS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(finishes_when_multi_is_refused)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	static const char *const as_mover[] = { "--user", "mover", "--pass", "s3cret", NULL };
+
+	tc_load_keys(tc, "k", NKEYS);
+	for (int node = 0; node < 3; node++) {
+		redisReply *r = tc_command(tc, node, "ACL SETUSER mover on >s3cret ~* &* +@all -multi -exec");
+
+		ck_assert_ptr_nonnull(r);
+		ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
+		freeReplyObject(r);
+	}
+	move_and_verify(tc, 64, as_mover);
+	tc_stop(tc);
+}
+END_TEST
+
+static Suite *finish_suite(void)
+{
+	Suite *s = suite_create("finish");
+	TCase *tc = tcase_create("finish");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, target_announces_once_per_batch);
+	tcase_add_test(tc, finishes_when_multi_is_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(finish_suite());
+}
