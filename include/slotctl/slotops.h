@@ -20,6 +20,11 @@ int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_e
 int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
 /* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);
+/* The same for n slots, pipelined (a round trip per 1024): out[k] gets the
+ * count of slots[k], or of slot k when slots is NULL. 0, or -1 with the
+ * first failure (out then partly written). */
+int slotops_count_keys_many(struct conn *c, const int *slots, size_t n, long long *out,
+	struct sc_error *err);
 
 /* CLUSTER SETSLOT slot NODE owner_id on each of the n connections at once
  * (sent to all, then every reply read), so a slot's new owner spreads in one

@@ -7,12 +7,12 @@
 #include "slotctl/check_probe.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/parallel.h"
+#include "slotctl/slotops.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define PROBE_THREADS 16
-#define PROBE_BATCH 1024  /* commands per pipelined round trip */
 
 static const char *const suspicious_codes[] = {
 	"open-slot", "uncovered-slots", "slot-claimed-twice", "views-disagree",
@@ -35,28 +35,12 @@ struct probe {
 	size_t count;
 };
 
-/* The next pipelined reply, which must be an integer. */
-static int read_integer(struct conn *c, const char *what, long long *out, struct sc_error *err)
-{
-	return conn_take_integer(c, conn_get_reply(c, err), what, out, err);
-}
-
-/* DBSIZE, then the probed slots in pipelined batches. */
+/* DBSIZE, then the probed slots, pipelined. */
 static int probe_counts(struct conn *c, const struct probe *p, struct probe_node *pn)
 {
-	if (conn_append(c, &pn->err, "DBSIZE") < 0 || read_integer(c, "DBSIZE", &pn->dbsize, &pn->err) < 0)
+	if (conn_take_integer(c, conn_command(c, &pn->err, "DBSIZE"), "DBSIZE", &pn->dbsize, &pn->err) < 0)
 		return -1;
-	for (size_t first = 0; first < p->nslots; first += PROBE_BATCH) {
-		size_t n = p->nslots - first < PROBE_BATCH ? p->nslots - first : PROBE_BATCH;
-
-		for (size_t k = 0; k < n; k++)
-			if (conn_append(c, &pn->err, "CLUSTER COUNTKEYSINSLOT %d", p->slots[first + k]) < 0)
-				return -1;
-		for (size_t k = 0; k < n; k++)
-			if (read_integer(c, "CLUSTER COUNTKEYSINSLOT", &pn->counts[first + k], &pn->err) < 0)
-				return -1;
-	}
-	return 0;
+	return slotops_count_keys_many(c, p->slots, p->nslots, pn->counts, &pn->err);
 }
 
 static void probe_one(void *ctx, size_t i)

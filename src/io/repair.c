@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define REPAIR_DEFAULT_THREADS 8
-#define REPAIR_COUNT_CHUNK 1024
 #define REPAIR_NAMED_KEYS 5
 #define REPAIR_BATCH_KEYS 256
 #define REPAIR_BATCH_BYTES (4LL << 20)
@@ -59,18 +58,7 @@ static int count_all_slots(struct conn *c, long long *out, struct sc_error *err)
 		return -1;
 	for (int s = 0; s < SC_SLOTS; s++)
 		out[s] = 0;
-	for (int base = 0; total > 0 && base < SC_SLOTS; base += REPAIR_COUNT_CHUNK) {
-		for (int s = base; s < base + REPAIR_COUNT_CHUNK; s++)
-			if (conn_append(c, err, "CLUSTER COUNTKEYSINSLOT %d", s) != 0)
-				return -1;
-		for (int s = base; s < base + REPAIR_COUNT_CHUNK; s++) {
-			redisReply *r = conn_get_reply(c, err);
-
-			if (!r || conn_take_integer(c, r, "CLUSTER COUNTKEYSINSLOT", &out[s], err) != 0)
-				return -1;
-		}
-	}
-	return 0;
+	return total > 0 ? slotops_count_keys_many(c, NULL, SC_SLOTS, out, err) : 0;
 }
 
 /* used_memory from INFO memory, or -1 when it cannot be read. */

@@ -86,6 +86,25 @@ int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_err
 	return conn_take_integer(c, r, what, count, err);
 }
 
+/* COUNTKEYSINSLOT commands per pipelined round trip. */
+#define COUNT_CHUNK 1024
+
+int slotops_count_keys_many(struct conn *c, const int *slots, size_t n, long long *out,
+	struct sc_error *err)
+{
+	for (size_t first = 0; first < n; first += COUNT_CHUNK) {
+		size_t end = n - first < COUNT_CHUNK ? n : first + COUNT_CHUNK;
+
+		for (size_t k = first; k < end; k++)
+			if (conn_append(c, err, "CLUSTER COUNTKEYSINSLOT %d", slots ? slots[k] : (int)k) != 0)
+				return -1;
+		for (size_t k = first; k < end; k++)
+			if (conn_take_integer(c, conn_get_reply(c, err), "CLUSTER COUNTKEYSINSLOT", &out[k], err) != 0)
+				return -1;
+	}
+	return 0;
+}
+
 int slotops_require_empty(struct conn *c, int slot, struct sc_error *err)
 {
 	long long n = 0;
