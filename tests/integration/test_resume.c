@@ -2,7 +2,8 @@
  * back by `abort`, with nothing lost: slotctl killed with SIGKILL (through
  * the test-only SLOTCTL_TEST_CRASH_AT hook) after IMPORTING, after
  * MIGRATING, in the middle of a slot's keys, and after SETSLOT NODE reached
- * the target only; and a source or a target frozen with SIGSTOP mid-slot,
+ * the target only (for a batch's first slot, and for one taken quietly with
+ * the rest of its batch); and a source or a target frozen with SIGSTOP mid-slot,
  * which fails within the timeouts and is resumed once the node continues. */
 #include "exec_support.h"
 #include "check_run.h"
@@ -107,6 +108,11 @@ START_TEST(resume_mid_keys) { crash_then_resume("keys:3"); }
 END_TEST
 START_TEST(resume_after_owner_on_target) { crash_then_resume("owner-on-target:1"); }
 END_TEST
+/* The third slot to reach the target: taken in the quiet MULTI/EXEC after
+ * its batch's first, together with the rest of the batch, whose journal
+ * lines were never written. */
+START_TEST(resume_after_quiet_owner_on_target) { crash_then_resume("owner-on-target:3"); }
+END_TEST
 START_TEST(abort_after_importing) { crash_then_abort("importing:1", false); }
 END_TEST
 START_TEST(abort_after_migrating) { crash_then_abort("migrating:1", false); }
@@ -114,6 +120,8 @@ END_TEST
 START_TEST(abort_mid_keys) { crash_then_abort("keys:3", false); }
 END_TEST
 START_TEST(abort_after_owner_on_target) { crash_then_abort("owner-on-target:1", true); }
+END_TEST
+START_TEST(abort_after_quiet_owner_on_target) { crash_then_abort("owner-on-target:3", true); }
 END_TEST
 
 /* From a child process: stops victim (the source or the target) with
@@ -186,10 +194,12 @@ static Suite *resume_suite(void)
 	tcase_add_test(tc, resume_after_migrating);
 	tcase_add_test(tc, resume_mid_keys);
 	tcase_add_test(tc, resume_after_owner_on_target);
+	tcase_add_test(tc, resume_after_quiet_owner_on_target);
 	tcase_add_test(tc, abort_after_importing);
 	tcase_add_test(tc, abort_after_migrating);
 	tcase_add_test(tc, abort_mid_keys);
 	tcase_add_test(tc, abort_after_owner_on_target);
+	tcase_add_test(tc, abort_after_quiet_owner_on_target);
 	tcase_add_test(tc, frozen_source_fails_then_resumes);
 	tcase_add_test(tc, frozen_target_fails_then_resumes);
 	suite_add_tcase(s, tc);
