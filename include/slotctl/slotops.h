@@ -18,6 +18,13 @@ int slotops_set_migrating(struct conn *c, int slot, const char *dst_id, struct s
 int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err);
 /* CLUSTER SETSLOT slot STABLE, on c. */
 int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
+/* True when reply is a node's refusal of CLUSTER SETSLOT because it is a
+ * replica. A master that gives away its last slot becomes a replica of the
+ * node that took it (cluster-allow-replica-migration, on by default) as soon
+ * as that node's announcement reaches it, which may be before SETSLOT NODE
+ * does; a replica takes slot owners from the bus, so for it NODE is moot. */
+bool slotops_refused_as_replica(const redisReply *reply);
+
 /* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);
 /* The same for n slots, pipelined (a round trip per 1024): out[k] gets the

@@ -169,6 +169,23 @@ out:
 	return rc;
 }
 
+/* Warns of every master the plan leaves without a slot: Redis makes a
+ * master that gives away its last slot a replica of the node that takes it
+ * (cluster-allow-replica-migration, on by default), so an operator retiring
+ * it knows what it turns into and one moving slots back knows why it
+ * cannot receive them. Summarised first. */
+static void warn_emptied(struct planner_work *w)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		const struct plan_node *n = &w->nodes[i];
+
+		if (n->slots_after == 0 && slotset_count(&n->slots) > 0)
+			pw_warn(w, "'%.8s' (%s:%d) gives away all its slots: once it has lost the last one, Redis "
+				"makes it a replica of the master that took it, unless cluster-allow-replica-migration "
+				"is no", n->id, n->host, n->port);
+	}
+}
+
 /* Warns when a receiving master would exceed its maxmemory, or keep less
  * headroom than the data it receives; with --strict that refuses the plan. */
 static int check_capacity(struct planner_work *w, struct sc_error *err)
@@ -269,6 +286,7 @@ int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct
 
 	memset(&p, 0, sizeof(p));
 	pw_summarise(w);
+	warn_emptied(w);
 	if (make_batches(w, &p) < 0 || copy_big_keys(w->stats, &p) < 0) {
 		plan_release(&p);
 		return pw_no_memory(err);

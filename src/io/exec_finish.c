@@ -79,7 +79,7 @@ static void fin_reap_rest(struct exec_finisher *f)
 	bool ok = true;
 
 	for (size_t k = 0; k < f->n_rest; k++) {
-		if ((exec_setslot_read(f->rest[k], m->slot, "NODE", &e) != 0 ||
+		if ((exec_setslot_read_peer(f->rest[k], m->slot, &e) != 0 ||
 		     (k == 0 && exec_record(g->run, m, JOURNAL_OWNER_SOURCE, &e) != 0)) && ok) {
 			first = e;
 			ok = false;

@@ -60,6 +60,18 @@ int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error
 	return rc;
 }
 
+int exec_setslot_read_peer(struct conn *c, int slot, struct sc_error *err)
+{
+	redisReply *r = conn_get_reply(c, err);
+	int rc;
+
+	if (!r)
+		return -1;
+	rc = slotops_refused_as_replica(r) ? 0 : exec_setslot_judge(c, r, slot, "NODE", err);
+	freeReplyObject(r);
+	return rc;
+}
+
 /* SETSLOT NODE for a slot on every master but its source and target: sent
  * once the target took the slot, together with the source's, read last, so
  * the other masters cost no round trip of their own. */
@@ -97,7 +109,7 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 	struct sc_error one;
 
 	for (size_t i = 0; i < o->n; i++)
-		if (exec_setslot_read(o->conns[i], m->slot, "NODE", &one) != 0 && rc == 0)
+		if (exec_setslot_read_peer(o->conns[i], m->slot, &one) != 0 && rc == 0)
 			rc = sc_error_set(err, one.code, "%s", one.msg);
 	o->sent = false;
 	o->n = 0;
@@ -121,7 +133,8 @@ static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec
 		/* fallthrough */
 	case JOURNAL_OWNER_TARGET:
 		if (others_send(run, pool, m, o, err) != 0 ||
-		    slotops_set_node(sc, m->slot, dst->id, err) != 0 ||
+		    exec_setslot_send(sc, m->slot, "NODE", dst->id, err) != 0 ||
+		    exec_setslot_read_peer(sc, m->slot, err) != 0 ||
 		    exec_record(run, m, JOURNAL_OWNER_SOURCE, err) != 0)
 			return -1;
 		/* fallthrough */

@@ -147,6 +147,11 @@ int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id,
 int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err);
 int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how,
 	struct sc_error *err);
+/* exec_setslot_read of a NODE sent to a node other than the slot's new
+ * owner (the source, another master), which may have become a replica since
+ * the run began: its refusal as a replica counts as done (see
+ * slotops_refused_as_replica). */
+int exec_setslot_read_peer(struct conn *c, int slot, struct sc_error *err);
 
 /* ---- a group: pending slots of one pair, moved as a stream ---- */
 

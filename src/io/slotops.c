@@ -6,6 +6,7 @@
 #include "slotctl/exitcode.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* Sends one CLUSTER SETSLOT and turns a refusal into an error naming the
  * node, the slot and the server's words. */
@@ -25,6 +26,12 @@ static int setslot(struct conn *c, int slot, const char *how, const char *id,
 	rc = conn_check_reply(c, r, what, err);
 	freeReplyObject(r);
 	return rc;
+}
+
+bool slotops_refused_as_replica(const redisReply *reply)
+{
+	return reply && reply->type == REDIS_REPLY_ERROR && reply->str &&
+	       strstr(reply->str, "Please use SETSLOT only with masters") != NULL;
 }
 
 int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err)

@@ -2,8 +2,9 @@
  * against real servers: the target announces its new slots once per batch
  * of finished slots, not once per slot (counted by the PONGs its cluster bus
  * sent), and with an ACL user that may not use MULTI/EXEC the quiet steps of
- * a batch run one by one. In both, every key ends on its slot's owner with
- * its value, every node sees the new owner, and check passes. */
+ * a batch run one by one; a master that gives away its last slot and becomes
+ * a replica meanwhile does not fail the move. Every key ends on its slot's
+ * owner with its value and every node sees the new owner. */
 #include "exec_support.h"
 #include "check_run.h"
 #include "slotctl/info_text.h"
@@ -109,6 +110,36 @@ START_TEST(finishes_when_multi_is_refused)
 }
 END_TEST
 
+/* Every slot of master 2 goes to master 0, its last slot in an apply of its
+ * own. The announcement of that slot makes master 2 a replica of master 0
+ * (cluster-allow-replica-migration) before its own SETSLOT NODE arrives,
+ * which it then refuses ("Please use SETSLOT only with masters"): the move
+ * is complete all the same. */
+START_TEST(master_giving_its_last_slot_may_become_a_replica)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	int all = slots_held(tc, 0, 2), before = slots_held(tc, 0, 0);
+	struct exec_transfer t[2] = { { 2, 0, all - 1 }, { 2, 0, 1 } };
+	char dir[64], plan[128];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", NKEYS);
+	for (int k = 0; k < 2; k++) {
+		exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+		exec_write_plan(tc, &t[k], 1, "k", NKEYS, plan);
+		EXEC_RUN(&r, 0, 300, "apply", plan, "--yes");
+		run_result_free(&r);
+	}
+	tc_verify_keys(tc, "k", NKEYS);
+	ck_assert(tc_wait_converged(tc, 10000));
+	for (int node = 0; node < 3; node++) {
+		ck_assert_int_eq(slots_held(tc, node, 0), before + all);
+		ck_assert_int_eq(slots_held(tc, node, 2), 0);
+	}
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *finish_suite(void)
 {
 	Suite *s = suite_create("finish");
@@ -117,6 +148,7 @@ static Suite *finish_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, target_announces_once_per_batch);
 	tcase_add_test(tc, finishes_when_multi_is_refused);
+	tcase_add_test(tc, master_giving_its_last_slot_may_become_a_replica);
 	suite_add_tcase(s, tc);
 	return s;
 }

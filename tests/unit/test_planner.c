@@ -220,6 +220,15 @@ START_TEST(rebalance_properties)
 }
 END_TEST
 
+/* True when one of p's warnings contains text. */
+static bool has_warning(const struct plan *p, const char *text)
+{
+	for (size_t i = 0; i < p->warning_count; i++)
+		if (strstr(p->warnings[i], text))
+			return true;
+	return false;
+}
+
 START_TEST(drain_and_reshard_properties)
 {
 	rng_state = 0x1234567ULL + (uint64_t)_i * 7919;
@@ -242,6 +251,9 @@ START_TEST(drain_and_reshard_properties)
 			if (owner_after[s] == victim)
 				ck_abort_msg("slot %d stays on the drained master", s);
 		ck_assert_uint_eq(plan_move_count(&p), (size_t)slotset_count(&map.nodes[victim].slots));
+		if (slotset_count(&map.nodes[victim].slots) > 0)
+			ck_assert_msg(has_warning(&p, "gives away all its slots"),
+				"no warning that the drained master loses its role");
 		plan_release(&p);
 
 		memset(&o, 0, sizeof(o));
