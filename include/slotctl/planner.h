@@ -87,4 +87,11 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 int planner_drain(const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct plan *out, struct sc_error *err);
 
+/* The masters a reshard with opts (--from, --to) would take slots from, so
+ * that only their memory need be sampled: source[i] is set for
+ * map->nodes[i] (map->count entries, written only on success). Returns 0, or
+ * -1 with the error planner_reshard would give for --from and --to. */
+int planner_reshard_sources(const struct topology *map, const struct planner_opts *opts, bool *source,
+	struct sc_error *err);
+
 #endif

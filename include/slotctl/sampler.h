@@ -24,11 +24,14 @@ struct sampler_opts {
 	int sample_keys;          /* keys per slot for memory; 0: key counts only (bytes unknown) */
 	long long bigkey_bytes;   /* keys above are big; <= 0: SAMPLER_DEFAULT_BIGKEY */
 	int threads;              /* <= 0: SAMPLER_THREADS */
+	const bool *measure;      /* per map node: whether to sample its memory (the others get
+	                             key counts only, bytes unknown); NULL: every master */
 };
 
 /* What sampling cost, for the operator. */
 struct sampler_cost {
 	int nodes;                /* masters sampled */
+	int memory_nodes;         /* of which had their memory sampled */
 	int slot_stats_nodes;     /* of which answered CLUSTER SLOT-STATS */
 	long long commands;       /* commands sent */
 	long long round_trips;    /* pipelined round trips (summed over nodes) */
@@ -36,7 +39,8 @@ struct sampler_cost {
 	double seconds;           /* wall time */
 };
 
-/* Samples every eligible master of map (plan_node_eligible) and fills out
+/* Samples every eligible master of map (plan_node_eligible), memory only
+ * where opts->measure says so, and fills out
  * (initialised here; caller releases with slot_stats_release) and *cost.
  * Slots no master owns stay unknown. Returns 0, or -1 with the first
  * failing node's error (SC_EXIT_UNREACHABLE for I/O or auth, SC_EXIT_PROBLEMS

@@ -64,9 +64,9 @@ static void stamp(struct plan *p)
 
 static void print_cost(const struct sampler_cost *c, FILE *f)
 {
-	fprintf(f, "sampled %d master%s in %.2f s: %lld commands in %lld round trips, %lld keys measured "
-		"(key counts from %s)\n", c->nodes, c->nodes == 1 ? "" : "s", c->seconds, c->commands,
-		c->round_trips, c->keys_sampled,
+	fprintf(f, "sampled %d master%s (memory of %d) in %.2f s: %lld commands in %lld round trips, "
+		"%lld keys measured (key counts from %s)\n", c->nodes, c->nodes == 1 ? "" : "s", c->memory_nodes,
+		c->seconds, c->commands, c->round_trips, c->keys_sampled,
 		c->slot_stats_nodes == c->nodes && c->nodes ? "CLUSTER SLOT-STATS" :
 		c->slot_stats_nodes ? "CLUSTER SLOT-STATS and COUNTKEYSINSLOT" : "CLUSTER COUNTKEYSINSLOT");
 }
@@ -96,14 +96,56 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 	return 0;
 }
 
+/* Samples map and plans with fn; for a reshard only the --from masters have
+ * their memory sampled (the others' would go unused, at the cost of a
+ * MEMORY USAGE per sampled key that their clients wait behind). Returns an
+ * exit code, errors reported. */
+static int sample_then_plan(const struct cmd_args *args, const struct topology *map,
+	const struct conn_opts *copts, const struct sampler_opts *so, const struct planner_opts *po,
+	planner_fn fn, struct plan *out)
+{
+	struct sampler_opts sampling = *so;
+	bool *sources = NULL;
+	struct slot_stats stats;
+	struct sampler_cost cost;
+	struct sc_error err;
+	int rc = SC_EXIT_OK;
+
+	if (fn == planner_reshard && so->sample_keys > 0) {
+		if (!(sources = calloc(map->count ? map->count : 1, sizeof(*sources)))) {
+			cli_error("out of memory");
+			return SC_EXIT_PROBLEMS;
+		}
+		if (planner_reshard_sources(map, po, sources, &err) < 0) {
+			cli_error("%s: %s", args->cmd->name, err.msg);
+			free(sources);
+			return err.code;
+		}
+		sampling.measure = sources;
+	}
+	if (cli_use_progress(stderr))
+		fprintf(stderr, "sampling the slots of %s...\n", args->argv[0]);
+	if (sampler_run(map, copts, &sampling, &stats, &cost, &err) < 0) {
+		cli_error("cannot sample the cluster: %s", err.msg);
+		rc = err.code;
+	} else {
+		print_cost(&cost, stderr);
+		if (fn(map, &stats, po, out, &err) < 0) {
+			cli_error("%s: %s", args->cmd->name, err.msg);
+			rc = err.code;
+		}
+		slot_stats_release(&stats);
+	}
+	free(sources);
+	return rc;
+}
+
 /* Snapshot, sample, plan. */
 static int sample_and_plan(const struct cmd_args *args, const struct sampler_opts *so,
 	const struct planner_opts *po, planner_fn fn, struct plan *out)
 {
 	struct conn_opts copts;
 	struct snapshot snap;
-	struct slot_stats stats;
-	struct sampler_cost cost;
 	struct sc_error err;
 	struct topology map;
 	char host[256];
@@ -129,19 +171,7 @@ static int sample_and_plan(const struct cmd_args *args, const struct sampler_opt
 		snapshot_release(&snap);
 		return SC_EXIT_PROBLEMS;
 	}
-	if (cli_use_progress(stderr))
-		fprintf(stderr, "sampling the slots of %s...\n", args->argv[0]);
-	if (sampler_run(&map, &copts, so, &stats, &cost, &err) < 0) {
-		cli_error("cannot sample the cluster: %s", err.msg);
-		rc = err.code;
-	} else {
-		print_cost(&cost, stderr);
-		if (fn(&map, &stats, po, out, &err) < 0) {
-			cli_error("%s: %s", args->cmd->name, err.msg);
-			rc = err.code;
-		}
-		slot_stats_release(&stats);
-	}
+	rc = sample_then_plan(args, &map, &copts, so, po, fn, out);
 	topology_release(&map);
 	snapshot_release(&snap);
 	return rc;
@@ -163,7 +193,9 @@ static int reshard_opts(const struct cmd_args *args, struct planner_opts *po)
 	po->slots = (int)slots;
 	po->slot_ranges = args_value(args, "slot-ranges");
 	po->pick = pick && strcmp(pick, "lowest") == 0 ? PICK_LOWEST : PICK_CHEAPEST;
-	po->by = MEASURE_MEMORY;
+	/* a reshard balances nothing; its summary counts keys, which are known
+	 * on every master (memory is sampled on the sources only) */
+	po->by = MEASURE_KEYS;
 	if (!po->from || !po->to || (po->slots > 0) == (po->slot_ranges != NULL)) {
 		cli_error("%s: give --from, --to and one of --slots or --slot-ranges (usage: slotctl %s %s)",
 			args->cmd->name, args->cmd->name, args->cmd->synopsis);
@@ -200,9 +232,6 @@ int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out
 	    args_int(args, "bigkey-bytes", 1, 1LL << 50, SAMPLER_DEFAULT_BIGKEY, &bigkey) < 0 ||
 	    args_int(args, "max-slots-per-batch", 1, SC_SLOTS, PLANNER_DEFAULT_BATCH, &batch) < 0)
 		return SC_EXIT_USAGE;
-	/* reshard balances nothing: its summary falls back to keys without memory */
-	if (sample == 0 && po.by == MEASURE_MEMORY && kind == PLAN_RESHARD)
-		po.by = MEASURE_KEYS;
 	if (sample == 0 && po.by == MEASURE_MEMORY) {
 		cli_error("%s: planning by memory needs --sample-keys of 1 or more (or --by keys|slots)",
 			args->cmd->name);

@@ -22,13 +22,14 @@ struct summary {
 	long long keys, bytes;
 };
 
+/* The plan's measure of a master, NAN when unknown (not sampled). */
 static double measure(const struct plan *p, long long slots, long long keys, long long bytes)
 {
 	if (strcmp(p->by, "slots") == 0)
 		return (double)slots;
 	if (strcmp(p->by, "keys") == 0)
-		return (double)(keys > 0 ? keys : 0);
-	return (double)(bytes > 0 ? bytes : 0);
+		return keys < 0 ? NAN : (double)keys;
+	return bytes < 0 ? NAN : (double)bytes;
 }
 
 static double before_of(const struct plan *p, const struct plan_node *n)
@@ -59,6 +60,8 @@ static double imbalance(const struct plan *p, bool after)
 		if (slots == 0)
 			continue;
 		v = (after ? after_of(p, n) : before_of(p, n)) / w;
+		if (isnan(v))
+			return NAN;
 		lo = fmin(lo, v);
 		hi = fmax(hi, v);
 		counted++;
@@ -152,9 +155,21 @@ static const char *ratio_text(double r, char *buf, size_t size)
 	return buf;
 }
 
+/* Percent of total, NAN when either is unknown. */
 static double share(double v, double total)
 {
+	if (isnan(v) || isnan(total))
+		return NAN;
 	return total > 0 ? 100.0 * v / total : 0;
+}
+
+static const char *share_text(double v, char *buf, size_t size)
+{
+	if (isnan(v))
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%.1f%%", v);
+	return buf;
 }
 
 static void print_masters(const struct plan *p, const struct summary *s, FILE *f)
@@ -171,8 +186,9 @@ static void print_masters(const struct plan *p, const struct summary *s, FILE *f
 			count_text(n->keys_after, b, sizeof(b)));
 		snprintf(col[2], sizeof(col[2]), "%s -> %s", human_bytes(n->bytes_before, a, sizeof(a)),
 			human_bytes(n->bytes_after, b, sizeof(b)));
-		snprintf(col[3], sizeof(col[3]), "%.1f%% -> %.1f%%",
-			share(before_of(p, n), s->total_before), share(after_of(p, n), s->total_after));
+		snprintf(col[3], sizeof(col[3]), "%s -> %s",
+			share_text(share(before_of(p, n), s->total_before), a, sizeof(a)),
+			share_text(share(after_of(p, n), s->total_after), b, sizeof(b)));
 		fprintf(f, "%-10.8s %-21s %-15s %-19s %-23s %s%s\n", n->id, addr, col[0], col[1], col[2],
 			col[3], n->weight != 1.0 ? (n->weight == 0 ? "  (weight 0: emptied)" : "  (weighted)") : "");
 	}

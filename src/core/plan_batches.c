@@ -18,7 +18,8 @@ static long long nonneg(long long v)
 
 void pw_summarise(struct planner_work *w)
 {
-	bool keys_known = true, bytes_known = true;
+	bool *keys_unknown = calloc(2 * (w->count ? w->count : 1), sizeof(bool));
+	bool *bytes_unknown = keys_unknown ? keys_unknown + (w->count ? w->count : 1) : NULL;
 
 	for (size_t i = 0; i < w->count; i++) {
 		struct plan_node *n = &w->nodes[i];
@@ -29,26 +30,29 @@ void pw_summarise(struct planner_work *w)
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int o = w->owner[s];
 		int f = w->dest[s] >= 0 ? w->dest[s] : o;
-		long long k = nonneg(w->stats->keys[s]), b = nonneg(w->stats->bytes[s]);
+		long long k = w->stats->keys[s], b = w->stats->bytes[s];
 
 		if (o < 0)
 			continue;
-		keys_known = keys_known && w->stats->keys[s] >= 0;
-		bytes_known = bytes_known && w->stats->bytes[s] >= 0;
-		w->nodes[o].keys_before += k;
-		w->nodes[o].bytes_before += b;
-		w->nodes[f].keys_after += k;
-		w->nodes[f].bytes_after += b;
+		w->nodes[o].keys_before += nonneg(k);
+		w->nodes[o].bytes_before += nonneg(b);
+		w->nodes[f].keys_after += nonneg(k);
+		w->nodes[f].bytes_after += nonneg(b);
 		w->nodes[f].slots_after++;
+		if (keys_unknown && k < 0)
+			keys_unknown[o] = keys_unknown[f] = true;
+		if (bytes_unknown && b < 0)
+			bytes_unknown[o] = bytes_unknown[f] = true;
 	}
 	for (size_t i = 0; i < w->count; i++) {
 		struct plan_node *n = &w->nodes[i];
 
-		if (!keys_known)
+		if (!keys_unknown || keys_unknown[i])
 			n->keys_before = n->keys_after = -1;
-		if (!bytes_known)
+		if (!bytes_unknown || bytes_unknown[i])
 			n->bytes_before = n->bytes_after = -1;
 	}
+	free(keys_unknown);
 }
 
 /* Hot: holds a big key, or more than PLANNER_HOT_SHARE of its node's memory

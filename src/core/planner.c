@@ -62,7 +62,7 @@ static double slot_value(const struct slot_stats *st, enum plan_measure by, int 
 }
 
 /* Checks that stats answer the measure for every owned slot. */
-static int check_stats(const struct planner_work *w, struct sc_error *err)
+int pw_require_measured(const struct planner_work *w, struct sc_error *err)
 {
 	for (int s = 0; s < SC_SLOTS; s++) {
 		if (w->owner[s] < 0 || w->opts->by == MEASURE_SLOTS)
@@ -111,10 +111,6 @@ int pw_init(struct planner_work *w, const struct topology *map, const struct slo
 		w->value[s] = slot_value(stats, opts->by, s);
 		if (w->owner[s] >= 0)
 			w->load[w->owner[s]] += w->value[s];
-	}
-	if (check_stats(w, err) < 0) {
-		pw_release(w);
-		return -1;
 	}
 	return 0;
 }

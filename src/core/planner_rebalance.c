@@ -501,6 +501,10 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 
 	if (pw_init(&w, map, stats, opts, err) < 0)
 		return -1;
+	if (pw_require_measured(&w, err) < 0) {
+		pw_release(&w);
+		return -1;
+	}
 	if (balance_alloc(&b, w.count, err) < 0) {
 		pw_release(&w);
 		return -1;
@@ -531,6 +535,10 @@ int planner_drain(const struct topology *map, const struct slot_stats *stats,
 		return sc_error_set(err, SC_EXIT_USAGE, "drain needs the ID of the master to empty");
 	if (pw_init(&w, map, stats, opts, err) < 0)
 		return -1;
+	if (pw_require_measured(&w, err) < 0) {
+		pw_release(&w);
+		return -1;
+	}
 	if (balance_alloc(&b, w.count, err) < 0) {
 		pw_release(&w);
 		return -1;

@@ -242,3 +242,39 @@ out:
 	pw_release(&w);
 	return rc;
 }
+
+int planner_reshard_sources(const struct topology *map, const struct planner_opts *opts, bool *source,
+	struct sc_error *err)
+{
+	struct slot_stats *none = malloc(sizeof(*none));
+	struct planner_work w;
+	bool *src = NULL;
+	int to, rc = -1;
+
+	if (!none)
+		return pw_no_memory(err);
+	slot_stats_init(none);
+	if (!opts->to) {
+		free(none);
+		return sc_error_set(err, SC_EXIT_USAGE, "--to is required");
+	}
+	if (pw_init(&w, map, none, opts, err) < 0) {
+		free(none);
+		return -1;
+	}
+	to = pw_find_master(&w, opts->to, "--to", err);
+	if (to >= 0 && !(src = calloc(w.count ? w.count : 1, sizeof(*src))))
+		pw_no_memory(err);
+	if (src && parse_sources(&w, to, src, err) == 0) {
+		for (size_t i = 0; i < map->count; i++)
+			source[i] = false;
+		for (size_t i = 0; i < w.count; i++)
+			if (src[i])
+				source[w.src[i] - map->nodes] = true;
+		rc = 0;
+	}
+	free(src);
+	pw_release(&w);
+	free(none);
+	return rc;
+}

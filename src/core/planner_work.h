@@ -21,9 +21,14 @@ struct planner_work {
 	size_t warning_count;
 };
 
-/* Builds the working state; -1 with an error on OOM or missing stats. */
+/* Builds the working state; -1 with an error on OOM. */
 int pw_init(struct planner_work *w, const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct sc_error *err);
+
+/* For the planners that balance (rebalance, drain): -1 with an
+ * SC_EXIT_PROBLEMS error naming the first owned slot whose --by measure is
+ * unknown. A reshard balances nothing and needs no measure. */
+int pw_require_measured(const struct planner_work *w, struct sc_error *err);
 void pw_release(struct planner_work *w);
 
 /* The error for a failed allocation while planning; returns -1. */
@@ -51,8 +56,9 @@ void pw_move(struct planner_work *w, int slot, int to);
 /* Adds a printf-formatted warning to the plan being built (OOM: dropped). */
 void pw_warn(struct planner_work *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Fills every node's keys/bytes before and after the scheduled moves (-1
- * when some slot's count is unknown) and its slots_after. pw_finish does it
+/* Fills every node's keys/bytes before and after the scheduled moves (both
+ * -1 when a slot it holds before or after has an unknown count: a reshard
+ * measures only its sources' memory) and its slots_after. pw_finish does it
  * again, so a planner may look at them first. */
 void pw_summarise(struct planner_work *w);
 

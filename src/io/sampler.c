@@ -28,6 +28,7 @@ struct node_job {
 	size_t slot_count;
 	struct node_memory mem;
 	bool slot_stats;              /* answered CLUSTER SLOT-STATS */
+	bool measure;                 /* sample memory, not only key counts */
 	long long commands, round_trips, keys_sampled;
 	struct plan_big_key *big;
 	size_t big_count;
@@ -388,7 +389,7 @@ static int sample_node(struct node_job *j)
 		return 0;
 	if (try_slot_stats(j) < 0 || count_keys(j) < 0)
 		return -1;
-	return j->opts->sample_keys > 0 ? measure_memory(j) : 0;
+	return j->measure ? measure_memory(j) : 0;
 }
 
 static void sample_job(void *ctx, size_t i)
@@ -437,6 +438,7 @@ static int collect(struct node_job *jobs, size_t count, struct slot_stats *out,
 				free(j->big[k].key);
 		}
 		cost->nodes++;
+		cost->memory_nodes += j->measure;
 		cost->slot_stats_nodes += j->slot_stats;
 		cost->commands += j->commands;
 		cost->round_trips += j->round_trips;
@@ -469,6 +471,7 @@ int sampler_run(const struct topology *map, const struct conn_opts *copts,
 		jobs[count].opts = opts;
 		jobs[count].copts = copts;
 		jobs[count].out = out;
+		jobs[count].measure = opts->sample_keys > 0 && (!opts->measure || opts->measure[i]);
 		count++;
 	}
 	parallel_for(count, opts->threads > 0 ? opts->threads : SAMPLER_THREADS, sample_job, jobs);

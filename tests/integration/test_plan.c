@@ -113,7 +113,9 @@ START_TEST(uniform_reshard_show_and_codes)
 	ck_assert_int_eq(run_slotctl(&r, 120, "plan", "reshard", tc_seed(tc), "--from", "all",
 		"--to", tc_id(tc, 2), "--slots", "100", "-o", file, "--detailed-exitcode", NULL), 2);
 	ck_assert_contains(r.err, "100 slots to move");
-	ck_assert_contains(r.err, "sampled 3 masters");
+	/* memory is sampled on the sources only: the target's is not needed */
+	ck_assert_contains(r.err, "sampled 3 masters (memory of 2)");
+	ck_assert_contains(r.err, "plan reshard by keys");
 	ck_assert_str_eq(r.out, "");
 	run_result_free(&r);
 
@@ -126,6 +128,10 @@ START_TEST(uniform_reshard_show_and_codes)
 		int idx = master_index(tc, p.nodes[i].id);
 
 		ck_assert_int_eq(p.nodes[i].keys_before, reply_integer(tc_command(tc, idx, "DBSIZE")));
+		if (idx == 2)
+			ck_assert_int_eq(p.nodes[i].bytes_before, -1);
+		else
+			ck_assert_int_gt(p.nodes[i].bytes_before, 0);
 	}
 	for (size_t b = 0; b < p.batch_count; b++)
 		for (size_t i = 0; i < p.batches[b].count; i++) {

@@ -387,6 +387,54 @@ START_TEST(reshard_ranges_and_bad_input)
 }
 END_TEST
 
+/* The masters a reshard takes from, by map index (the fake map lists the
+ * three masters first, then their replicas). */
+START_TEST(reshard_sources_for_sampling)
+{
+	bool src[16];
+
+	ck_assert_uint_le(map.count, 16);
+	o.from = "all";
+	o.to = "0003";
+	ck_assert_msg(planner_reshard_sources(&map, &o, src, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < map.count; i++)
+		ck_assert_int_eq(src[i], i < 2);
+	o.from = "0002";
+	ck_assert_msg(planner_reshard_sources(&map, &o, src, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < map.count; i++)
+		ck_assert_int_eq(src[i], i == 1);
+	o.from = "0003";
+	ck_assert_int_eq(planner_reshard_sources(&map, &o, src, &err), -1);
+	ck_assert_msg(strstr(err.msg, "both name") != NULL, "%s", err.msg);
+	o.to = NULL;
+	ck_assert_int_eq(planner_reshard_sources(&map, &o, src, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+}
+END_TEST
+
+/* Memory sampled on the source only: the reshard plans, each master's
+ * memory is known exactly when every slot it holds before and after is;
+ * a rebalance by memory refuses to guess. */
+START_TEST(memory_known_on_sources_only)
+{
+	for (int s = 5461; s < SC_SLOTS; s++)
+		st.bytes[s] = -1;
+	o.from = "0001";
+	o.to = "0002";
+	o.slots = 10;
+	ck_assert_msg(planner_reshard(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(p.nodes[0].bytes_before, 5461 * 100);
+	ck_assert_int_eq(p.nodes[0].bytes_after, 5451 * 100);
+	ck_assert_int_eq(p.nodes[1].bytes_before, -1);
+	ck_assert_int_eq(p.nodes[2].bytes_after, -1);
+	ck_assert_int_eq(p.nodes[1].keys_after, 5461 + 10);
+	plan_release(&p);
+
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "no memory measured for slot 5461") != NULL, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(balanced_cluster_needs_nothing)
 {
 	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
@@ -677,6 +725,8 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, reshard_exact_count_and_lowest_pick);
 	tcase_add_test(cases, reshard_cheapest_slots_first);
 	tcase_add_test(cases, reshard_ranges_and_bad_input);
+	tcase_add_test(cases, reshard_sources_for_sampling);
+	tcase_add_test(cases, memory_known_on_sources_only);
 	tcase_add_test(cases, balanced_cluster_needs_nothing);
 	tcase_add_test(cases, memory_skew_moves_few_bytes);
 	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
