@@ -108,6 +108,24 @@ int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_e
 	return 0;
 }
 
+int exec_run_add_former_master(struct exec_run *run, const char *id, const char *host, int port,
+	struct sc_error *err)
+{
+	struct exec_node *nodes = realloc(run->nodes, (run->node_count + 1) * sizeof(*nodes));
+	struct exec_node *e;
+
+	if (!nodes)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	run->nodes = nodes;
+	e = &nodes[run->node_count];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	snprintf(e->host, sizeof(e->host), "%s", host);
+	e->port = port;
+	addr_format(e->addr, sizeof(e->addr), e->host, e->port);
+	return (int)run->node_count++;
+}
+
 int exec_run_node(const struct exec_run *run, const char *id)
 {
 	for (size_t i = 0; i < run->node_count; i++)

@@ -188,6 +188,27 @@ static const struct topology **other_views(const struct exec_run *run, const str
 	return v;
 }
 
+/* Finds the source of a move that is no longer a master: a master that
+ * gave away its last slot becomes a replica of the node that took it
+ * (cluster-allow-replica-migration), and a run killed before it told that
+ * master SETSLOT NODE finds it so. Such a node is added to the run and *out
+ * gets its index; otherwise *out is -1. Returns 0, or -1 with err on OOM. */
+static int former_master(struct exec_run *run, const struct snapshot *s, const char *id, int *out,
+	struct sc_error *err)
+{
+	const struct node_view *v = snapshot_find(s, id);
+	const struct node *me;
+
+	*out = -1;
+	if (!v || !v->reachable || v->view.myself < 0)
+		return 0;
+	me = &v->view.nodes[v->view.myself];
+	if (node_is_master(me) || slotset_count(&me->slots) > 0)
+		return 0;
+	*out = exec_run_add_former_master(run, id, v->host, v->port, err);
+	return *out < 0 ? -1 : 0;
+}
+
 /* Adds one unfinished journal slot as a move, starting from the phase the
  * nodes show. Refuses (changing nothing) when the state is not one a move
  * explains. */
@@ -202,6 +223,8 @@ static int add_recovered_move(struct exec_run *run, const struct snapshot *s, co
 	size_t n;
 	int rc;
 
+	if (src < 0 && dst >= 0 && former_master(run, s, js->from, &src, err) != 0)
+		return -1;
 	if (src < 0 || dst < 0 || !(sv = snapshot_find(s, js->from)) || !(dv = snapshot_find(s, js->to)))
 		return sc_error_set(err, SC_EXIT_REFUSED,
 			"slot %d moves from %.8s to %.8s, but one of them is no longer a master of the cluster; "

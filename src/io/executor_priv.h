@@ -72,6 +72,13 @@ int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_e
 /* The index of the node with this id in run->nodes, or -1. */
 int exec_run_node(const struct exec_run *run, const char *id);
 
+/* Appends a node that is no longer a master (the source of an interrupted
+ * move that gave away its last slot and became a replica) so that the move
+ * can be finished: told SETSLOT NODE, it answers as a replica, which counts
+ * as done. Returns its index, or -1 with an error on OOM. */
+int exec_run_add_former_master(struct exec_run *run, const char *id, const char *host, int port,
+	struct sc_error *err);
+
 /* Appends a move (state waiting). Returns it, or NULL with an error on OOM. */
 struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
 	enum journal_phase phase, struct sc_error *err);

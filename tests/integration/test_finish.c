@@ -3,11 +3,14 @@
  * of finished slots, not once per slot (counted by the PONGs its cluster bus
  * sent), and with an ACL user that may not use MULTI/EXEC the quiet steps of
  * a batch run one by one; a master that gives away its last slot and becomes
- * a replica meanwhile does not fail the move. Every key ends on its slot's
- * owner with its value and every node sees the new owner. */
+ * a replica meanwhile does not fail the move, nor stop resume or abort
+ * after slotctl was killed there. Every key ends on its slot's owner with
+ * its value and every node sees the new owner. */
 #include "exec_support.h"
 #include "check_run.h"
 #include "slotctl/info_text.h"
+
+#include <signal.h>
 
 #define NKEYS 3000
 #define NSLOTS 256
@@ -110,6 +113,35 @@ START_TEST(finishes_when_multi_is_refused)
 }
 END_TEST
 
+/* Applies a plan moving count slots of master 2 to master 0; with crash_at
+ * set, slotctl is killed there (the test-only SLOTCTL_TEST_CRASH_AT hook). */
+static void move_from_2(struct test_cluster *tc, int count, const char *crash_at, char *plan, size_t size)
+{
+	struct exec_transfer t = { 2, 0, count };
+	char dir[64];
+	struct run_result r;
+
+	exec_temp_path(dir, sizeof(dir), plan, size, "plan.json");
+	exec_write_plan(tc, &t, 1, "k", NKEYS, plan);
+	if (crash_at)
+		setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
+	EXEC_RUN(&r, crash_at ? 128 + SIGKILL : 0, 300, "apply", plan, "--yes");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+}
+
+/* Every key in place, master 0 holding what it had and all of master 2's
+ * slots in every view, master 2 none. */
+static void verify_emptied(struct test_cluster *tc, int before, int all)
+{
+	tc_verify_keys(tc, "k", NKEYS);
+	ck_assert(tc_wait_converged(tc, 10000));
+	for (int node = 0; node < 3; node++) {
+		ck_assert_int_eq(slots_held(tc, node, 0), before + all);
+		ck_assert_int_eq(slots_held(tc, node, 2), 0);
+	}
+}
+
 /* Every slot of master 2 goes to master 0, its last slot in an apply of its
  * own. The announcement of that slot makes master 2 a replica of master 0
  * (cluster-allow-replica-migration) before its own SETSLOT NODE arrives,
@@ -119,24 +151,44 @@ START_TEST(master_giving_its_last_slot_may_become_a_replica)
 {
 	struct test_cluster *tc = tc_start(3, 0);
 	int all = slots_held(tc, 0, 2), before = slots_held(tc, 0, 0);
-	struct exec_transfer t[2] = { { 2, 0, all - 1 }, { 2, 0, 1 } };
-	char dir[64], plan[128];
+	char plan[128];
+
+	tc_load_keys(tc, "k", NKEYS);
+	move_from_2(tc, all - 1, NULL, plan, sizeof(plan));
+	move_from_2(tc, 1, NULL, plan, sizeof(plan));
+	verify_emptied(tc, before, all);
+	tc_stop(tc);
+}
+END_TEST
+
+/* The same, slotctl killed once the target took the last slot: master 2,
+ * now a replica, is no longer a master of the cluster, and resume (or
+ * abort, which finishes a slot the target owns) still completes the move. */
+static void killed_at_last_slot_then(const char *op)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	int all = slots_held(tc, 0, 2), before = slots_held(tc, 0, 0);
+	char plan[128];
 	struct run_result r;
 
 	tc_load_keys(tc, "k", NKEYS);
-	for (int k = 0; k < 2; k++) {
-		exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
-		exec_write_plan(tc, &t[k], 1, "k", NKEYS, plan);
-		EXEC_RUN(&r, 0, 300, "apply", plan, "--yes");
-		run_result_free(&r);
-	}
-	tc_verify_keys(tc, "k", NKEYS);
-	ck_assert(tc_wait_converged(tc, 10000));
-	for (int node = 0; node < 3; node++) {
-		ck_assert_int_eq(slots_held(tc, node, 0), before + all);
-		ck_assert_int_eq(slots_held(tc, node, 2), 0);
-	}
+	move_from_2(tc, all - 1, NULL, plan, sizeof(plan));
+	move_from_2(tc, 1, "owner-on-target:1", plan, sizeof(plan));
+	EXEC_RUN(&r, 0, 120, op, plan);
+	run_result_free(&r);
+	verify_emptied(tc, before, all);
 	tc_stop(tc);
+}
+
+START_TEST(resume_after_the_last_slot_left)
+{
+	killed_at_last_slot_then("resume");
+}
+END_TEST
+
+START_TEST(abort_after_the_last_slot_left)
+{
+	killed_at_last_slot_then("abort");
 }
 END_TEST
 
@@ -149,6 +201,8 @@ static Suite *finish_suite(void)
 	tcase_add_test(tc, target_announces_once_per_batch);
 	tcase_add_test(tc, finishes_when_multi_is_refused);
 	tcase_add_test(tc, master_giving_its_last_slot_may_become_a_replica);
+	tcase_add_test(tc, resume_after_the_last_slot_left);
+	tcase_add_test(tc, abort_after_the_last_slot_left);
 	suite_add_tcase(s, tc);
 	return s;
 }
