@@ -16,6 +16,7 @@ struct node_view {
 	char addr[300];                 /* "host:port" */
 	char id[SC_NODE_ID_LEN + 1];    /* as known from peers' views; "" if unknown */
 	bool reachable;                 /* answered CLUSTER NODES */
+	bool loading;                   /* answered it LOADING: still loading its dataset (not reachable) */
 	struct sc_error error;          /* why not reachable (or what failed), when set */
 	struct topology view;           /* its own CLUSTER NODES (empty if unreachable) */
 	char cluster_state[16];         /* "ok", "fail", or "" when unknown */

@@ -12,6 +12,7 @@
 
 static const struct check_code_info codes[] = {
 	{ "node-unreachable", false, "a node did not answer within --timeout (names the error)" },
+	{ "node-loading", true, "a node that answers LOADING: still loading its dataset (a replica resyncing, a restart); an error when it serves slots" },
 	{ "uncovered-slots", false, "slots that no master claims in the reference view" },
 	{ "slot-claimed-twice", true, "slots that two masters claim" },
 	{ "open-slot", true, "slots left migrating or importing, on which node, to or from which peer" },

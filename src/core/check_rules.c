@@ -101,17 +101,33 @@ static void rule_reachable(struct rules *c)
 		struct check_finding *f;
 		char slots[200] = "";
 
+		bool serves = entry && node_is_master(entry) && slotset_count(&entry->slots) > 0;
+
 		if (v->reachable)
 			continue;
+		if (serves)
+			slotset_format(&entry->slots, slots, sizeof(slots));
+		if (v->loading) {
+			/* it answered: a replica resyncing after a role change (a drained
+			 * master's former replicas) or a restart; transient */
+			f = rules_add(c, serves ? CHECK_ERR : CHECK_WARN, "node-loading");
+			if (!f)
+				return;
+			rules_add_view(c, f, v);
+			if (serves)
+				f->slots = entry->slots;
+			rules_say(f, "'%s' (node %.8s) is loading its dataset (LOADING) and cannot say what it sees%s%s",
+				v->addr, v->id[0] ? v->id : "unknown", serves ? "; its clients get LOADING errors for slots " :
+				"; check again once it has loaded (check --wait waits for it)", slots);
+			continue;
+		}
 		bad++;
 		f = rules_add(c, CHECK_ERR, "node-unreachable");
 		if (!f)
 			return;
 		rules_add_view(c, f, v);
-		if (entry && node_is_master(entry) && slotset_count(&entry->slots) > 0) {
+		if (serves)
 			f->slots = entry->slots;
-			slotset_format(&entry->slots, slots, sizeof(slots));
-		}
 		if (v->error.msg[0])
 			rules_say(f, "%s (node %.8s)%s%s", v->error.msg, v->id[0] ? v->id : "unknown",
 				slots[0] ? "; it serves slots " : "", slots);

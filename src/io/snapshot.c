@@ -39,6 +39,7 @@ static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r)
 
 	if (conn_check_reply(c, r, "CLUSTER NODES", &v->error) < 0) {
 		v->error.code = SC_EXIT_UNREACHABLE; /* no view: counts as not reachable */
+		v->loading = r && r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "LOADING", 7) == 0;
 		return -1;
 	}
 	if (r->type != REDIS_REPLY_STRING)

@@ -390,6 +390,41 @@ START_TEST(flagged_and_unreachable_nodes)
 }
 END_TEST
 
+/* A node that answered LOADING: a warning for a replica (it is resyncing),
+ * an error for a master serving slots; neither counts as unreachable, both
+ * are transient (check --wait waits for them). */
+START_TEST(loading_nodes)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	make_unreachable(&s, ID_F, "'127.0.0.1:30006' replied to CLUSTER NODES: LOADING Redis is loading the dataset in memory");
+	view_of(&s, ID_F)->loading = true;
+	evaluate(&s, &r);
+	f = find(&r, "node-loading", CHECK_WARN, ID_F);
+	ck_assert_ptr_nonnull(strstr(f->message, "is loading its dataset"));
+	ck_assert_uint_eq(count_code(&r, "node-unreachable", CHECK_ERR), 0);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	ck_assert_int_eq(check_exit_code(&r, true), SC_EXIT_PROBLEMS);
+	ck_assert(!check_report_settled(&r));
+	check_report_release(&r);
+	snap_free(&s);
+
+	snap_from_fixture(&s, "healthy.txt");
+	make_unreachable(&s, ID_C, "'127.0.0.1:30003' replied to CLUSTER NODES: LOADING Redis is loading the dataset in memory");
+	view_of(&s, ID_C)->loading = true;
+	evaluate(&s, &r);
+	f = find(&r, "node-loading", CHECK_ERR, ID_C);
+	assert_slots(f, "10923-16383");
+	ck_assert_ptr_nonnull(strstr(f->message, "LOADING errors for slots 10923-16383"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
 START_TEST(disconnected_link_names_peer_and_observer)
 {
 	struct snapshot s;
@@ -637,6 +672,7 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, roles_disagree_names_node_and_role);
 	tcase_add_test(tc, epoch_collision_names_both_masters);
 	tcase_add_test(tc, flagged_and_unreachable_nodes);
+	tcase_add_test(tc, loading_nodes);
 	tcase_add_test(tc, disconnected_link_names_peer_and_observer);
 	tcase_add_test(tc, cluster_state_of_every_node);
 	tcase_add_test(tc, masters_without_replicas_warn);
