@@ -182,24 +182,29 @@ static size_t quiet_cmds(size_t k, size_t n, bool announce)
 	return announce && k == n - 1 ? 1 : 2;
 }
 
-/* Reads the replies of fin_take_quietly's commands and judges each slot's.
- * MULTI refused (an ACL, say): the commands ran one by one, their replies
- * are the answers and EXEC's is an error to skip; else they were queued and
- * EXEC's array holds the answers. An unreadable reply fails every slot not
- * judged as taken. */
-static void fin_read_quiet(struct exec_finisher *f, const size_t *idx, size_t n, bool announce)
+/* Reads the replies of fin_send_quiet's commands and judges each slot's.
+ * In a transaction (tx) MULTI's reply comes first: refused (an ACL, say),
+ * the commands ran one by one and their replies are the answers, EXEC's an
+ * error to skip; else they were queued and EXEC's array holds the answers.
+ * Returns true when EXEC itself was refused: nothing ran, the transaction is
+ * discarded, and the caller sends the steps again one by one. An unreadable
+ * reply fails every slot not judged as taken. */
+static bool fin_read_quiet(struct exec_finisher *f, const size_t *idx, size_t n, bool announce, bool tx)
 {
 	struct exec_group *g = f->g;
 	struct conn *c = f->target;
 	redisReply *opened, *r[2] = { NULL, NULL }, *done = NULL;
 	struct sc_error e;
-	bool queued;
+	bool queued = false, refused = false;
 	size_t k, total = 0;
 
-	if (!(opened = conn_get_reply(c, &e)))
-		goto unreadable;
-	queued = opened->type != REDIS_REPLY_ERROR;
-	freeReplyObject(opened);
+	if (tx) {
+		if (!(opened = conn_get_reply(c, &e)))
+			goto unreadable;
+		queued = opened->type != REDIS_REPLY_ERROR;
+		f->plain = !queued;
+		freeReplyObject(opened);
+	}
 	for (k = 0; k < n; k++) {
 		size_t cmds = quiet_cmds(k, n, announce);
 
@@ -213,13 +218,15 @@ static void fin_read_quiet(struct exec_finisher *f, const size_t *idx, size_t n,
 		r[0] = r[1] = NULL;
 		total += cmds;
 	}
-	if (!(done = conn_get_reply(c, &e)))
+	if (tx && !(done = conn_get_reply(c, &e)))
 		goto unreadable;
 	if (queued && (done->type != REDIS_REPLY_ARRAY || done->elements != total)) {
-		if (conn_check_reply(c, done, "EXEC", &e) == 0)
-			sc_error_set(&e, SC_EXIT_PROBLEMS, "unexpected reply to EXEC of CLUSTER SETSLOT ... STABLE/NODE");
-		for (k = 0; k < n; k++)
-			exec_group_fail(g, idx[k], &e);
+		/* EXECABORT discards the transaction; DISCARD makes sure of it
+		 * (its own refusal, "without MULTI", is fine) */
+		refused = true;
+		freeReplyObject(done);
+		if (conn_append(c, &e, "DISCARD") != 0 || !(done = conn_get_reply(c, &e)))
+			goto unreadable;
 	} else if (queued) {
 		total = 0;
 		for (k = 0; k < n; k++) {
@@ -231,13 +238,44 @@ static void fin_read_quiet(struct exec_finisher *f, const size_t *idx, size_t n,
 		}
 	}
 	freeReplyObject(done);
-	return;
+	return refused;
 unreadable:
 	/* whatever ran or not, resume finds out from the nodes */
 	freeReplyObject(r[0]);
 	for (k = 0; k < n; k++)
 		if (exec_group_alive(g, idx[k]))
-			exec_group_fail(g, idx[k], &e);
+			fin_break(f, idx[k], &e);
+	return false;
+}
+
+/* Sends the quiet steps of the n slots: [MULTI,] for each STABLE and NODE
+ * (NODE alone for the last when it announces) [, EXEC]. 0, or -1 with every
+ * slot failed. */
+static int fin_send_quiet(struct exec_finisher *f, const size_t *idx, size_t n, bool announce, bool tx)
+{
+	static const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
+	struct exec_group *g = f->g;
+	struct sc_error e;
+	int rc = f->broken ? -1 : 0;
+
+	if (f->broken)
+		e = f->broke;
+	if (rc == 0 && tx)
+		rc = conn_append_argv(f->target, 1, multi, NULL, &e);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		if (quiet_cmds(k, n, announce) == 2)
+			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "STABLE", NULL, &e);
+		if (rc == 0)
+			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "NODE", f->dst_id, &e);
+	}
+	if (rc == 0 && tx)
+		rc = conn_append_argv(f->target, 1, exec, NULL, &e);
+	if (rc == 0)
+		rc = conn_flush(f->target, &e);
+	if (rc != 0)
+		for (size_t k = 0; k < n; k++)
+			fin_break(f, idx[k], &e);
+	return rc;
 }
 
 /* The rest of a batch, after its anchor: for each slot SETSLOT STABLE (which
@@ -251,38 +289,21 @@ unreadable:
  * group's last slots must not wait for gossip to reach the nodes slotctl
  * does not tell itself (replicas). The transaction keeps a client that was
  * sent here with ASK from meeting a slot between its STABLE and its NODE (it
- * would be sent back to the source); if MULTI is refused the steps run one
- * by one, still safe: a slot whose NODE fails after its STABLE is found by
- * resume as pending with its keys on the target, and by abort, which counts
- * them, as keys to bring back. Slots the target took go on as after the
- * anchor. */
+ * would be sent back to the source). Once the server refuses MULTI or EXEC
+ * (an ACL), the steps go one by one (f->plain), still safe: a slot whose
+ * NODE fails after its STABLE is found by resume as pending with its keys
+ * on the target, and by abort, which counts them, as keys to bring back.
+ * Slots the target took go on as after the anchor. */
 static void fin_take_quietly(struct exec_finisher *f, const size_t *idx, size_t n, bool announce)
 {
-	static const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
-	struct exec_group *g = f->g;
-	struct sc_error e;
-	int rc = f->broken ? -1 : conn_append_argv(f->target, 1, multi, NULL, &e);
+	bool tx = !f->plain;
 
-	if (f->broken)
-		e = f->broke;
-	for (size_t k = 0; rc == 0 && k < n; k++) {
-		if (quiet_cmds(k, n, announce) == 2)
-			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "STABLE", NULL, &e);
-		if (rc == 0)
-			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "NODE", f->dst_id, &e);
+	while (fin_send_quiet(f, idx, n, announce, tx) == 0 && fin_read_quiet(f, idx, n, announce, tx) && tx) {
+		f->plain = true;
+		tx = false;
 	}
-	if (rc == 0)
-		rc = conn_append_argv(f->target, 1, exec, NULL, &e);
-	if (rc == 0)
-		rc = conn_flush(f->target, &e);
-	if (rc != 0) {
-		for (size_t k = 0; k < n; k++)
-			fin_break(f, idx[k], &e);
-		return;
-	}
-	fin_read_quiet(f, idx, n, announce);
 	for (size_t k = 0; k < n; k++)
-		if (exec_group_alive(g, idx[k]))
+		if (exec_group_alive(f->g, idx[k]))
 			fin_took(f, idx[k]);
 }
 

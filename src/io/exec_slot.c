@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int get_conns(struct conn_pool *pool, const struct exec_node *a, const struct exec_node *b,
 	struct conn **ca, struct conn **cb, struct sc_error *err)
@@ -45,7 +46,14 @@ int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const 
 	char what[64];
 
 	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
-	return conn_check_reply(c, reply, what, err);
+	if (conn_check_reply(c, reply, what, err) != 0)
+		return -1;
+	/* anything but +OK (a +QUEUED from a connection left inside MULTI, say)
+	 * means the step did not happen */
+	if (reply->type != REDIS_REPLY_STATUS || !reply->str || strcmp(reply->str, "OK") != 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s instead of OK", conn_addr(c),
+			what, reply->type == REDIS_REPLY_STATUS && reply->str ? reply->str : "something else");
+	return 0;
 }
 
 int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)

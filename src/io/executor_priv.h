@@ -204,6 +204,7 @@ struct exec_finisher {
 	size_t *at_rest, nr, hr;
 	bool broken;
 	struct sc_error broke;    /* why, when broken */
+	bool plain;               /* the target refused MULTI or EXEC: quiet steps go one by one */
 };
 
 /* Sets f up for group g (f zeroed by the caller): connections from ctl to

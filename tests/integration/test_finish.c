@@ -95,20 +95,30 @@ START_TEST(target_announces_once_per_batch)
 }
 END_TEST
 
+/* Users that may not run MULTI and EXEC, or EXEC only (the server then
+ * discards the transaction with EXECABORT): the quiet steps go one by one
+ * instead, and every move completes. */
 START_TEST(finishes_when_multi_is_refused)
 {
 	struct test_cluster *tc = tc_start(3, 0);
-	static const char *const as_mover[] = { "--user", "mover", "--pass", "s3cret", NULL };
 
 	tc_load_keys(tc, "k", NKEYS);
-	for (int node = 0; node < 3; node++) {
-		redisReply *r = tc_command(tc, node, "ACL SETUSER mover on >s3cret ~* &* +@all -multi -exec");
+	for (int u = 0; u < 2; u++) {
+		char name[16];
+		const char *as_user[] = { "--user", name, "--pass", "s3cret", NULL };
 
-		ck_assert_ptr_nonnull(r);
-		ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
-		freeReplyObject(r);
+		snprintf(name, sizeof(name), "mover%d", u);
+		for (int node = 0; node < 3; node++) {
+			redisReply *r = u == 0 ?
+				tc_command(tc, node, "ACL SETUSER mover0 on >s3cret ~* &* +@all -multi -exec") :
+				tc_command(tc, node, "ACL SETUSER mover1 on >s3cret ~* &* +@all -exec");
+
+			ck_assert_ptr_nonnull(r);
+			ck_assert_int_ne(r->type, REDIS_REPLY_ERROR);
+			freeReplyObject(r);
+		}
+		move_and_verify(tc, 64, as_user);
 	}
-	move_and_verify(tc, 64, as_mover);
 	tc_stop(tc);
 }
 END_TEST
