@@ -33,13 +33,6 @@ int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_err
 int slotops_count_keys_many(struct conn *c, const int *slots, size_t n, long long *out,
 	struct sc_error *err);
 
-/* CLUSTER SETSLOT slot NODE owner_id on each of the n connections at once
- * (sent to all, then every reply read), so a slot's new owner spreads in one
- * round trip. Returns 0 when every node accepted; otherwise -1 with the first
- * failure (the others were still sent). NULL entries are skipped. */
-int slotops_set_node_all(struct conn **conns, size_t n, int slot, const char *owner_id,
-	struct sc_error *err);
-
 struct migrate_opts {
 	int batch_keys;            /* keys per MIGRATE (> 0) */
 	long long batch_bytes;     /* soft bound on bytes per MIGRATE, once sizes are known; 0: none */

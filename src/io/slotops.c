@@ -54,34 +54,6 @@ int slotops_set_stable(struct conn *c, int slot, struct sc_error *err)
 	return setslot(c, slot, "STABLE", NULL, err);
 }
 
-int slotops_set_node_all(struct conn **conns, size_t n, int slot, const char *owner_id,
-	struct sc_error *err)
-{
-	char slotbuf[16], what[64];
-	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, "NODE", owner_id };
-	struct sc_error one;
-	int rc = 0;
-
-	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d NODE", slot);
-	for (size_t i = 0; i < n; i++) {
-		if (conns[i] && conn_append_argv(conns[i], 5, argv, NULL, &one) != 0 && rc == 0)
-			rc = sc_error_set(err, one.code, "%s", one.msg);
-	}
-	for (size_t i = 0; i < n; i++) {
-		redisReply *r;
-
-		if (!conns[i] || conn_broken(conns[i]))
-			continue;
-		r = conn_get_reply(conns[i], &one);
-		if ((!r || conn_check_reply(conns[i], r, what, &one) != 0) && rc == 0)
-			rc = sc_error_set(err, one.code, "%s", one.msg);
-		if (r)
-			freeReplyObject(r);
-	}
-	return rc;
-}
-
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err)
 {
 	char what[64];
