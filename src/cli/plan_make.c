@@ -96,13 +96,16 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 	return 0;
 }
 
-/* Samples map and plans with fn; for a reshard only the --from masters have
+/* The planner of each kind (enum plan_kind order). */
+static const planner_fn planners[] = { planner_reshard, planner_rebalance, planner_drain };
+
+/* Samples map and plans a kind; for a reshard only the --from masters have
  * their memory sampled (the others' would go unused, at the cost of a
  * MEMORY USAGE per sampled key that their clients wait behind). Returns an
  * exit code, errors reported. */
 static int sample_then_plan(const struct cmd_args *args, const struct topology *map,
 	const struct conn_opts *copts, const struct sampler_opts *so, const struct planner_opts *po,
-	planner_fn fn, struct plan *out)
+	enum plan_kind kind, struct plan *out)
 {
 	struct sampler_opts sampling = *so;
 	bool *sources = NULL;
@@ -111,7 +114,7 @@ static int sample_then_plan(const struct cmd_args *args, const struct topology *
 	struct sc_error err;
 	int rc = SC_EXIT_OK;
 
-	if (fn == planner_reshard && so->sample_keys > 0) {
+	if (kind == PLAN_RESHARD && so->sample_keys > 0) {
 		if (!(sources = calloc(map->count ? map->count : 1, sizeof(*sources)))) {
 			cli_error("out of memory");
 			return SC_EXIT_PROBLEMS;
@@ -130,7 +133,7 @@ static int sample_then_plan(const struct cmd_args *args, const struct topology *
 		rc = err.code;
 	} else {
 		print_cost(&cost, stderr);
-		if (fn(map, &stats, po, out, &err) < 0) {
+		if (planners[kind](map, &stats, po, out, &err) < 0) {
 			cli_error("%s: %s", args->cmd->name, err.msg);
 			rc = err.code;
 		}
@@ -142,7 +145,7 @@ static int sample_then_plan(const struct cmd_args *args, const struct topology *
 
 /* Snapshot, sample, plan. */
 static int sample_and_plan(const struct cmd_args *args, const struct sampler_opts *so,
-	const struct planner_opts *po, planner_fn fn, struct plan *out)
+	const struct planner_opts *po, enum plan_kind kind, struct plan *out)
 {
 	struct conn_opts copts;
 	struct snapshot snap;
@@ -171,7 +174,7 @@ static int sample_and_plan(const struct cmd_args *args, const struct sampler_opt
 		snapshot_release(&snap);
 		return SC_EXIT_PROBLEMS;
 	}
-	rc = sample_then_plan(args, &map, &copts, so, po, fn, out);
+	rc = sample_then_plan(args, &map, &copts, so, po, kind, out);
 	topology_release(&map);
 	snapshot_release(&snap);
 	return rc;
@@ -221,7 +224,6 @@ static int kind_opts(const struct cmd_args *args, enum plan_kind kind, struct pl
 
 int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out)
 {
-	static const planner_fn planners[] = { planner_reshard, planner_rebalance, planner_drain };
 	struct planner_opts po = { 0 };
 	struct sampler_opts so = { 0 };
 	long long sample, bigkey, batch;
@@ -242,7 +244,7 @@ int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out
 	po.seed = args->argv[0];
 	po.max_slots_per_batch = (int)batch;
 	po.strict = args_flag(args, "strict");
-	rc = sample_and_plan(args, &so, &po, planners[kind], out);
+	rc = sample_and_plan(args, &so, &po, kind, out);
 	if (rc == SC_EXIT_OK)
 		stamp(out);
 	return rc;

@@ -211,6 +211,20 @@ static int reshard_count(struct planner_work *w, const bool *src, int to, struct
 	return rc;
 }
 
+/* The target (*to, refused when failing if healthy) and the sources (*src,
+ * per node of w, caller frees) of a reshard. 0, or -1 with the usage error
+ * (or the refusal, or OOM). */
+static int reshard_ends(struct planner_work *w, bool healthy, int *to, bool **src, struct sc_error *err)
+{
+	*src = NULL;
+	if ((*to = pw_find_master(w, w->opts->to, "--to", err)) < 0 ||
+	    (healthy && pw_require_healthy(w, *to, err) < 0))
+		return -1;
+	if (!(*src = calloc(w->count ? w->count : 1, sizeof(**src))))
+		return pw_no_memory(err);
+	return parse_sources(w, *to, *src, err);
+}
+
 int planner_reshard(const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct plan *out, struct sc_error *err)
 {
@@ -224,15 +238,7 @@ int planner_reshard(const struct topology *map, const struct slot_stats *stats,
 		return sc_error_set(err, SC_EXIT_USAGE, "--to is required");
 	if (pw_init(&w, map, stats, opts, err) < 0)
 		return -1;
-	to = pw_find_master(&w, opts->to, "--to", err);
-	if (to < 0 || pw_require_healthy(&w, to, err) < 0)
-		goto out;
-	src = calloc(w.count, sizeof(*src));
-	if (!src) {
-		pw_no_memory(err);
-		goto out;
-	}
-	if (parse_sources(&w, to, src, err) < 0)
+	if (reshard_ends(&w, true, &to, &src, err) < 0)
 		goto out;
 	if ((opts->slot_ranges ? reshard_ranges(&w, src, to, err) : reshard_count(&w, src, to, err)) < 0)
 		goto out;
@@ -254,27 +260,20 @@ int planner_reshard_sources(const struct topology *map, const struct planner_opt
 	if (!none)
 		return pw_no_memory(err);
 	slot_stats_init(none);
-	if (!opts->to) {
-		free(none);
-		return sc_error_set(err, SC_EXIT_USAGE, "--to is required");
+	if (!opts->to)
+		rc = sc_error_set(err, SC_EXIT_USAGE, "--to is required");
+	else if (pw_init(&w, map, none, opts, err) == 0) {
+		if (reshard_ends(&w, false, &to, &src, err) == 0) {
+			for (size_t i = 0; i < map->count; i++)
+				source[i] = false;
+			for (size_t i = 0; i < w.count; i++)
+				if (src[i])
+					source[w.src[i] - map->nodes] = true;
+			rc = 0;
+		}
+		free(src);
+		pw_release(&w);
 	}
-	if (pw_init(&w, map, none, opts, err) < 0) {
-		free(none);
-		return -1;
-	}
-	to = pw_find_master(&w, opts->to, "--to", err);
-	if (to >= 0 && !(src = calloc(w.count ? w.count : 1, sizeof(*src))))
-		pw_no_memory(err);
-	if (src && parse_sources(&w, to, src, err) == 0) {
-		for (size_t i = 0; i < map->count; i++)
-			source[i] = false;
-		for (size_t i = 0; i < w.count; i++)
-			if (src[i])
-				source[w.src[i] - map->nodes] = true;
-		rc = 0;
-	}
-	free(src);
-	pw_release(&w);
 	free(none);
 	return rc;
 }

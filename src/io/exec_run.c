@@ -83,6 +83,18 @@ void exec_run_release(struct exec_run *run)
 	memset(run, 0, sizeof(*run));
 }
 
+/* Fills run->nodes[run->node_count] (allocated, zeroed) and counts it. */
+static int add_node(struct exec_run *run, const char *id, const char *host, int port)
+{
+	struct exec_node *e = &run->nodes[run->node_count];
+
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	snprintf(e->host, sizeof(e->host), "%s", host);
+	e->port = port;
+	addr_format(e->addr, sizeof(e->addr), e->host, e->port);
+	return (int)run->node_count++;
+}
+
 int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err)
 {
 	int owner[SC_SLOTS];
@@ -90,18 +102,9 @@ int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_e
 	run->nodes = calloc(map->count ? map->count : 1, sizeof(*run->nodes));
 	if (!run->nodes)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	for (size_t i = 0; i < map->count; i++) {
-		const struct node *n = &map->nodes[i];
-		struct exec_node *e = &run->nodes[run->node_count];
-
-		if (!plan_node_eligible(n))
-			continue;
-		memcpy(e->id, n->id, sizeof(e->id));
-		snprintf(e->host, sizeof(e->host), "%s", n->ip);
-		e->port = n->port;
-		addr_format(e->addr, sizeof(e->addr), e->host, e->port);
-		run->node_count++;
-	}
+	for (size_t i = 0; i < map->count; i++)
+		if (plan_node_eligible(&map->nodes[i]))
+			add_node(run, map->nodes[i].id, map->nodes[i].ip, map->nodes[i].port);
 	topology_owner_map(map, owner);
 	for (int s = 0; s < SC_SLOTS; s++)
 		run->expected[s] = owner[s] >= 0 ? exec_run_node(run, map->nodes[owner[s]].id) : -1;
@@ -112,18 +115,12 @@ int exec_run_add_former_master(struct exec_run *run, const char *id, const char 
 	struct sc_error *err)
 {
 	struct exec_node *nodes = realloc(run->nodes, (run->node_count + 1) * sizeof(*nodes));
-	struct exec_node *e;
 
 	if (!nodes)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	run->nodes = nodes;
-	e = &nodes[run->node_count];
-	memset(e, 0, sizeof(*e));
-	snprintf(e->id, sizeof(e->id), "%s", id);
-	snprintf(e->host, sizeof(e->host), "%s", host);
-	e->port = port;
-	addr_format(e->addr, sizeof(e->addr), e->host, e->port);
-	return (int)run->node_count++;
+	memset(&nodes[run->node_count], 0, sizeof(*nodes));
+	return add_node(run, id, host, port);
 }
 
 int exec_run_node(const struct exec_run *run, const char *id)

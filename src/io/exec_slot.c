@@ -56,28 +56,28 @@ int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const 
 	return 0;
 }
 
-int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)
+/* The next reply on c, judged as slot's SETSLOT how; with replica_ok a
+ * refusal as a replica counts as done. */
+static int read_judged(struct conn *c, int slot, const char *how, bool replica_ok, struct sc_error *err)
 {
 	redisReply *r = conn_get_reply(c, err);
 	int rc;
 
 	if (!r)
 		return -1;
-	rc = exec_setslot_judge(c, r, slot, how, err);
+	rc = replica_ok && slotops_refused_as_replica(r) ? 0 : exec_setslot_judge(c, r, slot, how, err);
 	freeReplyObject(r);
 	return rc;
 }
 
+int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)
+{
+	return read_judged(c, slot, how, false, err);
+}
+
 int exec_setslot_read_peer(struct conn *c, int slot, struct sc_error *err)
 {
-	redisReply *r = conn_get_reply(c, err);
-	int rc;
-
-	if (!r)
-		return -1;
-	rc = slotops_refused_as_replica(r) ? 0 : exec_setslot_judge(c, r, slot, "NODE", err);
-	freeReplyObject(r);
-	return rc;
+	return read_judged(c, slot, "NODE", true, err);
 }
 
 /* SETSLOT NODE for a slot on every master but its source and target: sent

@@ -319,17 +319,17 @@ START_TEST(trickled_reply_is_bounded_by_timeout)
 }
 END_TEST
 
-/* A key of a slot master `owner` owns, written on master `holder` (briefly
- * importing the slot there) and left behind with the slot closed again:
- * nothing in any view looks wrong. */
-static int leave_stray_key(const struct test_cluster *tc, int holder, int owner)
+/* A key (its name into key, value "v") of a slot master `owner` owns,
+ * written on master `holder` (briefly importing the slot there) and left
+ * behind with the slot closed again: nothing in any view looks wrong.
+ * Returns the slot. */
+static int leave_stray_key(const struct test_cluster *tc, int holder, int owner, char *key, size_t size)
 {
 	redisContext *c = tc_connect(tc, holder);
-	char key[32];
 	int slot;
 
 	for (int t = 0;; t++) {
-		snprintf(key, sizeof(key), "{stray%d}:k", t);
+		snprintf(key, size, "{stray%d}:k", t);
 		slot = keyslot_of(key, strlen(key));
 		if (tc_owner_of(tc, 0, slot) == owner)
 			break;
@@ -345,9 +345,13 @@ static int leave_stray_key(const struct test_cluster *tc, int holder, int owner)
 START_TEST(deep_finds_a_key_in_a_normal_looking_slot)
 {
 	struct test_cluster *tc = tc_start(3, 0);
-	int holder = other_master(tc, 0, -1), slot = leave_stray_key(tc, holder, 0);
+	char key[32], want[160];
+	int holder = other_master(tc, 0, -1), slot;
 	struct run_result r;
-	char want[160];
+	redisReply *v;
+
+	tc_load_keys(tc, "k", 300);
+	slot = leave_stray_key(tc, holder, 0, key, sizeof(key));
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
 	ck_assert_exit(&r, SC_EXIT_OK);
@@ -371,6 +375,14 @@ START_TEST(deep_finds_a_key_in_a_normal_looking_slot)
 		SC_SLOTS);
 	ck_assert_contains(r.out, want);
 	run_result_free(&r);
+	/* the stray key now lives once, on its slot's owner, with its value */
+	v = tc_command(tc, 0, "GET %s", key);
+	ck_assert_msg(v->type == REDIS_REPLY_STRING && strcmp(v->str, "v") == 0, "'%s' is not on its owner", key);
+	freeReplyObject(v);
+	v = tc_command(tc, holder, "CLUSTER COUNTKEYSINSLOT %d", slot);
+	ck_assert_int_eq(v->integer, 0);
+	freeReplyObject(v);
+	tc_verify_keys(tc, "k", 300);
 	tc_stop(tc);
 }
 END_TEST
