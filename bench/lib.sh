@@ -20,7 +20,8 @@ KEYS=${KEYS:-1000000}               # 1M over 3 masters: the 4096 slots a reshar
 VALUE_SIZE=${VALUE_SIZE:-100}
 MASTERS=${MASTERS:-3}
 REPS=${REPS:-1}
-CLIENT=${CLIENT:-1}               # 1: run the traffic client during each move
+CLIENT=${CLIENT:-1}               # 1: run the traffic client (C) during each move; py: bench/pyclient.py
+                                  # (redis-py RedisCluster, as fast as it goes over the bench keys); 0: none
 CLIENT_KEYS=${CLIENT_KEYS:-2000}
 CLIENT_RATE=${CLIENT_RATE:-2000}  # ops/s; 0: as fast as one connection goes
 IDLE_SECONDS=${IDLE_SECONDS:-2}
@@ -35,6 +36,21 @@ bench_need() {
 	done
 	command -v redis-cli >/dev/null || { echo "bench: redis-cli not found" >&2; exit 2; }
 	"$PY" -c 'import redis' 2>/dev/null || { echo "bench: $PY has no redis module (apt-get install python3-redis)" >&2; exit 2; }
+	[[ $CLIENT == [01] || $CLIENT == py ]] || { echo "bench: CLIENT must be 0, 1 or py" >&2; exit 2; }
+}
+
+# client_run DIR [--load] --seconds S: the chosen client on the sandbox in
+# DIR, its JSON summary on stdout. Run it in a subshell (it execs: the
+# background PID is the client's own, for kill -TERM).
+client_run() {
+	local dir=$1
+	shift
+	if [[ $CLIENT == py ]]; then
+		[[ ${1:-} != --load ]] || shift
+		exec "$PY" "$BENCH_DIR/pyclient.py" --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE" "$@"
+	else
+		exec "$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --rate "$CLIENT_RATE" "$@"
+	fi
 }
 
 # The sandboxes still up, stopped on exit whatever happens.
@@ -75,22 +91,20 @@ run_variant() {
 	"$SLOTCTL" sandbox up --port 0 --dir "$dir" --masters "$MASTERS" "$@" >/dev/null
 	"${KIT[@]}" load --dir "$dir" --keys "$KEYS" --value-size "$VALUE_SIZE"
 	idle=null client=null
-	if [[ $CLIENT == 1 ]]; then
-		idle=$("$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --load --rate "$CLIENT_RATE" \
-			--seconds "$IDLE_SECONDS") || true
+	if [[ $CLIENT != 0 ]]; then
+		idle=$(client_run "$dir" --load --seconds "$IDLE_SECONDS") || true
 	fi
 	"${KIT[@]}" census --dir "$dir" --also traffic >"$dir/census.json"
 	mem_before=$("${KIT[@]}" memory --dir "$dir")
 	$cmdfn "$dir"
-	if [[ $CLIENT == 1 ]]; then
-		"$TRAFFIC" --dir "$dir" --keys "$CLIENT_KEYS" --rate "$CLIENT_RATE" --seconds 3600 \
-			>"$dir/client.json" &
+	if [[ $CLIENT != 0 ]]; then
+		client_run "$dir" --seconds 3600 >"$dir/client.json" &
 		CLIENT_PID=$!
 		sleep 0.2
 	fi
 	echo "bench: $label (rep $rep/$REPS): ${CMD[*]}" >&2
 	timed=$("${KIT[@]}" timed --dir "$dir" --log "$dir/tool.log" -- "${CMD[@]}")
-	if [[ $CLIENT == 1 ]]; then
+	if [[ $CLIENT != 0 ]]; then
 		kill -TERM "$CLIENT_PID"
 		wait "$CLIENT_PID" || true
 		CLIENT_PID=
@@ -114,6 +128,20 @@ print(json.dumps({"label": label, "rep": int(rep), **json.loads(timed),
 EOF
 	"$SLOTCTL" sandbox down --dir "$dir" >/dev/null
 	[[ $KEEP == 1 ]] || rm -rf "$dir"
+}
+
+# pace_of LABEL REP: the keys per second variant LABEL moved in repetition
+# REP (keys moved / tool time), empty when it has not run.
+pace_of() {
+	[[ -f $RESULTS ]] || return 0
+	"$PY" - "$RESULTS" "$1" "$2" <<'EOF'
+import json, sys
+path, label, rep = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for line in open(path):
+    r = json.loads(line)
+    if r["label"] == label and r["rep"] == rep and r.get("keys_moved") and r["tool_s"] > 0:
+        print(int(r["keys_moved"] / r["tool_s"]))
+EOF
 }
 
 # report VARIANT:BASELINE... : the table of every variant, then the ratio of

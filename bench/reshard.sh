@@ -9,9 +9,12 @@
 #   SLOTS=4096 bench/reshard.sh        # KEYS=1000000 (default): ~250,000 keys in those slots
 #   VARIANTS="slotctl redis-cli" KEYS=20000 bench/reshard.sh
 # Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
-# floor.
-# Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
-# CLIENT_RATE PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
+# slotctl-paced (slotctl reshard --max-keys-per-sec PACE: by default the
+# pace redis-cli kept in the same repetition, so list redis-cli first; the
+# client's latency at equal pace) floor.
+# Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (1: the C
+# traffic client at CLIENT_RATE; py: redis-py as fast as it goes) CLIENT_KEYS
+# CLIENT_RATE PACE PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
 # (extra options for slotctl apply/reshard) SLOTCTL TRAFFIC BUILD RUN_DIR KEEP.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -38,6 +41,14 @@ cmd_slotctl() {
 		--to "$(node "$1" $DST id)" --slots "$SLOTS" --pick "$PICK" --yes $SLOTCTL_ARGS)
 }
 
+# slotctl at redis-cli's pace in this repetition (or PACE keys/s; 25000
+# when neither is known).
+cmd_slotctl_paced() {
+	local pace=${PACE:-$(pace_of redis-cli "$rep")}
+	cmd_slotctl "$1"
+	CMD+=(--max-keys-per-sec "${pace:-25000}")
+}
+
 # slotctl in two steps (plan file, then apply), timed together.
 cmd_slotctl_apply() {
 	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" reshard "127.0.0.1:$(node "$1" $SRC port)"
@@ -55,4 +66,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1
 	done
 done
-report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
+report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
