@@ -18,6 +18,14 @@ int slotops_set_migrating(struct conn *c, int slot, const char *dst_id, struct s
 int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err);
 /* CLUSTER SETSLOT slot STABLE, on c. */
 int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
+/* The same NODE and STABLE, sent to a node that is not the slot's new
+ * owner (fix tells every master): a replica's refusal counts as done, for a
+ * master turned replica has dropped its migration marks and takes owners
+ * from the bus (see slotops_refused_as_replica). */
+int slotops_tell_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err);
+int slotops_tell_stable(struct conn *c, int slot, struct sc_error *err);
+/* ROLE on c: *replica is true when the node is a replica now. */
+int slotops_is_replica(struct conn *c, bool *replica, struct sc_error *err);
 /* True when reply is a node's refusal of CLUSTER SETSLOT because it is a
  * replica. A master that gives away its last slot becomes a replica of the
  * node that took it (cluster-allow-replica-migration, on by default) as soon

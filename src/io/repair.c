@@ -514,6 +514,15 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	return rc;
 }
 
+/* Whether the node behind c is a replica now (false when it cannot say). */
+static bool turned_replica(struct conn *c)
+{
+	struct sc_error ignored;
+	bool replica = false;
+
+	return slotops_is_replica(c, &replica, &ignored) == 0 && replica;
+}
+
 /* One step other than a key move. */
 static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const struct repair_item *it,
 	const struct repair_step *st, struct sc_error *err)
@@ -527,13 +536,17 @@ static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const s
 		return -1;
 	switch (st->op) {
 	case REPAIR_OP_SET_NODE:
-		/* never hand a slot away while this node still holds keys of it */
-		if (st->node != st->peer && repair_claims(s, (size_t)st->node, it->slot) &&
-		    slotops_require_empty(c, it->slot, err) != 0)
+		if (st->node == st->peer)
+			return slotops_set_node(c, it->slot, peer, err);
+		/* never hand a slot away while this node still holds keys of it,
+		 * unless they are its master's: a master that gave its last slot
+		 * away may have turned replica since the snapshot */
+		if (repair_claims(s, (size_t)st->node, it->slot) &&
+		    slotops_require_empty(c, it->slot, err) != 0 && !turned_replica(c))
 			return -1;
-		return slotops_set_node(c, it->slot, peer, err);
+		return slotops_tell_node(c, it->slot, peer, err);
 	case REPAIR_OP_SET_STABLE:
-		return slotops_set_stable(c, it->slot, err);
+		return slotops_tell_stable(c, it->slot, err);
 	case REPAIR_OP_SET_IMPORTING:
 		return slotops_set_importing(c, it->slot, peer, err);
 	case REPAIR_OP_SET_MIGRATING:

@@ -9,8 +9,9 @@
 #include <string.h>
 
 /* Sends one CLUSTER SETSLOT and turns a refusal into an error naming the
- * node, the slot and the server's words. */
-static int setslot(struct conn *c, int slot, const char *how, const char *id,
+ * node, the slot and the server's words; with replica_ok, a replica's
+ * refusal (slotops_refused_as_replica) counts as done. */
+static int setslot(struct conn *c, int slot, const char *how, const char *id, bool replica_ok,
 	struct sc_error *err)
 {
 	char slotbuf[16], what[96];
@@ -23,7 +24,7 @@ static int setslot(struct conn *c, int slot, const char *how, const char *id,
 	r = conn_command_argv(c, id ? 5 : 4, argv, NULL, err);
 	if (!r)
 		return sc_error_prefix(err, "cannot set slot %d %s on '%s'", slot, how, conn_addr(c));
-	rc = conn_check_reply(c, r, what, err);
+	rc = replica_ok && slotops_refused_as_replica(r) ? 0 : conn_check_reply(c, r, what, err);
 	freeReplyObject(r);
 	return rc;
 }
@@ -36,22 +37,47 @@ bool slotops_refused_as_replica(const redisReply *reply)
 
 int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err)
 {
-	return setslot(c, slot, "IMPORTING", src_id, err);
+	return setslot(c, slot, "IMPORTING", src_id, false, err);
 }
 
 int slotops_set_migrating(struct conn *c, int slot, const char *dst_id, struct sc_error *err)
 {
-	return setslot(c, slot, "MIGRATING", dst_id, err);
+	return setslot(c, slot, "MIGRATING", dst_id, false, err);
 }
 
 int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err)
 {
-	return setslot(c, slot, "NODE", owner_id, err);
+	return setslot(c, slot, "NODE", owner_id, false, err);
+}
+
+int slotops_tell_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err)
+{
+	return setslot(c, slot, "NODE", owner_id, true, err);
 }
 
 int slotops_set_stable(struct conn *c, int slot, struct sc_error *err)
 {
-	return setslot(c, slot, "STABLE", NULL, err);
+	return setslot(c, slot, "STABLE", NULL, false, err);
+}
+
+int slotops_tell_stable(struct conn *c, int slot, struct sc_error *err)
+{
+	return setslot(c, slot, "STABLE", NULL, true, err);
+}
+
+int slotops_is_replica(struct conn *c, bool *replica, struct sc_error *err)
+{
+	redisReply *r = conn_command(c, err, "ROLE");
+	int rc = conn_check_reply(c, r, "ROLE", err);
+
+	if (rc == 0 && (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	                r->element[0]->type != REDIS_REPLY_STRING))
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to ROLE with no role", conn_addr(c));
+	if (rc == 0)
+		*replica = strcmp(r->element[0]->str, "slave") == 0;
+	if (r)
+		freeReplyObject(r);
+	return rc;
 }
 
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err)

@@ -4,8 +4,9 @@
  * sent), and with an ACL user that may not use MULTI/EXEC the quiet steps of
  * a batch run one by one; a master that gives away its last slot and becomes
  * a replica meanwhile does not fail the move, nor stop resume or abort
- * after slotctl was killed there. Every key ends on its slot's owner with
- * its value and every node sees the new owner. */
+ * after slotctl was killed there, nor fix finishing such a move that
+ * another tool left open. Every key ends on its slot's owner with its value
+ * and every node sees the new owner. */
 #include "exec_support.h"
 #include "check_run.h"
 #include "slotctl/info_text.h"
@@ -202,6 +203,112 @@ START_TEST(abort_after_the_last_slot_left)
 }
 END_TEST
 
+/* The one slot master `owner` still holds, in node view's view. */
+static int last_slot_of(const struct test_cluster *tc, int view, int owner)
+{
+	redisReply *r = tc_command(tc, view, "CLUSTER NODES");
+	struct topology t;
+	struct sc_error err;
+	const struct node *n;
+	int slot = -1;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_msg(topology_parse(r->str, r->len, &t, &err) == 0, "%s", err.msg);
+	freeReplyObject(r);
+	n = topology_find(&t, tc_id(tc, owner));
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(slotset_count(&n->slots), 1);
+	for (int s = 0; s < SC_SLOTS && slot < 0; s++)
+		if (slotset_has(&n->slots, s))
+			slot = s;
+	topology_release(&t);
+	return slot;
+}
+
+/* Writes LAST_KEYS keys "{<tag>}:<i>" of slot on node (its owner), their
+ * values the keys themselves; tag (of size 32) gets the hash tag used. */
+#define LAST_KEYS 5
+static void load_slot(const struct test_cluster *tc, int node, int slot, char *tag)
+{
+	for (int n = 0; ; n++) {
+		snprintf(tag, 32, "last%d", n);
+		if (keyslot_of(tag, strlen(tag)) == slot)
+			break;
+	}
+	for (int i = 0; i < LAST_KEYS; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "{%s}:%d", tag, i);
+		freeReplyObject(tc_command(tc, node, "SET %s %s", key, key));
+	}
+}
+
+/* Each key of load_slot on node `owner` with its value, the slot's total
+ * keys there, none on node `other` (a master that never had the slot). */
+static void verify_slot(const struct test_cluster *tc, int owner, int other, int slot, const char *tag,
+	long long total)
+{
+	redisReply *r;
+
+	for (int i = 0; i < LAST_KEYS; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "{%s}:%d", tag, i);
+		r = tc_command(tc, owner, "GET %s", key);
+		ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+		ck_assert_str_eq(r->str, key);
+		freeReplyObject(r);
+	}
+	r = tc_command(tc, owner, "CLUSTER COUNTKEYSINSLOT %d", slot);
+	ck_assert(r->type == REDIS_REPLY_INTEGER && r->integer == total);
+	freeReplyObject(r);
+	r = tc_command(tc, other, "CLUSTER COUNTKEYSINSLOT %d", slot);
+	ck_assert(r->type == REDIS_REPLY_INTEGER && r->integer == 0);
+	freeReplyObject(r);
+}
+
+/* A move of master 2's last slot to master 0 left open with every key on
+ * master 0 (a migration that stopped before SETSLOT NODE, by another tool):
+ * fix finishes it, and master 2, turned replica by master 0's announcement
+ * before fix told it the new owner, refusing that SETSLOT, does not fail
+ * the repair. */
+START_TEST(fix_finishes_a_masters_last_slot)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	int all = slots_held(tc, 0, 2), before = slots_held(tc, 0, 0), slot;
+	char plan[128], tag[32];
+	redisReply *keys;
+	struct run_result r;
+	long long total;
+
+	tc_load_keys(tc, "k", NKEYS);
+	move_from_2(tc, all - 1, NULL, plan, sizeof(plan));
+	slot = last_slot_of(tc, 0, 2);
+	load_slot(tc, 2, slot, tag);
+	freeReplyObject(tc_command(tc, 0, "CLUSTER SETSLOT %d IMPORTING %s", slot, tc_id(tc, 2)));
+	freeReplyObject(tc_command(tc, 2, "CLUSTER SETSLOT %d MIGRATING %s", slot, tc_id(tc, 0)));
+	keys = tc_command(tc, 2, "CLUSTER GETKEYSINSLOT %d 100000", slot);
+	ck_assert_int_eq(keys->type, REDIS_REPLY_ARRAY);
+	ck_assert_int_ge(keys->elements, LAST_KEYS);
+	total = (long long)keys->elements;
+	for (size_t i = 0; i < keys->elements; i++) {
+		redisReply *m = tc_command(tc, 2, "MIGRATE 127.0.0.1 %d %b 0 5000 KEYS %b", tc_port(tc, 0),
+			"", (size_t)0, keys->element[i]->str, keys->element[i]->len);
+
+		ck_assert_int_ne(m->type, REDIS_REPLY_ERROR);
+		freeReplyObject(m);
+	}
+	freeReplyObject(keys);
+	EXEC_RUN(&r, 0, 120, "fix", tc_seed(tc), "--yes");
+	run_result_free(&r);
+	verify_emptied(tc, before, all);
+	verify_slot(tc, 0, 1, slot, tag, total);
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(tc));
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *finish_suite(void)
 {
 	Suite *s = suite_create("finish");
@@ -213,6 +320,7 @@ static Suite *finish_suite(void)
 	tcase_add_test(tc, master_giving_its_last_slot_may_become_a_replica);
 	tcase_add_test(tc, resume_after_the_last_slot_left);
 	tcase_add_test(tc, abort_after_the_last_slot_left);
+	tcase_add_test(tc, fix_finishes_a_masters_last_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }
