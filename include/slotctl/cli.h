@@ -65,6 +65,18 @@ int args_list(const struct cmd_args *a, const char *name, const char *const **va
 int args_int(const struct cmd_args *a, const char *name, long long min, long long max,
 	long long def, long long *out);
 
+/* Parses a number option, fractions allowed (--threshold 0.1), within
+ * [min, max] into *out (def when absent). Returns 0, or -1 having printed
+ * the error. */
+int args_double(const struct cmd_args *a, const char *name, double min, double max, double def,
+	double *out);
+
+/* Parses an option given in milliseconds, fractions allowed ("0.25"),
+ * within [min_us, max_us] microseconds, into *out_us (def_us when absent).
+ * Returns 0, or -1 having printed the error. */
+int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, long long max_us,
+	long long def_us, long long *out_us);
+
 /* Fills conn options from --timeout/--user/--pass and the REDISCLI_AUTH /
  * SLOTCTL_AUTH environment. Returns 0, or -1 having printed the error. */
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);

@@ -23,7 +23,7 @@
 /* Defaults for struct exec_opts fields left 0. */
 #define EXEC_DEFAULT_BATCH_KEYS 1000
 #define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
-#define EXEC_DEFAULT_MAX_BLOCK_MS 20
+#define EXEC_DEFAULT_MAX_BLOCK_US 20000
 #define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
 
 /* The test-only crash hook: SLOTCTL_TEST_CRASH_AT=<phase>:<n> makes the
@@ -71,7 +71,7 @@ struct exec_opts {
 	bool replace;             /* overwrite keys that already exist on a target */
 	int batch_keys;           /* keys per MIGRATE; 0: default */
 	long long batch_bytes;    /* bytes per MIGRATE; 0: default */
-	int max_block_ms;         /* bound on how long one MIGRATE blocks its source; 0: default */
+	long long max_block_us;   /* bound on how long one MIGRATE blocks its source (µs); 0: default */
 	int migrate_timeout_ms;   /* MIGRATE's own timeout; 0: the command timeout */
 	long long max_keys_per_sec;  /* pacing over all moves; 0: none */
 	long long max_bytes_per_sec; /* pacing over all moves; 0: none */

@@ -54,7 +54,14 @@ struct migrate_opts {
 	const char *pass;
 	volatile int *stop;        /* when non-NULL and set, stop after the batch in flight */
 	/* Added by the executor (all optional; zero means the default): */
-	int max_block_ms;          /* adapt the batch so one MIGRATE blocks the source at most this long; 0: no bound */
+	long long max_block_us;    /* adapt the batch so one MIGRATE (as timed here: the round trip with
+	                              it) blocks the source at most this long; 0: no bound */
+	/* The batch size adapted so far in a stream of slots (optional): the
+	 * first MIGRATE of the slot takes at most *batch_hint keys when it is
+	 * above 0, and the size adapted by the end of the slot is written back,
+	 * so a bound shorter than a whole slot's MIGRATE holds from a slot's
+	 * first keys on. NULL: every slot starts at batch_keys. */
+	int *batch_hint;
 	int io_timeout_ms;         /* the connection's usual command timeout, restored after a long MIGRATE;
 	                              also bounds the helper connection to the target; 0: SC_DEFAULT_TIMEOUT_MS */
 	int retries;               /* attempts after I/O errors before failing; 0: 4 */

@@ -217,6 +217,38 @@ int args_int(const struct cmd_args *a, const char *name, long long min, long lon
 	return 0;
 }
 
+int args_double(const struct cmd_args *a, const char *name, double min, double max, double def,
+	double *out)
+{
+	const char *text = args_value(a, name);
+	char *end;
+	double v;
+
+	if (!text) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(text, &end);
+	if (errno || end == text || *end || !(v >= min && v <= max)) {
+		cli_error("--%s: '%s' is not a number from %g to %g", name, text, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, long long max_us,
+	long long def_us, long long *out_us)
+{
+	double ms;
+
+	if (args_double(a, name, (double)min_us / 1000, (double)max_us / 1000, (double)def_us / 1000, &ms) != 0)
+		return -1;
+	*out_us = (long long)(ms * 1000 + 0.5);
+	return 0;
+}
+
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out)
 {
 	long long timeout;

@@ -52,14 +52,14 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	    args_int(a, "max-keys-per-sec", 0, 1000000000LL, 0, &kps) != 0 ||
 	    args_int(a, "max-bytes-per-sec", 0, 1LL << 50, 0, &bps) != 0 ||
 	    args_int(a, "batch-keys", 1, 1000000, EXEC_DEFAULT_BATCH_KEYS, &batch) != 0 ||
-	    args_int(a, "max-block-ms", 1, 600000, EXEC_DEFAULT_MAX_BLOCK_MS, &block) != 0 ||
+	    args_ms_as_us(a, "max-block-ms", 10, 600000000LL, EXEC_DEFAULT_MAX_BLOCK_US, &block) != 0 ||
 	    args_int(a, "migrate-timeout", 1, 3600000, o->conn.command_timeout_ms, &mig_timeout) != 0)
 		return -1;
 	o->parallel = (int)parallel;
 	o->max_keys_per_sec = kps;
 	o->max_bytes_per_sec = bps;
 	o->batch_keys = (int)batch;
-	o->max_block_ms = (int)block;
+	o->max_block_us = block;
 	o->migrate_timeout_ms = (int)mig_timeout;
 	o->replace = args_flag(a, "replace");
 	o->on_event = exec_cli_event;

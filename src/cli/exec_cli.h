@@ -23,7 +23,7 @@
 	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
 	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
 	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }, \
-	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source: batches shrink to stay under it (default 20)" }, \
+	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)" }, \
 	{ "migrate-timeout", 0, OPT_VALUE, "MS", "MIGRATE's own timeout for its exchange with the target, grown by a probed key's size (default: --timeout)" }
 
 /* The reporting state of one command run. */

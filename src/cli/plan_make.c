@@ -9,35 +9,12 @@
 #include "slotctl/sampler.h"
 #include "slotctl/snapshot.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 typedef int (*planner_fn)(const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct plan *out, struct sc_error *err);
-
-/* A number option with a fraction (--threshold), within [min, max]. */
-static int args_double(const struct cmd_args *args, const char *name, double min, double max,
-	double def, double *out)
-{
-	const char *text = args_value(args, name);
-	char *end;
-	double v;
-
-	if (!text) {
-		*out = def;
-		return 0;
-	}
-	errno = 0;
-	v = strtod(text, &end);
-	if (errno || end == text || *end || !(v >= min && v <= max)) {
-		cli_error("--%s: '%s' is not a number from %g to %g", name, text, min, max);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
 
 static int by_option(const struct cmd_args *args, enum plan_measure *by)
 {

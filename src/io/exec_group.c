@@ -2,7 +2,8 @@
  * as a stream. IMPORTING for every slot of the group goes to the target in
  * one round trip, MIGRATING for all to the source in one, then the keys move
  * slot after slot, each slot's first keys fetched in the round trip that
- * empties the one before. Each emptied slot goes to the finisher
+ * empties the one before, in batches adapted to --max-block-ms from slot to
+ * slot. Each emptied slot goes to the finisher
  * (exec_finish.c), whose SETSLOT NODE steps overlap the next slots' keys.
  * Each slot is journaled at every phase exactly as exec_slot.c does. */
 #include "executor_priv.h"
@@ -45,6 +46,7 @@ static void move_all_keys(struct exec_group *g, struct conn *sc, const struct ex
 	struct exec_finisher *f)
 {
 	redisReply *carry = NULL;
+	int batch = 0; /* as adapted to --max-block-ms so far */
 
 	for (size_t i = next_alive(g, (size_t)-1); i < g->n; i = next_alive(g, i)) {
 		size_t next = next_alive(g, i);
@@ -55,6 +57,7 @@ static void move_all_keys(struct exec_group *g, struct conn *sc, const struct ex
 
 		exec_migrate_opts(g->run, g->m[i], false, &ctx, &mo);
 		mo.carry = &carry;
+		mo.batch_hint = &batch;
 		mo.next_slot = next < g->n ? g->m[next]->slot : -1;
 		if (slotops_migrate_keys(sc, dst->host, dst->port, g->m[i]->slot, &mo, &stats, &e) != 0 ||
 		    exec_record(g->run, g->m[i], JOURNAL_KEYS_MOVED, &e) != 0) {

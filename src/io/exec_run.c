@@ -311,7 +311,7 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
 	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec)
 		out->batch_bytes = o->max_bytes_per_sec;
-	out->max_block_ms = o->max_block_ms > 0 ? o->max_block_ms : EXEC_DEFAULT_MAX_BLOCK_MS;
+	out->max_block_us = o->max_block_us > 0 ? o->max_block_us : EXEC_DEFAULT_MAX_BLOCK_US;
 	out->io_timeout_ms = o->conn.command_timeout_ms;
 	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;
 	out->replace = o->replace;

@@ -488,19 +488,24 @@ out:
 	return rc;
 }
 
-/* Adapts the batch to keep one MIGRATE under the blocking bound. */
-static void mover_adapt(struct mover *m, size_t sent, long long elapsed_ms)
+/* Adapts the batch to keep one MIGRATE under the blocking bound: over it,
+ * the batch shrinks in proportion; well under it (three quarters) after a
+ * full batch, it grows by a quarter (at least one key), so one slow
+ * exchange does not keep batches small for the rest of a stream. */
+static void mover_adapt(struct mover *m, size_t sent, long long elapsed_us)
 {
-	int bound = m->o->max_block_ms;
+	long long bound = m->o->max_block_us;
 
 	if (bound <= 0)
 		return;
-	if (elapsed_ms > bound && sent > 1) {
-		long long b = (long long)sent * bound / elapsed_ms;
+	if (elapsed_us > bound && sent > 1) {
+		long long b = (long long)sent * bound / elapsed_us;
 
 		m->batch = b < 1 ? 1 : (int)b;
-	} else if (elapsed_ms * 4 < bound && sent >= (size_t)m->batch && m->batch < m->o->batch_keys) {
-		m->batch = m->batch * 2 > m->o->batch_keys ? m->o->batch_keys : m->batch * 2;
+	} else if (elapsed_us * 4 < bound * 3 && sent >= (size_t)m->batch && m->batch < m->o->batch_keys) {
+		int grown = m->batch + (m->batch / 4 > 0 ? m->batch / 4 : 1);
+
+		m->batch = grown > m->o->batch_keys ? m->o->batch_keys : grown;
 	}
 }
 
@@ -584,10 +589,10 @@ static int mover_round(struct mover *m, struct sc_error *err)
 		keys[i] = m->keys->element[m->next + i]->str;
 		lens[i] = m->keys->element[m->next + i]->len;
 	}
-	t0 = sc_clock_ms();
+	t0 = sc_clock_us();
 	if (mover_send(m, keys, lens, n, bytes, m->o->replace, fetch, &r, &next, err) != 0)
 		goto out;
-	mover_adapt(m, n, sc_clock_ms() - t0);
+	mover_adapt(m, n, sc_clock_us() - t0);
 	if (!reply_is_error(r)) {
 		rc = mover_accept(m, r, n, bytes, err);
 	} else if (error_has(r, "BUSYKEY")) {
@@ -629,6 +634,8 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 	int rc = 0;
 
 	m.cur_timeout_ms = m.io_timeout_ms;
+	if (opts->batch_hint && *opts->batch_hint > 0 && *opts->batch_hint < m.batch)
+		m.batch = *opts->batch_hint;
 	if (opts->carry && *opts->carry) {
 		rc = mover_take_keys(&m, *opts->carry, err);
 		*opts->carry = NULL;
@@ -648,6 +655,8 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 		rc = mover_round(&m, err);
 	}
 	mover_drop_keys(&m);
+	if (opts->batch_hint)
+		*opts->batch_hint = m.batch;
 	if (opts->carry && rc == 0)
 		*opts->carry = m.ahead;
 	else if (m.ahead)

@@ -143,6 +143,37 @@ START_TEST(max_block_ms_shrinks_batches)
 }
 END_TEST
 
+/* A bound shorter than any MIGRATE (0.05 ms; fractions allowed down to
+ * 0.01, a smaller one is a usage error that changes nothing) holds from
+ * the second slot's first keys on: the batch adapted in one slot carries to
+ * the next, so the 16 slots (about 4 keys each) take many more MIGRATEs
+ * than slots (one each when every slot started over at --batch-keys), and
+ * every key arrives. */
+START_TEST(max_block_ms_carries_across_slots)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t = { 0, 1, 16 };
+	char dir[64], plan[128];
+	struct run_result r;
+	int batches;
+
+	tc_load_keys(tc, "k", 60000);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, &t, 1, "k", 60000, plan);
+	EXEC_RUN(&r, 2, 60, "apply", plan, "--yes", "--max-block-ms", "0.001");
+	ck_assert_contains(r.err, "--max-block-ms: '0.001' is not a number from 0.01 to 600000");
+	run_result_free(&r);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--parallel", "1", "--max-block-ms", "0.05");
+	ck_assert_contains(r.out, "\"status\":\"done\"");
+	batches = count_of(r.out, "\"event\":\"batch\"");
+	ck_assert_msg(batches > 2 * t.count, "%d MIGRATEs for %d slots under --max-block-ms 0.05",
+		batches, t.count);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", 60000);
+	tc_stop(tc);
+}
+END_TEST
+
 START_TEST(stale_plan_is_refused)
 {
 	struct test_cluster *tc = tc_start(3, 0);
@@ -365,6 +396,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, apply_reshard_moves_every_key);
 	tcase_add_test(tc, apply_under_client_traffic);
 	tcase_add_test(tc, max_block_ms_shrinks_batches);
+	tcase_add_test(tc, max_block_ms_carries_across_slots);
 	tcase_add_test(tc, stale_plan_is_refused);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);
