@@ -13,4 +13,7 @@ long long sc_clock_us(void);
 /* Sleeps ms milliseconds (nothing when ms <= 0), resuming after signals. */
 void sc_sleep_ms(long long ms);
 
+/* The same in microseconds. */
+void sc_sleep_us(long long us);
+
 #endif

@@ -25,6 +25,13 @@
 #define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
 #define EXEC_DEFAULT_MAX_BLOCK_US 20000
 #define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
+/* Paced by keys, a move has time to spare, so its MIGRATEs are kept small
+ * (each blocks its source for less): at most the pace / this many keys,
+ * and no fewer than EXEC_PACED_MIN_BATCH (redis-cli's default) unless the
+ * pace itself is lower. About 2000 MIGRATEs a second leave a stream
+ * half idle even on a slow host. */
+#define EXEC_PACED_MIGRATES_PER_SEC 2000
+#define EXEC_PACED_MIN_BATCH 10
 
 /* The test-only crash hook: SLOTCTL_TEST_CRASH_AT=<phase>:<n> makes the
  * executor SIGKILL itself right after journaling the n-th slot to reach

@@ -21,12 +21,17 @@ long long sc_clock_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void sc_sleep_ms(long long ms)
+void sc_sleep_us(long long us)
 {
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000L };
 
-	if (ms <= 0)
+	if (us <= 0)
 		return;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+void sc_sleep_ms(long long ms)
+{
+	sc_sleep_us(ms * 1000);
 }

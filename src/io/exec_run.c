@@ -68,7 +68,7 @@ void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts 
 	pthread_mutex_init(&run->lock, NULL);
 	pthread_mutex_init(&run->event_lock, NULL);
 	pthread_cond_init(&run->changed, NULL);
-	run->start_ms = sc_clock_ms();
+	run->start_us = sc_clock_us();
 	crash_hook_init(run);
 }
 
@@ -250,7 +250,7 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 	pthread_mutex_lock(&run->lock);
 	p = run->progress;
 	pthread_mutex_unlock(&run->lock);
-	p.elapsed_s = (double)(sc_clock_ms() - run->start_ms) / 1000.0;
+	p.elapsed_s = (double)(sc_clock_us() - run->start_us) / 1e6;
 	ev.progress = &p;
 	if (m) {
 		ev.slot = m->slot;
@@ -274,7 +274,7 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 	struct exec_run *run = b->run;
 	const struct exec_opts *o = run->o;
 	double need_s = 0;
-	long long wait_ms;
+	long long wait_us;
 
 	(void)slot;
 	if (bytes == 0 && !b->move->probe && b->move->keys_est > 0)
@@ -291,9 +291,9 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 	pthread_mutex_unlock(&run->lock);
 	exec_emit(run, EXEC_EVENT_BATCH, b->move, keys, bytes, NULL);
 	crash_hook(run, JOURNAL_PHASE_COUNT);
-	wait_ms = (long long)(need_s * 1000.0) - (sc_clock_ms() - run->start_ms);
-	if (wait_ms > 0)
-		sc_sleep_ms(wait_ms);
+	wait_us = (long long)(need_s * 1e6) - (sc_clock_us() - run->start_us);
+	if (wait_us > 0)
+		sc_sleep_us(wait_us);
 }
 
 void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
@@ -303,8 +303,16 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 
 	memset(out, 0, sizeof(*out));
 	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
-	if (o->max_keys_per_sec > 0 && out->batch_keys > o->max_keys_per_sec)
-		out->batch_keys = (int)o->max_keys_per_sec;
+	if (o->max_keys_per_sec > 0) {
+		long long paced = o->max_keys_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
+
+		if (paced < EXEC_PACED_MIN_BATCH)
+			paced = EXEC_PACED_MIN_BATCH;
+		if (paced > o->max_keys_per_sec)
+			paced = o->max_keys_per_sec;
+		if (out->batch_keys > paced)
+			out->batch_keys = (int)paced;
+	}
 	if (o->max_bytes_per_sec > 0)
 		m->probe = true; /* pacing by bytes needs the sizes */
 	out->probe_sizes = m->probe;
@@ -557,7 +565,7 @@ int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int see
 	pthread_mutex_lock(&run->lock);
 	res->progress = run->progress;
 	pthread_mutex_unlock(&run->lock);
-	res->progress.elapsed_s = (double)(sc_clock_ms() - run->start_ms) / 1000.0;
+	res->progress.elapsed_s = (double)(sc_clock_us() - run->start_us) / 1e6;
 	snprintf(res->journal, sizeof(res->journal), "%s", run->journal_path);
 	snprintf(summary, sizeof(summary), "%s", rc == 0 ? end_status(0, err, run->op) : err->msg);
 	exec_emit(run, EXEC_EVENT_SUMMARY, NULL, 0, 0, summary);

@@ -53,7 +53,7 @@ struct exec_run {
 	bool halted;              /* a failure or a stop: start no new move */
 	struct sc_error failure;  /* the first failure, when halted by one */
 	struct exec_progress progress;
-	long long start_ms;
+	long long start_us;
 	/* the test-only crash hook (EXEC_CRASH_ENV) */
 	int crash_phase;          /* a journal phase, JOURNAL_PHASE_COUNT for "keys", -1 off */
 	long crash_at, crash_seen;

@@ -174,6 +174,34 @@ START_TEST(max_block_ms_carries_across_slots)
 }
 END_TEST
 
+/* Paced by keys, a move has time to spare: its MIGRATEs stay small (the
+ * pace / 2000 keys, at least 10), so each blocks the source briefly. One
+ * slot of 3000 keys at 20000 keys/s goes 10 keys at a time (3 MIGRATEs of
+ * 1000 unpaced), and every key arrives. */
+START_TEST(pacing_keeps_migrates_small)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t;
+	char dir[64], plan[128];
+	struct run_result r;
+	int from, batches;
+
+	tc_load_keys(tc, "{h}", 3000);
+	from = tc_owner_of(tc, 0, keyslot_of("h", 1));
+	t = (struct exec_transfer){ from, (from + 1) % 3, 1 };
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, &t, 1, "{h}", 3000, plan);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--max-keys-per-sec", "20000");
+	ck_assert_contains(r.out, "\"status\":\"done\"");
+	batches = count_of(r.out, "\"event\":\"batch\"");
+	ck_assert_msg(batches >= 300, "%d MIGRATEs for 3000 keys at 20000 keys/s (10 keys each expected)", batches);
+	run_result_free(&r);
+	tc_verify_keys(tc, "{h}", 3000);
+	ck_assert_int_eq(tc_owner_of(tc, 0, keyslot_of("h", 1)), (from + 1) % 3);
+	tc_stop(tc);
+}
+END_TEST
+
 START_TEST(stale_plan_is_refused)
 {
 	struct test_cluster *tc = tc_start(3, 0);
@@ -397,6 +425,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, apply_under_client_traffic);
 	tcase_add_test(tc, max_block_ms_shrinks_batches);
 	tcase_add_test(tc, max_block_ms_carries_across_slots);
+	tcase_add_test(tc, pacing_keeps_migrates_small);
 	tcase_add_test(tc, stale_plan_is_refused);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);
