@@ -11,10 +11,12 @@
 # Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
 # slotctl-paced (slotctl reshard --max-keys-per-sec PACE: by default the
 # pace redis-cli kept in the same repetition, so list redis-cli first; the
-# client's latency at equal pace) floor.
+# client's latency at equal pace) slotctl-shortblock (slotctl reshard
+# --max-block-ms BLOCK_MS, 0.3 by default: MIGRATEs split to keep the
+# source's clients waiting less) floor.
 # Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (1: the C
 # traffic client at CLIENT_RATE; py: redis-py as fast as it goes) CLIENT_KEYS
-# CLIENT_RATE PACE PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
+# CLIENT_RATE PACE BLOCK_MS PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
 # (extra options for slotctl apply/reshard) SLOTCTL TRAFFIC BUILD RUN_DIR KEEP.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -49,6 +51,12 @@ cmd_slotctl_paced() {
 	CMD+=(--max-keys-per-sec "${pace:-25000}")
 }
 
+# slotctl with MIGRATEs bounded to BLOCK_MS (0.3) each.
+cmd_slotctl_shortblock() {
+	cmd_slotctl "$1"
+	CMD+=(--max-block-ms "${BLOCK_MS:-0.3}")
+}
+
 # slotctl in two steps (plan file, then apply), timed together.
 cmd_slotctl_apply() {
 	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" reshard "127.0.0.1:$(node "$1" $SRC port)"
@@ -66,4 +74,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1
 	done
 done
-report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
+report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl-shortblock:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
