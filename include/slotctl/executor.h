@@ -25,11 +25,12 @@
 #define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
 #define EXEC_DEFAULT_MAX_BLOCK_US 20000
 #define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
-/* Paced by keys, a move has time to spare, so its MIGRATEs are kept small
- * (each blocks its source for less): at most the pace / this many keys,
- * and no fewer than EXEC_PACED_MIN_BATCH (redis-cli's default) unless the
- * pace itself is lower. About 2000 MIGRATEs a second leave a stream
- * half idle even on a slow host. */
+/* A paced move has time to spare, so its MIGRATEs are kept small (each
+ * blocks its source for less): paced by keys, at most the pace / this many
+ * keys, and no fewer than EXEC_PACED_MIN_BATCH (redis-cli's default) unless
+ * the pace itself is lower; paced by bytes, at most the pace / this many
+ * bytes (a key bigger than that still travels, alone). About 2000 MIGRATEs
+ * a second leave a stream half idle even on a slow host. */
 #define EXEC_PACED_MIGRATES_PER_SEC 2000
 #define EXEC_PACED_MIN_BATCH 10
 

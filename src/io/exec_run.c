@@ -317,8 +317,9 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 		m->probe = true; /* pacing by bytes needs the sizes */
 	out->probe_sizes = m->probe;
 	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
-	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec)
-		out->batch_bytes = o->max_bytes_per_sec;
+	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC)
+		out->batch_bytes = o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC > 0 ?
+			o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC : 1;
 	out->max_block_us = o->max_block_us > 0 ? o->max_block_us : EXEC_DEFAULT_MAX_BLOCK_US;
 	out->io_timeout_ms = o->conn.command_timeout_ms;
 	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;

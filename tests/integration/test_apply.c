@@ -116,30 +116,42 @@ static int count_of(const char *text, const char *needle)
 	return n;
 }
 
-/* One slot of 3000 keys, 1000 keys per MIGRATE allowed, but one MIGRATE may
- * block the source 1 ms only: the batches shrink (a MIGRATE of 1000 keys
- * takes several ms), so there are more than 3, and every key arrives. */
-START_TEST(max_block_ms_shrinks_batches)
+/* Moves the one slot of 3000 keys "{h}:<i>" to the next master with
+ * `apply --json` and two more arguments, checks every key and the new
+ * owner, and returns how many MIGRATEs (batch events) the move took. */
+static int migrates_moving_h(const char *opt, const char *value)
 {
 	struct test_cluster *tc = tc_start(3, 0);
 	struct exec_transfer t;
 	char dir[64], plan[128];
+	const char *argv[] = { "apply", plan, "--yes", "--json", "--batch-keys", "1000", opt, value, NULL };
 	struct run_result r;
-	int from;
+	int from, batches;
 
 	tc_load_keys(tc, "{h}", 3000);
 	from = tc_owner_of(tc, 0, keyslot_of("h", 1));
 	t = (struct exec_transfer){ from, (from + 1) % 3, 1 };
 	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
 	exec_write_plan(tc, &t, 1, "{h}", 3000, plan);
-	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--batch-keys", "1000", "--max-block-ms", "1");
+	run_slotctl_argv(&r, 300, argv);
+	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "\"status\":\"done\"");
-	ck_assert_msg(count_of(r.out, "\"event\":\"batch\"") > 3,
-		"expected batches smaller than 1000 keys under --max-block-ms 1:\n%s", r.out);
+	batches = count_of(r.out, "\"event\":\"batch\"");
 	run_result_free(&r);
 	tc_verify_keys(tc, "{h}", 3000);
 	ck_assert_int_eq(tc_owner_of(tc, 0, keyslot_of("h", 1)), (from + 1) % 3);
 	tc_stop(tc);
+	return batches;
+}
+
+/* One slot of 3000 keys, 1000 keys per MIGRATE allowed, but one MIGRATE may
+ * block the source 1 ms only: the batches shrink (a MIGRATE of 1000 keys
+ * takes several ms), so there are more than 3, and every key arrives. */
+START_TEST(max_block_ms_shrinks_batches)
+{
+	int batches = migrates_moving_h("--max-block-ms", "1");
+
+	ck_assert_msg(batches > 3, "%d MIGRATEs for 3000 keys under --max-block-ms 1 (more than 3 expected)", batches);
 }
 END_TEST
 
@@ -180,25 +192,20 @@ END_TEST
  * 1000 unpaced), and every key arrives. */
 START_TEST(pacing_keeps_migrates_small)
 {
-	struct test_cluster *tc = tc_start(3, 0);
-	struct exec_transfer t;
-	char dir[64], plan[128];
-	struct run_result r;
-	int from, batches;
+	int batches = migrates_moving_h("--max-keys-per-sec", "20000");
 
-	tc_load_keys(tc, "{h}", 3000);
-	from = tc_owner_of(tc, 0, keyslot_of("h", 1));
-	t = (struct exec_transfer){ from, (from + 1) % 3, 1 };
-	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
-	exec_write_plan(tc, &t, 1, "{h}", 3000, plan);
-	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--max-keys-per-sec", "20000");
-	ck_assert_contains(r.out, "\"status\":\"done\"");
-	batches = count_of(r.out, "\"event\":\"batch\"");
 	ck_assert_msg(batches >= 300, "%d MIGRATEs for 3000 keys at 20000 keys/s (10 keys each expected)", batches);
-	run_result_free(&r);
-	tc_verify_keys(tc, "{h}", 3000);
-	ck_assert_int_eq(tc_owner_of(tc, 0, keyslot_of("h", 1)), (from + 1) % 3);
-	tc_stop(tc);
+}
+END_TEST
+
+/* The same paced by bytes: at 2 MB/s a MIGRATE carries at most 1000 bytes
+ * (the sizes are measured), about a dozen of these small keys. */
+START_TEST(byte_pacing_keeps_migrates_small)
+{
+	int batches = migrates_moving_h("--max-bytes-per-sec", "2000000");
+
+	ck_assert_msg(batches >= 100, "%d MIGRATEs for 3000 keys at 2 MB/s (about a dozen keys each expected)",
+		batches);
 }
 END_TEST
 
@@ -426,6 +433,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, max_block_ms_shrinks_batches);
 	tcase_add_test(tc, max_block_ms_carries_across_slots);
 	tcase_add_test(tc, pacing_keeps_migrates_small);
+	tcase_add_test(tc, byte_pacing_keeps_migrates_small);
 	tcase_add_test(tc, stale_plan_is_refused);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);
