@@ -296,6 +296,25 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 		sc_sleep_us(wait_us);
 }
 
+/* Under pacing, batches small enough for EXEC_PACED_MIGRATES_PER_SEC
+ * MIGRATEs a second at the pace (see its definition). */
+static void paced_batches(const struct exec_opts *o, struct migrate_opts *out)
+{
+	long long keys = o->max_keys_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
+	long long bytes = o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
+
+	if (keys < EXEC_PACED_MIN_BATCH)
+		keys = EXEC_PACED_MIN_BATCH;
+	if (keys > o->max_keys_per_sec)
+		keys = o->max_keys_per_sec;
+	if (o->max_keys_per_sec > 0 && out->batch_keys > keys)
+		out->batch_keys = (int)keys;
+	if (bytes < 1)
+		bytes = 1;
+	if (o->max_bytes_per_sec > 0 && out->batch_bytes > bytes)
+		out->batch_bytes = bytes;
+}
+
 void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 	struct exec_batch_ctx *ctx, struct migrate_opts *out)
 {
@@ -303,23 +322,11 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 
 	memset(out, 0, sizeof(*out));
 	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
-	if (o->max_keys_per_sec > 0) {
-		long long paced = o->max_keys_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
-
-		if (paced < EXEC_PACED_MIN_BATCH)
-			paced = EXEC_PACED_MIN_BATCH;
-		if (paced > o->max_keys_per_sec)
-			paced = o->max_keys_per_sec;
-		if (out->batch_keys > paced)
-			out->batch_keys = (int)paced;
-	}
+	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
+	paced_batches(o, out);
 	if (o->max_bytes_per_sec > 0)
 		m->probe = true; /* pacing by bytes needs the sizes */
 	out->probe_sizes = m->probe;
-	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
-	if (o->max_bytes_per_sec > 0 && out->batch_bytes > o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC)
-		out->batch_bytes = o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC > 0 ?
-			o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC : 1;
 	out->max_block_us = o->max_block_us > 0 ? o->max_block_us : EXEC_DEFAULT_MAX_BLOCK_US;
 	out->io_timeout_ms = o->conn.command_timeout_ms;
 	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;
