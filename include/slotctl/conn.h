@@ -21,7 +21,8 @@ struct conn_opts {
 struct conn;
 
 /* Connects to host:port within the connect timeout and authenticates (AUTH
- * [user] pass when opts->pass is set). Returns 0 and *out (the caller owns
+ * [user] pass when opts->pass is set). A host name is resolved within the
+ * connect timeout too, and each of its addresses tried in turn. Returns 0 and *out (the caller owns
  * it: conn_close) on success. On failure returns -1 with an
  * SC_EXIT_UNREACHABLE error naming 'host:port' and the cause (refused, timed
  * out, authentication failed; SC_EXIT_PROBLEMS on OOM); the password is

@@ -3,7 +3,9 @@
  * write, so a node that accepts TCP but never answers fails within the bound;
  * and the bound shrinks to what is left of the command timeout as a reply
  * comes in, so a node that dribbles its reply a byte at a time fails within
- * it too. hiredis stays behind struct conn: TLS or another client library
+ * it too. A host name is resolved within the connect bound first
+ * (resolve.c), and its addresses are tried in turn. hiredis stays behind
+ * struct conn: TLS or another client library
  * would change this file alone. */
 #include "slotctl/conn.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 #include "slotctl/addr.h"
 #include "slotctl/clock.h"
+#include "slotctl/resolve.h"
 #include "slotctl/exitcode.h"
 
 struct conn {
@@ -211,8 +214,9 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 	int connect_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : SC_DEFAULT_TIMEOUT_MS;
 	int command_ms = opts->command_timeout_ms > 0 ? opts->command_timeout_ms : SC_DEFAULT_TIMEOUT_MS;
 	struct conn *c;
+	struct resolved where;
 	char cause[200];
-	int errnum;
+	int errnum = 0;
 
 	pthread_once(&sigpipe_once, ignore_sigpipe_once);
 	c = calloc(1, sizeof(*c));
@@ -224,9 +228,19 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 	c->command_timeout_ms = command_ms;
 	c->socket_bound_ms = command_ms;
 
-	errno = 0;
-	c->ctx = redisConnectWithTimeout(host, port, ms_to_timeval(connect_ms));
-	errnum = errno;
+	if (resolve_host(host, connect_ms, &where, err) != 0) {
+		sc_error_prefix(err, "cannot reach '%s'", c->addr);
+		conn_close(c);
+		return -1;
+	}
+	/* each address in turn, as hiredis does with a name */
+	for (int i = 0; i < where.count && (!c->ctx || c->ctx->err); i++) {
+		if (c->ctx)
+			redisFree(c->ctx);
+		errno = 0;
+		c->ctx = redisConnectWithTimeout(where.addr[i], port, ms_to_timeval(connect_ms));
+		errnum = errno;
+	}
 	if (!c->ctx || c->ctx->err) {
 		describe_io_error(c->ctx, errnum, connect_ms, cause, sizeof(cause));
 		sc_error_set(err, SC_EXIT_UNREACHABLE, "cannot reach '%s': %s", c->addr, cause);

@@ -1,6 +1,6 @@
 /* test_snapshot.c: the transport and the snapshot against real redis-server
  * processes: refused and frozen nodes fail within their bound and name the
- * node, authentication errors never show the password, and a snapshot of a
+ * node, host names resolve within the bound too, authentication errors never show the password, and a snapshot of a
  * cluster finds every node with its own view. */
 #include <check.h>
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include "slotctl/conn.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/pool.h"
+#include "slotctl/resolve.h"
 #include "slotctl/snapshot.h"
 #include "support.h"
 #include "check_run.h"
@@ -106,6 +107,74 @@ START_TEST(refused_names_the_node)
 	ck_assert_ptr_null(c);
 	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
 	ck_assert_msg(strstr(err.msg, addr) && strstr(err.msg, "connection refused"), "%s", err.msg);
+}
+END_TEST
+
+/* A name server that never answers, played by a lookup that takes 1.5 s. */
+static int slow_lookup(const char *host, struct resolved *out, char *why, size_t why_size)
+{
+	(void)host;
+	(void)why;
+	(void)why_size;
+	usleep(1500000);
+	out->count = 1;
+	snprintf(out->addr[0], RESOLVE_ADDR_LEN, "127.0.0.1");
+	return 0;
+}
+
+static int refusing_lookup(const char *host, struct resolved *out, char *why, size_t why_size)
+{
+	(void)host;
+	(void)out;
+	snprintf(why, why_size, "no such name here");
+	return -1;
+}
+
+/* A host name resolves within the connect bound, however slow the name
+ * server: the lookup that outlives the bound finishes on its own. Numeric
+ * addresses are not looked up; a failed lookup says why. */
+START_TEST(names_resolve_within_the_bound)
+{
+	struct resolved where;
+	struct sc_error err = { 0 };
+	double t0;
+
+	ck_assert_int_eq(resolve_host_with(slow_lookup, "127.0.0.1", 100, &where, &err), 0);
+	ck_assert_int_eq(where.count, 1);
+	ck_assert_str_eq(where.addr[0], "127.0.0.1");
+	ck_assert_int_eq(resolve_host_with(slow_lookup, "::1", 100, &where, &err), 0);
+	ck_assert_str_eq(where.addr[0], "::1");
+	t0 = now_s();
+	ck_assert_int_eq(resolve_host_with(slow_lookup, "slow.example", 200, &where, &err), -1);
+	ck_assert_msg(now_s() - t0 < 1.0, "waited %.2f s for a 200 ms bound", now_s() - t0);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_str_eq(err.msg, "cannot resolve 'slow.example': no answer within 200 ms");
+	ck_assert_int_eq(resolve_host_with(refusing_lookup, "nowhere.example", 1000, &where, &err), -1);
+	ck_assert_str_eq(err.msg, "cannot resolve 'nowhere.example': no such name here");
+	ck_assert_int_eq(resolve_host("localhost", 2000, &where, &err), 0);
+	ck_assert_int_ge(where.count, 1);
+	usleep(1600000); /* the abandoned slow lookup ends and frees its job */
+}
+END_TEST
+
+/* A seed given by name: its addresses are tried in turn (localhost may say
+ * ::1 first while the server listens on 127.0.0.1 only). */
+START_TEST(connects_by_name)
+{
+	struct lone_server s;
+	struct conn_opts o = opts_ms(2000, NULL, NULL);
+	struct conn *c = NULL;
+	struct sc_error err = { 0 };
+	redisReply *r;
+
+	lone_start(&s, NULL);
+	ck_assert_msg(conn_open("localhost", s.port, &o, &c, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(conn_host(c), "localhost");
+	r = conn_command(c, &err, "PING");
+	ck_assert_int_eq(conn_check_reply(c, r, "PING", &err), 0);
+	freeReplyObject(r);
+	conn_close(c);
+	lone_stop(&s);
 }
 END_TEST
 
@@ -380,6 +449,8 @@ static Suite *snapshot_suite(void)
 	TCase *gather = tcase_create("gather");
 
 	tcase_add_test(conn, refused_names_the_node);
+	tcase_add_test(conn, names_resolve_within_the_bound);
+	tcase_add_test(conn, connects_by_name);
 	tcase_add_test(conn, command_and_pipeline);
 	tcase_add_test(conn, frozen_node_times_out);
 	tcase_add_test(conn, auth_errors_hide_the_password);
