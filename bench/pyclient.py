@@ -78,7 +78,7 @@ def main():
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     rnd = random.Random(1)
-    lat, plain, errors, first_error, redirected, reinit = [], [], 0, "", 0, 0
+    lat, plain, errors, first_error, redirected = [], [], 0, "", 0
     t_end = time.monotonic() + a.seconds
     clock = time.perf_counter
     while not stop and time.monotonic() < t_end:
@@ -103,7 +103,6 @@ def main():
         if err:
             errors += 1
             first_error = first_error or err
-    reinit = COUNTS["reinit"]
     rc.close()
     lat.sort()
     plain.sort()
@@ -111,7 +110,7 @@ def main():
                       "p50_us": pct(lat, 0.5), "p99_us": pct(lat, 0.99),
                       "max_us": round(lat[-1] * 1e6) if lat else None,
                       "over_1ms": sum(1 for x in lat if x >= 0.001),
-                      "redirected": redirected, "reinit": reinit,
+                      "redirected": redirected, "reinit": COUNTS["reinit"],
                       "redirected_pct": round(100.0 * redirected / max(1, len(lat)), 2),
                       "p99_plain_us": pct(plain, 0.99)}))
 

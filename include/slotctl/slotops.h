@@ -10,6 +10,20 @@
 #include <stdbool.h>
 #include "slotctl/conn.h"
 
+/* The halves of a pipelined CLUSTER SETSLOT slot how [id] (id NULL for
+ * STABLE), which every step below is made of: send appends it to c's
+ * pipeline; read takes its reply, in order; judge decides on a reply
+ * already read (inside an EXEC's, say), which it does not free. A reply
+ * counts as done when it is +OK (anything else, a +QUEUED from a connection
+ * left inside MULTI say, means the step did not happen), or, with
+ * replica_ok, when it is a replica's refusal (slotops_refused_as_replica);
+ * otherwise -1 with an error naming the node, the slot and the server's
+ * words. */
+int slotops_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
+int slotops_setslot_read(struct conn *c, int slot, const char *how, bool replica_ok, struct sc_error *err);
+int slotops_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how, bool replica_ok,
+	struct sc_error *err);
+
 /* CLUSTER SETSLOT slot IMPORTING src_id, on c (the target). */
 int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err);
 /* CLUSTER SETSLOT slot MIGRATING dst_id, on c (the source). */

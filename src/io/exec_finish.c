@@ -79,7 +79,7 @@ static void fin_reap_rest(struct exec_finisher *f)
 	bool ok = true;
 
 	for (size_t k = 0; k < f->n_rest; k++) {
-		if ((exec_setslot_read_peer(f->rest[k], m->slot, &e) != 0 ||
+		if ((slotops_setslot_read(f->rest[k], m->slot, "NODE", true, &e) != 0 ||
 		     (k == 0 && exec_record(g->run, m, JOURNAL_OWNER_SOURCE, &e) != 0)) && ok) {
 			first = e;
 			ok = false;
@@ -113,7 +113,7 @@ static void fin_took(struct exec_finisher *f, size_t i)
 		return;
 	}
 	for (size_t k = 0; k < f->n_rest; k++) {
-		if (exec_setslot_send(f->rest[k], g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
+		if (slotops_setslot_send(f->rest[k], g->m[i]->slot, "NODE", f->dst_id, &e) != 0) {
 			fin_break(f, i, &e);
 			return;
 		}
@@ -149,12 +149,12 @@ static bool fin_anchor(struct exec_finisher *f, size_t i)
 		exec_group_fail(g, i, &f->broke);
 		return false;
 	}
-	if (exec_setslot_send(f->target, g->m[i]->slot, "NODE", f->dst_id, &e) != 0 ||
+	if (slotops_setslot_send(f->target, g->m[i]->slot, "NODE", f->dst_id, &e) != 0 ||
 	    conn_flush(f->target, &e) != 0) {
 		fin_break(f, i, &e);
 		return false;
 	}
-	if (exec_setslot_read(f->target, g->m[i]->slot, "NODE", &e) != 0) {
+	if (slotops_setslot_read(f->target, g->m[i]->slot, "NODE", false, &e) != 0) {
 		exec_group_fail(g, i, &e);
 		return false;
 	}
@@ -170,8 +170,8 @@ static void fin_judge_quiet(struct exec_finisher *f, size_t i, const redisReply 
 	struct exec_group *g = f->g;
 	struct sc_error e;
 
-	if ((stable && exec_setslot_judge(f->target, stable, g->m[i]->slot, "STABLE", &e) != 0) ||
-	    exec_setslot_judge(f->target, node, g->m[i]->slot, "NODE", &e) != 0)
+	if ((stable && slotops_setslot_judge(f->target, stable, g->m[i]->slot, "STABLE", false, &e) != 0) ||
+	    slotops_setslot_judge(f->target, node, g->m[i]->slot, "NODE", false, &e) != 0)
 		exec_group_fail(g, i, &e);
 }
 
@@ -264,9 +264,9 @@ static int fin_send_quiet(struct exec_finisher *f, const size_t *idx, size_t n, 
 		rc = conn_append_argv(f->target, 1, multi, NULL, &e);
 	for (size_t k = 0; rc == 0 && k < n; k++) {
 		if (quiet_cmds(k, n, announce) == 2)
-			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "STABLE", NULL, &e);
+			rc = slotops_setslot_send(f->target, g->m[idx[k]]->slot, "STABLE", NULL, &e);
 		if (rc == 0)
-			rc = exec_setslot_send(f->target, g->m[idx[k]]->slot, "NODE", f->dst_id, &e);
+			rc = slotops_setslot_send(f->target, g->m[idx[k]]->slot, "NODE", f->dst_id, &e);
 	}
 	if (rc == 0 && tx)
 		rc = conn_append_argv(f->target, 1, exec, NULL, &e);

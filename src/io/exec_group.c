@@ -20,12 +20,12 @@ static void setslot_all(struct exec_group *g, struct conn *c, const char *how, c
 	struct sc_error e;
 
 	for (size_t i = 0; i < g->n; i++)
-		if (exec_group_alive(g, i) && exec_setslot_send(c, g->m[i]->slot, how, id, &e) != 0)
+		if (exec_group_alive(g, i) && slotops_setslot_send(c, g->m[i]->slot, how, id, &e) != 0)
 			exec_group_fail(g, i, &e);
 	for (size_t i = 0; i < g->n; i++) {
 		if (!exec_group_alive(g, i))
 			continue;
-		if (exec_setslot_read(c, g->m[i]->slot, how, &e) != 0 ||
+		if (slotops_setslot_read(c, g->m[i]->slot, how, false, &e) != 0 ||
 		    exec_record(g->run, g->m[i], phase, &e) != 0)
 			exec_group_fail(g, i, &e);
 	}

@@ -8,7 +8,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static int get_conns(struct conn_pool *pool, const struct exec_node *a, const struct exec_node *b,
 	struct conn **ca, struct conn **cb, struct sc_error *err)
@@ -29,55 +28,6 @@ static int move_keys(struct exec_run *run, struct exec_move *m, struct conn *fro
 
 	exec_migrate_opts(run, m, asking, &ctx, &mo);
 	return slotops_migrate_keys(from, to->host, to->port, m->slot, &mo, &stats, err);
-}
-
-int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
-{
-	char slotbuf[16];
-	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
-
-	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	return conn_append_argv(c, id ? 5 : 4, argv, NULL, err);
-}
-
-int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how,
-	struct sc_error *err)
-{
-	char what[64];
-
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
-	if (conn_check_reply(c, reply, what, err) != 0)
-		return -1;
-	/* anything but +OK (a +QUEUED from a connection left inside MULTI, say)
-	 * means the step did not happen */
-	if (reply->type != REDIS_REPLY_STATUS || !reply->str || strcmp(reply->str, "OK") != 0)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s instead of OK", conn_addr(c),
-			what, reply->type == REDIS_REPLY_STATUS && reply->str ? reply->str : "something else");
-	return 0;
-}
-
-/* The next reply on c, judged as slot's SETSLOT how; with replica_ok a
- * refusal as a replica counts as done. */
-static int read_judged(struct conn *c, int slot, const char *how, bool replica_ok, struct sc_error *err)
-{
-	redisReply *r = conn_get_reply(c, err);
-	int rc;
-
-	if (!r)
-		return -1;
-	rc = replica_ok && slotops_refused_as_replica(r) ? 0 : exec_setslot_judge(c, r, slot, how, err);
-	freeReplyObject(r);
-	return rc;
-}
-
-int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err)
-{
-	return read_judged(c, slot, how, false, err);
-}
-
-int exec_setslot_read_peer(struct conn *c, int slot, struct sc_error *err)
-{
-	return read_judged(c, slot, "NODE", true, err);
 }
 
 /* SETSLOT NODE for a slot on every master but its source and target: sent
@@ -103,7 +53,7 @@ static int others_send(struct exec_run *run, struct conn_pool *pool, const struc
 		if ((int)i == m->src || (int)i == m->dst)
 			continue;
 		if (!(c = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)) ||
-		    exec_setslot_send(c, m->slot, "NODE", run->nodes[m->dst].id, err) != 0)
+		    slotops_setslot_send(c, m->slot, "NODE", run->nodes[m->dst].id, err) != 0)
 			return -1;
 		o->conns[o->n++] = c;
 	}
@@ -117,7 +67,7 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 	struct sc_error one;
 
 	for (size_t i = 0; i < o->n; i++)
-		if (exec_setslot_read_peer(o->conns[i], m->slot, &one) != 0 && rc == 0)
+		if (slotops_setslot_read(o->conns[i], m->slot, "NODE", true, &one) != 0 && rc == 0)
 			rc = sc_error_set(err, one.code, "%s", one.msg);
 	o->sent = false;
 	o->n = 0;
@@ -141,8 +91,8 @@ static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec
 		/* fallthrough */
 	case JOURNAL_OWNER_TARGET:
 		if (others_send(run, pool, m, o, err) != 0 ||
-		    exec_setslot_send(sc, m->slot, "NODE", dst->id, err) != 0 ||
-		    exec_setslot_read_peer(sc, m->slot, err) != 0 ||
+		    slotops_setslot_send(sc, m->slot, "NODE", dst->id, err) != 0 ||
+		    slotops_setslot_read(sc, m->slot, "NODE", true, err) != 0 ||
 		    exec_record(run, m, JOURNAL_OWNER_SOURCE, err) != 0)
 			return -1;
 		/* fallthrough */

@@ -145,21 +145,6 @@ void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
 	struct sc_error *err);
 
-/* The halves of a pipelined CLUSTER SETSLOT slot how [id] (exec_slot.c and
- * exec_group.c; id NULL for STABLE): send appends it to c's pipeline; read
- * takes its reply, in order, and turns a refusal into an error naming the
- * command; judge does the same with a reply already read (inside an EXEC's,
- * say), which it does not free. 0 or -1. */
-int exec_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
-int exec_setslot_read(struct conn *c, int slot, const char *how, struct sc_error *err);
-int exec_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how,
-	struct sc_error *err);
-/* exec_setslot_read of a NODE sent to a node other than the slot's new
- * owner (the source, another master), which may have become a replica since
- * the run began: its refusal as a replica counts as done (see
- * slotops_refused_as_replica). */
-int exec_setslot_read_peer(struct conn *c, int slot, struct sc_error *err);
-
 /* ---- a group: pending slots of one pair, moved as a stream ---- */
 
 /* The moves of one group and their outcomes (exec_group.c fills it, the

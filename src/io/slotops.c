@@ -8,24 +8,67 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Sends one CLUSTER SETSLOT and turns a refusal into an error naming the
- * node, the slot and the server's words; with replica_ok, a replica's
- * refusal (slotops_refused_as_replica) counts as done. */
+int slotops_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err)
+{
+	char slotbuf[16];
+	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
+
+	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
+	return conn_append_argv(c, id ? 5 : 4, argv, NULL, err);
+}
+
+int slotops_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how, bool replica_ok,
+	struct sc_error *err)
+{
+	char what[64];
+
+	if (replica_ok && slotops_refused_as_replica(reply))
+		return 0;
+	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
+	if (conn_check_reply(c, reply, what, err) != 0)
+		return -1;
+	/* anything but +OK (a +QUEUED from a connection left inside MULTI, say)
+	 * means the step did not happen */
+	if (reply->type != REDIS_REPLY_STATUS || !reply->str || strcmp(reply->str, "OK") != 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s instead of OK", conn_addr(c),
+			what, reply->type == REDIS_REPLY_STATUS && reply->str ? reply->str : "something else");
+	return 0;
+}
+
+/* The next reply on c, judged; *unreadable when there was none (err then
+ * holds the I/O error). */
+static int read_and_judge(struct conn *c, int slot, const char *how, bool replica_ok, bool *unreadable,
+	struct sc_error *err)
+{
+	redisReply *r = conn_get_reply(c, err);
+	int rc;
+
+	*unreadable = !r;
+	if (!r)
+		return -1;
+	rc = slotops_setslot_judge(c, r, slot, how, replica_ok, err);
+	freeReplyObject(r);
+	return rc;
+}
+
+int slotops_setslot_read(struct conn *c, int slot, const char *how, bool replica_ok, struct sc_error *err)
+{
+	bool unreadable;
+
+	return read_and_judge(c, slot, how, replica_ok, &unreadable, err);
+}
+
+/* One CLUSTER SETSLOT, waiting for its reply; an I/O failure names the step. */
 static int setslot(struct conn *c, int slot, const char *how, const char *id, bool replica_ok,
 	struct sc_error *err)
 {
-	char slotbuf[16], what[96];
-	const char *argv[5] = { "CLUSTER", "SETSLOT", slotbuf, how, id };
-	redisReply *r;
-	int rc;
+	bool unreadable = true;
+	int rc = slotops_setslot_send(c, slot, how, id, err);
 
-	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
-	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
-	r = conn_command_argv(c, id ? 5 : 4, argv, NULL, err);
-	if (!r)
+	if (rc == 0)
+		rc = read_and_judge(c, slot, how, replica_ok, &unreadable, err);
+	if (rc != 0 && unreadable)
 		return sc_error_prefix(err, "cannot set slot %d %s on '%s'", slot, how, conn_addr(c));
-	rc = replica_ok && slotops_refused_as_replica(r) ? 0 : conn_check_reply(c, r, what, err);
-	freeReplyObject(r);
 	return rc;
 }
 

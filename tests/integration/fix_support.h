@@ -90,13 +90,7 @@ static inline void fx_open(const struct fx *f, int slot, int from, int to)
 /* MIGRATEs up to n keys of slot from node `from` to node `to` (all when n < 0). */
 static inline void fx_move(const struct fx *f, int slot, int from, int to, int n)
 {
-	redisReply *keys = tc_command(f->tc, from, "CLUSTER GETKEYSINSLOT %d %d", slot, n < 0 ? 100000 : n);
-
-	ck_assert_int_eq(keys->type, REDIS_REPLY_ARRAY);
-	for (size_t i = 0; i < keys->elements; i++)
-		fx_ok(tc_command(f->tc, from, "MIGRATE 127.0.0.1 %d %b 0 5000 KEYS %b", tc_port(f->tc, to),
-			"", (size_t)0, keys->element[i]->str, keys->element[i]->len));
-	freeReplyObject(keys);
+	tc_migrate_keys(f->tc, slot, from, to, n);
 }
 
 /* fx_start, then opens the "{t}" slot from src to dst and MIGRATEs moved of

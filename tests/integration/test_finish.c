@@ -267,6 +267,15 @@ static void verify_slot(const struct test_cluster *tc, int owner, int other, int
 	freeReplyObject(r);
 }
 
+/* CLUSTER SETSLOT slot how <id of peer> on node, which must take it. */
+static void setslot_ok(const struct test_cluster *tc, int node, int slot, const char *how, int peer)
+{
+	redisReply *r = tc_command(tc, node, "CLUSTER SETSLOT %d %s %s", slot, how, tc_id(tc, peer));
+
+	ck_assert_msg(r->type == REDIS_REPLY_STATUS, "node %d: SETSLOT %d %s: %s", node, slot, how, r->str);
+	freeReplyObject(r);
+}
+
 /* A move of master 2's last slot to master 0 left open with every key on
  * master 0 (a migration that stopped before SETSLOT NODE, by another tool):
  * fix finishes it, and master 2, turned replica by master 0's announcement
@@ -277,7 +286,6 @@ START_TEST(fix_finishes_a_masters_last_slot)
 	struct test_cluster *tc = tc_start(3, 0);
 	int all = slots_held(tc, 0, 2), before = slots_held(tc, 0, 0), slot;
 	char plan[128], tag[32];
-	redisReply *keys;
 	struct run_result r;
 	long long total;
 
@@ -285,20 +293,10 @@ START_TEST(fix_finishes_a_masters_last_slot)
 	move_from_2(tc, all - 1, NULL, plan, sizeof(plan));
 	slot = last_slot_of(tc, 0, 2);
 	load_slot(tc, 2, slot, tag);
-	freeReplyObject(tc_command(tc, 0, "CLUSTER SETSLOT %d IMPORTING %s", slot, tc_id(tc, 2)));
-	freeReplyObject(tc_command(tc, 2, "CLUSTER SETSLOT %d MIGRATING %s", slot, tc_id(tc, 0)));
-	keys = tc_command(tc, 2, "CLUSTER GETKEYSINSLOT %d 100000", slot);
-	ck_assert_int_eq(keys->type, REDIS_REPLY_ARRAY);
-	ck_assert_int_ge(keys->elements, LAST_KEYS);
-	total = (long long)keys->elements;
-	for (size_t i = 0; i < keys->elements; i++) {
-		redisReply *m = tc_command(tc, 2, "MIGRATE 127.0.0.1 %d %b 0 5000 KEYS %b", tc_port(tc, 0),
-			"", (size_t)0, keys->element[i]->str, keys->element[i]->len);
-
-		ck_assert_int_ne(m->type, REDIS_REPLY_ERROR);
-		freeReplyObject(m);
-	}
-	freeReplyObject(keys);
+	setslot_ok(tc, 0, slot, "IMPORTING", 2);
+	setslot_ok(tc, 2, slot, "MIGRATING", 0);
+	total = tc_migrate_keys(tc, slot, 2, 0, -1);
+	ck_assert_int_ge(total, LAST_KEYS);
 	EXEC_RUN(&r, 0, 120, "fix", tc_seed(tc), "--yes");
 	run_result_free(&r);
 	verify_emptied(tc, before, all);

@@ -297,6 +297,25 @@ redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ..
 	return r;
 }
 
+int tc_migrate_keys(const struct test_cluster *tc, int slot, int from, int to, int n)
+{
+	redisReply *keys = tc_command(tc, from, "CLUSTER GETKEYSINSLOT %d %d", slot, n < 0 ? 100000 : n);
+	int moved;
+
+	ck_assert_msg(keys->type == REDIS_REPLY_ARRAY, "node %d: GETKEYSINSLOT %d gave no array", from, slot);
+	for (size_t i = 0; i < keys->elements; i++) {
+		redisReply *m = tc_command(tc, from, "MIGRATE 127.0.0.1 %d %b 0 5000 KEYS %b", tc_port(tc, to),
+			"", (size_t)0, keys->element[i]->str, keys->element[i]->len);
+
+		ck_assert_msg(m->type != REDIS_REPLY_ERROR, "node %d: MIGRATE of a key of slot %d: %s", from, slot,
+			m->str);
+		freeReplyObject(m);
+	}
+	moved = (int)keys->elements;
+	freeReplyObject(keys);
+	return moved;
+}
+
 int tc_owner_of(const struct test_cluster *tc, int view_node, int slot)
 {
 	static int owner[SC_SLOTS];

@@ -60,6 +60,11 @@ void tc_adopt(const struct test_cluster *tc, int i, pid_t pid);
  * test on I/O failure. Error replies are returned, not aborted on. */
 redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...);
 
+/* MIGRATEs up to n keys of slot (all when n < 0) from node `from` to node
+ * `to`, one key per MIGRATE, failing the test on any error reply; returns
+ * how many keys went. The slot's open marks are the caller's business. */
+int tc_migrate_keys(const struct test_cluster *tc, int slot, int from, int to, int n);
+
 /* The index of the master that node i's view says owns slot, or -1. */
 int tc_owner_of(const struct test_cluster *tc, int view_node, int slot);
 
