@@ -320,7 +320,9 @@ static int mover_send(struct mover *m, const char *const *keys, const size_t *le
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		goto out;
 	}
-	mig_timeout += (int)(bytes / MOVER_BYTES_PER_MS);
+	/* a key of known size gets time for it, doubled after each failure in a
+	 * row (a loaded target may restore slower than assumed) */
+	mig_timeout += (int)((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4));
 	snprintf(port, sizeof(port), "%d", m->dst_port);
 	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
 	argc = mover_migrate_args(m, keys, lens, n, replace, port, timeout, argv, argvlen);
@@ -356,6 +358,21 @@ static bool error_is_io(const redisReply *r)
 static bool error_is_transient(const redisReply *r)
 {
 	return error_is_io(r) || error_has(r, "LOADING") || error_has(r, "TRYAGAIN");
+}
+
+/* One I/O failure between the nodes: back off, halve the batch, and refetch
+ * (some keys may have moved). Fails once the retries are spent. */
+static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
+{
+	int retries = m->o->retries > 0 ? m->o->retries : MOVER_DEFAULT_RETRIES;
+
+	if (++m->failures > retries)
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
+			conn_addr(m->from), why, retries);
+	sc_sleep_ms(100LL << (m->failures - 1));
+	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;
+	mover_drop_keys(m);
+	return 0;
 }
 
 /* DUMP of each key on c: a NULL entry when c does not hold it. */
@@ -417,6 +434,14 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 		return 0;
 	if (mover_send(m, keys, lens, n, bytes, true, false, &r, &unused, err) != 0)
 		return -1;
+	if (error_is_transient(r)) {
+		/* as for any MIGRATE: back off and start over from the keys
+		 * still on the source (the copies may meet BUSYKEY again) */
+		int rc = mover_retry(m, r->str, err);
+
+		freeReplyObject(r);
+		return rc;
+	}
 	if (reply_is_error(r)) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE REPLACE: %s",
 			conn_addr(m->from), r->str);
@@ -424,6 +449,7 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 		return -1;
 	}
 	freeReplyObject(r);
+	m->failures = 0;
 	m->stats->keys += (long long)n;
 	m->stats->batches++;
 	return 0;
@@ -507,21 +533,6 @@ static void mover_adapt(struct mover *m, size_t sent, long long elapsed_us)
 
 		m->batch = grown > m->o->batch_keys ? m->o->batch_keys : grown;
 	}
-}
-
-/* One I/O failure between the nodes: back off, halve the batch, and refetch
- * (some keys may have moved). Fails once the retries are spent. */
-static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
-{
-	int retries = m->o->retries > 0 ? m->o->retries : MOVER_DEFAULT_RETRIES;
-
-	if (++m->failures > retries)
-		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
-			conn_addr(m->from), why, retries);
-	sc_sleep_ms(100LL << (m->failures - 1));
-	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;
-	mover_drop_keys(m);
-	return 0;
 }
 
 /* The target says the cluster is down: wait for it to come back, bounded,
