@@ -11,174 +11,189 @@ function __slotctl_cmd
 	end
 end
 
-complete -c slotctl -n __fish_use_subcommand -f -a 'check sandbox plan show apply resume abort reshard rebalance fix'
-complete -c slotctl -n __fish_use_subcommand -l help
-complete -c slotctl -n __fish_use_subcommand -l version
-complete -c slotctl -n '__fish_seen_subcommand_from sandbox; and not __fish_seen_subcommand_from up down status' -f -a 'up down status'
-complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_subcommand_from reshard rebalance drain' -f -a 'reshard rebalance drain'
-complete -c slotctl -n "__slotctl_cmd 'check'" -l json
-complete -c slotctl -n "__slotctl_cmd 'check'" -l wait
-complete -c slotctl -n "__slotctl_cmd 'check'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'check'" -l deep
-complete -c slotctl -n "__slotctl_cmd 'check'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'check'" -l user
-complete -c slotctl -n "__slotctl_cmd 'check'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'check'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l masters
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l replicas
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l empty-masters
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l port
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l skewed
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l redis-server
-complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l dir
-complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l dir
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l help
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l from
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l to
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slots
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slot-ranges
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pick
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l sample-keys
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l bigkey-bytes
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l max-slots-per-batch
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l output
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l detailed-exitcode
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l user
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l help
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l by
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l weight
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l threshold
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l use-empty-masters
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l sample-keys
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l bigkey-bytes
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l max-slots-per-batch
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l output
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l detailed-exitcode
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l user
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l help
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l by
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l use-empty-masters
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l sample-keys
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l bigkey-bytes
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l max-slots-per-batch
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l output
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l detailed-exitcode
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l user
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l help
-complete -c slotctl -n "__slotctl_cmd 'show'" -l json
-complete -c slotctl -n "__slotctl_cmd 'show'" -l help
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l state
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l yes
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l parallel
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l json
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l metrics-file
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l replace
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-keys-per-sec
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-bytes-per-sec
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l batch-keys
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-block-ms
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l migrate-timeout
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l user
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'apply'" -l help
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l parallel
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l json
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l metrics-file
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l replace
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-keys-per-sec
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-bytes-per-sec
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l batch-keys
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-block-ms
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l migrate-timeout
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l user
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'resume'" -l help
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l parallel
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l json
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l metrics-file
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l replace
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-keys-per-sec
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-bytes-per-sec
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l batch-keys
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-block-ms
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l migrate-timeout
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l user
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'abort'" -l help
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l from
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l to
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slots
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slot-ranges
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pick
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l yes
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l dry-run
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l plan-out
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l sample-keys
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l bigkey-bytes
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-slots-per-batch
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l parallel
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l json
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l metrics-file
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l replace
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-keys-per-sec
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-bytes-per-sec
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l batch-keys
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-block-ms
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l migrate-timeout
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l user
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l help
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l by
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l weight
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l threshold
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l use-empty-masters
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l yes
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l dry-run
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l plan-out
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l sample-keys
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l bigkey-bytes
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-slots-per-batch
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l strict
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l parallel
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l json
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l metrics-file
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l replace
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-keys-per-sec
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-bytes-per-sec
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l batch-keys
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-block-ms
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l migrate-timeout
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l user
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l help
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l dry-run
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l yes
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l json
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l prefer
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l allow-unreachable
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l journal
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l wait
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l timeout
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l user
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l pass
-complete -c slotctl -n "__slotctl_cmd 'fix'" -l help
+complete -c slotctl -n __fish_use_subcommand -f -a check -d 'diagnose a cluster: coverage, open slots, agreement, node health'
+complete -c slotctl -n __fish_use_subcommand -f -a sandbox -d 'sandbox commands: up, down, status'
+complete -c slotctl -n __fish_use_subcommand -f -a plan -d 'plan commands: reshard, rebalance, drain'
+complete -c slotctl -n __fish_use_subcommand -f -a show -d 'summarise a plan file for review'
+complete -c slotctl -n __fish_use_subcommand -f -a apply -d 'execute a plan with checkpoints'
+complete -c slotctl -n __fish_use_subcommand -f -a resume -d 'continue an interrupted apply'
+complete -c slotctl -n __fish_use_subcommand -f -a abort -d 'put every open slot of an interrupted apply back'
+complete -c slotctl -n __fish_use_subcommand -f -a reshard -d 'plan and apply a reshard in one step'
+complete -c slotctl -n __fish_use_subcommand -f -a rebalance -d 'plan and apply a rebalance in one step'
+complete -c slotctl -n __fish_use_subcommand -f -a fix -d 'repair open, uncovered and doubly-owned slots without losing a key'
+complete -c slotctl -n __fish_use_subcommand -f -a help -d 'show a command\'s help'
+complete -c slotctl -n __fish_use_subcommand -l help -d 'show the commands'
+complete -c slotctl -n __fish_use_subcommand -l version -d 'show the version'
+complete -c slotctl -n '__fish_seen_subcommand_from help' -f -a 'check sandbox plan show apply resume abort reshard rebalance fix'
+complete -c slotctl -n '__fish_seen_subcommand_from sandbox; and not __fish_seen_subcommand_from up down status' -f -a up -d 'start a throwaway local cluster of redis-server processes'
+complete -c slotctl -n '__fish_seen_subcommand_from sandbox; and not __fish_seen_subcommand_from up down status' -f -a down -d 'stop exactly the processes a sandbox started'
+complete -c slotctl -n '__fish_seen_subcommand_from sandbox; and not __fish_seen_subcommand_from up down status' -f -a status -d 'show a sandbox\'s nodes and whether they run'
+complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_subcommand_from reshard rebalance drain' -f -a reshard -d 'plan moving slots from some masters to one'
+complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_subcommand_from reshard rebalance drain' -f -a rebalance -d 'plan balancing masters by slots, keys or memory'
+complete -c slotctl -n '__fish_seen_subcommand_from plan; and not __fish_seen_subcommand_from reshard rebalance drain' -f -a drain -d 'plan moving every slot off a master'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l json -d 'print a versioned JSON document instead of text'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l wait -s w -x -d 're-check until views converge and no slot is open, at most SECONDS'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l strict -d 'exit 1 on warnings too'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l deep -d 'count keys in every slot on every master, to find keys left in slots that look normal'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'check'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l masters -x -d 'number of masters (default 3)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l replicas -x -d 'replicas per master (default 0)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l empty-masters -x -d 'also join N masters holding no slots, to rehearse scale-out'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l port -s p -x -d 'first port, bus ports +10000 (default 30001; 0: free ephemeral ports)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir -s d -r -F -d 'where the servers and the state file live (default ./.sandbox)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys -x -d 'load N sample string keys key:0..key:N-1'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l skewed -d 'also load a few MB-sized hashes and lists into a few slots'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l redis-server -r -F -d 'the redis-server binary (default: from PATH)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l dir -s d -r -F -d 'the sandbox\'s directory (default ./.sandbox)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l dir -s d -r -F -d 'the sandbox\'s directory (default ./.sandbox)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json -d 'print a JSON document (format_version 1)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l from -x -d 'masters to take slots from (IDs or unique prefixes)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l to -x -d 'master to give the slots to'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slots -x -d 'move exactly N slots'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l slot-ranges -x -d 'move exactly these slots ("0-99,500")'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pick -x -a 'cheapest lowest' -d 'which slots: fewest bytes first (default), or lowest numbers as redis-cli'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l sample-keys -x -d 'keys measured per slot for memory (default 16; 0: key counts only)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l bigkey-bytes -x -d 'keys above this size are named as big (default 1048576)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l max-slots-per-batch -x -d 'slots per batch of moves (default 64)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l strict -d 'refuse when a target would exceed or run short of its maxmemory'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l output -s o -r -F -d 'write the plan to FILE (\'-\': standard output); required'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l detailed-exitcode -d 'exit 0 when nothing needs to move, 2 when moves are planned'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l by -x -a 'slots keys memory' -d 'what to balance (default memory)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l weight -x -d 'a master\'s share weight (default 1; 0 empties it); repeatable'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l threshold -x -d 'leave masters within PCT% of their share alone (default 2)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l use-empty-masters -d 'let masters without slots receive (as redis-cli)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l sample-keys -x -d 'keys measured per slot for memory (default 16; 0: key counts only)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l bigkey-bytes -x -d 'keys above this size are named as big (default 1048576)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l max-slots-per-batch -x -d 'slots per batch of moves (default 64)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l strict -d 'refuse when a target would exceed or run short of its maxmemory'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l output -s o -r -F -d 'write the plan to FILE (\'-\': standard output); required'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l detailed-exitcode -d 'exit 0 when nothing needs to move, 2 when moves are planned'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'plan rebalance'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l by -x -a 'slots keys memory' -d 'how to spread the slots over the others (default memory)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l use-empty-masters -d 'let masters without slots receive'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l sample-keys -x -d 'keys measured per slot for memory (default 16; 0: key counts only)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l bigkey-bytes -x -d 'keys above this size are named as big (default 1048576)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l max-slots-per-batch -x -d 'slots per batch of moves (default 64)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l strict -d 'refuse when a target would exceed or run short of its maxmemory'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l output -s o -r -F -d 'write the plan to FILE (\'-\': standard output); required'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l detailed-exitcode -d 'exit 0 when nothing needs to move, 2 when moves are planned'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'plan drain'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'show'" -l json -d 'print the summary as JSON (with format_version)'
+complete -c slotctl -n "__slotctl_cmd 'show'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l state -r -F -d 'journal file (default: PLAN.journal next to the plan)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l yes -s y -d 'apply without asking'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l parallel -s p -x -d 'slots moved at once, never two on one node (default 4)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l json -d 'one JSON event per line on stdout'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l metrics-file -r -F -d 'keep a Prometheus textfile of progress and errors'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l replace -d 'overwrite keys that already exist on a target (default: stop)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-keys-per-sec -x -d 'pace the moves to at most N keys per second'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-bytes-per-sec -x -d 'pace the moves to at most N bytes per second'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l batch-keys -x -d 'keys per MIGRATE (default 1000; adapts to keep MIGRATE short)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l max-block-ms -x -d 'bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l migrate-timeout -x -d 'MIGRATE\'s own timeout for its exchange with the target, grown by a probed key\'s size (default: --timeout)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'apply'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l parallel -s p -x -d 'slots moved at once, never two on one node (default 4)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l json -d 'one JSON event per line on stdout'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l metrics-file -r -F -d 'keep a Prometheus textfile of progress and errors'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l replace -d 'overwrite keys that already exist on a target (default: stop)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-keys-per-sec -x -d 'pace the moves to at most N keys per second'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-bytes-per-sec -x -d 'pace the moves to at most N bytes per second'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l batch-keys -x -d 'keys per MIGRATE (default 1000; adapts to keep MIGRATE short)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l max-block-ms -x -d 'bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l migrate-timeout -x -d 'MIGRATE\'s own timeout for its exchange with the target, grown by a probed key\'s size (default: --timeout)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'resume'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l parallel -s p -x -d 'slots moved at once, never two on one node (default 4)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l json -d 'one JSON event per line on stdout'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l metrics-file -r -F -d 'keep a Prometheus textfile of progress and errors'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l replace -d 'overwrite keys that already exist on a target (default: stop)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-keys-per-sec -x -d 'pace the moves to at most N keys per second'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-bytes-per-sec -x -d 'pace the moves to at most N bytes per second'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l batch-keys -x -d 'keys per MIGRATE (default 1000; adapts to keep MIGRATE short)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l max-block-ms -x -d 'bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l migrate-timeout -x -d 'MIGRATE\'s own timeout for its exchange with the target, grown by a probed key\'s size (default: --timeout)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'abort'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l from -x -d 'masters to take slots from (IDs or unique prefixes)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l to -x -d 'master to give the slots to'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slots -x -d 'move exactly N slots'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slot-ranges -x -d 'move exactly these slots ("0-99,500")'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pick -x -a 'cheapest lowest' -d 'which slots: fewest bytes first (default), or lowest numbers'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l yes -s y -d 'apply without asking'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l dry-run -s n -d 'show the plan and stop; nothing changes'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l plan-out -r -F -d 'keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l sample-keys -x -d 'keys measured per slot for memory (default 16; 0: key counts only)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l bigkey-bytes -x -d 'keys above this size are named as big (default 1048576)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-slots-per-batch -x -d 'slots per batch of moves (default 64)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l strict -d 'refuse when a target would exceed or run short of its maxmemory'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l parallel -s p -x -d 'slots moved at once, never two on one node (default 4)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l json -d 'one JSON event per line on stdout'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l metrics-file -r -F -d 'keep a Prometheus textfile of progress and errors'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l replace -d 'overwrite keys that already exist on a target (default: stop)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-keys-per-sec -x -d 'pace the moves to at most N keys per second'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-bytes-per-sec -x -d 'pace the moves to at most N bytes per second'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l batch-keys -x -d 'keys per MIGRATE (default 1000; adapts to keep MIGRATE short)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l max-block-ms -x -d 'bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l migrate-timeout -x -d 'MIGRATE\'s own timeout for its exchange with the target, grown by a probed key\'s size (default: --timeout)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l by -x -a 'slots keys memory' -d 'what to balance (default memory)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l weight -x -d 'a master\'s share weight (default 1; 0 empties it); repeatable'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l threshold -x -d 'leave masters within PCT% of their share alone (default 2)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l use-empty-masters -d 'let masters without slots receive (as redis-cli)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l yes -s y -d 'apply without asking'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l dry-run -s n -d 'show the plan and stop; nothing changes'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l plan-out -r -F -d 'keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l sample-keys -x -d 'keys measured per slot for memory (default 16; 0: key counts only)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l bigkey-bytes -x -d 'keys above this size are named as big (default 1048576)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-slots-per-batch -x -d 'slots per batch of moves (default 64)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l strict -d 'refuse when a target would exceed or run short of its maxmemory'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l parallel -s p -x -d 'slots moved at once, never two on one node (default 4)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l json -d 'one JSON event per line on stdout'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l metrics-file -r -F -d 'keep a Prometheus textfile of progress and errors'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l replace -d 'overwrite keys that already exist on a target (default: stop)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-keys-per-sec -x -d 'pace the moves to at most N keys per second'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-bytes-per-sec -x -d 'pace the moves to at most N bytes per second'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l batch-keys -x -d 'keys per MIGRATE (default 1000; adapts to keep MIGRATE short)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l max-block-ms -x -d 'bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l migrate-timeout -x -d 'MIGRATE\'s own timeout for its exchange with the target, grown by a probed key\'s size (default: --timeout)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'rebalance'" -l help -s h -d 'show this command\'s help'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l dry-run -d 'print the repairs it would make; change nothing'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l yes -s y -d 'repair without asking (required when stdin is not a terminal)'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l json -d 'print a versioned JSON document instead of text'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l prefer -x -a 'owner source target' -d 'which copy to keep when a key differs on two nodes'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l allow-unreachable -d 'repair even when some masters cannot be reached'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l journal -s j -r -F -d 'follow this slotctl journal\'s direction for its unfinished slots'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l wait -s w -x -d 'after repairing, wait up to SECONDS for check to pass (default 30)'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l user -x -d 'ACL user name'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l pass -s a -x -d 'password (or REDISCLI_AUTH / SLOTCTL_AUTH)'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l help -s h -d 'show this command\'s help'

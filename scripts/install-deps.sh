@@ -2,11 +2,12 @@
 # install-deps.sh [--tests]: installs what slotctl needs to build and test on
 # Debian: compiler, meson, ninja, pkg-config, hiredis, cJSON, Check, redis-server
 # and redis-tools (the tests start their own servers; the system service is not
-# used); with --tests also zsh and fish, in which the completions are tried.
+# used); with --tests also zsh and fish, in which the completions are tried,
+# and shellcheck, which checks the bash completion.
 set -euo pipefail
 packages=(build-essential meson ninja-build pkg-config libhiredis-dev libcjson-dev check
 	redis-server redis-tools python3)
-if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish); fi
+if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish shellcheck); fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -51,8 +51,10 @@ struct cmd_entry {
 extern const struct cmd_entry *const cmd_table[];
 
 /* Parses argv (after the command words) against cmd's options into out.
- * Returns 0, or -1 having printed the one wrong thing to stderr. "--help"
- * prints the command's help to stdout and returns 1. */
+ * Long options must be spelled in full (no abbreviations). Returns 0, or -1
+ * having printed the one wrong thing to stderr (with the options a mistyped
+ * one was probably meant to be). "--help" or "-h" prints the command's help
+ * to stdout and returns 1. */
 int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cmd_args *out);
 
 /* Option accessors by long name (the name must be in the command's table). */
@@ -81,8 +83,14 @@ int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, 
  * SLOTCTL_AUTH environment. Returns 0, or -1 having printed the error. */
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);
 
-/* Prints the command's full help (usage, options) to f. */
+/* Prints the command's full help (usage, options) to f, the options'
+ * descriptions in one column. */
 void cmd_print_help(const struct cmd_entry *cmd, FILE *f);
+
+/* True when o takes one of a few fixed words, written in its metavar as
+ * lowercase words between '|' ("owner|source|target"): completions offer
+ * them. */
+bool cmd_option_enumerated(const struct cmd_option *o);
 
 /* Prints a --json result: doc formatted, and a newline, on stdout; then frees
  * doc. A NULL doc (its builder ran out of memory) prints nothing. Returns
@@ -93,6 +101,11 @@ int cli_print_json(struct cJSON *doc);
 /* Reports an error once, on stderr: "slotctl: <msg>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reports a usage error of command (NULL: of slotctl itself) on stderr: the
+ * one wrong thing, "slotctl: <command>: <msg>", then where its usage is,
+ * "slotctl: see 'slotctl help <command>'". The caller exits SC_EXIT_USAGE. */
+void cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Whether to use colour / progress on stream f: only on a TTY, never with a
  * non-empty NO_COLOR (colour). Decided here and nowhere else. */

@@ -3,6 +3,7 @@
  * options into struct conn_opts. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/suggest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,7 +33,7 @@ static void build_short_options(const struct cmd_entry *cmd, char *buf, size_t s
 
 	buf[len++] = '+'; /* stop at "--"; positionals may still be permuted below */
 	buf[len++] = ':';
-	for (int i = 0; cmd->options && cmd->options[i].name && len + 3 < size; i++) {
+	for (int i = 0; cmd->options && cmd->options[i].name && len + 4 < size; i++) {
 		const struct cmd_option *o = &cmd->options[i];
 
 		if (!o->short_name)
@@ -41,6 +42,7 @@ static void build_short_options(const struct cmd_entry *cmd, char *buf, size_t s
 		if (o->arg != OPT_FLAG)
 			buf[len++] = ':';
 	}
+	buf[len++] = 'h';
 	buf[len] = '\0';
 }
 
@@ -49,7 +51,7 @@ static int store_value(struct cmd_args *out, int idx, const char *value)
 	const struct cmd_option *o = &out->cmd->options[idx];
 
 	if (o->arg == OPT_LIST && out->count[idx] >= CMD_MAX_VALUES) {
-		cli_error("too many --%s options (at most %d)", o->name, CMD_MAX_VALUES);
+		cli_usage_error(out->cmd->name, "too many --%s options (at most %d)", o->name, CMD_MAX_VALUES);
 		return -1;
 	}
 	if (o->arg == OPT_LIST)
@@ -78,11 +80,46 @@ static void build_long_options(const struct cmd_entry *cmd, int n, struct option
 static void report_bad_option(const struct cmd_entry *cmd, int c, const char *arg)
 {
 	if (c == ':')
-		cli_error("%s: option '%s' needs a value", cmd->name, arg);
+		cli_usage_error(cmd->name, "option '%s' needs a value", arg);
 	else if (optopt && optopt < 256)
-		cli_error("%s: unknown option '-%c' (see 'slotctl %s --help')", cmd->name, optopt, cmd->name);
+		cli_usage_error(cmd->name, "unknown option '-%c'", optopt);
+	else if (strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+		cli_usage_error(cmd->name, "option '%.*s' takes no value", (int)strcspn(arg, "="), arg);
 	else
-		cli_error("%s: unknown option '%s' (see 'slotctl %s --help')", cmd->name, arg, cmd->name);
+		cli_usage_error(cmd->name, "unknown option '%s'", arg);
+}
+
+/* Long options are never abbreviated (getopt_long would take "--max" for
+ * the one option it begins, and a later option could make it ambiguous, so
+ * a script that worked would break): word ("--name" or "--name=value") must
+ * name an option of cmd, or --help, exactly. Otherwise reports it with the
+ * options it was probably meant to be and returns -1. */
+static int check_long_name(const struct cmd_entry *cmd, int n, const char *word)
+{
+	const char *names[CMD_MAX_OPTIONS + 1], *near[8];
+	char name[SUGGEST_WORD_MAX + 1], list[512];
+	size_t len = strcspn(word + 2, "=");
+	bool prefix;
+	int k;
+
+	for (int i = 0; i < n; i++)
+		names[i] = cmd->options[i].name;
+	names[n] = "help";
+	for (int i = 0; i <= n; i++)
+		if (strlen(names[i]) == len && strncmp(names[i], word + 2, len) == 0)
+			return 0;
+	snprintf(name, sizeof(name), "%.*s", (int)len, word + 2);
+	k = suggest_words(name, names, n + 1, near, 8, &prefix);
+	suggest_format(near, k, "--", list, sizeof(list));
+	if (k > 1 && prefix)
+		cli_usage_error(cmd->name, "option '--%s' is ambiguous (options are not abbreviated): "
+			"did you mean %s?", name, list);
+	else if (k > 0)
+		cli_usage_error(cmd->name, "unknown option '--%s'%s; did you mean %s?", name,
+			prefix ? " (options are not abbreviated)" : "", list);
+	else
+		cli_usage_error(cmd->name, "unknown option '--%s'", name);
+	return -1;
 }
 
 /* The table index of the option getopt_long returned as c (a short letter, or
@@ -101,11 +138,11 @@ static int option_of(const struct cmd_entry *cmd, int n, int c)
 static int check_arg_count(const struct cmd_entry *cmd, const struct cmd_args *out)
 {
 	if (out->argc < cmd->min_args) {
-		cli_error("%s: missing argument (usage: slotctl %s %s)", cmd->name, cmd->name, cmd->synopsis);
+		cli_usage_error(cmd->name, "missing argument (usage: slotctl %s %s)", cmd->name, cmd->synopsis);
 		return -1;
 	}
 	if (cmd->max_args >= 0 && out->argc > cmd->max_args) {
-		cli_error("%s: unexpected argument '%s' (usage: slotctl %s %s)", cmd->name,
+		cli_usage_error(cmd->name, "unexpected argument '%s' (usage: slotctl %s %s)",
 			out->argv[cmd->max_args], cmd->name, cmd->synopsis);
 		return -1;
 	}
@@ -143,6 +180,8 @@ int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cm
 				out->argv[out->argc++] = argv[optind];
 			break;
 		}
+		if (strncmp(argv[optind], "--", 2) == 0 && check_long_name(cmd, n, argv[optind]) < 0)
+			return -1;
 		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
 			continue;
@@ -267,22 +306,54 @@ int args_conn_opts(const struct cmd_args *a, struct conn_opts *out)
 	return 0;
 }
 
+/* An option's left column in help: "-o, --output FILE" or "    --json". */
+static void option_left(const struct cmd_option *o, char *buf, size_t size)
+{
+	const char *meta = o->metavar ? o->metavar : "";
+
+	if (o->short_name)
+		snprintf(buf, size, "-%c, --%s%s%s", o->short_name, o->name, *meta ? " " : "", meta);
+	else
+		snprintf(buf, size, "    --%s%s%s", o->name, *meta ? " " : "", meta);
+}
+
+/* Help's option column is as wide as the widest option, at least
+ * HELP_COLUMN_MIN, and two spaces from the text; an option wider than
+ * HELP_COLUMN_MAX has its text on the next line, still in the column. */
+#define HELP_COLUMN_MIN 28
+#define HELP_COLUMN_MAX 36
+
 void cmd_print_help(const struct cmd_entry *cmd, FILE *f)
 {
+	int width = HELP_COLUMN_MIN;
+	char left[128];
+
 	fprintf(f, "usage: slotctl %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->summary);
 	if (!cmd->options || !cmd->options[0].name)
 		return;
+	for (int i = 0; cmd->options[i].name; i++) {
+		int len;
+
+		option_left(&cmd->options[i], left, sizeof(left));
+		len = (int)strlen(left);
+		if (len > width && len <= HELP_COLUMN_MAX)
+			width = len;
+	}
 	fprintf(f, "\noptions:\n");
 	for (int i = 0; cmd->options[i].name; i++) {
-		const struct cmd_option *o = &cmd->options[i];
-		char left[64];
-
-		if (o->short_name)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
-				o->metavar ? " " : "", o->metavar ? o->metavar : "");
+		option_left(&cmd->options[i], left, sizeof(left));
+		if ((int)strlen(left) > width)
+			fprintf(f, "  %s\n  %-*s  %s\n", left, width, "", cmd->options[i].help);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name,
-				o->metavar ? " " : "", o->metavar ? o->metavar : "");
-		fprintf(f, "  %-28s %s\n", left, o->help);
+			fprintf(f, "  %-*s  %s\n", width, left, cmd->options[i].help);
 	}
+}
+
+bool cmd_option_enumerated(const struct cmd_option *o)
+{
+	const char *m = o->metavar;
+
+	if (!m || !strchr(m, '|') || m[0] == '|' || m[strlen(m) - 1] == '|' || strstr(m, "||"))
+		return false;
+	return strspn(m, "abcdefghijklmnopqrstuvwxyz|-") == strlen(m);
 }

@@ -11,26 +11,40 @@
 #include <strings.h>
 #include <unistd.h>
 
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("slotctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("slotctl: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("slotctl: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report("slotctl: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+void cli_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "slotctl: %s%s", command ? command : "", command ? ": " : "");
+	va_start(ap, fmt);
+	report("", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "slotctl: see 'slotctl help%s%s'\n", command ? " " : "", command ? command : "");
 }
 
 int cli_print_json(cJSON *doc)

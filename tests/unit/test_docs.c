@@ -1,7 +1,9 @@
 /* test_docs.c: every command and option the program accepts (its hidden
  * `--list-options`) is documented in man/slotctl.1, in the command's .SS
  * section (or COMMON OPTIONS), and completed by the bash, zsh and fish
- * completions. The failure lists every gap at once. */
+ * completions; every slotctl command line of the man page's EXAMPLES runs a
+ * command that exists with options it takes. The failure lists every gap at
+ * once. */
 #include <check.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -179,7 +181,7 @@ START_TEST(every_option_is_documented_and_completed)
 	char *completions[3];
 	static char gaps[GAPS_MAX];
 	const char *bin = getenv("SLOTCTL_BIN");
-	char cmdline[4096], line[512];
+	char cmdline[4096], line[4096];
 	struct man_page man;
 	const struct man_section *common;
 	int listed = 0;
@@ -202,7 +204,7 @@ START_TEST(every_option_is_documented_and_completed)
 		ck_assert_msg(tab != NULL, "bad --list-options line: %s", line);
 		*tab = '\0';
 		option = tab + 1;
-		tab[1 + strcspn(tab + 1, "\n")] = '\0';
+		tab[1 + strcspn(tab + 1, "\t\n")] = '\0';
 		listed++;
 		section = man_find(&man, command, true);
 		if (!*option && !section)
@@ -228,12 +230,133 @@ START_TEST(every_option_is_documented_and_completed)
 }
 END_TEST
 
+/* The commands and options of `slotctl --list-options`: "check\t" for a
+ * command, "check\t--json" and "check\t-w" for its options. */
+struct option_table {
+	char rows[2048][80];
+	int count;
+};
+
+static void option_table_load(struct option_table *t)
+{
+	const char *bin = getenv("SLOTCTL_BIN");
+	char cmdline[4096], line[4096];
+	FILE *p;
+
+	ck_assert_msg(bin != NULL, "SLOTCTL_BIN is not set");
+	t->count = 0;
+	snprintf(cmdline, sizeof(cmdline), "'%s' --list-options", bin);
+	p = popen(cmdline, "r");
+	ck_assert_ptr_nonnull(p);
+	while (fgets(line, sizeof(line), p)) {
+		char *f[6] = { line };
+
+		for (int i = 1; i < 6; i++) {
+			f[i] = f[i - 1] ? strchr(f[i - 1], '\t') : NULL;
+			if (f[i])
+				*f[i]++ = '\0';
+		}
+		ck_assert_msg(f[5] != NULL, "bad --list-options line: %s", line);
+		ck_assert_int_lt(t->count + 2, 2048);
+		snprintf(t->rows[t->count++], 80, "%s\t%s", f[0], f[1]);
+		if (*f[2])
+			snprintf(t->rows[t->count++], 80, "%s\t%s", f[0], f[2]);
+	}
+	ck_assert_int_eq(pclose(p), 0);
+}
+
+static bool option_table_has(const struct option_table *t, const char *command, const char *option)
+{
+	char row[80];
+
+	snprintf(row, sizeof(row), "%s\t%s", command, option);
+	for (int i = 0; i < t->count; i++)
+		if (strcmp(t->rows[i], row) == 0)
+			return true;
+	return false;
+}
+
+/* Checks one example line "slotctl plan rebalance ... \-o plan.json | ..."
+ * (troff escapes removed): its command exists, its options are the
+ * command's. The command line ends at a shell operator or comment. */
+static void check_example(const struct option_table *t, const char *text, char *gaps)
+{
+	char line[512], *save, *word, command[128] = "";
+	int words = 0;
+
+	snprintf(line, sizeof(line), "%s", text);
+	for (word = strtok_r(line, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+		if (strchr("|&;>#<", word[0]))
+			break;
+		if (++words == 1)
+			continue;
+		if (words == 2) {
+			snprintf(command, sizeof(command), "%s", word);
+			continue;
+		}
+		if (words == 3) {
+			char two[128];
+
+			snprintf(two, sizeof(two), "%s %s", command, word);
+			if (option_table_has(t, two, "")) {
+				snprintf(command, sizeof(command), "%s", two);
+				continue;
+			}
+		}
+		if (word[0] == '-' && word[1] && !option_table_has(t, command, word))
+			gap(gaps, "  EXAMPLES: '%s' does not take '%s': %s\n", command, word, text);
+	}
+	if (words >= 2 && !option_table_has(t, command, ""))
+		gap(gaps, "  EXAMPLES: no command '%s': %s\n", command, text);
+}
+
+START_TEST(examples_run_real_commands_and_options)
+{
+	static struct option_table table;
+	static char gaps[GAPS_MAX];
+	struct man_page man;
+	const struct man_section *examples;
+	bool in_block = false;
+	int checked = 0;
+
+	gaps[0] = '\0';
+	option_table_load(&table);
+	man_load(&man);
+	examples = man_find(&man, "EXAMPLES", false);
+	ck_assert_msg(examples != NULL, "man/slotctl.1 has no EXAMPLES section");
+	ck_assert_msg(man_find(&man, "SEE ALSO", false) != NULL, "man/slotctl.1 has no SEE ALSO section");
+	/* the command lines are the .nf blocks' lines running slotctl */
+	for (const char *p = examples->start; p < examples->end;) {
+		size_t len = strcspn(p, "\n");
+		char text[512];
+		const char *at;
+		size_t k = 0;
+
+		for (size_t i = 0; i < len && k + 1 < sizeof(text); i++)
+			if (p[i] != '\\' || (i + 1 < len && p[i + 1] == '\\'))
+				text[k++] = p[i];
+		text[k] = '\0';
+		if (strcmp(text, ".nf") == 0 || strcmp(text, ".fi") == 0)
+			in_block = text[1] == 'n';
+		else if (in_block && (at = strstr(text, "slotctl ")) != NULL) {
+			check_example(&table, at, gaps);
+			checked++;
+		}
+		p += len + (p[len] == '\n');
+	}
+	free(man.text);
+	ck_assert_msg(gaps[0] == '\0', "man/slotctl.1 EXAMPLES run what slotctl does not take:\n%s", gaps);
+	ck_assert_int_ge(checked, 4);
+}
+END_TEST
+
 static Suite *docs_suite(void)
 {
 	Suite *s = suite_create("docs");
 	TCase *tc = tcase_create("docs");
 
 	tcase_add_test(tc, every_option_is_documented_and_completed);
+	tcase_add_test(tc, examples_run_real_commands_and_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
