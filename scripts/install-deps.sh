@@ -3,11 +3,12 @@
 # Debian: compiler, meson, ninja, pkg-config, hiredis, cJSON, Check, redis-server
 # and redis-tools (the tests start their own servers; the system service is not
 # used); with --tests also zsh and fish, in which the completions are tried,
-# and shellcheck, which checks the bash completion.
+# shellcheck, which checks the bash completion, and debhelper and dpkg-dev,
+# with which scripts/build-deb.sh builds the Debian package.
 set -euo pipefail
 packages=(build-essential meson ninja-build pkg-config libhiredis-dev libcjson-dev check
 	redis-server redis-tools python3)
-if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish shellcheck); fi
+if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish shellcheck debhelper dpkg-dev); fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
