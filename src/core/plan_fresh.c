@@ -213,7 +213,7 @@ static void diff_owners(const struct plan_node *old, size_t old_count,
 	owners(now, now_count, is);
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int last = s;
-		char range[16];
+		char range[sizeof("slots 16383-16383")];
 
 		if (same_id(was[s], is[s]))
 			continue;

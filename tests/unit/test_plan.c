@@ -358,6 +358,7 @@ static void promote(struct topology *t)
 	t->nodes[3].flags = NODE_MASTER;
 	fake_map_assign(t, 16000, 16383, 3);
 }
+static void move_high_range(struct topology *t) { fake_map_assign(t, 10929, 10930, 0); }
 static void many(struct topology *t)
 {
 	for (int s = 0; s < 40; s++)
@@ -372,6 +373,8 @@ START_TEST(staleness_messages)
 	expect_stale(demote, "master '00030003' (127.0.0.1:7002) is gone");
 	expect_stale(promote, "new master '80048004' (127.0.0.1:7003)");
 	expect_stale(many, "and 34 more changes");
+	/* five-digit ranges are not cut ("slots 10929-109" with a 16-byte buffer) */
+	expect_stale(move_high_range, "slots 10929-10930 owned by '00010001' (plan: '00030003')");
 }
 END_TEST
 
