@@ -176,19 +176,26 @@ static int run_sandbox_down(const struct cmd_args *args)
 	const char *dir = dir_option(args);
 	struct sandbox *sb;
 	struct sc_error err;
-	int count;
+	int running = 0;
 
 	if (sandbox_open(dir, &sb, &err) < 0) {
 		cli_error("sandbox down: %s", err.msg);
 		return err.code;
 	}
-	count = sb->count;
+	/* only what still runs is stopped; say so of the others */
+	for (int i = 0; i < sb->count; i++)
+		running += sandbox_node_alive(sb, i);
 	if (sandbox_down(sb, DOWN_GRACE_MS, &err) < 0) {
 		cli_error("sandbox down: %s", err.msg);
 		sandbox_free(sb);
 		return err.code;
 	}
-	printf("stopped %d redis-server processes of the sandbox in '%s'\n", count, sb->dir);
+	if (running == sb->count)
+		printf("stopped %d redis-server processes of the sandbox in '%s'\n", running, sb->dir);
+	else
+		printf("stopped %d redis-server process%s of the sandbox in '%s'; %d %s no longer running\n",
+			running, running == 1 ? "" : "es", sb->dir, sb->count - running,
+			sb->count - running == 1 ? "was" : "were");
 	sandbox_free(sb);
 	return SC_EXIT_OK;
 }

@@ -187,24 +187,30 @@ int sandbox_spawn(struct sandbox *sb, int i, bool die_with_parent, struct sc_err
 	return 0;
 }
 
-/* The last non-empty line of node i's log, for error messages. */
-static void log_tail(const struct sandbox *sb, int i, char *buf, size_t size)
+/* Puts the last non-empty line of node i's log into buf, for error
+ * messages. Returns whether some line says a port could not be bound: redis
+ * 7.0 logs "...: bind: Address already in use", then "Failed listening on
+ * port N (TCP|cluster), aborting." as its last line. */
+static bool log_tail(const struct sandbox *sb, int i, char *buf, size_t size)
 {
 	char path[PATH_MAX + 64];
 	char line[512];
+	bool taken = false;
 	FILE *f;
 
 	buf[0] = '\0';
 	snprintf(path, sizeof(path), "%s/node-%d/redis.log", sb->dir, i);
 	f = fopen(path, "r");
 	if (!f)
-		return;
+		return false;
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\r\n")] = '\0';
+		taken = taken || strstr(line, "Address already in use") || strstr(line, "Failed listening on port");
 		if (line[0])
 			snprintf(buf, size, "%s", line);
 	}
 	fclose(f);
+	return taken;
 }
 
 /* True when the server on node i's port answers as the process sb recorded
@@ -241,8 +247,7 @@ int sandbox_wait_started(struct sandbox *sb, int i, int timeout_ms, bool *port_c
 			return 0;
 		if (waitpid(n->pid, &status, WNOHANG) == n->pid) {
 			n->pid = 0;
-			log_tail(sb, i, tail, sizeof(tail));
-			*port_clash = strstr(tail, "in use") != NULL;
+			*port_clash = log_tail(sb, i, tail, sizeof(tail));
 			return sc_error_set(err, SC_EXIT_PROBLEMS,
 				"redis-server for node %d (port %d, bus port %d) exited at start: %s",
 				i, n->port, n->cport, tail[0] ? tail : "no log (see its redis.log)");

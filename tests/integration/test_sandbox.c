@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check_run.h"
@@ -129,6 +130,55 @@ START_TEST(up_with_empty_masters)
 			slot, owner);
 	}
 	tc_verify_keys(tc, "key", 200);
+
+	/* down says which servers it stopped and which had already died
+	 * (before: "stopped 5" with one of them long gone) */
+	ck_assert_int_eq(kill(tc_pid(tc, empty), SIGKILL), 0);
+	for (int k = 0; k < 500 && !process_gone(tc_pid(tc, empty)); k++)
+		usleep(10000);
+	ck_assert(process_gone(tc_pid(tc, empty)));
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "down", "--dir", dir, NULL), 0);
+	ck_assert_contains(r.out, "stopped 4 redis-server processes of the sandbox in '");
+	ck_assert_contains(r.out, "; 1 was no longer running");
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
+/* A node whose port was taken between choosing it and binding it is started
+ * again on fresh ports. The stand-in redis-server fails its first start the
+ * way redis-server 7.0.15 does when another process got its bus port first
+ * (its last log line then never said "in use", so no retry happened). */
+START_TEST(up_retries_a_port_lost_at_bind)
+{
+	char tmp[64], dir[80], wrapper[96], mark[96];
+	struct test_cluster *tc;
+	struct run_result r;
+	FILE *f;
+
+	tc_temp_dir(tmp, sizeof(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	snprintf(wrapper, sizeof(wrapper), "%s/redis-server", tmp);
+	snprintf(mark, sizeof(mark), "%s/first-start", tmp);
+	f = fopen(wrapper, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "#!/bin/sh\n"
+		"if mkdir '%s' 2>/dev/null; then\n"
+		"  echo '1:M 04 Dec 2026 21:08:34.190 # Warning: Could not create server TCP listening socket "
+		"127.0.0.1:41201: bind: Address already in use'\n"
+		"  echo '1:M 04 Dec 2026 21:08:34.190 # Failed listening on port 41201 (cluster), aborting.'\n"
+		"  exit 1\n"
+		"fi\n"
+		"exec \"$(command -v redis-server)\" \"$@\"\n", mark);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(wrapper, 0755), 0);
+	run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir, "--masters", "1",
+		"--replicas", "0", "--keys", "10", "--redis-server", wrapper, NULL);
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	tc = tc_attach(dir);
+	ck_assert_int_eq(access(mark, F_OK), 0); /* the first start did fail */
+	tc_verify_keys(tc, "key", 10);
 	tc_stop(tc);
 }
 END_TEST
@@ -296,6 +346,7 @@ static Suite *sandbox_suite(void)
 
 	tcase_add_test(cli, up_status_down);
 	tcase_add_test(cli, up_with_empty_masters);
+	tcase_add_test(cli, up_retries_a_port_lost_at_bind);
 	tcase_add_test(cli, up_reports_missing_server);
 	tcase_add_test(support, verify_catches_damage);
 	tcase_add_test(support, crashed_test_leaves_no_servers);
