@@ -29,6 +29,7 @@ struct cmd_args {
 	/* per option of cmd->options, in table order */
 	int count[CMD_MAX_OPTIONS];
 	const char *values[CMD_MAX_OPTIONS][CMD_MAX_VALUES];
+	char *secret;            /* owned copy of --pass (cmd_args_hide_secrets); free it */
 };
 
 struct cmd_entry {
@@ -56,6 +57,13 @@ extern const struct cmd_entry *const cmd_table[];
  * one was probably meant to be). "--help" or "-h" prints the command's help
  * to stdout and returns 1. */
 int cmd_args_parse(const struct cmd_entry *cmd, int argc, char **argv, struct cmd_args *out);
+
+/* Moves the value of --pass out of the process's arguments: keeps a copy
+ * (a->secret, which the caller frees) and overwrites every occurrence in argv
+ * with 'x', so that /proc/PID/cmdline and ps stop showing the password once
+ * it is read. Call once, on the argv main() received (not on an argv built
+ * from another command's values). Returns 0, or -1 having printed the error. */
+int cmd_args_hide_secrets(struct cmd_args *a);
 
 /* Option accessors by long name (the name must be in the command's table). */
 bool args_flag(const struct cmd_args *a, const char *name);

@@ -161,14 +161,20 @@ struct journal_file;
 /* "<plan_path>.journal" into buf. */
 void journal_path_for_plan(const char *plan_path, char *buf, size_t size);
 
+/* The largest journal slotctl reads (a full run of 16384 slots writes a few
+ * tens of MB). */
+#define JOURNAL_MAX_BYTES ((size_t)1 << 30)
+
 /* Reads and replays the journal at path into st (initialised here; caller
  * releases). Returns 1 when the file does not exist (st left empty), 0 when
- * read, -1 with an error (SC_EXIT_USAGE for a malformed journal, naming the
+ * read, -1 with an error (SC_EXIT_USAGE for a malformed journal, one larger
+ * than JOURNAL_MAX_BYTES, a symbolic link or not a regular file, naming the
  * file) otherwise. */
 int journal_load(const char *path, struct journal_state *st, struct sc_error *err);
 
-/* Opens path for appending (created with mode 0644 when missing). Returns 0
- * and *out, or -1 with an SC_EXIT_PROBLEMS error naming the file. */
+/* Opens path for appending (created with mode 0644 when missing), never
+ * through a symbolic link (file_open_append). Returns 0 and *out, or -1 with
+ * an SC_EXIT_PROBLEMS error naming the file. */
 int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err);
 
 /* How soon a record appended without sync reaches the disk. */

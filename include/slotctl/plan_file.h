@@ -8,14 +8,17 @@
 
 /* Reads the plan at path ("-": standard input) and validates it. Returns 0
  * and fills out (caller releases with plan_release), or -1 with an error
- * naming the file: SC_EXIT_USAGE when it cannot be read or is not a valid
- * plan (the message names the field). */
+ * naming the file: SC_EXIT_USAGE when it cannot be read (missing, not a
+ * regular file, larger than 256 MiB: file_read) or is not a valid plan (the
+ * message names the field). */
 int plan_load(const char *path, struct plan *out, struct sc_error *err);
 
-/* Writes p to path atomically (file_replace): a temporary file in the same
- * directory, flushed to disk, then renamed over path; a path that is not a
- * regular file (/dev/stdout, a FIFO) is written in place. Returns 0, or -1
- * with an SC_EXIT_PROBLEMS error naming the file; path is then untouched. */
+/* Writes p to path atomically (file_write): an exclusive temporary file in
+ * the same directory, flushed to disk, then renamed over path; a path that
+ * is a device or FIFO is written in place, a symbolic link is refused.
+ * Returns 0, or -1 with an error naming the file (SC_EXIT_USAGE when path
+ * cannot be written at all, SC_EXIT_PROBLEMS when writing fails); path is
+ * then untouched. */
 int plan_save(const char *path, const struct plan *p, struct sc_error *err);
 
 #endif

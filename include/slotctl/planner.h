@@ -70,6 +70,19 @@ struct planner_opts {
 	const char *drain;         /* ID or unique prefix */
 };
 
+/* Checks what of opts needs no cluster: --slot-ranges is a valid range list
+ * and each --weight is ID=W with W a number from 0 to 1000000. Commands call
+ * it before they connect, so a typo costs no sampling; the planners apply
+ * the same rules (and check the ids against the map). Returns 0, or -1 with
+ * an SC_EXIT_USAGE error naming the option. */
+int planner_opts_check(const struct planner_opts *opts, struct sc_error *err);
+
+/* Splits a --weight text "ID=W" into id (NUL-terminated, at most
+ * SC_NODE_ID_LEN characters; id_size > SC_NODE_ID_LEN) and *weight (0 to
+ * 1000000; not NaN or infinite). Returns 0, or -1 with an SC_EXIT_USAGE error
+ * quoting text. Outputs are written only on success. */
+int planner_weight_parse(const char *text, char *id, size_t id_size, double *weight, struct sc_error *err);
+
 /* Each makes a plan of kind "reshard", "rebalance" or "drain" from map (the
  * cluster's reference view) and stats, filling out (caller releases with
  * plan_release): nodes with before/after estimates, ordered batches (hot

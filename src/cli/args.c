@@ -50,14 +50,14 @@ static int store_value(struct cmd_args *out, int idx, const char *value)
 {
 	const struct cmd_option *o = &out->cmd->options[idx];
 
-	if (o->arg == OPT_LIST && out->count[idx] >= CMD_MAX_VALUES) {
+	if (o->arg != OPT_FLAG && out->count[idx] >= CMD_MAX_VALUES) {
 		cli_usage_error(out->cmd->name, "too many --%s options (at most %d)", o->name, CMD_MAX_VALUES);
 		return -1;
 	}
-	if (o->arg == OPT_LIST)
+	/* every occurrence is kept (a value option reads as its last), so that
+	 * cmd_args_hide_secrets finds each copy of a secret in argv */
+	if (o->arg != OPT_FLAG)
 		out->values[idx][out->count[idx]] = value;
-	else
-		out->values[idx][0] = value;
 	out->count[idx]++;
 	return 0;
 }
@@ -222,9 +222,25 @@ const char *args_value(const struct cmd_args *a, const char *name)
 
 	if (a->count[idx] == 0)
 		return NULL;
-	if (a->cmd->options[idx].arg == OPT_LIST)
-		return a->values[idx][a->count[idx] - 1];
-	return a->values[idx][0];
+	return a->values[idx][a->count[idx] - 1];
+}
+
+int cmd_args_hide_secrets(struct cmd_args *a)
+{
+	int idx = option_index(a->cmd, "pass");
+
+	if (idx < 0 || a->count[idx] == 0)
+		return 0;
+	a->secret = strdup(a->values[idx][a->count[idx] - 1]);
+	if (!a->secret) {
+		cli_error("out of memory");
+		return -1;
+	}
+	for (int k = 0; k < a->count[idx]; k++) {
+		memset((char *)a->values[idx][k], 'x', strlen(a->values[idx][k]));
+		a->values[idx][k] = a->secret;
+	}
+	return 0;
 }
 
 int args_list(const struct cmd_args *a, const char *name, const char *const **values)

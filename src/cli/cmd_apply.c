@@ -5,9 +5,9 @@
  * anything. */
 #include "exec_cli.h"
 #include "slotctl/exitcode.h"
-#include "slotctl/plan.h"
+#include "slotctl/plan_file.h"
 
-#include <stdlib.h>
+#include <string.h>
 
 static int confirm_apply(const struct plan *plan, const char *path, bool yes)
 {
@@ -35,18 +35,16 @@ static int run_apply(const struct cmd_args *args)
 	struct exec_result res;
 	struct sc_error err = { 0 };
 	struct plan plan;
-	size_t len;
-	char *text;
 	int rc;
 
 	if (exec_cli_opts(args, "apply", &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
-	if (!(text = exec_cli_read_file(path, &len)))
+	if (strcmp(path, "-") == 0) {
+		cli_error("apply: give the plan as a file, not standard input: its journal goes next to it");
 		return SC_EXIT_USAGE;
-	rc = plan_parse(text, len, &plan, &err);
-	free(text);
-	if (rc != 0) {
-		cli_error("cannot use plan '%s': %s", path, err.msg);
+	}
+	if (plan_load(path, &plan, &err) != 0) { /* bounded and strict, like every plan read */
+		cli_error("%s", err.msg);
 		return err.code ? err.code : SC_EXIT_USAGE;
 	}
 	if (confirm_apply(&plan, path, args_flag(args, "yes")) != 0) {

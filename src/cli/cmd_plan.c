@@ -4,6 +4,7 @@
  * Nothing on the cluster changes. */
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 #include "slotctl/plan_file.h"
 #include "plan_make.h"
 #include "plan_summary.h"
@@ -43,12 +44,18 @@ static int write_plan(const char *output, const struct plan *p)
 static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 {
 	const char *output = args_value(args, "output");
+	struct sc_error err;
 	struct plan p;
 	int rc;
 
 	if (!output) {
 		cli_error("%s: -o FILE is required ('-o -' writes to standard output)", args->cmd->name);
 		return SC_EXIT_USAGE;
+	}
+	/* before the first connection: a plan that cannot be written costs no sampling */
+	if (strcmp(output, "-") != 0 && file_check_writable(output, "plan", &err) < 0) {
+		cli_error("%s: %s", args->cmd->name, err.msg);
+		return err.code;
 	}
 	rc = plan_make(args, kind, &p);
 	if (rc != SC_EXIT_OK)

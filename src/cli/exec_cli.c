@@ -8,12 +8,10 @@
 #include "slotctl/file_text.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define DRAW_INTERVAL_MS 200
@@ -44,6 +42,7 @@ volatile int *exec_cli_signals(void)
 int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui)
 {
 	long long parallel, kps, bps, batch, block, mig_timeout;
+	struct sc_error err;
 
 	memset(o, 0, sizeof(*o));
 	memset(ui, 0, sizeof(*ui));
@@ -68,6 +67,10 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	ui->json = args_flag(a, "json");
 	ui->metrics_path = args_value(a, "metrics-file");
 	ui->progress = !ui->json && cli_use_progress(stderr);
+	if (ui->metrics_path && file_check_writable(ui->metrics_path, "metrics file", &err) < 0) {
+		cli_error("--metrics-file: %s", err.msg);
+		return -1;
+	}
 	return 0;
 }
 
@@ -200,19 +203,20 @@ static void json_emit(const struct exec_event *ev)
 
 /* ---- Prometheus textfile ---- */
 
+/* Replaces the textfile with the run's numbers (file_write: exclusive temp
+ * file, fsync, rename; never through a symbolic link), so a collector never
+ * reads half of it. A failed write warns once and the run goes on: the
+ * metrics are a view of the run, not part of it. */
 static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, int running)
 {
-	char tmp[4096];
-	struct stat st;
-	bool in_place;
+	struct sc_error err;
+	char *text = NULL;
+	size_t size = 0;
 	FILE *f;
 
 	if (!ui->metrics_path)
 		return;
-	/* a device or FIFO (/dev/null) is written in place: a rename would replace it */
-	in_place = stat(ui->metrics_path, &st) == 0 && !S_ISREG(st.st_mode);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", ui->metrics_path, (int)getpid());
-	if (!(f = fopen(in_place ? ui->metrics_path : tmp, "w")))
+	if (!(f = open_memstream(&text, &size)))
 		return;
 #define METRIC(name, type, help, fmt, value) \
 	fprintf(f, "# HELP slotctl_" name " " help "\n# TYPE slotctl_" name " " type "\n" \
@@ -227,12 +231,12 @@ static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, in
 	METRIC("errors_total", "counter", "Errors reported.", "%lld", ui->errors);
 	METRIC("elapsed_seconds", "gauge", "Seconds since the run started.", "%.3f", p->elapsed_s);
 #undef METRIC
-	if (in_place)
-		fclose(f);
-	else if (fclose(f) == 0)
-		rename(tmp, ui->metrics_path);
-	else
-		unlink(tmp);
+	if (fclose(f) == 0 && file_write(ui->metrics_path, "metrics file", text, &err) < 0 && !ui->metrics_warned) {
+		clear_bar(ui);
+		cli_warn("%s", err.msg);
+		ui->metrics_warned = true;
+	}
+	free(text);
 }
 
 void exec_cli_event(void *ctx, const struct exec_event *ev)
@@ -330,23 +334,4 @@ int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_j
 	opts.stop = exec_cli_signals();
 	rc = fn(journal, &opts, &res, &err);
 	return exec_cli_finish(&ui, rc, &res, &err);
-}
-
-char *exec_cli_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text;
-	int e;
-
-	if (!f) {
-		cli_error("cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	e = file_read_all(f, SIZE_MAX, &text, len);
-	fclose(f);
-	if (e == ENOMEM)
-		cli_error("out of memory reading '%s'", path);
-	else if (e != 0)
-		cli_error("cannot read '%s': %s", path, strerror(e));
-	return e == 0 ? text : NULL;
 }

@@ -36,6 +36,7 @@ struct exec_cli {
 	long long last_metrics_ms;
 	long long errors;
 	bool bar_drawn;
+	bool metrics_warned;      /* a failed metrics write was reported */
 	struct exec_progress last;
 };
 
@@ -72,8 +73,5 @@ typedef int exec_cli_journal_fn(const char *journal_path, const struct exec_opts
  * of args->argv[0] (a plan or a state file), runs fn on it with the signal
  * handling in place and reports the outcome. Returns the exit code. */
 int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_journal_fn *fn);
-
-/* Reads a whole file (caller frees). NULL having printed the error. */
-char *exec_cli_read_file(const char *path, size_t *len);
 
 #endif

@@ -234,11 +234,15 @@ int main(int argc, char **argv)
 		return SC_EXIT_USAGE;
 	}
 	rc = cmd_args_parse(cmd, argc - words, argv + words, &args);
+	if (rc == 0 && cmd_args_hide_secrets(&args) != 0)
+		rc = -1;
 	if (rc != 0) {
 		free(args.argv);
+		free(args.secret);
 		return rc > 0 ? SC_EXIT_OK : SC_EXIT_USAGE;
 	}
 	rc = cmd->run(&args);
 	free(args.argv);
+	free(args.secret);
 	return rc;
 }

@@ -203,6 +203,7 @@ int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out
 {
 	struct planner_opts po = { 0 };
 	struct sampler_opts so = { 0 };
+	struct sc_error err;
 	long long sample, bigkey, batch;
 	int rc;
 
@@ -214,6 +215,11 @@ int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out
 	if (sample == 0 && po.by == MEASURE_MEMORY) {
 		cli_error("%s: planning by memory needs --sample-keys of 1 or more (or --by keys|slots)",
 			args->cmd->name);
+		return SC_EXIT_USAGE;
+	}
+	/* everything that needs no cluster is checked before the first connection */
+	if (planner_opts_check(&po, &err) < 0) {
+		cli_error("%s: %s", args->cmd->name, err.msg);
 		return SC_EXIT_USAGE;
 	}
 	so.sample_keys = (int)sample;

@@ -3,6 +3,7 @@
  * Pure: no files, no sockets. */
 #include "slotctl/journal.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -210,13 +211,16 @@ static int decode_slot(const cJSON *o, struct journal_record *r, struct sc_error
 
 int journal_decode(const char *line, size_t len, struct journal_record *out, struct sc_error *err)
 {
-	cJSON *o = cJSON_ParseWithLength(line, len);
+	cJSON *o = NULL;
 	struct journal_record r;
 	double t;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	if (!o || !cJSON_IsObject(o)) {
+	/* one object per line, no key twice (json_strict.h) */
+	if (json_parse_strict(line, len, "record", &o, err) < 0)
+		goto out;
+	if (!cJSON_IsObject(o)) {
 		sc_error_set(err, SC_EXIT_USAGE, "not a JSON object");
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * writes the same model back. Pure: text in, model out. */
 #include "slotctl/plan.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/json_strict.h"
 #include "plan_priv.h"
 
 #include <cJSON.h>
@@ -483,20 +484,6 @@ static int keep_extra(cJSON *root, struct plan *p, struct sc_error *err)
 }
 
 /* Line and column of offset in text, for malformed-JSON messages. */
-static void locate(const char *text, size_t offset, int *line, int *col)
-{
-	*line = 1;
-	*col = 1;
-	for (size_t i = 0; i < offset; i++) {
-		if (text[i] == '\n') {
-			(*line)++;
-			*col = 1;
-		} else {
-			(*col)++;
-		}
-	}
-}
-
 static int parse_root(cJSON *root, struct plan *p, struct sc_error *err)
 {
 	if (!cJSON_IsObject(root))
@@ -520,22 +507,16 @@ static int parse_root(cJSON *root, struct plan *p, struct sc_error *err)
 
 int plan_parse(const char *text, size_t len, struct plan *out, struct sc_error *err)
 {
-	const char *end = NULL;
 	struct plan p;
 	cJSON *root;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	sc_error_clear(err);
-	root = cJSON_ParseWithLengthOpts(text, len, &end, false);
-	if (!root) {
-		int line, col;
-		size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-
-		locate(text, at, &line, &col);
-		return sc_error_set(err, SC_EXIT_USAGE, "plan is not valid JSON (line %d, column %d)",
-			line, col);
-	}
+	/* one plan and nothing after it, no key twice: what slotctl reads is
+	 * what a person or another JSON reader of the file sees */
+	if (json_parse_strict(text, len, "plan", &root, err) < 0)
+		return -1;
 	rc = parse_root(root, &p, err);
 	cJSON_Delete(root);
 	if (rc < 0) {

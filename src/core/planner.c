@@ -5,6 +5,7 @@
 #include "planner_work.h"
 #include "slotctl/exitcode.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,39 @@ int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error
 			return 0;
 		}
 	return sc_error_set(err, SC_EXIT_USAGE, "--by: '%s' is not slots, keys or memory", text);
+}
+
+int planner_weight_parse(const char *text, char *id, size_t id_size, double *weight, struct sc_error *err)
+{
+	const char *eq = strrchr(text, '=');
+	char *end;
+	double v;
+
+	if (!eq || eq == text || (size_t)(eq - text) > SC_NODE_ID_LEN || (size_t)(eq - text) >= id_size)
+		return sc_error_set(err, SC_EXIT_USAGE, "--weight: '%s' is not ID=WEIGHT", text);
+	errno = 0;
+	v = strtod(eq + 1, &end);
+	if (errno || end == eq + 1 || *end || !(v >= 0) || v > 1e6)
+		return sc_error_set(err, SC_EXIT_USAGE,
+			"--weight: '%s' needs a weight from 0 to 1000000 after '='", text);
+	memcpy(id, text, (size_t)(eq - text));
+	id[eq - text] = '\0';
+	*weight = v;
+	return 0;
+}
+
+int planner_opts_check(const struct planner_opts *opts, struct sc_error *err)
+{
+	char id[SC_NODE_ID_LEN + 1];
+	struct slotset set;
+	double v;
+
+	if (opts->slot_ranges && slotset_parse(opts->slot_ranges, &set, err) < 0)
+		return sc_error_prefix(err, "--slot-ranges");
+	for (size_t i = 0; i < opts->weight_count; i++)
+		if (planner_weight_parse(opts->weights[i], id, sizeof(id), &v, err) < 0)
+			return -1;
+	return 0;
 }
 
 static double slot_value(const struct slot_stats *st, enum plan_measure by, int slot)

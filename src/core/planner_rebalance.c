@@ -62,20 +62,12 @@ static bool failing(const struct planner_work *w, size_t i)
 static int parse_weight(struct planner_work *w, const char *text, struct balance *b,
 	struct sc_error *err)
 {
-	const char *eq = strrchr(text, '=');
-	char id[SC_NODE_ID_LEN + 2], *end;
+	char id[SC_NODE_ID_LEN + 2];
 	double v;
 	int i;
 
-	if (!eq || eq == text || (size_t)(eq - text) > SC_NODE_ID_LEN)
-		return sc_error_set(err, SC_EXIT_USAGE, "--weight: '%s' is not ID=WEIGHT", text);
-	memcpy(id, text, (size_t)(eq - text));
-	id[eq - text] = '\0';
-	errno = 0;
-	v = strtod(eq + 1, &end);
-	if (errno || end == eq + 1 || *end || !(v >= 0) || v > 1e6)
-		return sc_error_set(err, SC_EXIT_USAGE,
-			"--weight: '%s' needs a weight from 0 to 1000000 after '='", text);
+	if (planner_weight_parse(text, id, sizeof(id), &v, err) < 0)
+		return -1;
 	i = pw_find_master(w, id, "--weight", err);
 	if (i < 0)
 		return -1;

@@ -5,26 +5,30 @@
 #include "executor_priv.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define JOURNAL_HEAD_BYTES 4096 /* a journal's first line (its start record) fits */
+
 void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
 {
-	size_t len = strlen(plan_or_state);
-	FILE *f;
-	char line[4096];
+	size_t len = strlen(plan_or_state), n;
+	char *head;
 	struct journal_record r;
 	struct sc_error ignored;
 	bool journal = len > 8 && strcmp(plan_or_state + len - 8, ".journal") == 0;
 
-	if (!journal && (f = fopen(plan_or_state, "r")) != NULL) {
-		if (fgets(line, sizeof(line), f) && journal_decode(line, strcspn(line, "\n"), &r, &ignored) == 0) {
+	/* the first line only, bounded like every read (file_read) */
+	if (!journal && file_read(plan_or_state, "plan", JOURNAL_HEAD_BYTES, FILE_READ_HEAD, &head, &n,
+	    &ignored) == 0) {
+		if (journal_decode(head, strcspn(head, "\n"), &r, &ignored) == 0) {
 			journal = true;
 			journal_record_release(&r);
 		}
-		fclose(f);
+		free(head);
 	}
 	if (journal)
 		snprintf(buf, size, "%s", plan_or_state);

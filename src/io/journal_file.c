@@ -36,23 +36,13 @@ void journal_path_for_plan(const char *plan_path, char *buf, size_t size)
 	snprintf(buf, size, "%s.journal", plan_path);
 }
 
-/* Reads the journal at path whole: 0, 1 when there is none, or -1. A
- * journal is slotctl's own file, so its size is not bounded. */
+/* Reads the journal at path whole: 0, 1 when there is none, or -1. Bounded
+ * like every file slotctl reads (a full run of 16384 slots writes a few tens
+ * of MB); a symbolic link is refused, as when appending. */
 static int read_all(const char *path, char **text, size_t *len, struct sc_error *err)
 {
-	FILE *f = fopen(path, "rb");
-	int e;
-
-	if (!f)
-		return errno == ENOENT ? 1 : sc_error_set(err, SC_EXIT_USAGE,
-			"cannot read journal '%s': %s", path, strerror(errno));
-	e = file_read_all(f, SIZE_MAX, text, len);
-	fclose(f);
-	if (e == ENOMEM)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
-	if (e != 0)
-		return sc_error_set(err, SC_EXIT_USAGE, "cannot read journal '%s': %s", path, strerror(e));
-	return 0;
+	return file_read(path, "journal", JOURNAL_MAX_BYTES, FILE_READ_NO_SYMLINK | FILE_READ_MISSING_OK,
+		text, len, err);
 }
 
 int journal_load(const char *path, struct journal_state *st, struct sc_error *err)
@@ -102,10 +92,11 @@ int journal_file_open(const char *path, struct journal_file **out, struct sc_err
 
 	if (!f)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	f->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* append-only, never through a symbolic link (file_open_append) */
+	f->fd = file_open_append(path, "journal", err);
 	if (f->fd < 0) {
 		free(f);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot open journal '%s': %s", path, strerror(errno));
+		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	pthread_mutex_init(&f->lock, NULL);

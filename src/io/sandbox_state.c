@@ -1,10 +1,11 @@
 /* sandbox_state.c: the sandbox's state file, <dir>/sandbox.json: what was
  * started (binary, ports, PIDs, ids, roles), so that `down` and `status` work
- * from another process. Written atomically (file_replace: temp file, then
- * rename). */
+ * from another process. Written atomically and read bounded, never through a
+ * symbolic link (file_text.h: file_write, file_read). */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/file_text.h"
+#include "slotctl/json_strict.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SANDBOX_STATE_MAX_BYTES (1L << 20) /* a few KB for the largest sandbox */
+#define SANDBOX_STATE_MAX_BYTES ((size_t)1 << 20) /* a few KB for the largest sandbox */
 
 struct cJSON *sandbox_node_json(const struct sandbox *sb, int i)
 {
@@ -56,41 +57,28 @@ int sandbox_state_write(const struct sandbox *sb, struct sc_error *err)
 {
 	char path[PATH_MAX + 32];
 	char *text = state_text(sb);
-	int e;
+	int rc;
 
 	if (!text)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory writing the sandbox state");
 	snprintf(path, sizeof(path), "%s/%s", sb->dir, SANDBOX_STATE_FILE);
-	e = file_replace(path, text);
+	rc = file_write(path, "sandbox state", text, err);
 	free(text);
-	if (e)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot write '%s': %s", path, strerror(e));
-	return 0;
+	return rc;
 }
 
-/* The state file's text (caller frees), or NULL with the error. */
-static char *read_text(const char *path, struct sc_error *err)
+/* The state file's text (caller frees), or NULL with the error. The file
+ * is slotctl's own: bounded, and never read through a symbolic link. */
+static char *read_text(const char *path, size_t *len, struct sc_error *err)
 {
-	FILE *f = fopen(path, "rb");
 	char *text;
-	size_t len;
-	int e;
+	int rc = file_read(path, "sandbox state", SANDBOX_STATE_MAX_BYTES,
+		FILE_READ_NO_SYMLINK | FILE_READ_MISSING_OK, &text, len, err);
 
-	if (!f) {
-		if (errno == ENOENT)
-			sc_error_set(err, SC_EXIT_USAGE, "no sandbox in '%s' (no %s; start one with 'slotctl sandbox up')",
-				path, SANDBOX_STATE_FILE);
-		else
-			sc_error_set(err, SC_EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	e = file_read_all(f, SANDBOX_STATE_MAX_BYTES, &text, &len);
-	fclose(f);
-	if (e == ENOMEM)
-		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading '%s'", path);
-	else if (e)
-		sc_error_set(err, SC_EXIT_USAGE, "cannot read '%s': %s", path, strerror(e));
-	return e ? NULL : text;
+	if (rc == 1)
+		sc_error_set(err, SC_EXIT_USAGE, "no sandbox in '%s' (no %s; start one with 'slotctl sandbox up')",
+			path, SANDBOX_STATE_FILE);
+	return rc == 0 ? text : NULL;
 }
 
 static int json_int(const cJSON *o, const char *name, int *out)
@@ -156,16 +144,19 @@ int sandbox_state_read(const char *dir, struct sandbox *sb, struct sc_error *err
 {
 	char path[PATH_MAX + 32];
 	char *text;
+	size_t len;
 	cJSON *root;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, SANDBOX_STATE_FILE);
-	text = read_text(path, err);
+	text = read_text(path, &len, err);
 	if (!text)
 		return -1;
-	root = cJSON_Parse(text);
+	rc = json_parse_strict(text, len, "sandbox state", &root, err);
 	free(text);
-	rc = root ? parse_state(root, sb) : -1;
+	if (rc < 0)
+		return sc_error_prefix(err, "'%s'", path);
+	rc = parse_state(root, sb);
 	cJSON_Delete(root);
 	if (rc < 0) {
 		free(sb->nodes);

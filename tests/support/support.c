@@ -527,11 +527,12 @@ static void capture_read(struct capture *c, int fd, bool *open)
 	c->buf[c->len] = '\0';
 }
 
-static pid_t spawn_slotctl(const char *bin, const char *const *argv, int out[2], int err[2])
+/* Starts bin with argv, stdin from /dev/null, stdout and stderr onto out and
+ * err (which the child closes). */
+static pid_t spawn_slotctl(const char *bin, const char *const *argv, int out, int err)
 {
 	pid_t pid;
 
-	ck_assert_msg(pipe(out) == 0 && pipe(err) == 0, "pipe: %s", strerror(errno));
 	fflush(NULL);
 	pid = fork();
 	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
@@ -547,32 +548,83 @@ static pid_t spawn_slotctl(const char *bin, const char *const *argv, int out[2],
 		full[0] = bin;
 		memcpy(full + 1, argv, (size_t)n * sizeof(*full));
 		dup2(null, STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		dup2(err[1], STDERR_FILENO);
-		close(out[0]);
-		close(err[0]);
-		close(out[1]);
-		close(err[1]);
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		/* a pipe's other end must not stay open in slotctl */
+		for (int fd = STDERR_FILENO + 1; fd < 1024; fd++)
+			close(fd);
 		execv(bin, (char *const *)full);
 		dprintf(STDERR_FILENO, "cannot run '%s': %s\n", bin, strerror(errno));
 		_exit(127);
 	}
-	close(out[1]);
-	close(err[1]);
 	return pid;
+}
+
+static const char *slotctl_bin(void)
+{
+	const char *bin = getenv("SLOTCTL_BIN");
+
+	ck_assert_msg(bin && *bin, "SLOTCTL_BIN is not set (run the tests with meson test)");
+	return bin;
+}
+
+pid_t run_slotctl_background(const char *const *argv)
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	pid_t pid;
+
+	ck_assert_int_ge(null, 0);
+	pid = spawn_slotctl(slotctl_bin(), argv, null, null);
+	close(null);
+	return pid;
+}
+
+int run_slotctl_wait(pid_t pid)
+{
+	int status = 0;
+
+	while (waitpid(pid, &status, 0) < 0)
+		ck_assert_msg(errno == EINTR, "waitpid %ld: %s", (long)pid, strerror(errno));
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int tc_witness_open(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 64), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+int tc_witness_connections(int fd)
+{
+	int n = 0, c;
+
+	while ((c = accept(fd, NULL, NULL)) >= 0) {
+		close(c);
+		n++;
+	}
+	return n;
 }
 
 int run_slotctl_argv(struct run_result *r, int timeout_s, const char *const *argv)
 {
-	const char *bin = getenv("SLOTCTL_BIN");
 	struct capture out = { 0 }, err = { 0 };
 	int out_fd[2], err_fd[2], status = 0;
 	bool out_open = true, err_open = true, killed = false;
 	double start = now_seconds();
 	pid_t pid;
 
-	ck_assert_msg(bin && *bin, "SLOTCTL_BIN is not set (run the tests with meson test)");
-	pid = spawn_slotctl(bin, argv, out_fd, err_fd);
+	ck_assert_msg(pipe(out_fd) == 0 && pipe(err_fd) == 0, "pipe: %s", strerror(errno));
+	pid = spawn_slotctl(slotctl_bin(), argv, out_fd[1], err_fd[1]);
+	close(out_fd[1]);
+	close(err_fd[1]);
 	while (out_open || err_open) {
 		struct pollfd p[2] = { { out_fd[0], POLLIN, 0 }, { err_fd[0], POLLIN, 0 } };
 		int left = (int)((start + timeout_s - now_seconds()) * 1000);

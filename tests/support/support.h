@@ -103,6 +103,23 @@ int run_slotctl_argv(struct run_result *r, int timeout_s, const char *const *arg
 
 void run_result_free(struct run_result *r);
 
+/* Starts $SLOTCTL_BIN with argv (NULL-terminated) in the background, stdin,
+ * stdout and stderr on /dev/null. Returns its pid, for run_slotctl_wait. */
+pid_t run_slotctl_background(const char *const *argv);
+
+/* Waits for the slotctl started by run_slotctl_background; returns its exit
+ * code (128 + signal when killed). */
+int run_slotctl_wait(pid_t pid);
+
+/* A witness: a loopback listener that never answers, to show whether a
+ * command connected at all (the kernel completes each connection, so a
+ * client that connected is counted even if it gave up). Returns its
+ * descriptor (close it when done) and sets *port. */
+int tc_witness_open(int *port);
+
+/* How many connections reached the witness fd since the last call. */
+int tc_witness_connections(int fd);
+
 /* Asserts that the run r (a struct run_result *) exited with want, showing
  * its stdout and stderr when it did not. */
 #define ck_assert_exit(r, want) \

@@ -6,7 +6,6 @@
 
 #include <check.h>
 #include <stdio.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/file_text.h"
@@ -18,17 +17,12 @@ static inline char *test_read_file(const char *root_env, const char *relative, s
 {
 	const char *root = getenv(root_env);
 	char path[4096];
-	FILE *f;
+	struct sc_error err;
 	char *text;
 	size_t n;
-	int e;
 
 	snprintf(path, sizeof(path), "%s/%s", root ? root : ".", relative);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	e = file_read_all(f, SIZE_MAX, &text, &n);
-	fclose(f);
-	ck_assert_msg(e == 0, "cannot read %s: %s", path, strerror(e));
+	ck_assert_msg(file_read(path, "test file", (size_t)64 << 20, 0, &text, &n, &err) == 0, "%s", err.msg);
 	if (len)
 		*len = n;
 	return text;

@@ -272,6 +272,60 @@ START_TEST(malformed_json)
 }
 END_TEST
 
+/* Expects plan_parse to refuse text with a message containing expect. */
+static void expect_refused_text(const char *text, const char *expect)
+{
+	struct plan p;
+	struct sc_error err;
+
+	ck_assert_int_eq(plan_parse(text, strlen(text), &p, &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_msg(strstr(err.msg, expect) != NULL, "expected '%s' in '%s'", expect, err.msg);
+}
+
+/* What cJSON alone accepts: a plan followed by garbage or by a second plan,
+ * and a key given twice (cJSON keeps the first, another reader the last). */
+START_TEST(strict_json)
+{
+	char *text = sample_text();
+	size_t len = strlen(text);
+	char *buf = malloc(2 * len + 64);
+	char *dup, *kind;
+	struct plan p;
+	struct sc_error err;
+
+	if (!text || !buf)
+		ck_abort_msg("out of memory");
+	sprintf(buf, "%s\n \t\r\n", text); /* trailing white space is fine */
+	ck_assert_msg(plan_parse(buf, strlen(buf), &p, &err) == 0, "%s", err.msg);
+	plan_release(&p);
+
+	sprintf(buf, "%s\ngarbage", text);
+	expect_refused_text(buf, "plan has more after its JSON value (line");
+	sprintf(buf, "%s\n%s", text, text);
+	expect_refused_text(buf, "plan has more after its JSON value (line");
+	sprintf(buf, "%s}", text);
+	expect_refused_text(buf, "plan has more after its JSON value");
+	/* a NUL byte does not end the text early */
+	memcpy(buf, text, len);
+	memcpy(buf + len, "\0{}", 3);
+	ck_assert_int_eq(plan_parse(buf, len + 3, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "more after its JSON value") != NULL, "%s", err.msg);
+
+	/* "kind" twice at the top, "slot" twice in a move */
+	kind = strstr(text, "\"kind\"");
+	ck_assert_ptr_nonnull(kind);
+	sprintf(buf, "%.*s\"kind\": \"drain\", %s", (int)(kind - text), text, kind);
+	expect_refused_text(buf, "plan has key 'kind' twice in 'the top-level object'");
+	dup = strstr(text, "\"slot\"");
+	ck_assert_ptr_nonnull(dup);
+	sprintf(buf, "%.*s\"slot\": 7, %s", (int)(dup - text), text, dup);
+	expect_refused_text(buf, "plan has key 'slot' twice in 'batches[0].moves[0]'");
+	free(buf);
+	free(text);
+}
+END_TEST
+
 START_TEST(minor_version_accepted)
 {
 	char *text = sample_text();
@@ -429,6 +483,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, unknown_fields_kept);
 	tcase_add_test(tc, validation_errors);
 	tcase_add_test(tc, malformed_json);
+	tcase_add_test(tc, strict_json);
 	tcase_add_test(tc, minor_version_accepted);
 	tcase_add_test(tc, fingerprint_sensitivity);
 	tcase_add_test(tc, staleness_messages);
