@@ -31,17 +31,20 @@ static double now_s(void)
 	return (double)sc_clock_ms() / 1000;
 }
 
-/* Starts redis-server with extra arguments (NULL-terminated, at most 8) and
- * waits until it accepts connections. */
-static void lone_start_with(struct lone_server *s, const char *const *extra)
+#define LONE_ATTEMPTS 8
+
+/* One start of redis-server on fresh ports (its port, and a fresh one for a
+ * "--cluster-port" value in extra). Returns true once it accepts
+ * connections, false when it exited at start (a port taken between choosing
+ * and binding: "Failed listening on port N"). */
+static bool lone_try(struct lone_server *s, const char *const *extra)
 {
-	char port[16];
+	char port[16], cport[16];
 	redisContext *c = NULL;
 
-	snprintf(s->dir, sizeof(s->dir), "/tmp/slotctl-conn-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(s->dir));
 	s->port = tc_free_port();
 	snprintf(port, sizeof(port), "%d", s->port);
+	snprintf(cport, sizeof(cport), "%d", tc_free_port());
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
@@ -50,7 +53,7 @@ static void lone_start_with(struct lone_server *s, const char *const *extra)
 		int argc = 13;
 
 		for (int i = 0; extra && extra[i] && i < 8; i++)
-			argv[argc++] = extra[i];
+			argv[argc++] = i > 0 && strcmp(extra[i - 1], "--cluster-port") == 0 ? cport : extra[i];
 
 		execvp("redis-server", (char *const *)argv);
 		_exit(127);
@@ -63,10 +66,25 @@ static void lone_start_with(struct lone_server *s, const char *const *extra)
 			break;
 		redisFree(c);
 		c = NULL;
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid)
+			return false;
 		usleep(50000);
 	}
 	ck_assert_msg(c != NULL, "redis-server on port %d did not start", s->port);
 	redisFree(c);
+	return true;
+}
+
+/* Starts redis-server with extra arguments (NULL-terminated, at most 8) and
+ * waits until it accepts connections, on new ports when another process took
+ * the chosen ones first. */
+static void lone_start_with(struct lone_server *s, const char *const *extra)
+{
+	snprintf(s->dir, sizeof(s->dir), "/tmp/slotctl-conn-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(s->dir));
+	for (int attempt = 1; !lone_try(s, extra); attempt++)
+		ck_assert_msg(attempt < LONE_ATTEMPTS, "redis-server exited at start %d times (last port %d; see %s/redis.log)",
+			attempt, s->port, s->dir);
 }
 
 static void lone_start(struct lone_server *s, const char *requirepass)
