@@ -219,7 +219,7 @@ int plan_make(const struct cmd_args *args, enum plan_kind kind, struct plan *out
 	}
 	/* everything that needs no cluster is checked before the first connection */
 	if (planner_opts_check(&po, &err) < 0) {
-		cli_error("%s: %s", args->cmd->name, err.msg);
+		cli_usage_error(args->cmd->name, "%s", err.msg);
 		return SC_EXIT_USAGE;
 	}
 	so.sample_keys = (int)sample;
