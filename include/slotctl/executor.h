@@ -73,6 +73,15 @@ struct exec_event {
 	const struct exec_progress *progress; /* totals so far */
 };
 
+/* Bits of exec_opts.given: pacing and batching options given on the command
+ * line. The journal's START record keeps every run's pacing; a resume or an
+ * abort continues at the recorded pace in each one not given anew. */
+#define EXEC_GIVEN_MAX_KEYS_PER_SEC  (1u << 0)
+#define EXEC_GIVEN_MAX_BYTES_PER_SEC (1u << 1)
+#define EXEC_GIVEN_MAX_BLOCK         (1u << 2)
+#define EXEC_GIVEN_BATCH_KEYS        (1u << 3)
+#define EXEC_GIVEN_PARALLEL          (1u << 4)
+
 struct exec_opts {
 	struct conn_opts conn;    /* timeouts and credentials (strings borrowed) */
 	int parallel;             /* concurrent moves (>= 1) */
@@ -85,6 +94,10 @@ struct exec_opts {
 	long long max_bytes_per_sec; /* pacing over all moves; 0: none */
 	int verify_wait_ms;       /* bound on waiting for the nodes to agree; 0: default */
 	volatile int *stop;       /* set (e.g. by SIGINT) to finish the batch in flight and stop */
+	const char *command;      /* the run as the journal's lock names it to others, e.g.
+	                           * "slotctl apply 'plan.json'" (never a password); NULL: "slotctl" */
+	unsigned given;           /* EXEC_GIVEN_* bits: the pacing options the operator gave;
+	                           * resume and abort take the others from the journal */
 	/* Called for every event, one call at a time, from any thread. NULL: none. */
 	void (*on_event)(void *ctx, const struct exec_event *ev);
 	void *ctx;
@@ -97,7 +110,9 @@ struct exec_result {
 };
 
 /* Applies plan (read from plan_path, which names the journal unless
- * journal_path is given). Refuses, changing nothing, when the journal holds an
+ * journal_path is given). Holds the journal's lock (journal_lock_acquire)
+ * for the whole run. Refuses, changing nothing, when another process holds
+ * it (SC_EXIT_REFUSED, naming the holder), when the journal holds an
  * unfinished run (SC_EXIT_REFUSED, pointing to resume and abort), when the
  * plan does not match the live cluster (SC_EXIT_STALE_PLAN, saying what
  * changed), when a node cannot be reached (SC_EXIT_UNREACHABLE), when the
@@ -112,16 +127,29 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 
 /* Continues the run recorded in the journal at journal_path: each unfinished
  * slot's phase is re-derived from the nodes (markers, owners, key counts) and
- * driven to the end; then verifies. Same return rules as executor_apply; a
- * slot in a state no move explains fails naming it (run `slotctl fix`). */
-int executor_resume(const char *journal_path, const struct exec_opts *opts,
+ * driven to the end, at the recorded pace unless opts gives one (see
+ * exec_opts.given); then verifies. Holds the journal's lock. plan (read from
+ * plan_path; both NULL when only a journal was given) is the plan the
+ * operator named: a journal that
+ * records another plan (other fingerprint, or a slot moving otherwise than
+ * the plan says) is refused. A journal that records no slot (empty, or only
+ * a START: cut short by a crash) is never "nothing to do": with a plan, every
+ * move of the plan is looked up on the nodes and finished (refused when none
+ * was started: that is a case for apply); without one, refused pointing to
+ * the plan and to check and fix. Refusals are SC_EXIT_REFUSED and change
+ * nothing. Same return rules as executor_apply; a slot in a state no move
+ * explains fails naming it (run `slotctl fix`). */
+int executor_resume(const char *journal_path, const char *plan_path, const struct plan *plan, const struct exec_opts *opts,
 	struct exec_result *res, struct sc_error *err);
 
 /* Rolls back the run recorded at journal_path: for every unfinished slot the
  * keys already on the target go back to the source (ASKING + MIGRATE), then
  * SETSLOT STABLE on both; a slot whose target already claims it is finished
- * instead. Then verifies. Same return rules as executor_apply. */
-int executor_abort(const char *journal_path, const struct exec_opts *opts,
+ * instead. Then verifies. Lock, pace, plan and journals that record no slot
+ * as for executor_resume (every move of the plan is looked up on the nodes
+ * and rolled back; none started: nothing to do). Same return rules as
+ * executor_apply. */
+int executor_abort(const char *journal_path, const char *plan_path, const struct plan *plan, const struct exec_opts *opts,
 	struct exec_result *res, struct sc_error *err);
 
 /* Resolves what `resume`/`abort` were given: a journal file is used as is;

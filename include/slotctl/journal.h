@@ -7,7 +7,8 @@
  *
  * The core part (records, encoding, folding into per-slot state) is pure and
  * lives in src/core/journal.c; the file edge (append + fsync, load) lives in
- * src/io/journal_file.c. */
+ * src/io/journal_file.c; the lock that keeps one run per journal at a time
+ * ("<journal>.lock") in src/io/journal_lock.c. */
 #ifndef SLOTCTL_JOURNAL_H
 #define SLOTCTL_JOURNAL_H
 
@@ -18,7 +19,7 @@
 #include "slotctl/topology.h"
 
 #define JOURNAL_FORMAT_MAJOR 1
-#define JOURNAL_FORMAT_MINOR 0
+#define JOURNAL_FORMAT_MINOR 1 /* 1.1: "pacing" in START records */
 
 /* A slot's progress, in protocol order. FAILED and ABORTED are outcomes. */
 enum journal_phase {
@@ -32,6 +33,20 @@ enum journal_phase {
 	JOURNAL_DONE,             /* finished */
 	JOURNAL_ABORTED,          /* rolled back: the source owns it again, nothing open */
 	JOURNAL_PHASE_COUNT
+};
+
+/* The pacing and batching a run moved keys with (START record "pacing",
+ * format 1.1), so that a resume or abort continues at the same pace unless
+ * told otherwise. 0 in a field: that limit was off (pacing) or the default
+ * (batching). */
+struct journal_pacing {
+	bool recorded;            /* the START record carried it (older journals do not) */
+	long long max_keys_per_sec;
+	long long max_bytes_per_sec;
+	long long max_block_us;
+	long long batch_keys;
+	long long batch_bytes;
+	int parallel;
 };
 
 enum journal_kind {
@@ -48,6 +63,7 @@ struct journal_record {
 	char fingerprint[17];     /* the plan's topology fingerprint */
 	char plan_path[1024];     /* the plan file, as given ("" when unknown) */
 	char *seeds;              /* "host:port,host:port,..." of the plan's masters (owned) */
+	struct journal_pacing pacing; /* written when pacing.recorded */
 	/* SLOT */
 	int slot;
 	enum journal_phase phase;
@@ -99,6 +115,7 @@ struct journal_state {
 	char fingerprint[17];
 	char plan_path[1024];
 	char *seeds;              /* owned */
+	struct journal_pacing pacing; /* the latest run's (recorded false when it had none) */
 	int runs;                 /* START records seen */
 	char last_op[16];         /* op of the latest run */
 	bool ended;               /* the latest run wrote an END record */
@@ -193,5 +210,27 @@ int journal_file_sync(struct journal_file *f, struct sc_error *err);
 
 /* Closes f (after a final fsync). NULL is fine. */
 void journal_file_close(struct journal_file *f);
+
+/* ---- one run per journal (src/io/journal_lock.c) ---- */
+
+struct journal_lock;
+
+/* "<journal_path>.lock" into buf. */
+void journal_lock_path(const char *journal_path, char *buf, size_t size);
+
+/* Takes the journal's lock for this process: an flock(2) on the file
+ * "<journal_path>.lock" (created mode 0644, never through a symbolic link),
+ * which then records the holder: pid, host, start time and command (a
+ * description of the run, e.g. "slotctl apply 'plan.json'"; never a
+ * password). The kernel releases it when the process exits in any way, so a
+ * lock of a dead process blocks nothing. Does not wait. Returns 0 and *out,
+ * or -1: SC_EXIT_REFUSED naming the holder when another process (or another
+ * open in this one) holds it, SC_EXIT_PROBLEMS when the file cannot be
+ * opened or locked. */
+int journal_lock_acquire(const char *journal_path, const char *command, struct journal_lock **out,
+	struct sc_error *err);
+
+/* Removes the lock file and releases the lock. NULL is fine. */
+void journal_lock_release(struct journal_lock *l);
 
 #endif

@@ -28,6 +28,8 @@ struct fix_run {
 	struct repair_opts ro;
 	struct repair_hint *hints;
 	size_t hint_count;
+	struct journal_lock *locks[CMD_MAX_VALUES]; /* of the --journal files, held to the end */
+	int lock_count;
 	long long wait_s;
 	bool dry_run, json, executed;
 	struct repair_survey sv;
@@ -73,6 +75,33 @@ static int load_journals(const struct cmd_args *args, struct fix_run *f)
 		journal_state_release(&st);
 	}
 	return 0;
+}
+
+/* Takes the lock of every --journal file, so that no apply, resume or abort
+ * runs on it while fix follows it. Returns 0, or the exit code having
+ * printed why (SC_EXIT_REFUSED: another process holds one). */
+static int lock_journals(const struct cmd_args *args, struct fix_run *f)
+{
+	const char *const *paths;
+	int n = args_list(args, "journal", &paths);
+
+	for (int i = 0; i < n && i < CMD_MAX_VALUES; i++) {
+		struct sc_error err = { 0 };
+
+		if (journal_lock_acquire(paths[i], "slotctl fix --journal", &f->locks[f->lock_count], &err) != 0) {
+			cli_error("%s", err.msg);
+			return err.code;
+		}
+		f->lock_count++;
+	}
+	return 0;
+}
+
+static void fix_run_release(struct fix_run *f)
+{
+	for (int i = 0; i < f->lock_count; i++)
+		journal_lock_release(f->locks[i]);
+	free(f->hints);
 }
 
 static int parse_options(const struct cmd_args *args, struct fix_run *f)
@@ -271,12 +300,16 @@ static int run_fix(const struct cmd_args *args)
 	int code;
 
 	if (parse_options(args, &f) < 0) {
-		free(f.hints);
+		fix_run_release(&f);
 		return SC_EXIT_USAGE;
+	}
+	if ((code = lock_journals(args, &f)) != 0) {
+		fix_run_release(&f);
+		return code;
 	}
 	if (repair_survey(f.host, f.port, &f.ro, &f.sv, &err) < 0) {
 		cli_error("%s", err.msg);
-		free(f.hints);
+		fix_run_release(&f);
 		return err.code ? err.code : SC_EXIT_PROBLEMS;
 	}
 	if (!f.json)
@@ -304,7 +337,7 @@ static int run_fix(const struct cmd_args *args)
 	if (f.checked)
 		check_report_release(&f.report);
 	repair_survey_release(&f.sv);
-	free(f.hints);
+	fix_run_release(&f);
 	return code;
 }
 

@@ -6,6 +6,7 @@
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/file_text.h"
+#include "slotctl/plan_file.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -39,6 +40,16 @@ volatile int *exec_cli_signals(void)
 	return (volatile int *)&stop_flag;
 }
 
+/* "slotctl <command> '<arg>'...": the run as others are told who holds a
+ * journal. Options are left out: --pass would be among them. */
+static void describe_command(const struct cmd_args *a, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "slotctl %s", a->cmd->name);
+
+	for (int i = 0; i < a->argc && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, " '%s'", a->argv[i]);
+}
+
 int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui)
 {
 	long long parallel, kps, bps, batch, block, mig_timeout;
@@ -61,6 +72,13 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	o->max_block_us = block;
 	o->migrate_timeout_ms = (int)mig_timeout;
 	o->replace = args_flag(a, "replace");
+	o->given = (args_value(a, "max-keys-per-sec") ? EXEC_GIVEN_MAX_KEYS_PER_SEC : 0) |
+		(args_value(a, "max-bytes-per-sec") ? EXEC_GIVEN_MAX_BYTES_PER_SEC : 0) |
+		(args_value(a, "max-block-ms") ? EXEC_GIVEN_MAX_BLOCK : 0) |
+		(args_value(a, "batch-keys") ? EXEC_GIVEN_BATCH_KEYS : 0) |
+		(args_value(a, "parallel") ? EXEC_GIVEN_PARALLEL : 0);
+	describe_command(a, ui->command, sizeof(ui->command));
+	o->command = ui->command;
 	o->on_event = exec_cli_event;
 	o->ctx = ui;
 	ui->op = op;
@@ -314,6 +332,8 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 }
 
 const struct cmd_option exec_cli_journal_options[] = {
+	{ "yes", 'y', OPT_FLAG, NULL, "accepted for scripts that pass it to every step: resume and abort "
+		"continue or undo a run already confirmed, and never ask" },
 	EXEC_CLI_OPTIONS,
 	CMD_CONN_OPTIONS,
 	{ 0 },
@@ -325,13 +345,25 @@ int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_j
 	struct exec_cli ui;
 	struct exec_result res;
 	struct sc_error err = { 0 };
+	struct plan plan;
+	const char *plan_path = NULL;
 	char journal[1024];
 	int rc;
 
 	if (exec_cli_opts(args, op, &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
 	executor_journal_path(args->argv[0], journal, sizeof(journal));
+	if (strcmp(journal, args->argv[0]) != 0) {
+		/* given a plan: the journal must be that plan's */
+		if (plan_load(args->argv[0], &plan, &err) != 0) {
+			cli_error("%s", err.msg);
+			return err.code ? err.code : SC_EXIT_USAGE;
+		}
+		plan_path = args->argv[0];
+	}
 	opts.stop = exec_cli_signals();
-	rc = fn(journal, &opts, &res, &err);
+	rc = fn(journal, plan_path, plan_path ? &plan : NULL, &opts, &res, &err);
+	if (plan_path)
+		plan_release(&plan);
 	return exec_cli_finish(&ui, rc, &res, &err);
 }

@@ -38,6 +38,7 @@ struct exec_cli {
 	bool bar_drawn;
 	bool metrics_warned;      /* a failed metrics write was reported */
 	struct exec_progress last;
+	char command[1100];       /* the run as the journal's lock names it (exec_opts.command) */
 };
 
 /* Fills o and ui from the EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS of a.
@@ -57,21 +58,22 @@ void exec_cli_event(void *ctx, const struct exec_event *ev);
  * exit code. */
 int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, const struct sc_error *err);
 
-/* What resume and abort share: EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS, and
- * their synopsis. */
+/* What resume and abort share: --yes, EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS,
+ * and their synopsis. */
 extern const struct cmd_option exec_cli_journal_options[];
 #define EXEC_CLI_JOURNAL_SYNOPSIS \
-	"PLAN|STATE [--parallel N] [--json] [--metrics-file PATH] [--replace] " \
+	"PLAN|STATE [--yes] [--parallel N] [--json] [--metrics-file PATH] [--replace] " \
 	"[--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS] [--migrate-timeout MS]"
 
 /* An executor entry point that takes over the run recorded in a journal
  * (executor_resume, executor_abort). */
-typedef int exec_cli_journal_fn(const char *journal_path, const struct exec_opts *opts,
-	struct exec_result *res, struct sc_error *err);
+typedef int exec_cli_journal_fn(const char *journal_path, const char *plan_path, const struct plan *plan,
+	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err);
 
 /* The whole of `resume` and `abort`: reads the options, finds the journal
- * of args->argv[0] (a plan or a state file), runs fn on it with the signal
- * handling in place and reports the outcome. Returns the exit code. */
+ * of args->argv[0] (a plan, which is then read too, or a state file), runs
+ * fn on it with the signal handling in place and reports the outcome.
+ * Returns the exit code. */
 int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_journal_fn *fn);
 
 #endif

@@ -52,6 +52,23 @@ static int add_number(cJSON *o, const char *name, double value)
 	return cJSON_AddNumberToObject(o, name, value) ? 0 : -1;
 }
 
+/* The START record's "pacing" object (format 1.1). */
+static int encode_pacing(cJSON *o, const struct journal_pacing *p)
+{
+	cJSON *q = cJSON_AddObjectToObject(o, "pacing");
+	int rc = 0;
+
+	if (!q)
+		return -1;
+	rc |= add_number(q, "max_keys_per_sec", (double)p->max_keys_per_sec);
+	rc |= add_number(q, "max_bytes_per_sec", (double)p->max_bytes_per_sec);
+	rc |= add_number(q, "max_block_us", (double)p->max_block_us);
+	rc |= add_number(q, "batch_keys", (double)p->batch_keys);
+	rc |= add_number(q, "batch_bytes", (double)p->batch_bytes);
+	rc |= add_number(q, "parallel", p->parallel);
+	return rc;
+}
+
 static int encode_fields(cJSON *o, const struct journal_record *r)
 {
 	char version[16];
@@ -67,6 +84,8 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 		rc |= add_string(o, "fingerprint", r->fingerprint);
 		rc |= add_string(o, "plan", r->plan_path);
 		rc |= add_string(o, "seeds", r->seeds ? r->seeds : "");
+		if (r->pacing.recorded)
+			rc |= encode_pacing(o, &r->pacing);
 		break;
 	case JOURNAL_REC_SLOT:
 		rc |= add_number(o, "slot", r->slot);
@@ -171,13 +190,41 @@ static int decode_kind(const cJSON *o, enum journal_kind *kind, struct sc_error 
 	return sc_error_set(err, SC_EXIT_USAGE, "field 'record' has unknown value '%s'", name);
 }
 
+/* Reads the optional "pacing" object; a journal before 1.1 has none. */
+static int decode_pacing(const cJSON *o, struct journal_pacing *p, struct sc_error *err)
+{
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "pacing");
+	double kps, bps, block, keys, bytes, parallel;
+
+	if (!q)
+		return 0;
+	if (!cJSON_IsObject(q))
+		return sc_error_set(err, SC_EXIT_USAGE, "field 'pacing' is not an object");
+	if (get_number(q, "max_keys_per_sec", 0, 1e15, &kps, err) != 0 ||
+	    get_number(q, "max_bytes_per_sec", 0, 1e18, &bps, err) != 0 ||
+	    get_number(q, "max_block_us", 0, 1e15, &block, err) != 0 ||
+	    get_number(q, "batch_keys", 0, 1e9, &keys, err) != 0 ||
+	    get_number(q, "batch_bytes", 0, 1e18, &bytes, err) != 0 ||
+	    get_number(q, "parallel", 0, 1e6, &parallel, err) != 0)
+		return sc_error_prefix(err, "field 'pacing'");
+	p->recorded = true;
+	p->max_keys_per_sec = (long long)kps;
+	p->max_bytes_per_sec = (long long)bps;
+	p->max_block_us = (long long)block;
+	p->batch_keys = (long long)keys;
+	p->batch_bytes = (long long)bytes;
+	p->parallel = (int)parallel;
+	return 0;
+}
+
 static int decode_start(const cJSON *o, struct journal_record *r, struct sc_error *err)
 {
 	const cJSON *seeds;
 
 	if (get_string(o, "op", false, r->op, sizeof(r->op), err) != 0 ||
 	    get_string(o, "fingerprint", false, r->fingerprint, sizeof(r->fingerprint), err) != 0 ||
-	    get_string(o, "plan", true, r->plan_path, sizeof(r->plan_path), err) != 0)
+	    get_string(o, "plan", true, r->plan_path, sizeof(r->plan_path), err) != 0 ||
+	    decode_pacing(o, &r->pacing, err) != 0)
 		return -1;
 	seeds = cJSON_GetObjectItemCaseSensitive(o, "seeds");
 	if (seeds && !cJSON_IsString(seeds))
@@ -301,6 +348,7 @@ static int fold_start(struct journal_state *st, const struct journal_record *r, 
 	snprintf(st->fingerprint, sizeof(st->fingerprint), "%s", r->fingerprint);
 	snprintf(st->plan_path, sizeof(st->plan_path), "%s", r->plan_path);
 	snprintf(st->last_op, sizeof(st->last_op), "%s", r->op);
+	st->pacing = r->pacing;
 	st->runs++;
 	st->ended = false;
 	st->end_status[0] = st->end_message[0] = '\0';

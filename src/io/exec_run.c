@@ -202,6 +202,10 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 	snprintf(r.op, sizeof(r.op), "%s", run->op);
 	snprintf(r.fingerprint, sizeof(r.fingerprint), "%s", fingerprint);
 	snprintf(r.plan_path, sizeof(r.plan_path), "%s", plan_path ? plan_path : "");
+	r.pacing = (struct journal_pacing){ .recorded = true,
+		.max_keys_per_sec = run->o->max_keys_per_sec, .max_bytes_per_sec = run->o->max_bytes_per_sec,
+		.max_block_us = run->o->max_block_us, .batch_keys = run->o->batch_keys,
+		.batch_bytes = run->o->batch_bytes, .parallel = run->o->parallel };
 	if (!(r.seeds = exec_join_addrs(run->node_count, run_addr, run)))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	rc = journal_file_append(run->journal, &r, false, err);

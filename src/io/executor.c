@@ -1,7 +1,9 @@
 /* executor.c: the entry points of the executor (see slotctl/executor.h):
  * apply (pre-flight, then every move of a plan), resume and abort (the journal
- * says which slots to look at, the nodes say where each one stands). The
- * engine is exec_run.c, one slot's protocol exec_slot.c. */
+ * says which slots to look at, the nodes say where each one stands; a
+ * journal that names no slot is not taken for a finished one), each holding
+ * the journal's lock for the whole run. The engine is exec_run.c, one slot's
+ * protocol exec_slot.c. */
 #include "executor_priv.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
@@ -135,6 +137,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 {
 	struct exec_run run;
 	struct snapshot snap = { 0 };
+	struct journal_lock *lock = NULL;
 	char host[256];
 	int port = 0, rc = -1;
 	char *seeds = exec_join_addrs(plan->node_count, plan_addr, plan);
@@ -150,7 +153,8 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		goto out;
 	}
-	if (refuse_unfinished(run.journal_path, err) != 0 ||
+	if (journal_lock_acquire(run.journal_path, opts->command, &lock, err) != 0 ||
+	    refuse_unfinished(run.journal_path, err) != 0 ||
 	    gather_healthy(plan, seeds, opts, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||
@@ -162,6 +166,7 @@ out:
 	free(seeds);
 	snapshot_release(&snap);
 	exec_run_release(&run);
+	journal_lock_release(lock);
 	return rc;
 }
 
@@ -250,33 +255,150 @@ static int add_recovered_move(struct exec_run *run, const struct snapshot *s, co
 	return 0;
 }
 
-static int recover(const char *journal_path, const char *op, const struct exec_opts *opts,
-	struct exec_result *res, struct sc_error *err)
+/* The options of a resume or abort: those the operator gave, the others as
+ * the run it continues recorded them (exec_opts.given). */
+static struct exec_opts inherit_pacing(const struct exec_opts *o, const struct journal_pacing *p)
+{
+	struct exec_opts m = *o;
+
+	if (!p->recorded)
+		return m;
+	if (!(o->given & EXEC_GIVEN_MAX_KEYS_PER_SEC))
+		m.max_keys_per_sec = p->max_keys_per_sec;
+	if (!(o->given & EXEC_GIVEN_MAX_BYTES_PER_SEC))
+		m.max_bytes_per_sec = p->max_bytes_per_sec;
+	if (!(o->given & EXEC_GIVEN_MAX_BLOCK) && p->max_block_us > 0)
+		m.max_block_us = p->max_block_us;
+	if (!(o->given & EXEC_GIVEN_BATCH_KEYS) && p->batch_keys > 0)
+		m.batch_keys = (int)p->batch_keys;
+	if (!(o->given & EXEC_GIVEN_PARALLEL) && p->parallel > 0)
+		m.parallel = p->parallel;
+	if (m.batch_bytes == 0)
+		m.batch_bytes = p->batch_bytes;
+	return m;
+}
+
+/* The plan's move of slot, or NULL. */
+static const struct plan_move *plan_move_of(const struct plan *plan, int slot)
+{
+	for (size_t b = 0; b < plan->batch_count; b++)
+		for (size_t k = 0; k < plan->batches[b].count; k++)
+			if (plan->batches[b].moves[k].slot == slot)
+				return &plan->batches[b].moves[k];
+	return NULL;
+}
+
+/* Refuses a journal that records a run of another plan than the one the
+ * operator named: another fingerprint, or a slot the plan does not move so. */
+static int check_same_plan(const struct journal_state *st, const char *journal_path,
+	const struct plan *plan, struct sc_error *err)
+{
+	const char *why = NULL;
+	char detail[160] = "";
+
+	if (st->runs > 0 && strcmp(st->fingerprint, plan->fingerprint) != 0) {
+		why = "fingerprint";
+		snprintf(detail, sizeof(detail), "its fingerprint is %s, the plan's %s", st->fingerprint,
+			plan->fingerprint);
+	}
+	for (size_t i = 0; !why && i < st->count; i++) {
+		const struct journal_slot *js = &st->slots[i];
+		const struct plan_move *pm = plan_move_of(plan, js->slot);
+
+		if (!pm || strcmp(pm->from, js->from) != 0 || strcmp(pm->to, js->to) != 0) {
+			why = "slot";
+			snprintf(detail, sizeof(detail), "it moves slot %d from %.8s to %.8s, which the plan %s",
+				js->slot, js->from, js->to, pm ? "moves otherwise" : "does not move");
+		}
+	}
+	if (!why)
+		return 0;
+	return sc_error_set(err, SC_EXIT_REFUSED,
+		"the journal '%s' records a run of another plan ('%s'): %s; nothing done: give the plan "
+		"it belongs to, or the journal itself ('%s')", journal_path,
+		st->plan_path[0] ? st->plan_path : "unnamed", detail, journal_path);
+}
+
+/* A journal that records no slot (empty, or a START only: a run cut short
+ * before its pending records reached the file) cannot say which slots were
+ * moving. With the plan, every move of it becomes a slot of unknown phase,
+ * which the nodes then tell; without, refused. */
+static int slots_from_plan(struct journal_state *st, const char *journal_path, const struct plan *plan,
+	struct sc_error *err)
+{
+	if (!plan)
+		return sc_error_set(err, SC_EXIT_REFUSED,
+			"the journal '%s' records no slot (%s): it cannot say which slots were moving, and "
+			"nothing is done on its word; run this again with the plan (%s%s%s), or see 'slotctl check' "
+			"and close open slots with 'slotctl fix'", journal_path,
+			st->runs ? "only the start of a run, cut short" : "it is empty",
+			st->plan_path[0] ? "'" : "", st->plan_path[0] ? st->plan_path : "PLAN",
+			st->plan_path[0] ? "'" : "");
+	for (size_t b = 0; b < plan->batch_count; b++) {
+		for (size_t k = 0; k < plan->batches[b].count; k++) {
+			const struct plan_move *pm = &plan->batches[b].moves[k];
+			struct journal_record r = { .kind = JOURNAL_REC_SLOT, .slot = pm->slot, .batch = (int)b,
+				.phase = JOURNAL_PENDING };
+
+			snprintf(r.from, sizeof(r.from), "%s", pm->from);
+			snprintf(r.to, sizeof(r.to), "%s", pm->to);
+			if (journal_fold(st, &r, err) != 0)
+				return -1;
+		}
+	}
+	if (!st->runs)
+		snprintf(st->fingerprint, sizeof(st->fingerprint), "%s", plan->fingerprint);
+	return 0;
+}
+
+/* True when some move of the run was started: past pending, or a marker. */
+static bool any_started(const struct exec_run *run)
+{
+	for (size_t i = 0; i < run->move_count; i++)
+		if (run->moves[i].phase != JOURNAL_PENDING || run->moves[i].src_open || run->moves[i].dst_open)
+			return true;
+	return false;
+}
+
+static int recover(const char *journal_path, const char *plan_path, const struct plan *plan,
+	const char *op, const struct exec_opts *given, struct exec_result *res, struct sc_error *err)
 {
 	struct exec_run run;
 	struct snapshot snap = { 0 };
 	struct journal_state st;
+	struct journal_lock *lock = NULL;
+	struct exec_opts opts = *given;
 	char host[256];
 	int port = 0, rc = -1, loaded;
-	bool abort = strcmp(op, "abort") == 0;
+	bool abort = strcmp(op, "abort") == 0, unknown = false;
 
 	memset(res, 0, sizeof(*res));
 	snprintf(res->journal, sizeof(res->journal), "%s", journal_path);
-	exec_run_init(&run, op, opts);
+	journal_state_init(&st);
+	exec_run_init(&run, op, &opts);
 	snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
+	if (journal_lock_acquire(journal_path, given->command, &lock, err) != 0)
+		goto out;
 	loaded = journal_load(journal_path, &st, err);
 	if (loaded != 0) {
 		if (loaded == 1)
 			sc_error_set(err, SC_EXIT_USAGE, "no journal '%s': nothing to %s", journal_path, op);
-		exec_run_release(&run);
-		return -1;
+		goto out;
+	}
+	if (plan && check_same_plan(&st, journal_path, plan, err) != 0)
+		goto out;
+	if (st.count == 0) {
+		if (slots_from_plan(&st, journal_path, plan, err) != 0)
+			goto out;
+		unknown = true;
 	}
 	if (journal_state_finished(&st)) {
 		exec_emit(&run, EXEC_EVENT_SUMMARY, NULL, 0, 0, "nothing to do: every slot of the journal is settled");
 		rc = 0;
 		goto out;
 	}
-	if (gather(NULL, st.seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0 ||
+	opts = inherit_pacing(given, &st.pacing);
+	if (gather(unknown ? plan->seed : NULL, st.seeds, &opts.conn, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_require_reachable(&snap, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0)
 		goto out;
@@ -284,6 +406,18 @@ static int recover(const char *journal_path, const char *op, const struct exec_o
 		if (!journal_slot_settled(&st.slots[i]) &&
 		    add_recovered_move(&run, &snap, &st.slots[i], abort, err) != 0)
 			goto out;
+	if (unknown && !any_started(&run)) {
+		if (abort) {
+			exec_emit(&run, EXEC_EVENT_SUMMARY, NULL, 0, 0,
+				"nothing to do: the nodes show no move of the plan started");
+			rc = 0;
+		} else {
+			sc_error_set(err, SC_EXIT_REFUSED,
+				"the journal '%s' records no slot, and the nodes show no move of plan '%s' started: "
+				"nothing to resume; run 'slotctl apply %s'", journal_path, plan_path, plan_path);
+		}
+		goto out;
+	}
 	for (size_t i = 0; i < st.count; i++) {
 		const struct journal_slot *js = &st.slots[i];
 		int owner = exec_run_node(&run, js->phase == JOURNAL_DONE ? js->to : js->from);
@@ -291,7 +425,7 @@ static int recover(const char *journal_path, const char *op, const struct exec_o
 		if (journal_slot_settled(js) && owner >= 0)
 			run.expected[js->slot] = owner;
 	}
-	if (exec_run_start_journal(&run, st.fingerprint, st.plan_path, false, err) != 0)
+	if (exec_run_start_journal(&run, st.fingerprint, unknown ? plan_path : st.plan_path, unknown, err) != 0)
 		goto out;
 	rc = exec_run_moves(&run, err);
 	rc = exec_run_finish(&run, rc, host, port, res, err);
@@ -299,17 +433,18 @@ out:
 	journal_state_release(&st);
 	snapshot_release(&snap);
 	exec_run_release(&run);
+	journal_lock_release(lock);
 	return rc;
 }
 
-int executor_resume(const char *journal_path, const struct exec_opts *opts,
-	struct exec_result *res, struct sc_error *err)
+int executor_resume(const char *journal_path, const char *plan_path, const struct plan *plan,
+	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err)
 {
-	return recover(journal_path, "resume", opts, res, err);
+	return recover(journal_path, plan_path, plan, "resume", opts, res, err);
 }
 
-int executor_abort(const char *journal_path, const struct exec_opts *opts,
-	struct exec_result *res, struct sc_error *err)
+int executor_abort(const char *journal_path, const char *plan_path, const struct plan *plan,
+	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err)
 {
-	return recover(journal_path, "abort", opts, res, err);
+	return recover(journal_path, plan_path, plan, "abort", opts, res, err);
 }

@@ -90,8 +90,8 @@ typedef void exec_addr_fn(const void *ctx, size_t i, char *buf, size_t size);
  * records. Returns a new string (the caller frees it), or NULL on OOM. */
 char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
 
-/* Opens the journal and appends the run's START record (and, for apply, a
- * pending record per move), synced. */
+/* Opens the journal and appends the run's START record with the pacing in
+ * effect (and, with write_pending, a pending record per move), synced. */
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
 	bool write_pending, struct sc_error *err);
 

@@ -1,8 +1,9 @@
 /* exec_support.h: what the executor's integration tests share: writing a
  * plan file for a running test cluster (moves of chosen slots between
  * masters, built with the plan library so the tests do not depend on the
- * planner), finding slots that hold test keys, and small cluster probes.
- * Header-only test helper. */
+ * planner), finding slots that hold test keys, small cluster probes, the
+ * hot-slot fixture of the crash and recovery tests, and starting slotctl in
+ * the background. Header-only test helper. */
 #ifndef SLOTCTL_TEST_EXEC_SUPPORT_H
 #define SLOTCTL_TEST_EXEC_SUPPORT_H
 
@@ -11,9 +12,12 @@
 #include "slotctl/plan.h"
 #include "slotctl/snapshot.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs slotctl (NULL-terminated arguments after timeout) and asserts its exit
@@ -180,6 +184,77 @@ static inline int exec_open_slots(const struct test_cluster *tc, int i)
 	}
 	freeReplyObject(r);
 	return open;
+}
+
+/* ---- the hot-slot fixture of the crash and recovery tests ---- */
+
+#define EXEC_HOT_NKEYS 1000 /* keys "k:<i>", spread */
+#define EXEC_HOT_NHOT 300   /* keys "{h}:<i>", all in one slot, moved first */
+
+struct exec_hot {
+	struct test_cluster *tc;
+	char dir[64], plan[128], journal[160];
+	int from, to, hot_slot;
+};
+
+/* A 3-master cluster with EXEC_HOT_NKEYS spread keys and EXEC_HOT_NHOT keys in
+ * one slot; a plan moving 20 slots (the hot one first) from its owner to the
+ * next master; the plan's journal path. */
+static inline void exec_hot_start(struct exec_hot *f)
+{
+	struct exec_transfer t;
+
+	f->tc = tc_start(3, 0);
+	tc_load_keys(f->tc, "k", EXEC_HOT_NKEYS);
+	tc_load_keys(f->tc, "{h}", EXEC_HOT_NHOT);
+	f->hot_slot = keyslot_of("h", 1);
+	f->from = tc_owner_of(f->tc, 0, f->hot_slot);
+	ck_assert_int_ge(f->from, 0);
+	f->to = (f->from + 1) % 3;
+	t = (struct exec_transfer){ f->from, f->to, 20 };
+	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
+	exec_write_plan(f->tc, &t, 1, "{h}", EXEC_HOT_NHOT, f->plan);
+	snprintf(f->journal, sizeof(f->journal), "%s.journal", f->plan);
+}
+
+/* Every key once, on its slot's owner; no slot open anywhere. */
+static inline void exec_hot_verify(const struct exec_hot *f)
+{
+	tc_verify_keys(f->tc, "k", EXEC_HOT_NKEYS);
+	tc_verify_keys(f->tc, "{h}", EXEC_HOT_NHOT);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(exec_open_slots(f->tc, i), 0);
+}
+
+/* Runs apply with the crash hook set at crash_at; slotctl must die by SIGKILL. */
+static inline void exec_hot_apply_and_crash(const struct exec_hot *f, const char *crash_at)
+{
+	struct run_result r;
+
+	setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--parallel", "1",
+		"--batch-keys", "50");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+}
+
+/* Starts $SLOTCTL_BIN with argv (argv[0] included, NULL-terminated) in the
+ * background, stdin /dev/null, output discarded. Returns its pid. */
+static inline pid_t exec_spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(getenv("SLOTCTL_BIN"), (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
 }
 
 #endif

@@ -95,25 +95,6 @@ START_TEST(rebalance_into_one_master_from_two)
 }
 END_TEST
 
-/* Starts slotctl with argv in the background (stdin /dev/null, output
- * discarded). */
-static pid_t spawn(const char *const *argv)
-{
-	pid_t pid = fork();
-
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(getenv("SLOTCTL_BIN"), (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 static int wait_status(pid_t pid)
 {
 	int status = 0;
@@ -141,7 +122,7 @@ static void interrupt_then_resume(bool twice)
 		const char *argv[] = { getenv("SLOTCTL_BIN"), "apply", plan, "--yes", "--parallel", "1",
 			"--batch-keys", "20", "--max-keys-per-sec", "100", NULL };
 
-		pid = spawn(argv);
+		pid = exec_spawn(argv);
 	}
 	/* interrupted with the hot slot mid-move (not after a fixed delay,
 	 * which on a slow machine can come before slotctl set its handler) */

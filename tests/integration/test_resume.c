@@ -11,67 +11,23 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#define NKEYS 1000
-#define NHOT 300 /* keys "{h}:<i>", all in one slot, moved first */
-
-struct fixture {
-	struct test_cluster *tc;
-	char dir[64], plan[128];
-	int from, to, hot_slot;
-};
-
-/* A 3-master cluster with NKEYS spread keys and NHOT keys in one slot; a plan
- * moving 20 slots (the hot one first) from its owner to the next master. */
-static void fixture_start(struct fixture *f)
-{
-	struct exec_transfer t;
-
-	f->tc = tc_start(3, 0);
-	tc_load_keys(f->tc, "k", NKEYS);
-	tc_load_keys(f->tc, "{h}", NHOT);
-	f->hot_slot = keyslot_of("h", 1);
-	f->from = tc_owner_of(f->tc, 0, f->hot_slot);
-	ck_assert_int_ge(f->from, 0);
-	f->to = (f->from + 1) % 3;
-	t = (struct exec_transfer){ f->from, f->to, 20 };
-	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
-	exec_write_plan(f->tc, &t, 1, "{h}", NHOT, f->plan);
-}
-
-static void fixture_verify(struct fixture *f)
-{
-	tc_verify_keys(f->tc, "k", NKEYS);
-	tc_verify_keys(f->tc, "{h}", NHOT);
-	for (int i = 0; i < 3; i++)
-		ck_assert_int_eq(exec_open_slots(f->tc, i), 0);
-}
-
-/* Runs apply with the crash hook set; slotctl must die by SIGKILL. */
-static void apply_and_crash(struct fixture *f, const char *crash_at)
-{
-	struct run_result r;
-
-	setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
-	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--parallel", "1",
-		"--batch-keys", "50");
-	unsetenv("SLOTCTL_TEST_CRASH_AT");
-	run_result_free(&r);
-}
+#define NKEYS EXEC_HOT_NKEYS
+#define NHOT EXEC_HOT_NHOT
 
 static void crash_then_resume(const char *crash_at)
 {
-	struct fixture f;
+	struct exec_hot f;
 	struct run_result r;
 
-	fixture_start(&f);
-	apply_and_crash(&f, crash_at);
+	exec_hot_start(&f);
+	exec_hot_apply_and_crash(&f, crash_at);
 	/* a new apply is refused: the journal is unfinished */
 	EXEC_RUN(&r, 6, 60, "apply", f.plan, "--yes");
 	run_result_free(&r);
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	ck_assert_contains(r.out, "resume: done");
 	run_result_free(&r);
-	fixture_verify(&f);
+	exec_hot_verify(&f);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), f.to);
 	tc_stop(f.tc);
 }
@@ -80,17 +36,17 @@ static void crash_then_resume(const char *crash_at)
  * claimed it (then abort finishes it). */
 static void crash_then_abort(const char *crash_at, bool finished)
 {
-	struct fixture f;
+	struct exec_hot f;
 	struct run_result r;
 	char journal[160];
 
-	fixture_start(&f);
-	apply_and_crash(&f, crash_at);
+	exec_hot_start(&f);
+	exec_hot_apply_and_crash(&f, crash_at);
 	snprintf(journal, sizeof(journal), "%s.journal", f.plan);
 	EXEC_RUN(&r, 0, 120, "abort", journal);
 	ck_assert_contains(r.out, "abort: aborted");
 	run_result_free(&r);
-	fixture_verify(&f);
+	exec_hot_verify(&f);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), finished ? f.to : f.from);
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
 	run_result_free(&r);
@@ -127,7 +83,7 @@ END_TEST
 /* From a child process: stops victim (the source or the target) with
  * SIGSTOP once the hot slot is mid-move; the child exits 0 when it did, 1
  * when that was never seen. */
-static pid_t freeze_mid_slot(const struct fixture *f, pid_t victim)
+static pid_t freeze_mid_slot(const struct exec_hot *f, pid_t victim)
 {
 	pid_t child = fork();
 
@@ -146,12 +102,12 @@ static pid_t freeze_mid_slot(const struct fixture *f, pid_t victim)
  * slot and resume; once the node thaws, resume finishes the move. */
 static void frozen_node_fails_then_resumes(bool source)
 {
-	struct fixture f;
+	struct exec_hot f;
 	struct run_result r;
 	pid_t child, node;
 	int status, rc;
 
-	fixture_start(&f);
+	exec_hot_start(&f);
 	node = tc_pid(f.tc, source ? f.from : f.to);
 	child = freeze_mid_slot(&f, node);
 	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
@@ -168,7 +124,7 @@ static void frozen_node_fails_then_resumes(bool source)
 	kill(node, SIGCONT);
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	run_result_free(&r);
-	fixture_verify(&f);
+	exec_hot_verify(&f);
 	tc_stop(f.tc);
 }
 

@@ -269,6 +269,81 @@ START_TEST(file_edge_appends_and_loads)
 }
 END_TEST
 
+/* A START record keeps the run's pacing (format 1.1); a 1.0 START has none,
+ * and the fold takes the latest run's. */
+START_TEST(pacing_round_trips_and_older_starts_have_none)
+{
+	struct journal_record in = start_rec("apply"), out;
+	const char *old = "{\"format_version\":\"1.0\",\"record\":\"start\",\"time_ms\":2,\"op\":\"resume\","
+		"\"fingerprint\":\"0123456789abcdef\",\"plan\":\"p\",\"seeds\":\"\"}\n";
+	struct journal_state st;
+	struct sc_error err;
+	char *line;
+
+	in.pacing = (struct journal_pacing){ .recorded = true, .max_keys_per_sec = 50,
+		.max_bytes_per_sec = 1000000, .max_block_us = 300, .batch_keys = 20, .batch_bytes = 4096,
+		.parallel = 3 };
+	line = journal_encode(&in, &err);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_ptr_nonnull(strstr(line, "\"format_version\":\"1.1\""));
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert(out.pacing.recorded);
+	ck_assert_int_eq(out.pacing.max_keys_per_sec, 50);
+	ck_assert_int_eq(out.pacing.max_bytes_per_sec, 1000000);
+	ck_assert_int_eq(out.pacing.max_block_us, 300);
+	ck_assert_int_eq(out.pacing.batch_keys, 20);
+	ck_assert_int_eq(out.pacing.batch_bytes, 4096);
+	ck_assert_int_eq(out.pacing.parallel, 3);
+	journal_record_release(&out);
+
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, line, strlen(line), &err), 0);
+	ck_assert_int_eq(st.pacing.max_keys_per_sec, 50);
+	ck_assert_int_eq(journal_replay(&st, old, strlen(old), &err), 0);
+	ck_assert(!st.pacing.recorded);
+	journal_state_release(&st);
+	free(line);
+
+	line = "{\"format_version\":\"1.1\",\"record\":\"start\",\"time_ms\":2,\"op\":\"apply\","
+		"\"fingerprint\":\"0123456789abcdef\",\"pacing\":{\"max_keys_per_sec\":-1}}";
+	ck_assert_int_eq(journal_decode(line, strlen(line), &out, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "pacing"));
+}
+END_TEST
+
+/* One holder at a time (a second open in the same process conflicts like
+ * another process would), named in the refusal; released, the lock is free
+ * again and its file gone; a symbolic link in its place is not followed. */
+START_TEST(lock_refuses_a_second_holder_naming_the_first)
+{
+	char dir[] = "/tmp/slotctl-journal-XXXXXX", path[256], lock_path[300], pid[32];
+	struct journal_lock *a = NULL, *b = NULL;
+	struct sc_error err;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.json.journal", dir);
+	journal_lock_path(path, lock_path, sizeof(lock_path));
+	ck_assert_str_eq(lock_path + strlen(path), ".lock");
+	ck_assert_int_eq(journal_lock_acquire(path, "slotctl apply 'p.json'", &a, &err), 0);
+	ck_assert_int_eq(access(lock_path, F_OK), 0);
+	ck_assert_int_eq(journal_lock_acquire(path, "slotctl resume 'p.json'", &b, &err), -1);
+	ck_assert_int_eq(err.code, 6);
+	snprintf(pid, sizeof(pid), "pid %d on", (int)getpid());
+	ck_assert_ptr_nonnull(strstr(err.msg, pid));
+	ck_assert_ptr_nonnull(strstr(err.msg, "slotctl apply 'p.json'"));
+	journal_lock_release(a);
+	ck_assert_int_eq(access(lock_path, F_OK), -1);
+	ck_assert_int_eq(journal_lock_acquire(path, "slotctl resume 'p.json'", &b, &err), 0);
+	journal_lock_release(b);
+
+	ck_assert_int_eq(symlink("/nonexistent-target", lock_path), 0);
+	ck_assert_int_eq(journal_lock_acquire(path, "x", &a, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "symbolic link"));
+	unlink(lock_path);
+	rmdir(dir);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -282,6 +357,8 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, bad_lines_are_refused);
 	tcase_add_test(tc, unknown_fields_and_minor_versions_are_accepted);
 	tcase_add_test(tc, file_edge_appends_and_loads);
+	tcase_add_test(tc, pacing_round_trips_and_older_starts_have_none);
+	tcase_add_test(tc, lock_refuses_a_second_holder_naming_the_first);
 	suite_add_tcase(s, tc);
 	return s;
 }
