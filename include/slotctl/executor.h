@@ -69,7 +69,8 @@ struct exec_event {
 	const char *to;           /* "host:port" of the target, or NULL */
 	long long keys;           /* keys of this batch / slot */
 	long long bytes;
-	const char *message;      /* ERROR: what failed; SUMMARY: the outcome */
+	const char *message;      /* ERROR: what failed; SUMMARY: the outcome;
+	                           * START: the pace taken from the journal, or NULL */
 	const struct exec_progress *progress; /* totals so far */
 };
 

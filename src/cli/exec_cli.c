@@ -267,6 +267,8 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		ui->errors++;
 	if (ui->json && ev->kind != EXEC_EVENT_SUMMARY)
 		json_emit(ev);
+	else if (ev->kind == EXEC_EVENT_START && ev->message)
+		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
 			clear_bar(ui);

@@ -535,7 +535,7 @@ int exec_run_moves(struct exec_run *run, struct sc_error *err)
 		run->progress.keys_estimated += run->moves[i].keys_est;
 		run->progress.bytes_estimated += run->moves[i].bytes_est;
 	}
-	exec_emit(run, EXEC_EVENT_START, NULL, 0, 0, NULL);
+	exec_emit(run, EXEC_EVENT_START, NULL, 0, 0, run->start_note[0] ? run->start_note : NULL);
 	parallel_for((size_t)workers, workers, worker, run);
 	if (run->halted) {
 		*err = run->failure;

@@ -278,6 +278,25 @@ static struct exec_opts inherit_pacing(const struct exec_opts *o, const struct j
 	return m;
 }
 
+/* Says which options m took from the journal rather than from o (those that
+ * differ), in the words of the command line, into buf ("" when none). */
+static void describe_inherited(const struct exec_opts *o, const struct exec_opts *m, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+#define INHERITED(field, fmt, value) \
+	if (m->field != o->field && len < size) \
+		len += (size_t)snprintf(buf + len, size - len, "%s" fmt, len ? " " : \
+			"continuing at the pace the journal records: ", value)
+	INHERITED(max_keys_per_sec, "--max-keys-per-sec %lld", m->max_keys_per_sec);
+	INHERITED(max_bytes_per_sec, "--max-bytes-per-sec %lld", m->max_bytes_per_sec);
+	INHERITED(max_block_us, "--max-block-ms %g", (double)m->max_block_us / 1000.0);
+	INHERITED(batch_keys, "--batch-keys %d", m->batch_keys);
+	INHERITED(parallel, "--parallel %d", m->parallel);
+#undef INHERITED
+}
+
 /* The plan's move of slot, or NULL. */
 static const struct plan_move *plan_move_of(const struct plan *plan, int slot)
 {
@@ -398,6 +417,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 		goto out;
 	}
 	opts = inherit_pacing(given, &st.pacing);
+	describe_inherited(given, &opts, run.start_note, sizeof(run.start_note));
 	if (gather(unknown ? plan->seed : NULL, st.seeds, &opts.conn, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_require_reachable(&snap, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0)

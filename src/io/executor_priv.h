@@ -54,6 +54,7 @@ struct exec_run {
 	struct sc_error failure;  /* the first failure, when halted by one */
 	struct exec_progress progress;
 	long long start_us;
+	char start_note[300];     /* the START event's message ("" none): the pace a resume inherited */
 	/* the test-only crash hook (EXEC_CRASH_ENV) */
 	int crash_phase;          /* a journal phase, JOURNAL_PHASE_COUNT for "keys", -1 off */
 	long crash_at, crash_seen;

@@ -84,6 +84,7 @@ START_TEST(one_run_at_a_time_and_resume_keeps_the_pace)
 
 	EXEC_RUN(&r, 0, 120, "resume", f.plan);
 	ck_assert_contains(r.out, "resume: done");
+	ck_assert_contains(r.err, "pace the journal records: --max-keys-per-sec 50 ");
 	done = strstr(r.out, "slots, ");
 	ck_assert_ptr_nonnull(done);
 	ck_assert_int_eq(sscanf(done, "slots, %lld keys", &keys), 1);
