@@ -87,7 +87,12 @@ static int lock_journals(const struct cmd_args *args, struct fix_run *f)
 
 	for (int i = 0; i < n && i < CMD_MAX_VALUES; i++) {
 		struct sc_error err = { 0 };
+		bool again = false;
 
+		for (int k = 0; k < i; k++)
+			again = again || strcmp(paths[k], paths[i]) == 0;
+		if (again)
+			continue;
 		if (journal_lock_acquire(paths[i], "slotctl fix --journal", &f->locks[f->lock_count], &err) != 0) {
 			cli_error("%s", err.msg);
 			return err.code;

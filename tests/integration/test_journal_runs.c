@@ -167,6 +167,9 @@ START_TEST(start_only_journal_is_rolled_back_from_the_nodes)
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.hot_slot), f.from);
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
 	run_result_free(&r);
+	/* the lock is free again, and one journal named twice is locked once */
+	EXEC_RUN(&r, 0, 60, "fix", tc_seed(f.tc), "--journal", f.journal, "--journal", f.journal, "--dry-run");
+	run_result_free(&r);
 	tc_stop(f.tc);
 }
 END_TEST
