@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FIX_DEFAULT_WAIT_S 30
 #define FIX_POLL_MS 200
@@ -91,8 +92,8 @@ static int lock_journals(const struct cmd_args *args, struct fix_run *f)
 
 		for (int k = 0; k < i; k++)
 			again = again || strcmp(paths[k], paths[i]) == 0;
-		if (again)
-			continue;
+		if (again || access(paths[i], F_OK) != 0)
+			continue; /* a missing one is reported by load_journals */
 		if (journal_lock_acquire(paths[i], "slotctl fix --journal", &f->locks[f->lock_count], &err) != 0) {
 			cli_error("%s", err.msg);
 			return err.code;
@@ -304,13 +305,14 @@ static int run_fix(const struct cmd_args *args)
 	struct sc_error err = { 0 };
 	int code;
 
-	if (parse_options(args, &f) < 0) {
-		fix_run_release(&f);
-		return SC_EXIT_USAGE;
-	}
+	/* locked before they are read: a run that ends meanwhile leaves its last word */
 	if ((code = lock_journals(args, &f)) != 0) {
 		fix_run_release(&f);
 		return code;
+	}
+	if (parse_options(args, &f) < 0) {
+		fix_run_release(&f);
+		return SC_EXIT_USAGE;
 	}
 	if (repair_survey(f.host, f.port, &f.ro, &f.sv, &err) < 0) {
 		cli_error("%s", err.msg);
