@@ -269,6 +269,8 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		json_emit(ev);
 	else if (ev->kind == EXEC_EVENT_START && ev->message)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
+	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
+		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
 			clear_bar(ui);
@@ -319,8 +321,12 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 		cJSON_AddNumberToObject(o, "keys_per_sec", rate);
 		if (rc != 0)
 			cJSON_AddStringToObject(o, "message", err->msg);
+		else if (p->slots_total == 0 && ui->summary[0])
+			cJSON_AddStringToObject(o, "message", ui->summary);
 		json_add_progress(o, p);
 		json_print(o);
+	} else if (rc == 0 && p->slots_total == 0 && ui->summary[0]) {
+		printf("%s: %s\n", ui->op, ui->summary); /* nothing to do, and why */
 	} else if (rc == 0 || p->slots_done > 0) {
 		printf("%s: %s: %zu of %zu slots, %lld keys, %s in %.2f s (%.0f keys/s)%s\n", ui->op,
 			status_word(ui->op, rc, err), p->slots_done, p->slots_total, p->keys_moved, bytes,

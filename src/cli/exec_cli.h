@@ -39,6 +39,7 @@ struct exec_cli {
 	bool metrics_warned;      /* a failed metrics write was reported */
 	struct exec_progress last;
 	char command[1100];       /* the run as the journal's lock names it (exec_opts.command) */
+	char summary[512];        /* the SUMMARY event's message: why a run did nothing */
 };
 
 /* Fills o and ui from the EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS of a.

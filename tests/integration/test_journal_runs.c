@@ -126,6 +126,7 @@ START_TEST(empty_journal_never_claims_success)
 	ck_assert_contains(r.err, "slotctl apply");
 	run_result_free(&r);
 	EXEC_RUN(&r, 0, 60, "abort", f.plan, "--yes");
+	ck_assert_contains(r.out, "abort: nothing to do: the nodes show no move of the plan started");
 	run_result_free(&r);
 
 	exec_hot_apply_and_crash(&f, "importing:1");
