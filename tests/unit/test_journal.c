@@ -331,6 +331,8 @@ START_TEST(lock_refuses_a_second_holder_naming_the_first)
 	snprintf(pid, sizeof(pid), "pid %d on", (int)getpid());
 	ck_assert_ptr_nonnull(strstr(err.msg, pid));
 	ck_assert_ptr_nonnull(strstr(err.msg, "slotctl apply 'p.json'"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "Z (slotctl apply"));   /* the start time, UTC */
+	ck_assert_ptr_nonnull(strstr(err.msg, "' since 20"));         /* on '<host>' since <year>... */
 	journal_lock_release(a);
 	ck_assert_int_eq(access(lock_path, F_OK), -1);
 	ck_assert_int_eq(journal_lock_acquire(path, "slotctl resume 'p.json'", &b, &err), 0);
