@@ -343,16 +343,15 @@ static int check_same_plan(const struct journal_state *st, const char *journal_p
  * moving. With the plan, every move of it becomes a slot of unknown phase,
  * which the nodes then tell; without, refused. */
 static int slots_from_plan(struct journal_state *st, const char *journal_path, const struct plan *plan,
-	struct sc_error *err)
+	const char *op, struct sc_error *err)
 {
 	if (!plan)
 		return sc_error_set(err, SC_EXIT_REFUSED,
 			"the journal '%s' records no slot (%s): it cannot say which slots were moving, and "
-			"nothing is done on its word; run this again with the plan (%s%s%s), or see 'slotctl check' "
-			"and close open slots with 'slotctl fix'", journal_path,
-			st->runs ? "only the start of a run, cut short" : "it is empty",
-			st->plan_path[0] ? "'" : "", st->plan_path[0] ? st->plan_path : "PLAN",
-			st->plan_path[0] ? "'" : "");
+			"nothing is done on its word; give the plan instead ('slotctl %s %s'): the nodes then say "
+			"which of its moves started; or see 'slotctl check' and close open slots with 'slotctl fix'",
+			journal_path, st->runs ? "only the start of a run, cut short" : "it is empty", op,
+			st->plan_path[0] ? st->plan_path : "PLAN");
 	for (size_t b = 0; b < plan->batch_count; b++) {
 		for (size_t k = 0; k < plan->batches[b].count; k++) {
 			const struct plan_move *pm = &plan->batches[b].moves[k];
@@ -407,7 +406,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	if (plan && check_same_plan(&st, journal_path, plan, err) != 0)
 		goto out;
 	if (st.count == 0) {
-		if (slots_from_plan(&st, journal_path, plan, err) != 0)
+		if (slots_from_plan(&st, journal_path, plan, op, err) != 0)
 			goto out;
 		unknown = true;
 	}
