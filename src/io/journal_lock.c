@@ -94,8 +94,10 @@ static void write_holder(int fd, const char *command)
 {
 	char *text = holder_text(command);
 
-	if (text && ftruncate(fd, 0) == 0 && pwrite(fd, text, strlen(text), 0) < 0) {
-		/* an unnamed holder still holds the lock */
+	if (text && ftruncate(fd, 0) == 0) {
+		ssize_t n = pwrite(fd, text, strlen(text), 0);
+
+		(void)n; /* a holder that could not write its name still holds the lock */
 	}
 	cJSON_free(text);
 }
