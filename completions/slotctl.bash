@@ -45,8 +45,8 @@ _slotctl()
 				"plan drain") words="--by --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output -o --detailed-exitcode --timeout -t --user --pass -a --help -h" ;;
 				"show") words="--json --help -h" ;;
 				"apply") words="--state --yes -y --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"resume") words="--parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"abort") words="--parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"resume") words="--yes -y --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"abort") words="--yes -y --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"reshard") words="--from --to --slots --slot-ranges --pick --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"rebalance") words="--by --weight --threshold --use-empty-masters --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;

@@ -340,8 +340,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 }
 
 const struct cmd_option exec_cli_journal_options[] = {
-	{ "yes", 'y', OPT_FLAG, NULL, "accepted for scripts that pass it to every step: resume and abort "
-		"continue or undo a run already confirmed, and never ask" },
+	{ "yes", 'y', OPT_FLAG, NULL, "accepted, changes nothing: resume and abort never ask" },
 	EXEC_CLI_OPTIONS,
 	CMD_CONN_OPTIONS,
 	{ 0 },
