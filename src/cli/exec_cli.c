@@ -360,8 +360,8 @@ int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_j
 	if (exec_cli_opts(args, op, &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
 	executor_journal_path(args->argv[0], journal, sizeof(journal));
-	if (strcmp(journal, args->argv[0]) != 0) {
-		/* given a plan: the journal must be that plan's */
+	if (strcmp(journal, args->argv[0]) != 0 && access(journal, F_OK) == 0) {
+		/* given a plan: the journal must be that plan's (no journal: nothing to do, said below) */
 		if (plan_load(args->argv[0], &plan, &err) != 0) {
 			cli_error("%s", err.msg);
 			return err.code ? err.code : SC_EXIT_USAGE;
