@@ -6,10 +6,13 @@
  * A key that already exists on the target is never overwritten unless the
  * caller asked for REPLACE or both copies are byte-identical; I/O trouble
  * between the nodes is retried with backoff and smaller batches, then
- * reported with the slot left as it is. */
+ * reported with the slot left as it is. Replies are judged before use: keys
+ * must be of the slot asked for, sizes counts, MIGRATE's answer OK or
+ * NOKEY. */
 #include "slotctl/slotops.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/keyslot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #define MOVER_MAX_STALLS 8
 #define MOVER_BYTES_PER_MS 20000 /* assume 20 MB/s when sizing a big key's timeout */
 #define MOVER_MAX_NAMED_KEYS 5
+#define MOVER_MAX_MIGRATE_MS 3600000 /* the longest MIGRATE timeout a big key gets */
 
 struct mover {
 	struct conn *from;
@@ -84,10 +88,13 @@ static int mover_take_keys(struct mover *m, redisReply *r, struct sc_error *err)
 			conn_addr(m->from), what);
 	}
 	for (size_t i = 0; i < r->elements; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING) {
+		const redisReply *key = r->element[i];
+
+		if (key->type != REDIS_REPLY_STRING || keyslot_of(key->str, key->len) != m->slot) {
+			sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s", conn_addr(m->from), what,
+				key->type != REDIS_REPLY_STRING ? "a non-string key" : "a key of another slot");
 			freeReplyObject(r);
-			return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-string key",
-				conn_addr(m->from), what);
+			return -1;
 		}
 	}
 	m->keys = r;
@@ -184,9 +191,10 @@ static int mover_probe_sizes(struct mover *m, struct sc_error *err)
 		lens[i] = m->keys->element[i]->len;
 	}
 	if (keyed_pipeline(m->from, m->o->asking, "MEMORY", "USAGE", keys, lens, n, replies, err) == 0) {
-		for (size_t i = 0; i < n; i++)
-			m->sizes[i] = replies[i]->type == REDIS_REPLY_INTEGER ? replies[i]->integer : 0;
 		rc = 0;
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (replies[i]->type != REDIS_REPLY_NIL) /* nil: gone meanwhile */
+				rc = conn_reply_count(m->from, replies[i], "MEMORY USAGE", &m->sizes[i], err);
 	}
 	free_replies(replies, n);
 out:
@@ -301,6 +309,11 @@ static int mover_exchange(struct mover *m, int argc, const char **argv, const si
 	return mover_set_timeout(m, m->io_timeout_ms, err);
 }
 
+static long long min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
+}
+
 /* Sends MIGRATE for n keys (REPLACE when asked), optionally followed in the
  * same round trip by the GETKEYSINSLOT of the next batch. On success *reply
  * holds MIGRATE's reply (may be an error reply) and *next_keys the fetch's. */
@@ -321,8 +334,10 @@ static int mover_send(struct mover *m, const char *const *keys, const size_t *le
 		goto out;
 	}
 	/* a key of known size gets time for it, doubled after each failure in a
-	 * row (a loaded target may restore slower than assumed) */
-	mig_timeout += (int)((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4));
+	 * row (a loaded target may restore slower than assumed), all within an
+	 * hour (bytes are sizes of at most CONN_MAX_COUNT) */
+	mig_timeout += (int)min_ll((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4),
+		MOVER_MAX_MIGRATE_MS);
 	snprintf(port, sizeof(port), "%d", m->dst_port);
 	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
 	argc = mover_migrate_args(m, keys, lens, n, replace, port, timeout, argv, argvlen);
@@ -479,6 +494,7 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 		goto out;
 	if (conn_open(m->dst_host, m->dst_port, &copts, &target, err) != 0)
 		goto out;
+	conn_set_reply_limit(target, CONN_REPLY_MAX_VALUE_BYTES, 0);
 	if (dump_keys(target, true, keys, lens, n, dst, err) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -564,6 +580,9 @@ static int mover_accept(struct mover *m, const redisReply *r, size_t n, long lon
 {
 	bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
 
+	if (!nokey && (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK") != 0))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE with neither OK nor NOKEY",
+			conn_addr(m->from));
 	m->failures = 0;
 	m->down_since = 0;
 	m->stalls = nokey ? m->stalls + 1 : 0;
@@ -645,6 +664,8 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 	int rc = 0;
 
 	m.cur_timeout_ms = m.io_timeout_ms;
+	/* keys named at length and DUMP payloads: the budget of replies with values */
+	conn_set_reply_limit(from, CONN_REPLY_MAX_VALUE_BYTES, 0);
 	if (opts->batch_hint && *opts->batch_hint > 0 && *opts->batch_hint < m.batch)
 		m.batch = *opts->batch_hint;
 	if (opts->carry && *opts->carry) {
@@ -666,6 +687,7 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 		rc = mover_round(&m, err);
 	}
 	mover_drop_keys(&m);
+	conn_set_reply_limit(from, 0, 0);
 	if (opts->batch_hint)
 		*opts->batch_hint = m.batch;
 	if (opts->carry && rc == 0)
