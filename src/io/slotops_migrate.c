@@ -5,10 +5,11 @@
  * MIGRATE of the last one, and so can the first of the next slot (chaining).
  * A key that already exists on the target is never overwritten unless the
  * caller asked for REPLACE or both copies are byte-identical; I/O trouble
- * between the nodes is retried with backoff and smaller batches, then
- * reported with the slot left as it is. Replies are judged before use: keys
- * must be of the slot asked for, sizes counts, MIGRATE's answer OK or
- * NOKEY. */
+ * between the nodes is retried with backoff and smaller batches, for at
+ * most MOVER_RETRY_BUDGET times the longer of the two timeouts (plus a big
+ * batch's allowance) in all, then reported with the slot left as it is.
+ * Replies are judged before use: keys must be of the slot asked for, sizes
+ * counts, MIGRATE's answer OK or NOKEY. */
 #include "slotctl/slotops.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
@@ -19,6 +20,12 @@
 #include <string.h>
 
 #define MOVER_DEFAULT_RETRIES 4
+/* the retries of one slot's failing MIGRATEs end this many times
+ * max(--timeout, --migrate-timeout), plus the time the batch's known size
+ * calls for, after the first failure; a retried MIGRATE gets no longer
+ * than what is left of that */
+#define MOVER_RETRY_BUDGET 2
+#define MOVER_MIN_ATTEMPT_MS 100 /* less left than this: no retry */
 /* how long a target may answer CLUSTERDOWN (a node flagged failed, or one
  * that came back and has not rejoined yet) before the move gives up */
 #define MOVER_CLUSTERDOWN_WAIT_MS 30000
@@ -45,6 +52,7 @@ struct mover {
 	long long *sizes;          /* MEMORY USAGE of each key of `keys`, when probed */
 	bool probe;                /* probe sizes (asked for, or since an I/O error or timeout) */
 	int failures;              /* consecutive I/O failures */
+	long long failed_at;       /* first failure of those in a row (sc_clock_ms); 0: none */
 	int stalls;                /* consecutive rounds that moved nothing */
 	long long down_since;      /* when the target began answering CLUSTERDOWN; 0: it does not */
 };
@@ -314,6 +322,16 @@ static long long min_ll(long long a, long long b)
 	return a < b ? a : b;
 }
 
+/* When a slot failing since m->failed_at stops retrying a batch of `bytes`:
+ * MOVER_RETRY_BUDGET times the longer of the command and MIGRATE timeouts
+ * plus the time its size calls for. */
+static long long mover_retry_deadline(const struct mover *m, long long bytes)
+{
+	long long mig = m->o->migrate_timeout_ms > m->io_timeout_ms ? m->o->migrate_timeout_ms : m->io_timeout_ms;
+
+	return m->failed_at + MOVER_RETRY_BUDGET * (mig + min_ll(bytes / MOVER_BYTES_PER_MS, MOVER_MAX_MIGRATE_MS));
+}
+
 /* Sends MIGRATE for n keys (REPLACE when asked), optionally followed in the
  * same round trip by the GETKEYSINSLOT of the next batch. On success *reply
  * holds MIGRATE's reply (may be an error reply) and *next_keys the fetch's. */
@@ -335,9 +353,14 @@ static int mover_send(struct mover *m, const char *const *keys, const size_t *le
 	}
 	/* a key of known size gets time for it, doubled after each failure in a
 	 * row (a loaded target may restore slower than assumed), all within an
-	 * hour (bytes are sizes of at most CONN_MAX_COUNT) */
+	 * hour (bytes are sizes of at most CONN_MAX_COUNT) and, when retrying,
+	 * within what is left of the retry budget */
 	mig_timeout += (int)min_ll((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4),
 		MOVER_MAX_MIGRATE_MS);
+	if (m->failed_at)
+		mig_timeout = (int)min_ll(mig_timeout, mover_retry_deadline(m, bytes) - sc_clock_ms());
+	if (mig_timeout < 1)
+		mig_timeout = 1;
 	snprintf(port, sizeof(port), "%d", m->dst_port);
 	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
 	argc = mover_migrate_args(m, keys, lens, n, replace, port, timeout, argv, argvlen);
@@ -375,16 +398,23 @@ static bool error_is_transient(const redisReply *r)
 	return error_is_io(r) || error_has(r, "LOADING") || error_has(r, "TRYAGAIN");
 }
 
-/* One I/O failure between the nodes: back off, halve the batch, and refetch
- * (some keys may have moved). Fails once the retries are spent. */
-static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
+/* One I/O failure between the nodes, of a batch of `bytes` (0: unknown):
+ * back off, halve the batch, and refetch (some keys may have moved). Fails
+ * once the retries or the time budget (mover_retry_deadline) are spent. */
+static int mover_retry(struct mover *m, const char *why, long long bytes, struct sc_error *err)
 {
 	int retries = m->o->retries > 0 ? m->o->retries : MOVER_DEFAULT_RETRIES;
+	long long now = sc_clock_ms(), pause;
 
-	if (++m->failures > retries)
-		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
-			conn_addr(m->from), why, retries);
-	sc_sleep_ms(100LL << (m->failures - 1));
+	if (!m->failed_at)
+		m->failed_at = now;
+	pause = min_ll(100LL << (m->failures < 10 ? m->failures : 10),
+		mover_retry_deadline(m, bytes) - now - MOVER_MIN_ATTEMPT_MS);
+	if (++m->failures > retries || pause < 0)
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d %s in %lld ms)",
+			conn_addr(m->from), why, m->failures - 1, m->failures == 2 ? "retry" : "retries",
+			now - m->failed_at);
+	sc_sleep_ms(pause);
 	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;
 	mover_drop_keys(m);
 	return 0;
@@ -452,7 +482,7 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 	if (error_is_transient(r)) {
 		/* as for any MIGRATE: back off and start over from the keys
 		 * still on the source (the copies may meet BUSYKEY again) */
-		int rc = mover_retry(m, r->str, err);
+		int rc = mover_retry(m, r->str, bytes, err);
 
 		freeReplyObject(r);
 		return rc;
@@ -465,6 +495,7 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 	}
 	freeReplyObject(r);
 	m->failures = 0;
+	m->failed_at = 0;
 	m->stats->keys += (long long)n;
 	m->stats->batches++;
 	return 0;
@@ -584,6 +615,7 @@ static int mover_accept(struct mover *m, const redisReply *r, size_t n, long lon
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE with neither OK nor NOKEY",
 			conn_addr(m->from));
 	m->failures = 0;
+	m->failed_at = 0;
 	m->down_since = 0;
 	m->stalls = nokey ? m->stalls + 1 : 0;
 	if (m->stalls > MOVER_MAX_STALLS)
@@ -631,7 +663,7 @@ static int mover_round(struct mover *m, struct sc_error *err)
 	} else if (error_is_transient(r)) {
 		/* maybe a big key nobody sampled: size the next timeouts by MEMORY USAGE */
 		m->probe = m->probe || error_is_io(r);
-		rc = mover_retry(m, r->str, err);
+		rc = mover_retry(m, r->str, bytes, err);
 	} else if (error_has(r, "CLUSTERDOWN")) {
 		rc = mover_wait_cluster(m, r->str, err);
 	} else {
