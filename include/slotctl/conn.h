@@ -19,14 +19,15 @@ struct conn_opts {
 #define SC_DEFAULT_TIMEOUT_MS 5000
 
 /* The budget of one reply unless conn_set_reply_limit says otherwise: the
- * bytes of its strings (and of what is buffered unparsed), and the elements
- * of all its arrays together. Enough for every control reply with room to
- * spare (CLUSTER NODES of 10,000 nodes is a few MB; CLUSTER SLOT-STATS of
- * every slot 65,536 elements; GETKEYSINSLOT at most --batch-keys, 1,000,000,
- * keys), far below what would hurt. */
+ * bytes it takes (each of its objects, strings and arrays of elements, and
+ * what is buffered unparsed), and the elements of all its arrays together.
+ * Enough for every control reply with room to spare (CLUSTER NODES of
+ * 10,000 nodes is a few MB, CLUSTER SLOT-STATS of every slot about 5 MB in
+ * 65,536 elements), far below what would hurt. */
 #define CONN_REPLY_MAX_BYTES (64u << 20)
 #define CONN_REPLY_MAX_ELEMENTS (4u << 20)
-/* The byte budget for replies that carry values (DUMP payloads). */
+/* The byte budget of replies that carry keys or values: the mover's and
+ * repair's GETKEYSINSLOT (up to 1,000,000 keys) and DUMP payloads. */
 #define CONN_REPLY_MAX_VALUE_BYTES (1u << 30)
 
 struct conn;
@@ -80,8 +81,9 @@ int conn_flush(struct conn *c, struct sc_error *err);
  * big key). Returns 0 or -1 with an error. */
 int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err);
 
-/* Sets the budget of each following reply: at most max_bytes of strings
- * and unparsed buffer, at most max_elements array elements in all (0: the
+/* Sets the budget of each following reply: at most max_bytes of memory
+ * (objects, strings, element arrays and unparsed buffer), at most
+ * max_elements array elements in all (0: the
  * default, CONN_REPLY_MAX_BYTES or CONN_REPLY_MAX_ELEMENTS). A reply over
  * budget is refused before it is buffered or its arrays allocated: the read
  * fails like a timeout, SC_EXIT_UNREACHABLE "no usable reply from

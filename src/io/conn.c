@@ -31,8 +31,8 @@ struct conn {
 	int command_timeout_ms;
 	int socket_bound_ms;     /* the socket's read/write timeout now: command_timeout_ms or less */
 	int broken;
-	size_t max_bytes;        /* the budget of one reply: bytes of its strings and of what is */
-	size_t max_elements;     /* buffered unparsed; elements of all its arrays together */
+	size_t max_bytes;        /* the budget of one reply: bytes it holds (objects, strings, element */
+	size_t max_elements;     /* arrays) and has buffered unparsed; elements of all its arrays */
 	size_t bytes, elements;  /* spent by the reply being read */
 	char over[160];          /* why the budget refused it; "" when it did not */
 };
@@ -131,7 +131,9 @@ static int write_queued(struct conn *c, long long deadline, struct sc_error *err
  * hiredis 0.14's reader has no size limits (its maxbuf only decides when an
  * empty buffer is freed), so the budget is kept here: the reader builds
  * replies through budget_fn, which counts each array's elements before
- * hiredis allocates them and each string's bytes, and refuses (returns NULL,
+ * hiredis allocates them, and the bytes of every object, string and array
+ * of element pointers (so the bytes are about what the reply takes in
+ * memory, whatever its shape), and refuses (returns NULL,
  * which the reader reports as out of memory) once the reply is over budget;
  * and a bulk string still being received is refused from its header, before
  * its bytes are buffered. The conn is the reader's privdata, which hiredis
@@ -154,32 +156,38 @@ static bool budget_spend(struct conn *c, size_t *spent, size_t n, size_t max, co
 	return false;
 }
 
-static void *budget_string(const redisReadTask *t, char *str, size_t len)
+/* Spends the bytes of one reply object holding `extra` bytes more. */
+static bool budget_object(const redisReadTask *t, size_t extra)
 {
 	struct conn *c = t->privdata;
 
-	if (c && !budget_spend(c, &c->bytes, len, c->max_bytes, "bytes"))
-		return NULL;
-	return hiredis_fn->createString(t, str, len);
+	return !c || (extra <= SIZE_MAX - sizeof(redisReply) &&
+		budget_spend(c, &c->bytes, sizeof(redisReply) + extra, c->max_bytes, "bytes"));
+}
+
+static void *budget_string(const redisReadTask *t, char *str, size_t len)
+{
+	return budget_object(t, len) ? hiredis_fn->createString(t, str, len) : NULL;
 }
 
 static void *budget_array(const redisReadTask *t, int elements)
 {
 	struct conn *c = t->privdata;
+	size_t n = elements > 0 ? (size_t)elements : 0;
 
-	if (c && elements > 0 && !budget_spend(c, &c->elements, (size_t)elements, c->max_elements, "elements"))
+	if (c && !budget_spend(c, &c->elements, n, c->max_elements, "elements"))
 		return NULL;
-	return hiredis_fn->createArray(t, elements);
+	return budget_object(t, n * sizeof(redisReply *)) ? hiredis_fn->createArray(t, elements) : NULL;
 }
 
 static void *budget_integer(const redisReadTask *t, long long value)
 {
-	return hiredis_fn->createInteger(t, value);
+	return budget_object(t, 0) ? hiredis_fn->createInteger(t, value) : NULL;
 }
 
 static void *budget_nil(const redisReadTask *t)
 {
-	return hiredis_fn->createNil(t);
+	return budget_object(t, 0) ? hiredis_fn->createNil(t) : NULL;
 }
 
 static void budget_free(void *obj)
@@ -235,9 +243,9 @@ static bool budget_pending(struct conn *c)
 
 /* One bounded reply reader: every reply of every connection is read here,
  * and none may take more than the command timeout (however slowly its
- * bytes come), more than max_bytes of strings and unparsed buffer, or more
- * than max_elements array elements (checked before hiredis allocates
- * them). Sends the queue first if it is needed. A reply over any of these
+ * bytes come), more than max_bytes of memory (its objects, strings and
+ * element arrays, and its unparsed buffer), or more than max_elements array
+ * elements (checked before hiredis allocates them). Sends the queue first if it is needed. A reply over any of these
  * fails with an error naming the node, and the connection is broken. */
 static redisReply *read_reply(struct conn *c, struct sc_error *err)
 {

@@ -37,6 +37,7 @@ enum mode {
 	BULK_HEADER_STREAM,   /* any command: $2147483647, then bytes as fast as they go */
 	BIG_ARRAY_DRIP,       /* any command: *1000 (within budget), one element every 200 ms */
 	OVER_BUDGET_STRINGS,  /* any command: 100 strings of 1 MiB: 100 MiB in all */
+	MANY_INTEGERS,        /* any command: 4,000,000 integers (within the element budget) */
 	NODES_BULK_STREAM,    /* CLUSTER NODES only: as BULK_HEADER_STREAM */
 };
 
@@ -95,6 +96,15 @@ static bool flood(struct fake_client *fc, enum mode mode)
 				ok = fake_send(fc, chunk, sizeof(chunk));
 			ok = ok && fake_sendf(fc, "\r\n");
 		}
+		return false;
+	}
+	if (mode == MANY_INTEGERS) {
+		bool ok = fake_sendf(fc, "*4000000\r\n");
+
+		for (size_t i = 0; i + 4 <= sizeof(chunk); i += 4)
+			memcpy(chunk + i, ":1\r\n", 4);
+		for (int sent = 0; ok && sent < 4000000; sent += (int)sizeof(chunk) / 4)
+			ok = fake_send(fc, chunk, sizeof(chunk));
 		return false;
 	}
 	memset(chunk, 'x', sizeof(chunk));
@@ -311,6 +321,14 @@ START_TEST(strings_over_budget_refused)
 }
 END_TEST
 
+/* Small objects, many: the objects themselves count (4,000,000 of 48 bytes
+ * and an array of 32 MB of pointers would be 224 MB). */
+START_TEST(many_small_objects_over_budget_refused)
+{
+	assert_reply_refused(MANY_INTEGERS, "a reply of more than 67108864 bytes", TIMEOUT_MS + 500, 200);
+}
+END_TEST
+
 /* An array within budget, dripped: the whole reply is bounded by the
  * timeout, not each read. */
 START_TEST(dripped_array_fails_within_timeout)
@@ -355,6 +373,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(reader, huge_array_header_refused_at_once);
 	tcase_add_test(reader, huge_bulk_header_refused_at_once);
 	tcase_add_test(reader, strings_over_budget_refused);
+	tcase_add_test(reader, many_small_objects_over_budget_refused);
 	tcase_add_test(reader, dripped_array_fails_within_timeout);
 	tcase_add_test(reader, check_refuses_a_huge_cluster_nodes);
 	suite_add_tcase(s, sampler);
