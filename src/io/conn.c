@@ -151,7 +151,7 @@ static bool budget_spend(struct conn *c, size_t *spent, size_t n, size_t max, co
 		return true;
 	}
 	if (!c->over[0])
-		snprintf(c->over, sizeof(c->over), "a reply of more than %zu %s (%zu already, %zu more announced)",
+		snprintf(c->over, sizeof(c->over), "a reply of more than %zu %s (%zu already, %zu more)",
 			max, unit, *spent, n);
 	return false;
 }
