@@ -243,7 +243,7 @@ static int take_getkeys(void *ctx, size_t i, const redisReply *r, struct sc_erro
 	if (r->type != REDIS_REPLY_ARRAY || r->elements > (size_t)m->j->opts->sample_keys)
 		return sc_error_set(err, SC_EXIT_PROBLEMS,
 			"'%s' replied to CLUSTER GETKEYSINSLOT %d %d with %s", addr, slot, m->j->opts->sample_keys,
-			r->type != REDIS_REPLY_ARRAY ? "something else than a list of keys" : "more keys than asked for");
+			r->type != REDIS_REPLY_ARRAY ? "something other than a list of keys" : "more keys than asked for");
 	for (size_t k = 0; k < r->elements; k++) {
 		struct sampled_key *sk = &m->keys[m->key_count];
 
@@ -314,7 +314,6 @@ static int take_usage(void *ctx, size_t i, const redisReply *r, struct sc_error 
 	struct memory_ctx *m = ctx;
 	const struct sampled_key *k = &m->keys[i];
 	long long limit = m->j->opts->bigkey_bytes > 0 ? m->j->opts->bigkey_bytes : SAMPLER_DEFAULT_BIGKEY;
-
 	long long bytes;
 
 	if (r->type == REDIS_REPLY_NIL) /* gone since it was listed */
@@ -349,7 +348,6 @@ static int measure_group(struct node_job *j, const int *slots, size_t n)
 	j->keys_sampled += (long long)m.key_count;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		long long keys = j->out->keys[slots[i]];
-
 		double bytes = (double)m.sum[i];
 
 		if (m.seen[i] > 0 && keys > m.seen[i])
