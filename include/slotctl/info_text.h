@@ -14,4 +14,12 @@ bool info_get(const char *text, const char *field, char *buf, size_t size);
 /* The field as a whole number, or def when absent or not a number. */
 long long info_get_ll(const char *text, const char *field, long long def);
 
+/* Sizes no server reports truthfully beyond: 1 PiB. */
+#define INFO_MAX_BYTES (1LL << 50)
+
+/* The field as a size in bytes (used_memory, maxmemory): a whole number from
+ * 0 to INFO_MAX_BYTES, or -1 when absent or out of that range, so sums of
+ * sizes cannot overflow. */
+long long info_get_bytes(const char *text, const char *field);
+
 #endif

@@ -31,3 +31,10 @@ long long info_get_ll(const char *text, const char *field, long long def)
 	v = strtoll(buf, &end, 10);
 	return errno || *end ? def : v;
 }
+
+long long info_get_bytes(const char *text, const char *field)
+{
+	long long v = info_get_ll(text, field, -1);
+
+	return v >= 0 && v <= INFO_MAX_BYTES ? v : -1;
+}

@@ -4,13 +4,15 @@
  * and the bound shrinks to what is left of the command timeout as a reply
  * comes in, so a node that dribbles its reply a byte at a time fails within
  * it too. A host name is resolved within the connect bound first
- * (resolve.c), and its addresses are tried in turn. hiredis stays behind
- * struct conn: TLS or another client library
- * would change this file alone. */
+ * (resolve.c), and its addresses are tried in turn. Every reply is read by
+ * one bounded reply reader (read_reply) with a budget of bytes and array
+ * elements as well as of time. hiredis stays behind struct conn: TLS or
+ * another client library would change this file alone. */
 #include "slotctl/conn.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +31,10 @@ struct conn {
 	int command_timeout_ms;
 	int socket_bound_ms;     /* the socket's read/write timeout now: command_timeout_ms or less */
 	int broken;
+	size_t max_bytes;        /* the budget of one reply: bytes it holds (objects, strings, element */
+	size_t max_elements;     /* arrays) and has buffered unparsed; elements of all its arrays */
+	size_t bytes, elements;  /* spent by the reply being read */
+	char over[160];          /* why the budget refused it; "" when it did not */
 };
 
 static struct timeval ms_to_timeval(int ms)
@@ -121,13 +127,133 @@ static int write_queued(struct conn *c, long long deadline, struct sc_error *err
 	return 0;
 }
 
-/* The next reply, sending the queue first if it is needed: whole before the
- * command timeout runs out, however slowly its bytes come. */
+/* ---- the reply budget ----
+ * hiredis 0.14's reader has no size limits (its maxbuf only decides when an
+ * empty buffer is freed), so the budget is kept here: the reader builds
+ * replies through budget_fn, which counts each array's elements before
+ * hiredis allocates them, and the bytes of every object, string and array
+ * of element pointers (so the bytes are about what the reply takes in
+ * memory, whatever its shape), and refuses (returns NULL,
+ * which the reader reports as out of memory) once the reply is over budget;
+ * and a bulk string still being received is refused from its header, before
+ * its bytes are buffered. The conn is the reader's privdata, which hiredis
+ * hands to every task. */
+
+static const redisReplyObjectFunctions *hiredis_fn; /* hiredis's own builders */
+static redisReplyObjectFunctions budget_fn;
+
+/* Spends n of what (bytes or elements) of c's reply; false (and c->over
+ * says why) when that goes over its budget. */
+static bool budget_spend(struct conn *c, size_t *spent, size_t n, size_t max, const char *unit)
+{
+	if (n <= max && *spent <= max - n) {
+		*spent += n;
+		return true;
+	}
+	if (!c->over[0])
+		snprintf(c->over, sizeof(c->over), "a reply of more than %zu %s (%zu already, %zu more)",
+			max, unit, *spent, n);
+	return false;
+}
+
+/* Spends the bytes of one reply object holding `extra` bytes more. */
+static bool budget_object(const redisReadTask *t, size_t extra)
+{
+	struct conn *c = t->privdata;
+
+	return !c || (extra <= SIZE_MAX - sizeof(redisReply) &&
+		budget_spend(c, &c->bytes, sizeof(redisReply) + extra, c->max_bytes, "bytes"));
+}
+
+static void *budget_string(const redisReadTask *t, char *str, size_t len)
+{
+	return budget_object(t, len) ? hiredis_fn->createString(t, str, len) : NULL;
+}
+
+static void *budget_array(const redisReadTask *t, int elements)
+{
+	struct conn *c = t->privdata;
+	size_t n = elements > 0 ? (size_t)elements : 0;
+
+	if (c && !budget_spend(c, &c->elements, n, c->max_elements, "elements"))
+		return NULL;
+	return budget_object(t, n * sizeof(redisReply *)) ? hiredis_fn->createArray(t, elements) : NULL;
+}
+
+static void *budget_integer(const redisReadTask *t, long long value)
+{
+	return budget_object(t, 0) ? hiredis_fn->createInteger(t, value) : NULL;
+}
+
+static void *budget_nil(const redisReadTask *t)
+{
+	return budget_object(t, 0) ? hiredis_fn->createNil(t) : NULL;
+}
+
+static void budget_free(void *obj)
+{
+	hiredis_fn->freeObject(obj);
+}
+
+static void budget_fn_init(void)
+{
+	redisReader *r = redisReaderCreate();
+
+	hiredis_fn = r ? r->fn : NULL;
+	redisReaderFree(r);
+	budget_fn = (redisReplyObjectFunctions){ budget_string, budget_array, budget_integer, budget_nil,
+		budget_free };
+}
+
+/* Makes c's reader build replies within c's budget. */
+static void budget_attach(struct conn *c)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, budget_fn_init);
+	if (!hiredis_fn || c->ctx->reader->fn != hiredis_fn)
+		return; /* not hiredis's default builders: nothing to wrap (never so in 0.14) */
+	c->ctx->reader->fn = &budget_fn;
+	c->ctx->reader->privdata = c;
+}
+
+/* Whether what the reader holds unparsed still fits the budget. A bulk
+ * string being received (its type byte read, the reader's cursor on its
+ * length) is judged by the length its header announces, before its bytes
+ * arrive; anything else by the bytes buffered. */
+static bool budget_pending(struct conn *c)
+{
+	const redisReader *r = c->ctx->reader;
+	size_t pending = r->len - r->pos, left = c->max_bytes - c->bytes;
+	unsigned long long announced = 0;
+
+	if (r->ridx >= 0 && r->rstack[r->ridx].type == REDIS_REPLY_STRING) {
+		for (size_t i = r->pos; i < r->len && r->buf[i] >= '0' && r->buf[i] <= '9'; i++)
+			if (announced < (1ULL << 60))
+				announced = announced * 10 + (unsigned)(r->buf[i] - '0');
+		if (announced > pending)
+			pending = announced > SIZE_MAX ? SIZE_MAX : (size_t)announced;
+	}
+	if (pending <= left)
+		return true;
+	snprintf(c->over, sizeof(c->over), "a reply of more than %zu bytes (%zu already, %zu more %s)",
+		c->max_bytes, c->bytes, pending, announced == pending ? "announced" : "sent");
+	return false;
+}
+
+/* One bounded reply reader: every reply of every connection is read here,
+ * and none may take more than the command timeout (however slowly its
+ * bytes come), more than max_bytes of memory (its objects, strings and
+ * element arrays, and its unparsed buffer), or more than max_elements array
+ * elements (checked before hiredis allocates them). Sends the queue first if it is needed. A reply over any of these
+ * fails with an error naming the node, and the connection is broken. */
 static redisReply *read_reply(struct conn *c, struct sc_error *err)
 {
 	long long deadline = sc_clock_ms() + c->command_timeout_ms;
 	void *reply = NULL;
 
+	c->bytes = c->elements = 0;
+	c->over[0] = '\0';
 	if (redisReaderGetReply(c->ctx->reader, &reply) != REDIS_OK)
 		goto bad_protocol;
 	if (!reply && write_queued(c, deadline, err) != 0)
@@ -140,6 +266,8 @@ static redisReply *read_reply(struct conn *c, struct sc_error *err)
 		}
 		if (redisReaderGetReply(c->ctx->reader, &reply) != REDIS_OK)
 			goto bad_protocol;
+		if (!reply && !budget_pending(c))
+			goto too_big;
 	}
 	if (unbound(c) != 0) {
 		freeReplyObject(reply);
@@ -148,9 +276,15 @@ static redisReply *read_reply(struct conn *c, struct sc_error *err)
 	}
 	return reply;
 bad_protocol:
+	if (c->over[0])
+		goto too_big;
 	c->broken = 1;
 	sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': not the Redis protocol (%s)", c->addr,
 		c->ctx->reader->errstr);
+	return NULL;
+too_big:
+	c->broken = 1;
+	sc_error_set(err, SC_EXIT_UNREACHABLE, "no usable reply from '%s': %s; refused", c->addr, c->over);
 	return NULL;
 }
 
@@ -227,6 +361,7 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 	addr_format(c->addr, sizeof(c->addr), host, port);
 	c->command_timeout_ms = command_ms;
 	c->socket_bound_ms = command_ms;
+	conn_set_reply_limit(c, 0, 0);
 
 	if (resolve_host(host, connect_ms, &where, err) != 0) {
 		sc_error_prefix(err, "cannot reach '%s'", c->addr);
@@ -253,6 +388,7 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 		conn_close(c);
 		return -1;
 	}
+	budget_attach(c);
 	if (opts->pass && conn_auth(c, opts, err) < 0) {
 		conn_close(c);
 		return -1;
@@ -372,6 +508,12 @@ int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
 	return 0;
 }
 
+void conn_set_reply_limit(struct conn *c, size_t max_bytes, size_t max_elements)
+{
+	c->max_bytes = max_bytes ? max_bytes : CONN_REPLY_MAX_BYTES;
+	c->max_elements = max_elements ? max_elements : CONN_REPLY_MAX_ELEMENTS;
+}
+
 int conn_broken(const struct conn *c)
 {
 	return c->broken;
@@ -380,15 +522,26 @@ int conn_broken(const struct conn *c)
 int conn_take_integer(struct conn *c, redisReply *reply, const char *what, long long *out,
 	struct sc_error *err)
 {
-	int rc = conn_check_reply(c, reply, what, err);
+	int rc = conn_reply_count(c, reply, what, out, err);
 
-	if (rc == 0 && reply->type != REDIS_REPLY_INTEGER)
-		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer", c->addr, what);
-	if (rc == 0)
-		*out = reply->integer;
 	if (reply)
 		freeReplyObject(reply);
 	return rc;
+}
+
+int conn_reply_count(struct conn *c, const redisReply *reply, const char *what, long long *out,
+	struct sc_error *err)
+{
+	if (conn_check_reply(c, reply, what, err) != 0)
+		return -1;
+	if (reply->type != REDIS_REPLY_INTEGER)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer, not a count",
+			c->addr, what);
+	if (reply->integer < 0 || reply->integer > CONN_MAX_COUNT)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %lld, not a count",
+			c->addr, what, reply->integer);
+	*out = reply->integer;
+	return 0;
 }
 
 int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, struct sc_error *err)

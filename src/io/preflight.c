@@ -88,8 +88,8 @@ static int check_headroom(const struct plan *plan, const struct snapshot *s, con
 			break;
 		}
 		if ((rc = conn_check_reply(c, r, "INFO memory", err)) == 0 && r->type == REDIS_REPLY_STRING) {
-			used = info_get_ll(r->str, "used_memory", -1);
-			max = info_get_ll(r->str, "maxmemory", -1);
+			used = info_get_bytes(r->str, "used_memory");
+			max = info_get_bytes(r->str, "maxmemory");
 			if (max > 0 && used >= 0 && used + incoming + incoming / 10 > max)
 				rc = sc_error_set(err, SC_EXIT_REFUSED,
 					"refusing to move slots: '%s' uses %lld of its maxmemory %lld bytes and would "

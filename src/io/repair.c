@@ -7,6 +7,7 @@
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/info_text.h"
+#include "slotctl/keyslot.h"
 #include "slotctl/parallel.h"
 #include "slotctl/pool.h"
 #include "slotctl/slotops.h"
@@ -69,7 +70,7 @@ static long long used_memory(struct conn *c)
 	long long m = -1;
 
 	if (r && r->type == REDIS_REPLY_STRING)
-		m = info_get_ll(r->str, "used_memory", -1);
+		m = info_get_bytes(r->str, "used_memory");
 	if (r)
 		freeReplyObject(r);
 	return m;
@@ -131,7 +132,9 @@ static int keylist_fetch(struct conn *c, int slot, struct keylist *out, struct s
 	if (n == 0)
 		return 0;
 	snprintf(what, sizeof(what), "CLUSTER GETKEYSINSLOT %d", slot);
+	conn_set_reply_limit(c, CONN_REPLY_MAX_VALUE_BYTES, (size_t)n); /* all n keys, named at length */
 	out->reply = conn_command(c, err, "CLUSTER GETKEYSINSLOT %d %lld", slot, n);
+	conn_set_reply_limit(c, 0, 0);
 	if (!out->reply)
 		return -1;
 	if (conn_check_reply(c, out->reply, what, err) != 0) {
@@ -151,14 +154,22 @@ static int keylist_fetch(struct conn *c, int slot, struct keylist *out, struct s
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	}
 	for (size_t i = 0; i < out->count; i++) {
-		out->names[i] = out->reply->element[i]->str;
-		out->lens[i] = out->reply->element[i]->len;
+		const redisReply *key = out->reply->element[i];
+
+		if (key->type != REDIS_REPLY_STRING || keyslot_of(key->str, key->len) != slot) {
+			keylist_release(out);
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s", conn_addr(c), what,
+				key->type != REDIS_REPLY_STRING ? "a non-string key" : "a key of another slot");
+		}
+		out->names[i] = key->str;
+		out->lens[i] = key->len;
 	}
 	return 0;
 }
 
 /* Sends "ASKING" + "<cmd> key" for each key (ASKING lets a node serve a slot
- * it imports) and reads each command's reply into out[] (caller frees). */
+ * it imports) and reads each command's reply into out[] (caller frees), each
+ * within the budget of a reply carrying a value (DUMP). */
 static int asking_pipeline(struct conn *c, const char *cmd, const char *const *keys,
 	const size_t *lens, size_t n, redisReply **out, struct sc_error *err)
 {
@@ -170,6 +181,7 @@ static int asking_pipeline(struct conn *c, const char *cmd, const char *const *k
 		if (conn_append(c, err, "ASKING") != 0 || conn_append_argv(c, 2, argv, argvlen, err) != 0)
 			return -1;
 	}
+	conn_set_reply_limit(c, CONN_REPLY_MAX_VALUE_BYTES, 0);
 	for (size_t i = 0; i < n; i++) {
 		redisReply *r = conn_get_reply(c, err);
 
@@ -179,6 +191,7 @@ static int asking_pipeline(struct conn *c, const char *cmd, const char *const *k
 		if (!(out[i] = conn_get_reply(c, err)))
 			return -1;
 	}
+	conn_set_reply_limit(c, 0, 0);
 	return 0;
 }
 
@@ -454,10 +467,10 @@ static int delete_keys(struct conn *c, const struct dup_scan *d, long long *drop
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	rc = asking_pipeline(c, "DEL", d->diff, d->diff_lens, d->ndiff, r, err);
 	for (size_t i = 0; rc == 0 && i < d->ndiff; i++) {
-		if (conn_check_reply(c, r[i], "DEL", err) != 0)
-			rc = -1;
-		else
-			*dropped += r[i]->integer;
+		long long n = 0;
+
+		rc = conn_reply_count(c, r[i], "DEL", &n, err);
+		*dropped += n;
 	}
 	free_replies(r, d->ndiff);
 	return rc;

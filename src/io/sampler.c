@@ -14,6 +14,7 @@
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/info_text.h"
+#include "slotctl/keyslot.h"
 #include "slotctl/parallel.h"
 
 #define SLOTS_PER_GROUP 64 /* slots whose keys are listed, then measured, together */
@@ -102,8 +103,8 @@ static int read_memory(struct node_job *j)
 		return -1;
 	}
 	if (r->type == REDIS_REPLY_STRING) {
-		j->mem.used_memory = info_get_ll(r->str, "used_memory", -1);
-		j->mem.maxmemory = info_get_ll(r->str, "maxmemory", -1);
+		j->mem.used_memory = info_get_bytes(r->str, "used_memory");
+		j->mem.maxmemory = info_get_bytes(r->str, "maxmemory");
 	}
 	freeReplyObject(r);
 	return 0;
@@ -117,7 +118,7 @@ static long long pair_value(const redisReply *pairs, const char *name)
 		const redisReply *key = pairs->element[k], *val = pairs->element[k + 1];
 
 		if (key->type == REDIS_REPLY_STRING && strcmp(key->str, name) == 0 &&
-		    val->type == REDIS_REPLY_INTEGER)
+		    val->type == REDIS_REPLY_INTEGER && val->integer <= CONN_MAX_COUNT)
 			return val->integer;
 	}
 	return -1;
@@ -171,12 +172,10 @@ static void build_count(void *ctx, size_t i, struct command *cmd)
 static int take_count(void *ctx, size_t i, const redisReply *r, struct sc_error *err)
 {
 	struct count_ctx *c = ctx;
+	char what[48];
 
-	if (r->type != REDIS_REPLY_INTEGER)
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to COUNTKEYSINSLOT %d with no number",
-			conn_addr(c->j->conn), c->slots[i]);
-	c->j->out->keys[c->slots[i]] = r->integer;
-	return 0;
+	snprintf(what, sizeof(what), "CLUSTER COUNTKEYSINSLOT %d", c->slots[i]);
+	return conn_reply_count(c->j->conn, r, what, &c->j->out->keys[c->slots[i]], err);
 }
 
 /* COUNTKEYSINSLOT for every owned slot SLOT-STATS did not answer. */
@@ -232,15 +231,27 @@ static void build_getkeys(void *ctx, size_t i, struct command *cmd)
 	set_arg(cmd, m->count, strlen(m->count));
 }
 
+/* Takes the keys of the group's i-th slot into m->keys, which has room for
+ * the COUNT asked of every slot: a reply with more keys than asked, or with
+ * anything but keys of that slot, is refused. */
 static int take_getkeys(void *ctx, size_t i, const redisReply *r, struct sc_error *err)
 {
 	struct memory_ctx *m = ctx;
+	const char *addr = conn_addr(m->j->conn);
+	int slot = m->slots[i];
 
-	for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements; k++) {
+	if (r->type != REDIS_REPLY_ARRAY || r->elements > (size_t)m->j->opts->sample_keys)
+		return sc_error_set(err, SC_EXIT_PROBLEMS,
+			"'%s' replied to CLUSTER GETKEYSINSLOT %d %d with %s", addr, slot, m->j->opts->sample_keys,
+			r->type != REDIS_REPLY_ARRAY ? "something other than a list of keys" : "more keys than asked for");
+	for (size_t k = 0; k < r->elements; k++) {
 		struct sampled_key *sk = &m->keys[m->key_count];
 
-		if (r->element[k]->type != REDIS_REPLY_STRING)
-			continue;
+		if (r->element[k]->type != REDIS_REPLY_STRING ||
+		    keyslot_of(r->element[k]->str, r->element[k]->len) != slot)
+			return sc_error_set(err, SC_EXIT_PROBLEMS,
+				"'%s' replied to CLUSTER GETKEYSINSLOT %d with %s", addr, slot,
+				r->element[k]->type != REDIS_REPLY_STRING ? "a non-string key" : "a key of another slot");
 		sk->name = malloc(r->element[k]->len + 1);
 		if (!sk->name)
 			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory sampling");
@@ -303,14 +314,16 @@ static int take_usage(void *ctx, size_t i, const redisReply *r, struct sc_error 
 	struct memory_ctx *m = ctx;
 	const struct sampled_key *k = &m->keys[i];
 	long long limit = m->j->opts->bigkey_bytes > 0 ? m->j->opts->bigkey_bytes : SAMPLER_DEFAULT_BIGKEY;
+	long long bytes;
 
-	(void)err;
-	if (r->type != REDIS_REPLY_INTEGER) /* gone since it was listed */
+	if (r->type == REDIS_REPLY_NIL) /* gone since it was listed */
 		return 0;
-	m->sum[k->slot] += r->integer;
+	if (conn_reply_count(m->j->conn, r, "MEMORY USAGE", &bytes, err) != 0)
+		return -1;
+	m->sum[k->slot] += bytes;
 	m->seen[k->slot]++;
-	if (r->integer > limit)
-		return note_big_key(m->j, m->slots[k->slot], k, r->integer);
+	if (bytes > limit)
+		return note_big_key(m->j, m->slots[k->slot], k, bytes);
 	return 0;
 }
 
@@ -335,11 +348,12 @@ static int measure_group(struct node_job *j, const int *slots, size_t n)
 	j->keys_sampled += (long long)m.key_count;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		long long keys = j->out->keys[slots[i]];
+		double bytes = (double)m.sum[i];
 
-		if (m.seen[i] == 0 || keys <= m.seen[i])
-			j->out->bytes[slots[i]] = m.sum[i];
-		else
-			j->out->bytes[slots[i]] = llround((double)m.sum[i] * (double)keys / (double)m.seen[i]);
+		if (m.seen[i] > 0 && keys > m.seen[i])
+			bytes = bytes * (double)keys / (double)m.seen[i];
+		/* each factor is at most CONN_MAX_COUNT, their product need not be */
+		j->out->bytes[slots[i]] = bytes < (double)CONN_MAX_COUNT ? llround(bytes) : CONN_MAX_COUNT;
 	}
 	for (size_t k = 0; k < m.key_count; k++)
 		free(m.keys[k].name);

@@ -75,6 +75,8 @@ static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, s
 		int master;
 
 		if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
+		    range->element[0]->type != REDIS_REPLY_INTEGER || range->element[0]->integer < 0 ||
+		    range->element[1]->type != REDIS_REPLY_INTEGER ||
 		    range->element[2]->type != REDIS_REPLY_ARRAY || range->element[2]->elements < 2)
 			continue;
 		master = node_by_port(sb, range->element[2]->element[1]->integer);

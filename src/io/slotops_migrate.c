@@ -5,17 +5,27 @@
  * MIGRATE of the last one, and so can the first of the next slot (chaining).
  * A key that already exists on the target is never overwritten unless the
  * caller asked for REPLACE or both copies are byte-identical; I/O trouble
- * between the nodes is retried with backoff and smaller batches, then
- * reported with the slot left as it is. */
+ * between the nodes is retried with backoff and smaller batches, for at
+ * most MOVER_RETRY_BUDGET times the longer of the two timeouts (plus a big
+ * batch's allowance) in all, then reported with the slot left as it is.
+ * Replies are judged before use: keys must be of the slot asked for, sizes
+ * counts, MIGRATE's answer OK or NOKEY. */
 #include "slotctl/slotops.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/keyslot.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MOVER_DEFAULT_RETRIES 4
+/* the retries of one slot's failing MIGRATEs end this many times
+ * max(--timeout, --migrate-timeout), plus the time the batch's known size
+ * calls for, after the first failure; a retried MIGRATE gets no longer
+ * than what is left of that */
+#define MOVER_RETRY_BUDGET 2
+#define MOVER_MIN_ATTEMPT_MS 100 /* less left than this: no retry */
 /* how long a target may answer CLUSTERDOWN (a node flagged failed, or one
  * that came back and has not rejoined yet) before the move gives up */
 #define MOVER_CLUSTERDOWN_WAIT_MS 30000
@@ -23,6 +33,7 @@
 #define MOVER_MAX_STALLS 8
 #define MOVER_BYTES_PER_MS 20000 /* assume 20 MB/s when sizing a big key's timeout */
 #define MOVER_MAX_NAMED_KEYS 5
+#define MOVER_MAX_MIGRATE_MS 3600000 /* the longest MIGRATE timeout a big key gets */
 
 struct mover {
 	struct conn *from;
@@ -41,6 +52,7 @@ struct mover {
 	long long *sizes;          /* MEMORY USAGE of each key of `keys`, when probed */
 	bool probe;                /* probe sizes (asked for, or since an I/O error or timeout) */
 	int failures;              /* consecutive I/O failures */
+	long long failed_at;       /* first failure of those in a row (sc_clock_ms); 0: none */
 	int stalls;                /* consecutive rounds that moved nothing */
 	long long down_since;      /* when the target began answering CLUSTERDOWN; 0: it does not */
 };
@@ -84,10 +96,13 @@ static int mover_take_keys(struct mover *m, redisReply *r, struct sc_error *err)
 			conn_addr(m->from), what);
 	}
 	for (size_t i = 0; i < r->elements; i++) {
-		if (r->element[i]->type != REDIS_REPLY_STRING) {
+		const redisReply *key = r->element[i];
+
+		if (key->type != REDIS_REPLY_STRING || keyslot_of(key->str, key->len) != m->slot) {
+			sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with %s", conn_addr(m->from), what,
+				key->type != REDIS_REPLY_STRING ? "a non-string key" : "a key of another slot");
 			freeReplyObject(r);
-			return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-string key",
-				conn_addr(m->from), what);
+			return -1;
 		}
 	}
 	m->keys = r;
@@ -184,9 +199,10 @@ static int mover_probe_sizes(struct mover *m, struct sc_error *err)
 		lens[i] = m->keys->element[i]->len;
 	}
 	if (keyed_pipeline(m->from, m->o->asking, "MEMORY", "USAGE", keys, lens, n, replies, err) == 0) {
-		for (size_t i = 0; i < n; i++)
-			m->sizes[i] = replies[i]->type == REDIS_REPLY_INTEGER ? replies[i]->integer : 0;
 		rc = 0;
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (replies[i]->type != REDIS_REPLY_NIL) /* nil: gone meanwhile */
+				rc = conn_reply_count(m->from, replies[i], "MEMORY USAGE", &m->sizes[i], err);
 	}
 	free_replies(replies, n);
 out:
@@ -301,6 +317,21 @@ static int mover_exchange(struct mover *m, int argc, const char **argv, const si
 	return mover_set_timeout(m, m->io_timeout_ms, err);
 }
 
+static long long min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
+}
+
+/* When a slot failing since m->failed_at stops retrying a batch of `bytes`:
+ * MOVER_RETRY_BUDGET times the longer of the command and MIGRATE timeouts
+ * plus the time its size calls for. */
+static long long mover_retry_deadline(const struct mover *m, long long bytes)
+{
+	long long mig = m->o->migrate_timeout_ms > m->io_timeout_ms ? m->o->migrate_timeout_ms : m->io_timeout_ms;
+
+	return m->failed_at + MOVER_RETRY_BUDGET * (mig + min_ll(bytes / MOVER_BYTES_PER_MS, MOVER_MAX_MIGRATE_MS));
+}
+
 /* Sends MIGRATE for n keys (REPLACE when asked), optionally followed in the
  * same round trip by the GETKEYSINSLOT of the next batch. On success *reply
  * holds MIGRATE's reply (may be an error reply) and *next_keys the fetch's. */
@@ -321,8 +352,15 @@ static int mover_send(struct mover *m, const char *const *keys, const size_t *le
 		goto out;
 	}
 	/* a key of known size gets time for it, doubled after each failure in a
-	 * row (a loaded target may restore slower than assumed) */
-	mig_timeout += (int)((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4));
+	 * row (a loaded target may restore slower than assumed), all within an
+	 * hour (bytes are sizes of at most CONN_MAX_COUNT) and, when retrying,
+	 * within what is left of the retry budget */
+	mig_timeout += (int)min_ll((bytes / MOVER_BYTES_PER_MS) << (m->failures < 4 ? m->failures : 4),
+		MOVER_MAX_MIGRATE_MS);
+	if (m->failed_at)
+		mig_timeout = (int)min_ll(mig_timeout, mover_retry_deadline(m, bytes) - sc_clock_ms());
+	if (mig_timeout < 1)
+		mig_timeout = 1;
 	snprintf(port, sizeof(port), "%d", m->dst_port);
 	snprintf(timeout, sizeof(timeout), "%d", mig_timeout);
 	argc = mover_migrate_args(m, keys, lens, n, replace, port, timeout, argv, argvlen);
@@ -360,16 +398,23 @@ static bool error_is_transient(const redisReply *r)
 	return error_is_io(r) || error_has(r, "LOADING") || error_has(r, "TRYAGAIN");
 }
 
-/* One I/O failure between the nodes: back off, halve the batch, and refetch
- * (some keys may have moved). Fails once the retries are spent. */
-static int mover_retry(struct mover *m, const char *why, struct sc_error *err)
+/* One I/O failure between the nodes, of a batch of `bytes` (0: unknown):
+ * back off, halve the batch, and refetch (some keys may have moved). Fails
+ * once the retries or the time budget (mover_retry_deadline) are spent. */
+static int mover_retry(struct mover *m, const char *why, long long bytes, struct sc_error *err)
 {
 	int retries = m->o->retries > 0 ? m->o->retries : MOVER_DEFAULT_RETRIES;
+	long long now = sc_clock_ms(), pause;
 
-	if (++m->failures > retries)
-		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d retries)",
-			conn_addr(m->from), why, retries);
-	sc_sleep_ms(100LL << (m->failures - 1));
+	if (!m->failed_at)
+		m->failed_at = now;
+	pause = min_ll(100LL << (m->failures < 10 ? m->failures : 10),
+		mover_retry_deadline(m, bytes) - now - MOVER_MIN_ATTEMPT_MS);
+	if (++m->failures > retries || pause < 0)
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "'%s' replied to MIGRATE: %s (after %d %s in %lld ms)",
+			conn_addr(m->from), why, m->failures - 1, m->failures == 2 ? "retry" : "retries",
+			now - m->failed_at);
+	sc_sleep_ms(pause);
 	m->batch = m->batch / 2 > 0 ? m->batch / 2 : 1;
 	mover_drop_keys(m);
 	return 0;
@@ -437,7 +482,7 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 	if (error_is_transient(r)) {
 		/* as for any MIGRATE: back off and start over from the keys
 		 * still on the source (the copies may meet BUSYKEY again) */
-		int rc = mover_retry(m, r->str, err);
+		int rc = mover_retry(m, r->str, bytes, err);
 
 		freeReplyObject(r);
 		return rc;
@@ -450,6 +495,7 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 	}
 	freeReplyObject(r);
 	m->failures = 0;
+	m->failed_at = 0;
 	m->stats->keys += (long long)n;
 	m->stats->batches++;
 	return 0;
@@ -479,6 +525,7 @@ static int mover_resolve_busy(struct mover *m, const char *const *keys, const si
 		goto out;
 	if (conn_open(m->dst_host, m->dst_port, &copts, &target, err) != 0)
 		goto out;
+	conn_set_reply_limit(target, CONN_REPLY_MAX_VALUE_BYTES, 0);
 	if (dump_keys(target, true, keys, lens, n, dst, err) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
@@ -564,7 +611,11 @@ static int mover_accept(struct mover *m, const redisReply *r, size_t n, long lon
 {
 	bool nokey = r->type == REDIS_REPLY_STATUS && strcmp(r->str, "NOKEY") == 0;
 
+	if (!nokey && (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "OK") != 0))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to MIGRATE with neither OK nor NOKEY",
+			conn_addr(m->from));
 	m->failures = 0;
+	m->failed_at = 0;
 	m->down_since = 0;
 	m->stalls = nokey ? m->stalls + 1 : 0;
 	if (m->stalls > MOVER_MAX_STALLS)
@@ -612,7 +663,7 @@ static int mover_round(struct mover *m, struct sc_error *err)
 	} else if (error_is_transient(r)) {
 		/* maybe a big key nobody sampled: size the next timeouts by MEMORY USAGE */
 		m->probe = m->probe || error_is_io(r);
-		rc = mover_retry(m, r->str, err);
+		rc = mover_retry(m, r->str, bytes, err);
 	} else if (error_has(r, "CLUSTERDOWN")) {
 		rc = mover_wait_cluster(m, r->str, err);
 	} else {
@@ -645,6 +696,8 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 	int rc = 0;
 
 	m.cur_timeout_ms = m.io_timeout_ms;
+	/* keys named at length and DUMP payloads: the budget of replies with values */
+	conn_set_reply_limit(from, CONN_REPLY_MAX_VALUE_BYTES, 0);
 	if (opts->batch_hint && *opts->batch_hint > 0 && *opts->batch_hint < m.batch)
 		m.batch = *opts->batch_hint;
 	if (opts->carry && *opts->carry) {
@@ -666,6 +719,7 @@ int slotops_migrate_keys(struct conn *from, const char *dst_host, int dst_port, 
 		rc = mover_round(&m, err);
 	}
 	mover_drop_keys(&m);
+	conn_set_reply_limit(from, 0, 0);
 	if (opts->batch_hint)
 		*opts->batch_hint = m.batch;
 	if (opts->carry && rc == 0)

@@ -6,6 +6,7 @@
  * its error; only the seed is required. */
 #include "slotctl/snapshot.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,8 +85,11 @@ static void read_config(struct node_view *v, enum gather_step step, const redisR
 		v->node_timeout_ms = strtoll(val, NULL, 10);
 	else if (step == STEP_FULL_COVERAGE)
 		v->require_full_coverage = strcmp(val, "yes") == 0;
-	else if (step == STEP_MIGRATION_BARRIER)
-		v->migration_barrier = atoi(val);
+	else if (step == STEP_MIGRATION_BARRIER) {
+		long barrier = strtol(val, NULL, 10);
+
+		v->migration_barrier = barrier >= INT_MIN && barrier <= INT_MAX ? (int)barrier : -1;
+	}
 }
 
 /* Takes in the reply to one step; -1 when the node has no view, so the rest
