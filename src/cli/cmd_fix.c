@@ -228,7 +228,7 @@ static void verify(struct fix_run *f)
 
 	for (;;) {
 		struct sc_error err;
-		int rc = check_gather(f->host, f->port, &f->ro.conn, false, &f->report, &err);
+		int rc = check_gather(f->host, f->port, &f->ro.conn, CHECK_KEYS_STRAY, &f->report, &err);
 
 		f->settled = rc == 0 && check_report_settled(&f->report);
 		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
