@@ -296,14 +296,18 @@ START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
 {
 	struct fx f;
 	struct run_result r;
-	char frozen[64], want[96], prefix[16], *before, *after;
-	int other;
+	char frozen[64], want[96], prefix[16], prefix2[16], *before, *after;
+	int other, back;
 	pid_t pid;
 
 	fx_start_open(&f, 0, 5);  /* the "{t}" slot half-moved from src to dst */
+	/* two slots open between the other masters: one half-moved (fix
+	 * finishes it), one with no key moved yet (fix rolls it back) */
 	other = load_keys_on(&f, f.dst, prefix, sizeof(prefix));
 	fx_open(&f, other, f.dst, f.third);
 	fx_move(&f, other, f.dst, f.third, 4);
+	back = load_keys_on(&f, f.third, prefix2, sizeof(prefix2));
+	fx_open(&f, back, f.third, f.dst);
 	pid = tc_pid(f.tc, f.src);
 	snprintf(frozen, sizeof(frozen), "'127.0.0.1:%d'", tc_port(f.tc, f.src));
 
@@ -316,8 +320,8 @@ START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
 	snprintf(want, sizeof(want), "cannot reach %s", frozen);
 	ck_assert_contains(r.err, want);
 	ck_assert_contains(r.err, "nothing was changed");
-	ck_assert_contains(r.err, "--allow-unreachable to repair the 1 broken slot not involving it");
-	ck_assert_contains(r.out, "2 broken slots, 0 to repair, 2 left unrepaired");
+	ck_assert_contains(r.err, "--allow-unreachable to repair the 2 broken slots not involving it");
+	ck_assert_contains(r.out, "3 broken slots, 0 to repair, 3 left unrepaired");
 	run_result_free(&r);
 	after = slot_state(&f, f.src);
 	ck_assert_str_eq(after, before);
@@ -340,6 +344,8 @@ START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
 	ck_assert_msg(r.seconds < 10.0, "fix --allow-unreachable took %.1f s", r.seconds);
 	snprintf(want, sizeof(want), "[FIXED] slot %d open-some-keys-moved", other);
 	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "[FIXED] slot %d open-no-keys-moved", back);
+	ck_assert_contains(r.out, want);
 	snprintf(want, sizeof(want), "[LEFT]  slot %d", f.slot);
 	ck_assert_contains(r.out, want);
 	ck_assert_contains(r.out, "not waited for");
@@ -351,6 +357,8 @@ START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
 	ck_assert_int_eq(fx_count(&f, f.dst, other), 0);
 	ck_assert_int_eq(fx_count(&f, f.dst, f.slot), 5);
 	tc_verify_keys(f.tc, prefix, OTHER_KEYS);
+	tc_verify_keys(f.tc, prefix2, OTHER_KEYS);
+	ck_assert_int_eq(tc_owner_of(f.tc, f.dst, back), f.third);
 
 	/* back again: fix repairs the rest; every key once, on its owner */
 	ck_assert(tc_wait_converged(f.tc, 30000));
