@@ -24,9 +24,15 @@ struct probe {
 	size_t count;
 };
 
+/* The command answered by the reply at position k of count_atomic's EXEC. */
+static const char *count_what(size_t k)
+{
+	return k ? "CLUSTER COUNTKEYSINSLOT" : "DBSIZE";
+}
+
 /* DBSIZE and the COUNTKEYSINSLOT of slots, in one MULTI/EXEC so that no
  * write, deletion or expiry falls between them (each count is O(1): the
- * transaction holds the node for about a millisecond per 5000 slots). */
+ * transaction holds the node for a few milliseconds at most). */
 static int count_atomic(struct conn *c, const int *slots, size_t n, long long *dbsize, long long *out,
 	struct sc_error *err)
 {
@@ -43,7 +49,7 @@ static int count_atomic(struct conn *c, const int *slots, size_t n, long long *d
 	for (size_t k = 0; k < n + 2; k++) {
 		redisReply *q = conn_get_reply(c, err);
 
-		if (rc == 0 && conn_check_reply(c, q, k == 0 ? "MULTI" : k == 1 ? "DBSIZE" : "CLUSTER COUNTKEYSINSLOT", err) != 0)
+		if (rc == 0 && conn_check_reply(c, q, k ? count_what(k - 1) : "MULTI", err) != 0)
 			rc = -1;
 		if (!q)
 			return -1;
@@ -58,11 +64,11 @@ static int count_atomic(struct conn *c, const int *slots, size_t n, long long *d
 	for (size_t k = 0; rc == 0 && k <= n; k++) {
 		const redisReply *e = exec->element[k];
 
-		if (conn_check_reply(c, e, k ? "CLUSTER COUNTKEYSINSLOT" : "DBSIZE", err) != 0)
+		if (conn_check_reply(c, e, count_what(k), err) != 0)
 			rc = -1;
 		else if (e->type != REDIS_REPLY_INTEGER)
 			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer",
-				conn_addr(c), k ? "CLUSTER COUNTKEYSINSLOT" : "DBSIZE");
+				conn_addr(c), count_what(k));
 		else if (k)
 			out[k - 1] = e->integer;
 		else
