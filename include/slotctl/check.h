@@ -2,8 +2,8 @@
  * node says) the rules produce a report: a list of findings, each with a
  * severity, a stable machine code, the nodes and slot ranges involved and a
  * message a person can act on; plus the exit-code rule over that report.
- * Pure: no sockets, no printing. Probes that need node I/O live in
- * src/io/check_probe.c and add findings to the same report. */
+ * Pure: no sockets, no printing. The key probe's I/O lives in
+ * src/io/check_probe.c; its counts are judged here (check_keys_judge). */
 #ifndef SLOTCTL_CHECK_H
 #define SLOTCTL_CHECK_H
 
@@ -110,6 +110,67 @@ char *check_report_json(const struct check_report *r, const char *seed, int exit
 
 /* Frees every finding and zeroes r. Safe on a zeroed report. */
 void check_report_release(struct check_report *r);
+
+/* ---- keys where they do not belong ------------------------------------
+ * src/io/check_probe.c counts keys on every reachable master; the rules
+ * below (src/core/check_rules_keys.c) say which counts to gather and judge
+ * them. A master may hold keys of the slots it owns (in the reference view
+ * or its own) and of the slots open on it (a migration in progress); any
+ * other key is stray. */
+
+/* How far the key probe looks. */
+enum check_keys {
+	CHECK_KEYS_STRAY = 0,    /* default: each master's DBSIZE against its own, open and suspicious
+	                            slots (one transaction), the difference located slot by slot */
+	CHECK_KEYS_DEEP,         /* every slot on every master, and a few stray keys named */
+	CHECK_KEYS_SUSPICIOUS,   /* the slots the rules found suspicious only, and the keys of a
+	                            master that owns no slot (apply's preflight) */
+};
+
+#define CHECK_NAMED_KEYS 5      /* stray keys named per master with CHECK_KEYS_DEEP */
+#define CHECK_KEY_NAME_MAX 64   /* bytes of a key name kept */
+
+/* What the probe learnt on one master. */
+struct check_keys_count {
+	size_t node;             /* index in the snapshot */
+	bool answered;           /* false: error says why */
+	struct sc_error error;
+	long long dbsize;        /* DBSIZE: like the counts, it includes keys whose TTL has
+	                            passed but that are not reclaimed yet */
+	long long *counts;       /* SC_SLOTS entries: CLUSTER COUNTKEYSINSLOT, -1 not counted */
+	char names[CHECK_NAMED_KEYS][CHECK_KEY_NAME_MAX]; /* CHECK_KEYS_DEEP: keys of stray slots */
+	size_t name_lens[CHECK_NAMED_KEYS];
+	size_t named;
+};
+
+/* The slots to count on the master at snapshot index node in one transaction
+ * with its DBSIZE: every slot (deep), the slots report r calls suspicious
+ * (open, uncovered, claimed twice, disagreed about), and by default also the
+ * slots the node owns in the reference view or its own and those open on it.
+ * Fills out. */
+void check_keys_slots(const struct snapshot *s, const struct check_report *r, size_t node,
+	enum check_keys mode, struct slotset *out);
+
+/* Keys that p's DBSIZE has and its counted slots do not: the count of the
+ * slots not counted yet, which the probe then counts one by one. 0 when every
+ * slot is counted, when the counted slots hold them all, or (suspicious mode)
+ * when the node owns slots, so that DBSIZE is not comparable. */
+long long check_keys_unlocated(const struct snapshot *s, const struct check_keys_count *p,
+	enum check_keys mode);
+
+/* The counted slots in which p holds keys although its node neither owns the
+ * slot in the reference view nor has it open. Fills out. */
+void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p, struct slotset *out);
+
+/* Judges the counts of the n probed masters into r: a stray-keys error per
+ * master holding stray keys (how many, in which slots, with deep a few key
+ * names), a node-unreachable error for a master that stopped answering, a
+ * stray-keys warning when counting failed otherwise, one stray-keys ok
+ * finding saying how far it looked when nothing is stray; and
+ * r->summary.keys, the sum of DBSIZE, when every master serving slots
+ * answered. Returns 0, or -1 with an error on OOM. */
+int check_keys_judge(const struct snapshot *s, const struct check_keys_count *p, size_t n,
+	enum check_keys mode, struct check_report *r, struct sc_error *err);
 
 /* Writes "'addr' (id8)" for a node of s by id, using the snapshot's address
  * when it has one, else the reference view's. */

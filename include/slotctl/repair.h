@@ -76,6 +76,7 @@ struct repair_item {
 	bool by_journal;         /* target chosen from a slotctl journal, not from the rules */
 	bool blocked;            /* left unrepaired: reason says why */
 	bool needs_reach;        /* blocked because a master could not be reached (exit 3) */
+	bool involves_unreachable; /* its state involves a master that could not be reached */
 	char reason[512];
 	struct repair_step *steps;
 	size_t step_count;
@@ -114,13 +115,17 @@ struct repair_plan {
 	struct repair_item *items; /* broken slots, ascending */
 	size_t count;
 	int unreachable_masters;   /* masters that could not be reached */
+	bool refused;              /* a master is unreachable and allow_unreachable is not set:
+	                              every item is blocked (needs_reach); fix changes nothing */
 };
 
 /* Classifies every slot of in->snap and fills out with one item per broken
  * slot: its state, the owner after fix and the steps to get there. Slots
- * that cannot be repaired safely are items with blocked set and a reason
- * (an unreachable master is involved, or ownership would change while a
- * master is unreachable and allow_unreachable is false). The owner of an
+ * that cannot be repaired safely are items with blocked set and a reason:
+ * while a master is unreachable every item (the plan is refused) unless
+ * allow_unreachable; with it, those whose state involves an unreachable
+ * master (it claims the slot, a marker names it, a master's view gives it
+ * the slot, or it would own the slot). The owner of an
  * uncovered slot with no key is the reachable master with the least
  * used_memory, ties by fewest slots, then lowest node id. Returns 0, or -1
  * with an error on OOM or a snapshot without a reachable view; out is
@@ -128,6 +133,12 @@ struct repair_plan {
 int repair_plan_build(const struct repair_input *in, struct repair_plan *out, struct sc_error *err);
 
 void repair_plan_release(struct repair_plan *p);
+
+/* Writes "'addr' (id8), ..." for the masters of s that count as unreachable
+ * (the first REPAIR_NAMED_NODES, then "and N more") into buf; returns how
+ * many there are. */
+#define REPAIR_NAMED_NODES 4
+size_t repair_unreachable_names(const struct snapshot *s, char *buf, size_t size);
 
 /* Number of items with blocked set / with needs_reach set. */
 size_t repair_plan_blocked(const struct repair_plan *p);

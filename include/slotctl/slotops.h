@@ -49,7 +49,10 @@ bool slotops_refused_as_replica(const redisReply *reply);
 
 /* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);
-/* The same for n slots, pipelined (a round trip per 1024): out[k] gets the
+/* Queues CLUSTER COUNTKEYSINSLOT slot on c (conn_append_argv: no format
+ * to parse, for pipelines of thousands). 0, or -1 with an error. */
+int slotops_append_count(struct conn *c, int slot, struct sc_error *err);
+/* The same as slotops_count_keys for n slots, pipelined (a round trip per 1024): out[k] gets the
  * count of slots[k], or of slot k when slots is NULL. 0, or -1 with the
  * first failure (out then partly written). */
 int slotops_count_keys_many(struct conn *c, const int *slots, size_t n, long long *out,

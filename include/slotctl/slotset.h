@@ -27,6 +27,8 @@ bool slotset_equal(const struct slotset *a, const struct slotset *b);
 void slotset_minus(struct slotset *out, const struct slotset *a, const struct slotset *b);
 /* out = a & b; out may alias a or b. */
 void slotset_intersect(struct slotset *out, const struct slotset *a, const struct slotset *b);
+/* out = a | b; out may alias a or b. */
+void slotset_union(struct slotset *out, const struct slotset *a, const struct slotset *b);
 
 /* Parses "0-99,500,7000-7010" into out (cleared first). Returns -1 with an
  * SC_EXIT_USAGE error naming the bad element on malformed or out-of-range

@@ -68,7 +68,8 @@ static int run_check(const struct cmd_args *args)
 	}
 	deadline = sc_clock_ms() + wait_s * 1000;
 	for (;;) {
-		rc = check_gather(host, port, &opts, args_flag(args, "deep"), &report, &err);
+		rc = check_gather(host, port, &opts, args_flag(args, "deep") ? CHECK_KEYS_DEEP : CHECK_KEYS_STRAY,
+			&report, &err);
 		settled = rc == 0 && check_report_settled(&report);
 		if (settled || sc_clock_ms() + WAIT_POLL_MS > deadline)
 			break;
@@ -97,7 +98,7 @@ static const struct cmd_option cmd_check_options[] = {
 	{ "json", 0, OPT_FLAG, NULL, "print a versioned JSON document instead of text" },
 	{ "wait", 'w', OPT_VALUE, "SECONDS", "re-check until views converge and no slot is open, at most SECONDS" },
 	{ "strict", 0, OPT_FLAG, NULL, "exit 1 on warnings too" },
-	{ "deep", 0, OPT_FLAG, NULL, "count keys in every slot on every master, to find keys left in slots that look normal" },
+	{ "deep", 0, OPT_FLAG, NULL, "count keys in every slot on every master and name stray keys" },
 	CMD_CONN_OPTIONS,
 	{ 0 },
 };

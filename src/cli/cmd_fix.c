@@ -149,6 +149,7 @@ static void print_check(const struct fix_run *f)
 			printf("check: [ERR] %s: %s\n", fd->code, fd->message);
 	}
 	printf("check: not healthy (exit %d)%s\n", f->check_code,
+		f->check_code == SC_EXIT_UNREACHABLE ? "; a node cannot be reached, so views cannot converge: not waited for" :
 		f->settled ? "" : "; views had not converged when --wait ran out");
 }
 
@@ -206,6 +207,7 @@ static void print_json(const struct fix_run *f, int code)
 	cJSON_AddStringToObject(root, "seed", f->seed);
 	cJSON_AddBoolToObject(root, "dry_run", f->dry_run);
 	cJSON_AddNumberToObject(root, "unreachable_masters", f->sv.plan.unreachable_masters);
+	cJSON_AddBoolToObject(root, "refused", f->sv.plan.refused);
 	cJSON_AddNumberToObject(root, "broken", (double)f->sv.plan.count);
 	items = cJSON_AddArrayToObject(root, "repairs");
 	for (size_t i = 0; i < f->sv.plan.count; i++)
@@ -221,19 +223,20 @@ static void print_json(const struct fix_run *f, int code)
 /* ---- the run ----------------------------------------------------------- */
 
 /* The full check after repairing (check_gather), re-run until nothing
- * transient is left (views agree, nothing open) or --wait runs out. */
+ * transient is left (views agree, nothing open) or --wait runs out; not
+ * again once a node cannot be reached, since views cannot converge then. */
 static void verify(struct fix_run *f)
 {
 	long long deadline = sc_clock_ms() + (f->executed ? f->wait_s * 1000 : 0);
 
 	for (;;) {
 		struct sc_error err;
-		int rc = check_gather(f->host, f->port, &f->ro.conn, false, &f->report, &err);
+		int rc = check_gather(f->host, f->port, &f->ro.conn, CHECK_KEYS_STRAY, &f->report, &err);
 
 		f->settled = rc == 0 && check_report_settled(&f->report);
 		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
 			(err.code ? err.code : SC_EXIT_PROBLEMS);
-		if (f->settled || sc_clock_ms() + FIX_POLL_MS > deadline) {
+		if (f->settled || f->check_code == SC_EXIT_UNREACHABLE || sc_clock_ms() + FIX_POLL_MS > deadline) {
 			if (rc < 0)
 				cli_error("check after fix: %s", err.msg);
 			break;
@@ -251,7 +254,7 @@ static int exit_code(const struct fix_run *f)
 	const struct repair_plan *p = &f->sv.plan;
 	bool left = false;
 
-	if (repair_plan_needs_reach(p) > 0)
+	if (p->refused || repair_plan_needs_reach(p) > 0)
 		return SC_EXIT_UNREACHABLE;
 	for (size_t i = 0; i < p->count; i++) {
 		const struct repair_outcome *o = &f->sv.outcomes[i];
@@ -269,12 +272,26 @@ static int exit_code(const struct fix_run *f)
 
 static void report_left(const struct fix_run *f)
 {
-	if (repair_plan_needs_reach(&f->sv.plan) > 0)
-		cli_error("%zu slot%s need%s a master that could not be reached (it may be a "
-			"partition); nothing was changed there: bring it back, or rerun with "
-			"--allow-unreachable", repair_plan_needs_reach(&f->sv.plan),
-			repair_plan_needs_reach(&f->sv.plan) == 1 ? "" : "s",
-			repair_plan_needs_reach(&f->sv.plan) == 1 ? "s" : "");
+	const struct repair_plan *p = &f->sv.plan;
+	size_t reach = repair_plan_needs_reach(p), involving = 0;
+	char names[512];
+
+	if (!p->refused && reach == 0)
+		return;
+	repair_unreachable_names(&f->sv.snap, names, sizeof(names));
+	for (size_t i = 0; i < p->count; i++)
+		involving += p->items[i].involves_unreachable;
+	if (p->refused && p->count > involving)
+		cli_error("cannot reach %s: refusing to repair while a master is unreachable (it may be a "
+			"partition); nothing was changed: bring it back, or rerun with --allow-unreachable to "
+			"repair the %zu broken slot%s not involving it", names, p->count - involving,
+			p->count - involving == 1 ? "" : "s");
+	else if (p->refused)
+		cli_error("cannot reach %s: refusing to repair while a master is unreachable (it may be a "
+			"partition); nothing was changed: bring it back, then run fix again", names);
+	else
+		cli_error("cannot reach %s: %zu slot%s involving it left unrepaired (listed above); nothing "
+			"was changed there: run fix again once it is back", names, reach, reach == 1 ? "" : "s");
 }
 
 /* Asks before changing the cluster unless --yes. Returns 0 to go on, or the
@@ -324,7 +341,7 @@ static int run_fix(const struct cmd_args *args)
 	code = 0;
 	if (!f.dry_run && f.sv.plan.count > repair_plan_blocked(&f.sv.plan))
 		code = confirm(args, &f);
-	if (code == 0 && !f.dry_run) {
+	if (code == 0 && !f.dry_run && !f.sv.plan.refused) {
 		if (f.sv.plan.count > repair_plan_blocked(&f.sv.plan)) {
 			repair_execute(&f.sv, &f.ro);
 			f.executed = true;
@@ -353,7 +370,7 @@ static const struct cmd_option cmd_fix_options[] = {
 	{ "yes", 'y', OPT_FLAG, NULL, "repair without asking (required when stdin is not a terminal)" },
 	{ "json", 0, OPT_FLAG, NULL, "print a versioned JSON document instead of text" },
 	{ "prefer", 0, OPT_VALUE, "owner|source|target", "which copy to keep when a key differs on two nodes" },
-	{ "allow-unreachable", 0, OPT_FLAG, NULL, "repair even when some masters cannot be reached" },
+	{ "allow-unreachable", 0, OPT_FLAG, NULL, "repair the slots not involving masters that cannot be reached" },
 	{ "journal", 'j', OPT_LIST, "FILE", "follow this slotctl journal's direction for its unfinished slots" },
 	{ "wait", 'w', OPT_VALUE, "SECONDS", "after repairing, wait up to SECONDS for check to pass (default 30)" },
 	CMD_CONN_OPTIONS,

@@ -590,8 +590,23 @@ static bool counts_as_unreachable_master(const struct snapshot *s, size_t i)
 	return !((n->flags & NODE_FAIL) && slotset_count(&n->slots) == 0);
 }
 
-/* The first unreachable master the repair of slot depends on (a claimant, a
- * node with a marker, or the chosen owner), or -1. */
+/* Whether a reachable master has slot open towards or from node u, or sees
+ * u as the slot's owner in its own view. */
+static bool named_by_others(const struct snapshot *s, size_t u, int slot)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		if (i == u || !is_master(s, i) || !s->nodes[i].reachable)
+			continue;
+		if (marker(s, i, slot, false) == (int)u || marker(s, i, slot, true) == (int)u ||
+		    view_owner(s, i, slot) == (int)u)
+			return true;
+	}
+	return false;
+}
+
+/* The first unreachable master the state of slot involves (a claimant, the
+ * peer of a MIGRATING or IMPORTING marker, the owner in some master's view,
+ * or the chosen owner), or -1. */
 static int unreachable_involved(const struct plan_ctx *c, int slot, const struct repair_item *it)
 {
 	const struct snapshot *s = c->in->snap;
@@ -599,7 +614,7 @@ static int unreachable_involved(const struct plan_ctx *c, int slot, const struct
 	for (size_t i = 0; i < s->count; i++) {
 		if (!counts_as_unreachable_master(s, i))
 			continue;
-		if ((int)i == it->target || repair_claims(s, i, slot))
+		if ((int)i == it->target || repair_claims(s, i, slot) || named_by_others(s, i, slot))
 			return (int)i;
 	}
 	return -1;
@@ -628,6 +643,7 @@ static int plan_slot(struct plan_ctx *c, int slot, struct repair_item *it)
 	gone = unreachable_involved(c, slot, it);
 	if (gone >= 0) {
 		block(it, true);
+		it->involves_unreachable = true;
 		snprintf(it->reason, sizeof(it->reason),
 			"'%s' could not be reached; run fix again once it is back", s->nodes[gone].addr);
 		return 0;
@@ -637,11 +653,11 @@ static int plan_slot(struct plan_ctx *c, int slot, struct repair_item *it)
 		snprintf(it->reason, sizeof(it->reason), "no reachable master can own the slot");
 		return 0;
 	}
-	if (c->unreachable > 0 && !c->in->allow_unreachable && it->target != it->owner) {
+	if (c->unreachable > 0 && !c->in->allow_unreachable) {
+		/* it may be a partition: nothing changes unless the operator says so */
 		block(it, true);
-		snprintf(it->reason, sizeof(it->reason), "%d master(s) cannot be reached and this "
-			"repair changes the slot's owner (it may be a partition); use --allow-unreachable "
-			"to repair anyway", c->unreachable);
+		snprintf(it->reason, sizeof(it->reason), "not repaired while a master cannot be reached; "
+			"--allow-unreachable repairs it without that master");
 		return 0;
 	}
 	if (f.claimants == 0)
@@ -664,6 +680,7 @@ int repair_plan_build(const struct repair_input *in, struct repair_plan *out, st
 	for (size_t i = 0; i < s->count; i++)
 		c.unreachable += counts_as_unreachable_master(s, i);
 	p.unreachable_masters = c.unreachable;
+	p.refused = c.unreachable > 0 && !in->allow_unreachable;
 	for (int slot = 0; slot < SC_SLOTS; slot++) {
 		struct repair_item it;
 		int rc;
@@ -710,6 +727,27 @@ size_t repair_plan_blocked(const struct repair_plan *p)
 
 	for (size_t i = 0; i < p->count; i++)
 		n += p->items[i].blocked;
+	return n;
+}
+
+size_t repair_unreachable_names(const struct snapshot *s, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->count; i++) {
+		const struct node *self;
+
+		if (!counts_as_unreachable_master(s, i))
+			continue;
+		if (n++ < REPAIR_NAMED_NODES && len < size) {
+			self = self_line(s, i);
+			len += (size_t)snprintf(buf + len, size - len, "%s'%s' (%.8s)", n > 1 ? ", " : "",
+				s->nodes[i].addr, self ? self->id : s->nodes[i].id);
+		}
+	}
+	if (n > REPAIR_NAMED_NODES && len < size)
+		snprintf(buf + len, size - len, " and %zu more", n - REPAIR_NAMED_NODES);
 	return n;
 }
 

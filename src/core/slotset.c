@@ -59,6 +59,12 @@ void slotset_intersect(struct slotset *out, const struct slotset *a, const struc
 		out->bits[i] = a->bits[i] & b->bits[i];
 }
 
+void slotset_union(struct slotset *out, const struct slotset *a, const struct slotset *b)
+{
+	for (size_t i = 0; i < SC_SLOTS / 64; i++)
+		out->bits[i] = a->bits[i] | b->bits[i];
+}
+
 static int parse_slot(const char *text, const char *start, const char *end, int *slot, struct sc_error *err)
 {
 	char buf[16];

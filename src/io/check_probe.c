@@ -1,9 +1,10 @@
 /* check_probe.c: the I/O edge of `slotctl check`: one whole round from a
- * seed (check_gather), and the probes. For slots the rules found
- * suspicious (open, uncovered, claimed twice, disagreed about), or for every
- * slot when deep, asks every reachable master how many keys it holds there
- * (CLUSTER COUNTKEYSINSLOT, pipelined), so that keys held by a node that does
- * not own their slot are named; DBSIZE gives the key total. Read-only. */
+ * seed (check_gather), and the key probe. It asks every reachable master,
+ * concurrently, for DBSIZE and CLUSTER COUNTKEYSINSLOT of the slots the key
+ * rule (src/core/check_rules_keys.c) names, in one transaction; when DBSIZE
+ * has keys those slots do not, it counts the other slots (pipelined) to find
+ * where they are; with --deep it names a few. The rule judges the counts.
+ * Read-only. */
 #include "slotctl/check_probe.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/parallel.h"
@@ -14,268 +15,215 @@
 
 #define PROBE_THREADS 16
 
-static const char *const suspicious_codes[] = {
-	"open-slot", "uncovered-slots", "slot-claimed-twice", "views-disagree",
-};
-
-struct probe_node {
-	const struct node_view *v;
-	const struct node *self;     /* its own line in its view */
-	long long dbsize;
-	long long *counts;           /* per probed slot */
-	struct sc_error err;
-	bool failed;
-};
-
 struct probe {
+	const struct snapshot *s;
+	const struct check_report *r;  /* the rules' findings: the suspicious slots */
 	const struct conn_opts *opts;
-	const int *slots;
-	size_t nslots;
-	struct probe_node *nodes;
+	enum check_keys mode;
+	struct check_keys_count *nodes;
 	size_t count;
 };
 
-/* DBSIZE, then the probed slots, pipelined. */
-static int probe_counts(struct conn *c, const struct probe *p, struct probe_node *pn)
+/* The command answered by the reply at position k of count_atomic's EXEC. */
+static const char *count_what(size_t k)
 {
-	if (conn_take_integer(c, conn_command(c, &pn->err, "DBSIZE"), "DBSIZE", &pn->dbsize, &pn->err) < 0)
+	return k ? "CLUSTER COUNTKEYSINSLOT" : "DBSIZE";
+}
+
+/* DBSIZE and the COUNTKEYSINSLOT of slots, in one MULTI/EXEC so that no
+ * write, deletion or expiry falls between them (each count is O(1): the
+ * transaction holds the node for a few milliseconds at most). */
+static int count_atomic(struct conn *c, const int *slots, size_t n, long long *dbsize, long long *out,
+	struct sc_error *err)
+{
+	redisReply *exec;
+	int rc = 0;
+
+	if (conn_append(c, err, "MULTI") != 0 || conn_append(c, err, "DBSIZE") != 0)
 		return -1;
-	return slotops_count_keys_many(c, p->slots, p->nslots, pn->counts, &pn->err);
+	for (size_t k = 0; k < n; k++)
+		if (slotops_append_count(c, slots[k], err) != 0)
+			return -1;
+	if (conn_append(c, err, "EXEC") != 0)
+		return -1;
+	for (size_t k = 0; k < n + 2; k++) {
+		redisReply *q = conn_get_reply(c, err);
+
+		if (rc == 0 && conn_check_reply(c, q, k ? count_what(k - 1) : "MULTI", err) != 0)
+			rc = -1;
+		if (!q)
+			return -1;
+		freeReplyObject(q);
+	}
+	exec = conn_get_reply(c, err);
+	if (rc == 0 && conn_check_reply(c, exec, "EXEC", err) != 0)
+		rc = -1;
+	if (rc == 0 && (exec->type != REDIS_REPLY_ARRAY || exec->elements != n + 1))
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to EXEC with other than %zu replies",
+			conn_addr(c), n + 1);
+	for (size_t k = 0; rc == 0 && k <= n; k++) {
+		const redisReply *e = exec->element[k];
+
+		if (conn_check_reply(c, e, count_what(k), err) != 0)
+			rc = -1;
+		else if (e->type != REDIS_REPLY_INTEGER)
+			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s with a non-integer",
+				conn_addr(c), count_what(k));
+		else if (k)
+			out[k - 1] = e->integer;
+		else
+			*dbsize = e->integer;
+	}
+	if (exec)
+		freeReplyObject(exec);
+	return rc;
+}
+
+/* The slots of set (or, with outside, of its complement) into slots[]. */
+static size_t slot_list(const struct slotset *set, bool outside, int *slots)
+{
+	size_t n = 0;
+
+	for (int slot = 0; slot < SC_SLOTS; slot++)
+		if (slotset_has(set, slot) != outside)
+			slots[n++] = slot;
+	return n;
+}
+
+/* Counts the slots pc has not counted yet (pipelined, in chunks). */
+static int count_rest(struct conn *c, struct check_keys_count *pc, int *slots, long long *scratch)
+{
+	struct slotset counted;
+	size_t n;
+
+	slotset_clear(&counted);
+	for (int slot = 0; slot < SC_SLOTS; slot++)
+		if (pc->counts[slot] >= 0)
+			slotset_add(&counted, slot);
+	n = slot_list(&counted, true, slots);
+	if (slotops_count_keys_many(c, slots, n, scratch, &pc->error) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		pc->counts[slots[k]] = scratch[k];
+	return 0;
+}
+
+/* A few names of keys in pc's stray slots (CLUSTER GETKEYSINSLOT). */
+static int name_keys(struct conn *c, const struct snapshot *s, struct check_keys_count *pc)
+{
+	struct slotset stray;
+
+	check_keys_stray(s, pc, &stray);
+	for (int slot = 0; slot < SC_SLOTS && pc->named < CHECK_NAMED_KEYS; slot++) {
+		redisReply *r;
+
+		if (!slotset_has(&stray, slot))
+			continue;
+		r = conn_command(c, &pc->error, "CLUSTER GETKEYSINSLOT %d %d", slot,
+			(int)(CHECK_NAMED_KEYS - pc->named));
+		if (conn_check_reply(c, r, "CLUSTER GETKEYSINSLOT", &pc->error) != 0) {
+			if (r)
+				freeReplyObject(r);
+			return -1;
+		}
+		for (size_t k = 0; r->type == REDIS_REPLY_ARRAY && k < r->elements &&
+		     pc->named < CHECK_NAMED_KEYS; k++) {
+			const redisReply *e = r->element[k];
+			size_t len = e->len < CHECK_KEY_NAME_MAX ? e->len : CHECK_KEY_NAME_MAX;
+
+			if (e->type != REDIS_REPLY_STRING)
+				continue;
+			memcpy(pc->names[pc->named], e->str, len);
+			pc->name_lens[pc->named++] = len;
+		}
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+/* The counts of one master: its slots to count and DBSIZE at once, then the
+ * other slots when DBSIZE has more keys, then (deep) a few stray keys. */
+static int probe_counts(struct conn *c, const struct probe *p, struct check_keys_count *pc)
+{
+	int *slots = malloc(SC_SLOTS * sizeof(*slots));
+	long long *scratch = malloc(SC_SLOTS * sizeof(*scratch));
+	struct slotset set;
+	size_t n;
+	int rc = -1;
+
+	if (!slots || !scratch) {
+		sc_error_set(&pc->error, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
+	check_keys_slots(p->s, p->r, pc->node, p->mode, &set);
+	n = slot_list(&set, false, slots);
+	if (count_atomic(c, slots, n, &pc->dbsize, scratch, &pc->error) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++)
+		pc->counts[slots[k]] = scratch[k];
+	pc->answered = true;
+	if (check_keys_unlocated(p->s, pc, p->mode) > 0 && count_rest(c, pc, slots, scratch) < 0)
+		goto out;
+	rc = p->mode == CHECK_KEYS_DEEP ? name_keys(c, p->s, pc) : 0;
+out:
+	free(slots);
+	free(scratch);
+	return rc;
 }
 
 static void probe_one(void *ctx, size_t i)
 {
 	struct probe *p = ctx;
-	struct probe_node *pn = &p->nodes[i];
+	struct check_keys_count *pc = &p->nodes[i];
+	const struct node_view *v = &p->s->nodes[pc->node];
 	struct conn *c;
 
-	if (conn_open(pn->v->host, pn->v->port, p->opts, &c, &pn->err) < 0) {
-		pn->failed = true;
+	if (conn_open(v->host, v->port, p->opts, &c, &pc->error) < 0)
 		return;
-	}
-	if (probe_counts(c, p, pn) < 0)
-		pn->failed = true;
+	if (probe_counts(c, p, pc) < 0)
+		pc->answered = false;
 	conn_close(c);
 }
 
-static bool is_open_on(const struct node *self, int slot)
+int check_probe(const struct snapshot *s, const struct conn_opts *opts, enum check_keys mode,
+	struct check_report *r, struct sc_error *err)
 {
-	for (size_t k = 0; k < self->open_count; k++)
-		if (self->open[k].slot == slot)
-			return true;
-	return false;
-}
-
-/* One finding for the slots of pn, all open on it (warning) or not (error). */
-static int report_stray(const struct snapshot *s, struct check_report *r, const struct probe_node *pn,
-	const struct slotset *slots, long long keys, bool open)
-{
-	struct check_finding *f;
-	char name[340], text[300];
-
-	if (slotset_count(slots) == 0)
-		return 0;
-	check_node_name(s, pn->self->id, name, sizeof(name));
-	slotset_format(slots, text, sizeof(text));
-	f = check_report_add(r, open ? CHECK_WARN : CHECK_ERR, "stray-keys",
-		"%s holds %lld key%s in slot%s %s that it does not own%s", name, keys, keys == 1 ? "" : "s",
-		slotset_count(slots) == 1 ? "" : "s", text,
-		open ? " (the slots are open on it: a migration is in progress)" :
-		" (run 'slotctl fix' to move them to the owner)");
-	if (!f || check_finding_add_node(f, pn->v->id, pn->v->addr) < 0)
-		return -1;
-	f->slots = *slots;
-	return 0;
-}
-
-static int report_failed(const struct snapshot *s, struct check_report *r, const struct probe_node *pn)
-{
-	bool unreachable = pn->err.code == SC_EXIT_UNREACHABLE;
-	struct check_finding *f;
-	char name[340];
-
-	check_node_name(s, pn->self->id, name, sizeof(name));
-	if (unreachable)
-		check_report_drop_ok(r, "node-unreachable");
-	f = check_report_add(r, unreachable ? CHECK_ERR : CHECK_WARN,
-		unreachable ? "node-unreachable" : "stray-keys", "%s%s%s",
-		unreachable ? "" : "could not count keys on ", unreachable ? "" : name, pn->err.msg);
-	if (!f || check_finding_add_node(f, pn->v->id, pn->v->addr) < 0)
-		return -1;
-	return 0;
-}
-
-/* True when every master that serves slots in map answered the probe. */
-static bool all_owners_probed(const struct topology *map, const struct probe *p)
-{
-	for (size_t i = 0; i < map->count; i++) {
-		const struct node *m = &map->nodes[i];
-		bool probed = false;
-
-		if (!node_is_master(m) || slotset_count(&m->slots) == 0)
-			continue;
-		for (size_t k = 0; k < p->count && !probed; k++)
-			probed = !p->nodes[k].failed && strcmp(p->nodes[k].self->id, m->id) == 0;
-		if (!probed)
-			return false;
-	}
-	return true;
-}
-
-/* Keys on a master that owns no slot at all, beyond those already named. */
-static int report_slotless(const struct snapshot *s, const struct topology *map, struct check_report *r,
-	const struct probe_node *pn, long long named)
-{
-	const struct node *entry = topology_find(map, pn->self->id);
-	struct check_finding *f;
-	char name[340];
-
-	if (pn->dbsize <= named || (entry && slotset_count(&entry->slots) > 0) ||
-	    slotset_count(&pn->self->slots) > 0)
-		return 0;
-	check_node_name(s, pn->self->id, name, sizeof(name));
-	f = check_report_add(r, CHECK_ERR, "stray-keys",
-		"%s holds %lld key%s but owns no slot (run 'slotctl fix' to move them to their owners)",
-		name, pn->dbsize - named, pn->dbsize - named == 1 ? "" : "s");
-	if (!f || check_finding_add_node(f, pn->v->id, pn->v->addr) < 0)
-		return -1;
-	return 0;
-}
-
-/* The ok finding when no master holds keys it should not, saying how far
- * the probe looked. */
-static struct check_finding *report_no_stray(struct check_report *r, const struct probe *p)
-{
-	if (p->nslots == SC_SLOTS)
-		return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys in a slot it does not "
-			"own (all %d slots counted on every master)", SC_SLOTS);
-	if (p->nslots)
-		return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys of the %zu suspicious "
-			"slots that it does not own, nor keys without owning a slot", p->nslots);
-	return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys without owning a slot");
-}
-
-/* Turns the counts into findings and the key total. */
-static int probe_report(const struct snapshot *s, const struct probe *p, struct check_report *r)
-{
-	const struct topology *map = &s->nodes[s->reference].view;
-	int *owner = calloc(SC_SLOTS, sizeof(*owner));
-	long long total = 0;
-	bool complete = true, stray = false;
-	int rc = 0;
-
-	if (!owner)
-		return -1;
-	topology_owner_map(map, owner);
-	for (size_t i = 0; i < p->count && rc == 0; i++) {
-		const struct probe_node *pn = &p->nodes[i];
-		struct slotset open, closed;
-		long long open_keys = 0, closed_keys = 0;
-		size_t before = r->count;
-
-		if (pn->failed) {
-			complete = false;
-			rc = report_failed(s, r, pn);
-			continue;
-		}
-		total += pn->dbsize;
-		slotset_clear(&open);
-		slotset_clear(&closed);
-		for (size_t k = 0; k < p->nslots; k++) {
-			int slot = p->slots[k];
-
-			if (pn->counts[k] == 0 || (owner[slot] >= 0 && strcmp(map->nodes[owner[slot]].id, pn->self->id) == 0))
-				continue;
-			if (is_open_on(pn->self, slot)) {
-				slotset_add(&open, slot);
-				open_keys += pn->counts[k];
-			} else {
-				slotset_add(&closed, slot);
-				closed_keys += pn->counts[k];
-			}
-		}
-		if (report_stray(s, r, pn, &closed, closed_keys, false) < 0 ||
-		    report_stray(s, r, pn, &open, open_keys, true) < 0 ||
-		    report_slotless(s, map, r, pn, open_keys + closed_keys) < 0)
-			rc = -1;
-		stray = stray || r->count > before;
-	}
-	if (rc == 0 && !stray && !report_no_stray(r, p))
-		rc = -1;
-	r->summary.keys = complete && all_owners_probed(map, p) ? total : -1;
-	free(owner);
-	return rc;
-}
-
-/* The slots named by findings that make a slot suspicious. */
-static size_t suspicious_slots(const struct check_report *r, int *slots)
-{
-	struct slotset all;
-	size_t n = 0;
-
-	slotset_clear(&all);
-	for (size_t i = 0; i < r->count; i++) {
-		const struct check_finding *f = &r->findings[i];
-
-		if (f->severity == CHECK_OK)
-			continue;
-		for (size_t k = 0; k < sizeof(suspicious_codes) / sizeof(suspicious_codes[0]); k++)
-			if (strcmp(f->code, suspicious_codes[k]) == 0)
-				for (size_t w = 0; w < SC_SLOTS / 64; w++)
-					all.bits[w] |= f->slots.bits[w];
-	}
-	for (int slot = 0; slot < SC_SLOTS; slot++)
-		if (slotset_has(&all, slot))
-			slots[n++] = slot;
-	return n;
-}
-
-int check_probe(const struct snapshot *s, const struct conn_opts *opts, bool deep, struct check_report *r,
-	struct sc_error *err)
-{
-	struct probe p = { .opts = opts };
-	int *slots = NULL;
+	struct probe p = { .s = s, .r = r, .opts = opts, .mode = mode };
 	int rc = -1;
 
 	if (s->reference < 0)
 		return 0;
-	slots = calloc(SC_SLOTS, sizeof(*slots));
 	p.nodes = calloc(s->count ? s->count : 1, sizeof(*p.nodes));
-	if (!slots || !p.nodes)
-		goto out;
-	p.slots = slots;
-	if (deep)
-		for (int slot = 0; slot < SC_SLOTS; slot++)
-			slots[p.nslots++] = slot;
-	else
-		p.nslots = suspicious_slots(r, slots);
+	if (!p.nodes)
+		goto oom;
 	for (size_t i = 0; i < s->count; i++) {
 		const struct node_view *v = &s->nodes[i];
 		const struct node *self = v->reachable && v->view.myself >= 0 ? &v->view.nodes[v->view.myself] : NULL;
-		struct probe_node *pn = &p.nodes[p.count];
+		struct check_keys_count *pc = &p.nodes[p.count];
 
 		if (!self || !node_is_master(self))
 			continue;
-		pn->v = v;
-		pn->self = self;
-		pn->counts = calloc(p.nslots ? p.nslots : 1, sizeof(*pn->counts));
+		pc->node = i;
+		pc->counts = malloc(SC_SLOTS * sizeof(*pc->counts));
 		p.count++;
-		if (!pn->counts)
-			goto out;
+		if (!pc->counts)
+			goto oom;
+		for (int slot = 0; slot < SC_SLOTS; slot++)
+			pc->counts[slot] = -1;
 	}
 	parallel_for(p.count, PROBE_THREADS, probe_one, &p);
-	rc = probe_report(s, &p, r);
+	rc = check_keys_judge(s, p.nodes, p.count, mode, r, err);
+	goto out;
+oom:
+	sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while probing the cluster");
 out:
 	for (size_t i = 0; i < p.count; i++)
 		free(p.nodes[i].counts);
 	free(p.nodes);
-	free(slots);
-	if (rc < 0)
-		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while probing the cluster");
 	return rc;
 }
 
-int check_gather(const char *host, int port, const struct conn_opts *opts, bool deep,
+int check_gather(const char *host, int port, const struct conn_opts *opts, enum check_keys mode,
 	struct check_report *out, struct sc_error *err)
 {
 	struct snapshot snap;
@@ -285,7 +233,7 @@ int check_gather(const char *host, int port, const struct conn_opts *opts, bool 
 	if (snapshot_gather(host, port, opts, &snap, err) < 0)
 		return -1;
 	rc = check_evaluate(&snap, &r, err);
-	if (rc == 0 && check_probe(&snap, opts, deep, &r, err) < 0) {
+	if (rc == 0 && check_probe(&snap, opts, mode, &r, err) < 0) {
 		check_report_release(&r);
 		rc = -1;
 	}

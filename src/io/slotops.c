@@ -134,6 +134,15 @@ int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_err
 	return conn_take_integer(c, r, what, count, err);
 }
 
+int slotops_append_count(struct conn *c, int slot, struct sc_error *err)
+{
+	char num[16];
+	const char *argv[3] = { "CLUSTER", "COUNTKEYSINSLOT", num };
+
+	snprintf(num, sizeof(num), "%d", slot);
+	return conn_append_argv(c, 3, argv, NULL, err);
+}
+
 /* COUNTKEYSINSLOT commands per pipelined round trip. */
 #define COUNT_CHUNK 1024
 
@@ -144,7 +153,7 @@ int slotops_count_keys_many(struct conn *c, const int *slots, size_t n, long lon
 		size_t end = n - first < COUNT_CHUNK ? n : first + COUNT_CHUNK;
 
 		for (size_t k = first; k < end; k++)
-			if (conn_append(c, err, "CLUSTER COUNTKEYSINSLOT %d", slots ? slots[k] : (int)k) != 0)
+			if (slotops_append_count(c, slots ? slots[k] : (int)k, err) != 0)
 				return -1;
 		for (size_t k = first; k < end; k++)
 			if (conn_take_integer(c, conn_get_reply(c, err), "CLUSTER COUNTKEYSINSLOT", &out[k], err) != 0)

@@ -3,8 +3,8 @@
  * slot, slots uncovered by DELSLOTS, a node with its own view of the slot map
  * and a frozen node each give a non-zero exit naming the node and the slots;
  * the frozen node is reported within --timeout, and so is a node whose reply
- * comes a byte at a time; --wait waits out a change; a key left in a slot
- * that looks normal is found by --deep only. */
+ * comes a byte at a time; --wait waits out a change; keys left in a slot
+ * that looks normal are found by default, named by --deep and moved by fix. */
 #include "support.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/keyslot.h"
@@ -319,55 +319,84 @@ START_TEST(trickled_reply_is_bounded_by_timeout)
 }
 END_TEST
 
-/* A key (its name into key, value "v") of a slot master `owner` owns,
- * written on master `holder` (briefly importing the slot there) and left
- * behind with the slot closed again: nothing in any view looks wrong.
- * Returns the slot. */
-static int leave_stray_key(const struct test_cluster *tc, int holder, int owner, char *key, size_t size)
+#define STRAY_KEYS 8
+
+/* STRAY_KEYS keys "{strayT}:<i>" with values "v<i>" of a slot master `owner`
+ * owns, written on master `holder` (briefly importing the slot there) and
+ * left behind with the slot closed again: nothing in any view looks wrong.
+ * Writes the hash tag into tag and returns the slot. */
+static int leave_stray_keys(const struct test_cluster *tc, int holder, int owner, char *tag, size_t size)
 {
 	redisContext *c = tc_connect(tc, holder);
 	int slot;
 
 	for (int t = 0;; t++) {
-		snprintf(key, size, "{stray%d}:k", t);
-		slot = keyslot_of(key, strlen(key));
+		snprintf(tag, size, "{stray%d}", t);
+		slot = keyslot_of(tag, strlen(tag));
 		if (tc_owner_of(tc, 0, slot) == owner)
 			break;
 	}
 	expect_ok_reply(redisCommand(c, "CLUSTER SETSLOT %d IMPORTING %s", slot, tc_id(tc, owner)), "IMPORTING");
-	expect_ok_reply(redisCommand(c, "ASKING"), "ASKING");
-	expect_ok_reply(redisCommand(c, "SET %s v", key), "SET");
+	for (int i = 0; i < STRAY_KEYS; i++) {
+		expect_ok_reply(redisCommand(c, "ASKING"), "ASKING");
+		expect_ok_reply(redisCommand(c, "SET %s:%d v%d", tag, i, i), "SET");
+	}
 	expect_ok_reply(redisCommand(c, "CLUSTER SETSLOT %d STABLE", slot), "STABLE");
 	redisFree(c);
 	return slot;
 }
 
-START_TEST(deep_finds_a_key_in_a_normal_looking_slot)
+/* Issue 13.5: 8 keys of a slot owned by another master, in an otherwise
+ * healthy cluster, were invisible to a plain check (exit 0). Now the default
+ * check finds them through the holder's DBSIZE, --deep names the keys, fix
+ * moves each one to the owner, and check passes again. */
+START_TEST(stray_keys_are_found_by_default)
 {
 	struct test_cluster *tc = tc_start(3, 0);
-	char key[32], want[160];
+	char tag[32], want[160], addr[32];
 	int holder = other_master(tc, 0, -1), slot;
 	struct run_result r;
 	redisReply *v;
+	cJSON *doc, *f;
 
 	tc_load_keys(tc, "k", 300);
-	slot = leave_stray_key(tc, holder, 0, key, sizeof(key));
+	slot = leave_stray_keys(tc, holder, 0, tag, sizeof(tag));
 
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
-	ck_assert_exit(&r, SC_EXIT_OK);
-	run_result_free(&r);
-
-	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--deep", NULL);
 	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
 	snprintf(want, sizeof(want), "[ERR]  stray-keys: %s", addr_of(tc, holder));
 	ck_assert_contains(r.out, want);
-	snprintf(want, sizeof(want), "holds 1 key in slot %d that it does not own", slot);
+	snprintf(want, sizeof(want), "holds %d keys in slot %d that it does not own (run 'slotctl fix'",
+		STRAY_KEYS, slot);
 	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "308 keys");
 	run_result_free(&r);
 
-	/* fix moves it to the owner; then --deep finds nothing */
+	doc = check_json(tc, SC_EXIT_PROBLEMS, NULL);
+	f = json_finding(doc, "stray-keys", "err");
+	ck_assert_ptr_nonnull(f);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", tc_port(tc, holder));
+	ck_assert_str_eq(first_node_addr(f), addr);
+	snprintf(want, sizeof(want), "%d", slot);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "slots")->valuestring, want);
+	cJSON_Delete(doc);
+
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--deep", NULL);
+	ck_assert_exit(&r, SC_EXIT_PROBLEMS);
+	snprintf(want, sizeof(want), "holds %d keys in slot %d that it does not own: '%s:", STRAY_KEYS, slot, tag);
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, " and 3 more (run 'slotctl fix'");
+	run_result_free(&r);
+
+	/* fix moves them to the owner without overwriting; then check finds nothing */
 	run_slotctl(&r, RUN_LIMIT_S, "fix", tc_seed(tc), "--yes", NULL);
 	ck_assert_exit(&r, SC_EXIT_OK);
+	snprintf(want, sizeof(want), "slot %d: stray-keys", slot);
+	ck_assert_contains(r.out, want);
+	run_result_free(&r);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	ck_assert_contains(r.out, "[OK]   stray-keys: no master holds keys in a slot it does not own");
 	run_result_free(&r);
 	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--deep", NULL);
 	ck_assert_exit(&r, SC_EXIT_OK);
@@ -375,12 +404,21 @@ START_TEST(deep_finds_a_key_in_a_normal_looking_slot)
 		SC_SLOTS);
 	ck_assert_contains(r.out, want);
 	run_result_free(&r);
-	/* the stray key now lives once, on its slot's owner, with its value */
-	v = tc_command(tc, 0, "GET %s", key);
-	ck_assert_msg(v->type == REDIS_REPLY_STRING && strcmp(v->str, "v") == 0, "'%s' is not on its owner", key);
-	freeReplyObject(v);
+	/* each stray key now lives once, on its slot's owner, with its value */
+	for (int i = 0; i < STRAY_KEYS; i++) {
+		char value[16];
+
+		snprintf(value, sizeof(value), "v%d", i);
+		v = tc_command(tc, 0, "GET %s:%d", tag, i);
+		ck_assert_msg(v->type == REDIS_REPLY_STRING && strcmp(v->str, value) == 0, "'%s:%d' is not on its owner",
+			tag, i);
+		freeReplyObject(v);
+	}
 	v = tc_command(tc, holder, "CLUSTER COUNTKEYSINSLOT %d", slot);
 	ck_assert_int_eq(v->integer, 0);
+	freeReplyObject(v);
+	v = tc_command(tc, 0, "CLUSTER COUNTKEYSINSLOT %d", slot);
+	ck_assert_int_eq(v->integer, STRAY_KEYS);
 	freeReplyObject(v);
 	tc_verify_keys(tc, "k", 300);
 	tc_stop(tc);
@@ -476,7 +514,7 @@ static Suite *check_suite(void)
 	tcase_add_test(t, node_with_its_own_view_is_named);
 	tcase_add_test(t, frozen_node_is_unreachable_within_timeout);
 	tcase_add_test(t, trickled_reply_is_bounded_by_timeout);
-	tcase_add_test(t, deep_finds_a_key_in_a_normal_looking_slot);
+	tcase_add_test(t, stray_keys_are_found_by_default);
 	tcase_add_test(t, wait_converges_after_a_change);
 	tcase_add_test(t, bad_seed_and_usage);
 	suite_add_tcase(s, t);

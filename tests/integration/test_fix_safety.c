@@ -3,7 +3,8 @@
  * refused without --prefer and resolved with it; identical copies are
  * merged; a big key in a half-migrated slot; a cluster with replicas; a
  * target killed and restarted mid-migration from its nodes.conf and RDB;
- * --dry-run, a closed stdin and an unreachable master change nothing. */
+ * --dry-run, a closed stdin and an unreachable master change nothing, and
+ * --allow-unreachable repairs only what does not involve it, without waiting. */
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -238,6 +239,134 @@ START_TEST(unreachable_master_blocks_coverage_changes)
 }
 END_TEST
 
+/* The slot state of every master but `skip` as they see it: for each line of
+ * each one's CLUSTER NODES, the node id and its slots and open-slot markers
+ * (flags such as fail? may change while a node is frozen; these may not). */
+static char *slot_state(const struct fx *f, int skip)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+
+	ck_assert_ptr_nonnull(out);
+	for (int i = 0; i < 3; i++) {
+		redisReply *r;
+		char *line, *save = NULL;
+
+		if (i == skip)
+			continue;
+		r = tc_command(f->tc, i, "CLUSTER NODES");
+		ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+		for (line = strtok_r(r->str, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *field = line;
+
+			for (int k = 0; k < 8 && field; k++)
+				field = strchr(field + 1, ' ');
+			ck_assert(len + 64 + strlen(field ? field : "") < cap);
+			len += (size_t)snprintf(out + len, cap - len, "%d %.40s%s\n", i, line, field ? field : "");
+		}
+		freeReplyObject(r);
+	}
+	return out;
+}
+
+#define OTHER_KEYS 10
+
+/* Loads OTHER_KEYS keys "{oT}:<i>" into a slot that node owns; writes the
+ * prefix "{oT}" into prefix and returns the slot. */
+static int load_keys_on(const struct fx *f, int node, char *prefix, size_t size)
+{
+	for (int t = 0;; t++) {
+		int slot;
+
+		snprintf(prefix, size, "{o%d}", t);
+		slot = keyslot_of(prefix, strlen(prefix));
+		if (slot != f->slot && tc_owner_of(f->tc, 0, slot) == node) {
+			tc_load_keys(f->tc, prefix, OTHER_KEYS);
+			return slot;
+		}
+	}
+}
+
+/* Issue 13.4: with a frozen master that has an open slot, fix --yes took
+ * 37 s: it repaired another slot, then waited 30 s for views that could not
+ * converge. Now it refuses within about one --timeout, naming the master,
+ * and changes nothing; with --allow-unreachable it repairs the slots that
+ * do not involve the master, names the one it left, and does not wait. */
+START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
+{
+	struct fx f;
+	struct run_result r;
+	char frozen[64], want[96], prefix[16], prefix2[16], *before, *after;
+	int other, back;
+	pid_t pid;
+
+	fx_start_open(&f, 0, 5);  /* the "{t}" slot half-moved from src to dst */
+	/* two slots open between the other masters: one half-moved (fix
+	 * finishes it), one with no key moved yet (fix rolls it back) */
+	other = load_keys_on(&f, f.dst, prefix, sizeof(prefix));
+	fx_open(&f, other, f.dst, f.third);
+	fx_move(&f, other, f.dst, f.third, 4);
+	back = load_keys_on(&f, f.third, prefix2, sizeof(prefix2));
+	fx_open(&f, back, f.third, f.dst);
+	pid = tc_pid(f.tc, f.src);
+	snprintf(frozen, sizeof(frozen), "'127.0.0.1:%d'", tc_port(f.tc, f.src));
+
+	before = slot_state(&f, f.src);
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	fx_fix(&f, &r, "--yes", "--timeout", "1000");
+	kill(pid, SIGCONT);
+	ck_assert_exit(&r, 3);
+	ck_assert_msg(r.seconds < 3.0, "fix took %.1f s with --timeout 1000", r.seconds);
+	snprintf(want, sizeof(want), "cannot reach %s", frozen);
+	ck_assert_contains(r.err, want);
+	ck_assert_contains(r.err, "nothing was changed");
+	ck_assert_contains(r.err, "--allow-unreachable to repair the 2 broken slots not involving it");
+	ck_assert_contains(r.out, "3 broken slots, 0 to repair, 3 left unrepaired");
+	run_result_free(&r);
+	after = slot_state(&f, f.src);
+	ck_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	ck_assert_int_eq(fx_count(&f, f.dst, f.slot), 5);
+	ck_assert_int_eq(fx_count(&f, f.third, other), 4);
+	ck_assert(tc_wait_converged(f.tc, 30000));
+
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	{
+		const char *argv[] = { "fix", tc_seed(f.tc), "--yes", "--allow-unreachable", "--timeout", "1000",
+			"--wait", "30", NULL };
+
+		run_slotctl_argv(&r, 120, argv);
+	}
+	kill(pid, SIGCONT);
+	ck_assert_exit(&r, 3);
+	/* the wait after repairing stops at the unreachable node instead of using its 30 s */
+	ck_assert_msg(r.seconds < 10.0, "fix --allow-unreachable took %.1f s", r.seconds);
+	snprintf(want, sizeof(want), "[FIXED] slot %d open-some-keys-moved", other);
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "[FIXED] slot %d open-no-keys-moved", back);
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "[LEFT]  slot %d", f.slot);
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "not waited for");
+	snprintf(want, sizeof(want), "cannot reach %s (", frozen);
+	ck_assert_contains(r.err, want);
+	ck_assert_contains(r.err, "): 1 slot involving it left unrepaired");
+	run_result_free(&r);
+	ck_assert_int_eq(fx_count(&f, f.third, other), OTHER_KEYS);
+	ck_assert_int_eq(fx_count(&f, f.dst, other), 0);
+	ck_assert_int_eq(fx_count(&f, f.dst, f.slot), 5);
+	tc_verify_keys(f.tc, prefix, OTHER_KEYS);
+	tc_verify_keys(f.tc, prefix2, OTHER_KEYS);
+	ck_assert_int_eq(tc_owner_of(f.tc, f.dst, back), f.third);
+
+	/* back again: fix repairs the rest; every key once, on its owner */
+	ck_assert(tc_wait_converged(f.tc, 30000));
+	fx_fix_and_verify(&f, "open-some-keys-moved");
+	fx_stop(&f);
+}
+END_TEST
+
 /* The target of a half-done migration dies (kill -9) and comes back from its
  * nodes.conf (still IMPORTING) and its RDB (the keys it had received). */
 START_TEST(target_killed_and_restarted_mid_migration)
@@ -325,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, cluster_with_replicas);
 	tcase_add_test(tc, dry_run_and_closed_stdin_change_nothing);
 	tcase_add_test(tc, unreachable_master_blocks_coverage_changes);
+	tcase_add_test(tc, unreachable_master_refuses_then_repairs_what_it_can);
 	tcase_add_test(tc, target_killed_and_restarted_mid_migration);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -1,7 +1,7 @@
 /* test_check.c: the rules of `slotctl check` on snapshots built from the
  * CLUSTER NODES fixtures in tests/fixtures/check/: each finding's code,
  * severity, nodes and slot ranges, the exit-code rule, --wait's "settled"
- * test and the JSON document. */
+ * test and the JSON document; and the key rule's judgement of key counts. */
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -659,6 +659,261 @@ START_TEST(codes_are_in_the_man_page)
 }
 END_TEST
 
+/* ---- the key rule (check_rules_keys.c) ------------------------------- */
+
+/* Probe results for the masters of s (snapshot order): every count unknown,
+ * DBSIZE 0, answered. Free with free_counts. */
+static struct check_keys_count *masters_counts(const struct snapshot *s, size_t *n)
+{
+	struct check_keys_count *p = calloc(s->count, sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
+	*n = 0;
+	for (size_t i = 0; i < s->count; i++) {
+		const struct node_view *v = &s->nodes[i];
+
+		if (!node_is_master(&v->view.nodes[v->view.myself]))
+			continue;
+		p[*n].node = i;
+		p[*n].answered = true;
+		p[*n].counts = malloc(SC_SLOTS * sizeof(long long));
+		ck_assert_ptr_nonnull(p[*n].counts);
+		for (int slot = 0; slot < SC_SLOTS; slot++)
+			p[*n].counts[slot] = -1;
+		(*n)++;
+	}
+	return p;
+}
+
+static void free_counts(struct check_keys_count *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(p[i].counts);
+	free(p);
+}
+
+/* The probe result of master id. */
+static struct check_keys_count *counts_of(const struct snapshot *s, struct check_keys_count *p, size_t n,
+	const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->nodes[p[i].node].id, id) == 0)
+			return &p[i];
+	ck_abort_msg("no probe result for %s", id);
+	return NULL;
+}
+
+/* What io does: count the slots check_keys_slots names, with keys[slot]
+ * keys on the node (DBSIZE their total), then the rest when DBSIZE has more. */
+static void fake_probe(const struct snapshot *s, const struct check_report *r, struct check_keys_count *pc,
+	enum check_keys mode, const long long *keys)
+{
+	struct slotset set;
+
+	check_keys_slots(s, r, pc->node, mode, &set);
+	pc->dbsize = 0;
+	for (int slot = 0; slot < SC_SLOTS; slot++) {
+		pc->dbsize += keys[slot];
+		if (slotset_has(&set, slot))
+			pc->counts[slot] = keys[slot];
+	}
+	if (check_keys_unlocated(s, pc, mode) > 0)
+		for (int slot = 0; slot < SC_SLOTS; slot++)
+			if (pc->counts[slot] < 0)
+				pc->counts[slot] = keys[slot];
+}
+
+/* A whole round: the rules, then the probe of A, B and C holding keys[0..2]
+ * judged into r (caller releases it). */
+static void judge_keys(const struct snapshot *s, struct check_report *r, long long keys[3][SC_SLOTS],
+	enum check_keys mode)
+{
+	const char *ids[3] = { ID_A, ID_B, ID_C };
+	struct check_keys_count *p;
+	struct sc_error err;
+	size_t n;
+
+	evaluate(s, r);
+	p = masters_counts(s, &n);
+	ck_assert_uint_eq(n, 3);
+	for (int m = 0; m < 3; m++)
+		fake_probe(s, r, counts_of(s, p, n, ids[m]), mode, keys[m]);
+	ck_assert_int_eq(check_keys_judge(s, p, n, mode, r, &err), 0);
+	free_counts(p, n);
+}
+
+START_TEST(key_probe_counts_own_open_and_suspicious_slots)
+{
+	struct snapshot s;
+	struct check_report r;
+	struct slotset set;
+	char buf[128];
+
+	snap_from_fixture(&s, "open-slot.txt");
+	evaluate(&s, &r);
+	/* B owns 5461-10922 and imports 5460, which is suspicious too */
+	check_keys_slots(&s, &r, (size_t)(view_of(&s, ID_B) - s.nodes), CHECK_KEYS_STRAY, &set);
+	slotset_format(&set, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5460-10922");
+	check_keys_slots(&s, &r, (size_t)(view_of(&s, ID_C) - s.nodes), CHECK_KEYS_STRAY, &set);
+	slotset_format(&set, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5460,10923-16383");
+	check_keys_slots(&s, &r, (size_t)(view_of(&s, ID_C) - s.nodes), CHECK_KEYS_SUSPICIOUS, &set);
+	slotset_format(&set, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5460");
+	check_keys_slots(&s, &r, 0, CHECK_KEYS_DEEP, &set);
+	ck_assert_int_eq(slotset_count(&set), SC_SLOTS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* 8 keys of B's slot 6000 on A, in a cluster where nothing else looks wrong:
+ * the default probe finds them through A's DBSIZE, names A, the slot and
+ * the count; the suspicious-slots probe does not look there. */
+START_TEST(key_probe_finds_stray_keys_by_dbsize)
+{
+	static long long keys[3][SC_SLOTS];
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "healthy.txt");
+	memset(keys, 0, sizeof(keys));
+	keys[0][100] = 40;
+	keys[1][6000] = 30;
+	keys[2][12000] = 20;
+	keys[0][6000] = 8;          /* stray: slot 6000 is B's */
+	for (enum check_keys mode = CHECK_KEYS_STRAY; mode <= CHECK_KEYS_SUSPICIOUS; mode++) {
+		judge_keys(&s, &r, keys, mode);
+		ck_assert_int_eq(r.summary.keys, 98);
+		if (mode == CHECK_KEYS_SUSPICIOUS) {
+			ck_assert(check_report_has(&r, "stray-keys", CHECK_OK));
+			ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+		} else {
+			f = find(&r, "stray-keys", CHECK_ERR, ID_A);
+			assert_slots(f, "6000");
+			ck_assert_msg(strstr(f->message, "'127.0.0.1:30001' (e7d1eecc) holds 8 keys in slot 6000 "
+				"that it does not own") != NULL, "%s", f->message);
+			ck_assert_ptr_nonnull(strstr(f->message, "slotctl fix"));
+			ck_assert_uint_eq(count_code(&r, "stray-keys", CHECK_ERR), 1);
+			ck_assert(!check_report_has(&r, "stray-keys", CHECK_OK));
+			ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+		}
+		check_report_release(&r);
+	}
+	snap_free(&s);
+}
+END_TEST
+
+/* Keys of an open slot on both sides of the migration are not stray; keys
+ * of it on a third master are. */
+START_TEST(key_probe_leaves_open_slots_to_the_open_slot_rule)
+{
+	static long long keys[3][SC_SLOTS];
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+
+	snap_from_fixture(&s, "open-slot.txt");
+	memset(keys, 0, sizeof(keys));
+	keys[0][5460] = 5;
+	keys[1][5460] = 7;          /* B imports 5460: moved keys */
+	judge_keys(&s, &r, keys, CHECK_KEYS_STRAY);
+	ck_assert(check_report_has(&r, "stray-keys", CHECK_OK));
+	ck_assert_uint_eq(count_code(&r, "stray-keys", CHECK_ERR) + count_code(&r, "stray-keys", CHECK_WARN), 0);
+	check_report_release(&r);
+
+	keys[2][5460] = 2;
+	judge_keys(&s, &r, keys, CHECK_KEYS_STRAY);
+	f = find(&r, "stray-keys", CHECK_ERR, ID_C);
+	assert_slots(f, "5460");
+	ck_assert_ptr_nonnull(strstr(f->message, "holds 2 keys in slot 5460"));
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* DBSIZE is compared only when it can be: every slot counted, or the counted
+ * slots holding every key, say nothing is left to locate. */
+START_TEST(key_probe_locates_only_what_dbsize_says_is_missing)
+{
+	struct snapshot s;
+	struct check_report r;
+	struct check_keys_count *p, *a;
+	size_t n;
+
+	snap_from_fixture(&s, "healthy.txt");
+	evaluate(&s, &r);
+	p = masters_counts(&s, &n);
+	a = counts_of(&s, p, n, ID_A);
+	a->dbsize = 10;
+	a->counts[0] = 4;
+	a->counts[1] = 6;
+	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
+	a->dbsize = 18;
+	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 8);
+	/* A owns slots: without them counted, its DBSIZE says nothing */
+	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_SUSPICIOUS), 0);
+	for (int slot = 0; slot < SC_SLOTS; slot++)
+		if (a->counts[slot] < 0)
+			a->counts[slot] = 0;
+	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
+	a->answered = false;
+	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
+	free_counts(p, n);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* With deep, the message names the keys it was given, unprintable bytes
+ * written '?'; a master that stopped answering is unreachable; another
+ * failure to count is a warning; the key total needs every owner. */
+START_TEST(key_probe_names_keys_and_failures)
+{
+	struct snapshot s;
+	struct check_report r;
+	struct check_keys_count *p, *b;
+	const struct check_finding *f;
+	struct sc_error err;
+	size_t n;
+
+	snap_from_fixture(&s, "healthy.txt");
+	evaluate(&s, &r);
+	p = masters_counts(&s, &n);
+	for (size_t i = 0; i < n; i++)
+		for (int slot = 0; slot < SC_SLOTS; slot++)
+			p[i].counts[slot] = 0;
+	b = counts_of(&s, p, n, ID_B);
+	b->counts[42] = 3;
+	b->dbsize = 3;
+	memcpy(b->names[0], "user:1", 6);
+	b->name_lens[0] = 6;
+	memcpy(b->names[1], "bad\nname", 8);
+	b->name_lens[1] = 8;
+	b->named = 2;
+	counts_of(&s, p, n, ID_C)->answered = false;
+	sc_error_set(&counts_of(&s, p, n, ID_C)->error, SC_EXIT_UNREACHABLE, "no reply from '127.0.0.1:30003'");
+	counts_of(&s, p, n, ID_A)->answered = false;
+	sc_error_set(&counts_of(&s, p, n, ID_A)->error, SC_EXIT_PROBLEMS, "'127.0.0.1:30001' replied to EXEC: ERR x");
+	ck_assert_int_eq(check_keys_judge(&s, p, n, CHECK_KEYS_DEEP, &r, &err), 0);
+	f = find(&r, "stray-keys", CHECK_ERR, ID_B);
+	ck_assert_msg(strstr(f->message, "holds 3 keys in slot 42 that it does not own: 'user:1', 'bad?name' "
+		"and 1 more") != NULL, "%s", f->message);
+	f = find(&r, "node-unreachable", CHECK_ERR, ID_C);
+	ck_assert_str_eq(f->message, "no reply from '127.0.0.1:30003'");
+	ck_assert(!check_report_has(&r, "node-unreachable", CHECK_OK));
+	f = find(&r, "stray-keys", CHECK_WARN, ID_A);
+	ck_assert_ptr_nonnull(strstr(f->message, "could not count keys on '127.0.0.1:30001' (e7d1eecc): "));
+	ck_assert_int_eq(r.summary.keys, -1);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_UNREACHABLE);
+	free_counts(p, n);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -682,6 +937,11 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, json_document);
 	tcase_add_test(tc, code_table_is_complete);
 	tcase_add_test(tc, codes_are_in_the_man_page);
+	tcase_add_test(tc, key_probe_counts_own_open_and_suspicious_slots);
+	tcase_add_test(tc, key_probe_finds_stray_keys_by_dbsize);
+	tcase_add_test(tc, key_probe_leaves_open_slots_to_the_open_slot_rule);
+	tcase_add_test(tc, key_probe_locates_only_what_dbsize_says_is_missing);
+	tcase_add_test(tc, key_probe_names_keys_and_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
