@@ -455,10 +455,12 @@ void repair_survey_release(struct repair_survey *sv)
 enum stage { STAGE_COVER, STAGE_KEYS, STAGE_OWNER };
 
 /* Which steps of a stage run_item runs: all, only those on one node, or
- * all but those. */
+ * all but those; with claimants, only the NODE steps sent to a node that
+ * claims the slot (in the snapshot) and is not `node`. */
 struct step_filter {
 	int node;                /* -1: every node */
 	bool except;             /* the steps on every node but `node` */
+	bool claimants;
 };
 
 struct run_ctx {
@@ -608,8 +610,12 @@ static enum stage stage_of(const struct repair_item *it, size_t k)
 	return k < owner_stage_start(it) ? STAGE_KEYS : STAGE_OWNER;
 }
 
-static bool filter_takes(const struct step_filter *f, const struct repair_step *st)
+static bool filter_takes(const struct step_filter *f, const struct snapshot *s, const struct repair_item *it,
+	const struct repair_step *st)
 {
+	if (f->claimants)
+		return st->op == REPAIR_OP_SET_NODE && st->node != f->node &&
+		       repair_claims(s, (size_t)st->node, it->slot);
 	return f->node < 0 || (st->node == f->node) != f->except;
 }
 
@@ -625,7 +631,7 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 		const struct repair_step *st = &it->steps[k];
 		int rc;
 
-		if (stage_of(it, k) != stage || !filter_takes(f, st))
+		if (stage_of(it, k) != stage || !filter_takes(f, &sv->snap, it, st))
 			continue;
 		if (st->op == REPAIR_OP_MOVE_KEYS)
 			rc = run_move(pool, sv, o, it, st, out);
@@ -647,7 +653,7 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 
 static void run_lane(void *arg, size_t lane)
 {
-	static const struct step_filter every_node = { -1, false };
+	static const struct step_filter every_node = { -1, false, false };
 	struct run_ctx *r = arg;
 	struct conn_pool *pool = conn_pool_new(&r->o->conn);
 
@@ -769,7 +775,7 @@ static void fail_item(struct repair_survey *sv, size_t idx, const struct sc_erro
 static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o, int t,
 	struct conn **conns, int *slots, struct sc_error *err)
 {
-	const struct step_filter on_t = { t, false }, elsewhere = { t, true };
+	const struct step_filter on_t = { t, false, false }, elsewhere = { t, true, false };
 	size_t n = sv->plan.count, nslots = 0;
 	bool raises = false;
 	struct conn *taker;
@@ -805,9 +811,18 @@ static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const str
 	return 0;
 }
 
-/* The owner stage of every item, one new owner after another. Once the
- * views do not follow a new owner, the items of the owners after it fail
- * (left open with their keys in place) rather than risk a bump. */
+/* The owner stage of every item, one new owner after another. A node that
+ * gives slots and takes others is safe either way round: taking first, its
+ * bump cannot touch the slots it gives, which their new owners still import
+ * (an importing node ignores other claims) and every view still shows as
+ * its own; giving first, every view shows their new owners before it
+ * takes. A slot its new owner already claims while others claim it too
+ * (SETSLOT NODE reached the target only; several owners) is first released
+ * by those others, before any node takes anything: otherwise one of them
+ * taking another slot would bump above the new owner and win this one back,
+ * keys and all. Once the views do not follow a new owner, the items of the
+ * owners after it fail (left open with their keys in place) rather than
+ * risk a bump. */
 static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 {
 	struct conn_pool *pool = conn_pool_new(&o->conn);
@@ -818,6 +833,13 @@ static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 
 	if (stopped)
 		sc_error_set(&err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; !stopped && i < sv->plan.count; i++) {
+		const struct repair_item *it = &sv->plan.items[i];
+		const struct step_filter others = { it->target, false, true };
+
+		if (hands_to(sv, i, it->target) && repair_claims(&sv->snap, (size_t)it->target, it->slot))
+			run_item(pool, sv, o, i, STAGE_OWNER, &others);
+	}
 	for (size_t t = 0; t < sv->snap.count; t++) {
 		for (size_t i = 0; stopped && i < sv->plan.count; i++)
 			if (hands_to(sv, i, (int)t))
