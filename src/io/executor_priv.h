@@ -99,8 +99,9 @@ char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
 	bool write_pending, struct sc_error *err);
 
-/* Runs every waiting move on up to opts->parallel workers, never two moves on
- * one node at once. Stops starting moves after the first failure or a stop
+/* Runs every waiting move on up to opts->parallel workers, never two moves
+ * sent by one node at once, and never a forward move in which a node gives a
+ * slot beside one in which it takes one (handover.h). Stops starting moves after the first failure or a stop
  * request. Returns 0 when all finished, else -1 with the first failure (or
  * SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
