@@ -16,7 +16,7 @@ if [ ! -x "$test_bin" ]; then
 	echo "soak-fix: no '$test_bin'; build with -Dtests=true first" >&2
 	exit 2
 fi
-export SLOTCTL_BIN=${SLOTCTL_BIN:-$PWD/$build/src/slotctl}
+export SLOTCTL_BIN=${SLOTCTL_BIN:-$(cd "$build" && pwd)/src/slotctl}
 export SLOTCTL_SOURCE_ROOT=$PWD SLOTCTL_FIXTURES=$PWD/tests/fixtures NO_COLOR=1
 export SLOTCTL_SOAK_ROUNDS=1 CK_DEFAULT_TIMEOUT=0 CK_RUN_CASE=fix
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=99}
