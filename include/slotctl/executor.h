@@ -8,7 +8,9 @@
  *                    already on the target travel back), except slots whose
  *                    new owner the target already claims: those are finished.
  * Each slot follows the protocol of slotops.h; moves run concurrently
- * (--parallel) but never two on the same node at once. After the run every
+ * (--parallel) but never two sent by the same node at once, and a node never
+ * gives slots in one move while it takes slots in another; a target takes a
+ * slot only past the gate of handover.h (the epoch invariant). After the run every
  * node's view is checked against the expected map (bounded wait). Nothing here
  * prints: progress and results go to the caller's event callback. */
 #ifndef SLOTCTL_EXECUTOR_H

@@ -220,9 +220,15 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 
 void repair_survey_release(struct repair_survey *sv);
 
-/* Runs every item that is not blocked: each item's steps in order, items on
- * disjoint node pairs concurrently (o->threads), never two key moves on the
- * same node at once. Duplicate keys are compared again right before each move
+/* Runs every item that is not blocked, each item's steps in order, in three
+ * stages each finished for every item before the next: coverage (the early
+ * steps); keys (the steps before the first SETSLOT NODE or BUMPEPOCH: items
+ * on disjoint node pairs concurrently, o->threads, never two key moves on the
+ * same node at once); owner (the rest, one new owner at a time, keeping the
+ * invariant of slotctl/handover.h: the gate, the owner's own steps, the
+ * others', then a bounded wait until every node's view shows the owner; when
+ * the gate or the wait fails, the items not yet handed over fail with their
+ * keys in place). Duplicate keys are compared again right before each move
  * and resolved by o->prefer, or the item is left. Fills sv->outcomes. Returns
  * the number of items that did not end REPAIR_DONE (blocked included). */
 size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o);

@@ -10,6 +10,7 @@
  * phase exactly as exec_slot.c does. */
 #include "executor_priv.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/handover.h"
 
 #include <stdlib.h>
 
@@ -44,6 +45,24 @@ int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct con
 			return -1;
 	}
 	return 0;
+}
+
+int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conns, size_t n,
+	const unsigned long *seen, struct sc_error *err)
+{
+	bool others_took;
+
+	pthread_mutex_lock(&run->lock);
+	others_took = *seen == 0 || *seen != run->takes;
+	pthread_mutex_unlock(&run->lock);
+	return others_took ? handover_gate(taker, conns, n, HANDOVER_WAIT_MS, err) : 0;
+}
+
+void exec_took(struct exec_run *run, unsigned long *seen)
+{
+	pthread_mutex_lock(&run->lock);
+	*seen = ++run->takes;
+	pthread_mutex_unlock(&run->lock);
 }
 
 void exec_finisher_free(struct exec_finisher *f)
@@ -139,7 +158,13 @@ static void fin_flush_rest(struct exec_finisher *f)
  * NODE for a slot the target imports makes it take the greatest configEpoch
  * (bumping its own unless it already has it) and announce its slots to
  * every node; once it has answered, the rest of the batch can follow
- * quietly. Returns true when the target took the slot. */
+ * quietly. THE place where the executor changes a slot's owner: the target
+ * takes it only past handover_gate (when another target took a slot since
+ * this one last did), so that its bump lands above every other master,
+ * alone; the source and the others are told right after (fin_took), and the
+ * scheduler never lets the target give a slot in another move meanwhile
+ * (exec_run.c, roles_free). See handover.h for the invariant. Returns true
+ * when the target took the slot. */
 static bool fin_anchor(struct exec_finisher *f, size_t i)
 {
 	struct exec_group *g = f->g;
@@ -147,6 +172,10 @@ static bool fin_anchor(struct exec_finisher *f, size_t i)
 
 	if (f->broken) {
 		exec_group_fail(g, i, &f->broke);
+		return false;
+	}
+	if (exec_gate(g->run, f->target, f->rest, f->n_rest, &f->seen_takes, &e) != 0) {
+		fin_break(f, i, &e);
 		return false;
 	}
 	if (slotops_setslot_send(f->target, g->m[i]->slot, "NODE", f->dst_id, &e) != 0 ||
@@ -158,6 +187,7 @@ static bool fin_anchor(struct exec_finisher *f, size_t i)
 		exec_group_fail(g, i, &e);
 		return false;
 	}
+	exec_took(g->run, &f->seen_takes);
 	fin_took(f, i);
 	return exec_group_alive(g, i);
 }

@@ -363,9 +363,32 @@ static int current_batch(const struct exec_run *run)
 	return -1;
 }
 
+/* Whether m may run beside the running moves as far as epochs go (under
+ * the lock): a node never gives a slot in one forward move while it takes
+ * one in another, for a target bumps its configEpoch when it takes, and a
+ * source still claims its slot until told the new owner (handover.h). A
+ * hand-written plan may make a node both; its moves then take turns. A
+ * rollback changes no owner. */
+static bool roles_free(const struct exec_run *run, const struct exec_move *m)
+{
+	return m->rollback || (run->nodes[m->dst].giving == 0 && run->nodes[m->src].taking == 0);
+}
+
+/* Counts m as running (under the lock). */
+static void start_move(struct exec_run *run, struct exec_move *m)
+{
+	m->state = MOVE_RUNNING;
+	run->running++;
+	if (!m->rollback) {
+		run->nodes[m->src].giving++;
+		run->nodes[m->dst].taking++;
+	}
+}
+
 /* The first waiting move of the current batch whose sending node is idle
- * (under the lock). A node sends one move at a time (MIGRATE occupies it);
- * it may receive several from different senders. */
+ * and whose roles are free (under the lock). A node sends one move at a
+ * time (MIGRATE occupies it); it may receive several from different
+ * senders. */
 static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 {
 	int batch = current_batch(run);
@@ -377,7 +400,7 @@ static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 		if (m->state != MOVE_WAITING)
 			continue;
 		*any_waiting = true;
-		if (m->batch == batch && !run->nodes[sender(m)].busy)
+		if (m->batch == batch && !run->nodes[sender(m)].busy && roles_free(run, m))
 			return m;
 	}
 	return NULL;
@@ -407,9 +430,8 @@ static struct exec_move *next_move(struct exec_run *run)
 		pthread_cond_wait(&run->changed, &run->lock);
 	}
 	if (m) {
-		m->state = MOVE_RUNNING;
+		start_move(run, m);
 		run->nodes[sender(m)].busy = true;
-		run->running++;
 	}
 	pthread_mutex_unlock(&run->lock);
 	return m;
@@ -427,8 +449,7 @@ size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,
 
 		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
 		    c->src == first->src && c->dst == first->dst && c->batch == first->batch) {
-			c->state = MOVE_RUNNING;
-			run->running++;
+			start_move(run, c);
 			out[n++] = c;
 		}
 	}
@@ -445,6 +466,10 @@ static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const 
 	if (!keep_sender)
 		run->nodes[sender(m)].busy = false;
 	run->running--;
+	if (!m->rollback) {
+		run->nodes[m->src].giving--;
+		run->nodes[m->dst].taking--;
+	}
 	m->state = rc == 0 ? MOVE_FINISHED : MOVE_FAILED;
 	if (rc == 0) {
 		run->progress.slots_done++;

@@ -74,6 +74,30 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 	return rc;
 }
 
+/* The target of m takes its slot: past exec_gate against every other
+ * master of the run (see fin_anchor in exec_finish.c and handover.h), then
+ * NODE on the target. */
+static int take(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m, struct conn *dc,
+	struct sc_error *err)
+{
+	struct conn **conns = calloc(run->node_count ? run->node_count : 1, sizeof(*conns));
+	unsigned long seen = 0;
+	size_t n = 0;
+	int rc = 0;
+
+	if (!conns)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; rc == 0 && i < run->node_count; i++)
+		if ((int)i != m->dst && !(conns[n++] = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)))
+			rc = -1;
+	if (rc == 0)
+		rc = exec_gate(run, dc, conns, n, &seen, err);
+	free(conns);
+	if (rc == 0 && (rc = slotops_set_node(dc, m->slot, run->nodes[m->dst].id, err)) == 0)
+		exec_took(run, &seen);
+	return rc;
+}
+
 /* Drives m from whatever NODE step it reached to done, one step at a time:
  * NODE on the target (from keys-moved), then on the source and every other
  * master at once. The caller has made sure the source holds no key of the
@@ -85,8 +109,7 @@ static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec
 
 	switch (m->phase) {
 	case JOURNAL_KEYS_MOVED:
-		if (slotops_set_node(dc, m->slot, dst->id, err) != 0 ||
-		    exec_record(run, m, JOURNAL_OWNER_TARGET, err) != 0)
+		if (take(run, pool, m, dc, err) != 0 || exec_record(run, m, JOURNAL_OWNER_TARGET, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_OWNER_TARGET:

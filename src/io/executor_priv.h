@@ -19,6 +19,8 @@ struct exec_node {
 	int port;
 	char addr[300];
 	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
+	int giving, taking;       /* running forward moves it is the source / the target of (under the
+	                             lock): never both at once (see handover.h) */
 };
 
 enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
@@ -50,6 +52,7 @@ struct exec_run {
 	pthread_cond_t changed;
 	pthread_mutex_t event_lock; /* one on_event call at a time */
 	size_t running;
+	unsigned long takes;      /* slots taken by a target after passing handover_gate (under the lock) */
 	bool halted;              /* a failure or a stop: start no new move */
 	struct sc_error failure;  /* the first failure, when halted by one */
 	struct exec_progress progress;
@@ -96,8 +99,9 @@ char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
 	bool write_pending, struct sc_error *err);
 
-/* Runs every waiting move on up to opts->parallel workers, never two moves on
- * one node at once. Stops starting moves after the first failure or a stop
+/* Runs every waiting move on up to opts->parallel workers, never two moves
+ * sent by one node at once, and never a forward move in which a node gives a
+ * slot beside one in which it takes one (handover.h). Stops starting moves after the first failure or a stop
  * request. Returns 0 when all finished, else -1 with the first failure (or
  * SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
@@ -191,6 +195,7 @@ struct exec_finisher {
 	bool broken;
 	struct sc_error broke;    /* why, when broken */
 	bool plain;               /* the target refused MULTI or EXEC: quiet steps go one by one */
+	unsigned long seen_takes; /* run->takes after its last anchor, 0 before the first (exec_gate) */
 };
 
 /* Sets f up for group g (f zeroed by the caller): connections from ctl to
@@ -260,6 +265,19 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
  * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
  * still wrong. */
 int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
+
+/* ---- exec_finish.c: the gate before a target takes ---- */
+
+/* handover_gate for a target about to take a slot, against every master of
+ * the run: taker is among conns[0..n) or not, each with no reply pending;
+ * skipped when *seen (run->takes after the caller's own last take, 0 for
+ * none yet) shows no other target took since. After the take, the caller
+ * calls exec_took. 0, or -1 with err (nothing was sent to the target). */
+int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conns, size_t n,
+	const unsigned long *seen, struct sc_error *err);
+
+/* Counts a take into run->takes and writes the new count into *seen. */
+void exec_took(struct exec_run *run, unsigned long *seen);
 
 /* ---- shared helpers ---- */
 long long exec_wall_ms(void);

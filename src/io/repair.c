@@ -6,6 +6,7 @@
 #include "slotctl/repair.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/handover.h"
 #include "slotctl/info_text.h"
 #include "slotctl/keyslot.h"
 #include "slotctl/parallel.h"
@@ -447,13 +448,28 @@ void repair_survey_release(struct repair_survey *sv)
 
 /* ---- running the steps ------------------------------------------------ */
 
+/* The stages of a repair, run for every item before the next begins (see
+ * repair_execute): coverage (the early steps), keys (opening the slot and
+ * moving its keys: every step before the first NODE or BUMPEPOCH), owner
+ * (the rest: the new owner takes the slot, the others are told). */
+enum stage { STAGE_COVER, STAGE_KEYS, STAGE_OWNER };
+
+/* Which steps of a stage run_item runs: all, only those on one node, or
+ * all but those; with claimants, only the NODE steps sent to a node that
+ * claims the slot (in the snapshot) and is not `node`. */
+struct step_filter {
+	int node;                /* -1: every node */
+	bool except;             /* the steps on every node but `node` */
+	bool claimants;
+};
+
 struct run_ctx {
 	struct repair_survey *sv;
 	const struct repair_opts *o;
 	size_t *items;           /* the round's item indices */
 	size_t count;
 	int lanes;
-	bool early;              /* this round runs the coverage steps */
+	enum stage stage;
 };
 
 /* Deletes keys on c (ASKING first): the copies --prefer target overrules. */
@@ -576,18 +592,46 @@ static int run_setslot(struct conn_pool *pool, const struct snapshot *s, const s
 	return 0;
 }
 
-/* Runs item's early (coverage) steps, or the rest. */
+/* The index of item's first step of the owner stage: its first NODE or
+ * BUMPEPOCH that is not a coverage step (step_count when none). */
+static size_t owner_stage_start(const struct repair_item *it)
+{
+	for (size_t k = 0; k < it->step_count; k++)
+		if (!it->steps[k].early &&
+		    (it->steps[k].op == REPAIR_OP_SET_NODE || it->steps[k].op == REPAIR_OP_BUMP_EPOCH))
+			return k;
+	return it->step_count;
+}
+
+static enum stage stage_of(const struct repair_item *it, size_t k)
+{
+	if (it->steps[k].early)
+		return STAGE_COVER;
+	return k < owner_stage_start(it) ? STAGE_KEYS : STAGE_OWNER;
+}
+
+static bool filter_takes(const struct step_filter *f, const struct snapshot *s, const struct repair_item *it,
+	const struct repair_step *st)
+{
+	if (f->claimants)
+		return st->op == REPAIR_OP_SET_NODE && st->node != f->node &&
+		       repair_claims(s, (size_t)st->node, it->slot);
+	return f->node < 0 || (st->node == f->node) != f->except;
+}
+
+/* Runs item idx's steps of one stage that f lets through, in order; a step
+ * that fails or leaves the item ends it (status failed or left). */
 static void run_item(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o,
-	size_t idx, bool early)
+	size_t idx, enum stage stage, const struct step_filter *f)
 {
 	struct repair_item *it = &sv->plan.items[idx];
 	struct repair_outcome *out = &sv->outcomes[idx];
 
-	for (size_t k = 0; k < it->step_count; k++) {
+	for (size_t k = 0; out->status == REPAIR_PLANNED && k < it->step_count; k++) {
 		const struct repair_step *st = &it->steps[k];
 		int rc;
 
-		if (st->early != early)
+		if (stage_of(it, k) != stage || !filter_takes(f, &sv->snap, it, st))
 			continue;
 		if (st->op == REPAIR_OP_MOVE_KEYS)
 			rc = run_move(pool, sv, o, it, st, out);
@@ -595,9 +639,7 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 			rc = run_setslot(pool, &sv->snap, it, st, &out->error);
 		if (rc > 0) {
 			out->status = REPAIR_LEFT;
-			return;
-		}
-		if (rc < 0) {
+		} else if (rc < 0) {
 			char step[256];
 
 			repair_step_describe(&sv->snap, it->slot, st, step, sizeof(step));
@@ -605,15 +647,13 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 				out->error.code = SC_EXIT_PROBLEMS;
 			sc_error_prefix(&out->error, "slot %d: %s failed", it->slot, step);
 			out->status = REPAIR_FAILED;
-			return;
 		}
 	}
-	if (!early)
-		out->status = REPAIR_DONE;
 }
 
 static void run_lane(void *arg, size_t lane)
 {
+	static const struct step_filter every_node = { -1, false, false };
 	struct run_ctx *r = arg;
 	struct conn_pool *pool = conn_pool_new(&r->o->conn);
 
@@ -625,7 +665,7 @@ static void run_lane(void *arg, size_t lane)
 			sc_error_set(&out->error, SC_EXIT_PROBLEMS, "out of memory");
 			continue;
 		}
-		run_item(pool, r->sv, r->o, r->items[k], r->early);
+		run_item(pool, r->sv, r->o, r->items[k], r->stage, &every_node);
 	}
 	conn_pool_free(pool);
 }
@@ -657,12 +697,12 @@ static bool claim_nodes(const struct repair_item *it, bool *busy)
 	return true;
 }
 
-/* Runs the early steps (early) or the rest of the count items listed in
- * items, concurrently on up to threads_of(o) lanes. */
+/* Runs one stage's steps of the count items listed in items, concurrently
+ * on up to threads_of(o) lanes. */
 static void run_round(struct repair_survey *sv, const struct repair_opts *o, size_t *items,
-	size_t count, bool early)
+	size_t count, enum stage stage)
 {
-	struct run_ctx r = { sv, o, items, count, 0, early };
+	struct run_ctx r = { sv, o, items, count, 0, stage };
 
 	r.lanes = threads_of(o) < (int)count ? threads_of(o) : (int)count;
 	parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
@@ -678,9 +718,161 @@ static size_t fail_all_for_memory(struct repair_survey *sv)
 	return sv->plan.count;
 }
 
+/* ---- the owner stage: one new owner at a time ------------------------- */
+
+/* Connections from pool to every reachable node of s (masters only, when
+ * masters_only) into out (room for s->count). Returns how many, or -1. */
+static int connect_nodes(struct conn_pool *pool, const struct snapshot *s, bool masters_only,
+	struct conn **out, struct sc_error *err)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->count; i++) {
+		if (!s->nodes[i].reachable || (masters_only && !is_reachable_master(s, i)))
+			continue;
+		if (!(out[n++] = conn_of(pool, s, (int)i, err)))
+			return -1;
+	}
+	return n;
+}
+
+/* Whether item idx is still going and has owner-stage steps for target t. */
+static bool hands_to(const struct repair_survey *sv, size_t idx, int t)
+{
+	const struct repair_item *it = &sv->plan.items[idx];
+
+	return it->target == t && sv->outcomes[idx].status == REPAIR_PLANNED &&
+	       owner_stage_start(it) < it->step_count;
+}
+
+/* Whether item idx's owner stage has t take the slot or bump its epoch. */
+static bool raises_epoch(const struct repair_item *it, int t)
+{
+	for (size_t k = owner_stage_start(it); k < it->step_count; k++)
+		if (it->steps[k].node == t &&
+		    (it->steps[k].op == REPAIR_OP_SET_NODE || it->steps[k].op == REPAIR_OP_BUMP_EPOCH))
+			return true;
+	return false;
+}
+
+static void fail_item(struct repair_survey *sv, size_t idx, const struct sc_error *e)
+{
+	struct repair_outcome *out = &sv->outcomes[idx];
+
+	out->status = REPAIR_FAILED;
+	out->error = *e;
+	sc_error_prefix(&out->error, "slot %d: not handed over to '%s' (its keys are in place; run fix "
+		"again)", sv->plan.items[idx].slot, sv->snap.nodes[sv->plan.items[idx].target].addr);
+}
+
+/* Hands target t the slots of its items, keeping the invariant of
+ * handover.h: the gate (no epoch collision, t has heard of the greatest
+ * epoch) when t takes a slot or bumps; t's own steps for every item (it
+ * takes them, bumping once); every other master's steps (told the new
+ * owner, slot closed); then the wait until every node's view shows t
+ * owning them. Returns 0, or -1 with err when the views did not follow
+ * within the bound: then no later owner may take. */
+static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o, int t,
+	struct conn **conns, int *slots, struct sc_error *err)
+{
+	const struct step_filter on_t = { t, false, false }, elsewhere = { t, true, false };
+	size_t n = sv->plan.count, nslots = 0;
+	bool raises = false;
+	struct conn *taker;
+	struct sc_error e;
+	int nc;
+
+	for (size_t i = 0; i < n; i++)
+		raises |= hands_to(sv, i, t) && raises_epoch(&sv->plan.items[i], t);
+	if (raises && (!(taker = conn_of(pool, &sv->snap, t, &e)) ||
+	               (nc = connect_nodes(pool, &sv->snap, true, conns, &e)) < 0 ||
+	               handover_gate(taker, conns, (size_t)nc, HANDOVER_WAIT_MS, &e) != 0)) {
+		for (size_t i = 0; i < n; i++)
+			if (hands_to(sv, i, t))
+				fail_item(sv, i, &e);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (hands_to(sv, i, t))
+			run_item(pool, sv, o, i, STAGE_OWNER, &on_t);
+	for (size_t i = 0; i < n; i++)
+		if (hands_to(sv, i, t))
+			run_item(pool, sv, o, i, STAGE_OWNER, &elsewhere);
+	for (size_t i = 0; i < n; i++)
+		if (hands_to(sv, i, t))
+			slots[nslots++] = sv->plan.items[i].slot;
+	if (nslots == 0)
+		return 0;
+	if ((nc = connect_nodes(pool, &sv->snap, false, conns, err)) < 0 ||
+	    handover_wait_views(conns, (size_t)nc, sv->snap.nodes[t].id, slots, nslots, HANDOVER_WAIT_MS,
+		    err) != 0)
+		return sc_error_prefix(err, "after handing %zu slot%s to '%s'", nslots, nslots == 1 ? "" : "s",
+			sv->snap.nodes[t].addr);
+	return 0;
+}
+
+/* The owner stage of every item, one new owner after another. A node that
+ * gives slots and takes others is safe either way round: taking first, its
+ * bump cannot touch the slots it gives, which their new owners still import
+ * (an importing node ignores other claims) and every view still shows as
+ * its own; giving first, every view shows their new owners before it
+ * takes. A slot its new owner already claims while others claim it too
+ * (SETSLOT NODE reached the target only; several owners) is first released
+ * by those others, before any node takes anything: otherwise one of them
+ * taking another slot would bump above the new owner and win this one back,
+ * keys and all. Once the views do not follow a new owner, the items of the
+ * owners after it fail (left open with their keys in place) rather than
+ * risk a bump. */
+static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
+{
+	struct conn_pool *pool = conn_pool_new(&o->conn);
+	struct conn **conns = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*conns));
+	int *slots = calloc(sv->plan.count ? sv->plan.count : 1, sizeof(*slots));
+	struct sc_error err = { 0 };
+	bool stopped = !pool || !conns || !slots;
+
+	if (stopped)
+		sc_error_set(&err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; !stopped && i < sv->plan.count; i++) {
+		const struct repair_item *it = &sv->plan.items[i];
+		const struct step_filter others = { it->target, false, true };
+
+		if (hands_to(sv, i, it->target) && repair_claims(&sv->snap, (size_t)it->target, it->slot))
+			run_item(pool, sv, o, i, STAGE_OWNER, &others);
+	}
+	for (size_t t = 0; t < sv->snap.count; t++) {
+		for (size_t i = 0; stopped && i < sv->plan.count; i++)
+			if (hands_to(sv, i, (int)t))
+				fail_item(sv, i, &err);
+		if (!stopped && hand_over(pool, sv, o, (int)t, conns, slots, &err) != 0)
+			stopped = true;
+	}
+	free(slots);
+	free(conns);
+	conn_pool_free(pool);
+}
+
+/* Drops from pending the items that failed or were left; returns how many
+ * are still pending. */
+static size_t prune(const struct repair_survey *sv, bool *pending)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < sv->plan.count; i++) {
+		pending[i] = pending[i] && sv->outcomes[i].status == REPAIR_PLANNED;
+		left += pending[i];
+	}
+	return left;
+}
+
+/* The stages, each for every item before the next (see handover.h for
+ * why): coverage (every slot gets a known owner on every node); keys (every
+ * key of every repaired slot moves to where it goes, items on disjoint
+ * nodes concurrently; no owner changes yet); owner (one new owner at a
+ * time, hand_over_all). */
 size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 {
-	size_t n = sv->plan.count, left = 0, not_done = 0;
+	size_t n = sv->plan.count, left, not_done = 0;
 	size_t *round = calloc(n ? n : 1, sizeof(*round));
 	bool *pending = calloc(n ? n : 1, sizeof(*pending));
 	bool *busy = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*busy));
@@ -695,23 +887,16 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 		pending[i] = !sv->plan.items[i].blocked;
 		if (!pending[i])
 			sv->outcomes[i].status = REPAIR_LEFT;
-		left += pending[i];
 	}
-	if (left > 0) {
-		/* coverage first: every slot gets a known owner on every node */
+	if ((left = prune(sv, pending)) > 0) {
 		size_t count = 0;
 
 		for (size_t i = 0; i < n; i++)
 			if (pending[i])
 				round[count++] = i;
-		run_round(sv, o, round, count, true);
-		for (size_t i = 0; i < n; i++) {
-			if (pending[i] && sv->outcomes[i].status == REPAIR_FAILED) {
-				pending[i] = false;
-				left--;
-			}
-		}
+		run_round(sv, o, round, count, STAGE_COVER);
 	}
+	left = prune(sv, pending);
 	while (left > 0) {
 		size_t count = 0;
 
@@ -723,10 +908,14 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 			}
 		}
 		left -= count;
-		run_round(sv, o, round, count, false);
+		run_round(sv, o, round, count, STAGE_KEYS);
 	}
-	for (size_t i = 0; i < n; i++)
+	hand_over_all(sv, o);
+	for (size_t i = 0; i < n; i++) {
+		if (sv->outcomes[i].status == REPAIR_PLANNED)
+			sv->outcomes[i].status = REPAIR_DONE;
 		not_done += sv->outcomes[i].status != REPAIR_DONE;
+	}
 	free(round);
 	free(pending);
 	free(busy);

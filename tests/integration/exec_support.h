@@ -70,9 +70,11 @@ static inline int exec_pick_slots(const struct topology *map, const char *owner_
 	return got;
 }
 
-/* Writes a plan for the live cluster to path: one batch per transfer. */
-static inline void exec_write_plan(const struct test_cluster *tc, const struct exec_transfer *t, int nt,
-	const char *prefix, int nkeys, const char *path)
+/* Writes a plan for the live cluster to path: one batch per transfer, or
+ * every transfer in one batch when one_batch (its moves may then run at
+ * once). */
+static inline void exec_write_plan_batched(const struct test_cluster *tc, const struct exec_transfer *t,
+	int nt, const char *prefix, int nkeys, const char *path, bool one_batch)
 {
 	struct snapshot s;
 	struct sc_error err;
@@ -96,17 +98,20 @@ static inline void exec_write_plan(const struct test_cluster *tc, const struct e
 	snprintf(p.kind, sizeof(p.kind), "reshard");
 	ck_assert_int_eq(plan_nodes_from_map(snapshot_map(&s), &p.nodes, &p.node_count, &err), 0);
 	plan_fingerprint(snapshot_map(&s), p.fingerprint);
-	p.batches = calloc((size_t)nt, sizeof(*p.batches));
-	p.batch_count = (size_t)nt;
+	p.batch_count = one_batch ? 1 : (size_t)nt;
+	p.batches = calloc(p.batch_count, sizeof(*p.batches));
 	for (int b = 0; b < nt; b++) {
 		int *slots = calloc((size_t)t[b].count, sizeof(int));
 		int got = exec_pick_slots(snapshot_map(&s), tc_id(tc, t[b].from), prefix, nkeys, t[b].count, taken, slots);
+		struct plan_batch *pb = &p.batches[one_batch ? 0 : b];
 
 		ck_assert_int_eq(got, t[b].count);
-		p.batches[b].moves = calloc((size_t)got, sizeof(struct plan_move));
+		pb->moves = realloc(pb->moves, (pb->count + (size_t)got) * sizeof(struct plan_move));
+		ck_assert_ptr_nonnull(pb->moves);
 		for (int i = 0; i < got; i++) {
-			struct plan_move *m = &p.batches[b].moves[p.batches[b].count++];
+			struct plan_move *m = &pb->moves[pb->count++];
 
+			memset(m, 0, sizeof(*m));
 			m->slot = slots[i];
 			taken[slots[i]] = true;
 			snprintf(m->from, sizeof(m->from), "%s", tc_id(tc, t[b].from));
@@ -125,6 +130,13 @@ static inline void exec_write_plan(const struct test_cluster *tc, const struct e
 	free(text);
 	plan_release(&p);
 	snapshot_release(&s);
+}
+
+/* Writes a plan for the live cluster to path: one batch per transfer. */
+static inline void exec_write_plan(const struct test_cluster *tc, const struct exec_transfer *t, int nt,
+	const char *prefix, int nkeys, const char *path)
+{
+	exec_write_plan_batched(tc, t, nt, prefix, nkeys, path, false);
 }
 
 /* A temp dir for plan files (removed when the test ends), and path of a
