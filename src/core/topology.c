@@ -245,13 +245,15 @@ size_t topology_defects(const struct topology *t, struct topology_defect *out, s
 
 void topology_defect_format(const struct topology *t, const struct topology_defect *d, char *buf, size_t size)
 {
-	const struct node *a = &t->nodes[d->a], *b = &t->nodes[d->b];
+	const struct node *a, *b;
 	char at_a[300], at_b[300];
 
 	if (d->kind == TOPOLOGY_NO_MYSELF) {
 		snprintf(buf, size, "no node is flagged myself");
 		return;
 	}
+	a = &t->nodes[d->a];
+	b = &t->nodes[d->b];
 	addr_format(at_a, sizeof(at_a), a->ip[0] ? a->ip : "noaddr", a->port);
 	addr_format(at_b, sizeof(at_b), b->ip[0] ? b->ip : "noaddr", b->port);
 	if (d->kind == TOPOLOGY_ID_TWICE)

@@ -485,6 +485,9 @@ START_TEST(defect_counts)
 	ck_assert_int_eq(topology_parse("", 0, &t, &err), 0);
 	ck_assert_uint_eq(topology_defects(&t, d, 1), 1);
 	ck_assert_int_eq(d[0].kind, TOPOLOGY_NO_MYSELF);
+	/* found by fuzz_nodes: describing it must not index the empty node array */
+	ck_assert_int_eq(topology_require_sound(&t, &err), -1);
+	ck_assert_msg(strstr(err.msg, "no node is flagged myself"), "message: %s", err.msg);
 	topology_release(&t);
 }
 END_TEST
