@@ -37,7 +37,7 @@ mkdir -p "$(dirname "$build")"
 		CC=clang meson setup "$build" "$root" -Dfuzz=true -Dtests=false -Db_sanitize=none \
 			-Dbuildtype=debugoptimized >/dev/null
 	fi
-	ninja -C "$build" $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") >/dev/null
+	ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}" >/dev/null
 ) 9>"$build.lock"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
