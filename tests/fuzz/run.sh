@@ -3,7 +3,8 @@
 # in their own build directory with CC=clang and -Dfuzz=true) and runs each
 # for SECONDS (default 60; $SLOTCTL_FUZZ_SECONDS when no argument), from the
 # committed seeds in tests/fuzz/corpus/TARGET. Targets: nodes, plan, journal,
-# replies (default: all). Exits 1 when a target crashed (the input that did it
+# replies (default: all); tests/fuzz/TARGET.dict, when there is one, is the
+# target's libFuzzer dictionary. Exits 1 when a target crashed (the input that did it
 # is kept and named), 77 (skipped) when clang or its libFuzzer runtime is not
 # installed: scripts/install-deps.sh --tests installs both.
 # Environment: SLOTCTL_FUZZ_BUILD, the build directory (default build-fuzz at
@@ -48,9 +49,11 @@ for t in "${targets[@]}"; do
 	corpus=$build/corpus/$t
 	artifacts=$build/artifacts/$t
 	mkdir -p "$corpus" "$artifacts"
+	dict=()
+	if [ -f "$root/tests/fuzz/$t.dict" ]; then dict=(-dict="$root/tests/fuzz/$t.dict"); fi
 	echo "fuzzing $t for $seconds s"
 	if ! "$exe" -max_total_time="$seconds" -max_len=16384 -timeout=20 -rss_limit_mb=2048 \
-		-print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "$root/tests/fuzz/corpus/$t" \
+		-print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" "$corpus" "$root/tests/fuzz/corpus/$t" \
 		>"$artifacts/log" 2>&1; then
 		tail -n 60 "$artifacts/log"
 		echo "run.sh: fuzz target $t FAILED; the input is in $artifacts/ (reproduce: $exe FILE)" >&2
