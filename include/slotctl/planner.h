@@ -90,8 +90,9 @@ int planner_weight_parse(const char *text, char *id, size_t id_size, double *wei
  * and `version` are left for the caller. A plan with no moves is valid
  * ("nothing to do"). Returns -1 with an error otherwise: SC_EXIT_USAGE for bad
  * options (unknown or ambiguous ID, impossible slot count, a slot not owned
- * by a source), SC_EXIT_REFUSED for a capacity problem with opts->strict or a
- * failing master that would have to give or take slots. out is written only
+ * by a source), SC_EXIT_REFUSED for a capacity problem with opts->strict, a
+ * failing master that would have to give or take slots, or a map no real
+ * cluster gives (topology_require_sound). out is written only
  * on success. */
 int planner_reshard(const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct plan *out, struct sc_error *err);

@@ -82,6 +82,38 @@ const struct node *topology_find_addr(const struct topology *t, const char *ip, 
  * two or more lines claim it. */
 void topology_owner_map(const struct topology *t, int owner[SC_SLOTS]);
 
+/* What no real cluster's CLUSTER NODES holds (Redis keeps one entry per node
+ * id, exactly one of them its own), found in a view that parses: a node
+ * listed twice, two usable entries (not fail, noaddr or handshake) with
+ * distinct ids at one address, or a myself line missing or repeated. Such a
+ * reply comes from a broken server or from something in front of it. */
+enum topology_defect_kind {
+	TOPOLOGY_ID_TWICE,        /* nodes[a] and nodes[b] carry one id */
+	TOPOLOGY_ADDR_TWICE,      /* nodes[a] and nodes[b] have one ip:port */
+	TOPOLOGY_NO_MYSELF,       /* no entry is flagged myself (a, b unused) */
+	TOPOLOGY_MYSELF_TWICE,    /* nodes[a] and nodes[b] are both flagged myself */
+};
+
+struct topology_defect {
+	enum topology_defect_kind kind;
+	size_t a, b;              /* indexes into nodes, a < b: a is the first entry */
+};
+
+/* Writes the first max defects of t into out (ids first, by id; then
+ * addresses, by address; then myself) and returns how many t has in all: 0
+ * for every view a real cluster gives. k entries sharing an id, an address or
+ * the myself flag are k - 1 defects, each pairing the first with a later one.
+ * Returns (size_t)-1 on OOM. */
+size_t topology_defects(const struct topology *t, struct topology_defect *out, size_t max);
+
+/* Describes d in t, e.g. "node 'e7d1…' is listed twice (at '127.0.0.1:30001'
+ * and '127.0.0.1:30004')". */
+void topology_defect_format(const struct topology *t, const struct topology_defect *d, char *buf, size_t size);
+
+/* 0 when t has no defect; else -1 with an SC_EXIT_REFUSED error naming the
+ * first and saying that nothing can be planned on such a view. */
+int topology_require_sound(const struct topology *t, struct sc_error *err);
+
 /* True when n is a master (flag master and not a replica). */
 bool node_is_master(const struct node *n);
 

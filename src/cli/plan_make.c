@@ -151,7 +151,13 @@ static int sample_and_plan(const struct cmd_args *args, const struct sampler_opt
 		snapshot_release(&snap);
 		return SC_EXIT_PROBLEMS;
 	}
-	rc = sample_then_plan(args, &map, &copts, so, po, kind, out);
+	/* the planner refuses such a map too; refusing here spares the sampling */
+	if (topology_require_sound(&map, &err) < 0) {
+		cli_error("%s: %s", args->cmd->name, err.msg);
+		rc = err.code;
+	} else {
+		rc = sample_then_plan(args, &map, &copts, so, po, kind, out);
+	}
 	topology_release(&map);
 	snapshot_release(&snap);
 	return rc;

@@ -3,7 +3,7 @@
  * nodes and slot ranges involved, or one ok finding when it found nothing.
  * This file holds the finding helpers, the rules about reachability and the
  * slot map, and check_evaluate; the rules about node health and settings are
- * in check_rules_nodes.c. Pure: no I/O; the probes that need node I/O are in
+ * in check_rules_nodes.c, those about impossible views in check_rules_views.c. Pure: no I/O; the probes that need node I/O are in
  * src/io/check_probe.c. */
 #include "slotctl/check.h"
 #include "slotctl/addr.h"
@@ -185,8 +185,7 @@ static struct claim *claim_of(struct claim *claims, size_t *count, const struct 
 
 static void claim_union(struct claim *cl, const struct slotset *slots)
 {
-	for (size_t w = 0; w < SC_SLOTS / 64; w++)
-		cl->slots.bits[w] |= slots->bits[w];
+	slotset_union(&cl->slots, &cl->slots, slots);
 }
 
 static void rule_claims(struct rules *c)
@@ -522,6 +521,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 	summarize(s, c.ref, owner, &out->summary);
 	rule_reachable(&c);
 	if (c.ref) {
+		rule_views(&c);
 		rule_coverage(&c, owner);
 		rule_claims(&c);
 		rule_open_slots(&c);
@@ -534,6 +534,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 		rule_settings(&c);
 	}
 	free(owner);
+	free(c.listed_twice);
 	if (c.oom) {
 		check_report_release(out);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while checking the cluster");

@@ -48,13 +48,15 @@ void rule_epochs(struct rules *c)
 		bool first = true;
 		char names[4 * NAME_MAX_LEN];
 
-		if (!serves_slots(na))
+		/* a node listed twice has no one epoch (node-listed-twice says so) */
+		if (!serves_slots(na) || (c->listed_twice && c->listed_twice[a]))
 			continue;
 		epoch = epoch_of(c, na);
 		for (size_t b = 0; b < c->ref->count; b++) {
 			const struct node *nb = &c->ref->nodes[b];
 
-			if (b == a || !serves_slots(nb) || epoch_of(c, nb) != epoch)
+			if (b == a || !serves_slots(nb) || (c->listed_twice && c->listed_twice[b]) ||
+			    epoch_of(c, nb) != epoch)
 				continue;
 			if (b < a)
 				first = false; /* reported with the earlier master */

@@ -1,5 +1,5 @@
 /* check_rules_priv.h: what the files of the check rules (check_rules.c,
- * check_rules_nodes.c) share: the state of one evaluation and the helpers
+ * check_rules_nodes.c, check_rules_views.c) share: the state of one evaluation and the helpers
  * that add findings. Not a public interface. */
 #ifndef SLOTCTL_CHECK_RULES_PRIV_H
 #define SLOTCTL_CHECK_RULES_PRIV_H
@@ -14,6 +14,7 @@ struct rules {
 	const struct snapshot *s;
 	const struct topology *ref;   /* the reference view, NULL when none */
 	struct check_report *r;
+	bool *listed_twice;           /* per reference entry: its id is listed twice (rule_views) */
 	bool oom;                     /* an allocation failed: evaluation fails */
 };
 
@@ -41,6 +42,10 @@ void rules_say(struct check_finding *f, const char *fmt, ...) __attribute__((for
 
 /* Not failed, with an address and out of handshake. */
 bool rules_node_usable(const struct node *n);
+
+/* The rule of check_rules_views.c: views no real cluster gives; runs first
+ * and fills c->listed_twice. */
+void rule_views(struct rules *c);
 
 /* The rules of check_rules_nodes.c; each adds its findings to c->r. */
 void rule_epochs(struct rules *c);

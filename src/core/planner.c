@@ -118,7 +118,7 @@ int pw_init(struct planner_work *w, const struct topology *map, const struct slo
 	w->map = map;
 	w->stats = stats;
 	w->opts = opts;
-	if (plan_nodes_from_map(map, &w->nodes, &w->count, err) < 0)
+	if (topology_require_sound(map, err) < 0 || plan_nodes_from_map(map, &w->nodes, &w->count, err) < 0)
 		return -1;
 	w->src = calloc(w->count ? w->count : 1, sizeof(*w->src));
 	w->load = calloc(w->count ? w->count : 1, sizeof(*w->load));

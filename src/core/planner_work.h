@@ -21,7 +21,9 @@ struct planner_work {
 	size_t warning_count;
 };
 
-/* Builds the working state; -1 with an error on OOM. */
+/* Builds the working state; -1 with an error on OOM, or with the
+ * SC_EXIT_REFUSED error of topology_require_sound when map is impossible
+ * (a node, an address or myself listed twice, or no myself). */
 int pw_init(struct planner_work *w, const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct sc_error *err);
 

@@ -158,7 +158,7 @@ START_TEST(healthy_cluster_is_all_ok)
 	const char *ok_codes[] = { "node-unreachable", "uncovered-slots", "slot-claimed-twice",
 		"open-slot", "views-disagree", "roles-disagree", "epoch-collision", "node-failed", "link-disconnected",
 		"cluster-state-fail", "no-replica", "setting-node-timeout", "setting-full-coverage",
-		"setting-migration-barrier" };
+		"setting-migration-barrier", "node-listed-twice" };
 
 	snap_from_fixture(&s, "healthy.txt");
 	evaluate(&s, &r);
@@ -341,6 +341,104 @@ START_TEST(epoch_collision_names_both_masters)
 	ck_assert_uint_eq(f->node_count, 2);
 	ck_assert_str_eq(f->nodes[1].id, ID_C);
 	ck_assert_ptr_nonnull(strstr(f->message, "share configEpoch 3"));
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* A snapshot never reads an address or an id twice: the fixture's last
+ * entry, a second line for a node already read, gets no view of its own. */
+static void drop_last_view(struct snapshot *s)
+{
+	topology_release(&s->nodes[--s->count].view);
+}
+
+/* Evaluates a fixture whose last line lists a node or address again: one
+ * error of code whose first node is id, with node_count nodes and slots,
+ * and exit 1. */
+static const struct check_finding *listed_again(struct snapshot *s, struct check_report *r, const char *fixture,
+	const char *code, const char *id, size_t node_count, const char *slots)
+{
+	const struct check_finding *f;
+	char buf[64];
+
+	snap_from_fixture(s, fixture);
+	drop_last_view(s);
+	evaluate(s, r);
+	ck_assert_uint_eq(count_code(r, code, CHECK_ERR), 1);
+	f = find(r, code, CHECK_ERR, id);
+	ck_assert_uint_eq(f->node_count, node_count);
+	slotset_format(&f->slots, buf, sizeof(buf));
+	ck_assert_str_eq(buf, slots);
+	ck_assert(!check_report_has(r, "node-listed-twice", CHECK_OK));
+	ck_assert_int_eq(check_exit_code(r, false), SC_EXIT_PROBLEMS);
+	return f;
+}
+
+/* Node B listed twice, the copy with C's configEpoch: one error naming B,
+ * seen in every view; no epoch-collision quoting an epoch one of B's lines
+ * does not say (the old rule paired B with itself, "share configEpoch 2"). */
+START_TEST(node_listed_twice)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f = listed_again(&s, &r, "listed-twice.txt", "node-listed-twice", ID_B, 1 + 6,
+		"5461-10922");
+
+	ck_assert_str_eq(f->nodes[1].id, ID_A);
+	ck_assert_msg(strstr(f->message, "node '" ID_B "' is listed twice (at '127.0.0.1:30002' and at "
+		"'127.0.0.1:30007') in the CLUSTER NODES of '127.0.0.1:30001' (e7d1eecc), '127.0.0.1:30002' (67ed2db8)"),
+		"message: %s", f->message);
+	ck_assert_uint_eq(count_code(&r, "epoch-collision", CHECK_ERR), 0);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* A second id at the seed's address owning half its slots: nobody answers
+ * as that node there, and the snapshot reads the address once. */
+START_TEST(second_node_at_seed_address)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f = listed_again(&s, &r, "phantom-at-seed.txt", "address-listed-twice", ID_A,
+		2 + 6, "0-5460");
+
+	ck_assert_str_eq(f->nodes[1].id, "0000000000000000000000000000000000000bad");
+	ck_assert_str_eq(f->nodes[1].addr, "127.0.0.1:30001");
+	ck_assert_msg(strstr(f->message, "two nodes are listed at '127.0.0.1:30001': '" ID_A "' and "
+		"'0000000000000000000000000000000000000bad' in the CLUSTER NODES of '127.0.0.1:30001'"),
+		"message: %s", f->message);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
+/* A view without a myself line, and one with two: each names its own node. */
+START_TEST(myself_missing_or_twice)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+	struct node_view *seed, *c;
+
+	snap_from_fixture(&s, "healthy.txt");
+	seed = view_of(&s, ID_A);
+	entry_in(seed, ID_A)->flags &= ~(unsigned)NODE_MYSELF;
+	seed->view.myself = -1;
+	c = view_of(&s, ID_C);
+	entry_in(c, ID_B)->flags |= NODE_MYSELF;
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "myself-not-one", CHECK_ERR), 2);
+	f = find(&r, "myself-not-one", CHECK_ERR, ID_A);
+	ck_assert_uint_eq(f->node_count, 1);
+	ck_assert_msg(strstr(f->message, "no node is flagged myself in the CLUSTER NODES of '127.0.0.1:30001'"),
+		"message: %s", f->message);
+	f = find(&r, "myself-not-one", CHECK_ERR, ID_C);
+	ck_assert_uint_eq(f->node_count, 1);
+	ck_assert_msg(strstr(f->message, "two nodes are flagged myself: '" ID_B "' (at '127.0.0.1:30002') and '"
+		ID_C "' (at '127.0.0.1:30003') in the CLUSTER NODES of '127.0.0.1:30003'"), "message: %s", f->message);
 	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_PROBLEMS);
 	check_report_release(&r);
 	snap_free(&s);
@@ -926,6 +1024,9 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, slot_claimed_by_two_masters);
 	tcase_add_test(tc, roles_disagree_names_node_and_role);
 	tcase_add_test(tc, epoch_collision_names_both_masters);
+	tcase_add_test(tc, node_listed_twice);
+	tcase_add_test(tc, second_node_at_seed_address);
+	tcase_add_test(tc, myself_missing_or_twice);
 	tcase_add_test(tc, flagged_and_unreachable_nodes);
 	tcase_add_test(tc, loading_nodes);
 	tcase_add_test(tc, disconnected_link_names_peer_and_observer);

@@ -714,6 +714,35 @@ START_TEST(failing_master_refused)
 }
 END_TEST
 
+/* A map no real cluster gives is refused by every planner, naming the
+ * first impossible entry: before, a node listed twice became two plan nodes
+ * with one id, a plan that show and apply then rejected. */
+START_TEST(impossible_map_refused)
+{
+	memcpy(map.nodes[2].id, map.nodes[1].id, sizeof(map.nodes[2].id));
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 6);
+	ck_assert_msg(strstr(err.msg, "impossible cluster map: node '") &&
+		strstr(err.msg, "' is listed twice (at '127.0.0.1:7001' and at '127.0.0.1:7002')"), "%s", err.msg);
+	o.drain = "0001";
+	ck_assert_int_eq(planner_drain(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, 6);
+
+	fake_id(map.nodes[2].id, 2, false);
+	map.nodes[2].port = map.nodes[0].port;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "two nodes are listed at '127.0.0.1:7000'"), "%s", err.msg);
+
+	map.nodes[2].port = 7002;
+	map.nodes[0].flags &= ~(unsigned)NODE_MYSELF;
+	o.from = "0002";
+	o.to = "0001";
+	o.slots = 10;
+	ck_assert_int_eq(planner_reshard(&map, &st, &o, &p, &err), -1);
+	ck_assert_msg(strstr(err.msg, "no node is flagged myself"), "%s", err.msg);
+}
+END_TEST
+
 static Suite *planner_suite(void)
 {
 	Suite *s = suite_create("planner");
@@ -738,6 +767,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, memory_rebalance_warns_when_keys_pile_up);
 	tcase_add_test(cases, hot_slots_alone_and_last);
 	tcase_add_test(cases, capacity_warns_and_strict_refuses);
+	tcase_add_test(cases, impossible_map_refused);
 	tcase_add_test(cases, failing_master_refused);
 	tcase_add_checked_fixture(cases, uniform_setup, uniform_teardown);
 	suite_add_tcase(s, props);

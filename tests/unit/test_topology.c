@@ -396,6 +396,102 @@ START_TEST(lookups)
 }
 END_TEST
 
+/* Every real view, and every handwritten one a real cluster could give, has
+ * no defect. */
+START_TEST(real_views_are_sound)
+{
+	static const char *const sound[] = {
+		"healthy-3m3r.txt", "healthy-3m3r-replica-view.txt", "open-slots-migrating.txt",
+		"open-slots-importing.txt", "hostnames.txt", "handshake.txt", "replica-pfail.txt",
+		"replica-fail.txt", "fresh-node.txt", "aux-fields-7.2-handwritten.txt",
+		"odd-addresses-handwritten.txt", "double-claim-handwritten.txt",
+	};
+	struct sc_error err = { 0 };
+
+	for (size_t i = 0; i < sizeof(sound) / sizeof(sound[0]); i++) {
+		struct topology t;
+
+		parse_fixture(sound[i], &t);
+		ck_assert_msg(topology_defects(&t, NULL, 0) == 0, "%s has a defect", sound[i]);
+		ck_assert_int_eq(topology_require_sound(&t, &err), 0);
+		topology_release(&t);
+	}
+}
+END_TEST
+
+/* One impossible view: its only defect, as described, and the planner's refusal. */
+static void assert_one_defect(const char *name, enum topology_defect_kind kind, size_t a, size_t b,
+	const char *described)
+{
+	struct topology_defect d[4];
+	struct sc_error err = { 0 };
+	struct topology t;
+	char text[512];
+
+	parse_fixture(name, &t);
+	ck_assert_uint_eq(topology_defects(&t, d, 4), 1);
+	ck_assert_int_eq(d[0].kind, kind);
+	if (kind != TOPOLOGY_NO_MYSELF) {
+		ck_assert_uint_eq(d[0].a, a);
+		ck_assert_uint_eq(d[0].b, b);
+	}
+	topology_defect_format(&t, &d[0], text, sizeof(text));
+	ck_assert_str_eq(text, described);
+	ck_assert_int_eq(topology_require_sound(&t, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_REFUSED);
+	ck_assert_msg(strstr(err.msg, described) && strstr(err.msg, "run 'slotctl check'"), "message: %s", err.msg);
+	topology_release(&t);
+}
+
+START_TEST(impossible_views)
+{
+	assert_one_defect("duplicate-id-handwritten.txt", TOPOLOGY_ID_TWICE, 0, 6,
+		"node '" M1 "' is listed twice (at '127.0.0.1:41739' and at '127.0.0.1:41740')");
+	assert_one_defect("phantom-at-myself-handwritten.txt", TOPOLOGY_ADDR_TWICE, 0, 2,
+		"two nodes are listed at '127.0.0.1:51379': '" M0 "' and '0000000000000000000000000000000000000bad'");
+	assert_one_defect("myself-twice-handwritten.txt", TOPOLOGY_MYSELF_TWICE, 0, 3,
+		"two nodes are flagged myself: '" M1 "' (at '127.0.0.1:41739') and '" M0 "' (at '127.0.0.1:51379')");
+	assert_one_defect("no-myself-handwritten.txt", TOPOLOGY_NO_MYSELF, 0, 0, "no node is flagged myself");
+}
+END_TEST
+
+/* k copies are k - 1 defects, each with the first; out holds at most max;
+ * entries that no longer answer at an address (fail, noaddr, handshake) may
+ * share it; an empty view has no myself. */
+START_TEST(defect_counts)
+{
+	static const char text[] =
+		M0 " 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-100\n"
+		M0 " 127.0.0.1:7001@17001 master - 0 0 1 connected\n"
+		M0 " 127.0.0.1:7002@17002 master - 0 0 1 connected\n"
+		M1 " 127.0.0.1:7003@17003 master - 0 0 2 connected\n"
+		M2 " 127.0.0.1:7003@17003 master,fail - 0 0 3 connected\n"
+		R0 " 127.0.0.1:7003@17003 handshake - 0 0 0 connected\n"
+		R1 " :0@0 slave,noaddr " M1 " 0 0 2 disconnected\n"
+		R2 " :0@0 slave,noaddr " M1 " 0 0 2 disconnected\n";
+	struct topology_defect d[1];
+	struct sc_error err = { 0 };
+	struct topology t;
+
+	ck_assert_int_eq(topology_parse(text, strlen(text), &t, &err), 0);
+	ck_assert_uint_eq(topology_defects(&t, d, 1), 2);
+	ck_assert_int_eq(d[0].kind, TOPOLOGY_ID_TWICE);
+	ck_assert_uint_eq(d[0].a, 0);
+	ck_assert_uint_eq(d[0].b, 1);
+	ck_assert_int_eq(topology_require_sound(&t, &err), -1);
+	ck_assert_msg(strstr(err.msg, "(and more)"), "message: %s", err.msg);
+	topology_release(&t);
+
+	ck_assert_int_eq(topology_parse("", 0, &t, &err), 0);
+	ck_assert_uint_eq(topology_defects(&t, d, 1), 1);
+	ck_assert_int_eq(d[0].kind, TOPOLOGY_NO_MYSELF);
+	/* found by fuzz_nodes: describing it must not index the empty node array */
+	ck_assert_int_eq(topology_require_sound(&t, &err), -1);
+	ck_assert_msg(strstr(err.msg, "no node is flagged myself"), "message: %s", err.msg);
+	topology_release(&t);
+}
+END_TEST
+
 START_TEST(copy_and_release)
 {
 	struct topology src, dst, zero;
@@ -536,6 +632,9 @@ static Suite *topology_suite(void)
 	tcase_add_test(tc, line_endings_and_empty);
 	tcase_add_test(tc, owner_map);
 	tcase_add_test(tc, lookups);
+	tcase_add_test(tc, real_views_are_sound);
+	tcase_add_test(tc, impossible_views);
+	tcase_add_test(tc, defect_counts);
 	tcase_add_test(tc, copy_and_release);
 	tcase_add_test(tc, flags_format);
 	tcase_add_loop_test(tc, malformed_inputs, 0, (int)(sizeof(malformed) / sizeof(malformed[0])));
