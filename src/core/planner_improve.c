@@ -10,7 +10,8 @@
  * sum of squared loads per weight, so it ends; the steps are also capped.
  * Then each moved slot, dearest first, goes back to its owner when that
  * keeps both masters inside the band reached: the same balance for fewer
- * bytes. Pure. */
+ * bytes. Only slots above a size take part: moving small ones one by one
+ * would scatter slot ranges; the balancing loop places those. Pure. */
 #include "planner_work.h"
 
 #include <math.h>
@@ -277,7 +278,7 @@ static int dearest_first(const void *a, const void *b)
 
 /* Sends moved slots home, dearest first, where both masters stay inside the
  * band [lowest, highest] of load per weight. 0, or -1 on OOM. */
-static int send_home(struct improve *im)
+static int send_home(struct improve *im, double min_value)
 {
 	struct planner_work *w = im->w;
 	struct by_cost *moved = malloc(SC_SLOTS * sizeof(*moved));
@@ -290,7 +291,7 @@ static int send_home(struct improve *im)
 	lo = xload(im, im->order[0]);
 	hi = xload(im, im->order[im->order_n - 1]);
 	for (int s = 0; s < SC_SLOTS; s++)
-		if (w->dest[s] >= 0 && w->value[s] > 0 && im->takes[w->owner[s]] && im->takes[w->dest[s]])
+		if (w->dest[s] >= 0 && w->value[s] > min_value && w->value[s] > 0 && im->takes[w->owner[s]] && im->takes[w->dest[s]])
 			moved[n++] = (struct by_cost){ pw_cost(w, s), s };
 	qsort(moved, n, sizeof(*moved), dearest_first);
 	for (size_t k = 0; k < n; k++) {
@@ -317,7 +318,8 @@ static void improve_free(struct improve *im)
 	free(im->order);
 }
 
-static int improve_init(struct improve *im, struct planner_work *w, const bool *takes, const double *weight)
+static int improve_init(struct improve *im, struct planner_work *w, const bool *takes, const double *weight,
+	double min_value)
 {
 	size_t c = w->count ? w->count : 1;
 
@@ -332,7 +334,7 @@ static int improve_init(struct improve *im, struct planner_work *w, const bool *
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int at = pw_holder(w, s);
 
-		if (at >= 0 && takes[at] && w->value[s] > 0 && holding_push(&im->h[at], w->value[s], s) < 0)
+		if (at >= 0 && takes[at] && w->value[s] > min_value && w->value[s] > 0 && holding_push(&im->h[at], w->value[s], s) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < w->count; i++)
@@ -340,10 +342,11 @@ static int improve_init(struct improve *im, struct planner_work *w, const bool *
 	return 0;
 }
 
-int pw_improve(struct planner_work *w, const bool *takes, const double *weight, struct sc_error *err)
+int pw_improve(struct planner_work *w, const bool *takes, const double *weight, double min_value,
+	struct sc_error *err)
 {
 	struct improve im;
-	int rc = improve_init(&im, w, takes, weight);
+	int rc = improve_init(&im, w, takes, weight, min_value);
 
 	for (int k = 0; rc == 0 && im.order_n > 1 && k < IMPROVE_MAX_STEPS; k++) {
 		rc = step(&im);
@@ -352,7 +355,7 @@ int pw_improve(struct planner_work *w, const bool *takes, const double *weight, 
 		rc = rc < 0 ? -1 : 0;
 	}
 	if (rc == 0 && im.order_n > 1)
-		rc = send_home(&im);
+		rc = send_home(&im, min_value);
 	improve_free(&im);
 	return rc < 0 ? pw_no_memory(err) : 0;
 }

@@ -579,6 +579,45 @@ static int roomiest(const struct planner_work *w, const struct balance *b, const
 	return best;
 }
 
+/* Sets b->small_max: half the threshold band on the smallest share. Slots
+ * above it are big: the balancing loop leaves them, pw_improve places them. */
+static void set_small_max(const struct planner_work *w, struct balance *b, double pct)
+{
+	double min_target = INFINITY;
+
+	for (size_t i = 0; i < w->count; i++)
+		if (taker(b, i))
+			min_target = fmin(min_target, b->target[i]);
+	b->small_max = pct / 200.0 * min_target;
+}
+
+/* With the big slots where they are: improves their places (pw_improve),
+ * sets targets around them (a master whose big slots exceed its share keeps
+ * just those) and balances the small slots. */
+static int settle(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
+{
+	double *bigload = calloc(w->count ? w->count : 1, sizeof(*bigload));
+	int rc;
+
+	if (!bigload)
+		return pw_no_memory(err);
+	rc = pw_improve(w, b->receives, b->weight, b->small_max, err);
+	for (size_t i = 0; i < w->count; i++)
+		b->held[i] = 0;
+	for (int s = 0; rc == 0 && s < SC_SLOTS; s++) {
+		int h = pw_holder(w, s);
+
+		if (h >= 0)
+			b->held[h]++;
+		if (h >= 0 && w->value[s] > b->small_max)
+			bigload[h] += w->value[s];
+	}
+	if (rc == 0)
+		rc = refine_targets(w, b, bigload, err);
+	free(bigload);
+	return rc < 0 ? -1 : balance(w, b, pct, err);
+}
+
 /* The second way, for when big slots keep the first outside the threshold:
  * the slots too big for the threshold band (above half of it on the
  * smallest share) are dealt first, largest first, each staying with its
@@ -587,20 +626,15 @@ static int roomiest(const struct planner_work *w, const struct balance *b, const
  * slots then balance around them as in the first way. */
 static int repack(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
 {
-	double min_target = INFINITY, *bigload = calloc(w->count ? w->count : 1, sizeof(*bigload));
+	double *bigload = calloc(w->count ? w->count : 1, sizeof(*bigload));
 	struct valued *big = malloc(SC_SLOTS * sizeof(*big));
 	size_t n = 0;
-	int rc;
 
 	if (!bigload || !big) {
 		free(bigload);
 		free(big);
 		return pw_no_memory(err);
 	}
-	for (size_t i = 0; i < w->count; i++)
-		if (taker(b, i))
-			min_target = fmin(min_target, b->target[i]);
-	b->small_max = pct / 200.0 * min_target;
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int h = pw_holder(w, s);
 
@@ -616,9 +650,8 @@ static int repack(struct planner_work *w, struct balance *b, double pct, struct 
 		bigload[to] += big[k].value;
 	}
 	free(big);
-	rc = refine_targets(w, b, bigload, err);
 	free(bigload);
-	return rc < 0 ? -1 : balance(w, b, pct, err);
+	return settle(w, b, pct, err);
 }
 
 /* When the first way leaves a master outside the threshold: improves it
@@ -631,7 +664,8 @@ static int improve(struct planner_work *w, struct balance *b, double pct, const 
 	double spread, bytes;
 	int rc = 0;
 
-	if (pw_improve(w, b->receives, b->weight, err) < 0)
+	set_small_max(w, b, pct);
+	if (settle(w, b, pct, err) < 0)
 		return -1;
 	first = attempt_save(w, b);
 	if (!first)
@@ -639,7 +673,7 @@ static int improve(struct planner_work *w, struct balance *b, double pct, const 
 	spread = pw_spread(w, b->receives, b->weight);
 	bytes = moved_cost(w);
 	attempt_restore(start, w, b);
-	if (repack(w, b, pct, err) < 0 || pw_improve(w, b->receives, b->weight, err) < 0)
+	if (repack(w, b, pct, err) < 0)
 		rc = -1;
 	else if (spread < pw_spread(w, b->receives, b->weight) - 1e-9 ||
 		 (spread <= pw_spread(w, b->receives, b->weight) + 1e-9 && bytes <= moved_cost(w)))
