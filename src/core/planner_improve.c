@@ -211,22 +211,26 @@ static int apply(struct improve *im, int d, int r, const struct candidate *c)
 	return c->b >= 0 ? send(im, c->b, d) : 0;
 }
 
-static const struct improve *sort_ctx;
-
-static int by_load(const void *a, const void *b)
+/* Whether node a comes before node b: lower load per weight, then index. */
+static bool before(const struct improve *im, int a, int b)
 {
-	double x = xload(sort_ctx, *(const int *)a), y = xload(sort_ctx, *(const int *)b);
+	double x = xload(im, a), y = xload(im, b);
 
-	if (x != y)
-		return x < y ? -1 : 1;
-	return *(const int *)a - *(const int *)b;
+	return x < y || (x == y && a < b);
 }
 
+/* Insertion sort: after a step only two nodes move, so the order is
+ * nearly sorted and this is linear. */
 static void sort_order(struct improve *im)
 {
-	sort_ctx = im;
-	qsort(im->order, im->order_n, sizeof(*im->order), by_load);
-	sort_ctx = NULL;
+	for (size_t k = 1; k < im->order_n; k++) {
+		int v = im->order[k];
+		size_t j = k;
+
+		for (; j > 0 && before(im, v, im->order[j - 1]); j--)
+			im->order[j] = im->order[j - 1];
+		im->order[j] = v;
+	}
 }
 
 /* One improving step: 1 made, 0 none found, -1 OOM. */
@@ -291,7 +295,7 @@ static int send_home(struct improve *im, double min_value)
 	lo = xload(im, im->order[0]);
 	hi = xload(im, im->order[im->order_n - 1]);
 	for (int s = 0; s < SC_SLOTS; s++)
-		if (w->dest[s] >= 0 && w->value[s] > min_value && w->value[s] > 0 && im->takes[w->owner[s]] && im->takes[w->dest[s]])
+		if (w->dest[s] >= 0 && w->value[s] > fmax(min_value, 0) && im->takes[w->owner[s]] && im->takes[w->dest[s]])
 			moved[n++] = (struct by_cost){ pw_cost(w, s), s };
 	qsort(moved, n, sizeof(*moved), dearest_first);
 	for (size_t k = 0; k < n; k++) {
@@ -334,11 +338,13 @@ static int improve_init(struct improve *im, struct planner_work *w, const bool *
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int at = pw_holder(w, s);
 
-		if (at >= 0 && takes[at] && w->value[s] > min_value && w->value[s] > 0 && holding_push(&im->h[at], w->value[s], s) < 0)
+		if (at >= 0 && takes[at] && w->value[s] > fmax(min_value, 0) &&
+		    holding_push(&im->h[at], w->value[s], s) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < w->count; i++)
-		qsort(im->h[i].v, im->h[i].n, sizeof(*im->h[i].v), by_value);
+		if (im->h[i].n > 1)
+			qsort(im->h[i].v, im->h[i].n, sizeof(*im->h[i].v), by_value);
 	return 0;
 }
 

@@ -654,7 +654,18 @@ static int repack(struct planner_work *w, struct balance *b, double pct, struct 
 	return settle(w, b, pct, err);
 }
 
-/* When the first way leaves a master outside the threshold: improves it
+/* Whether refine_targets raised a master's target to a slot above its
+ * share: with unequal weights another master may hold that slot better. */
+static bool giant_kept(const struct planner_work *w, const struct balance *b, const struct attempt *start)
+{
+	for (size_t i = 0; i < w->count; i++)
+		if (taker(b, i) && b->target[i] > start->target[i] * (1 + 1e-9))
+			return true;
+	return false;
+}
+
+/* When the first way leaves a master outside the threshold (or keeps a
+ * slot above its share where it was): improves it
  * (pw_improve), tries the second way from start (repack, then pw_improve),
  * and keeps the more even result, or on a tie the one moving fewer bytes. */
 static int improve(struct planner_work *w, struct balance *b, double pct, const struct attempt *start,
@@ -716,7 +727,8 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 	if (refine_targets(&w, &b, NULL, err) < 0 || balance(&w, &b, pct, err) < 0)
 		goto out;
 	/* --by slots: every slot is as big as any other, nothing to improve */
-	if (opts->by != MEASURE_SLOTS && !all_within(&w, &b, pct) && improve(&w, &b, pct, start, err) < 0)
+	if (opts->by != MEASURE_SLOTS && (!all_within(&w, &b, pct) || giant_kept(&w, &b, start)) &&
+	    improve(&w, &b, pct, start, err) < 0)
 		goto out;
 	warn_outside(&w, &b, pct);
 	warn_key_pileup(&w, &b);

@@ -719,26 +719,26 @@ END_TEST
 
 /* ---- the best balance whole slots allow, against an exhaustive search ---- */
 
-/* max/min of loads l[0..m) once fluid more is poured into the lowest (as
- * fine as wanted); INFINITY when one stays at 0. */
-static double fluid_ratio(const double *l, int m, double fluid)
+/* max/min of loads per weight l[i] / wt[i] (i < m) once fluid more is
+ * poured into the lowest (as fine as wanted); INFINITY when one stays at 0. */
+static double fluid_ratio(const double *l, const double *wt, int m, double fluid)
 {
 	double lo = 0, hi = 0, top = 0, bottom = INFINITY;
 
 	for (int i = 0; i < m; i++)
-		hi = fmax(hi, l[i] + fluid);
+		hi = fmax(hi, (l[i] + fluid) / wt[i]);
 	for (int it = 0; fluid > 0 && it < 80; it++) {
 		double level = (lo + hi) / 2, poured = 0;
 
 		for (int i = 0; i < m; i++)
-			poured += fmax(0, level - l[i]);
+			poured += fmax(0, level * wt[i] - l[i]);
 		if (poured > fluid)
 			hi = level;
 		else
 			lo = level;
 	}
 	for (int i = 0; i < m; i++) {
-		double v = fluid > 0 ? fmax(l[i], lo) : l[i];
+		double v = fluid > 0 ? fmax(l[i] / wt[i], lo) : l[i] / wt[i];
 
 		top = fmax(top, v);
 		bottom = fmin(bottom, v);
@@ -749,7 +749,7 @@ static double fluid_ratio(const double *l, int m, double fluid)
 /* The lowest max/min over every way to deal the k slots of vals to m
  * masters, with fluid bytes of small slots spread as finely as wanted: the
  * exact best when fluid is 0, a bound below it otherwise. */
-static double best_ratio(const double *vals, int k, int m, double fluid)
+static double best_ratio(const double *vals, int k, int m, double fluid, const double *wt)
 {
 	long ways = 1;
 	double best = INFINITY;
@@ -762,19 +762,19 @@ static double best_ratio(const double *vals, int k, int m, double fluid)
 
 		for (int j = 0; j < k; j++, c /= m)
 			load[c % m] += vals[j];
-		best = fmin(best, fluid_ratio(load, m, fluid));
+		best = fmin(best, fluid_ratio(load, wt, m, fluid));
 	}
 	return best;
 }
 
-/* max/min of bytes after the plan over its first m nodes. */
+/* max/min of bytes per weight after the plan over its first m nodes. */
 static double plan_ratio(const struct plan *pl, int m)
 {
 	double top = 0, bottom = INFINITY;
 
 	for (int i = 0; i < m; i++) {
-		top = fmax(top, (double)pl->nodes[i].bytes_after);
-		bottom = fmin(bottom, (double)pl->nodes[i].bytes_after);
+		top = fmax(top, (double)pl->nodes[i].bytes_after / pl->nodes[i].weight);
+		bottom = fmin(bottom, (double)pl->nodes[i].bytes_after / pl->nodes[i].weight);
 	}
 	return bottom > 0 ? top / bottom : INFINITY;
 }
@@ -820,23 +820,29 @@ START_TEST(memory_rebalance_reaches_best_whole_slots_allow)
 {
 	static const enum skew kinds[] = { SKEW_FEW_HUGE, SKEW_MANY_MEDIUM, SKEW_ALL_EQUAL };
 
+	static const char *const heavier[] = { "0004=2" };
+
 	rng_state = 0xc0ffee1234ULL + (uint64_t)_i * 104729;
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 4; round++) {
 		struct topology m;
 		struct slot_stats s;
 		struct planner_opts op = { .by = MEASURE_MEMORY, .use_empty_masters = true };
 		struct plan pl;
 		struct sc_error e;
-		double vals[9], fluid, best, got;
-		int k = skewed_cluster(&m, &s, kinds[round], vals, &fluid);
+		double vals[9], fluid, best, got, wt[4] = { 1, 1, 1, round == 3 ? 2 : 1 };
+		int k = skewed_cluster(&m, &s, kinds[round % 3], vals, &fluid);
 		int owner_after[SC_SLOTS];
 
-		best = best_ratio(vals, k, 4, fluid);
+		if (round == 3) { /* the few huge slots again, the new master weighing twice the others */
+			op.weights = heavier;
+			op.weight_count = 1;
+		}
+		best = best_ratio(vals, k, 4, fluid, wt);
 		ck_assert_msg(planner_rebalance(&m, &s, &op, &pl, &e) == 0, "%s", e.msg);
 		check_plan_properties(&m, &pl, owner_after);
 		got = plan_ratio(&pl, 4);
-		ck_assert_msg(got <= 1.05 * best + 1e-9, "skew %d round %d: max/min %.4f, best whole slots allow %.4f",
-			kinds[round], _i, got, best);
+		ck_assert_msg(got <= 1.05 * best + 1e-9, "round %d.%d: max/min %.4f, best whole slots allow %.4f",
+			_i, round, got, best);
 		plan_release(&pl);
 		free_cluster(&m, &s);
 	}
