@@ -211,11 +211,16 @@ double pw_sorted_at(double *values, size_t n, size_t k)
 	return values[k < n ? k : n - 1];
 }
 
+int pw_holder(const struct planner_work *w, int slot)
+{
+	return w->dest[slot] >= 0 ? w->dest[slot] : w->owner[slot];
+}
+
 void pw_move(struct planner_work *w, int slot, int to)
 {
-	w->load[w->owner[slot]] -= w->value[slot];
+	w->load[pw_holder(w, slot)] -= w->value[slot];
 	w->load[to] += w->value[slot];
-	w->dest[slot] = to;
+	w->dest[slot] = to == w->owner[slot] ? -1 : to;
 }
 
 void pw_warn(struct planner_work *w, const char *fmt, ...)

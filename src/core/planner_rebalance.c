@@ -10,8 +10,12 @@
  * ordinary cost (ranges stay whole, big keys stay put); near the goal, the
  * one that best closes it (among equals, the one with the fewest bytes).
  * Every move strictly lowers the total deviation and no slot moves twice,
- * so it ends. A plan that piles the keys onto one master gets a warning.
- * Pure. */
+ * so it ends. If a master stays outside the threshold (big slots, --by
+ * memory or keys), pw_improve (planner_improve.c) moves or swaps big slots
+ * too, and a second way is tried from the same start (repack: big slots
+ * dealt first, the small ones balanced around them); the more even result
+ * wins, then the one moving fewer bytes. A plan that piles the keys onto
+ * one master gets a warning. Pure. */
 #include "planner_work.h"
 #include "slotctl/exitcode.h"
 
@@ -27,6 +31,7 @@ struct balance {
 	bool *part;       /* takes part (owns slots, or empty with --use-empty-masters) */
 	bool *receives;   /* may receive: takes part, weight > 0, healthy */
 	int *held;        /* slots held with the moves so far (ties when values are 0) */
+	double small_max; /* donors of the balancing loop give no slot above this */
 };
 
 static void balance_free(struct balance *b)
@@ -51,6 +56,7 @@ static int balance_alloc(struct balance *b, size_t n, struct sc_error *err)
 		balance_free(b);
 		return pw_no_memory(err);
 	}
+	b->small_max = INFINITY;
 	return 0;
 }
 
@@ -153,7 +159,7 @@ static size_t movable_slots(const struct planner_work *w, int node, struct value
 
 static void record_move(struct planner_work *w, struct balance *b, int slot, int to)
 {
-	b->held[w->owner[slot]]--;
+	b->held[pw_holder(w, slot)]--;
 	b->held[to]++;
 	pw_move(w, slot, to);
 }
@@ -409,7 +415,8 @@ static void warn_key_pileup(struct planner_work *w, const struct balance *b)
  * can at best hold just that slot. Such a master's target becomes its
  * largest slot, and the rest is shared among the others by weight, again
  * until no master's largest slot exceeds its share (water-filling). */
-static int refine_targets(struct planner_work *w, struct balance *b, struct sc_error *err)
+static int refine_targets(struct planner_work *w, struct balance *b, const double *floor,
+	struct sc_error *err)
 {
 	double *largest = calloc(w->count ? w->count : 1, sizeof(*largest));
 	bool *fixed = calloc(w->count ? w->count : 1, sizeof(*fixed));
@@ -420,12 +427,14 @@ static int refine_targets(struct planner_work *w, struct balance *b, struct sc_e
 		free(fixed);
 		return pw_no_memory(err);
 	}
-	for (int s = 0; s < SC_SLOTS; s++) {
-		int holder = w->dest[s] >= 0 ? w->dest[s] : w->owner[s];
+	for (int s = 0; !floor && s < SC_SLOTS; s++) {
+		int holder = pw_holder(w, s);
 
 		if (holder >= 0 && w->value[s] > largest[holder])
 			largest[holder] = w->value[s];
 	}
+	for (size_t i = 0; floor && i < w->count; i++)
+		largest[i] = floor[i];
 	while (changed) {
 		double pool = 0, weights = 0;
 
@@ -451,6 +460,17 @@ static int refine_targets(struct planner_work *w, struct balance *b, struct sc_e
 	return 0;
 }
 
+/* Keeps the slots of v[0..n) whose value is at most max; returns how many. */
+static size_t drop_above(struct valued *v, size_t n, double max)
+{
+	size_t kept = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (v[k].value <= max)
+			v[kept++] = v[k];
+	return kept;
+}
+
 static int balance(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
 {
 	struct donor *donors = calloc(w->count ? w->count : 1, sizeof(*donors));
@@ -467,19 +487,209 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 			break;
 		}
 		donors[i].n = movable_slots(w, (int)i, donors[i].slots);
+		donors[i].n = drop_above(donors[i].slots, donors[i].n, b->small_max);
 		qsort(donors[i].slots, donors[i].n, sizeof(*donors[i].slots), smallest_first);
 		if (set_cost_cap(&donors[i]) < 0)
 			rc = pw_no_memory(err);
 	}
 	if (rc == 0)
 		rc = balance_loop(w, b, pct, donors);
-	if (rc == 0) {
-		warn_outside(w, b, pct);
-		warn_key_pileup(w, b);
-	}
 	for (size_t i = 0; i < w->count; i++)
 		free(donors[i].slots);
 	free(donors);
+	return rc;
+}
+
+/* The moves so far and what they change, to try another way from the same
+ * point and keep the better. */
+struct attempt {
+	int dest[SC_SLOTS];
+	double *load, *target;
+	int *held;
+};
+
+static void attempt_free(struct attempt *a)
+{
+	if (!a)
+		return;
+	free(a->load);
+	free(a->target);
+	free(a->held);
+	free(a);
+}
+
+/* A copy of the state of w and b, or NULL on OOM. */
+static struct attempt *attempt_save(const struct planner_work *w, const struct balance *b)
+{
+	size_t c = w->count ? w->count : 1;
+	struct attempt *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->load = malloc(c * sizeof(*a->load));
+	a->target = malloc(c * sizeof(*a->target));
+	a->held = malloc(c * sizeof(*a->held));
+	if (!a->load || !a->target || !a->held) {
+		attempt_free(a);
+		return NULL;
+	}
+	memcpy(a->dest, w->dest, sizeof(a->dest));
+	memcpy(a->load, w->load, w->count * sizeof(*a->load));
+	memcpy(a->target, b->target, w->count * sizeof(*a->target));
+	memcpy(a->held, b->held, w->count * sizeof(*a->held));
+	return a;
+}
+
+static void attempt_restore(const struct attempt *a, struct planner_work *w, struct balance *b)
+{
+	memcpy(w->dest, a->dest, sizeof(a->dest));
+	memcpy(w->load, a->load, w->count * sizeof(*a->load));
+	memcpy(b->target, a->target, w->count * sizeof(*a->target));
+	memcpy(b->held, a->held, w->count * sizeof(*a->held));
+}
+
+static double moved_cost(const struct planner_work *w)
+{
+	double n = 0;
+
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (w->dest[s] >= 0)
+			n += pw_cost(w, s);
+	return n;
+}
+
+static bool taker(const struct balance *b, size_t i)
+{
+	return b->receives[i] && b->weight[i] > 0;
+}
+
+/* The master with the most room left under its share for big slots: the
+ * holder itself while its big slots fit (within pct), else the one with the
+ * most bytes of room (lowest index on ties). */
+static int roomiest(const struct planner_work *w, const struct balance *b, const double *bigload,
+	int holder, double value, double pct)
+{
+	int best = -1;
+
+	if (taker(b, (size_t)holder) && bigload[holder] + value <= b->target[holder] * (1 + pct / 100.0))
+		return holder;
+	for (size_t i = 0; i < w->count; i++)
+		if (taker(b, i) && (best < 0 || b->target[i] - bigload[i] > b->target[best] - bigload[best]))
+			best = (int)i;
+	return best;
+}
+
+/* Sets b->small_max: half the threshold band on the smallest share. Slots
+ * above it are big: the balancing loop leaves them, pw_improve places them. */
+static void set_small_max(const struct planner_work *w, struct balance *b, double pct)
+{
+	double min_target = INFINITY;
+
+	for (size_t i = 0; i < w->count; i++)
+		if (taker(b, i))
+			min_target = fmin(min_target, b->target[i]);
+	b->small_max = pct / 200.0 * min_target;
+}
+
+/* With the big slots where they are: improves their places (pw_improve),
+ * sets targets around them (a master whose big slots exceed its share keeps
+ * just those) and balances the small slots. */
+static int settle(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
+{
+	double *bigload = calloc(w->count ? w->count : 1, sizeof(*bigload));
+	int rc;
+
+	if (!bigload)
+		return pw_no_memory(err);
+	rc = pw_improve(w, b->receives, b->weight, b->small_max, err);
+	for (size_t i = 0; i < w->count; i++)
+		b->held[i] = 0;
+	for (int s = 0; rc == 0 && s < SC_SLOTS; s++) {
+		int h = pw_holder(w, s);
+
+		if (h >= 0)
+			b->held[h]++;
+		if (h >= 0 && w->value[s] > b->small_max)
+			bigload[h] += w->value[s];
+	}
+	if (rc == 0)
+		rc = refine_targets(w, b, bigload, err);
+	free(bigload);
+	return rc < 0 ? -1 : balance(w, b, pct, err);
+}
+
+/* The second way, for when big slots keep the first outside the threshold:
+ * the slots too big for the threshold band (above half of it on the
+ * smallest share) are dealt first, largest first, each staying with its
+ * holder while that holder's big slots fit its share, else going to the
+ * master with the most room (longest-processing-time first); the small
+ * slots then balance around them as in the first way. */
+static int repack(struct planner_work *w, struct balance *b, double pct, struct sc_error *err)
+{
+	double *bigload = calloc(w->count ? w->count : 1, sizeof(*bigload));
+	struct valued *big = malloc(SC_SLOTS * sizeof(*big));
+	size_t n = 0;
+
+	if (!bigload || !big) {
+		free(bigload);
+		free(big);
+		return pw_no_memory(err);
+	}
+	for (int s = 0; s < SC_SLOTS; s++) {
+		int h = pw_holder(w, s);
+
+		if (h >= 0 && taker(b, (size_t)h) && w->value[s] > b->small_max)
+			big[n++] = (struct valued){ w->value[s], pw_cost(w, s), s };
+	}
+	qsort(big, n, sizeof(*big), largest_first);
+	for (size_t k = 0; k < n; k++) {
+		int h = pw_holder(w, big[k].slot), to = roomiest(w, b, bigload, h, big[k].value, pct);
+
+		if (to != h)
+			record_move(w, b, big[k].slot, to);
+		bigload[to] += big[k].value;
+	}
+	free(big);
+	free(bigload);
+	return settle(w, b, pct, err);
+}
+
+/* Whether refine_targets raised a master's target to a slot above its
+ * share: with unequal weights another master may hold that slot better. */
+static bool giant_kept(const struct planner_work *w, const struct balance *b, const struct attempt *start)
+{
+	for (size_t i = 0; i < w->count; i++)
+		if (taker(b, i) && b->target[i] > start->target[i] * (1 + 1e-9))
+			return true;
+	return false;
+}
+
+/* When the first way leaves a master outside the threshold (or keeps a
+ * slot above its share where it was): improves it
+ * (pw_improve), tries the second way from start (repack, then pw_improve),
+ * and keeps the more even result, or on a tie the one moving fewer bytes. */
+static int improve(struct planner_work *w, struct balance *b, double pct, const struct attempt *start,
+	struct sc_error *err)
+{
+	struct attempt *first;
+	double spread, bytes;
+	int rc = 0;
+
+	set_small_max(w, b, pct);
+	if (settle(w, b, pct, err) < 0)
+		return -1;
+	first = attempt_save(w, b);
+	if (!first)
+		return pw_no_memory(err);
+	spread = pw_spread(w, b->receives, b->weight);
+	bytes = moved_cost(w);
+	attempt_restore(start, w, b);
+	if (repack(w, b, pct, err) < 0)
+		rc = -1;
+	else if (spread < pw_spread(w, b->receives, b->weight) - 1e-9 ||
+		 (spread <= pw_spread(w, b->receives, b->weight) + 1e-9 && bytes <= moved_cost(w)))
+		attempt_restore(first, w, b);
+	attempt_free(first);
 	return rc;
 }
 
@@ -488,6 +698,7 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 {
 	struct planner_work w;
 	struct balance b;
+	struct attempt *start = NULL;
 	double pct = opts->threshold > 0 ? opts->threshold : PLANNER_DEFAULT_THRESHOLD;
 	int rc = -1;
 
@@ -506,11 +717,24 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 	for (size_t i = 0; i < opts->weight_count; i++)
 		if (parse_weight(&w, opts->weights[i], &b, err) < 0)
 			goto out;
-	if (balance_setup(&w, &b, err) < 0 || empty_zero_weights(&w, &b, err) < 0 ||
-	    refine_targets(&w, &b, err) < 0 || balance(&w, &b, pct, err) < 0)
+	if (balance_setup(&w, &b, err) < 0 || empty_zero_weights(&w, &b, err) < 0)
 		goto out;
+	start = attempt_save(&w, &b);
+	if (!start) {
+		pw_no_memory(err);
+		goto out;
+	}
+	if (refine_targets(&w, &b, NULL, err) < 0 || balance(&w, &b, pct, err) < 0)
+		goto out;
+	/* --by slots: every slot is as big as any other, nothing to improve */
+	if (opts->by != MEASURE_SLOTS && (!all_within(&w, &b, pct) || giant_kept(&w, &b, start)) &&
+	    improve(&w, &b, pct, start, err) < 0)
+		goto out;
+	warn_outside(&w, &b, pct);
+	warn_key_pileup(&w, &b);
 	rc = pw_finish(&w, "rebalance", out, err);
 out:
+	attempt_free(start);
 	balance_free(&b);
 	pw_release(&w);
 	return rc;

@@ -52,8 +52,27 @@ double pw_cost(const struct planner_work *w, int slot);
  * when k >= n; 0 when n is 0): a median or percentile of slot costs. */
 double pw_sorted_at(double *values, size_t n, size_t k);
 
-/* Schedules slot to move from its owner to nodes[to], updating loads. */
+/* The node that holds slot with the moves so far (-1: nobody). */
+int pw_holder(const struct planner_work *w, int slot);
+
+/* Schedules slot to move from its holder to nodes[to], updating loads; a
+ * slot sent back to its owner no longer moves. */
 void pw_move(struct planner_work *w, int slot, int to);
+
+/* The improvement phase of a rebalance (planner_improve.c), over the slots
+ * whose value is above min_value. takes[i]: nodes[i] takes part with weight
+ * weight[i] > 0. While some pair of such masters can come closer in load per
+ * weight by one slot moved (however big) or two swapped, without leaving the
+ * band [lowest, highest], the most loaded gives or the least loaded takes;
+ * then slots go back to their owners wherever that keeps every master inside
+ * the band reached. Each step lowers the sum of squared loads per weight, and
+ * the steps are bounded. 0, or -1 with an error on OOM. */
+int pw_improve(struct planner_work *w, const bool *takes, const double *weight, double min_value,
+	struct sc_error *err);
+
+/* The spread of load per weight over the masters of takes: 1 - lowest /
+ * highest (0: even; 1: one holds nothing). */
+double pw_spread(const struct planner_work *w, const bool *takes, const double *weight);
 
 /* Adds a printf-formatted warning to the plan being built (OOM: dropped). */
 void pw_warn(struct planner_work *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
