@@ -45,8 +45,9 @@ static int node_run_init(struct node_run *r, const struct cmd_args *args, const 
 	r->dry_run = args_flag(args, "dry-run");
 	if (args_conn_opts(args, &r->opts) < 0)
 		return SC_EXIT_USAGE;
-	if (args_int(args, "wait", 1, 3600, 60, &wait_s) < 0)
-		return SC_EXIT_USAGE;
+	for (const struct cmd_option *o = args->cmd->options; o->name; o++)
+		if (strcmp(o->name, "wait") == 0 && args_int(args, "wait", 1, 3600, 60, &wait_s) < 0)
+			return SC_EXIT_USAGE;
 	r->wait_ms = (int)wait_s * 1000;
 	if (addr_parse(seed, r->seed_host, sizeof(r->seed_host), &r->seed_port, &r->err) < 0) {
 		cli_usage_error(args->cmd->name, "%s", r->err.msg);
