@@ -44,7 +44,8 @@ int node_replicate(const char *host, int port, const char *master_id, const stru
 /* Changes the cluster: CLUSTER FORGET id on every reachable node of s other
  * than id itself, concurrently (parallel.h), then reads each one's CLUSTER
  * NODES again and checks that it no longer lists id. Returns 0, or -1 with
- * an error naming the nodes that refused, did not answer or still know id. */
+ * an error naming the nodes that refused, did not answer (unless s's map
+ * flags them fail or noaddr) or still know id. */
 int node_forget_everywhere(const struct snapshot *s, const char *id, const struct conn_opts *opts,
 	struct sc_error *err);
 

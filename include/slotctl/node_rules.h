@@ -29,12 +29,13 @@ const struct node *node_rules_fewest_replicas(const struct topology *t);
 size_t node_rules_replica_count(const struct topology *t, const char *master_id);
 
 /* Whether node id may be removed from t: it must be known, and a master
- * must serve no slot (drain it first) and have no open slot. A master's
+ * must serve no slot unless drain (the caller drains it first) and have no
+ * open slot. A master's
  * replicas go with it when with_replicas, else they need another master
  * (node_rules_fewest_replicas excluding it) to follow. Returns 0, or -1
  * with an SC_EXIT_REFUSED error (SC_EXIT_USAGE for an unknown id) saying
  * why and what to run instead. */
-int node_rules_removable(const struct topology *t, const char *id, bool with_replicas,
+int node_rules_removable(const struct topology *t, const char *id, bool drain, bool with_replicas,
 	struct sc_error *err);
 
 /* The master a replica of the removed master `leaving` should follow: as

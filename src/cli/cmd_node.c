@@ -3,6 +3,8 @@
  * `plan drain` do. Each gathers the cluster, lets node_rules.h decide,
  * lists its steps (all a --dry-run shows), asks unless --yes, then runs
  * them with node_ops.h, every wait bounded by --wait. */
+#include "exec_cli.h"
+#include "oneshot.h"
 #include "slotctl/cli.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/node_ops.h"
@@ -19,6 +21,7 @@
 #define NODE_MAX_FORGET 256
 
 extern const struct cmd_entry cmd_rebalance;
+extern const struct cmd_entry cmd_plan_drain;
 
 /* What every node command shares: options, the cluster seen from the seed,
  * the steps listed before anything changes, and the --json document. */
@@ -167,38 +170,79 @@ static void seed_ip(const struct node_run *r, char *ip, size_t size, int *port, 
 	*cport = me && me->ip[0] ? me->cport : 0;
 }
 
-/* Runs `slotctl rebalance SEED --use-empty-masters` in this process, with
- * this command's --yes, --dry-run and connection options. */
-static int run_rebalance(const struct node_run *r, const char *seed)
+/* Runs another command's handler in this process: entry (its options parsed
+ * from words, then --yes, since this command already asked, and this
+ * command's connection options), then runner (entry->run when NULL, else a
+ * one-shot runner planning with plan_cmd). Returns its exit code. */
+static int run_sub(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
+	const struct cmd_entry *plan_cmd)
 {
-	static const char *const forwarded[] = { "timeout", "user", "pass", NULL };
-	char *argv[16];
+	static const char *const conn_options[] = { "--timeout", "--user", "--pass", NULL };
+	const char *argv[24];
 	int argc = 0, rc;
-	struct cmd_args ra;
+	struct cmd_args sub;
 
-	argv[argc++] = (char *)cmd_rebalance.name;
-	argv[argc++] = (char *)seed;
-	argv[argc++] = "--use-empty-masters";
-	if (args_flag(r->args, "yes"))
-		argv[argc++] = "--yes";
-	for (int f = 0; forwarded[f]; f++) {
-		static char names[3][16];
-		const char *v = args_value(r->args, forwarded[f]);
+	argv[argc++] = entry->name;
+	for (int w = 0; words[w] && argc < 12; w++)
+		argv[argc++] = words[w];
+	argv[argc++] = "--yes";
+	for (int o = 0; conn_options[o]; o++) {
+		const char *v = args_value(r->args, conn_options[o] + 2);
 
-		if (!v)
-			continue;
-		snprintf(names[f], sizeof(names[f]), "--%s", forwarded[f]);
-		argv[argc++] = names[f];
-		argv[argc++] = (char *)v;
+		if (v) {
+			argv[argc++] = conn_options[o];
+			argv[argc++] = v;
+		}
 	}
 	argv[argc] = NULL;
-	if (cmd_args_parse(&cmd_rebalance, argc, argv, &ra) != 0) {
-		free(ra.argv);
+	if (cmd_args_parse(entry, argc, (char **)argv, &sub) != 0) {
+		free(sub.argv);
 		return SC_EXIT_USAGE;
 	}
-	rc = cmd_rebalance.run(&ra);
-	free(ra.argv);
+	rc = plan_cmd ? oneshot_run(&sub, plan_cmd, (const char *const[]){ NULL }) : entry->run(&sub);
+	free(sub.argv);
 	return rc;
+}
+
+/* `slotctl rebalance SEED --use-empty-masters`, after a master joined. */
+static int run_rebalance(const struct node_run *r, const char *seed)
+{
+	return run_sub(r, &cmd_rebalance, (const char *const[]){ seed, "--use-empty-masters", NULL }, NULL);
+}
+
+/* The options the drain's one-shot run reads (see oneshot.h). */
+static const struct cmd_option drain_options[] = {
+	ONESHOT_OPTIONS,
+	EXEC_CLI_OPTIONS,
+	CMD_CONN_OPTIONS,
+	{ 0 },
+};
+
+static const struct cmd_entry drain_entry = {
+	.name = "node-remove", /* names its temporary plan directory: no space */
+	.options = drain_options,
+	.min_args = 2,
+	.max_args = 2,
+};
+
+/* Drains master id as `plan drain` + `apply` do (a plan file and its
+ * journal, kept with --plan-out, for resume and abort), or with --dry-run
+ * only shows the plan. */
+static int run_drain(const struct node_run *r, const char *seed, const char *id)
+{
+	const char *plan_out = args_value(r->args, "plan-out");
+	const char *words[8] = { seed, id };
+	int w = 2;
+
+	if (r->dry_run)
+		words[w++] = "--dry-run";
+	if (r->json)
+		words[w++] = "--json";
+	if (plan_out) {
+		words[w++] = "--plan-out";
+		words[w++] = plan_out;
+	}
+	return run_sub(r, &drain_entry, words, &cmd_plan_drain);
 }
 
 /* The master a new replica follows (--replica-of ID, or with --replica the
@@ -303,100 +347,163 @@ static int run_node_add(const struct cmd_args *args)
 
 /* -- node remove */
 
-/* The address of a reachable node that stays (not id, nor a replica of it
- * going along), to look at the cluster from once id is gone. */
-static const struct node_view *staying_node(const struct node_run *r, const char *id, bool with_replicas)
+/* The address of a reachable node that stays (not id, nor one of the
+ * replicas going with it), to look at the cluster from once id is gone. */
+static const struct node_view *staying_node(const struct node_run *r, const char *id,
+	char (*going)[SC_NODE_ID_LEN + 1], size_t ngoing)
 {
 	for (size_t i = 0; i < r->snap.count; i++) {
 		const struct node_view *v = &r->snap.nodes[i];
-		const struct node *self = v->reachable ? topology_find(&v->view, v->id) : NULL;
+		bool leaves = !v->reachable || strcmp(v->id, id) == 0;
 
-		if (!self || strcmp(v->id, id) == 0 ||
-		    (with_replicas && strcmp(self->master_id, id) == 0))
-			continue;
-		return v;
+		for (size_t k = 0; k < ngoing && !leaves; k++)
+			leaves = strcmp(v->id, going[k]) == 0;
+		if (!leaves && v->id[0])
+			return v;
 	}
 	return NULL;
 }
 
 /* Forgets id everywhere (seen afresh from stay), then resets it. */
-static int remove_one(struct node_run *r, const struct node_view *stay, const struct node *n)
+static int remove_one(struct node_run *r, const struct node_view *stay, const char *id)
 {
-	const struct node_view *v = snapshot_find(&r->snap, n->id);
+	const struct node_view *v = snapshot_find(&r->snap, id);
 	struct snapshot now;
 	int rc;
 
 	if (snapshot_gather(stay->host, stay->port, &r->opts, &now, &r->err) < 0)
 		return -1;
-	rc = node_forget_everywhere(&now, n->id, &r->opts, &r->err);
+	rc = node_forget_everywhere(&now, id, &r->opts, &r->err);
 	snapshot_release(&now);
 	if (rc < 0)
 		return -1;
 	if (v && v->reachable)
 		return node_reset(v->host, v->port, &r->opts, args_flag(r->args, "shutdown"), &r->err);
 	if (!r->json)
-		cli_warn("'%s:%d' (%.8s) did not answer: forgotten, but not reset; reset it before it runs again",
-			n->ip, n->port, n->id);
+		cli_warn("node %.8s did not answer: forgotten, but not reset; reset it before it runs again", id);
+	return 0;
+}
+
+/* Gathers the cluster again (after a drain) from the seed. */
+static int regather(struct node_run *r)
+{
+	snapshot_release(&r->snap);
+	if (snapshot_gather(r->seed_host, r->seed_port, &r->opts, &r->snap, &r->err) < 0)
+		return -1;
+	if (!snapshot_map(&r->snap))
+		return sc_error_set(&r->err, SC_EXIT_UNREACHABLE, "no node answered after the drain");
+	return 0;
+}
+
+#define NODE_MAX_REPLICAS 64
+
+/* Lists the steps of removing n (replicas: going with it, or following
+ * another master) and records its replicas' ids. Returns how many. */
+static size_t remove_steps(struct node_run *r, const struct node *n, bool drain,
+	char (*replicas)[SC_NODE_ID_LEN + 1])
+{
+	const struct topology *map = snapshot_map(&r->snap);
+	bool with = args_flag(r->args, "with-replicas");
+	size_t count = 0;
+
+	if (drain)
+		step(r, "slotctl plan drain %s %s, then apply it (its journal allows resume and abort)",
+			r->args->argv[0], n->id);
+	for (size_t i = 0; i < map->count && count < NODE_MAX_REPLICAS; i++) {
+		const struct node *x = &map->nodes[i];
+
+		if (!(x->flags & NODE_REPLICA) || strcmp(x->master_id, n->id) != 0)
+			continue;
+		snprintf(replicas[count++], SC_NODE_ID_LEN + 1, "%s", x->id);
+		if (with)
+			step(r, "remove its replica '%s:%d' (%.8s) the same way", x->ip, x->port, x->id);
+		else
+			step(r, "its replica '%s:%d' (%.8s) follows the master with the fewest replicas "
+				"(CLUSTER REPLICATE, then wait for the sync)", x->ip, x->port, x->id);
+	}
+	step(r, "CLUSTER FORGET %s on every other node at once, then check none knows it", n->id);
+	step(r, "CLUSTER RESET HARD on '%s:%d'%s", n->ip, n->port,
+		args_flag(r->args, "shutdown") ? ", then SHUTDOWN" : "");
+	return count;
+}
+
+/* Each former replica of id: removed too (--with-replicas), or, when it
+ * still follows id (a drain may have moved it already), pointed at the
+ * master with the fewest replicas. */
+static int handle_replicas(struct node_run *r, const struct node_view *stay, const char *id,
+	char (*replicas)[SC_NODE_ID_LEN + 1], size_t count)
+{
+	const struct topology *map = snapshot_map(&r->snap);
+	const struct node *to = node_rules_new_master(map, id);
+
+	for (size_t k = 0; k < count; k++) {
+		const struct node *x = topology_find(map, replicas[k]);
+		const struct node_view *xv = snapshot_find(&r->snap, replicas[k]);
+
+		if (args_flag(r->args, "with-replicas")) {
+			if (remove_one(r, stay, replicas[k]) < 0)
+				return -1;
+		} else if (x && strcmp(x->master_id, id) == 0 && xv && xv->reachable) {
+			if (!to)
+				return sc_error_set(&r->err, SC_EXIT_REFUSED, "no healthy master to take replica %.8s",
+					replicas[k]);
+			if (node_replicate(xv->host, xv->port, to->id, &r->opts, r->wait_ms, &r->err) < 0)
+				return -1;
+		}
+	}
 	return 0;
 }
 
 static int run_node_remove(const struct cmd_args *args)
 {
+	char replicas[NODE_MAX_REPLICAS][SC_NODE_ID_LEN + 1], id[SC_NODE_ID_LEN + 1], addr[300];
 	struct node_run r;
 	const struct topology *map;
-	const struct node *n, *to = NULL;
+	const struct node *n;
 	const struct node_view *stay;
-	bool with = args_flag(args, "with-replicas"), stop;
+	bool with = args_flag(args, "with-replicas"), drain, stop;
+	size_t nrep;
 	int code;
 
 	if ((code = node_run_init(&r, args, args->argv[0])) != SC_EXIT_OK)
 		return finish(&r, code);
 	map = snapshot_map(&r.snap);
 	n = topology_find_prefix(map, args->argv[1], &r.err);
-	if (!n || node_rules_removable(map, n->id, with, &r.err) < 0)
+	if (!n || node_rules_removable(map, n->id, args_flag(args, "drain"), with, &r.err) < 0)
 		return finish(&r, failed(&r));
-	stay = staying_node(&r, n->id, with);
+	snprintf(id, sizeof(id), "%s", n->id);
+	addr_format(addr, sizeof(addr), n->ip, n->port);
+	drain = slotset_count(&n->slots) > 0;
+	add_node_json(r.doc, "node", n->ip, n->port, n->id);
+	if (!r.json)
+		printf("remove '%s' (%.8s) from the cluster of '%s':\n", addr, id, args->argv[0]);
+	nrep = remove_steps(&r, n, drain, replicas);
+	stay = staying_node(&r, id, with ? replicas : NULL, with ? nrep : 0);
 	if (!stay) {
 		sc_error_set(&r.err, SC_EXIT_REFUSED, "no reachable node would stay in the cluster");
 		return finish(&r, failed(&r));
 	}
-	add_node_json(r.doc, "node", n->ip, n->port, n->id);
-	if (!r.json)
-		printf("remove '%s:%d' (%.8s) from the cluster of '%s':\n", n->ip, n->port, n->id, args->argv[0]);
-	if (!with)
-		to = node_rules_new_master(map, n->id);
-	for (size_t i = 0; i < map->count; i++) {
-		const struct node *x = &map->nodes[i];
-
-		if (!(x->flags & NODE_REPLICA) || strcmp(x->master_id, n->id) != 0)
-			continue;
-		if (with)
-			step(&r, "remove its replica '%s:%d' (%.8s) the same way", x->ip, x->port, x->id);
-		else
-			step(&r, "CLUSTER REPLICATE %.8s on its replica '%s:%d', then wait for the sync",
-				to->id, x->ip, x->port);
-	}
-	step(&r, "CLUSTER FORGET %s on every other node at once, then check none knows it", n->id);
-	step(&r, "CLUSTER RESET HARD on '%s:%d'%s", n->ip, n->port,
-		args_flag(args, "shutdown") ? ", then SHUTDOWN" : "");
+	if (drain && r.dry_run && (code = run_drain(&r, args->argv[0], id)) != SC_EXIT_OK)
+		return finish(&r, code);
 	code = confirm(&r, "remove this node from the cluster?", &stop);
 	if (stop)
 		return finish(&r, code);
-	for (size_t i = 0; i < map->count; i++) {
-		const struct node *x = &map->nodes[i];
-		const struct node_view *xv = snapshot_find(&r.snap, x->id);
-
-		if (!(x->flags & NODE_REPLICA) || strcmp(x->master_id, n->id) != 0)
-			continue;
-		if (with ? remove_one(&r, stay, x) < 0 :
-		    (xv && xv->reachable &&
-		     node_replicate(xv->host, xv->port, to->id, &r.opts, r.wait_ms, &r.err) < 0))
-			return finish(&r, failed(&r));
+	if (drain && ((code = run_drain(&r, args->argv[0], id)) != SC_EXIT_OK || regather(&r) < 0)) {
+		if (code == SC_EXIT_OK)
+			code = failed(&r);
+		return finish(&r, code);
 	}
-	if (remove_one(&r, stay, n) < 0)
+	map = snapshot_map(&r.snap);
+	stay = staying_node(&r, id, with ? replicas : NULL, with ? nrep : 0);
+	if (!stay || node_rules_removable(map, id, false, with, &r.err) < 0) {
+		if (!r.err.code)
+			sc_error_set(&r.err, SC_EXIT_REFUSED, "no reachable node would stay in the cluster");
+		return finish(&r, failed(&r));
+	}
+	if (handle_replicas(&r, stay, id, replicas, nrep) < 0 || remove_one(&r, stay, id) < 0)
 		return finish(&r, failed(&r));
 	if (!r.json)
-		fprintf(stderr, "'%s:%d' (%.8s) removed; no node knows it any more\n", n->ip, n->port, n->id);
+		fprintf(stderr, "'%s' (%.8s) removed; no node knows it any more\n", addr, id);
 	return finish(&r, SC_EXIT_OK);
 }
 
@@ -440,7 +547,7 @@ static int run_node_forget_failed(const struct cmd_args *args)
 	code = confirm(&r, "forget these nodes on every node?", &stop);
 	if (stop)
 		return finish(&r, code);
-	stay = staying_node(&r, "", false);
+	stay = staying_node(&r, "", NULL, 0);
 	for (size_t k = 0; k < count; k++) {
 		struct snapshot now;
 		int rc;
@@ -476,6 +583,8 @@ static const struct cmd_option node_add_options[] = {
 };
 
 static const struct cmd_option node_remove_options[] = {
+	{ "drain", 0, OPT_FLAG, NULL, "move a master's slots away first, as plan drain + apply do" },
+	{ "plan-out", 0, OPT_VALUE, "FILE", "with --drain, keep the drain's plan in FILE (its journal is FILE.journal)" },
 	{ "with-replicas", 0, OPT_FLAG, NULL, "remove its replicas too (else they follow other masters)" },
 	{ "shutdown", 0, OPT_FLAG, NULL, "stop the removed node(s) once reset" },
 	{ "wait", 'w', OPT_VALUE, "SECONDS", "bound on each replica's sync with its new master (default 60)" },
@@ -501,8 +610,8 @@ const struct cmd_entry cmd_node_add = {
 
 const struct cmd_entry cmd_node_remove = {
 	.name = "node remove",
-	.synopsis = "SEED_HOST:PORT NODE_ID [--with-replicas] [--shutdown] [--wait SECONDS] [--yes] [--dry-run] [--json]",
-	.summary = "remove a node that serves no slot from the cluster",
+	.synopsis = "SEED_HOST:PORT NODE_ID [--drain [--plan-out FILE]] [--with-replicas] [--shutdown] [--wait SECONDS] [--yes] [--dry-run] [--json]",
+	.summary = "remove a node from the cluster (draining a master first with --drain)",
 	.options = node_remove_options,
 	.min_args = 2,
 	.max_args = 2,

@@ -80,7 +80,7 @@ const struct node *node_rules_new_master(const struct topology *t, const char *l
 	return fewest_replicas_except(t, leaving);
 }
 
-int node_rules_removable(const struct topology *t, const char *id, bool with_replicas,
+int node_rules_removable(const struct topology *t, const char *id, bool drain, bool with_replicas,
 	struct sc_error *err)
 {
 	const struct node *n = topology_find(t, id);
@@ -91,9 +91,9 @@ int node_rules_removable(const struct topology *t, const char *id, bool with_rep
 	if (!node_is_master(n))
 		return 0;
 	slots = slotset_count(&n->slots);
-	if (slots > 0)
+	if (slots > 0 && !drain)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s:%d' (%.8s) serves %d slot%s: move them away "
-			"first ('slotctl plan drain SEED %s -o drain.json', then 'slotctl apply drain.json')",
+			"first (--drain, or 'slotctl plan drain SEED %s -o drain.json', then 'slotctl apply drain.json')",
 			n->ip, n->port, n->id, slots, slots == 1 ? "" : "s", n->id);
 	if (n->open_count > 0)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s:%d' (%.8s) has slot %d open: finish or abort "

@@ -19,7 +19,9 @@ struct forget_job {
 	struct sc_error *errs;        /* per node of s; code 0: forgotten, or skipped */
 };
 
-/* FORGET, then CLUSTER NODES again to see that the node is gone. */
+/* FORGET, then CLUSTER NODES again to see that the node is gone. A node
+ * that did not answer the snapshot is a failure (it may still know it and
+ * teach it back once the ban ends), unless it is itself flagged failed. */
 static void forget_one(void *ctx, size_t i)
 {
 	struct forget_job *j = ctx;
@@ -29,8 +31,17 @@ static void forget_one(void *ctx, size_t i)
 	struct conn *c;
 	redisReply *r;
 
-	if (!v->reachable || strcmp(v->id, j->id) == 0)
+	if (strcmp(v->id, j->id) == 0)
 		return;
+	if (!v->reachable) {
+		/* a node flagged failed is forgotten in turn, not asked */
+		const struct node *m = snapshot_map(j->s) ? topology_find(snapshot_map(j->s), v->id) : NULL;
+
+		if (!m || !(m->flags & (NODE_FAIL | NODE_NOADDR)))
+			sc_error_set(err, v->error.code ? v->error.code : SC_EXIT_UNREACHABLE,
+				"'%s' did not answer, so it may still know it: %s", v->addr, v->error.msg);
+		return;
+	}
 	if (conn_open(v->host, v->port, j->opts, &c, err) < 0)
 		return;
 	r = conn_command(c, err, "CLUSTER FORGET %s", j->id);

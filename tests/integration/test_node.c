@@ -2,8 +2,9 @@
  * redis-server processes: a sandbox with two empty masters is scaled in
  * (both removed: no node knows them, each knows only itself) and out again
  * (one back as a master and rebalanced onto, every key verified; one as a
- * replica of the master with the fewest), a killed replica is forgotten
- * everywhere; refusals for a node with keys, a node that knows others and a
+ * replica of the master with the fewest), a master with a replica is
+ * drained and removed with it while a client reads and writes (no error,
+ * every key verified), a killed replica is forgotten everywhere; refusals for a node with keys, a node that knows others and a
  * master that serves slots. `check` is healthy after each step. */
 #include <check.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
 #include "support.h"
+#include "traffic.h"
 #include "check_run.h"
 
 #define NKEYS 2000
@@ -55,9 +57,14 @@ static bool knows(const struct test_cluster *tc, int i, const char *id, int *lin
 
 static void assert_nobody_knows(const struct test_cluster *tc, const char *id, int except, int dead)
 {
-	for (int i = 0; i < tc_count(tc); i++)
-		if (i != except && i != dead)
-			ck_assert_msg(!knows(tc, i, id, NULL), "node %d still knows %s", i, id);
+	for (int i = 0; i < tc_count(tc); i++) {
+		redisReply *r;
+
+		if (i == except || i == dead || !knows(tc, i, id, NULL))
+			continue;
+		r = tc_command(tc, i, "CLUSTER NODES");
+		ck_abort_msg("node %d still knows %s:\n%s", i, id, r->str);
+	}
 }
 
 static void assert_healthy(const char *seed)
@@ -160,6 +167,54 @@ START_TEST(scale_in_and_out)
 }
 END_TEST
 
+/* The replica (index >= masters) whose own view says it follows master_id. */
+static int replica_of(const struct test_cluster *tc, const char *master_id)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "myself,slave %s", master_id);
+	for (int i = 0; i < tc_count(tc); i++) {
+		redisReply *r = tc_command(tc, i, "CLUSTER NODES");
+		bool found = r->type == REDIS_REPLY_STRING && strstr(r->str, want);
+
+		freeReplyObject(r);
+		if (found)
+			return i;
+	}
+	ck_abort_msg("no replica of %s", master_id);
+	return -1;
+}
+
+START_TEST(drain_and_remove_under_traffic)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	char seed[32], leaving[48], replica_id[48];
+	struct traffic_stats st;
+	struct traffic *t;
+	int replica;
+
+	snprintf(seed, sizeof(seed), "%s", tc_seed(tc));
+	snprintf(leaving, sizeof(leaving), "%s", tc_id(tc, 1));
+	replica = replica_of(tc, leaving);
+	snprintf(replica_id, sizeof(replica_id), "%s", tc_id(tc, replica));
+	tc_load_keys(tc, "k", NKEYS);
+	t = traffic_start(tc, "k", NKEYS);
+	ck_assert(traffic_wait_ops(t, 200, 20000));
+	expect(SC_EXIT_OK, "removed; no node knows it any more",
+		(const char *[]){ "node", "remove", seed, leaving, "--drain", "--with-replicas", "--shutdown",
+			"--yes", NULL });
+	ck_assert(traffic_wait_ops(t, 200, 20000));
+	traffic_stop(t, &st);
+	ck_assert_msg(st.errors == 0 && st.ops > 0, "%ld errors in %ld operations; first: %s", st.errors,
+		st.ops, st.first_error);
+	assert_nobody_knows(tc, leaving, 1, replica);
+	assert_nobody_knows(tc, replica_id, 1, replica);
+	tc_verify_keys(tc, "k", NKEYS);
+	assert_healthy(seed);
+	tc_stop(tc);
+}
+END_TEST
+
 START_TEST(forget_a_killed_replica)
 {
 	char dir[128], seed[32], dead_id[48];
@@ -207,6 +262,7 @@ static Suite *node_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, scale_in_and_out);
+	tcase_add_test(tc, drain_and_remove_under_traffic);
 	tcase_add_test(tc, forget_a_killed_replica);
 	suite_add_tcase(s, tc);
 	return s;

@@ -129,13 +129,15 @@ START_TEST(master_serving_slots_is_not_removed)
 	struct sc_error err = { 0 };
 
 	parse_fixture("healthy-3m3r.txt", &t);
-	ck_assert_int_eq(node_rules_removable(&t, M1, false, &err), -1);
+	ck_assert_int_eq(node_rules_removable(&t, M1, false, false, &err), -1);
+	ck_assert_int_eq(node_rules_removable(&t, M1, true, false, &err), 0);
+	ck_assert_int_eq(node_rules_removable(&t, M1, false, false, &err), -1);
 	ck_assert_int_eq(err.code, SC_EXIT_REFUSED);
 	ck_assert_str_eq(err.msg, "'127.0.0.1:41739' (b43bb7bd) serves 5462 slots: move them away first "
-		"('slotctl plan drain SEED " M1 " -o drain.json', then 'slotctl apply drain.json')");
+		"(--drain, or 'slotctl plan drain SEED " M1 " -o drain.json', then 'slotctl apply drain.json')");
 	/* a replica may always go; an unknown id is a usage error */
-	ck_assert_int_eq(node_rules_removable(&t, R0, false, &err), 0);
-	ck_assert_int_eq(node_rules_removable(&t, E1, false, &err), -1);
+	ck_assert_int_eq(node_rules_removable(&t, R0, false, false, &err), 0);
+	ck_assert_int_eq(node_rules_removable(&t, E1, false, false, &err), -1);
 	ck_assert_int_eq(err.code, SC_EXIT_USAGE);
 	topology_release(&t);
 }
@@ -148,14 +150,14 @@ START_TEST(empty_master_is_removed_its_replicas_follow_another)
 
 	parse_healthy_plus(E1 " 127.0.0.1:7009@17009 master - 0 0 9 connected\n"
 		"e000000000000000000000000000000000000002 127.0.0.1:7010@17010 slave " E1 " 0 0 9 connected\n", &t);
-	ck_assert_int_eq(node_rules_removable(&t, E1, false, &err), 0);
-	ck_assert_int_eq(node_rules_removable(&t, E1, true, &err), 0);
+	ck_assert_int_eq(node_rules_removable(&t, E1, false, false, &err), 0);
+	ck_assert_int_eq(node_rules_removable(&t, E1, false, true, &err), 0);
 	ck_assert_ptr_nonnull(node_rules_new_master(&t, E1));
 	ck_assert_str_ne(node_rules_new_master(&t, E1)->id, E1);
 	topology_release(&t);
 	/* an empty master with a slot open is refused */
 	parse_healthy_plus(E1 " 127.0.0.1:7009@17009 master - 0 0 9 connected [5-<-" M0 "]\n", &t);
-	ck_assert_int_eq(node_rules_removable(&t, E1, true, &err), -1);
+	ck_assert_int_eq(node_rules_removable(&t, E1, false, true, &err), -1);
 	ck_assert_msg(strstr(err.msg, "has slot 5 open") != NULL, "%s", err.msg);
 	topology_release(&t);
 }
