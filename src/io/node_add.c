@@ -28,7 +28,8 @@ int node_probe(const char *host, int port, const struct conn_opts *opts, struct 
 			sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to CLUSTER NODES with a non-string",
 				conn_addr(c));
 		else if (topology_parse(r->str, r->len, view, err) == 0)
-			rc = 0;
+			rc = view->myself >= 0 ? 0 : (topology_release(view), sc_error_set(err, SC_EXIT_PROBLEMS,
+				"'%s' has no 'myself' line in its CLUSTER NODES", conn_addr(c)));
 	}
 	freeReplyObject(r);
 	if (rc == 0 && conn_take_integer(c, conn_command(c, err, "DBSIZE"), "DBSIZE", keys, err) < 0) {
