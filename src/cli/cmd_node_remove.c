@@ -73,6 +73,18 @@ static int remove_one(struct node_run *r, const struct node_view *stay, const ch
 
 #define NODE_MAX_REPLICAS 64
 
+/* Whether node x follows master_id: by x's own view when it answered (the
+ * seed may not have heard of a recent REPLICATE yet), else by the map. */
+static bool follows(const struct node_run *r, const struct node *x, const char *master_id)
+{
+	const struct node_view *v = snapshot_find(&r->snap, x->id);
+	const struct node *self = v && v->reachable ? topology_find(&v->view, x->id) : NULL;
+
+	if (self)
+		x = self;
+	return (x->flags & NODE_REPLICA) && strcmp(x->master_id, master_id) == 0;
+}
+
 /* Lists the steps of removing n (replicas: going with it, or following
  * another master) and records its replicas' ids. Returns how many. */
 static size_t remove_steps(struct node_run *r, const struct node *n, bool drain,
@@ -88,7 +100,7 @@ static size_t remove_steps(struct node_run *r, const struct node *n, bool drain,
 	for (size_t i = 0; i < map->count && count < NODE_MAX_REPLICAS; i++) {
 		const struct node *x = &map->nodes[i];
 
-		if (!(x->flags & NODE_REPLICA) || strcmp(x->master_id, n->id) != 0)
+		if (!follows(r, x, n->id))
 			continue;
 		snprintf(replicas[count++], SC_NODE_ID_LEN + 1, "%s", x->id);
 		if (with)
@@ -119,7 +131,7 @@ static int handle_replicas(struct node_run *r, const struct node_view *stay, con
 		if (args_flag(r->args, "with-replicas")) {
 			if (remove_one(r, stay, replicas[k]) < 0)
 				return -1;
-		} else if (x && strcmp(x->master_id, id) == 0 && xv && xv->reachable) {
+		} else if (x && follows(r, x, id) && xv && xv->reachable) {
 			if (!to)
 				return sc_error_set(&r->err, SC_EXIT_REFUSED, "no healthy master to take replica %.8s",
 					replicas[k]);

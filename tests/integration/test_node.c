@@ -24,6 +24,9 @@
 #define EMPTY_A 6      /* the sandbox's empty masters, after 3 masters and 3 replicas */
 #define EMPTY_B 7
 
+/* The last run's output, shown when a later check fails. */
+static char last_out[1500];
+
 static void addr_of(const struct test_cluster *tc, int i, char *buf, size_t size)
 {
 	snprintf(buf, size, "127.0.0.1:%d", tc_port(tc, i));
@@ -68,7 +71,7 @@ static void assert_nobody_knows(const struct test_cluster *tc, const char *id, i
 		line = strstr(r->str, id);
 		while (line > r->str && line[-1] != '\n')
 			line--;
-		ck_abort_msg("node %d still knows %s: %.300s", i, id, line);
+		ck_abort_msg("node %d still knows %s: %.200s\nlast slotctl run:\n%s", i, id, line, last_out);
 	}
 }
 
@@ -90,6 +93,7 @@ static void expect(int code, const char *want, const char *const *argv)
 	ck_assert_exit(&r, code);
 	if (want)
 		ck_assert_contains(r.err, want);
+	snprintf(last_out, sizeof(last_out), "%.700s\n%.700s", r.out, r.err);
 	run_result_free(&r);
 }
 
@@ -121,6 +125,18 @@ START_TEST(scale_in_and_out)
 	snprintf(id_b, sizeof(id_b), "%s", tc_id(tc, EMPTY_B));
 	snprintf(m0, sizeof(m0), "%s", tc_id(tc, 0));
 	tc_load_keys(tc, "k", NKEYS);
+
+	/* the replica has its master's keys (replication is asynchronous) */
+	for (long long deadline = sc_clock_ms() + 30000;;) {
+		redisReply *r = tc_command(tc, MASTERS, "DBSIZE");
+		bool synced = r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+
+		freeReplyObject(r);
+		if (synced)
+			break;
+		ck_assert_msg(sc_clock_ms() < deadline, "replica %d has no key after 30 s", MASTERS);
+		usleep(100000);
+	}
 
 	/* refusals: a node that holds keys, a node that knows others, a master
 	 * that serves slots, and no change without --yes on a closed stdin */
