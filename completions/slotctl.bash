@@ -7,7 +7,7 @@ _slotctl()
 	# after `slotctl help`, the command words again, without options
 	if [ "${COMP_WORDS[1]}" = help ] && [ "$COMP_CWORD" -gt 1 ]; then base=2; fi
 	if [ "$COMP_CWORD" -eq "$base" ]; then
-		words="check sandbox plan show apply resume abort reshard rebalance fix"
+		words="check sandbox plan show apply resume abort reshard rebalance fix node"
 		if [ "$base" -eq 1 ]; then words="$words help --help --version"; fi
 	else
 		case "${COMP_WORDS[base]}" in
@@ -20,6 +20,12 @@ _slotctl()
 		plan)
 			if [ "$COMP_CWORD" -eq $((base + 1)) ]; then
 				words="reshard rebalance drain"
+			else
+				cmd="${COMP_WORDS[base]} ${COMP_WORDS[base+1]}"
+			fi ;;
+		node)
+			if [ "$COMP_CWORD" -eq $((base + 1)) ]; then
+				words="add remove forget-failed"
 			else
 				cmd="${COMP_WORDS[base]} ${COMP_WORDS[base+1]}"
 			fi ;;
@@ -50,6 +56,9 @@ _slotctl()
 				"reshard") words="--from --to --slots --slot-ranges --pick --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"rebalance") words="--by --weight --threshold --use-empty-masters --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;
+				"node add") words="--replica-of --replica --rebalance --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
+				"node remove") words="--drain --plan-out --with-replicas --shutdown --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
+				"node forget-failed") words="--yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
 				esac
 			fi ;;
 		esac

@@ -15,6 +15,9 @@ extern const struct cmd_entry cmd_abort;
 extern const struct cmd_entry cmd_reshard;
 extern const struct cmd_entry cmd_rebalance;
 extern const struct cmd_entry cmd_fix;
+extern const struct cmd_entry cmd_node_add;
+extern const struct cmd_entry cmd_node_remove;
+extern const struct cmd_entry cmd_node_forget_failed;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_check,
@@ -31,5 +34,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_reshard,
 	&cmd_rebalance,
 	&cmd_fix,
+	&cmd_node_add,
+	&cmd_node_remove,
+	&cmd_node_forget_failed,
 	NULL,
 };

@@ -57,8 +57,8 @@ static int forward_option(const struct cmd_args *args, const char *name, char **
 	return 0;
 }
 
-/* Runs plan_cmd's handler with the forwarded options, writing the plan to
- * path. Returns its exit code. */
+/* Runs plan_cmd's handler on args' positional arguments and the forwarded
+ * options, writing the plan to path. Returns its exit code. */
 static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_cmd,
 	const char *const *forward, const char *path)
 {
@@ -68,7 +68,8 @@ static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_c
 	int argc = 0, rc;
 
 	argv[argc++] = (char *)plan_cmd->name;
-	argv[argc++] = args->argv[0];
+	for (int i = 0; i < args->argc && i < 4; i++) /* the positional arguments: SEED [ID] */
+		argv[argc++] = args->argv[i];
 	for (int f = 0; forward[f]; f++)
 		if (forward_option(args, forward[f], argv, &argc, bufs) != 0)
 			goto too_many;

@@ -19,7 +19,8 @@
 	{ "max-slots-per-batch", 0, OPT_VALUE, "N", "slots per batch of moves (default 64)" }, \
 	{ "strict", 0, OPT_FLAG, NULL, "refuse when a target would exceed or run short of its maxmemory" }
 
-/* Plans with plan_cmd, forwarding the options of args named in forward
+/* Plans with plan_cmd on args' positional arguments (the seed; for `plan
+ * drain` also the master's id), forwarding the options of args named in forward
  * (NULL-terminated; ONESHOT_OPTIONS' planner options and the connection
  * options are always forwarded), then shows, confirms and applies. Returns
  * the exit code. */

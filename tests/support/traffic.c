@@ -316,6 +316,21 @@ static bool follow(struct client *cl, const redisReply *r, int slot, int *target
 	return false;
 }
 
+/* After an I/O error on node *target (a node removed from the cluster and
+ * stopped, say), reads the map again as cluster clients do: true, with
+ * *target changed, when the slot now has another owner and the operation's
+ * deadline allows another try. */
+static bool reroute(struct client *cl, int slot, int *target)
+{
+	int before = *target;
+
+	refresh_map(cl);
+	if (cl->slot_node[slot] < 0 || cl->slot_node[slot] == before || now_us() > cl->deadline_us)
+		return false;
+	*target = cl->slot_node[slot];
+	return true;
+}
+
 /* One GET or SET of key i, following redirections, bounded in time.
  * scheduled: when a paced loop meant to start it (0: unpaced). */
 static void one_op(struct client *cl, int i, bool set, long long scheduled)
@@ -338,6 +353,11 @@ static void one_op(struct client *cl, int i, bool set, long long scheduled)
 	for (hops = 0; target >= 0 && hops <= MAX_REDIRECTS; hops++) {
 		redisReply *r = send_to(cl, target, asking, set ? 3 : 2, argv, why, sizeof(why));
 
+		if (!r && reroute(cl, slot, &target)) {
+			asking = false;
+			why[0] = '\0';
+			continue;
+		}
 		if (!r)
 			break;
 		if (follow(cl, r, slot, &target, &asking, &backoff)) {

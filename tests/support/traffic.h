@@ -3,7 +3,9 @@
  * that a correct cluster would not give. It runs in a forked child process,
  * routes by slot from CLUSTER SLOTS, follows MOVED (refreshing the map) and
  * ASK (ASKING, then the command on the named node), retries TRYAGAIN with a
- * short backoff, and bounds every operation in time. A data-moving test
+ * short backoff, reads the map again after an I/O error (a node removed and
+ * stopped) and retries where it then points, and bounds every operation in
+ * time. A data-moving test
  * asserts `errors == 0 && ops > 0` on what traffic_stop returns. */
 #ifndef SLOTCTL_TEST_TRAFFIC_H
 #define SLOTCTL_TEST_TRAFFIC_H
