@@ -42,11 +42,19 @@
  * after the n-th MIGRATE batch with "keys:<n>". For fault tests only. */
 #define EXEC_CRASH_ENV "SLOTCTL_TEST_CRASH_AT"
 
+/* The test-only hold hook: SLOTCTL_TEST_HOLD_AT=<phase>:<n>:<path> makes
+ * the executor, at the same points, create "<path>.held" and wait (up to 120
+ * s) until <path> exists: a test acts on the cluster at a known point of a
+ * run (a failover in the middle of a slot, say). For fault tests only. */
+#define EXEC_HOLD_ENV "SLOTCTL_TEST_HOLD_AT"
+#define EXEC_HOLD_MAX_MS 120000
+
 enum exec_event_kind {
 	EXEC_EVENT_START,         /* the run begins (progress totals set) */
 	EXEC_EVENT_BATCH,         /* a MIGRATE moved keys of `slot` */
 	EXEC_EVENT_SLOT_DONE,     /* `slot` finished (or was rolled back, on abort) */
 	EXEC_EVENT_ERROR,         /* `slot` failed (message); it is left resumable */
+	EXEC_EVENT_FAILOVER,      /* a shard failed over: its unfinished moves follow its new master (message) */
 	EXEC_EVENT_VERIFY,        /* waiting for every node to agree */
 	EXEC_EVENT_SUMMARY,       /* the run ended (message: outcome) */
 };

@@ -19,7 +19,7 @@
 #include "slotctl/topology.h"
 
 #define JOURNAL_FORMAT_MAJOR 1
-#define JOURNAL_FORMAT_MINOR 1 /* 1.1: "pacing" in START records */
+#define JOURNAL_FORMAT_MINOR 1 /* 1.1: "pacing" and "shards" in START records */
 
 /* A slot's progress, in protocol order. FAILED and ABORTED are outcomes. */
 enum journal_phase {
@@ -64,6 +64,10 @@ struct journal_record {
 	char plan_path[1024];     /* the plan file, as given ("" when unknown) */
 	char *seeds;              /* "host:port,host:port,..." of the plan's masters (owned) */
 	struct journal_pacing pacing; /* written when pacing.recorded */
+	char *shards;             /* the run's shards, each its name (the master the plan named) and
+	                             the other node ids of it, space-separated, shards separated by ';'
+	                             (owned; NULL: not recorded, a journal before 1.1); in the file an
+	                             array of arrays of ids */
 	/* SLOT */
 	int slot;
 	enum journal_phase phase;
@@ -95,7 +99,7 @@ char *journal_encode(const struct journal_record *r, struct sc_error *err);
  * on success. */
 int journal_decode(const char *line, size_t len, struct journal_record *out, struct sc_error *err);
 
-/* Frees what a record owns (seeds) and zeroes it. */
+/* Frees what a record owns (seeds, shards) and zeroes it. */
 void journal_record_release(struct journal_record *r);
 
 /* What the journal says about one slot of the plan. */
@@ -116,6 +120,7 @@ struct journal_state {
 	char plan_path[1024];
 	char *seeds;              /* owned */
 	struct journal_pacing pacing; /* the latest run's (recorded false when it had none) */
+	char *shards;             /* of the latest START that recorded them (owned; NULL: none did) */
 	int runs;                 /* START records seen */
 	char last_op[16];         /* op of the latest run */
 	bool ended;               /* the latest run wrote an END record */
@@ -170,6 +175,15 @@ void journal_state_release(struct journal_state *st);
 int journal_derive_phase(const struct topology *src_view, const struct topology *dst_view,
 	const struct topology *const *others, size_t n_others, int slot,
 	const char *from, const char *to, enum journal_phase *out, struct sc_error *err);
+
+/* The same by shard: from[0] and to[0] are the nodes that play the source
+ * and the target now (the marks must name them), the other entries the
+ * other members of their shards: a view that still names a node replaced by
+ * a failover as a slot's owner counts for its shard. */
+int journal_derive_phase_shards(const struct topology *src_view, const struct topology *dst_view,
+	const struct topology *const *others, size_t n_others, int slot,
+	const char *const *from, size_t n_from, const char *const *to, size_t n_to,
+	enum journal_phase *out, struct sc_error *err);
 
 /* ---- the file edge (src/io/journal_file.c) ---- */
 

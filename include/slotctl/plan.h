@@ -11,7 +11,11 @@
 #include "slotctl/topology.h"
 
 #define PLAN_FORMAT_MAJOR 1
-#define PLAN_FORMAT_MINOR 0
+#define PLAN_FORMAT_MINOR 1
+
+/* Replicas of a master a plan records (more are left out: apply adds a
+ * shard's replicas from the live cluster as well). */
+#define PLAN_MAX_REPLICAS 16
 
 /* A master as it was when the plan was made: part of the fingerprint. */
 struct plan_node {
@@ -28,6 +32,11 @@ struct plan_node {
 	long long used_memory;     /* INFO used_memory at plan time, -1 unknown */
 	long long maxmemory;       /* INFO maxmemory, 0 unlimited, -1 unknown */
 	double weight;             /* share weight used by rebalance (1.0 default, 0 empties) */
+	/* its shard: the ids of its replicas at plan time, sorted (optional in
+	 * the file, format 1.1; apply follows a shard to the replica that takes
+	 * over when its master fails over) */
+	char replicas[PLAN_MAX_REPLICAS][SC_NODE_ID_LEN + 1];
+	int replica_count;
 };
 
 struct plan_move {
@@ -80,8 +89,8 @@ size_t plan_move_count(const struct plan *p);
 bool plan_node_eligible(const struct node *n);
 
 /* The plan's view of a map: every eligible master (plan_node_eligible) as a
- * plan_node, sorted by id, with id, host (ip), port, config_epoch and slots
- * filled; summary fields zero, used_memory/maxmemory -1, weight 1.0. Returns
+ * plan_node, sorted by id, with id, host (ip), port, config_epoch, slots and
+ * replicas (the map's replicas of it, at most PLAN_MAX_REPLICAS) filled; summary fields zero, used_memory/maxmemory -1, weight 1.0. Returns
  * 0 and a calloc'd array (caller frees), or -1 with an error on OOM. */
 int plan_nodes_from_map(const struct topology *map, struct plan_node **out,
 	size_t *count, struct sc_error *err);

@@ -189,6 +189,7 @@ static const char *event_name(enum exec_event_kind k)
 	case EXEC_EVENT_BATCH: return "batch";
 	case EXEC_EVENT_SLOT_DONE: return "slot_done";
 	case EXEC_EVENT_ERROR: return "error";
+	case EXEC_EVENT_FAILOVER: return "failover";
 	case EXEC_EVENT_VERIFY: return "verify";
 	case EXEC_EVENT_SUMMARY: return "summary";
 	}
@@ -271,6 +272,10 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
+	if (ev->kind == EXEC_EVENT_FAILOVER && !ui->json) {
+		clear_bar(ui);
+		cli_warn("%s", ev->message);
+	}
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
 			clear_bar(ui);

@@ -69,6 +69,75 @@ static int encode_pacing(cJSON *o, const struct journal_pacing *p)
 	return rc;
 }
 
+/* "shards": the text form of journal_record.shards as an array of arrays. */
+static int add_shards(cJSON *o, const char *p)
+{
+	cJSON *all = cJSON_AddArrayToObject(o, "shards");
+
+	while (all && *p) {
+		cJSON *one = cJSON_CreateArray();
+
+		if (!one || !cJSON_AddItemToArray(all, one)) {
+			cJSON_Delete(one);
+			return -1;
+		}
+		while (*p && *p != ';') {
+			size_t n = strcspn(p, " ;");
+			char id[SC_NODE_ID_LEN + 1];
+
+			if (n > 0 && n <= SC_NODE_ID_LEN) {
+				memcpy(id, p, n);
+				id[n] = '\0';
+				if (!cJSON_AddItemToArray(one, cJSON_CreateString(id)))
+					return -1;
+			}
+			p += n;
+			if (*p == ' ')
+				p++;
+		}
+		if (*p == ';')
+			p++;
+	}
+	return all ? 0 : -1;
+}
+
+/* The "shards" array of arrays of ids into journal_record.shards' text
+ * form; absent: NULL. */
+static int decode_shards(const cJSON *o, char **out, struct sc_error *err)
+{
+	const cJSON *all = cJSON_GetObjectItemCaseSensitive(o, "shards"), *one, *id;
+	size_t size = 1, len = 0;
+	char *s;
+
+	*out = NULL;
+	if (!all)
+		return 0;
+	if (!cJSON_IsArray(all))
+		return sc_error_set(err, SC_EXIT_USAGE, "field 'shards' is not an array");
+	cJSON_ArrayForEach(one, all) {
+		if (!cJSON_IsArray(one))
+			return sc_error_set(err, SC_EXIT_USAGE, "field 'shards' holds something else than arrays");
+		cJSON_ArrayForEach(id, one)
+			if (!cJSON_IsString(id) || !*id->valuestring || strlen(id->valuestring) > SC_NODE_ID_LEN ||
+			    strpbrk(id->valuestring, " ;"))
+				return sc_error_set(err, SC_EXIT_USAGE, "field 'shards' holds something else than node ids");
+		size += (size_t)cJSON_GetArraySize(one) * (SC_NODE_ID_LEN + 1) + 1;
+	}
+	if (!(s = malloc(size)))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	s[0] = '\0';
+	cJSON_ArrayForEach(one, all) {
+		bool first = true;
+
+		cJSON_ArrayForEach(id, one) {
+			len += snprintf(s + len, size - len, "%s%s", first ? (len ? ";" : "") : " ", id->valuestring);
+			first = false;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
 static int encode_fields(cJSON *o, const struct journal_record *r)
 {
 	char version[16];
@@ -86,6 +155,8 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 		rc |= add_string(o, "seeds", r->seeds ? r->seeds : "");
 		if (r->pacing.recorded)
 			rc |= encode_pacing(o, &r->pacing);
+		if (r->shards)
+			rc |= add_shards(o, r->shards);
 		break;
 	case JOURNAL_REC_SLOT:
 		rc |= add_number(o, "slot", r->slot);
@@ -231,7 +302,7 @@ static int decode_start(const cJSON *o, struct journal_record *r, struct sc_erro
 		return sc_error_set(err, SC_EXIT_USAGE, "field 'seeds' is not a string");
 	if (!(r->seeds = strdup(seeds ? seeds->valuestring : "")))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	return 0;
+	return decode_shards(o, &r->shards, err);
 }
 
 static int decode_slot(const cJSON *o, struct journal_record *r, struct sc_error *err)
@@ -294,6 +365,7 @@ out:
 void journal_record_release(struct journal_record *r)
 {
 	free(r->seeds);
+	free(r->shards);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -338,9 +410,17 @@ static struct journal_slot *state_slot_add(struct journal_state *st, int slot, s
 static int fold_start(struct journal_state *st, const struct journal_record *r, struct sc_error *err)
 {
 	char *seeds = strdup(r->seeds ? r->seeds : "");
+	char *shards = r->shards ? strdup(r->shards) : NULL;
 
-	if (!seeds)
+	if (!seeds || (r->shards && !shards)) {
+		free(seeds);
+		free(shards);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	if (shards) {
+		free(st->shards);
+		st->shards = shards;
+	}
 	if (strcmp(r->op, "apply") == 0 && journal_state_finished(st))
 		state_forget_slots(st);
 	free(st->seeds);
@@ -446,5 +526,6 @@ void journal_state_release(struct journal_state *st)
 {
 	free(st->slots);
 	free(st->seeds);
+	free(st->shards);
 	journal_state_init(st);
 }

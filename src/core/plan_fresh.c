@@ -26,6 +26,23 @@ static int plan_node_cmp(const void *a, const void *b)
 	return strcmp(((const struct plan_node *)a)->id, ((const struct plan_node *)b)->id);
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* The replicas of master n in map, sorted by id, into n's replicas. */
+static void fill_replicas(const struct topology *map, struct plan_node *n)
+{
+	for (size_t i = 0; i < map->count && n->replica_count < PLAN_MAX_REPLICAS; i++) {
+		const struct node *r = &map->nodes[i];
+
+		if ((r->flags & NODE_REPLICA) && !(r->flags & NODE_HANDSHAKE) && strcmp(r->master_id, n->id) == 0)
+			memcpy(n->replicas[n->replica_count++], r->id, sizeof(n->replicas[0]));
+	}
+	qsort(n->replicas, (size_t)n->replica_count, sizeof(n->replicas[0]), id_cmp);
+}
+
 int plan_nodes_from_map(const struct topology *map, struct plan_node **out, size_t *count,
 	struct sc_error *err)
 {
@@ -49,6 +66,7 @@ int plan_nodes_from_map(const struct topology *map, struct plan_node **out, size
 		dst->used_memory = -1;
 		dst->maxmemory = -1;
 		dst->weight = 1.0;
+		fill_replicas(map, dst);
 		n++;
 	}
 	qsort(nodes, n, sizeof(*nodes), plan_node_cmp);

@@ -222,6 +222,27 @@ static int parse_summary(const cJSON *obj, const char *prefix, const char *name,
 	return 0;
 }
 
+/* "replicas": an optional array of node ids (format 1.1); ids past
+ * PLAN_MAX_REPLICAS are left out. */
+static int parse_replicas(const cJSON *obj, const char *prefix, struct plan_node *n, struct sc_error *err)
+{
+	const cJSON *arr, *item;
+	size_t count;
+	char path[160];
+
+	if (read_array(obj, prefix, "replicas", false, &arr, &count, err) < 0)
+		return -1;
+	join_path(path, sizeof(path), prefix, "replicas");
+	n->replica_count = 0;
+	cJSON_ArrayForEach(item, arr) {
+		if (!cJSON_IsString(item) || !*item->valuestring || strlen(item->valuestring) > SC_NODE_ID_LEN)
+			return sc_error_set(err, SC_EXIT_USAGE, "plan field '%s' must hold node ids", path);
+		if (n->replica_count < PLAN_MAX_REPLICAS)
+			memcpy(n->replicas[n->replica_count++], item->valuestring, strlen(item->valuestring) + 1);
+	}
+	return 0;
+}
+
 static int parse_node(const cJSON *item, size_t i, struct plan_node *n, struct sc_error *err)
 {
 	char path[64];
@@ -235,6 +256,7 @@ static int parse_node(const cJSON *item, size_t i, struct plan_node *n, struct s
 	    read_number(item, path, "port", true, 1, 65535, 0, &port, true, err) < 0 ||
 	    read_number(item, path, "config_epoch", true, 0, MAX_SAFE_INT, 0, &epoch, true, err) < 0 ||
 	    parse_slots(item, path, &n->slots, err) < 0 ||
+	    parse_replicas(item, path, n, err) < 0 ||
 	    read_number(item, path, "weight", false, 0, 1e9, 1.0, &n->weight, false, err) < 0 ||
 	    read_ll(item, path, "used_memory", false, -1, -1, &n->used_memory, err) < 0 ||
 	    read_ll(item, path, "maxmemory", false, -1, -1, &n->maxmemory, err) < 0 ||

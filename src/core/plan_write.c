@@ -37,7 +37,7 @@ static cJSON *summary_json(const char *by, long long slots, long long keys, long
 static cJSON *node_json(const struct plan_node *n, const char *by, double total_before,
 	double total_after)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *replicas;
 	size_t need = slotset_format(&n->slots, NULL, 0) + 1;
 	char *ranges = malloc(need);
 	int slots = slotset_count(&n->slots);
@@ -53,6 +53,9 @@ static cJSON *node_json(const struct plan_node *n, const char *by, double total_
 	cJSON_AddNumberToObject(o, "port", n->port);
 	cJSON_AddNumberToObject(o, "config_epoch", (double)n->config_epoch);
 	cJSON_AddStringToObject(o, "slots", ranges);
+	if ((replicas = cJSON_AddArrayToObject(o, "replicas")))
+		for (int i = 0; i < n->replica_count; i++)
+			cJSON_AddItemToArray(replicas, cJSON_CreateString(n->replicas[i]));
 	cJSON_AddNumberToObject(o, "weight", n->weight);
 	cJSON_AddNumberToObject(o, "used_memory", (double)n->used_memory);
 	cJSON_AddNumberToObject(o, "maxmemory", (double)n->maxmemory);

@@ -39,7 +39,7 @@ int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct con
 	    !(f->rest[f->n_rest++] = conn_pool_get(ctl, src->host, src->port, err)))
 		return -1;
 	for (size_t k = 0; k < run->node_count; k++) {
-		if ((int)k == first->src || (int)k == first->dst)
+		if ((int)k == first->src || (int)k == first->dst || run->nodes[k].retired)
 			continue;
 		if (!(f->rest[f->n_rest++] = conn_pool_get(ctl, run->nodes[k].host, run->nodes[k].port, err)))
 			return -1;

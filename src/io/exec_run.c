@@ -1,7 +1,7 @@
 /* exec_run.c: the executor's engine, shared by apply, resume and abort. It
  * holds the run's masters and moves, hands moves to worker threads so that no
  * node takes part in two moves at once, journals every phase change, paces
- * and counts the keys moved, fires the test-only crash hook, and ends a run
+ * and counts the keys moved, fires the test-only hooks, and ends a run
  * with verification and a summary. */
 #include "executor_priv.h"
 #include "slotctl/clock.h"
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static bool stop_requested(const struct exec_run *run)
 {
@@ -27,35 +28,70 @@ long long exec_wall_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads EXEC_CRASH_ENV ("<phase>:<n>" or "keys:<n>"). */
-static void crash_hook_init(struct exec_run *run)
+/* Reads a hook's "<phase>:<n>" ("keys:<n>" for MIGRATE batches) from the
+ * start of spec; *used gets the length read. */
+static void hook_init(struct exec_hook *h, const char *spec, int *used)
 {
-	const char *spec = getenv(EXEC_CRASH_ENV);
 	char name[32];
 	long n;
 	enum journal_phase phase;
 
-	run->crash_phase = -1;
-	if (!spec || sscanf(spec, "%31[^:]:%ld", name, &n) != 2 || n < 1)
+	h->phase = -1;
+	*used = 0;
+	if (!spec || sscanf(spec, "%31[^:]:%ld%n", name, &n, used) != 2 || n < 1)
 		return;
 	if (strcmp(name, "keys") == 0)
-		run->crash_phase = JOURNAL_PHASE_COUNT;
+		h->phase = JOURNAL_PHASE_COUNT;
 	else if (journal_phase_parse(name, &phase) == 0)
-		run->crash_phase = (int)phase;
-	run->crash_at = n;
+		h->phase = (int)phase;
+	h->at = n;
 }
 
-static void crash_hook(struct exec_run *run, int phase)
+static void hooks_init(struct exec_run *run)
 {
-	bool fire;
+	const char *hold = getenv(EXEC_HOLD_ENV);
+	int used;
 
-	if (run->crash_phase != phase)
-		return;
+	hook_init(&run->crash, getenv(EXEC_CRASH_ENV), &used);
+	hook_init(&run->hold, hold, &used);
+	if (run->hold.phase >= 0 && hold[used] == ':' && hold[used + 1])
+		snprintf(run->hold_path, sizeof(run->hold_path), "%s", hold + used + 1);
+	else
+		run->hold.phase = -1;
+}
+
+/* Whether h is due now that a slot reached phase. */
+static bool hook_due(struct exec_run *run, struct exec_hook *h, int phase)
+{
+	bool due;
+
+	if (h->phase != phase)
+		return false;
 	pthread_mutex_lock(&run->lock);
-	fire = ++run->crash_seen == run->crash_at;
+	due = ++h->seen == h->at;
 	pthread_mutex_unlock(&run->lock);
-	if (fire)
+	return due;
+}
+
+/* The hold hook: "<path>.held" appears, then the run waits for <path>. */
+static void hold(const struct exec_run *run)
+{
+	char held[1100];
+	FILE *f;
+
+	snprintf(held, sizeof(held), "%s.held", run->hold_path);
+	if ((f = fopen(held, "w")))
+		fclose(f);
+	for (long long waited = 0; access(run->hold_path, F_OK) != 0 && waited < EXEC_HOLD_MAX_MS; waited += 10)
+		sc_sleep_ms(10);
+}
+
+static void test_hooks(struct exec_run *run, int phase)
+{
+	if (hook_due(run, &run->crash, phase))
 		raise(SIGKILL);
+	if (hook_due(run, &run->hold, phase))
+		hold(run);
 }
 
 void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts)
@@ -69,12 +105,13 @@ void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts 
 	pthread_mutex_init(&run->event_lock, NULL);
 	pthread_cond_init(&run->changed, NULL);
 	run->start_us = sc_clock_us();
-	crash_hook_init(run);
+	hooks_init(run);
 }
 
 void exec_run_release(struct exec_run *run)
 {
 	journal_file_close(run->journal);
+	exec_shards_release(run);
 	free(run->nodes);
 	free(run->moves);
 	pthread_mutex_destroy(&run->lock);
@@ -91,6 +128,7 @@ static int add_node(struct exec_run *run, const char *id, const char *host, int 
 	snprintf(e->id, sizeof(e->id), "%s", id);
 	snprintf(e->host, sizeof(e->host), "%s", host);
 	e->port = port;
+	e->shard = -1;
 	addr_format(e->addr, sizeof(e->addr), e->host, e->port);
 	return (int)run->node_count++;
 }
@@ -111,12 +149,15 @@ int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_e
 	return 0;
 }
 
-int exec_run_add_former_master(struct exec_run *run, const char *id, const char *host, int port,
+int exec_run_add_node(struct exec_run *run, const char *id, const char *host, int port,
 	struct sc_error *err)
 {
-	struct exec_node *nodes = realloc(run->nodes, (run->node_count + 1) * sizeof(*nodes));
+	int i = exec_run_node(run, id);
+	struct exec_node *nodes;
 
-	if (!nodes)
+	if (i >= 0)
+		return i;
+	if (!(nodes = realloc(run->nodes, (run->node_count + 1) * sizeof(*nodes))))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	run->nodes = nodes;
 	memset(&nodes[run->node_count], 0, sizeof(*nodes));
@@ -147,6 +188,8 @@ struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int sr
 	m->batch = batch;
 	m->src = src;
 	m->dst = dst;
+	m->src_shard = run->nodes[src].shard;
+	m->dst_shard = run->nodes[dst].shard;
 	m->phase = phase;
 	m->probe = true;
 	run->progress.slots_total++;
@@ -163,8 +206,9 @@ static void slot_record(const struct exec_run *run, const struct exec_move *m, e
 	r->phase = phase;
 	r->batch = m->batch;
 	r->keys = m->keys_moved;
-	memcpy(r->from, run->nodes[m->src].id, sizeof(r->from));
-	memcpy(r->to, run->nodes[m->dst].id, sizeof(r->to));
+	/* the shards' names: the nodes the plan named, whoever plays them now */
+	memcpy(r->from, m->src_shard >= 0 ? run->shards[m->src_shard].name : run->nodes[m->src].id, sizeof(r->from));
+	memcpy(r->to, m->dst_shard >= 0 ? run->shards[m->dst_shard].name : run->nodes[m->dst].id, sizeof(r->to));
 }
 
 char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx)
@@ -206,10 +250,12 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 		.max_keys_per_sec = run->o->max_keys_per_sec, .max_bytes_per_sec = run->o->max_bytes_per_sec,
 		.max_block_us = run->o->max_block_us, .batch_keys = run->o->batch_keys,
 		.batch_bytes = run->o->batch_bytes, .parallel = run->o->parallel };
-	if (!(r.seeds = exec_join_addrs(run->node_count, run_addr, run)))
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	rc = journal_file_append(run->journal, &r, false, err);
+	r.seeds = exec_join_addrs(run->node_count, run_addr, run);
+	r.shards = exec_shards_format(run);
+	rc = r.seeds && r.shards ? journal_file_append(run->journal, &r, false, err) :
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	free(r.seeds);
+	free(r.shards);
 	for (size_t i = 0; rc == 0 && write_pending && i < run->move_count; i++) {
 		struct journal_record p;
 
@@ -227,7 +273,7 @@ int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase ph
 	if (journal_file_append(run->journal, &r, false, err) != 0)
 		return -1;
 	m->phase = phase;
-	crash_hook(run, (int)phase);
+	test_hooks(run, (int)phase);
 	return 0;
 }
 
@@ -294,7 +340,7 @@ static void on_batch(void *ctx, int slot, long long keys, long long bytes)
 		need_s = (double)run->progress.bytes_moved / (double)o->max_bytes_per_sec;
 	pthread_mutex_unlock(&run->lock);
 	exec_emit(run, EXEC_EVENT_BATCH, b->move, keys, bytes, NULL);
-	crash_hook(run, JOURNAL_PHASE_COUNT);
+	test_hooks(run, JOURNAL_PHASE_COUNT);
 	wait_us = (long long)(need_s * 1e6) - (sc_clock_us() - run->start_us);
 	if (wait_us > 0)
 		sc_sleep_us(wait_us);
@@ -435,6 +481,17 @@ static struct exec_move *next_move(struct exec_run *run)
 	}
 	pthread_mutex_unlock(&run->lock);
 	return m;
+}
+
+void exec_run_rearm(struct exec_run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->halted = false;
+	memset(&run->failure, 0, sizeof(run->failure));
+	run->progress.slots_failed = 0;
+	for (size_t i = 0; i < run->node_count; i++)
+		run->nodes[i].busy = false;
+	pthread_mutex_unlock(&run->lock);
 }
 
 size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,

@@ -50,7 +50,7 @@ static int others_send(struct exec_run *run, struct conn_pool *pool, const struc
 	for (size_t i = 0; i < run->node_count; i++) {
 		struct conn *c;
 
-		if ((int)i == m->src || (int)i == m->dst)
+		if ((int)i == m->src || (int)i == m->dst || run->nodes[i].retired)
 			continue;
 		if (!(c = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)) ||
 		    slotops_setslot_send(c, m->slot, "NODE", run->nodes[m->dst].id, err) != 0)

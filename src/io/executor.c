@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOURNAL_HEAD_BYTES 4096 /* a journal's first line (its start record) fits */
+#define JOURNAL_HEAD_BYTES (1 << 20) /* a journal's first line (its start record, with the seeds and
+                                       * shards of a cluster of thousands of nodes) fits */
 
 void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
 {
@@ -62,6 +63,8 @@ static int gather(const char *first, const char *others, const struct conn_opts 
 	return -1;
 }
 
+static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_error *err);
+
 static int refuse_unfinished(const char *path, struct sc_error *err)
 {
 	struct journal_state st;
@@ -101,6 +104,27 @@ static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct 
 		}
 	}
 	return 0;
+}
+
+/* The shards of an apply: each master of the run with its replicas in the
+ * live cluster, and the replicas the plan recorded that the map places in no
+ * other shard (a plan without them, before format 1.1, relies on the map). */
+static int plan_shards(struct exec_run *run, const struct plan *plan, const struct snapshot *s,
+	struct sc_error *err)
+{
+	for (size_t i = 0; i < run->node_count; i++)
+		if (exec_shard_ensure(run, run->nodes[i].id, err) < 0)
+			return -1;
+	if (exec_shards_grow(run, s, err) != 0)
+		return -1;
+	for (size_t i = 0; i < plan->node_count; i++) {
+		int k = exec_shard_of(run, plan->nodes[i].id);
+
+		for (int j = 0; k >= 0 && j < plan->nodes[i].replica_count; j++)
+			if (exec_shard_add(run, k, plan->nodes[i].replicas[j], err) != 0)
+				return -1;
+	}
+	return exec_shards_link(run, s, err);
 }
 
 static void plan_addr(const void *ctx, size_t i, char *buf, size_t size)
@@ -157,10 +181,12 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 	    refuse_unfinished(run.journal_path, err) != 0 ||
 	    gather_healthy(plan, seeds, opts, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
+	    plan_shards(&run, plan, &snap, err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||
 	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)
 		goto out;
 	rc = exec_run_moves(&run, err);
+	rc = follow_failovers(&run, rc, false, err);
 	rc = exec_run_finish(&run, rc, host, port, res, err);
 out:
 	free(seeds);
@@ -191,7 +217,7 @@ static const struct topology **other_views(const struct exec_run *run, const str
 	for (size_t i = 0; v && i < run->node_count; i++) {
 		const struct node_view *nv = snapshot_find(s, run->nodes[i].id);
 
-		if ((int)i != src && (int)i != dst && nv)
+		if ((int)i != src && (int)i != dst && nv && !run->nodes[i].retired)
 			v[(*n)++] = &nv->view;
 	}
 	return v;
@@ -214,44 +240,139 @@ static int former_master(struct exec_run *run, const struct snapshot *s, const c
 	me = &v->view.nodes[v->view.myself];
 	if (node_is_master(me) || slotset_count(&me->slots) > 0)
 		return 0;
-	*out = exec_run_add_former_master(run, id, v->host, v->port, err);
+	*out = exec_run_add_node(run, id, v->host, v->port, err);
 	return *out < 0 ? -1 : 0;
 }
 
-/* Adds one unfinished journal slot as a move, starting from the phase the
- * nodes show. Refuses (changing nothing) when the state is not one a move
- * explains. */
-static int add_recovered_move(struct exec_run *run, const struct snapshot *s, const struct journal_slot *js,
-	bool abort, struct sc_error *err)
+/* The ids of shard k for journal_derive_phase_shards: node first, then
+ * the other members (caller frees; NULL on OOM). */
+static const char **shard_ids(const struct exec_run *run, int k, int node, size_t *n)
 {
-	int src = exec_run_node(run, js->from), dst = exec_run_node(run, js->to);
+	size_t count = k >= 0 ? run->shards[k].count : 0;
+	const char **ids = calloc(count + 1, sizeof(*ids));
+
+	*n = 0;
+	if (!ids)
+		return NULL;
+	ids[(*n)++] = run->nodes[node].id;
+	for (size_t j = 0; j < count; j++)
+		if (strcmp(run->shards[k].members[j], run->nodes[node].id) != 0)
+			ids[(*n)++] = run->shards[k].members[j];
+	return ids;
+}
+
+/* m's phase from the views of src and dst (the nodes that play its shards
+ * now) and the others, a view that names a replaced member of a shard as
+ * the owner counting for that shard. */
+static int derive_by_shard(const struct exec_run *run, const struct exec_move *m, int src, int dst,
+	const struct topology *sv, const struct topology *dv, const struct topology **others, size_t n,
+	enum journal_phase *phase, struct sc_error *err)
+{
+	size_t nf, nt;
+	const char **from = shard_ids(run, m->src_shard, src, &nf), **to = shard_ids(run, m->dst_shard, dst, &nt);
+	int rc = from && to ? journal_derive_phase_shards(sv, dv, others, n, m->slot, from, nf, to, nt, phase, err) :
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+
+	free(from);
+	free(to);
+	return rc;
+}
+
+/* The id of the master view says owns slot, or "". */
+static const char *owner_in(const struct topology *view, int slot)
+{
+	for (size_t i = 0; i < view->count; i++)
+		if (node_is_master(&view->nodes[i]) && slotset_has(&view->nodes[i].slots, slot))
+			return view->nodes[i].id;
+	return "";
+}
+
+/* After its source's shard failed over, the target of an open move ignores
+ * the promoted replica's claim on the slot (a node importing a slot takes
+ * no owner for it from the bus) and, once it hears that the old master is
+ * a replica, knows no owner at all: it answers the MIGRATE of the slot's
+ * keys with CLUSTERDOWN. SETSLOT NODE tells it the owner; on a node that is
+ * not given the slot it changes nothing else (no mark, no epoch). */
+static int tell_target_owner(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m,
+	const struct topology *dv, struct sc_error *err)
+{
+	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
+	struct conn *c;
+
+	if (m->phase >= JOURNAL_KEYS_MOVED || strcmp(owner_in(dv, m->slot), src->id) == 0)
+		return 0;
+	if (!(c = conn_pool_get(pool, dst->host, dst->port, err)))
+		return -1;
+	return slotops_set_node(c, m->slot, src->id, err);
+}
+
+/* Where move m (its slot and shards set) stands now: which masters play its
+ * source and target shards (a failover gives a shard another one), and its
+ * phase as their views show it (marks left on a node that was replaced do
+ * not count: the protocol opens them again on the new one), and tells its
+ * target the slot's owner when it lost track of it (tell_target_owner).
+ * Refuses, changing nothing, when a shard has no master left or the state
+ * is not one a move explains. */
+static int place_move(struct exec_run *run, const struct snapshot *s, struct conn_pool *pool,
+	struct exec_move *m, bool abort, struct sc_error *err)
+{
 	const struct node_view *sv, *dv;
 	const struct topology **others;
 	enum journal_phase phase;
-	struct exec_move *m;
 	size_t n;
-	int rc;
+	int src, dst, rc;
 
-	if (src < 0 && dst >= 0 && former_master(run, s, js->from, &src, err) != 0)
+	if (exec_shard_master(run, s, m->src_shard, &src, err) != 0 ||
+	    exec_shard_master(run, s, m->dst_shard, &dst, err) != 0)
 		return -1;
-	if (src < 0 || dst < 0 || !(sv = snapshot_find(s, js->from)) || !(dv = snapshot_find(s, js->to)))
+	if (src < 0 && dst >= 0 && former_master(run, s, run->shards[m->src_shard].name, &src, err) != 0)
+		return -1;
+	if (src < 0 || dst < 0)
+		return exec_shard_none_left(run, src < 0 ? m->src_shard : m->dst_shard, m->slot, err);
+	if (src == dst)
 		return sc_error_set(err, SC_EXIT_REFUSED,
-			"slot %d moves from %.8s to %.8s, but one of them is no longer a master of the cluster; "
-			"run 'slotctl fix'", js->slot, js->from, js->to);
+			"slot %d moves from the shard of %.8s to that of %.8s, but '%s' is the master of both now; "
+			"run 'slotctl fix'", m->slot, run->shards[m->src_shard].name, run->shards[m->dst_shard].name,
+			run->nodes[src].addr);
+	if (!(sv = snapshot_find(s, run->nodes[src].id)) || !(dv = snapshot_find(s, run->nodes[dst].id)))
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "slot %d: '%s' or '%s' did not answer", m->slot,
+			run->nodes[src].addr, run->nodes[dst].addr);
 	if (!(others = other_views(run, s, src, dst, &n)))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	rc = journal_derive_phase(&sv->view, &dv->view, others, n, js->slot, js->from, js->to, &phase, err);
+	rc = derive_by_shard(run, m, src, dst, &sv->view, &dv->view, others, n, &phase, err);
 	free(others);
 	if (rc != 0) {
 		err->code = SC_EXIT_REFUSED;
 		return -1;
 	}
-	if (!(m = exec_run_add(run, js->slot, js->batch, src, dst, phase, err)))
-		return -1;
-	m->keys_moved = js->keys;
+	m->src = src;
+	m->dst = dst;
+	m->phase = phase;
 	m->rollback = abort && phase < JOURNAL_KEYS_MOVED;
-	m->src_open = has_marker(&sv->view, js->slot, false);
-	m->dst_open = has_marker(&dv->view, js->slot, true);
+	m->src_open = has_marker(&sv->view, m->slot, false);
+	m->dst_open = has_marker(&dv->view, m->slot, true);
+	return tell_target_owner(run, pool, m, &dv->view, err);
+}
+
+/* Adds one unfinished journal slot as a move, starting from the phase the
+ * nodes show (place_move). */
+static int add_recovered_move(struct exec_run *run, const struct snapshot *s, struct conn_pool *pool,
+	const struct journal_slot *js, bool abort, struct sc_error *err)
+{
+	struct exec_move placed = { .slot = js->slot };
+	struct exec_move *m;
+
+	placed.src_shard = exec_shard_of(run, js->from);
+	placed.dst_shard = exec_shard_of(run, js->to);
+	if (place_move(run, s, pool, &placed, abort, err) != 0 ||
+	    !(m = exec_run_add(run, js->slot, js->batch, placed.src, placed.dst, placed.phase, err)))
+		return -1;
+	m->src_shard = placed.src_shard;
+	m->dst_shard = placed.dst_shard;
+	m->keys_moved = js->keys;
+	m->rollback = placed.rollback;
+	m->src_open = placed.src_open;
+	m->dst_open = placed.dst_open;
 	return 0;
 }
 
@@ -378,6 +499,256 @@ static bool any_started(const struct exec_run *run)
 	return false;
 }
 
+/* Every node of s answers, but for one that its shard has replaced (a
+ * master that failed over and died); else SC_EXIT_UNREACHABLE naming the
+ * first. */
+static int require_reachable(const struct exec_run *run, const struct snapshot *s, struct sc_error *err)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		const struct node_view *v = &s->nodes[i];
+		int n = v->id[0] ? exec_run_node(run, v->id) : -1;
+
+		if (!v->reachable && !(n >= 0 && run->nodes[n].retired))
+			return sc_error_set(err, SC_EXIT_UNREACHABLE,
+				"%s; every node must answer before slots move (see 'slotctl check')",
+				v->error.msg[0] ? v->error.msg : "a node cannot be reached");
+	}
+	return 0;
+}
+
+/* The shards of a recovered run: those its journal recorded, one per
+ * node the journal names that is in none (a journal before 1.1: the live
+ * map adds their replicas, or the replica that took over), then every
+ * master of the run. */
+static int journal_shards(struct exec_run *run, const struct journal_state *st, const struct snapshot *s,
+	struct sc_error *err)
+{
+	if (exec_shards_parse(run, st->shards, err) != 0)
+		return -1;
+	for (size_t i = 0; i < st->count; i++)
+		if (exec_shard_ensure(run, st->slots[i].from, err) < 0 || exec_shard_ensure(run, st->slots[i].to, err) < 0)
+			return -1;
+	if (exec_shards_link(run, s, err) != 0)
+		return -1;
+	exec_shards_retire(run, s);
+	return 0;
+}
+
+/* The node a settled journal slot ends on: its shard's master now. */
+static int settled_owner(struct exec_run *run, const struct snapshot *s, const struct journal_slot *js)
+{
+	struct sc_error ignored;
+	int owner = -1;
+
+	if (exec_shard_master(run, s, exec_shard_of(run, js->phase == JOURNAL_DONE ? js->to : js->from), &owner,
+			&ignored) != 0)
+		return -1;
+	return owner;
+}
+
+/* ---- following a failover ---- */
+
+/* Whether node a's own view (in s) knows node b as a master. */
+static bool knows_master(const struct snapshot *s, const struct exec_node *a, const struct exec_node *b)
+{
+	const struct node_view *v = snapshot_find(s, a->id);
+	const struct node *n = v && v->reachable ? topology_find(&v->view, b->id) : NULL;
+
+	return n && node_is_master(n) && !(n->flags & NODE_FAIL);
+}
+
+/* Whether node i answers in s as a master by its own view. */
+static bool answers_as_master(const struct exec_run *run, const struct snapshot *s, int i)
+{
+	const struct node_view *v = snapshot_find(s, run->nodes[i].id);
+
+	return v && v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
+}
+
+/* One look at the cluster after a run of moves failed: *changed when a
+ * shard of an unfinished move has another master now, *settled when,
+ * besides, every such move's new source and target know each other as
+ * masters (SETSLOT MIGRATING and IMPORTING refuse a peer they take for a
+ * replica), *suspect when an endpoint does not answer as a master (a
+ * failover may be under way). */
+static void look_for_failover(struct exec_run *run, const struct snapshot *s, bool *changed, bool *settled,
+	bool *suspect)
+{
+	struct sc_error ignored;
+
+	*changed = *suspect = false;
+	*settled = true;
+	for (size_t i = 0; i < run->move_count; i++) {
+		const struct exec_move *m = &run->moves[i];
+		int src, dst;
+
+		if (m->state == MOVE_FINISHED)
+			continue;
+		if (m->state == MOVE_FAILED &&
+		    (!answers_as_master(run, s, m->src) || !answers_as_master(run, s, m->dst)))
+			*suspect = true;
+		if (exec_shard_master(run, s, m->src_shard, &src, &ignored) != 0 ||
+		    exec_shard_master(run, s, m->dst_shard, &dst, &ignored) != 0 || dst < 0) {
+			*settled = false;
+			continue;
+		}
+		if (src < 0)
+			src = m->src; /* no master in the source's shard: unchanged (see former_master) */
+		if (src == m->src && dst == m->dst)
+			continue;
+		*changed = true;
+		if (!knows_master(s, &run->nodes[src], &run->nodes[dst]) ||
+		    !knows_master(s, &run->nodes[dst], &run->nodes[src]))
+			*settled = false;
+	}
+}
+
+static void node_addr(const void *ctx, size_t i, char *buf, size_t size)
+{
+	const struct exec_run *run = ctx;
+
+	snprintf(buf, size, "%s", run->nodes[i].addr);
+}
+
+/* Looks at the cluster until a failover of an unfinished move's shard has
+ * settled (0, *changed, s filled), or none shows within
+ * EXEC_FAILOVER_WAIT_MS while an endpoint does not answer as a master, or at
+ * once when both do (0, !*changed). -1 with err when a failover did not
+ * settle in time or no node answers. */
+static int await_failover(struct exec_run *run, struct snapshot *s, bool *changed, struct sc_error *err)
+{
+	long long deadline = sc_clock_ms() + EXEC_FAILOVER_WAIT_MS;
+	char *seeds = exec_join_addrs(run->node_count, node_addr, run);
+	char host[256];
+	int port, rc = -1;
+
+	*changed = false;
+	while (seeds) {
+		bool settled, suspect;
+
+		if (gather(NULL, seeds, &run->o->conn, s, host, sizeof(host), &port, err) != 0)
+			break;
+		look_for_failover(run, s, changed, &settled, &suspect);
+		if ((*changed && settled) || (!*changed && !suspect)) {
+			rc = 0;
+			break;
+		}
+		if (sc_clock_ms() >= deadline || (run->o->stop && *run->o->stop)) {
+			rc = *changed ? sc_error_set(err, SC_EXIT_PROBLEMS, "a shard failed over, but its new master "
+				"and its peers did not agree on it within %d ms; run 'slotctl resume'",
+				EXEC_FAILOVER_WAIT_MS) : 0;
+			break;
+		}
+		snapshot_release(s);
+		sc_sleep_ms(100);
+	}
+	if (!seeds)
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	free(seeds);
+	return rc;
+}
+
+/* Clears the marks of m's slot on the node that played one of its ends
+ * before a failover, when it answers: a replica refuses (it dropped them
+ * when it was demoted), a master that has not heard yet drops them. */
+static void clear_stale_marks(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m, int old)
+{
+	struct sc_error ignored;
+	struct conn *c = conn_pool_get(pool, run->nodes[old].host, run->nodes[old].port, &ignored);
+
+	if (c)
+		slotops_tell_stable(c, m->slot, &ignored);
+}
+
+/* Emits what the run follows: each pair of nodes that unfinished moves
+ * run between now instead of before (was: each move's former source and
+ * target, two entries a move). */
+static void report_failovers(struct exec_run *run, const int *was)
+{
+	for (size_t i = 0; i < run->move_count; i++) {
+		const struct exec_move *m = &run->moves[i];
+		char msg[SC_ERROR_MSG_MAX];
+		bool seen = false;
+
+		if (m->state == MOVE_FINISHED || (m->src == was[2 * i] && m->dst == was[2 * i + 1]))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = run->moves[j].state != MOVE_FINISHED && run->moves[j].src == m->src &&
+				run->moves[j].dst == m->dst;
+		if (seen)
+			continue;
+		snprintf(msg, sizeof(msg), "the shard of %.8s failed over: slot %d and the other unfinished slots "
+			"of the pair now move from '%s' to '%s'",
+			run->shards[m->src != was[2 * i] ? m->src_shard : m->dst_shard].name, m->slot,
+			run->nodes[m->src].addr, run->nodes[m->dst].addr);
+		exec_emit(run, EXEC_EVENT_FAILOVER, NULL, 0, 0, msg);
+	}
+}
+
+/* Places every unfinished move anew after a failover (place_move), clears
+ * the marks its slot left on the nodes that were replaced, and makes it
+ * wait to run again. */
+static int replace_moves(struct exec_run *run, const struct snapshot *s, bool abort, struct sc_error *err)
+{
+	int *was = calloc(run->move_count * 2 + 1, sizeof(*was));
+	struct conn_pool *pool = conn_pool_new(&run->o->conn);
+	int rc = was && pool ? 0 : sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < run->move_count; i++) {
+		struct exec_move *m = &run->moves[i];
+
+		was[2 * i] = m->src;
+		was[2 * i + 1] = m->dst;
+		if (m->state == MOVE_FINISHED)
+			continue;
+		/* an abort's rollback is placed as a rollback again */
+		if ((rc = place_move(run, s, pool, m, abort, err)) != 0)
+			break;
+		if (m->src != was[2 * i])
+			clear_stale_marks(run, pool, m, was[2 * i]);
+		if (m->dst != was[2 * i + 1])
+			clear_stale_marks(run, pool, m, was[2 * i + 1]);
+		m->state = MOVE_WAITING;
+	}
+	if (rc == 0)
+		report_failovers(run, was);
+	conn_pool_free(pool);
+	free(was);
+	return rc;
+}
+
+/* After a run of moves failed (rc != 0, err): when a shard of an unfinished
+ * move failed over, follows it: once the new master and its peers agree,
+ * every unfinished move is placed anew from the nodes (the promoted replica
+ * holds the keys already moved, not the marks) and the moves run again; at
+ * most EXEC_FAILOVER_MAX times a run. Returns the run's outcome; the
+ * original failure when no failover explains it. */
+static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_error *err)
+{
+	while (rc != 0 && err->code != SC_EXIT_INTERRUPTED && run->failovers < EXEC_FAILOVER_MAX &&
+	       !(run->o->stop && *run->o->stop)) {
+		struct sc_error failure = *err;
+		struct snapshot s = { 0 };
+		bool changed = false;
+
+		if (await_failover(run, &s, &changed, err) != 0 || !changed) {
+			snapshot_release(&s);
+			if (!changed)
+				*err = failure;
+			return -1;
+		}
+		exec_shards_retire(run, &s);
+		rc = replace_moves(run, &s, abort, err);
+		snapshot_release(&s);
+		if (rc != 0)
+			return -1;
+		run->failovers++;
+		exec_run_rearm(run);
+		rc = exec_run_moves(run, err);
+	}
+	return rc;
+}
+
 static int recover(const char *journal_path, const char *plan_path, const struct plan *plan,
 	const char *op, const struct exec_opts *given, struct exec_result *res, struct sc_error *err)
 {
@@ -386,6 +757,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	struct journal_state st;
 	struct journal_lock *lock = NULL;
 	struct exec_opts opts = *given;
+	struct conn_pool *pool = NULL;
 	char host[256];
 	int port = 0, rc = -1, loaded;
 	bool abort = strcmp(op, "abort") == 0, unknown = false;
@@ -418,13 +790,20 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	opts = inherit_pacing(given, &st.pacing);
 	describe_inherited(given, &opts, run.start_note, sizeof(run.start_note));
 	if (gather(unknown ? plan->seed : NULL, st.seeds, &opts.conn, &snap, host, sizeof(host), &port, err) != 0 ||
-	    exec_require_reachable(&snap, err) != 0 ||
-	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0)
+	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
+	    journal_shards(&run, &st, &snap, err) != 0 ||
+	    require_reachable(&run, &snap, err) != 0)
 		goto out;
+	if (!(pool = conn_pool_new(&opts.conn))) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < st.count; i++)
 		if (!journal_slot_settled(&st.slots[i]) &&
-		    add_recovered_move(&run, &snap, &st.slots[i], abort, err) != 0)
+		    add_recovered_move(&run, &snap, pool, &st.slots[i], abort, err) != 0)
 			goto out;
+	conn_pool_free(pool);
+	pool = NULL;
 	if (unknown && !any_started(&run)) {
 		if (abort) {
 			exec_emit(&run, EXEC_EVENT_SUMMARY, NULL, 0, 0,
@@ -439,16 +818,18 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	}
 	for (size_t i = 0; i < st.count; i++) {
 		const struct journal_slot *js = &st.slots[i];
-		int owner = exec_run_node(&run, js->phase == JOURNAL_DONE ? js->to : js->from);
+		int owner = journal_slot_settled(js) ? settled_owner(&run, &snap, js) : -1;
 
-		if (journal_slot_settled(js) && owner >= 0)
+		if (owner >= 0)
 			run.expected[js->slot] = owner;
 	}
 	if (exec_run_start_journal(&run, st.fingerprint, unknown ? plan_path : st.plan_path, unknown, err) != 0)
 		goto out;
 	rc = exec_run_moves(&run, err);
+	rc = follow_failovers(&run, rc, abort, err);
 	rc = exec_run_finish(&run, rc, host, port, res, err);
 out:
+	conn_pool_free(pool);
 	journal_state_release(&st);
 	snapshot_release(&snap);
 	exec_run_release(&run);

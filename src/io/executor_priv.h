@@ -21,6 +21,18 @@ struct exec_node {
 	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
 	int giving, taking;       /* running forward moves it is the source / the target of (under the
 	                             lock): never both at once (see handover.h) */
+	bool retired;             /* no longer a master (failed over): told nothing, plays no part */
+	int shard;                /* index into run->shards of the shard it is a member of, -1 none */
+};
+
+/* A shard: a master and its replicas, named by the id of the master it had
+ * when the run (or the plan) began; the journal's from/to are shard names.
+ * After a failover its master is another member: the run follows it. Every
+ * known node is a member of one shard at most. */
+struct exec_shard {
+	char name[SC_NODE_ID_LEN + 1];
+	char (*members)[SC_NODE_ID_LEN + 1]; /* the name first */
+	size_t count;
 };
 
 enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
@@ -28,7 +40,8 @@ enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
 struct exec_move {
 	int slot;
 	int batch;
-	int src, dst;             /* indexes into run->nodes */
+	int src, dst;             /* indexes into run->nodes: the masters playing source and target now */
+	int src_shard, dst_shard; /* indexes into run->shards: whose master src and dst are */
 	enum journal_phase phase; /* where it stands; the protocol continues from here */
 	bool rollback;            /* abort: bring it back to the source */
 	bool src_open, dst_open;  /* markers seen at the start (rollback only) */
@@ -38,13 +51,23 @@ struct exec_move {
 	enum exec_move_state state;
 };
 
+/* A test-only hook: due at the at-th time a slot reaches phase (a journal
+ * phase, JOURNAL_PHASE_COUNT for a MIGRATE batch); phase -1: off. */
+struct exec_hook {
+	int phase;
+	long at, seen;
+};
+
 struct exec_run {
 	const struct exec_opts *o;
 	const char *op;           /* "apply", "resume", "abort" */
 	struct journal_file *journal;
 	char journal_path[1024];
-	struct exec_node *nodes;  /* every master of the map the run started from */
+	struct exec_node *nodes;  /* every master of the map the run started from, then masters it followed */
 	size_t node_count;
+	struct exec_shard *shards;
+	size_t shard_count;
+	int failovers;            /* failovers followed so far */
 	struct exec_move *moves;  /* in plan order */
 	size_t move_count;
 	int expected[SC_SLOTS];   /* node index each slot should end on, -1 unowned */
@@ -58,9 +81,9 @@ struct exec_run {
 	struct exec_progress progress;
 	long long start_us;
 	char start_note[300];     /* the START event's message ("" none): the pace a resume inherited */
-	/* the test-only crash hook (EXEC_CRASH_ENV) */
-	int crash_phase;          /* a journal phase, JOURNAL_PHASE_COUNT for "keys", -1 off */
-	long crash_at, crash_seen;
+	/* the test-only hooks (EXEC_CRASH_ENV, EXEC_HOLD_ENV) */
+	struct exec_hook crash, hold;
+	char hold_path[1024];
 };
 
 /* ---- exec_run.c: the engine ---- */
@@ -76,14 +99,17 @@ int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_e
 /* The index of the node with this id in run->nodes, or -1. */
 int exec_run_node(const struct exec_run *run, const char *id);
 
-/* Appends a node that is no longer a master (the source of an interrupted
- * move that gave away its last slot and became a replica) so that the move
- * can be finished: told SETSLOT NODE, it answers as a replica, which counts
- * as done. Returns its index, or -1 with an error on OOM. */
-int exec_run_add_former_master(struct exec_run *run, const char *id, const char *host, int port,
+/* The index of the node with this id in run->nodes, appending it when
+ * missing: a replica promoted by a failover, or a node that is no longer a
+ * master (the source of an interrupted move that gave away its last slot and
+ * became a replica) so that the move can be finished: told SETSLOT NODE, it
+ * answers as a replica, which counts as done. Returns its index, or -1 with
+ * an error on OOM. */
+int exec_run_add_node(struct exec_run *run, const char *id, const char *host, int port,
 	struct sc_error *err);
 
-/* Appends a move (state waiting). Returns it, or NULL with an error on OOM. */
+/* Appends a move (state waiting) from the shard of node src to the shard of
+ * node dst. Returns it, or NULL with an error on OOM. */
 struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
 	enum journal_phase phase, struct sc_error *err);
 
@@ -106,6 +132,10 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
  * SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
 
+/* Makes a halted run ready to run its waiting moves again (after a
+ * failover): no failure, no node busy, no slot counted as failed. */
+void exec_run_rearm(struct exec_run *run);
+
 /* Claims up to max more pending moves of first's pair and batch, for a
  * worker that moves them as one group (the sender stays busy). Returns how
  * many were put in out (0 when the run is halting). */
@@ -122,7 +152,7 @@ int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int see
 
 /* Journals m reaching phase (written at once, on disk within
  * JOURNAL_FLUSH_INTERVAL_MS: the nodes, not the journal, are the truth about
- * a slot's phase), updates m->phase, and fires the crash hook. The run's
+ * a slot's phase), updates m->phase, and fires the test-only hooks. The run's
  * START and pending records, failures and END are synced before going on. */
 int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
 
@@ -141,6 +171,52 @@ struct exec_batch_ctx {
  * callback's context. */
 void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
 	struct exec_batch_ctx *ctx, struct migrate_opts *out);
+
+/* ---- exec_shard.c: shards, and which node plays each one now ---- */
+
+/* The shard id is a member of, or -1. */
+int exec_shard_of(const struct exec_run *run, const char *id);
+
+/* The shard id is a member of, or a new one named id. Returns its index, or
+ * -1 with an error on OOM. */
+int exec_shard_ensure(struct exec_run *run, const char *id, struct sc_error *err);
+
+/* Adds id to shard k unless it is in a shard already. 0, or -1 on OOM. */
+int exec_shard_add(struct exec_run *run, int k, const char *id, struct sc_error *err);
+
+/* Adds the shards of a journal's text form (journal_record.shards; NULL or
+ * "" adds none). 0, or -1 on OOM. */
+int exec_shards_parse(struct exec_run *run, const char *text, struct sc_error *err);
+
+/* The run's shards in the journal's text form (caller frees), NULL on OOM. */
+char *exec_shards_format(const struct exec_run *run);
+
+/* Adds to the shards the nodes of s's map that are in none yet, each as it
+ * describes itself in its own view when it answered (the seed's view may
+ * not know a role yet): a replica joins its master's shard; a master joins
+ * the shard of one of its replicas (a node promoted since, or one that
+ * joined and was promoted). 0, or -1 on OOM. */
+int exec_shards_grow(struct exec_run *run, const struct snapshot *s, struct sc_error *err);
+
+/* Grows the shards with s, gives every node of the run that is in none a
+ * shard of its own (named by its id), and sets each node's shard. */
+int exec_shards_link(struct exec_run *run, const struct snapshot *s, struct sc_error *err);
+
+/* Which node plays shard k now (see exec_shard.c): *out gets its index in
+ * run->nodes (appended when new), or -1 when no member answers as a master.
+ * 0, or -1 with an error on OOM. */
+int exec_shard_master(struct exec_run *run, const struct snapshot *s, int k, int *out, struct sc_error *err);
+
+/* The refusal for a slot whose shard k has no master left, naming it and
+ * its replicas (SC_EXIT_REFUSED). Returns -1. */
+int exec_shard_none_left(const struct exec_run *run, int k, int slot, struct sc_error *err);
+
+/* Marks retired every node of the run that is no longer its shard's master
+ * (another member is, or it answers as a replica). */
+void exec_shards_retire(struct exec_run *run, const struct snapshot *s);
+
+/* Frees the shards. */
+void exec_shards_release(struct exec_run *run);
 
 /* ---- exec_slot.c: one slot ---- */
 
@@ -260,7 +336,8 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
 /* ---- verify.c ---- */
 
 /* Waits (up to opts->verify_wait_ms) until every node reachable from the
- * seed agrees that each slot is owned as run->expected says, no slot is
+ * seed agrees that each slot is owned as run->expected says (by that node or
+ * another of its shard: a failover after the moves is no failure), no slot is
  * open, every view is cluster_state:ok and the masters' configEpochs are
  * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
  * still wrong. */
@@ -278,6 +355,14 @@ int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conn
 
 /* Counts a take into run->takes and writes the new count into *seen. */
 void exec_took(struct exec_run *run, unsigned long *seen);
+
+/* ---- executor.c: following a failover ---- */
+
+/* How long a run waits, after a move failed, for a failover of its source's
+ * or target's shard to show and settle (the new master and its peer knowing
+ * each other as masters), and how many failovers one run follows. */
+#define EXEC_FAILOVER_WAIT_MS 10000
+#define EXEC_FAILOVER_MAX 8
 
 /* ---- shared helpers ---- */
 long long exec_wall_ms(void);

@@ -1,8 +1,10 @@
 /* verify.c: the check after a run. The cluster is done only when every node
  * says so: each view maps every slot to the owner the run expects, no slot is
  * left open, every node is cluster_state:ok, and no two masters share a
- * configEpoch. Gossip takes a moment, so this polls within a bound and, when
- * the bound passes, says what is still wrong. */
+ * configEpoch. Owners are compared by shard: a master that failed over
+ * after its moves finished has its place taken by the replica promoted.
+ * Gossip takes a moment, so this polls within a bound and, when the bound
+ * passes, says what is still wrong. */
 #include "executor_priv.h"
 #include "slotctl/clock.h"
 #include "slotctl/exitcode.h"
@@ -11,6 +13,15 @@
 #include <string.h>
 
 #define VERIFY_POLL_MS 100
+
+/* Whether the node with id has the place of node want: it is that node, or
+ * a member of its shard (which failed over since). */
+static bool plays(const struct exec_run *run, const char *id, int want)
+{
+	int k = run->nodes[want].shard;
+
+	return strcmp(id, run->nodes[want].id) == 0 || (k >= 0 && exec_shard_of(run, id) == k);
+}
 
 /* The first way view disagrees with the expected map, into what; 0 when none. */
 static int view_problem(const struct exec_run *run, const struct node_view *v, char *what, size_t size)
@@ -40,7 +51,7 @@ static int view_problem(const struct exec_run *run, const struct node_view *v, c
 
 		if (want < 0 && !has)
 			continue;
-		if (want < 0 || !has || strcmp(has, run->nodes[want].id) != 0) {
+		if (want < 0 || !has || !plays(run, has, want)) {
 			snprintf(what, size, "'%s' says slot %d is owned by %.8s, expected %.8s", v->addr, s,
 				has ? has : "no node", want >= 0 ? run->nodes[want].id : "no node");
 			return -1;
@@ -66,7 +77,7 @@ static int epochs_problem(const struct topology *map, char *what, size_t size)
 	return 0;
 }
 
-static int cluster_problem(const struct exec_run *run, const char *host, int port, char *what, size_t size)
+static int cluster_problem(struct exec_run *run, const char *host, int port, char *what, size_t size)
 {
 	struct snapshot s;
 	struct sc_error e;
@@ -74,6 +85,12 @@ static int cluster_problem(const struct exec_run *run, const char *host, int por
 
 	if (snapshot_gather(host, port, &run->o->conn, &s, &e) != 0) {
 		snprintf(what, size, "%s", e.msg);
+		return -1;
+	}
+	/* a replica promoted since the run began plays its shard */
+	if (exec_shards_grow(run, &s, &e) != 0) {
+		snprintf(what, size, "%s", e.msg);
+		snapshot_release(&s);
 		return -1;
 	}
 	for (size_t i = 0; rc == 0 && i < s.count; i++)

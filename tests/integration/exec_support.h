@@ -202,6 +202,7 @@ static inline int exec_open_slots(const struct test_cluster *tc, int i)
 
 #define EXEC_HOT_NKEYS 1000 /* keys "k:<i>", spread */
 #define EXEC_HOT_NHOT 300   /* keys "{h}:<i>", all in one slot, moved first */
+#define EXEC_HOT_SLOTS 20   /* slots the plan moves */
 
 struct exec_hot {
 	struct test_cluster *tc;
@@ -209,24 +210,31 @@ struct exec_hot {
 	int from, to, hot_slot;
 };
 
-/* A 3-master cluster with EXEC_HOT_NKEYS spread keys and EXEC_HOT_NHOT keys in
- * one slot; a plan moving 20 slots (the hot one first) from its owner to the
- * next master; the plan's journal path. */
-static inline void exec_hot_start(struct exec_hot *f)
+/* A 3-master cluster (with `replicas` replicas each) with EXEC_HOT_NKEYS
+ * spread keys and EXEC_HOT_NHOT keys in one slot; a plan moving
+ * EXEC_HOT_SLOTS slots (the hot one first) from its owner to the next
+ * master; the plan's journal path. */
+static inline void exec_hot_start_with(struct exec_hot *f, int replicas)
 {
 	struct exec_transfer t;
 
-	f->tc = tc_start(3, 0);
+	f->tc = tc_start(3, replicas);
 	tc_load_keys(f->tc, "k", EXEC_HOT_NKEYS);
 	tc_load_keys(f->tc, "{h}", EXEC_HOT_NHOT);
 	f->hot_slot = keyslot_of("h", 1);
 	f->from = tc_owner_of(f->tc, 0, f->hot_slot);
 	ck_assert_int_ge(f->from, 0);
 	f->to = (f->from + 1) % 3;
-	t = (struct exec_transfer){ f->from, f->to, 20 };
+	t = (struct exec_transfer){ f->from, f->to, EXEC_HOT_SLOTS };
 	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
 	exec_write_plan(f->tc, &t, 1, "{h}", EXEC_HOT_NHOT, f->plan);
 	snprintf(f->journal, sizeof(f->journal), "%s.journal", f->plan);
+}
+
+/* The same without replicas. */
+static inline void exec_hot_start(struct exec_hot *f)
+{
+	exec_hot_start_with(f, 0);
 }
 
 /* Every key once, on its slot's owner; no slot open anywhere. */

@@ -223,6 +223,15 @@ bool tc_is_master(const struct test_cluster *tc, int i)
 	return tc->sb->nodes[i].master < 0;
 }
 
+int tc_replica_of(const struct test_cluster *tc, int master)
+{
+	check_index(tc, master);
+	for (int i = 0; i < tc->sb->count; i++)
+		if (tc->sb->nodes[i].master == master)
+			return i;
+	return -1;
+}
+
 const char *tc_seed(const struct test_cluster *tc)
 {
 	return tc->seed;

@@ -41,6 +41,7 @@ pid_t tc_pid(const struct test_cluster *tc, int i);
 const char *tc_id(const struct test_cluster *tc, int i); /* 40-char node id */
 bool tc_is_master(const struct test_cluster *tc, int i);
 const char *tc_seed(const struct test_cluster *tc);   /* "127.0.0.1:<port of node 0>" */
+int tc_replica_of(const struct test_cluster *tc, int master); /* its first replica as started, or -1 */
 const char *tc_dir(const struct test_cluster *tc);
 
 /* A fresh hiredis connection to node i (2 s timeouts; caller frees). */

@@ -38,7 +38,7 @@ struct shared {
 	atomic_int ready;        /* 1: map read; -1: gave up */
 	atomic_long ops;
 	atomic_long errors;
-	long moved, ask, tryagain, max_us;
+	long moved, ask, tryagain, loops, max_us;
 	double seconds;
 	char first_error[256];
 	long hist[HIST_SIZE];
@@ -373,6 +373,8 @@ static void one_op(struct client *cl, int i, bool set, long long scheduled)
 		freeReplyObject(r);
 		break;
 	}
+	if (!ok && (hops > MAX_REDIRECTS || strstr(why, "still redirected")))
+		cl->sh->loops++;
 	if (!ok && !why[0])
 		snprintf(why, sizeof(why), "%s '%s' (slot %d): %s", argv[0], key, slot,
 			target < 0 ? "no node owns the slot" : "too many redirections");
@@ -497,7 +499,14 @@ struct traffic *traffic_start_opts(const struct traffic_opts *o, char *errbuf, i
 
 struct traffic *traffic_start(const struct test_cluster *tc, const char *prefix, int nkeys)
 {
-	struct traffic_opts o = { .prefix = prefix, .nkeys = nkeys, .ops_per_sec = -1 };
+	return traffic_start_patient(tc, prefix, nkeys, 0);
+}
+
+struct traffic *traffic_start_patient(const struct test_cluster *tc, const char *prefix, int nkeys,
+	int op_timeout_ms)
+{
+	struct traffic_opts o = { .prefix = prefix, .nkeys = nkeys, .ops_per_sec = -1,
+		.op_timeout_ms = op_timeout_ms };
 	char err[300];
 	struct traffic *t;
 
@@ -579,6 +588,7 @@ static void fill_stats(const struct shared *sh, struct traffic_stats *out)
 	out->moved = sh->moved;
 	out->ask = sh->ask;
 	out->tryagain = sh->tryagain;
+	out->loops = sh->loops;
 	out->p50_us = percentile(sh->hist, total, 0.50);
 	out->p99_us = percentile(sh->hist, total, 0.99);
 	out->p99_sched_us = percentile(sh->hist_sched, total, 0.99);

@@ -37,6 +37,8 @@ struct traffic_stats {
 	long moved;              /* MOVED redirections followed */
 	long ask;                /* ASK redirections followed */
 	long tryagain;           /* TRYAGAIN replies retried */
+	long loops;              /* errors that were redirection loops (too many hops, or still
+	                            redirected at the deadline), counted in errors too */
 	long p50_us;             /* latency of one operation, redirects included */
 	long p99_us;
 	long p99_sched_us;       /* p99 counted from each operation's scheduled start when
@@ -56,6 +58,12 @@ struct traffic_stats {
  * latest. Returns once the child has read the slot map; aborts the test when
  * it cannot. The caller must traffic_stop it. */
 struct traffic *traffic_start(const struct test_cluster *tc, const char *prefix, int nkeys);
+
+/* Like traffic_start with each operation bounded by op_timeout_ms (0:
+ * 2000) instead: a client that waits out, say, a manual failover's pause of
+ * its master's writes. */
+struct traffic *traffic_start_patient(const struct test_cluster *tc, const char *prefix, int nkeys,
+	int op_timeout_ms);
 
 /* Like traffic_start with every option spelled out. Returns NULL and writes
  * why into errbuf on failure (no Check dependency: usable by a bench tool). */

@@ -96,6 +96,39 @@ START_TEST(records_round_trip)
 }
 END_TEST
 
+/* A START records the run's shards (format 1.1) as arrays of ids; the
+ * fold keeps the latest recorded, and a START without them (a journal of
+ * 1.0) keeps what an earlier one said. */
+START_TEST(shards_round_trip)
+{
+	struct journal_record a = start_rec("apply"), b = start_rec("resume"), out;
+	struct journal_state st;
+	struct sc_error err;
+	char buf[4096] = "";
+	char *line;
+
+	a.shards = SRC " cccccccccccccccccccccccccccccccccccccccc;" DST;
+	line = journal_encode(&a, &err);
+	ck_assert_ptr_nonnull(line);
+	ck_assert(strstr(line, "\"shards\":[[\"" SRC "\",\"cccccccccccccccccccccccccccccccccccccccc\"],[\"" DST
+		"\"]]") != NULL);
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_str_eq(out.shards, a.shards);
+	journal_record_release(&out);
+	free(line);
+	emit(buf, sizeof(buf), &a);
+	emit(buf, sizeof(buf), &b);
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, buf, strlen(buf), &err), 0);
+	ck_assert_str_eq(st.shards, a.shards);
+	journal_state_release(&st);
+	line = "{\"format_version\":\"1.1\",\"record\":\"start\",\"time_ms\":1,\"op\":\"apply\","
+		"\"fingerprint\":\"0123456789abcdef\",\"plan\":\"p\",\"shards\":[[\"a b\"]]}";
+	ck_assert_int_eq(journal_decode(line, strlen(line), &out, &err), -1);
+	ck_assert(strstr(err.msg, "shards") != NULL);
+}
+END_TEST
+
 START_TEST(fold_keeps_last_phase_per_slot)
 {
 	static char text[8192];
@@ -353,6 +386,7 @@ static Suite *journal_suite(void)
 
 	tcase_add_test(tc, phase_names_round_trip);
 	tcase_add_test(tc, records_round_trip);
+	tcase_add_test(tc, shards_round_trip);
 	tcase_add_test(tc, fold_keeps_last_phase_per_slot);
 	tcase_add_test(tc, torn_last_line_is_ignored);
 	tcase_add_test(tc, finished_journal_starts_over_on_apply);

@@ -112,12 +112,48 @@ START_TEST(round_trip)
 	ck_assert_str_eq(q.warnings[0], "slot 6000 is hot");
 	ck_assert_ptr_nonnull(plan_find_node(&q, map.nodes[1].id));
 	ck_assert_ptr_null(plan_find_node(&q, map.nodes[3].id)); /* a replica */
-	ck_assert(strstr(a, "\"format_version\":\t\"1.0\"") != NULL);
+	ck_assert(strstr(a, "\"format_version\":\t\"1.1\"") != NULL);
+	/* each master's shard: its replica (map node 3 + i follows master i) */
+	for (size_t i = 0; i < 3; i++) {
+		const struct plan_node *n = plan_find_node(&q, map.nodes[i].id);
+
+		ck_assert_int_eq(n->replica_count, 1);
+		ck_assert_str_eq(n->replicas[0], map.nodes[3 + i].id);
+	}
 	free(a);
 	free(b);
 	plan_release(&p);
 	plan_release(&q);
 	fake_map_free(&map);
+}
+END_TEST
+
+/* A plan of format 1.0 has no "replicas": it loads, with no replica known
+ * (apply takes the shards from the live cluster); a bad one is refused. */
+START_TEST(replicas_are_optional)
+{
+	struct plan q;
+	struct sc_error err;
+	char *text = sample_text();
+	cJSON *root = cJSON_Parse(text), *nodes = cJSON_GetObjectItem(root, "nodes"), *n;
+	char *edited;
+
+	cJSON_ArrayForEach(n, nodes)
+		cJSON_DeleteItemFromObject(n, "replicas");
+	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("1.0"));
+	edited = cJSON_Print(root);
+	ck_assert_msg(plan_parse(edited, strlen(edited), &q, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < q.node_count; i++)
+		ck_assert_int_eq(q.nodes[i].replica_count, 0);
+	plan_release(&q);
+	cJSON_free(edited);
+	cJSON_AddItemToObject(cJSON_GetArrayItem(nodes, 0), "replicas", cJSON_CreateString("abc"));
+	edited = cJSON_Print(root);
+	ck_assert_int_eq(plan_parse(edited, strlen(edited), &q, &err), -1);
+	ck_assert(strstr(err.msg, "'nodes[0].replicas' must be an array") != NULL);
+	cJSON_free(edited);
+	cJSON_Delete(root);
+	free(text);
 }
 END_TEST
 
@@ -480,6 +516,7 @@ static Suite *plan_suite(void)
 
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, deterministic_and_no_password);
+	tcase_add_test(tc, replicas_are_optional);
 	tcase_add_test(tc, unknown_fields_kept);
 	tcase_add_test(tc, validation_errors);
 	tcase_add_test(tc, malformed_json);

@@ -1,0 +1,330 @@
+/* test_failover.c: a master fails over (CLUSTER FAILOVER on its replica)
+ * in the middle of a move, and slotctl follows its shard to the promoted
+ * replica: apply, held mid-slot by the test-only hold hook while the target
+ * or the source fails over, under live client traffic; apply, held after its
+ * last slot while the target fails over (verification compares by shard);
+ * and resume when the failover came after apply was killed mid-slot. Each time every key is
+ * verified, no slot is left open, check passes, and every planned slot is on
+ * its shard's master now. */
+#include "exec_support.h"
+#include "check_run.h"
+#include "traffic.h"
+#include "slotctl/plan_file.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#define NKEYS EXEC_HOT_NKEYS
+#define NHOT EXEC_HOT_NHOT
+#define NSLOTS EXEC_HOT_SLOTS
+
+
+/* Whether node i says ROLE master, on a connection of its own. */
+static bool is_master_now(const struct test_cluster *tc, int i)
+{
+	redisContext *c = tc_connect(tc, i);
+	redisReply *r = redisCommand(c, "ROLE");
+	bool master = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+		strcmp(r->element[0]->str, "master") == 0;
+
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return master;
+}
+
+/* Whether master m lists its replica in CLUSTER REPLICAS (a master
+ * ignores a manual failover from a node it does not know as its replica). */
+static bool knows_replica(const struct test_cluster *tc, int m)
+{
+	redisContext *c = tc_connect(tc, m);
+	redisReply *r = redisCommand(c, "CLUSTER REPLICAS %s", tc_id(tc, m));
+	bool known = r && r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->type == REDIS_REPLY_STRING &&
+		strstr(r->element[0]->str, tc_id(tc, tc_replica_of(tc, m))) != NULL;
+
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return known;
+}
+
+/* Waits (up to 20 s) until every master knows its replica. */
+static void wait_replicas_known(const struct test_cluster *tc)
+{
+	for (int m = 0; m < 3; m++) {
+		int tries = 0;
+
+		while (!knows_replica(tc, m) && tries++ < 200)
+			usleep(100 * 1000);
+		ck_assert_msg(knows_replica(tc, m), "master %d does not know its replica", m);
+	}
+}
+
+/* CLUSTER FAILOVER on node `replica`, then waits until it says it is a
+ * master; on a loaded machine a manual failover may time out (5 s), so up to
+ * three tries of 8 s. Usable from a forked child (own connections). */
+static bool fail_over_to(const struct test_cluster *tc, int replica)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		redisContext *c = tc_connect(tc, replica);
+		redisReply *r = redisCommand(c, "CLUSTER FAILOVER");
+		bool ok = r && r->type == REDIS_REPLY_STATUS;
+
+		if (r)
+			freeReplyObject(r);
+		redisFree(c);
+		for (int tries = 0; ok && tries < 80; tries++) {
+			if (is_master_now(tc, replica))
+				return true;
+			usleep(100 * 1000);
+		}
+	}
+	return false;
+}
+
+/* 3 masters with a replica each, NKEYS spread keys and NHOT keys in one
+ * slot; a plan moving NSLOTS slots (the hot one first) from its owner to the
+ * next master; every master knows its replica. */
+static void fixture_start(struct exec_hot *f)
+{
+	struct exec_transfer t;
+
+	exec_hot_start_with(f, 1);
+	wait_replicas_known(f->tc);
+	/* a fresh node may still bump its configEpoch (an epoch collision
+	 * with a master's, settled after the cluster formed), which makes a plan
+	 * made before stale: plan again once every master knows its replica */
+	ck_assert(tc_wait_converged(f->tc, 30000));
+	t = (struct exec_transfer){ f->from, f->to, NSLOTS };
+	exec_write_plan(f->tc, &t, 1, "{h}", NHOT, f->plan);
+}
+
+/* The planned slots' owners: each on the master of the target's shard now
+ * (the target, or its replica when that took over), by that master's view. */
+static void verify_planned_on_target_shard(const struct exec_hot *f)
+{
+	int rep = tc_replica_of(f->tc, f->to);
+	int master = is_master_now(f->tc, f->to) ? f->to : rep;
+	struct plan p;
+	struct sc_error err;
+
+	ck_assert_msg(plan_load(f->plan, &p, &err) == 0, "%s", err.msg);
+	ck_assert(is_master_now(f->tc, master));
+	for (size_t b = 0; b < p.batch_count; b++)
+		for (size_t k = 0; k < p.batches[b].count; k++)
+			ck_assert_msg(tc_owner_of(f->tc, master, p.batches[b].moves[k].slot) == master,
+				"slot %d is not on node %d, the master of the target's shard now",
+				p.batches[b].moves[k].slot, master);
+	plan_release(&p);
+}
+
+static void fixture_verify(struct exec_hot *f)
+{
+	struct run_result r;
+
+	tc_verify_keys(f->tc, "k", NKEYS);
+	tc_verify_keys(f->tc, "{h}", NHOT);
+	for (int i = 0; i < tc_count(f->tc); i++)
+		ck_assert_int_eq(exec_open_slots(f->tc, i), 0);
+	verify_planned_on_target_shard(f);
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f->tc));
+	run_result_free(&r);
+}
+
+/* Whether path exists within timeout_ms. */
+static bool wait_for_file(const char *path, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+/* From a child process: once apply holds (the test-only hold hook made
+ * "<go>.held"; in the middle of the hot slot, say), fails the master
+ * `victim` over to its replica, then lets apply go on. The child exits 0 when it did, 1 when
+ * apply never held, 2 when the failover did not happen. */
+static pid_t fail_over_mid_slot(const struct exec_hot *f, int victim, const char *go)
+{
+	pid_t child = fork();
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char held[256];
+		int rc;
+		FILE *g;
+
+		snprintf(held, sizeof(held), "%s.held", go);
+		if (!wait_for_file(held, 120000))
+			_exit(1);
+		rc = fail_over_to(f->tc, tc_replica_of(f->tc, victim)) ? 0 : 2;
+		if ((g = fopen(go, "w")))
+			fclose(g);
+		_exit(rc);
+	}
+	return child;
+}
+
+/* apply holds after the third batch of the hot slot's keys (the test-only
+ * hold hook) while its source's (or its target's) replica takes over; then
+ * it goes on, follows the shard to its new master and finishes the plan.
+ * Two clients run meanwhile: one on the hot slot's keys, one on keys spread
+ * over the cluster (the plan's other slots among them). */
+static void failover_mid_apply(bool source)
+{
+	struct exec_hot f;
+	struct run_result r;
+	struct traffic *hot, *spread;
+	struct traffic_stats hs, ss;
+	char go[128], hold[160];
+	pid_t child;
+	int status, rc;
+	long hot_errors, spread_errors;
+
+	fixture_start(&f);
+	snprintf(go, sizeof(go), "%s/go", f.dir);
+	snprintf(hold, sizeof(hold), "keys:3:%s", go);
+	/* both wait out the manual failover's pause of its master's writes
+	 * (up to twice its 5 s timeout): a write it holds back is no error */
+	hot = traffic_start_patient(f.tc, "{h}", NHOT, 12000);
+	spread = traffic_start_patient(f.tc, "k", NKEYS, 12000);
+	ck_assert(traffic_wait_ops(hot, 100, 30000) && traffic_wait_ops(spread, 100, 30000));
+	ck_assert_int_eq(traffic_errors(hot) + traffic_errors(spread), 0);
+	child = fail_over_mid_slot(&f, source ? f.from : f.to, go);
+	setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
+	rc = run_slotctl(&r, 240, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20", NULL);
+	unsetenv("SLOTCTL_TEST_HOLD_AT");
+	hot_errors = traffic_errors(hot);
+	spread_errors = traffic_errors(spread);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the %s did not fail over while apply held mid-slot (child exited %d; apply exited %d: %s)",
+		source ? "source" : "target", WIFEXITED(status) ? WEXITSTATUS(status) : -1, rc, r.err);
+	ck_assert_msg(rc == 0, "slotctl exited %d, expected 0\nstdout:\n%s\nstderr:\n%s", rc, r.out, r.err);
+	ck_assert_contains(r.err, "failed over");
+	run_result_free(&r);
+	ck_assert(traffic_wait_ops(hot, 500, 30000) && traffic_wait_ops(spread, 500, 30000));
+	traffic_stop(hot, &hs);
+	traffic_stop(spread, &ss);
+	fprintf(stderr, "failover of the %s: the hot slot's client saw %ld errors (%ld redirection loops) in %ld "
+		"operations, first: %s; the spread client %ld in %ld\n", source ? "source" : "target", hs.errors,
+		hs.loops, hs.ops, hs.first_error, ss.errors, ss.ops);
+	/* The marks are not replicated: from the failover until apply opens
+	 * them again on the promoted replica, a client asking for a key of the
+	 * slot already moved is sent in a loop (ASK to the demoted target,
+	 * MOVED back) or, asking the promoted source, told it does not exist;
+	 * and a target importing slots whose source failed over takes no owner
+	 * for them from the bus, so it counts them uncovered and answers every
+	 * client CLUSTERDOWN until apply tells it the owner. That window is the
+	 * failover's: clients see errors there and none once apply is done. */
+	ck_assert_msg(hs.errors == hot_errors && ss.errors == spread_errors,
+		"the clients saw errors after apply ended: %ld on the hot slot (first: %s), %ld spread (first: %s)",
+		hs.errors - hot_errors, hs.first_error, ss.errors - spread_errors, ss.first_error);
+	ck_assert_int_gt(hs.ops, 0);
+	ck_assert_int_gt(ss.ops, 0);
+	fixture_verify(&f);
+	tc_stop(f.tc);
+}
+
+START_TEST(target_fails_over_mid_apply)
+{
+	failover_mid_apply(false);
+}
+END_TEST
+
+START_TEST(source_fails_over_mid_apply)
+{
+	failover_mid_apply(true);
+}
+END_TEST
+
+/* apply holds once the last slot is done, the target's replica takes over,
+ * then apply verifies: the planned slots are on the target's shard, whose
+ * master is another node now, and that is no failure. */
+START_TEST(target_fails_over_after_the_moves)
+{
+	struct exec_hot f;
+	struct run_result r;
+	char go[128], hold[160];
+	pid_t child;
+	int status, rc;
+
+	fixture_start(&f);
+	snprintf(go, sizeof(go), "%s/go", f.dir);
+	snprintf(hold, sizeof(hold), "done:%d:%s", NSLOTS, go);
+	child = fail_over_mid_slot(&f, f.to, go);
+	setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
+	rc = run_slotctl(&r, 240, "apply", f.plan, "--yes", "--parallel", "1", NULL);
+	unsetenv("SLOTCTL_TEST_HOLD_AT");
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the target did not fail over (child exited %d)",
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ck_assert_msg(rc == 0, "slotctl exited %d, expected 0\nstdout:\n%s\nstderr:\n%s", rc, r.out, r.err);
+	ck_assert_contains(r.out, "every node agrees on the new map");
+	run_result_free(&r);
+	fixture_verify(&f);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* apply killed in the middle of the hot slot's keys (the test-only crash
+ * hook), then the source's or the target's replica takes over: resume
+ * follows the shard and finishes the plan. */
+static void failover_then_resume(bool source)
+{
+	struct exec_hot f;
+	struct run_result r;
+
+	fixture_start(&f);
+	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+	ck_assert(fail_over_to(f.tc, tc_replica_of(f.tc, source ? f.from : f.to)));
+	EXEC_RUN(&r, 0, 180, "resume", f.plan, NULL);
+	ck_assert_contains(r.out, "resume: done");
+	run_result_free(&r);
+	fixture_verify(&f);
+	tc_stop(f.tc);
+}
+
+START_TEST(resume_after_target_failover)
+{
+	failover_then_resume(false);
+}
+END_TEST
+
+START_TEST(resume_after_source_failover)
+{
+	failover_then_resume(true);
+}
+END_TEST
+
+/* One case per test, so CK_RUN_CASE can pick one. */
+static void add_case(Suite *s, const char *name, const TTest *test)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test);
+	suite_add_tcase(s, tc);
+}
+
+static Suite *failover_suite(void)
+{
+	Suite *s = suite_create("failover");
+
+	add_case(s, "target_mid_apply", target_fails_over_mid_apply);
+	add_case(s, "source_mid_apply", source_fails_over_mid_apply);
+	add_case(s, "after_moves", target_fails_over_after_the_moves);
+	add_case(s, "resume_target", resume_after_target_failover);
+	add_case(s, "resume_source", resume_after_source_failover);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(failover_suite());
+}
