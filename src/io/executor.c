@@ -557,20 +557,23 @@ static bool knows_master(const struct snapshot *s, const struct exec_node *a, co
 	return n && node_is_master(n) && !(n->flags & NODE_FAIL);
 }
 
-/* Whether node i answers in s as a master by its own view. */
-static bool answers_as_master(const struct exec_run *run, const struct snapshot *s, int i)
+/* Whether node i answers in s, and as a replica by its own view: demoted,
+ * so a failover is under way or done. (A node that does not answer may be
+ * frozen as well as failing over: the run fails at once, as before, and
+ * resume follows the failover if one comes.) */
+static bool answers_as_replica(const struct exec_run *run, const struct snapshot *s, int i)
 {
 	const struct node_view *v = snapshot_find(s, run->nodes[i].id);
 
-	return v && v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
+	return v && v->reachable && v->view.myself >= 0 && !node_is_master(&v->view.nodes[v->view.myself]);
 }
 
 /* One look at the cluster after a run of moves failed: *changed when a
  * shard of an unfinished move has another master now, *settled when,
  * besides, every such move's new source and target know each other as
  * masters (SETSLOT MIGRATING and IMPORTING refuse a peer they take for a
- * replica), *suspect when an endpoint does not answer as a master (a
- * failover may be under way). */
+ * replica), *suspect when an endpoint of a failed move answers as a replica
+ * (a failover is under way). */
 static void look_for_failover(struct exec_run *run, const struct snapshot *s, bool *changed, bool *settled,
 	bool *suspect)
 {
@@ -585,7 +588,7 @@ static void look_for_failover(struct exec_run *run, const struct snapshot *s, bo
 		if (m->state == MOVE_FINISHED)
 			continue;
 		if (m->state == MOVE_FAILED &&
-		    (!answers_as_master(run, s, m->src) || !answers_as_master(run, s, m->dst)))
+		    (answers_as_replica(run, s, m->src) || answers_as_replica(run, s, m->dst)))
 			*suspect = true;
 		if (exec_shard_master(run, s, m->src_shard, &src, &ignored) != 0 ||
 		    exec_shard_master(run, s, m->dst_shard, &dst, &ignored) != 0 || dst < 0) {
@@ -612,8 +615,8 @@ static void node_addr(const void *ctx, size_t i, char *buf, size_t size)
 
 /* Looks at the cluster until a failover of an unfinished move's shard has
  * settled (0, *changed, s filled), or none shows within
- * EXEC_FAILOVER_WAIT_MS while an endpoint does not answer as a master, or at
- * once when both do (0, !*changed). -1 with err when a failover did not
+ * EXEC_FAILOVER_WAIT_MS while an endpoint answers as a replica, or at once
+ * when none does (0, !*changed). -1 with err when a failover did not
  * settle in time or no node answers. */
 static int await_failover(struct exec_run *run, struct snapshot *s, bool *changed, struct sc_error *err)
 {
@@ -725,8 +728,11 @@ static int replace_moves(struct exec_run *run, const struct snapshot *s, bool ab
  * original failure when no failover explains it. */
 static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_error *err)
 {
-	while (rc != 0 && err->code != SC_EXIT_INTERRUPTED && run->failovers < EXEC_FAILOVER_MAX &&
-	       !(run->o->stop && *run->o->stop)) {
+	/* a node that stopped answering (frozen, or dead and not yet failed
+	 * over: that takes the cluster its node timeout) fails the run at once,
+	 * as before; resume follows the failover if one comes */
+	while (rc != 0 && err->code != SC_EXIT_INTERRUPTED && err->code != SC_EXIT_UNREACHABLE &&
+	       run->failovers < EXEC_FAILOVER_MAX && !(run->o->stop && *run->o->stop)) {
 		struct sc_error failure = *err;
 		struct snapshot s = { 0 };
 		bool changed = false;
