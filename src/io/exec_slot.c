@@ -88,7 +88,8 @@ static int take(struct exec_run *run, struct conn_pool *pool, const struct exec_
 	if (!conns)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	for (size_t i = 0; rc == 0 && i < run->node_count; i++)
-		if ((int)i != m->dst && !(conns[n++] = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)))
+		if ((int)i != m->dst && !run->nodes[i].retired &&
+		    !(conns[n++] = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)))
 			rc = -1;
 	if (rc == 0)
 		rc = exec_gate(run, dc, conns, n, &seen, err);
