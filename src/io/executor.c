@@ -297,13 +297,21 @@ static int tell_target_owner(struct exec_run *run, struct conn_pool *pool, const
 	const struct topology *dv, struct sc_error *err)
 {
 	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
+	long long deadline = sc_clock_ms() + EXEC_FAILOVER_WAIT_MS;
 	struct conn *c;
+	int rc;
 
 	if (m->phase >= JOURNAL_KEYS_MOVED || strcmp(owner_in(dv, m->slot), src->id) == 0)
 		return 0;
 	if (!(c = conn_pool_get(pool, dst->host, dst->port, err)))
 		return -1;
-	return slotops_set_node(c, m->slot, src->id, err);
+	/* right after the failover the target may not yet know the promoted
+	 * replica as a master ("Target node is not a master"): give it the
+	 * time gossip takes */
+	while ((rc = slotops_set_node(c, m->slot, src->id, err)) != 0 && strstr(err->msg, "not a master") &&
+	       sc_clock_ms() < deadline)
+		sc_sleep_ms(100);
+	return rc;
 }
 
 /* Where move m (its slot and shards set) stands now: which masters play its
