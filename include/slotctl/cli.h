@@ -102,9 +102,19 @@ bool cmd_option_enumerated(const struct cmd_option *o);
 
 /* Prints a --json result: doc formatted, and a newline, on stdout; then frees
  * doc. A NULL doc (its builder ran out of memory) prints nothing. Returns
- * SC_EXIT_OK, or SC_EXIT_PROBLEMS having reported "out of memory". */
+ * SC_EXIT_OK, or SC_EXIT_PROBLEMS having reported "out of memory" or when
+ * stdout cannot be written (reported at exit by cli_close_stdout). */
 struct cJSON;
 int cli_print_json(struct cJSON *doc);
+
+/* Flushes stdout. Returns 0, or -1 when this or any earlier write to it
+ * failed (reported once, by cli_close_stdout). */
+int cli_flush_stdout(void);
+
+/* At exit: flushes and closes stdout. When any write to it failed, reports
+ * "cannot write to stdout: <reason>" and returns SC_EXIT_PROBLEMS in place
+ * of a success rc (an error rc is kept); else returns rc. */
+int cli_close_stdout(int rc);
 
 /* Reports an error once, on stderr: "slotctl: <msg>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

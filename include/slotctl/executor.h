@@ -118,6 +118,7 @@ struct exec_result {
 	struct exec_progress progress;
 	bool verified;            /* every node agreed on the expected map */
 	char journal[1024];       /* the journal used */
+	bool already_applied;     /* apply: the journal says the plan finished and the cluster agrees; nothing done */
 };
 
 /* Applies plan (read from plan_path, which names the journal unless
@@ -128,7 +129,9 @@ struct exec_result {
  * plan does not match the live cluster (SC_EXIT_STALE_PLAN, saying what
  * changed), when a node cannot be reached (SC_EXIT_UNREACHABLE), when the
  * cluster is not healthy or a target lacks memory headroom (SC_EXIT_REFUSED,
- * naming the reason and the command that helps). Then moves every slot,
+ * naming the reason and the command that helps). A plan that the journal
+ * records as finished, with every slot owned by its target in the live map,
+ * is not applied again: returns 0 with res->already_applied. Then moves every slot,
  * journaling each phase, and verifies. Returns 0, or -1 with err's code the
  * exit code: SC_EXIT_INTERRUPTED when stopped (resumable), SC_EXIT_PROBLEMS or
  * SC_EXIT_UNREACHABLE when a slot failed (left open, recorded, resumable).

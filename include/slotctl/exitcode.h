@@ -7,15 +7,16 @@
 enum sc_exit {
 	SC_EXIT_OK = 0,          /* healthy, or the operation succeeded */
 	SC_EXIT_PROBLEMS = 1,    /* problems found, or the operation failed */
-	SC_EXIT_USAGE = 2,       /* usage error or bad input (also: moves planned, with plan --detailed-exitcode) */
+	SC_EXIT_USAGE = 2,       /* usage error or bad input */
 	SC_EXIT_UNREACHABLE = 3, /* cannot reach a node, or authentication failed */
 	SC_EXIT_STALE_PLAN = 4,  /* the plan does not match the live cluster */
 	SC_EXIT_INTERRUPTED = 5, /* interrupted; the journal allows resume or abort */
 	SC_EXIT_REFUSED = 6,     /* refused by a safety check; nothing was changed */
 	SC_EXIT_UNREPAIRED = 7,  /* fix left some states unrepaired (listed) */
+	SC_EXIT_MOVES_PLANNED = 8, /* plan --detailed-exitcode: moves were planned (not an error) */
 };
 
-#define SC_EXIT_COUNT 8
+#define SC_EXIT_COUNT 9
 
 struct sc_exit_info {
 	int code;

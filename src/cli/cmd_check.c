@@ -46,7 +46,21 @@ static int print_json(const struct check_report *r, const char *seed, int code, 
 	}
 	printf("%s\n", text);
 	free(text);
-	return 0;
+	return cli_flush_stdout();
+}
+
+/* The --json document when the seed itself failed (err): no cluster seen,
+ * one node-unreachable finding naming the seed and why. */
+static int print_failed(const char *seed, int code, const struct sc_error *err)
+{
+	struct check_report r = { .summary = { .keys = -1 } };
+	struct check_finding *f = check_report_add(&r, CHECK_ERR, "node-unreachable", "%s", err->msg);
+	int rc = f && check_finding_add_node(f, NULL, seed) == 0 ? print_json(&r, seed, code, false) : -1;
+
+	if (!f)
+		cli_error("out of memory");
+	check_report_release(&r);
+	return rc;
 }
 
 static int run_check(const struct cmd_args *args)
@@ -78,8 +92,11 @@ static int run_check(const struct cmd_args *args)
 		sc_sleep_ms(WAIT_POLL_MS);
 	}
 	if (rc < 0) {
+		code = err.code ? err.code : SC_EXIT_PROBLEMS;
 		cli_error("%s", err.msg);
-		return err.code ? err.code : SC_EXIT_PROBLEMS;
+		if (args_flag(args, "json") && print_failed(seed, code, &err) < 0)
+			code = SC_EXIT_PROBLEMS;
+		return code;
 	}
 	if (wait_s > 0 && !settled)
 		cli_warn("views did not converge within %lld s; reporting the last state", wait_s);

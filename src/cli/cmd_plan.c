@@ -15,7 +15,7 @@
 /* What only `plan` takes: where the file goes, and the CI exit code. */
 #define PLAN_OUTPUT_OPTIONS \
 	{ "output", 'o', OPT_VALUE, "FILE", "write the plan to FILE ('-': standard output); required" }, \
-	{ "detailed-exitcode", 0, OPT_FLAG, NULL, "exit 0 when nothing needs to move, 2 when moves are planned" }, \
+	{ "detailed-exitcode", 0, OPT_FLAG, NULL, "exit 0 when nothing needs to move, 8 when moves are planned" }, \
 	CMD_CONN_OPTIONS
 
 static int write_plan(const char *output, const struct plan *p)
@@ -31,7 +31,7 @@ static int write_plan(const char *output, const struct plan *p)
 		}
 		printf("%s\n", text);
 		free(text);
-		return fflush(stdout) == 0 ? SC_EXIT_OK : SC_EXIT_PROBLEMS;
+		return cli_flush_stdout() == 0 ? SC_EXIT_OK : SC_EXIT_PROBLEMS;
 	}
 	if (plan_save(output, p, &err) < 0) {
 		cli_error("%s", err.msg);
@@ -67,7 +67,7 @@ static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 			fprintf(stderr, "\nplan written to '%s'; review it with 'slotctl show %s', then 'slotctl apply %s'\n",
 				output, output, output);
 		if (args_flag(args, "detailed-exitcode") && plan_move_count(&p) > 0)
-			rc = SC_EXIT_USAGE; /* terraform's convention: 2 = changes planned */
+			rc = SC_EXIT_MOVES_PLANNED; /* not 2 as in terraform: 2 is a usage error */
 	}
 	plan_release(&p);
 	return rc;

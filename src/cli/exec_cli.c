@@ -166,7 +166,7 @@ static void json_print(cJSON *o)
 	if (text) {
 		fputs(text, stdout);
 		fputc('\n', stdout);
-		fflush(stdout);
+		cli_flush_stdout();
 	}
 	cJSON_free(text);
 	cJSON_Delete(o);
@@ -319,7 +319,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 	if (ui->json) {
 		cJSON *o = json_event("summary", ui->op);
 
-		cJSON_AddStringToObject(o, "status", status_word(ui->op, rc, err));
+		cJSON_AddStringToObject(o, "status", res->already_applied ? "already-applied" : status_word(ui->op, rc, err));
 		cJSON_AddNumberToObject(o, "exit_code", code);
 		cJSON_AddBoolToObject(o, "verified", res->verified);
 		cJSON_AddStringToObject(o, "journal", res->journal);
@@ -330,6 +330,9 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 			cJSON_AddStringToObject(o, "message", ui->summary);
 		json_add_progress(o, p);
 		json_print(o);
+	} else if (res->already_applied) {
+		printf("%s: already applied: the journal '%s' says all %zu slots are done and the cluster agrees; "
+			"nothing to do\n", ui->op, res->journal, p->slots_total);
 	} else if (rc == 0 && p->slots_total == 0 && ui->summary[0]) {
 		printf("%s: %s\n", ui->op, ui->summary); /* nothing to do, and why */
 	} else if (rc == 0 || p->slots_done > 0) {

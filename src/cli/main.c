@@ -205,7 +205,7 @@ static int run_help(int argc, char **argv)
 	return SC_EXIT_USAGE;
 }
 
-int main(int argc, char **argv)
+static int run_main(int argc, char **argv)
 {
 	const struct cmd_entry *cmd;
 	struct cmd_args args;
@@ -245,4 +245,9 @@ int main(int argc, char **argv)
 	free(args.argv);
 	free(args.secret);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	return cli_close_stdout(run_main(argc, argv));
 }

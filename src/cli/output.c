@@ -5,6 +5,7 @@
 #include "slotctl/exitcode.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,33 @@ int cli_print_json(cJSON *doc)
 	}
 	printf("%s\n", text);
 	cJSON_free(text);
-	return SC_EXIT_OK;
+	return cli_flush_stdout() == 0 ? SC_EXIT_OK : SC_EXIT_PROBLEMS;
+}
+
+/* errno of the first write to stdout seen failing, 0: none yet */
+static int stdout_errno;
+
+int cli_flush_stdout(void)
+{
+	if (fflush(stdout) != 0 && !stdout_errno)
+		stdout_errno = errno ? errno : EIO;
+	return ferror(stdout) ? -1 : 0;
+}
+
+int cli_close_stdout(int rc)
+{
+	bool failed = cli_flush_stdout() != 0;
+
+	if (fclose(stdout) != 0 && (failed || errno != EBADF)) {
+		/* EBADF with nothing pending: stdout was closed and nothing written */
+		failed = true;
+		if (!stdout_errno)
+			stdout_errno = errno;
+	}
+	if (!failed)
+		return rc;
+	cli_error("cannot write to stdout: %s", strerror(stdout_errno ? stdout_errno : EIO));
+	return rc == SC_EXIT_OK || rc == SC_EXIT_MOVES_PLANNED ? SC_EXIT_PROBLEMS : rc;
 }
 
 bool cli_use_color(FILE *f)

@@ -83,6 +83,44 @@ static int refuse_unfinished(const char *path, struct sc_error *err)
 	return rc;
 }
 
+/* True when the journal at path records plan (same fingerprint) as
+ * finished, every move of it done to its target. */
+static bool journal_says_applied(const char *path, const struct plan *plan)
+{
+	struct journal_state st;
+	struct sc_error ignored;
+	bool done = journal_load(path, &st, &ignored) == 0 && journal_state_finished(&st) &&
+		strcmp(st.fingerprint, plan->fingerprint) == 0 && plan_move_count(plan) > 0;
+
+	for (size_t b = 0; done && b < plan->batch_count; b++) {
+		for (size_t k = 0; done && k < plan->batches[b].count; k++) {
+			const struct plan_move *pm = &plan->batches[b].moves[k];
+			const struct journal_slot *js = journal_state_slot(&st, pm->slot);
+
+			done = js && js->phase == JOURNAL_DONE && strcmp(js->to, pm->to) == 0;
+		}
+	}
+	journal_state_release(&st);
+	return done;
+}
+
+/* True when map gives every slot that plan moves to the move's target. */
+static bool map_has_plan_applied(const struct topology *map, const struct plan *plan)
+{
+	int owner[SC_SLOTS];
+
+	topology_owner_map(map, owner);
+	for (size_t b = 0; b < plan->batch_count; b++) {
+		for (size_t k = 0; k < plan->batches[b].count; k++) {
+			const struct plan_move *pm = &plan->batches[b].moves[k];
+
+			if (owner[pm->slot] < 0 || strcmp(map->nodes[owner[pm->slot]].id, pm->to) != 0)
+				return false;
+		}
+	}
+	return true;
+}
+
 static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct sc_error *err)
 {
 	for (size_t b = 0; b < plan->batch_count; b++) {
@@ -178,8 +216,21 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		goto out;
 	}
 	if (journal_lock_acquire(run.journal_path, opts->command, &lock, err) != 0 ||
-	    refuse_unfinished(run.journal_path, err) != 0 ||
-	    gather_healthy(plan, seeds, opts, &snap, host, sizeof(host), &port, err) != 0 ||
+	    refuse_unfinished(run.journal_path, err) != 0)
+		goto out;
+	if (journal_says_applied(run.journal_path, plan)) {
+		if (gather(plan->seed, seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0)
+			goto out;
+		if (map_has_plan_applied(snapshot_map(&snap), plan)) {
+			res->already_applied = true;
+			res->progress.slots_total = res->progress.slots_done = plan_move_count(plan);
+			rc = 0;
+			goto out;
+		}
+		snapshot_release(&snap);
+		memset(&snap, 0, sizeof(snap));
+	}
+	if (gather_healthy(plan, seeds, opts, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    plan_shards(&run, plan, &snap, err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||

@@ -5,6 +5,7 @@
  * message naming what is wrong; exit 3 for an unreachable seed). Nothing
  * moves: plans only. */
 #include "support.h"
+#include "slotctl/exitcode.h"
 #include "slotctl/keyslot.h"
 #include "slotctl/plan_file.h"
 
@@ -109,9 +110,9 @@ START_TEST(uniform_reshard_show_and_codes)
 	ck_assert_contains(r.err, "0 slots to move");
 	run_result_free(&r);
 
-	/* exactly 100 slots to master 2: exit 2 with --detailed-exitcode */
+	/* exactly 100 slots to master 2: exit 8 (moves planned) with --detailed-exitcode */
 	ck_assert_int_eq(run_slotctl(&r, 120, "plan", "reshard", tc_seed(tc), "--from", "all",
-		"--to", tc_id(tc, 2), "--slots", "100", "-o", file, "--detailed-exitcode", NULL), 2);
+		"--to", tc_id(tc, 2), "--slots", "100", "-o", file, "--detailed-exitcode", NULL), SC_EXIT_MOVES_PLANNED);
 	ck_assert_contains(r.err, "100 slots to move");
 	/* memory is sampled on the sources only: the target's is not needed */
 	ck_assert_contains(r.err, "sampled 3 masters (memory of 2)");
@@ -216,7 +217,7 @@ START_TEST(skewed_memory_rebalance)
 	owner = add_skew(tc);
 
 	ck_assert_int_eq(run_slotctl(&r, 120, "plan", "rebalance", tc_seed(tc), "--bigkey-bytes", "100000",
-		"--sample-keys", "1000", "-o", file, "--detailed-exitcode", NULL), 2);
+		"--sample-keys", "1000", "-o", file, "--detailed-exitcode", NULL), SC_EXIT_MOVES_PLANNED);
 	ck_assert_contains(r.err, "plan rebalance by memory");
 	ck_assert_contains(r.err, "big keys:");
 	ck_assert_contains(r.err, "{hot}:h0");

@@ -1,0 +1,171 @@
+/* test_ux.c: what an operator or a CI pipeline relies on: exit codes that
+ * never lie (a failed write to stdout is an error naming stdout; a metrics
+ * path that cannot be written is refused before anything moves; re-applying
+ * a finished plan says so and exits 0; check --json prints its document even
+ * when the seed cannot be reached), and progress that a person can follow
+ * on a terminal and in a log. */
+#include "exec_support.h"
+#include "check_run.h"
+#include "slotctl/check.h"
+#include "slotctl/exitcode.h"
+
+#include <cjson/cJSON.h>
+#include <sys/wait.h>
+
+#define NKEYS 1000
+
+/* Runs `$SLOTCTL_BIN args > /dev/full` through sh; its stderr into err
+ * (size bytes). Returns the exit status. */
+static int run_to_full(char *err, size_t size, const char *args)
+{
+	char dir[64], path[128], cmd[2048];
+	FILE *f;
+	size_t n;
+	int st;
+
+	tc_temp_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/stderr", dir);
+	snprintf(cmd, sizeof(cmd), "timeout 60 \"$SLOTCTL_BIN\" %s > /dev/full 2> %s", args, path);
+	st = system(cmd);
+	ck_assert_msg(st != -1 && WIFEXITED(st), "cannot run '%s'", cmd);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	n = fread(err, 1, size - 1, f);
+	err[n] = '\0';
+	fclose(f);
+	return WEXITSTATUS(st);
+}
+
+START_TEST(a_failed_write_to_stdout_is_an_error)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	char err[4096], args[1024];
+
+	ck_assert_int_eq(run_to_full(err, sizeof(err), "version"), SC_EXIT_PROBLEMS);
+	ck_assert_contains(err, "cannot write to stdout: No space left on device");
+
+	snprintf(args, sizeof(args), "check %s --json", tc_seed(tc));
+	ck_assert_int_eq(run_to_full(err, sizeof(err), args), SC_EXIT_PROBLEMS);
+	ck_assert_contains(err, "cannot write to stdout");
+
+	snprintf(args, sizeof(args), "plan reshard %s --from all --to %s --slots 10 -o -", tc_seed(tc), tc_id(tc, 2));
+	ck_assert_int_eq(run_to_full(err, sizeof(err), args), SC_EXIT_PROBLEMS);
+	ck_assert_contains(err, "cannot write to stdout");
+	tc_stop(tc);
+}
+END_TEST
+
+/* The owners (by node index, in node 0's view) of every slot. */
+static void owners(const struct test_cluster *tc, int *out)
+{
+	for (int s = 0; s < SC_SLOTS; s++)
+		out[s] = tc_owner_of(tc, 0, s);
+}
+
+START_TEST(unwritable_metrics_file_is_refused_before_anything_moves)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 20 } };
+	char dir[64], plan[128], metrics[160];
+	static int before[SC_SLOTS], after[SC_SLOTS];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", NKEYS, plan);
+	snprintf(metrics, sizeof(metrics), "%s/missing/dir/m.prom", dir);
+	owners(tc, before);
+	EXEC_RUN(&r, SC_EXIT_USAGE, 60, "apply", plan, "--yes", "--metrics-file", metrics);
+	ck_assert_contains(r.err, "--metrics-file");
+	ck_assert_contains(r.err, "No such file or directory");
+	run_result_free(&r);
+	owners(tc, after);
+	ck_assert_mem_eq(before, after, sizeof(before));
+	ck_assert_int_ne(access(metrics, F_OK), 0);
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(reapplying_a_finished_plan_says_so_and_exits_0)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 20 }, { 1, 2, 10 } };
+	char dir[64], plan[128];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 2, "k", NKEYS, plan);
+	EXEC_RUN(&r, SC_EXIT_OK, 300, "apply", plan, "--yes");
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+
+	EXEC_RUN(&r, SC_EXIT_OK, 60, "apply", plan, "--yes");
+	ck_assert_contains(r.out, "already applied");
+	ck_assert_contains(r.out, "30 slots are done");
+	run_result_free(&r);
+	EXEC_RUN(&r, SC_EXIT_OK, 60, "apply", plan, "--yes", "--json");
+	ck_assert_contains(r.out, "\"status\":\"already-applied\"");
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+
+	/* a plan already applied, then undone by hand, is stale again */
+	{
+		struct exec_transfer back[] = { { 2, 0, 1 } };
+		char plan2[160];
+
+		snprintf(plan2, sizeof(plan2), "%s/back.json", dir);
+		exec_write_plan(tc, back, 1, "k", NKEYS, plan2);
+		EXEC_RUN(&r, SC_EXIT_OK, 120, "apply", plan2, "--yes");
+		run_result_free(&r);
+	}
+	run_slotctl(&r, 60, "apply", plan, "--yes", NULL);
+	ck_assert_msg(r.status != SC_EXIT_OK && strstr(r.out, "already applied") == NULL,
+		"a plan whose result was undone passed as applied:\n%s%s", r.out, r.err);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(check_json_prints_a_document_when_the_seed_is_unreachable)
+{
+	char seed[64];
+	struct run_result r;
+	cJSON *doc, *f;
+
+	snprintf(seed, sizeof(seed), "127.0.0.1:%d", tc_free_port());
+	EXEC_RUN(&r, SC_EXIT_UNREACHABLE, 60, "check", seed, "--json", "--timeout", "500");
+	doc = cJSON_Parse(r.out);
+	ck_assert_msg(doc != NULL, "no JSON document on stdout:\n%s", r.out);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "format_version")), CHECK_FORMAT_VERSION);
+	ck_assert_int_eq((int)cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "exit_code")), SC_EXIT_UNREACHABLE);
+	f = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "findings"), 0);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(f, "code")), "node-unreachable");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(f, "severity")), "err");
+	ck_assert_contains(cJSON_GetStringValue(cJSON_GetObjectItem(f, "message")), seed);
+	cJSON_Delete(doc);
+	run_result_free(&r);
+}
+END_TEST
+
+static Suite *ux_suite(void)
+{
+	Suite *s = suite_create("ux");
+	TCase *tc = tcase_create("exit codes");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, a_failed_write_to_stdout_is_an_error);
+	tcase_add_test(tc, unwritable_metrics_file_is_refused_before_anything_moves);
+	tcase_add_test(tc, reapplying_a_finished_plan_says_so_and_exits_0);
+	tcase_add_test(tc, check_json_prints_a_document_when_the_seed_is_unreachable);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(ux_suite());
+}
