@@ -125,6 +125,11 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "slotctl: see 'slotctl help <command>'". The caller exits SC_EXIT_USAGE. */
 void cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes a byte count as a person reads it, in binary units ("512 B",
+ * "239.7 KiB", "1.5 MiB"; "?" when negative: unknown) into buf, and returns
+ * buf. The one byte formatter of plan summaries, show, apply, fix. */
+const char *cli_format_bytes(long long b, char *buf, size_t size);
+
 /* Whether to use colour / progress on stream f: only on a TTY, never with a
  * non-empty NO_COLOR (colour). Decided here and nowhere else. */
 bool cli_use_color(FILE *f);

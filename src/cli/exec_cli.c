@@ -13,10 +13,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #define DRAW_INTERVAL_MS 200
 #define METRICS_INTERVAL_MS 1000
+#define PROGRESS_DEFAULT_WIDTH 80
+#define PROGRESS_MIN_BAR 10
+#define PROGRESS_MAX_BAR 30
 
 static volatile sig_atomic_t stop_flag;
 
@@ -52,7 +56,7 @@ static void describe_command(const struct cmd_args *a, char *buf, size_t size)
 
 int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui)
 {
-	long long parallel, kps, bps, batch, block, mig_timeout;
+	long long parallel, kps, bps, batch, block, mig_timeout, interval;
 	struct sc_error err;
 
 	memset(o, 0, sizeof(*o));
@@ -63,7 +67,8 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	    args_int(a, "max-bytes-per-sec", 0, 1LL << 50, 0, &bps) != 0 ||
 	    args_int(a, "batch-keys", 1, 1000000, EXEC_DEFAULT_BATCH_KEYS, &batch) != 0 ||
 	    args_ms_as_us(a, "max-block-ms", 10, 600000000LL, EXEC_DEFAULT_MAX_BLOCK_US, &block) != 0 ||
-	    args_int(a, "migrate-timeout", 1, 3600000, o->conn.command_timeout_ms, &mig_timeout) != 0)
+	    args_int(a, "migrate-timeout", 1, 3600000, o->conn.command_timeout_ms, &mig_timeout) != 0 ||
+	    args_int(a, "progress-interval", 1, 86400, EXEC_CLI_DEFAULT_INTERVAL_S, &interval) != 0)
 		return -1;
 	o->parallel = (int)parallel;
 	o->max_keys_per_sec = kps;
@@ -84,7 +89,11 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	ui->op = op;
 	ui->json = args_flag(a, "json");
 	ui->metrics_path = args_value(a, "metrics-file");
-	ui->progress = !ui->json && cli_use_progress(stderr);
+	ui->verbose = args_flag(a, "verbose");
+	ui->progress = !ui->json && !args_flag(a, "quiet") && cli_use_progress(stderr);
+	ui->status_lines = !ui->json && !args_flag(a, "quiet") && !ui->progress;
+	ui->interval_ms = interval * 1000;
+	ui->last_status_ms = sc_clock_ms();
 	if (ui->metrics_path && file_check_writable(ui->metrics_path, "metrics file", &err) < 0) {
 		cli_error("--metrics-file: %s", err.msg);
 		return -1;
@@ -92,47 +101,84 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	return 0;
 }
 
-static void human_bytes(long long n, char *buf, size_t size)
-{
-	const char *units[] = { "B", "kB", "MB", "GB", "TB" };
-	double v = (double)n;
-	int u = 0;
+/* ---- progress on stderr: a bar on a TTY, status lines off it ---- */
 
-	while (v >= 1000.0 && u < 4) {
-		v /= 1000.0;
-		u++;
-	}
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+/* The terminal's width (TIOCGWINSZ on stderr), else 80. */
+static int term_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return PROGRESS_DEFAULT_WIDTH;
 }
 
-/* ---- the progress bar (stderr, TTY only) ---- */
-
-static void draw_bar(struct exec_cli *ui, const struct exec_progress *p, bool final)
+/* How far the run is, 0..1: by keys when the plan estimated them, else by
+ * slots. */
+static double progress_fraction(const struct exec_progress *p)
 {
-	double frac = 0, rate = p->elapsed_s > 0 ? (double)p->keys_moved / p->elapsed_s : 0;
-	char bar[31], bytes[32], eta[32] = "--:--";
-	int fill;
+	double frac = 0;
 
 	if (p->keys_estimated > 0)
 		frac = (double)p->keys_moved / (double)p->keys_estimated;
 	else if (p->slots_total > 0)
 		frac = (double)p->slots_done / (double)p->slots_total;
-	if (p->slots_total > 0 && p->slots_done == p->slots_total)
+	if ((p->slots_total > 0 && p->slots_done == p->slots_total) || frac > 1)
 		frac = 1;
-	if (frac > 1)
-		frac = 1;
-	fill = (int)(frac * 30);
-	for (int i = 0; i < 30; i++)
-		bar[i] = i < fill ? '=' : (i == fill ? '>' : ' ');
-	bar[30] = '\0';
+	return frac;
+}
+
+/* The status in words: slots, keys and bytes done of their totals, the rate
+ * and the ETA. The bar and the status lines both say this. */
+static void format_status(const struct exec_progress *p, char *buf, size_t size)
+{
+	double frac = progress_fraction(p), rate = p->elapsed_s > 0 ? (double)p->keys_moved / p->elapsed_s : 0;
+	char bytes[32], bytes_total[32], eta[32] = "--:--";
+
 	if (frac > 0.001 && frac < 1) {
 		long long left = (long long)(p->elapsed_s * (1 - frac) / frac);
 
 		snprintf(eta, sizeof(eta), "%lld:%02lld", left / 60, left % 60);
+	} else if (frac >= 1) {
+		snprintf(eta, sizeof(eta), "0:00");
 	}
-	human_bytes(p->bytes_moved, bytes, sizeof(bytes));
-	fprintf(stderr, "\r[%s] %zu/%zu slots  %lld keys  %s  %.0f keys/s  ETA %s ", bar, p->slots_done,
-		p->slots_total, p->keys_moved, bytes, rate, eta);
+	cli_format_bytes(p->bytes_moved, bytes, sizeof(bytes));
+	cli_format_bytes(p->bytes_estimated, bytes_total, sizeof(bytes_total));
+	snprintf(buf, size, "%zu/%zu slots  %lld/%lld keys  %s/%s  %.0f keys/s  ETA %s", p->slots_done,
+		p->slots_total, p->keys_moved, p->keys_estimated, bytes, bytes_total, rate, eta);
+}
+
+/* One line that fits width - 1 columns: "[===>   ] status", the bar taking
+ * what the status leaves (none when too little is left; the status is cut
+ * when even it does not fit). */
+static void format_bar(const struct exec_progress *p, int width, char *buf, size_t size)
+{
+	char status[256];
+	int room, bar, fill;
+	size_t k = 0;
+
+	format_status(p, status, sizeof(status));
+	room = width - 1;
+	bar = room - (int)strlen(status) - 3;
+	if (bar >= PROGRESS_MIN_BAR && (size_t)room < size) {
+		if (bar > PROGRESS_MAX_BAR)
+			bar = PROGRESS_MAX_BAR;
+		fill = (int)(progress_fraction(p) * bar);
+		buf[k++] = '[';
+		for (int i = 0; i < bar; i++)
+			buf[k++] = i < fill ? '=' : (i == fill ? '>' : ' ');
+		buf[k++] = ']';
+		buf[k++] = ' ';
+	}
+	snprintf(buf + k, size - k, "%.*s", room - (int)k > 0 ? room - (int)k : 0, status);
+}
+
+static void draw_bar(struct exec_cli *ui, const struct exec_progress *p, bool final)
+{
+	char line[1024];
+
+	format_bar(p, term_width(), line, sizeof(line));
+	fprintf(stderr, "\r%s\033[K", line);
 	if (final)
 		fputc('\n', stderr);
 	fflush(stderr);
@@ -145,6 +191,26 @@ static void clear_bar(struct exec_cli *ui)
 		fputs("\r\033[K", stderr);
 		ui->bar_drawn = false;
 	}
+}
+
+/* A plain status line, for logs: "apply: 12/100 slots ...". */
+static void print_status(const struct exec_cli *ui, const struct exec_progress *p)
+{
+	char status[256];
+
+	format_status(p, status, sizeof(status));
+	fprintf(stderr, "%s: %s\n", ui->op, status);
+	fflush(stderr);
+}
+
+/* -v: one line per batch of keys moved. */
+static void print_batch(struct exec_cli *ui, const struct exec_event *ev)
+{
+	char bytes[32];
+
+	clear_bar(ui);
+	fprintf(stderr, "%s: slot %d %s -> %s: %lld keys, %s\n", ui->op, ev->slot, ev->from ? ev->from : "?",
+		ev->to ? ev->to : "?", ev->keys, cli_format_bytes(ev->bytes, bytes, sizeof(bytes)));
 }
 
 /* ---- JSON lines (stdout) ---- */
@@ -276,6 +342,18 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		clear_bar(ui);
 		cli_warn("%s", ev->message);
 	}
+	if (ui->verbose && ev->kind == EXEC_EVENT_BATCH)
+		print_batch(ui, ev);
+	if (ui->status_lines) {
+		if (ev->kind == EXEC_EVENT_ERROR)
+			cli_error("%s", ev->message);
+		if (ev->kind == EXEC_EVENT_VERIFY || now - ui->last_status_ms >= ui->interval_ms) {
+			print_status(ui, ev->progress);
+			ui->last_status_ms = now;
+		}
+		if (ev->kind == EXEC_EVENT_VERIFY)
+			fputs("waiting for every node to agree on the new map...\n", stderr);
+	}
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
 			clear_bar(ui);
@@ -315,7 +393,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 	write_metrics(ui, p, 0);
 	if (rc != 0)
 		cli_error("%s", err->msg);
-	human_bytes(p->bytes_moved, bytes, sizeof(bytes));
+	cli_format_bytes(p->bytes_moved, bytes, sizeof(bytes));
 	if (ui->json) {
 		cJSON *o = json_event("summary", ui->op);
 

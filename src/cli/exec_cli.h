@@ -1,7 +1,7 @@
 /* exec_cli.h: what the commands that move slots (apply, resume, abort,
  * reshard, rebalance) share in the command layer: their common options, the
  * SIGINT/SIGTERM handling, and the reporting of executor events as a progress
- * bar (TTY only), JSON lines (--json) and a Prometheus textfile
+ * bar (on a TTY) or status lines (off it), JSON lines (--json) and a Prometheus textfile
  * (--metrics-file). Not a public interface. */
 #ifndef SLOTCTL_EXEC_CLI_H
 #define SLOTCTL_EXEC_CLI_H
@@ -13,12 +13,16 @@
 
 #define EXEC_CLI_JSON_VERSION "1.0"
 #define EXEC_CLI_DEFAULT_PARALLEL 4
+#define EXEC_CLI_DEFAULT_INTERVAL_S 10
 
 /* Options of every command that moves slots; splice into a table. */
 #define EXEC_CLI_OPTIONS \
 	{ "parallel", 'p', OPT_VALUE, "N", "slots moved at once, never two on one node (default 4)" }, \
 	{ "json", 0, OPT_FLAG, NULL, "one JSON event per line on stdout" }, \
 	{ "metrics-file", 0, OPT_VALUE, "PATH", "keep a Prometheus textfile of progress and errors" }, \
+	{ "quiet", 'q', OPT_FLAG, NULL, "no progress on stderr (errors still)" }, \
+	{ "verbose", 'v', OPT_FLAG, NULL, "a line on stderr for every batch of keys moved" }, \
+	{ "progress-interval", 0, OPT_VALUE, "SECONDS", "off a terminal, a status line on stderr every SECONDS (default 10)" }, \
 	{ "replace", 0, OPT_FLAG, NULL, "overwrite keys that already exist on a target (default: stop)" }, \
 	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
 	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
@@ -30,7 +34,11 @@
 struct exec_cli {
 	const char *op;           /* "apply", "resume", "abort" */
 	bool json;
-	bool progress;            /* progress bar on stderr */
+	bool progress;            /* progress bar on stderr (a TTY) */
+	bool status_lines;        /* a status line on stderr every interval_ms (not a TTY) */
+	bool verbose;             /* a line per batch */
+	long long interval_ms;
+	long long last_status_ms;
 	const char *metrics_path;
 	long long last_draw_ms;
 	long long last_metrics_ms;

@@ -88,6 +88,24 @@ int cli_close_stdout(int rc)
 	return rc == SC_EXIT_OK || rc == SC_EXIT_MOVES_PLANNED ? SC_EXIT_PROBLEMS : rc;
 }
 
+const char *cli_format_bytes(long long b, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)b;
+	int u = 0;
+
+	if (b < 0) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
+}
+
 bool cli_use_color(FILE *f)
 {
 	const char *no_color = getenv("NO_COLOR");

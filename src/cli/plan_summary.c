@@ -2,6 +2,7 @@
  * figures are computed once (struct summary) and rendered either as text or
  * as JSON, so `plan` and `show` can never disagree. */
 #include "plan_summary.h"
+#include "slotctl/cli.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -119,22 +120,6 @@ static void summarise(const struct plan *p, struct summary *s)
 
 /* ---- text ---- */
 
-static const char *human_bytes(long long b, char *buf, size_t size)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int u = 0;
-
-	if (b < 0)
-		return snprintf(buf, size, "?"), buf;
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-	return buf;
-}
-
 static const char *count_text(long long v, char *buf, size_t size)
 {
 	if (v < 0)
@@ -184,8 +169,8 @@ static void print_masters(const struct plan *p, const struct summary *s, FILE *f
 		snprintf(col[0], sizeof(col[0]), "%d -> %d", slotset_count(&n->slots), n->slots_after);
 		snprintf(col[1], sizeof(col[1]), "%s -> %s", count_text(n->keys_before, a, sizeof(a)),
 			count_text(n->keys_after, b, sizeof(b)));
-		snprintf(col[2], sizeof(col[2]), "%s -> %s", human_bytes(n->bytes_before, a, sizeof(a)),
-			human_bytes(n->bytes_after, b, sizeof(b)));
+		snprintf(col[2], sizeof(col[2]), "%s -> %s", cli_format_bytes(n->bytes_before, a, sizeof(a)),
+			cli_format_bytes(n->bytes_after, b, sizeof(b)));
 		snprintf(col[3], sizeof(col[3]), "%s -> %s",
 			share_text(share(before_of(p, n), s->total_before), a, sizeof(a)),
 			share_text(share(after_of(p, n), s->total_after), b, sizeof(b)));
@@ -205,7 +190,7 @@ static void print_moves(const struct plan *p, const struct summary *s, FILE *f)
 
 		fprintf(f, "  %.8s -> %.8s  %d slot%s, %lld keys, %s\n", p->nodes[q->from].id,
 			p->nodes[q->to].id, q->slots, q->slots == 1 ? "" : "s", q->keys,
-			human_bytes(q->bytes, a, sizeof(a)));
+			cli_format_bytes(q->bytes, a, sizeof(a)));
 	}
 }
 
@@ -224,11 +209,11 @@ static void print_hot(const struct plan *p, FILE *f)
 				fprintf(f, "\nhot and big slots:\n");
 			header = true;
 			fprintf(f, "  slot %d  %s%s  %.8s -> %.8s  batch %zu\n", m->slot,
-				human_bytes(m->bytes, a, sizeof(a)), m->big ? ", big key" : "", m->from, m->to, b + 1);
+				cli_format_bytes(m->bytes, a, sizeof(a)), m->big ? ", big key" : "", m->from, m->to, b + 1);
 		}
 	for (size_t i = 0; i < p->big_key_count; i++)
 		fprintf(f, "%s  '%s' (slot %d): %s\n", i ? "" : "\nbig keys:\n", p->big_keys[i].key,
-			p->big_keys[i].slot, human_bytes(p->big_keys[i].bytes, a, sizeof(a)));
+			p->big_keys[i].slot, cli_format_bytes(p->big_keys[i].bytes, a, sizeof(a)));
 }
 
 void plan_summary_print(const struct plan *p, FILE *f)
@@ -247,7 +232,7 @@ void plan_summary_print(const struct plan *p, FILE *f)
 	print_moves(p, &s, f);
 	print_hot(p, f);
 	fprintf(f, "\nto move: %d slot%s, %lld keys, %s\n", s.slots, s.slots == 1 ? "" : "s", s.keys,
-		human_bytes(s.bytes, a, sizeof(a)));
+		cli_format_bytes(s.bytes, a, sizeof(a)));
 	for (size_t i = 0; i < p->warning_count; i++)
 		fprintf(f, "%s  %s\n", i ? "" : "\nwarnings:\n", p->warnings[i]);
 	free(s.pairs);

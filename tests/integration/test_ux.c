@@ -151,6 +151,99 @@ START_TEST(check_json_prints_a_document_when_the_seed_is_unreachable)
 }
 END_TEST
 
+/* Lines of text (split at '\n' and '\r') that hold needle. */
+static int count_lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+START_TEST(off_a_terminal_a_status_line_every_interval_nothing_with_quiet)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 100 } }, t2[] = { { 1, 2, 10 } };
+	char dir[64], plan[128], plan2[160];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", 3 * NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", 3 * NKEYS, plan);
+	/* ~110 keys at 40 keys/s: about 3 s, a status line every second */
+	EXEC_RUN(&r, SC_EXIT_OK, 300, "apply", plan, "--yes", "--max-keys-per-sec", "40",
+		"--progress-interval", "1", "-v");
+	ck_assert_msg(count_lines_with(r.err, "apply: ") - count_lines_with(r.err, "apply: slot ") >= 2,
+		"expected status lines on stderr, one a second:\n%s", r.err);
+	ck_assert_contains(r.err, "/100 slots");
+	ck_assert_contains(r.err, " keys/s  ETA ");
+	ck_assert_msg(count_lines_with(r.err, "apply: slot ") >= 1, "-v printed no batch line:\n%s", r.err);
+	ck_assert_msg(strchr(r.err, '\r') == NULL && strstr(r.err, "\033[") == NULL,
+		"terminal control off a terminal:\n%s", r.err);
+	run_result_free(&r);
+
+	snprintf(plan2, sizeof(plan2), "%s/plan2.json", dir);
+	exec_write_plan(tc, t2, 1, "k", 3 * NKEYS, plan2);
+	EXEC_RUN(&r, SC_EXIT_OK, 300, "apply", plan2, "--yes", "--max-keys-per-sec", "40",
+		"--progress-interval", "1", "--quiet");
+	ck_assert_msg(r.err[0] == '\0', "--quiet printed on stderr:\n%s", r.err);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", 3 * NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Under a pseudo-terminal 80 columns wide (script(1)), the bar is one line
+ * redrawn in place that never reaches the last column. */
+START_TEST(the_progress_bar_fits_the_terminal)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 100 } };
+	char dir[64], plan[128], out[160], cmd[2048];
+	static char text[1 << 20];
+	int st, drawn = 0, bars = 0, lines = 0;
+	size_t len;
+	FILE *f;
+
+	tc_load_keys(tc, "k", 3 * NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", 3 * NKEYS, plan);
+	snprintf(out, sizeof(out), "%s/tty.out", dir);
+	snprintf(cmd, sizeof(cmd), "timeout 120 script -q -e -c 'stty cols 80 rows 24; \"$SLOTCTL_BIN\" apply %s --yes "
+		"--max-keys-per-sec 40' %s > /dev/null < /dev/null", plan, out);
+	st = system(cmd);
+	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0, "'%s' failed (%d)", cmd, st);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	/* redrawn in place: at most the final state stays on a line of its own */
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		lines += strstr(line, "/100 slots") != NULL;
+		for (char *seg = line, *end; seg; seg = end) {
+			char *esc;
+
+			if ((end = strchr(seg, '\r')) != NULL)
+				*end++ = '\0';
+			while ((esc = strstr(seg, "\033[K")) != NULL)
+				memmove(esc, esc + 3, strlen(esc + 3) + 1);
+			if (!strstr(seg, "/100 slots"))
+				continue; /* the script(1) header, the summary */
+			drawn++;
+			ck_assert_msg(strlen(seg) < 80, "a bar of %zu columns on a 80-column terminal: '%s'",
+				strlen(seg), seg);
+			bars += seg[0] == '[';
+		}
+	}
+	ck_assert_msg(drawn >= 2 && bars >= 1, "the progress was drawn %d times, %d with a bar", drawn, bars);
+	ck_assert_msg(lines <= 2, "%d lines on screen hold the bar", lines);
+	tc_verify_keys(tc, "k", 3 * NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *ux_suite(void)
 {
 	Suite *s = suite_create("ux");
@@ -161,6 +254,11 @@ static Suite *ux_suite(void)
 	tcase_add_test(tc, unwritable_metrics_file_is_refused_before_anything_moves);
 	tcase_add_test(tc, reapplying_a_finished_plan_says_so_and_exits_0);
 	tcase_add_test(tc, check_json_prints_a_document_when_the_seed_is_unreachable);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("progress");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, off_a_terminal_a_status_line_every_interval_nothing_with_quiet);
+	tcase_add_test(tc, the_progress_bar_fits_the_terminal);
 	suite_add_tcase(s, tc);
 	return s;
 }
