@@ -63,9 +63,10 @@ static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 	rc = write_plan(output, &p);
 	if (rc == SC_EXIT_OK) {
 		plan_summary_print(&p, stderr);
-		if (strcmp(output, "-") != 0)
-			fprintf(stderr, "\nplan written to '%s'; review it with 'slotctl show %s', then 'slotctl apply %s'\n",
-				output, output, output);
+		if (strcmp(output, "-") != 0) {
+			fputc('\n', stderr);
+			plan_summary_written(output, stderr);
+		}
 		if (args_flag(args, "detailed-exitcode") && plan_move_count(&p) > 0)
 			rc = SC_EXIT_MOVES_PLANNED; /* not 2 as in terraform: 2 is a usage error */
 	}

@@ -10,7 +10,7 @@ static int run_rebalance(const struct cmd_args *args)
 {
 	static const char *const forward[] = { "by", "weight", "threshold", "use-empty-masters", NULL };
 
-	return oneshot_run(args, &cmd_plan_rebalance, forward);
+	return oneshot_run(args, &cmd_plan_rebalance, PLAN_REBALANCE, forward);
 }
 
 static const struct cmd_option cmd_rebalance_options[] = {

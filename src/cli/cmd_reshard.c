@@ -10,7 +10,7 @@ static int run_reshard(const struct cmd_args *args)
 {
 	static const char *const forward[] = { "from", "to", "slots", "slot-ranges", "pick", NULL };
 
-	return oneshot_run(args, &cmd_plan_reshard, forward);
+	return oneshot_run(args, &cmd_plan_reshard, PLAN_RESHARD, forward);
 }
 
 static const struct cmd_option cmd_reshard_options[] = {

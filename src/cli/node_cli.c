@@ -152,7 +152,7 @@ int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const 
 		free(sub.argv);
 		return SC_EXIT_USAGE;
 	}
-	rc = plan_cmd ? oneshot_run(&sub, plan_cmd, (const char *const[]){ NULL }) : entry->run(&sub);
+	rc = plan_cmd ? oneshot_run(&sub, plan_cmd, PLAN_DRAIN, (const char *const[]){ NULL }) : entry->run(&sub);
 	free(sub.argv);
 	return rc;
 }

@@ -64,8 +64,8 @@ int node_failed(struct node_run *r);
 
 /* Runs entry's handler in this process on words (positional arguments and
  * options), then --yes (this command already asked) and this command's
- * connection options; through oneshot_run planning with plan_cmd when it is
- * not NULL. Returns its exit code. */
+ * connection options; through oneshot_run planning a drain with plan_cmd
+ * (`plan drain`) when it is not NULL. Returns its exit code. */
 int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
 	const struct cmd_entry *plan_cmd);
 

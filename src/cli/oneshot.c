@@ -1,11 +1,14 @@
 /* oneshot.c: plan, show, confirm and apply in one command (see oneshot.h).
- * The plan is made by the `plan` command's own handler, so the one-shot
- * commands plan exactly as `slotctl plan` does; the plan file is kept with
- * --plan-out, else in a fresh temporary directory (under $TMPDIR, or /tmp)
- * that is removed once the apply completes; its journal sits next to it for
- * `resume` and `abort` until then. */
+ * The plan is made by plan_make on the `plan` command's own options, so the
+ * one-shot commands plan exactly as `slotctl plan` does; its summary is
+ * printed once. The plan file is kept with --plan-out, else written (only
+ * when it is applied) to a fresh temporary directory (under $TMPDIR, or
+ * /tmp) that is removed once the apply completes; its journal sits next to
+ * it for `resume` and `abort` until then. A dry run or a refusal writes no
+ * temporary plan and names none. */
 #include "oneshot.h"
 #include "exec_cli.h"
+#include "plan_make.h"
 #include "plan_summary.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/journal.h"
@@ -57,10 +60,11 @@ static int forward_option(const struct cmd_args *args, const char *name, char **
 	return 0;
 }
 
-/* Runs plan_cmd's handler on args' positional arguments and the forwarded
- * options, writing the plan to path. Returns its exit code. */
-static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_cmd,
-	const char *const *forward, const char *path)
+/* Makes the plan of kind as plan_cmd would, from the options of args that
+ * it takes (forward, and always_forwarded), into *out (caller releases).
+ * Returns its exit code. */
+static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
+	const char *const *forward, struct plan *out)
 {
 	static char bufs[ONESHOT_MAX_ARGV][128];
 	char *argv[ONESHOT_MAX_ARGV];
@@ -76,20 +80,29 @@ static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_c
 	for (int f = 0; always_forwarded[f]; f++)
 		if (forward_option(args, always_forwarded[f], argv, &argc, bufs) != 0)
 			goto too_many;
-	argv[argc++] = "-o";
-	argv[argc++] = (char *)path;
 	argv[argc] = NULL;
 	rc = cmd_args_parse(plan_cmd, argc, argv, &pargs);
 	if (rc != 0) {
 		free(pargs.argv);
 		return SC_EXIT_USAGE;
 	}
-	rc = plan_cmd->run(&pargs);
+	rc = plan_make(&pargs, kind, out);
 	free(pargs.argv);
 	return rc;
 too_many:
 	cli_error("%s: too many options", args->cmd->name);
 	return SC_EXIT_USAGE;
+}
+
+/* Writes the plan to path. Returns 0, or the exit code having reported why. */
+static int save_plan(const char *path, const struct plan *p)
+{
+	struct sc_error err;
+
+	if (plan_save(path, p, &err) == 0)
+		return 0;
+	cli_error("%s", err.msg);
+	return err.code ? err.code : SC_EXIT_PROBLEMS;
 }
 
 static int confirm(const struct cmd_args *args, const struct plan *p)
@@ -144,7 +157,8 @@ static int make_plan_dir(const char *cmd, char *dir, size_t size)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
-int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, const char *const *forward)
+int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
+	const char *const *forward)
 {
 	const char *keep = args_value(args, "plan-out");
 	char dir[1024] = "", path[1100];
@@ -152,11 +166,28 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 	struct exec_cli ui;
 	struct exec_result res;
 	struct sc_error err = { 0 };
-	struct plan p;
+	struct plan made, p;
+	bool dry;
 	int rc;
 
 	if (exec_cli_opts(args, args->cmd->name, &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
+	rc = make_plan(args, plan_cmd, kind, forward, &made);
+	if (rc != SC_EXIT_OK)
+		return rc;
+	/* the summary once: the result of a dry run (stdout), else the review
+	 * before the question (stderr); a plan file is named only when kept */
+	dry = args_flag(args, "dry-run") || plan_move_count(&made) == 0;
+	plan_summary_print(&made, dry ? stdout : stderr);
+	if (dry || confirm(args, &made) != 0) {
+		rc = keep ? save_plan(keep, &made) : 0;
+		if (rc == 0 && keep)
+			plan_summary_written(keep, stderr);
+		if (rc == 0 && dry)
+			fprintf(stderr, "%s\n", plan_move_count(&made) == 0 ? "nothing to move" : "dry run: nothing changed");
+		plan_release(&made);
+		return rc ? rc : dry ? SC_EXIT_OK : SC_EXIT_REFUSED;
+	}
 	if (keep) {
 		snprintf(path, sizeof(path), "%s", keep);
 	} else {
@@ -164,36 +195,23 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, c
 			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s "
 				"(set TMPDIR, or keep the plan with --plan-out FILE)",
 				args->cmd->name, temp_base(), strerror(errno));
+			plan_release(&made);
 			return SC_EXIT_PROBLEMS;
 		}
 		snprintf(path, sizeof(path), "%s/plan.json", dir);
 	}
-	rc = make_plan(args, plan_cmd, forward, path);
-	if (rc != SC_EXIT_OK) {
+	rc = save_plan(path, &made);
+	plan_release(&made);
+	if (rc == 0 && plan_load(path, &p, &err) != 0) {
+		cli_error("%s", err.msg);
+		rc = err.code;
+	}
+	if (rc != 0) {
 		forget_plan(path, dir);
 		return rc;
 	}
-	if (plan_load(path, &p, &err) != 0) {
-		cli_error("%s", err.msg);
-		forget_plan(path, dir);
-		return err.code;
-	}
-	if (args_flag(args, "dry-run") || plan_move_count(&p) == 0) {
-		plan_summary_print(&p, stdout);
-		fprintf(stderr, "%s\n", plan_move_count(&p) == 0 ? "nothing to move" :
-			"dry run: nothing changed");
-		plan_release(&p);
-		forget_plan(path, dir);
-		return SC_EXIT_OK;
-	}
-	if (confirm(args, &p) != 0) {
-		plan_release(&p);
-		forget_plan(path, dir);
-		return SC_EXIT_REFUSED;
-	}
-	if (!keep)
-		fprintf(stderr, "plan kept in '%s' (journal '%s.journal') until the apply completes\n",
-			path, path);
+	fprintf(stderr, "plan %s '%s' (journal '%s.journal')%s\n", keep ? "written to" : "kept in", path, path,
+		keep ? "" : " until the apply completes");
 	opts.stop = exec_cli_signals();
 	rc = executor_apply(&p, path, NULL, &opts, &res, &err);
 	plan_release(&p);

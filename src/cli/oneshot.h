@@ -1,12 +1,13 @@
 /* oneshot.h: `slotctl reshard` and `slotctl rebalance`: plan and apply in
- * one command. The planning is the `plan reshard|rebalance` command itself
- * (its handler runs on the forwarded options, writing the plan file and its
- * summary), then confirmation, then the executor, as `apply` does. Not a
+ * one command. The planning is the `plan reshard|rebalance` command's
+ * (plan_make on the forwarded options), then the summary, confirmation and
+ * the executor, as `apply` does. Not a
  * public interface. */
 #ifndef SLOTCTL_CLI_ONESHOT_H
 #define SLOTCTL_CLI_ONESHOT_H
 
 #include "slotctl/cli.h"
+#include "plan_make.h"
 
 /* Options every one-shot command takes besides its planner's and the
  * executor's (EXEC_CLI_OPTIONS). */
@@ -19,11 +20,12 @@
 	{ "max-slots-per-batch", 0, OPT_VALUE, "N", "slots per batch of moves (default 64)" }, \
 	{ "strict", 0, OPT_FLAG, NULL, "refuse when a target would exceed or run short of its maxmemory" }
 
-/* Plans with plan_cmd on args' positional arguments (the seed; for `plan
- * drain` also the master's id), forwarding the options of args named in forward
- * (NULL-terminated; ONESHOT_OPTIONS' planner options and the connection
- * options are always forwarded), then shows, confirms and applies. Returns
- * the exit code. */
-int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, const char *const *forward);
+/* Plans a plan of kind as plan_cmd does, on args' positional arguments (the
+ * seed; for `plan drain` also the master's id), forwarding the options of
+ * args named in forward (NULL-terminated; ONESHOT_OPTIONS' planner options
+ * and the connection options are always forwarded), then shows, confirms
+ * and applies. Returns the exit code. */
+int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
+	const char *const *forward);
 
 #endif

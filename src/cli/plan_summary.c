@@ -353,3 +353,9 @@ cJSON *plan_summary_json(const struct plan *p)
 	free(s.pairs);
 	return o;
 }
+
+void plan_summary_written(const char *path, FILE *f)
+{
+	fprintf(f, "plan written to '%s'; review it with 'slotctl show %s', then 'slotctl apply %s'\n", path, path,
+		path);
+}

@@ -14,6 +14,9 @@
 /* Prints the human summary of p to f. */
 void plan_summary_print(const struct plan *p, FILE *f);
 
+/* Tells where a kept plan was written and what to run next, on f. */
+void plan_summary_written(const char *path, FILE *f);
+
 /* The summary as a JSON object (caller deletes), or NULL on OOM. */
 cJSON *plan_summary_json(const struct plan *p);
 

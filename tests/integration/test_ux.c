@@ -244,6 +244,51 @@ START_TEST(the_progress_bar_fits_the_terminal)
 }
 END_TEST
 
+START_TEST(one_shot_commands_print_the_summary_once_and_name_only_kept_plans)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	char dir[64], kept[128];
+	static int before[SC_SLOTS], after[SC_SLOTS];
+	struct run_result r;
+
+	tc_load_keys(tc, "k", NKEYS);
+	owners(tc, before);
+	/* a dry run: the summary once, on stdout; no plan named */
+	EXEC_RUN(&r, SC_EXIT_OK, 120, "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 2), "--slots", "10",
+		"--dry-run");
+	ck_assert_int_eq(count_lines_with(r.out, "to move: 10 slots"), 1);
+	ck_assert_int_eq(count_lines_with(r.err, "to move: "), 0);
+	ck_assert_msg(strstr(r.err, "plan written") == NULL && strstr(r.err, "plan.json") == NULL,
+		"a dry run named a plan file that is gone:\n%s", r.err);
+	ck_assert_contains(r.err, "dry run: nothing changed");
+	run_result_free(&r);
+
+	/* refused on a closed stdin: the summary once (the review, on stderr), no plan named */
+	EXEC_RUN(&r, SC_EXIT_REFUSED, 120, "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 2), "--slots", "10");
+	ck_assert_int_eq(count_lines_with(r.out, "to move: ") + count_lines_with(r.err, "to move: 10 slots"), 1);
+	ck_assert_msg(strstr(r.err, "plan written") == NULL && strstr(r.err, "plan.json") == NULL,
+		"a refusal named a plan file that is gone:\n%s", r.err);
+	run_result_free(&r);
+
+	/* with --plan-out the plan stays there and is named */
+	exec_temp_path(dir, sizeof(dir), kept, sizeof(kept), "kept.json");
+	EXEC_RUN(&r, SC_EXIT_OK, 120, "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 2), "--slots", "10",
+		"--dry-run", "--plan-out", kept);
+	ck_assert_contains(r.err, "plan written to '");
+	ck_assert_contains(r.err, kept);
+	ck_assert_int_eq(access(kept, R_OK), 0);
+	ck_assert_int_eq(count_lines_with(r.out, "to move: ") + count_lines_with(r.err, "to move: "), 1);
+	run_result_free(&r);
+	EXEC_RUN(&r, SC_EXIT_OK, 60, "show", kept);
+	run_result_free(&r);
+
+	owners(tc, after);
+	ck_assert_mem_eq(before, after, sizeof(before));
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *ux_suite(void)
 {
 	Suite *s = suite_create("ux");
@@ -259,6 +304,10 @@ static Suite *ux_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, off_a_terminal_a_status_line_every_interval_nothing_with_quiet);
 	tcase_add_test(tc, the_progress_bar_fits_the_terminal);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("one-shot");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, one_shot_commands_print_the_summary_once_and_name_only_kept_plans);
 	suite_add_tcase(s, tc);
 	return s;
 }
