@@ -14,7 +14,8 @@
 #include "slotctl/snapshot.h"
 #include "slotctl/topology.h"
 
-#define CHECK_FORMAT_VERSION "1.0"
+/* 2.0: a finding's node names its "host:port" "address" (was "addr") */
+#define CHECK_FORMAT_VERSION "2.0"
 
 /* Settings outside these bounds are warned about (cluster-node-timeout). */
 #define CHECK_NODE_TIMEOUT_MIN_MS 5000

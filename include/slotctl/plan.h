@@ -10,8 +10,11 @@
 #include "slotctl/slotset.h"
 #include "slotctl/topology.h"
 
-#define PLAN_FORMAT_MAJOR 1
-#define PLAN_FORMAT_MINOR 1
+/* 2.0: a node's "address" ("host:port") in place of "host" and "port";
+ * 1.1 added a master's "replicas". Plans of version 1.x are still read. */
+#define PLAN_FORMAT_MAJOR 2
+#define PLAN_FORMAT_MINOR 0
+#define PLAN_FORMAT_OLDEST_MAJOR 1
 
 /* Replicas of a master a plan records (more are left out: apply adds a
  * shard's replicas from the live cluster as well). */

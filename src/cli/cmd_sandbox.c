@@ -15,6 +15,9 @@
 #define SAMPLE_PREFIX "key"
 #define DOWN_GRACE_MS 5000
 #define STATUS_THREADS 32          /* nodes read at once by status */
+/* 2.0: a string, and each node's "address" ("127.0.0.1:PORT"; 1 was a
+ * number, with "host" alone) */
+#define SANDBOX_STATUS_FORMAT_VERSION "2.0"
 
 static const char *dir_option(const struct cmd_args *args)
 {
@@ -219,7 +222,7 @@ static cJSON *status_json(const struct sandbox *sb, const struct node_live *live
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
-	char seed[32];
+	char seed[32], addr[32];
 
 	if (!nodes) {
 		cJSON_Delete(root);
@@ -227,7 +230,7 @@ static cJSON *status_json(const struct sandbox *sb, const struct node_live *live
 	}
 
 	snprintf(seed, sizeof(seed), "127.0.0.1:%d", sb->nodes[0].port);
-	cJSON_AddNumberToObject(root, "format_version", 1);
+	cJSON_AddStringToObject(root, "format_version", SANDBOX_STATUS_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "dir", sb->dir);
 	cJSON_AddStringToObject(root, "seed", seed);
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
@@ -235,7 +238,8 @@ static cJSON *status_json(const struct sandbox *sb, const struct node_live *live
 		cJSON *o = sandbox_node_json(sb, i);
 
 		cJSON_AddNumberToObject(o, "index", i);
-		cJSON_AddStringToObject(o, "host", "127.0.0.1");
+		snprintf(addr, sizeof(addr), "127.0.0.1:%d", sb->nodes[i].port);
+		cJSON_AddStringToObject(o, "address", addr);
 		cJSON_AddBoolToObject(o, "running", live[i].running);
 		cJSON_AddStringToObject(o, "cluster_state", live[i].state);
 		cJSON_AddItemToArray(nodes, o);
@@ -275,7 +279,7 @@ static int run_sandbox_status(const struct cmd_args *args)
 
 static const struct cmd_option cmd_sandbox_status_options[] = {
 	{ "dir", 'd', OPT_VALUE, "DIR", "the sandbox's directory (default ./.sandbox)" },
-	{ "json", 0, OPT_FLAG, NULL, "print a JSON document (format_version 1)" },
+	{ "json", 0, OPT_FLAG, NULL, "print a JSON document (format_version " SANDBOX_STATUS_FORMAT_VERSION ")" },
 	{ 0 },
 };
 

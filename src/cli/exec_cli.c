@@ -307,7 +307,7 @@ static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, in
 	fprintf(f, "# HELP slotctl_" name " " help "\n# TYPE slotctl_" name " " type "\n" \
 		"slotctl_" name "{op=\"%s\"} " fmt "\n", ui->op, value)
 	METRIC("running", "gauge", "1 while a run is moving slots.", "%d", running);
-	METRIC("slots_total", "gauge", "Slots the run handles.", "%zu", p->slots_total);
+	METRIC("slots_planned", "gauge", "Slots the run handles.", "%zu", p->slots_total);
 	METRIC("slots_done", "gauge", "Slots finished.", "%zu", p->slots_done);
 	METRIC("slots_failed", "gauge", "Slots that failed (left resumable).", "%zu", p->slots_failed);
 	METRIC("keys_moved_total", "counter", "Keys moved.", "%lld", p->keys_moved);

@@ -30,7 +30,7 @@ static cJSON *finding_json(const struct check_finding *f)
 			cJSON_AddStringToObject(n, "id", f->nodes[i].id);
 		else
 			cJSON_AddNullToObject(n, "id");
-		cJSON_AddStringToObject(n, "addr", f->nodes[i].addr);
+		cJSON_AddStringToObject(n, "address", f->nodes[i].addr);
 		cJSON_AddItemToArray(nodes, n);
 	}
 	cJSON_AddStringToObject(o, "slots", slots);

@@ -3,6 +3,7 @@
  * before anyone acts on it and names the offending field; plan_write.c
  * writes the same model back. Pure: text in, model out. */
 #include "slotctl/plan.h"
+#include "slotctl/addr.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/json_strict.h"
 #include "plan_priv.h"
@@ -174,10 +175,10 @@ static int parse_version(const cJSON *root, struct plan *p, struct sc_error *err
 	    major < 0 || minor < 0)
 		return sc_error_set(err, SC_EXIT_USAGE,
 			"plan field 'format_version' is '%s', not MAJOR.MINOR", text);
-	if (major != PLAN_FORMAT_MAJOR)
+	if (major < PLAN_FORMAT_OLDEST_MAJOR || major > PLAN_FORMAT_MAJOR)
 		return sc_error_set(err, SC_EXIT_USAGE,
-			"plan field 'format_version' is '%s': this slotctl reads version %d.x only",
-			text, PLAN_FORMAT_MAJOR);
+			"plan field 'format_version' is '%s': this slotctl reads versions %d.x to %d.x only",
+			text, PLAN_FORMAT_OLDEST_MAJOR, PLAN_FORMAT_MAJOR);
 	p->format_major = major;
 	p->format_minor = minor;
 	return 0;
@@ -243,17 +244,39 @@ static int parse_replicas(const cJSON *obj, const char *prefix, struct plan_node
 	return 0;
 }
 
-static int parse_node(const cJSON *item, size_t i, struct plan_node *n, struct sc_error *err)
+/* A node's address: "address" ("host:port") from version 2, "host" and
+ * "port" before. */
+static int parse_node_address(const cJSON *item, const char *path, int major, struct plan_node *n,
+	struct sc_error *err)
+{
+	char text[sizeof(n->host) + 8];
+	struct sc_error why;
+	double port;
+
+	if (major < 2) {
+		if (read_string(item, path, "host", true, n->host, sizeof(n->host), err) < 0 ||
+		    read_number(item, path, "port", true, 1, 65535, 0, &port, true, err) < 0)
+			return -1;
+		n->port = (int)port;
+		return 0;
+	}
+	if (read_string(item, path, "address", true, text, sizeof(text), err) < 0)
+		return -1;
+	if (addr_parse(text, n->host, sizeof(n->host), &n->port, &why) < 0)
+		return sc_error_set(err, SC_EXIT_USAGE, "plan field '%s.address' is '%s', not HOST:PORT", path, text);
+	return 0;
+}
+
+static int parse_node(const cJSON *item, size_t i, int major, struct plan_node *n, struct sc_error *err)
 {
 	char path[64];
-	double port, epoch;
+	double epoch;
 	long long unused;
 
 	snprintf(path, sizeof(path), "nodes[%zu]", i);
 	if (expect_object(item, path, err) < 0 ||
 	    read_node_id(item, path, "id", n->id, err) < 0 ||
-	    read_string(item, path, "host", true, n->host, sizeof(n->host), err) < 0 ||
-	    read_number(item, path, "port", true, 1, 65535, 0, &port, true, err) < 0 ||
+	    parse_node_address(item, path, major, n, err) < 0 ||
 	    read_number(item, path, "config_epoch", true, 0, MAX_SAFE_INT, 0, &epoch, true, err) < 0 ||
 	    parse_slots(item, path, &n->slots, err) < 0 ||
 	    parse_replicas(item, path, n, err) < 0 ||
@@ -263,7 +286,6 @@ static int parse_node(const cJSON *item, size_t i, struct plan_node *n, struct s
 	    parse_summary(item, path, "before", &unused, &n->keys_before, &n->bytes_before, err) < 0 ||
 	    parse_summary(item, path, "after", &unused, &n->keys_after, &n->bytes_after, err) < 0)
 		return -1;
-	n->port = (int)port;
 	n->config_epoch = (unsigned long long)epoch;
 	n->slots_after = unused >= 0 ? (int)unused : slotset_count(&n->slots);
 	return 0;
@@ -315,7 +337,7 @@ static int parse_nodes(const cJSON *root, struct plan *p, struct sc_error *err)
 	if (!p->nodes)
 		return no_memory(err);
 	cJSON_ArrayForEach(item, arr) {
-		if (parse_node(item, i, &p->nodes[i], err) < 0)
+		if (parse_node(item, i, p->format_major, &p->nodes[i], err) < 0)
 			return -1;
 		p->node_count = ++i;
 	}

@@ -3,6 +3,7 @@
  * equal bytes and a reviewer can diff two plans. Unknown fields a reader kept
  * (plan->extra) are written back. Pure: model in, text out. */
 #include "slotctl/plan.h"
+#include "slotctl/addr.h"
 #include "slotctl/exitcode.h"
 #include "plan_priv.h"
 
@@ -41,6 +42,7 @@ static cJSON *node_json(const struct plan_node *n, const char *by, double total_
 	size_t need = slotset_format(&n->slots, NULL, 0) + 1;
 	char *ranges = malloc(need);
 	int slots = slotset_count(&n->slots);
+	char address[sizeof(n->host) + 16];
 
 	if (!o || !ranges) {
 		free(ranges);
@@ -49,8 +51,8 @@ static cJSON *node_json(const struct plan_node *n, const char *by, double total_
 	}
 	slotset_format(&n->slots, ranges, need);
 	cJSON_AddStringToObject(o, "id", n->id);
-	cJSON_AddStringToObject(o, "host", n->host);
-	cJSON_AddNumberToObject(o, "port", n->port);
+	addr_format(address, sizeof(address), n->host, n->port);
+	cJSON_AddStringToObject(o, "address", address);
 	cJSON_AddNumberToObject(o, "config_epoch", (double)n->config_epoch);
 	cJSON_AddStringToObject(o, "slots", ranges);
 	if ((replicas = cJSON_AddArrayToObject(o, "replicas")))

@@ -75,7 +75,7 @@ static cJSON *check_json(const struct test_cluster *tc, int expect_status, const
 	ck_assert_exit(&r, expect_status);
 	doc = cJSON_Parse(r.out);
 	ck_assert_msg(doc != NULL, "not JSON:\n%s", r.out);
-	ck_assert_str_eq(cJSON_GetObjectItem(doc, "format_version")->valuestring, "1.0");
+	ck_assert_str_eq(cJSON_GetObjectItem(doc, "format_version")->valuestring, "2.0");
 	ck_assert_int_eq(cJSON_GetObjectItem(doc, "exit_code")->valueint, expect_status);
 	run_result_free(&r);
 	return doc;
@@ -95,7 +95,7 @@ static cJSON *json_finding(cJSON *doc, const char *code, const char *severity)
 
 static const char *first_node_addr(cJSON *finding)
 {
-	return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(finding, "nodes"), 0), "addr")->valuestring;
+	return cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(finding, "nodes"), 0), "address")->valuestring;
 }
 
 /* `check --wait 30` exits 0: the cluster has settled (a fresh cluster's

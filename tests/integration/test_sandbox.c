@@ -45,11 +45,12 @@ static void status_json_says_running(const char *dir, int nodes)
 	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, "--json", NULL), 0);
 	root = cJSON_Parse(r.out);
 	ck_assert_msg(root != NULL, "status --json is not JSON:\n%s", r.out);
-	ck_assert_int_eq(cJSON_GetObjectItem(root, "format_version")->valueint, 1);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "format_version")), "2.0");
 	list = cJSON_GetObjectItem(root, "nodes");
 	ck_assert_int_eq(cJSON_GetArraySize(list), nodes);
 	cJSON_ArrayForEach(n, list) {
 		ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(n, "running")));
+		ck_assert_int_eq(strncmp(cJSON_GetStringValue(cJSON_GetObjectItem(n, "address")), "127.0.0.1:", 10), 0);
 		ck_assert_str_eq(cJSON_GetObjectItem(n, "cluster_state")->valuestring, "ok");
 	}
 	cJSON_Delete(root);

@@ -289,6 +289,100 @@ START_TEST(one_shot_commands_print_the_summary_once_and_name_only_kept_plans)
 }
 END_TEST
 
+/* ---- the Prometheus textfile ---- */
+
+/* The exposition-format rules the metrics file must keep (what promtool
+ * check metrics enforces of them): every sample's family has HELP and TYPE
+ * lines before it, once each; a counter's name ends in _total and a gauge's
+ * does not; names are [a-zA-Z_:][a-zA-Z0-9_:]*; every value is a number.
+ * Returns NULL, or what is wrong (static buffer). */
+static const char *exposition_problem(char *text)
+{
+	static char why[512];
+	char typed[32][128], helped[32][128];
+	int ntyped = 0, nhelped = 0;
+
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], type[32], *end;
+		size_t len = strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
+		bool found = false;
+
+		if (sscanf(line, "# TYPE %127s %31s", name, type) == 2) {
+			size_t n = strlen(name);
+			bool total = n > 6 && strcmp(name + n - 6, "_total") == 0;
+
+			for (int i = 0; i < ntyped; i++)
+				found = found || strcmp(typed[i], name) == 0;
+			if (found || ntyped == 32)
+				return snprintf(why, sizeof(why), "TYPE of '%s' twice", name), why;
+			if (strcmp(type, "counter") == 0 && !total)
+				return snprintf(why, sizeof(why), "counter '%s' does not end in _total", name), why;
+			if (strcmp(type, "gauge") == 0 && total)
+				return snprintf(why, sizeof(why), "gauge '%s' ends in _total", name), why;
+			snprintf(typed[ntyped++], sizeof(typed[0]), "%s", name);
+			continue;
+		}
+		if (sscanf(line, "# HELP %127s", name) == 1) {
+			if (nhelped < 32)
+				snprintf(helped[nhelped++], sizeof(helped[0]), "%s", name);
+			continue;
+		}
+		if (line[0] == '#')
+			continue;
+		if (len == 0 || len >= sizeof(name) || (line[0] >= '0' && line[0] <= '9'))
+			return snprintf(why, sizeof(why), "bad metric name in '%s'", line), why;
+		snprintf(name, sizeof(name), "%.*s", (int)len, line);
+		for (int i = 0; i < ntyped; i++)
+			found = found || strcmp(typed[i], name) == 0;
+		if (!found)
+			return snprintf(why, sizeof(why), "sample of '%s' before its TYPE", name), why;
+		found = false;
+		for (int i = 0; i < nhelped; i++)
+			found = found || strcmp(helped[i], name) == 0;
+		if (!found)
+			return snprintf(why, sizeof(why), "sample of '%s' without HELP", name), why;
+		end = strrchr(line, ' ');
+		if (!end || (strtod(end + 1, &end), *end != '\0'))
+			return snprintf(why, sizeof(why), "value of '%s' is not a number", line), why;
+	}
+	return ntyped > 0 ? NULL : "no metric at all";
+}
+
+START_TEST(the_metrics_file_keeps_the_exposition_rules)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 2, 20 } };
+	char dir[64], plan[128], metrics[160], cmd[512];
+	static char text[1 << 16], copy[1 << 16];
+	const char *problem;
+	struct run_result r;
+	size_t len;
+	FILE *f;
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", NKEYS, plan);
+	snprintf(metrics, sizeof(metrics), "%s/slotctl.prom", dir);
+	EXEC_RUN(&r, SC_EXIT_OK, 300, "apply", plan, "--yes", "--metrics-file", metrics);
+	run_result_free(&r);
+	f = fopen(metrics, "r");
+	ck_assert_ptr_nonnull(f);
+	len = fread(text, 1, sizeof(text) - 1, f);
+	text[len] = '\0';
+	fclose(f);
+	memcpy(copy, text, len + 1); /* the checker cuts its text into lines */
+	problem = exposition_problem(copy);
+	ck_assert_msg(problem == NULL, "metrics file: %s", problem);
+	ck_assert_contains(text, "slotctl_slots_planned{op=\"apply\"} 20\n");
+	ck_assert_contains(text, "slotctl_running{op=\"apply\"} 0\n");
+	/* promtool itself, where it is installed (Debian: prometheus) */
+	snprintf(cmd, sizeof(cmd), "command -v promtool >/dev/null 2>&1 || exit 0; promtool check metrics < %s", metrics);
+	ck_assert_msg(system(cmd) == 0, "promtool check metrics failed on '%s'", metrics);
+	tc_verify_keys(tc, "k", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *ux_suite(void)
 {
 	Suite *s = suite_create("ux");
@@ -299,6 +393,7 @@ static Suite *ux_suite(void)
 	tcase_add_test(tc, unwritable_metrics_file_is_refused_before_anything_moves);
 	tcase_add_test(tc, reapplying_a_finished_plan_says_so_and_exits_0);
 	tcase_add_test(tc, check_json_prints_a_document_when_the_seed_is_unreachable);
+	tcase_add_test(tc, the_metrics_file_keeps_the_exposition_rules);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("progress");
 	tcase_set_timeout(tc, 600);

@@ -704,7 +704,7 @@ START_TEST(json_document)
 		ck_assert_str_eq(cJSON_GetObjectItem(first, "slots")->valuestring, "5460");
 		ck_assert_int_eq(cJSON_GetObjectItem(first, "slot_count")->valueint, 1);
 		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(first, "nodes")), 2);
-		ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(first, "nodes"), 0), "addr"));
+		ck_assert_ptr_nonnull(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(first, "nodes"), 0), "address"));
 		ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(first, "message")->valuestring, "5460"));
 	}
 	ck_assert_int_eq(open_seen, 2);

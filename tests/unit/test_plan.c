@@ -112,7 +112,9 @@ START_TEST(round_trip)
 	ck_assert_str_eq(q.warnings[0], "slot 6000 is hot");
 	ck_assert_ptr_nonnull(plan_find_node(&q, map.nodes[1].id));
 	ck_assert_ptr_null(plan_find_node(&q, map.nodes[3].id)); /* a replica */
-	ck_assert(strstr(a, "\"format_version\":\t\"1.1\"") != NULL);
+	ck_assert(strstr(a, "\"format_version\":\t\"2.0\"") != NULL);
+	ck_assert(strstr(a, "\"address\":\t\"127.0.0.1:7002\"") != NULL);
+	ck_assert(strstr(a, "\"host\"") == NULL && strstr(a, "\"port\"") == NULL);
 	/* each master's shard: its replica (map node 3 + i follows master i) */
 	for (size_t i = 0; i < 3; i++) {
 		const struct plan_node *n = plan_find_node(&q, map.nodes[i].id);
@@ -128,8 +130,10 @@ START_TEST(round_trip)
 }
 END_TEST
 
-/* A plan of format 1.0 has no "replicas": it loads, with no replica known
- * (apply takes the shards from the live cluster); a bad one is refused. */
+/* "replicas" is optional (format 1.0 had none): a plan without it loads,
+ * with no replica known (apply takes the shards from the live cluster); a
+ * bad one is refused. (A 1.0 plan, host and port, loads too:
+ * version_1_plans_are_still_read.) */
 START_TEST(replicas_are_optional)
 {
 	struct plan q;
@@ -140,7 +144,6 @@ START_TEST(replicas_are_optional)
 
 	cJSON_ArrayForEach(n, nodes)
 		cJSON_DeleteItemFromObject(n, "replicas");
-	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("1.0"));
 	edited = cJSON_Print(root);
 	ck_assert_msg(plan_parse(edited, strlen(edited), &q, &err) == 0, "%s", err.msg);
 	for (size_t i = 0; i < q.node_count; i++)
@@ -260,14 +263,16 @@ START_TEST(validation_errors)
 	char not_owner[64];
 
 	snprintf(other, sizeof(other), "\"%s\"", "ffffffffffffffffffffffffffffffffffffffff");
-	expect_bad("format_version", "\"2.0\"", "'format_version' is '2.0'");
+	expect_bad("format_version", "\"3.0\"", "'format_version' is '3.0'");
+	expect_bad("format_version", "\"0.9\"", "'format_version' is '0.9'");
 	expect_bad("format_version", "\"one\"", "not MAJOR.MINOR");
 	expect_bad("format_version", NULL, "'format_version' is missing");
 	expect_bad("nodes", NULL, "'nodes' is missing");
 	expect_bad("batches", NULL, "'batches' is missing");
 	expect_bad("kind", NULL, "'kind' is missing");
 	expect_bad("fingerprint", "\"xyz\"", "'fingerprint'");
-	expect_bad("nodes[1].port", "\"7001\"", "'nodes[1].port' must be a whole number");
+	expect_bad("nodes[1].address", "\"7001\"", "'nodes[1].address' is '7001', not HOST:PORT");
+	expect_bad("nodes[1].address", NULL, "'nodes[1].address' is missing");
 	expect_bad("nodes[1].id", NULL, "'nodes[1].id' is missing");
 	expect_bad("nodes[1].slots", "\"0-99,x\"", "'nodes[1].slots'");
 	expect_bad("nodes[1].slots", "\"0-5\"", "two nodes");
@@ -370,7 +375,7 @@ START_TEST(minor_version_accepted)
 	struct sc_error err;
 	char *again;
 
-	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("1.7"));
+	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("2.7"));
 	again = cJSON_Print(root);
 	ck_assert_msg(plan_parse(again, strlen(again), &p, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(p.format_minor, 7);
@@ -378,6 +383,44 @@ START_TEST(minor_version_accepted)
 	cJSON_Delete(root);
 	free(text);
 	free(again);
+}
+END_TEST
+
+/* A plan of version 1.x names a node's address by "host" and "port": still
+ * read, to the same nodes. */
+START_TEST(version_1_plans_are_still_read)
+{
+	char *text = sample_text();
+	cJSON *root = cJSON_Parse(text), *node;
+	struct plan p, q;
+	struct sc_error err;
+	char *old;
+
+	ck_assert_int_eq(plan_parse(text, strlen(text), &p, &err), 0);
+	cJSON_ReplaceItemInObjectCaseSensitive(root, "format_version", cJSON_CreateString("1.0"));
+	cJSON_ArrayForEach(node, cJSON_GetObjectItem(root, "nodes")) {
+		const char *address = cJSON_GetStringValue(cJSON_GetObjectItem(node, "address"));
+		const char *colon = strrchr(address, ':');
+		char host[64];
+
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
+		cJSON_AddStringToObject(node, "host", host);
+		cJSON_AddNumberToObject(node, "port", atoi(colon + 1));
+		cJSON_DeleteItemFromObjectCaseSensitive(node, "address");
+	}
+	old = cJSON_Print(root);
+	ck_assert_msg(plan_parse(old, strlen(old), &q, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(q.format_major, 1);
+	ck_assert_uint_eq(q.node_count, p.node_count);
+	for (size_t i = 0; i < p.node_count; i++) {
+		ck_assert_str_eq(q.nodes[i].host, p.nodes[i].host);
+		ck_assert_int_eq(q.nodes[i].port, p.nodes[i].port);
+	}
+	plan_release(&p);
+	plan_release(&q);
+	cJSON_Delete(root);
+	free(text);
+	free(old);
 }
 END_TEST
 
@@ -522,6 +565,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, malformed_json);
 	tcase_add_test(tc, strict_json);
 	tcase_add_test(tc, minor_version_accepted);
+	tcase_add_test(tc, version_1_plans_are_still_read);
 	tcase_add_test(tc, fingerprint_sensitivity);
 	tcase_add_test(tc, staleness_messages);
 	tcase_add_test(tc, empty_masters_only_matter_as_targets);
