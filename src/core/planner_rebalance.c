@@ -4,7 +4,8 @@
  * slot (whole slots cannot do better; the others share the rest). First
  * every slot of a master with weight 0 (the drained one) goes, largest
  * first, to the receiver furthest below its target. Then, while some master
- * is outside the threshold, the most overloaded master gives the most
+ * is outside the threshold (by slots: once one is, until every master is
+ * within one slot of its target, as redis-cli), the most overloaded master gives the most
  * underloaded one a slot that does not overshoot the smaller of the two
  * gaps: while that gap is several slots wide, its lowest-numbered one of
  * ordinary cost (ranges stay whole, big keys stay put); near the goal, the
@@ -492,8 +493,10 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 		if (set_cost_cap(&donors[i]) < 0)
 			rc = pw_no_memory(err);
 	}
+	/* as redis-cli: the threshold decides whether slots move at all; once
+	 * they do, slot counts are evened out to within one slot */
 	if (rc == 0)
-		rc = balance_loop(w, b, pct, donors);
+		rc = balance_loop(w, b, w->opts->by == MEASURE_SLOTS && !all_within(w, b, pct) ? 0 : pct, donors);
 	for (size_t i = 0; i < w->count; i++)
 		free(donors[i].slots);
 	free(donors);

@@ -521,6 +521,28 @@ START_TEST(weights_and_empty_masters)
 }
 END_TEST
 
+/* --by slots with an empty master (scale-out): once the threshold says to
+ * move, every master ends within one slot of its share, as redis-cli does
+ * (4123/4123/4123/4015 of four masters stopped at the 2% threshold). */
+START_TEST(rebalance_by_slots_evens_counts_as_redis_cli)
+{
+	int total = 0;
+
+	fake_map_assign(&map, 10922, 16383, 0); /* master 2 empty */
+	o.by = MEASURE_SLOTS;
+	o.use_empty_masters = true;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	for (size_t i = 0; i < p.node_count; i++) {
+		ck_assert_msg(p.nodes[i].slots_after == 5461 || p.nodes[i].slots_after == 5462,
+			"master %zu ends with %d slots", i, p.nodes[i].slots_after);
+		total += p.nodes[i].slots_after;
+	}
+	ck_assert_int_eq(total, SC_SLOTS);
+	ck_assert_int_eq(p.warning_count, 0);
+	plan_release(&p);
+}
+END_TEST
+
 /* How many runs of consecutive slot numbers the plan's moves make. */
 static int moved_runs(const struct plan *p)
 {
@@ -923,6 +945,7 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, memory_skew_moves_few_bytes);
 	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
 	tcase_add_test(cases, weights_and_empty_masters);
+	tcase_add_test(cases, rebalance_by_slots_evens_counts_as_redis_cli);
 	tcase_add_test(cases, rebalance_keeps_ranges_whole);
 	tcase_add_test(cases, reshard_cheapest_keeps_ranges_whole);
 	tcase_add_test(cases, rebalance_giant_slot_keeps_ranges_whole);
