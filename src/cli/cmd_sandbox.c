@@ -29,8 +29,11 @@ static const char *dir_option(const struct cmd_args *args)
 /* Live facts about one node, for status. */
 struct node_live {
 	bool running;
-	char state[32];            /* its cluster_state, "-" or "unreachable" */
+	char state[32];            /* its cluster_state, "-", "unreachable" or STATE_AUTH */
 };
+
+/* The state of a node that refuses commands without a password. */
+#define STATE_AUTH "auth-needed"
 
 struct live_round {
 	const struct sandbox *sb;
@@ -46,7 +49,18 @@ static void read_live(void *ctx, size_t i)
 	l->running = sandbox_node_alive(round->sb, (int)i);
 	snprintf(l->state, sizeof(l->state), "-");
 	if (l->running && sandbox_cluster_state(round->sb, (int)i, l->state, sizeof(l->state), &err) < 0)
-		snprintf(l->state, sizeof(l->state), "unreachable");
+		snprintf(l->state, sizeof(l->state), "%s", strstr(err.msg, "NOAUTH") || strstr(err.msg, "WRONGPASS") ?
+			STATE_AUTH : "unreachable");
+}
+
+/* How many nodes of live (sb->count) are in state. */
+static int count_state(const struct sandbox *sb, const struct node_live *live, const char *state)
+{
+	int n = 0;
+
+	for (int i = 0; i < sb->count; i++)
+		n += live[i].running && strcmp(live[i].state, state) == 0;
+	return n;
 }
 
 /* Reads every node's live facts concurrently (parallel_for). Returns an
@@ -270,8 +284,13 @@ static int run_sandbox_status(const struct cmd_args *args)
 		printf("sandbox in '%s', seed 127.0.0.1:%d\n", sb->dir, sb->nodes[0].port);
 		print_nodes(sb, live);
 	}
-	if (bad)
-		cli_warn("%d of %d sandbox nodes are not running with cluster_state:ok", bad, sb->count);
+	if (count_state(sb, live, STATE_AUTH) > 0)
+		cli_warn("authentication needed: %d of %d sandbox nodes refuse commands without a password "
+			"(NOAUTH: someone set requirepass); give slotctl's commands --pass", count_state(sb, live, STATE_AUTH),
+			sb->count);
+	if (bad > count_state(sb, live, STATE_AUTH))
+		cli_warn("%d of %d sandbox nodes are not running with cluster_state:ok", bad - count_state(sb, live, STATE_AUTH),
+			sb->count);
 	free(live);
 	sandbox_free(sb);
 	return bad || rc != SC_EXIT_OK ? SC_EXIT_PROBLEMS : SC_EXIT_OK;

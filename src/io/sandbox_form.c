@@ -1,11 +1,13 @@
 /* sandbox_form.c: talking to the sandbox's nodes, forming the cluster
  * without redis-cli (ADDSLOTSRANGE, SET-CONFIG-EPOCH, MEET, REPLICATE), and
- * waiting until every node's view agrees (read from CLUSTER SLOTS and
- * CLUSTER INFO, every node at once with parallel_for). */
+ * waiting until every node's view agrees (slot owners from CLUSTER SLOTS,
+ * who replicates whom from CLUSTER NODES, state from CLUSTER INFO, every
+ * node at once with parallel_for). */
 #include "sandbox_priv.h"
 #include "slotctl/exitcode.h"
 #include "slotctl/info_text.h"
 #include "slotctl/parallel.h"
+#include "slotctl/topology.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,39 @@ static int node_by_port(const struct sandbox *sb, long long port)
 	return -1;
 }
 
+/* Fills v->master_of from the node's CLUSTER NODES (the roles `check`
+ * compares): CLUSTER SLOTS leaves out a replica that has not synced yet, so
+ * views that agree there may still disagree about who is whose replica. A
+ * replica of a node outside the sandbox counts as SANDBOX_MAX_NODES. */
+static int read_roles(struct conn *c, const struct sandbox *sb, struct view *v, struct sc_error *err)
+{
+	redisReply *r = sandbox_checked(c, conn_command(c, err, "CLUSTER NODES"), "CLUSTER NODES", err);
+	struct topology t;
+
+	int rc;
+
+	if (!r)
+		return -1;
+	rc = r->type == REDIS_REPLY_STRING ? topology_parse(r->str, r->len, &t, err) :
+		sc_error_set(err, SC_EXIT_PROBLEMS, "CLUSTER NODES: not text");
+	freeReplyObject(r);
+	if (rc < 0)
+		return -1;
+	for (int k = 0; k < SANDBOX_MAX_NODES; k++)
+		v->master_of[k] = -1;
+	for (size_t i = 0; i < t.count; i++) {
+		const struct node *n = &t.nodes[i], *m;
+		int idx = node_by_port(sb, n->port);
+
+		if (idx < 0 || !(n->flags & NODE_REPLICA))
+			continue;
+		m = topology_find(&t, n->master_id);
+		v->master_of[idx] = m && node_by_port(sb, m->port) >= 0 ? node_by_port(sb, m->port) : SANDBOX_MAX_NODES;
+	}
+	topology_release(&t);
+	return 0;
+}
+
 static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, struct sc_error *err)
 {
 	redisReply *r = sandbox_checked(c, conn_command(c, err, "CLUSTER SLOTS"), "CLUSTER SLOTS", err);
@@ -68,8 +103,6 @@ static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, s
 		return -1;
 	for (int s = 0; s < SC_SLOTS; s++)
 		v->owner[s] = -1;
-	for (int k = 0; k < SANDBOX_MAX_NODES; k++)
-		v->master_of[k] = -1;
 	for (size_t e = 0; r->type == REDIS_REPLY_ARRAY && e < r->elements; e++) {
 		const redisReply *range = r->element[e];
 		int master;
@@ -82,17 +115,9 @@ static int read_view(struct conn *c, const struct sandbox *sb, struct view *v, s
 		master = node_by_port(sb, range->element[2]->element[1]->integer);
 		for (long long s = range->element[0]->integer; s <= range->element[1]->integer && s < SC_SLOTS; s++)
 			v->owner[s] = master;
-		for (size_t k = 3; k < range->elements; k++) {
-			const redisReply *rep = range->element[k];
-			int idx = rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 ?
-				node_by_port(sb, rep->element[1]->integer) : -1;
-
-			if (idx >= 0)
-				v->master_of[idx] = master;
-		}
 	}
 	freeReplyObject(r);
-	return 0;
+	return read_roles(c, sb, v, err);
 }
 
 /* Runs "verb arg" (CLUSTER INFO, INFO replication) and reads one field. */
