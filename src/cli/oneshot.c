@@ -11,6 +11,7 @@
 #include "plan_make.h"
 #include "plan_summary.h"
 #include "slotctl/exitcode.h"
+#include "slotctl/file_text.h"
 #include "slotctl/journal.h"
 #include "slotctl/plan_file.h"
 
@@ -172,6 +173,11 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, e
 
 	if (exec_cli_opts(args, args->cmd->name, &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
+	/* before the first connection, as `plan -o`: a plan that cannot be kept costs no sampling */
+	if (keep && file_check_writable(keep, "plan", &err) < 0) {
+		cli_error("%s: %s", args->cmd->name, err.msg);
+		return err.code;
+	}
 	rc = make_plan(args, plan_cmd, kind, forward, &made);
 	if (rc != SC_EXIT_OK)
 		return rc;

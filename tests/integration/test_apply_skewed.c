@@ -395,7 +395,7 @@ START_TEST(metrics_file_and_json_match_the_plan)
 	fclose(f);
 	text[len] = '\0';
 	ck_assert_int_eq((int)metric_value(text, "slotctl_running"), 0);
-	ck_assert_int_eq((int)metric_value(text, "slotctl_slots_total"), 20);
+	ck_assert_int_eq((int)metric_value(text, "slotctl_slots_planned"), 20);
 	ck_assert_int_eq((int)metric_value(text, "slotctl_slots_done"), 20);
 	ck_assert_int_eq((int)metric_value(text, "slotctl_slots_failed"), 0);
 	ck_assert_int_eq((long long)metric_value(text, "slotctl_keys_moved_total"), want_keys);
