@@ -254,16 +254,20 @@ static int parse_node_address(const cJSON *item, const char *path, int major, st
 	double port;
 
 	if (major < 2) {
-		if (read_string(item, path, "host", true, n->host, sizeof(n->host), err) < 0 ||
+		char host[sizeof(n->host)];
+
+		if (read_string(item, path, "host", true, host, sizeof(host), err) < 0 ||
 		    read_number(item, path, "port", true, 1, 65535, 0, &port, true, err) < 0)
 			return -1;
-		n->port = (int)port;
-		return 0;
-	}
-	if (read_string(item, path, "address", true, text, sizeof(text), err) < 0)
+		/* held to what a 2.x "address" may say, so that the plan this
+		 * one is written out as reads back (an empty host did not) */
+		addr_format(text, sizeof(text), host, (int)port);
+	} else if (read_string(item, path, "address", true, text, sizeof(text), err) < 0) {
 		return -1;
+	}
 	if (addr_parse(text, n->host, sizeof(n->host), &n->port, &why) < 0)
-		return sc_error_set(err, SC_EXIT_USAGE, "plan field '%s.address' is '%s', not HOST:PORT", path, text);
+		return sc_error_set(err, SC_EXIT_USAGE, "plan field '%s.%s' is '%s', not HOST:PORT", path,
+			major < 2 ? "host" : "address", text);
 	return 0;
 }
 
