@@ -55,7 +55,7 @@ _slotctl()
 				"abort") words="--yes -y --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"reshard") words="--from --to --slots --slot-ranges --pick --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
 				"rebalance") words="--by --weight --threshold --use-empty-masters --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;
+				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --accept-data-loss --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;
 				"node add") words="--replica-of --replica --rebalance --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
 				"node remove") words="--drain --plan-out --with-replicas --shutdown --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
 				"node forget-failed") words="--yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;

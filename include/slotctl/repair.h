@@ -33,6 +33,7 @@ enum repair_state {
 	REPAIR_UNCOVERED_SEVERAL,        /* no owner, keys on several nodes */
 	REPAIR_STRAY_KEYS,               /* keys on a node that does not own the slot */
 	REPAIR_SEVERAL_OWNERS,           /* two or more masters claim the slot */
+	REPAIR_LOST_SHARD,               /* owned by a failed master whose replicas are all gone too */
 	REPAIR_STATE_COUNT
 };
 
@@ -109,12 +110,15 @@ struct repair_input {
 	const struct repair_hint *hints;
 	size_t hint_count;
 	bool allow_unreachable;  /* change ownership even when a master is unreachable */
+	bool accept_data_loss;   /* give a lost shard's slots, empty, to the live masters */
 };
 
 struct repair_plan {
 	struct repair_item *items; /* broken slots, ascending */
 	size_t count;
-	int unreachable_masters;   /* masters that could not be reached */
+	int unreachable_masters;   /* masters that could not be reached (lost ones included
+	                              unless accept_data_loss) */
+	int lost_masters;          /* masters of lost shards (repair_shard_lost) */
 	bool refused;              /* a master is unreachable and allow_unreachable is not set:
 	                              every item is blocked (needs_reach); fix changes nothing */
 };
@@ -133,6 +137,26 @@ struct repair_plan {
 int repair_plan_build(const struct repair_input *in, struct repair_plan *out, struct sc_error *err);
 
 void repair_plan_release(struct repair_plan *p);
+
+/* Whether snapshot node i heads a lost shard: a master that cannot be
+ * reached, is flagged fail in the cluster's map and still owns slots there,
+ * and every replica of which cannot be reached either. Its slots' keys are
+ * gone with it. Without accept_data_loss its slots are items of state
+ * REPAIR_LOST_SHARD, blocked (needs_reach), and the plan is refused; with it
+ * the shard no longer counts as an unreachable master and its slots, in
+ * ascending order, are split into contiguous ranges of as even a size as
+ * can be among the live masters (reachable, not flagged fail or pfail) in
+ * snapshot order: each live master takes its range (SETSLOT NODE itself,
+ * BUMPEPOCH) and every other master is told, in fix's owner stage. */
+bool repair_shard_lost(const struct snapshot *s, size_t i);
+
+/* Writes "'addr' (id8) with slots 0-5460" for each lost shard of s ("; "
+ * between them) into buf; returns how many there are. */
+size_t repair_lost_names(const struct snapshot *s, char *buf, size_t size);
+
+/* The slots of the plan's REPAIR_LOST_SHARD items into out (cleared first):
+ * the slots whose keys are lost. Returns their number. */
+int repair_lost_slots(const struct repair_plan *p, struct slotset *out);
 
 /* Writes "'addr' (id8), ..." for the masters of s that count as unreachable
  * (the first REPAIR_NAMED_NODES, then "and N more") into buf; returns how
@@ -180,6 +204,7 @@ struct repair_opts {
 	struct conn_opts conn;
 	enum repair_prefer prefer;
 	bool allow_unreachable;
+	bool accept_data_loss;   /* see repair_input */
 	int threads;             /* concurrent repairs; <= 0: 8 */
 	const struct repair_hint *hints; /* from journals; may be NULL */
 	size_t hint_count;

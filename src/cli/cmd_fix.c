@@ -127,6 +127,7 @@ static int parse_options(const struct cmd_args *args, struct fix_run *f)
 	if (load_journals(args, f) < 0)
 		return -1;
 	f->ro.allow_unreachable = args_flag(args, "allow-unreachable");
+	f->ro.accept_data_loss = args_flag(args, "accept-data-loss");
 	f->ro.hints = f->hints;
 	f->ro.hint_count = f->hint_count;
 	f->dry_run = args_flag(args, "dry-run");
@@ -202,12 +203,21 @@ static cJSON *item_json(const struct fix_run *f, size_t i)
 static void print_json(const struct fix_run *f, int code)
 {
 	cJSON *root = cJSON_CreateObject(), *items;
+	struct slotset lost;
+	char slots[SC_SLOTS * 6];
 
 	cJSON_AddStringToObject(root, "format_version", REPAIR_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "seed", f->seed);
 	cJSON_AddBoolToObject(root, "dry_run", f->dry_run);
 	cJSON_AddNumberToObject(root, "unreachable_masters", f->sv.plan.unreachable_masters);
 	cJSON_AddBoolToObject(root, "refused", f->sv.plan.refused);
+	cJSON_AddNumberToObject(root, "lost_shards", f->sv.plan.lost_masters);
+	if (repair_lost_slots(&f->sv.plan, &lost) > 0) {
+		slotset_format(&lost, slots, sizeof(slots));
+		cJSON_AddStringToObject(root, "keys_lost_slots", slots);
+	} else {
+		cJSON_AddNullToObject(root, "keys_lost_slots");
+	}
 	cJSON_AddNumberToObject(root, "broken", (double)f->sv.plan.count);
 	items = cJSON_AddArrayToObject(root, "repairs");
 	for (size_t i = 0; i < f->sv.plan.count; i++)
@@ -278,6 +288,14 @@ static void report_left(const struct fix_run *f)
 
 	if (!p->refused && reach == 0)
 		return;
+	if (p->lost_masters > 0 && !f->ro.accept_data_loss) {
+		repair_lost_names(&f->sv.snap, names, sizeof(names));
+		cli_error("lost shard%s: %s: the master and every replica of it are down and flagged fail, so "
+			"every key of those slots is gone; nothing was changed: bring a node of it back, or rerun "
+			"with --accept-data-loss to give its slots, empty, to the live masters (review with "
+			"--dry-run --accept-data-loss)", p->lost_masters == 1 ? "" : "s", names);
+		return;
+	}
 	repair_unreachable_names(&f->sv.snap, names, sizeof(names));
 	for (size_t i = 0; i < p->count; i++)
 		involving += p->items[i].involves_unreachable;
@@ -371,6 +389,7 @@ static const struct cmd_option cmd_fix_options[] = {
 	{ "json", 0, OPT_FLAG, NULL, "print a versioned JSON document instead of text" },
 	{ "prefer", 0, OPT_VALUE, "owner|source|target", "which copy to keep when a key differs on two nodes" },
 	{ "allow-unreachable", 0, OPT_FLAG, NULL, "repair the slots not involving masters that cannot be reached" },
+	{ "accept-data-loss", 0, OPT_FLAG, NULL, "give a lost shard's slots, empty, to the live masters (its keys are gone)" },
 	{ "journal", 'j', OPT_LIST, "FILE", "follow this slotctl journal's direction for its unfinished slots" },
 	{ "wait", 'w', OPT_VALUE, "SECONDS", "after repairing, wait up to SECONDS for check to pass (default 30)" },
 	CMD_CONN_OPTIONS,
@@ -380,7 +399,7 @@ static const struct cmd_option cmd_fix_options[] = {
 const struct cmd_entry cmd_fix = {
 	.name = "fix",
 	.synopsis = "HOST:PORT [--dry-run] [--yes] [--json] [--prefer owner|source|target] "
-		"[--allow-unreachable] [--journal FILE] [--wait SECONDS]",
+		"[--allow-unreachable] [--accept-data-loss] [--journal FILE] [--wait SECONDS]",
 	.summary = "repair open, uncovered and doubly-owned slots without losing a key",
 	.options = cmd_fix_options,
 	.min_args = 1,

@@ -139,10 +139,20 @@ static void print_item(const struct repair_survey *sv, size_t i, size_t count, c
 
 void fix_print_plan(const struct repair_survey *sv)
 {
+	struct slotset lost;
+	int nlost = repair_lost_slots(&sv->plan, &lost);
+
 	for_each_group(sv, plan_alike, print_item);
 	if (sv->plan.unreachable_masters > 0)
 		printf("%d master%s could not be reached\n", sv->plan.unreachable_masters,
 			sv->plan.unreachable_masters == 1 ? "" : "s");
+	if (nlost > 0) {
+		char slots[SC_SLOTS * 6];
+
+		slotset_format(&lost, slots, sizeof(slots));
+		printf("keys lost: every key of slots %s (%d slot%s) is gone with %d lost shard%s\n", slots, nlost,
+			nlost == 1 ? "" : "s", sv->plan.lost_masters, sv->plan.lost_masters == 1 ? "" : "s");
+	}
 	printf("%zu broken slot%s, %zu to repair, %zu left unrepaired\n", sv->plan.count,
 		sv->plan.count == 1 ? "" : "s", sv->plan.count - repair_plan_blocked(&sv->plan),
 		repair_plan_blocked(&sv->plan));

@@ -58,6 +58,9 @@ static const struct repair_state_info state_table[REPAIR_STATE_COUNT] = {
 	{ REPAIR_SEVERAL_OWNERS, "claimed-by-several",
 		"two or more masters claim the slot",
 		"the claimant with the most keys keeps it (ties: highest configEpoch, then lowest node id); the others' keys move to it" },
+	{ REPAIR_LOST_SHARD, "lost-shard",
+		"the owner and every replica of it are down and flagged fail: every key of the slot is lost",
+		"only with --accept-data-loss: given, empty, to a live master (the lost slots split evenly in contiguous ranges)" },
 };
 
 const struct repair_state_info *repair_state_info(enum repair_state s)
@@ -219,6 +222,7 @@ struct plan_ctx {
 	const struct repair_input *in;
 	int *assigned;               /* slots given to each node in this pass */
 	int unreachable;
+	int *lost_target;            /* SC_SLOTS: a lost slot's live master, -1 none (accept_data_loss) */
 };
 
 static unsigned long long epoch_of(const struct snapshot *s, size_t i)
@@ -534,11 +538,13 @@ static int write_steps(const struct plan_ctx *c, int slot, struct repair_item *i
 	bool took = false;
 	int rc = 0;
 
+	/* a lost shard's slot has an owner in every view: taken in the owner
+	 * stage, through the gate, not as coverage */
 	if (!t_claims && !t_imports) {
-		rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1, true);
+		rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)t, (int)t, -1, it->state != REPAIR_LOST_SHARD);
 		took = true;
 	}
-	for (size_t i = 0; took && i < s->count; i++)
+	for (size_t i = 0; took && it->state != REPAIR_LOST_SHARD && i < s->count; i++)
 		if (i != t && is_master(s, i) && s->nodes[i].reachable && view_owner(s, i, slot) < 0)
 			rc |= add_step_when(it, REPAIR_OP_SET_NODE, (int)i, (int)t, -1, true);
 	/* an owner that is MIGRATING answers ASK for keys it lacks, so it would
@@ -626,12 +632,98 @@ static void block(struct repair_item *it, bool reach)
 	it->needs_reach = reach;
 }
 
+bool repair_shard_lost(const struct snapshot *s, size_t i)
+{
+	const struct node *n = self_line(s, i);
+
+	if (!counts_as_unreachable_master(s, i) || !(n->flags & NODE_FAIL) || slotset_count(&n->slots) == 0)
+		return false;
+	for (size_t j = 0; j < s->count; j++) {
+		const struct node *r = self_line(s, j);
+
+		if (j != i && s->nodes[j].reachable && r && strcmp(r->master_id, n->id) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* A slot of a lost shard (the owner in the cluster's map heads one):
+ * blocked without accept_data_loss, else given to its live master. Returns
+ * 1 when slot is no such slot, 0 when it is (it filled), -1 on OOM. */
+static int plan_lost(struct plan_ctx *c, int slot, struct repair_item *it)
+{
+	const struct snapshot *s = c->in->snap;
+	int owner = map_owner(s, slot);
+
+	if (owner < 0 || !repair_shard_lost(s, (size_t)owner))
+		return 1;
+	memset(it, 0, sizeof(*it));
+	it->slot = slot;
+	it->state = REPAIR_LOST_SHARD;
+	it->owner = owner;
+	it->source = it->importer = -1;
+	it->target = c->lost_target ? c->lost_target[slot] : -1;
+	it->involves_unreachable = true;
+	if (!c->in->accept_data_loss) {
+		block(it, true);
+		snprintf(it->reason, sizeof(it->reason), "lost shard: '%s' and every replica of it are down "
+			"and flagged fail, so every key of the slot is gone; --accept-data-loss gives the slot, "
+			"empty, to a live master", s->nodes[owner].addr);
+		return 0;
+	}
+	if (it->target < 0 || c->unreachable > 0) {
+		block(it, true);
+		snprintf(it->reason, sizeof(it->reason), c->unreachable > 0 ?
+			"not repaired while another master cannot be reached (it may be a partition)" :
+			"no live master can own the slot");
+		return 0;
+	}
+	return write_steps(c, slot, it) ? -1 : 0;
+}
+
+/* accept_data_loss: the lost shards' slots, ascending, split into
+ * contiguous ranges of as even a size as can be among the live masters in
+ * snapshot order (see repair_shard_lost). */
+static void split_lost(const struct snapshot *s, int *lost_target)
+{
+	int lost = 0, live = 0, k = 0, m = 0;
+
+	for (int slot = 0; slot < SC_SLOTS; slot++) {
+		int o = map_owner(s, slot);
+
+		lost_target[slot] = -1;
+		lost += o >= 0 && repair_shard_lost(s, (size_t)o);
+	}
+	for (size_t i = 0; i < s->count; i++)
+		live += is_master(s, i) && s->nodes[i].reachable &&
+			!(self_line(s, i)->flags & (NODE_FAIL | NODE_PFAIL));
+	for (size_t i = 0; live > 0 && i < s->count; i++) {
+		int first = (int)((long long)m * lost / live), last = (int)((long long)(m + 1) * lost / live);
+
+		if (!is_master(s, i) || !s->nodes[i].reachable || (self_line(s, i)->flags & (NODE_FAIL | NODE_PFAIL)))
+			continue;
+		for (; k < SC_SLOTS; k++) {
+			int o = map_owner(s, k);
+
+			if (o < 0 || !repair_shard_lost(s, (size_t)o))
+				continue;
+			if (first >= last)
+				break;
+			lost_target[k] = (int)i;
+			first++;
+		}
+		m++;
+	}
+}
+
 static int plan_slot(struct plan_ctx *c, int slot, struct repair_item *it)
 {
 	const struct snapshot *s = c->in->snap;
 	struct slot_facts f;
-	int gone;
+	int gone = plan_lost(c, slot, it);
 
+	if (gone <= 0)
+		return gone;
 	gather_facts(c->in, slot, &f);
 	if (!slot_is_broken(&f))
 		return 1;
@@ -669,16 +761,25 @@ int repair_plan_build(const struct repair_input *in, struct repair_plan *out, st
 {
 	const struct snapshot *s = in->snap;
 	struct repair_plan p = { 0 };
-	struct plan_ctx c = { in, NULL, 0 };
+	struct plan_ctx c = { in, NULL, 0, NULL };
 	size_t cap = 0;
 
 	if (!ref_view(s))
 		return sc_error_set(err, SC_EXIT_UNREACHABLE, "no node of the cluster could be reached");
 	c.assigned = calloc(s->count ? s->count : 1, sizeof(int));
-	if (!c.assigned)
+	c.lost_target = calloc(SC_SLOTS, sizeof(int));
+	if (!c.assigned || !c.lost_target) {
+		free(c.assigned);
+		free(c.lost_target);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	for (size_t i = 0; i < s->count; i++)
-		c.unreachable += counts_as_unreachable_master(s, i);
+	}
+	split_lost(s, c.lost_target);
+	for (size_t i = 0; i < s->count; i++) {
+		bool lost = repair_shard_lost(s, i);
+
+		p.lost_masters += lost;
+		c.unreachable += counts_as_unreachable_master(s, i) && !(lost && in->accept_data_loss);
+	}
 	p.unreachable_masters = c.unreachable;
 	p.refused = c.unreachable > 0 && !in->allow_unreachable;
 	for (int slot = 0; slot < SC_SLOTS; slot++) {
@@ -703,10 +804,12 @@ int repair_plan_build(const struct repair_input *in, struct repair_plan *out, st
 			p.items[p.count++] = it;
 	}
 	free(c.assigned);
+	free(c.lost_target);
 	*out = p;
 	return 0;
 oom:
 	free(c.assigned);
+	free(c.lost_target);
 	repair_plan_release(&p);
 	return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while planning repairs");
 }
@@ -749,6 +852,36 @@ size_t repair_unreachable_names(const struct snapshot *s, char *buf, size_t size
 	if (n > REPAIR_NAMED_NODES && len < size)
 		snprintf(buf + len, size - len, " and %zu more", n - REPAIR_NAMED_NODES);
 	return n;
+}
+
+size_t repair_lost_names(const struct snapshot *s, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->count; i++) {
+		const struct node *self;
+		char slots[256];
+
+		if (!repair_shard_lost(s, i))
+			continue;
+		self = self_line(s, i);
+		slotset_format(&self->slots, slots, sizeof(slots));
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s'%s' (%.8s) with slots %s",
+				n ? "; " : "", s->nodes[i].addr, self->id, slots);
+		n++;
+	}
+	return n;
+}
+
+int repair_lost_slots(const struct repair_plan *p, struct slotset *out)
+{
+	slotset_clear(out);
+	for (size_t i = 0; i < p->count; i++)
+		if (p->items[i].state == REPAIR_LOST_SHARD)
+			slotset_add(out, p->items[i].slot);
+	return slotset_count(out);
 }
 
 size_t repair_plan_needs_reach(const struct repair_plan *p)

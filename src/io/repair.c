@@ -418,6 +418,7 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 	in.keys = sv.keys;
 	in.used_memory = sv.memory;
 	in.allow_unreachable = o->allow_unreachable;
+	in.accept_data_loss = o->accept_data_loss;
 	in.hints = o->hints;
 	in.hint_count = o->hint_count;
 	if (repair_plan_build(&in, &sv.plan, err) != 0) {

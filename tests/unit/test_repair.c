@@ -96,13 +96,19 @@ static void fx_keys(struct fixture *fx, int node, int slot, long long n)
 	fx->keys[node * SC_SLOTS + slot] = n;
 }
 
-static void fx_plan(struct fixture *fx, const struct repair_hint *hints, size_t nhints, bool allow)
+static void fx_plan_with(struct fixture *fx, const struct repair_hint *hints, size_t nhints, bool allow,
+	bool accept_data_loss)
 {
-	struct repair_input in = { &fx->snap, fx->keys, fx->memory, hints, nhints, allow };
+	struct repair_input in = { &fx->snap, fx->keys, fx->memory, hints, nhints, allow, accept_data_loss };
 	struct sc_error err;
 
 	repair_plan_release(&fx->plan);
 	ck_assert_msg(repair_plan_build(&in, &fx->plan, &err) == 0, "%s", err.msg);
+}
+
+static void fx_plan(struct fixture *fx, const struct repair_hint *hints, size_t nhints, bool allow)
+{
+	fx_plan_with(fx, hints, nhints, allow, false);
 }
 
 /* The steps of the only item, as "op node peer" words, e.g. "set-node B B". */
@@ -637,6 +643,57 @@ START_TEST(every_state_is_named_and_documented)
 }
 END_TEST
 
+/* C is down and flagged fail in the map, with no replica: a lost shard.
+ * Without accept_data_loss its slots are named and the plan refused; with
+ * it they are split in two contiguous halves between A and B, each taken in
+ * the owner stage (not as coverage) with a bump, the other master told. */
+START_TEST(lost_shard_named_then_split_with_accept_data_loss)
+{
+	struct fixture *fx = fx_new();
+	struct slotset lost;
+	char names[512], steps[256];
+
+	make_unreachable(fx, C);
+	((struct node *)topology_find(&fx->snap.nodes[A].view, ID_C))->flags |= NODE_FAIL;
+	ck_assert(repair_shard_lost(&fx->snap, C));
+	ck_assert(!repair_shard_lost(&fx->snap, A));
+	fx_plan(fx, NULL, 0, false);
+	ck_assert(fx->plan.refused);
+	ck_assert_int_eq(fx->plan.lost_masters, 1);
+	ck_assert_uint_eq(fx->plan.count, 5461);
+	ck_assert_uint_eq(repair_plan_needs_reach(&fx->plan), 5461);
+	ck_assert(fx->plan.items[0].state == REPAIR_LOST_SHARD && fx->plan.items[0].slot == 10923);
+	ck_assert(strstr(fx->plan.items[0].reason, "--accept-data-loss") != NULL);
+	ck_assert_uint_eq(repair_lost_names(&fx->snap, names, sizeof(names)), 1);
+	ck_assert_msg(strstr(names, "127.0.0.1:7002") && strstr(names, "10923-16383"), "%s", names);
+	/* --allow-unreachable alone does not give a lost shard's slots away */
+	fx_plan(fx, NULL, 0, true);
+	ck_assert_uint_eq(repair_plan_blocked(&fx->plan), 5461);
+
+	fx_plan_with(fx, NULL, 0, false, true);
+	ck_assert(!fx->plan.refused);
+	ck_assert_int_eq(fx->plan.unreachable_masters, 0);
+	ck_assert_uint_eq(fx->plan.count, 5461);
+	ck_assert_uint_eq(repair_plan_blocked(&fx->plan), 0);
+	ck_assert_int_eq(repair_lost_slots(&fx->plan, &lost), 5461);
+	ck_assert(slotset_has(&lost, 10923) && slotset_has(&lost, 16383) && !slotset_has(&lost, 10922));
+	for (size_t i = 0; i < fx->plan.count; i++)
+		ck_assert_int_eq(fx->plan.items[i].target, i < 2730 ? A : B);
+	steps_text(&fx->plan.items[0], steps, sizeof(steps));
+	ck_assert_str_eq(steps, "set-node A A; bump-epoch A; set-node B A");
+	steps_text(&fx->plan.items[5460], steps, sizeof(steps));
+	ck_assert_str_eq(steps, "set-node B B; bump-epoch B; set-node A B");
+	for (size_t k = 0; k < fx->plan.items[0].step_count; k++)
+		ck_assert(!fx->plan.items[0].steps[k].early);
+
+	/* a replica of C that still answers: the shard is not lost */
+	fx->snap.nodes[B].reachable = true;
+	snprintf(((struct node *)topology_find(&fx->snap.nodes[B].view, ID_B))->master_id, SC_NODE_ID_LEN + 1, "%s", ID_C);
+	ck_assert(!repair_shard_lost(&fx->snap, C));
+	fx_free(fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("repair");
@@ -663,6 +720,7 @@ int main(void)
 	tcase_add_test(tc, unreachable_master_blocks_ownership_changes);
 	tcase_add_test(tc, unreachable_claimant_blocks_its_slot);
 	tcase_add_test(tc, unreachable_peer_or_view_owner_blocks_its_slot);
+	tcase_add_test(tc, lost_shard_named_then_split_with_accept_data_loss);
 	tcase_add_test(tc, journal_direction_wins);
 	tcase_add_test(tc, describe_names_nodes);
 	tcase_add_test(tc, mismatched_markers_go_back_to_the_owner);
