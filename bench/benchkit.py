@@ -47,7 +47,7 @@ def value_for(prefix, i, size):
 
 
 def sandbox_value_for(prefix, i):
-    """What slotctl's sandbox_value_for (src/io/sandbox_data.c) writes."""
+    """What slotctl's sandbox_value_for (src/io/sandbox/sandbox_data.c) writes."""
     mask = (1 << 64) - 1
     h = 5381
     for c in prefix.encode():

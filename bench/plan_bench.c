@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "slotctl/planner.h"
+#include "slotctl/core/planner.h"
 
 static unsigned long long seed = 88172645463325252ULL;
 

@@ -1,9 +1,9 @@
 /* args.c: parses a subcommand's options from its declarative table
  * (struct cmd_option) with getopt_long, and turns the shared connection
  * options into struct conn_opts. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/suggest.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/suggest.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,8 +4,8 @@
  * stale plans, unhealthy clusters and unfinished journals before it changes
  * anything. */
 #include "exec_cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/plan_file.h"
 
 #include <string.h>
 

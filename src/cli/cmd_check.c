@@ -2,12 +2,12 @@
  * runs the check rules and probes, and prints one [OK]/[WARN]/[ERR] line per
  * finding and a summary (or the --json document). --wait re-gathers until
  * views converge and nothing is left open, or the time is up. */
-#include "slotctl/check.h"
-#include "slotctl/check_probe.h"
-#include "slotctl/cli.h"
-#include "slotctl/clock.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/addr.h"
+#include "slotctl/core/check.h"
+#include "slotctl/io/check_probe.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/addr.h"
 
 #include <stdlib.h>
 

@@ -1,17 +1,17 @@
-/* cmd_fix.c: `slotctl fix HOST:PORT`: surveys the cluster (src/io/repair.c),
+/* cmd_fix.c: `slotctl fix HOST:PORT`: surveys the cluster (src/io/repair/repair.c),
  * prints each broken slot's state and the steps that repair it, asks before
  * changing anything, runs the repairs, then runs the full check with a
  * bounded wait for the nodes to agree. Exit 0 only when the cluster is
  * healthy afterwards; 7 when states were left unrepaired; 3 when a master
  * could not be reached. */
-#include "slotctl/addr.h"
-#include "slotctl/check.h"
-#include "slotctl/check_probe.h"
-#include "slotctl/cli.h"
-#include "slotctl/clock.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/journal.h"
-#include "slotctl/repair.h"
+#include "slotctl/core/addr.h"
+#include "slotctl/core/check.h"
+#include "slotctl/io/check_probe.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/journal.h"
+#include "slotctl/core/repair.h"
 #include "fix_human.h"
 
 #include <cjson/cJSON.h>

@@ -1,12 +1,12 @@
 /* cmd_node_add.c: `slotctl node add NEW_HOST:PORT SEED`: joins an empty
  * server to the cluster (refused when it holds keys or knows other nodes,
- * core/node_rules.c), MEET and a bounded wait until every node knows it
- * (io/node_add.c); as a replica, REPLICATE and a bounded wait for the sync;
+ * core/node/node_rules.c), MEET and a bounded wait until every node knows it
+ * (io/node/node_add.c); as a replica, REPLICATE and a bounded wait for the sync;
  * as a master, the rebalance to run next, or run with --rebalance. */
 #include "node_cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/node_ops.h"
-#include "slotctl/node_rules.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/node_ops.h"
+#include "slotctl/core/node_rules.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

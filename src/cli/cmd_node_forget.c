@@ -1,11 +1,11 @@
 /* cmd_node_forget.c: `slotctl node forget-failed SEED`: the nodes the
  * seed's view flags fail or noaddr and that serve no slot
- * (core/node_rules.c) are forgotten on every node at once, and checked
- * gone (io/node_remove.c); --dry-run lists them. */
+ * (core/node/node_rules.c) are forgotten on every node at once, and checked
+ * gone (io/node/node_remove.c); --dry-run lists them. */
 #include "node_cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/node_ops.h"
-#include "slotctl/node_rules.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/node_ops.h"
+#include "slotctl/core/node_rules.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

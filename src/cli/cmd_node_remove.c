@@ -3,13 +3,13 @@
  * plans and applies its drain as `plan drain` + `apply` do (oneshot.c, with
  * the same plan file and journal for resume and abort). Its replicas follow
  * another master or go with it; then FORGET on every other node at once and
- * RESET HARD of the node (io/node_remove.c). */
+ * RESET HARD of the node (io/node/node_remove.c). */
 #include "exec_cli.h"
 #include "node_cli.h"
 #include "oneshot.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/node_ops.h"
-#include "slotctl/node_rules.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/node_ops.h"
+#include "slotctl/core/node_rules.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,10 +2,10 @@
  * (plan_make.c: snapshot, sampling, the pure planner), write the plan file
  * (or stdout with -o -) and print the reviewer's summary to stderr.
  * Nothing on the cluster changes. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/file_text.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/file_text.h"
+#include "slotctl/io/plan_file.h"
 #include "plan_make.h"
 #include "plan_summary.h"
 

@@ -1,10 +1,10 @@
 /* cmd_sandbox.c: `slotctl sandbox up|down|status`: throwaway local clusters
  * of redis-server processes on 127.0.0.1 for demos, tests and rehearsing a
  * plan. The work is in src/io/sandbox*.c; this file parses and prints. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/parallel.h"
-#include "slotctl/sandbox.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/parallel.h"
+#include "slotctl/io/sandbox.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
  * plan is applied: per-master before -> after, imbalance, moves per source
  * -> target pair, hot and big slots, the data to move (plan_summary.c, the
  * same text `plan` prints). Reads the file only; no cluster is contacted. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/plan_file.h"
 #include "plan_summary.h"
 
 static int run_show(const struct cmd_args *args)

@@ -1,5 +1,5 @@
 /* commands.c: the table of every subcommand, in the order help lists them. */
-#include "slotctl/cli.h"
+#include "slotctl/cli/cli.h"
 
 extern const struct cmd_entry cmd_check;
 extern const struct cmd_entry cmd_sandbox_up;

@@ -3,10 +3,10 @@
  * lines and a Prometheus textfile. The only place executor output is
  * printed. */
 #include "exec_cli.h"
-#include "slotctl/clock.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/file_text.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/file_text.h"
+#include "slotctl/io/plan_file.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>

@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "slotctl/cli.h"
-#include "slotctl/executor.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/io/executor.h"
 
 #define EXEC_CLI_JSON_VERSION "1.0"
 #define EXEC_CLI_DEFAULT_PARALLEL 4

@@ -2,9 +2,9 @@
  * two words), parses its options and runs it. Global help, `help COMMAND`,
  * version, the "did you mean" of a mistyped command and the hidden
  * --list-options (for completions and the docs test) live here too. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/suggest.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/suggest.h"
 
 #include <stdlib.h>
 #include <string.h>

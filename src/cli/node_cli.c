@@ -3,7 +3,7 @@
  * another command's handler in this process. */
 #include "node_cli.h"
 #include "oneshot.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/core/exitcode.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>

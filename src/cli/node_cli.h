@@ -6,8 +6,8 @@
 #ifndef SLOTCTL_CLI_NODE_CLI_H
 #define SLOTCTL_CLI_NODE_CLI_H
 
-#include "slotctl/cli.h"
-#include "slotctl/snapshot.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/io/snapshot.h"
 
 #include <stdbool.h>
 

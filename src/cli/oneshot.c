@@ -10,10 +10,10 @@
 #include "exec_cli.h"
 #include "plan_make.h"
 #include "plan_summary.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/file_text.h"
-#include "slotctl/journal.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/file_text.h"
+#include "slotctl/core/journal.h"
+#include "slotctl/io/plan_file.h"
 
 #include <errno.h>
 #include <stdio.h>

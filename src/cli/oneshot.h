@@ -6,7 +6,7 @@
 #ifndef SLOTCTL_CLI_ONESHOT_H
 #define SLOTCTL_CLI_ONESHOT_H
 
-#include "slotctl/cli.h"
+#include "slotctl/cli/cli.h"
 #include "plan_make.h"
 
 /* Options every one-shot command takes besides its planner's and the

@@ -1,8 +1,8 @@
 /* output.c: how the command layer talks to the user: errors and warnings on
  * stderr, --json results on stdout, the one decision about colour and
  * progress, and confirmation prompts that never spin on a closed stdin. */
-#include "slotctl/cli.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/exitcode.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

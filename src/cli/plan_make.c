@@ -3,11 +3,11 @@
  * pure planner. Shared by every command that plans, so they all read the
  * same options the same way. */
 #include "plan_make.h"
-#include "slotctl/addr.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/planner.h"
-#include "slotctl/sampler.h"
-#include "slotctl/snapshot.h"
+#include "slotctl/core/addr.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/planner.h"
+#include "slotctl/io/sampler.h"
+#include "slotctl/io/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>

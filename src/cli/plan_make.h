@@ -6,8 +6,8 @@
 #ifndef SLOTCTL_CLI_PLAN_MAKE_H
 #define SLOTCTL_CLI_PLAN_MAKE_H
 
-#include "slotctl/cli.h"
-#include "slotctl/plan.h"
+#include "slotctl/cli/cli.h"
+#include "slotctl/core/plan.h"
 
 enum plan_kind { PLAN_RESHARD, PLAN_REBALANCE, PLAN_DRAIN };
 

@@ -2,7 +2,7 @@
  * figures are computed once (struct summary) and rendered either as text or
  * as JSON, so `plan` and `show` can never disagree. */
 #include "plan_summary.h"
-#include "slotctl/cli.h"
+#include "slotctl/cli/cli.h"
 
 #include <math.h>
 #include <stdlib.h>

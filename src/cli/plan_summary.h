@@ -7,7 +7,7 @@
 
 #include <cJSON.h>
 #include <stdio.h>
-#include "slotctl/plan.h"
+#include "slotctl/core/plan.h"
 
 #define SHOW_FORMAT_VERSION "1.0"
 

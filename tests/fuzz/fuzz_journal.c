@@ -4,7 +4,7 @@
  * queries then hold. */
 #include <stdint.h>
 #include <stdlib.h>
-#include "slotctl/journal.h"
+#include "slotctl/core/journal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/check.h"
-#include "slotctl/planner.h"
-#include "slotctl/topology.h"
+#include "slotctl/core/check.h"
+#include "slotctl/core/planner.h"
+#include "slotctl/core/topology.h"
 
 static void evaluate_view(const struct topology *t)
 {

@@ -25,8 +25,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "slotctl/check_probe.h"
-#include "slotctl/sampler.h"
+#include "slotctl/io/check_probe.h"
+#include "slotctl/io/sampler.h"
 
 #define FAKE_ID "0123456789abcdef0123456789abcdef01234567"
 

@@ -8,9 +8,9 @@
 #define SLOTCTL_TEST_EXEC_SUPPORT_H
 
 #include "support.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/plan.h"
-#include "slotctl/snapshot.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/core/plan.h"
+#include "slotctl/io/snapshot.h"
 
 #include <fcntl.h>
 #include <signal.h>

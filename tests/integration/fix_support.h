@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/keyslot.h"
+#include "slotctl/core/keyslot.h"
 #include "check_run.h"
 #include "support.h"
 

@@ -6,9 +6,9 @@
  * comes a byte at a time; --wait waits out a change; keys left in a slot
  * that looks normal are found by default, named by --deep and moved by fix. */
 #include "support.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/topology.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/core/topology.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>

@@ -8,7 +8,7 @@
 #include "support.h"
 #include "check_run.h"
 
-#include "slotctl/exitcode.h"
+#include "slotctl/core/exitcode.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* test_epoch.c: ownership changes that keep the epoch invariant of
- * slotctl/handover.h, on real 3-master clusters with known keys.
+ * slotctl/io/handover.h, on real 3-master clusters with known keys.
  * Case "fix": `slotctl fix` on a cluster where slots are left open in
  * every direction at once (A->B, B->C, C->A), so every master both gives
  * and takes slots in one run, and in every kind (no key moved, keys on both

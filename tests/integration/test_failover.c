@@ -9,7 +9,7 @@
 #include "exec_support.h"
 #include "check_run.h"
 #include "traffic.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/io/plan_file.h"
 
 #include <signal.h>
 #include <sys/wait.h>

@@ -9,7 +9,7 @@
  * and every node sees the new owner. */
 #include "exec_support.h"
 #include "check_run.h"
-#include "slotctl/info_text.h"
+#include "slotctl/core/info_text.h"
 
 #include <signal.h>
 

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "slotctl/clock.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/slotset.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/core/slotset.h"
 #include "support.h"
 #include "check_run.h"
 

@@ -4,7 +4,7 @@
  * owner with its value, check passes, and a second fix changes nothing.
  * Slots in the same state print once, as ranges. */
 #include <unistd.h>
-#include "slotctl/journal.h"
+#include "slotctl/core/journal.h"
 #include "fix_support.h"
 
 START_TEST(migrating_on_owner_only)

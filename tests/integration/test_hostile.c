@@ -9,13 +9,13 @@
 #include "check_run.h"
 #include "fake_server.h"
 #include "support.h"
-#include "slotctl/clock.h"
-#include "slotctl/conn.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/sampler.h"
-#include "slotctl/slotops.h"
-#include "slotctl/topology.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/io/conn.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/io/sampler.h"
+#include "slotctl/io/slotops.h"
+#include "slotctl/core/topology.h"
 
 #include <stdio.h>
 #include <stdlib.h>

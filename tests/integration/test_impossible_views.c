@@ -6,7 +6,7 @@
  * listed line does not say); plan refuses with exit 6 before sampling and
  * writes no file (before: a plan its own show and apply reject). */
 #include "support.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/core/exitcode.h"
 
 #include <stdio.h>
 #include <string.h>

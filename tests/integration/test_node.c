@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "slotctl/clock.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/core/exitcode.h"
 #include "support.h"
 #include "traffic.h"
 #include "check_run.h"

@@ -5,9 +5,9 @@
  * message naming what is wrong; exit 3 for an unreachable seed). Nothing
  * moves: plans only. */
 #include "support.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/plan_file.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/io/plan_file.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

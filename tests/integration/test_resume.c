@@ -9,7 +9,7 @@
  * continues. */
 #include "exec_support.h"
 #include "check_run.h"
-#include "slotctl/clock.h"
+#include "slotctl/io/clock.h"
 
 #include <signal.h>
 #include <sys/wait.h>

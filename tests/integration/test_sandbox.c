@@ -3,7 +3,7 @@
  * every recorded PID), and a self-test of the support library: tc_verify_keys
  * catches a missing key, a key on the wrong node and a wrong value. */
 #include "support.h"
-#include "slotctl/keyslot.h"
+#include "slotctl/core/keyslot.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "slotctl/clock.h"
-#include "slotctl/conn.h"
-#include "slotctl/exitcode.h"
-#include "slotctl/pool.h"
-#include "slotctl/resolve.h"
-#include "slotctl/snapshot.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/io/conn.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/pool.h"
+#include "slotctl/io/resolve.h"
+#include "slotctl/io/snapshot.h"
 #include "support.h"
 #include "check_run.h"
 

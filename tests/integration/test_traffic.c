@@ -5,7 +5,7 @@
  * errors, so a data-moving test asserting errors == 0 can fail. */
 #include "support.h"
 #include "traffic.h"
-#include "slotctl/keyslot.h"
+#include "slotctl/core/keyslot.h"
 
 #include <netinet/in.h>
 #include <stdio.h>

@@ -6,8 +6,8 @@
  * on a terminal and in a log. */
 #include "exec_support.h"
 #include "check_run.h"
-#include "slotctl/check.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/core/check.h"
+#include "slotctl/core/exitcode.h"
 
 #include <cjson/cJSON.h>
 #include <sys/wait.h>

@@ -8,7 +8,7 @@
 #ifndef SLOTCTL_TEST_CHECK_RUN_H
 #define SLOTCTL_TEST_CHECK_RUN_H
 
-#include "slotctl/file_text.h"
+#include "slotctl/io/file_text.h"
 
 #include <check.h>
 #include <stdbool.h>

@@ -5,10 +5,10 @@
  * test with a message naming what went wrong. */
 #define _XOPEN_SOURCE 700
 #include "support.h"
-#include "slotctl/clock.h"
-#include "slotctl/file_text.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/sandbox.h"
+#include "slotctl/io/clock.h"
+#include "slotctl/io/file_text.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/io/sandbox.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

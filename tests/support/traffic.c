@@ -5,8 +5,8 @@
  * flag the parent sets. Nothing here uses Check except traffic_start. */
 #include "traffic.h"
 #include "support.h"
-#include "slotctl/keyslot.h"
-#include "slotctl/sandbox.h"
+#include "slotctl/core/keyslot.h"
+#include "slotctl/io/sandbox.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>

@@ -4,7 +4,7 @@
  * time is up, and prints its stats as one JSON line. Exit 0 when it saw no
  * error, 1 when it did, 2 on bad usage or setup. */
 #include "traffic.h"
-#include "slotctl/sandbox.h"
+#include "slotctl/io/sandbox.h"
 
 #include <signal.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/topology.h"
+#include "slotctl/core/topology.h"
 
 /* The id of master i (or of a replica with replica=true): 40 hex digits made
  * of one 4-digit group repeated, so 4-digit prefixes are unique. */

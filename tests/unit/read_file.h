@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/file_text.h"
+#include "slotctl/io/file_text.h"
 
 /* Reads $root_env/relative (root_env is e.g. "SLOTCTL_SOURCE_ROOT" or
  * "SLOTCTL_FIXTURES"; "." when unset) into a NUL-terminated buffer the caller

@@ -2,8 +2,8 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/addr.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/core/addr.h"
+#include "slotctl/core/exitcode.h"
 #include "check_run.h"
 
 START_TEST(parses_host_and_port)

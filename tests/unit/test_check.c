@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/check.h"
-#include "slotctl/exitcode.h"
+#include "slotctl/core/check.h"
+#include "slotctl/core/exitcode.h"
 #include "read_file.h"
 #include "check_run.h"
 

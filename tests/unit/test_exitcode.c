@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/exitcode.h"
+#include "slotctl/core/exitcode.h"
 #include "read_file.h"
 #include "check_run.h"
 

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "slotctl/file_text.h"
-#include "slotctl/journal.h"
+#include "slotctl/io/file_text.h"
+#include "slotctl/core/journal.h"
 #include "check_run.h"
 #include "temp_files.h"
 

@@ -3,7 +3,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/keyslot.h"
+#include "slotctl/core/keyslot.h"
 #include "check_run.h"
 
 static int slot_of(const char *key)

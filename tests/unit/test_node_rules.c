@@ -1,13 +1,13 @@
 /* test_node_rules.c: the decisions of `slotctl node add|remove|forget-failed`
- * (core/node_rules.c) on captured CLUSTER NODES replies (tests/fixtures/nodes/)
+ * (core/node/node_rules.c) on captured CLUSTER NODES replies (tests/fixtures/nodes/)
  * and small hand-written variants: who may join, which master a new replica
  * follows, who may leave and why not, who is forgotten. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/exitcode.h"
-#include "slotctl/node_rules.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/node_rules.h"
 #include "read_file.h"
 #include "check_run.h"
 

@@ -4,7 +4,7 @@
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/plan.h"
+#include "slotctl/core/plan.h"
 #include "fake_map.h"
 #include "check_run.h"
 

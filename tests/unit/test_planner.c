@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "slotctl/planner.h"
+#include "slotctl/core/planner.h"
 #include "fake_map.h"
 #include "check_run.h"
 

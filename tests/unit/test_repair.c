@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/repair.h"
+#include "slotctl/core/repair.h"
 #include "check_run.h"
 #include "read_file.h"
 

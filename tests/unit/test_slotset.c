@@ -2,7 +2,7 @@
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/slotset.h"
+#include "slotctl/core/slotset.h"
 #include "check_run.h"
 
 START_TEST(parse_and_format_round_trip)

@@ -2,7 +2,7 @@
  * swaps, abbreviations first, only close matches, ties all named. */
 #include <check.h>
 #include <string.h>
-#include "slotctl/suggest.h"
+#include "slotctl/core/suggest.h"
 #include "check_run.h"
 
 static const char *const options[] = { "json", "wait", "strict", "deep", "max-keys-per-sec",

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "slotctl/exitcode.h"
-#include "slotctl/topology.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/topology.h"
 #include "read_file.h"
 #include "check_run.h"
 

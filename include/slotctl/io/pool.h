@@ -1,0 +1,23 @@
+/* pool.h: a set of open connections keyed by "host:port", opened on first use
+ * and reopened when broken. Not thread-safe: each worker thread keeps its own
+ * pool. */
+#ifndef SLOTCTL_POOL_H
+#define SLOTCTL_POOL_H
+
+#include "slotctl/io/conn.h"
+
+struct conn_pool;
+
+/* Returns a new empty pool using a copy of opts (the strings are borrowed and
+ * must outlive the pool), or NULL on OOM. */
+struct conn_pool *conn_pool_new(const struct conn_opts *opts);
+
+/* Returns the pool's connection to host:port, opening it (or reopening it when
+ * broken) as needed; NULL with an SC_EXIT_UNREACHABLE error when it cannot.
+ * The pool keeps ownership. */
+struct conn *conn_pool_get(struct conn_pool *p, const char *host, int port, struct sc_error *err);
+
+/* Closes every connection and frees p. NULL is fine. */
+void conn_pool_free(struct conn_pool *p);
+
+#endif

@@ -1,0 +1,187 @@
+/* plan_write.c: writing a plan as the JSON of a plan file (format in
+ * man/slotctl-plan.5): deterministic and indented, so that equal plans give
+ * equal bytes and a reviewer can diff two plans. Unknown fields a reader kept
+ * (plan->extra) are written back. Pure: model in, text out. */
+#include "slotctl/core/plan.h"
+#include "slotctl/core/addr.h"
+#include "slotctl/core/exitcode.h"
+#include "plan_priv.h"
+
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double measure_of(const char *by, long long slots, long long keys, long long bytes)
+{
+	if (strcmp(by, "slots") == 0)
+		return (double)slots;
+	if (strcmp(by, "keys") == 0)
+		return (double)keys;
+	return (double)bytes;
+}
+
+static cJSON *summary_json(const char *by, long long slots, long long keys, long long bytes,
+	double total)
+{
+	cJSON *o = cJSON_CreateObject();
+	double m = measure_of(by, slots, keys, bytes);
+
+	cJSON_AddNumberToObject(o, "slots", (double)slots);
+	cJSON_AddNumberToObject(o, "keys", (double)keys);
+	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+	cJSON_AddNumberToObject(o, "share", total > 0 && m >= 0 ? round(10000.0 * m / total) / 100.0 : 0);
+	return o;
+}
+
+static cJSON *node_json(const struct plan_node *n, const char *by, double total_before,
+	double total_after)
+{
+	cJSON *o = cJSON_CreateObject(), *replicas;
+	size_t need = slotset_format(&n->slots, NULL, 0) + 1;
+	char *ranges = malloc(need);
+	int slots = slotset_count(&n->slots);
+	char address[sizeof(n->host) + 16];
+
+	if (!o || !ranges) {
+		free(ranges);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	slotset_format(&n->slots, ranges, need);
+	cJSON_AddStringToObject(o, "id", n->id);
+	addr_format(address, sizeof(address), n->host, n->port);
+	cJSON_AddStringToObject(o, "address", address);
+	cJSON_AddNumberToObject(o, "config_epoch", (double)n->config_epoch);
+	cJSON_AddStringToObject(o, "slots", ranges);
+	if ((replicas = cJSON_AddArrayToObject(o, "replicas")))
+		for (int i = 0; i < n->replica_count; i++)
+			cJSON_AddItemToArray(replicas, cJSON_CreateString(n->replicas[i]));
+	cJSON_AddNumberToObject(o, "weight", n->weight);
+	cJSON_AddNumberToObject(o, "used_memory", (double)n->used_memory);
+	cJSON_AddNumberToObject(o, "maxmemory", (double)n->maxmemory);
+	cJSON_AddItemToObject(o, "before", summary_json(by, slots, n->keys_before, n->bytes_before, total_before));
+	cJSON_AddItemToObject(o, "after", summary_json(by, n->slots_after, n->keys_after, n->bytes_after, total_after));
+	free(ranges);
+	return o;
+}
+
+static cJSON *nodes_json(const struct plan *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+	double before = 0, after = 0;
+
+	for (size_t i = 0; i < p->node_count; i++) {
+		const struct plan_node *n = &p->nodes[i];
+		double b = measure_of(p->by, slotset_count(&n->slots), n->keys_before, n->bytes_before);
+		double a = measure_of(p->by, n->slots_after, n->keys_after, n->bytes_after);
+
+		before += b > 0 ? b : 0;
+		after += a > 0 ? a : 0;
+	}
+	for (size_t i = 0; arr && i < p->node_count; i++) {
+		cJSON *n = node_json(&p->nodes[i], p->by, before, after);
+
+		if (!n) {
+			cJSON_Delete(arr);
+			return NULL;
+		}
+		cJSON_AddItemToArray(arr, n);
+	}
+	return arr;
+}
+
+static cJSON *move_json(const struct plan_move *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "slot", m->slot);
+	cJSON_AddStringToObject(o, "from", m->from);
+	cJSON_AddStringToObject(o, "to", m->to);
+	cJSON_AddNumberToObject(o, "keys", (double)m->keys);
+	cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
+	cJSON_AddBoolToObject(o, "hot", m->hot);
+	cJSON_AddBoolToObject(o, "big", m->big);
+	return o;
+}
+
+static cJSON *batches_json(const struct plan *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t b = 0; arr && b < p->batch_count; b++) {
+		cJSON *batch = cJSON_CreateObject();
+		cJSON *moves = cJSON_AddArrayToObject(batch, "moves");
+
+		for (size_t i = 0; moves && i < p->batches[b].count; i++)
+			cJSON_AddItemToArray(moves, move_json(&p->batches[b].moves[i]));
+		cJSON_AddItemToArray(arr, batch);
+	}
+	return arr;
+}
+
+static cJSON *big_keys_json(const struct plan *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < p->big_key_count; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "slot", p->big_keys[i].slot);
+		cJSON_AddStringToObject(o, "key", p->big_keys[i].key);
+		cJSON_AddNumberToObject(o, "bytes", (double)p->big_keys[i].bytes);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+static cJSON *warnings_json(const struct plan *p)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < p->warning_count; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(p->warnings[i]));
+	return arr;
+}
+
+static cJSON *plan_json(const struct plan *p)
+{
+	cJSON *root = cJSON_CreateObject();
+	char version[32];
+	const cJSON *item;
+
+	if (!root)
+		return NULL;
+	snprintf(version, sizeof(version), "%d.%d", PLAN_FORMAT_MAJOR, PLAN_FORMAT_MINOR);
+	cJSON_AddStringToObject(root, "format_version", version);
+	cJSON_AddStringToObject(root, "created", p->created);
+	cJSON_AddStringToObject(root, "slotctl_version", p->version);
+	cJSON_AddStringToObject(root, "seed", p->seed);
+	cJSON_AddStringToObject(root, "kind", p->kind);
+	cJSON_AddStringToObject(root, "by", p->by);
+	cJSON_AddStringToObject(root, "fingerprint", p->fingerprint);
+	cJSON_AddItemToObject(root, "nodes", nodes_json(p));
+	cJSON_AddItemToObject(root, "batches", batches_json(p));
+	cJSON_AddItemToObject(root, "big_keys", big_keys_json(p));
+	cJSON_AddItemToObject(root, "warnings", warnings_json(p));
+	if (p->extra)
+		cJSON_ArrayForEach(item, (const cJSON *)p->extra)
+			if (!plan_field_is_known(item->string))
+				cJSON_AddItemToObject(root, item->string, cJSON_Duplicate(item, true));
+	return root;
+}
+
+char *plan_serialize(const struct plan *p, struct sc_error *err)
+{
+	cJSON *root = plan_json(p);
+	char *text = root ? cJSON_Print(root) : NULL;
+
+	cJSON_Delete(root);
+	if (!text) {
+		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory writing the plan");
+		return NULL;
+	}
+	/* cJSON allocates with malloc by default: callers free() it */
+	return text;
+}

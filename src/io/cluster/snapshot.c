@@ -1,0 +1,261 @@
+/* snapshot.c: gathers what every node of a cluster says about it (see
+ * slotctl/io/snapshot.h). Starting from the seed, nodes are discovered in rounds:
+ * each round reads every newly named node concurrently (parallel_for, one
+ * connection per node, its commands pipelined), then looks in the views it got
+ * for nodes nobody has read yet. A node that cannot be read is recorded with
+ * its error; only the seed is required. */
+#include "slotctl/io/snapshot.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "slotctl/core/exitcode.h"
+#include "slotctl/core/info_text.h"
+#include "slotctl/io/parallel.h"
+
+/* Bound on the nodes read at once. */
+#define SNAPSHOT_THREADS 32
+
+/* What is asked of every node, pipelined, in this order. */
+enum gather_step { STEP_NODES, STEP_INFO, STEP_NODE_TIMEOUT, STEP_FULL_COVERAGE,
+	STEP_MIGRATION_BARRIER, STEP_COUNT };
+
+static const char *const gather_argv[STEP_COUNT][3] = {
+	[STEP_NODES] = { "CLUSTER", "NODES", NULL },
+	[STEP_INFO] = { "CLUSTER", "INFO", NULL },
+	[STEP_NODE_TIMEOUT] = { "CONFIG", "GET", "cluster-node-timeout" },
+	[STEP_FULL_COVERAGE] = { "CONFIG", "GET", "cluster-require-full-coverage" },
+	[STEP_MIGRATION_BARRIER] = { "CONFIG", "GET", "cluster-migration-barrier" },
+};
+
+struct gather_round {
+	struct node_view *nodes;
+	const struct conn_opts *opts;
+};
+
+static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r)
+{
+	struct sc_error perr;
+
+	if (conn_check_reply(c, r, "CLUSTER NODES", &v->error) < 0) {
+		v->error.code = SC_EXIT_UNREACHABLE; /* no view: counts as not reachable */
+		v->loading = r && r->type == REDIS_REPLY_ERROR && r->str && strncmp(r->str, "LOADING", 7) == 0;
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_STRING)
+		return sc_error_set(&v->error, SC_EXIT_UNREACHABLE,
+			"'%s' replied to CLUSTER NODES with something other than text", v->addr);
+	if (topology_parse(r->str, r->len, &v->view, &perr) < 0)
+		return sc_error_set(&v->error, SC_EXIT_UNREACHABLE,
+			"cannot read the CLUSTER NODES reply of '%s': %s", v->addr, perr.msg);
+	v->reachable = true;
+	if (v->view.myself >= 0)
+		memcpy(v->id, v->view.nodes[v->view.myself].id, sizeof(v->id));
+	return 0;
+}
+
+static void read_info(struct node_view *v, struct conn *c, const redisReply *r)
+{
+	char epoch[32];
+
+	if (conn_check_reply(c, r, "CLUSTER INFO", &v->error) < 0 || r->type != REDIS_REPLY_STRING)
+		return;
+	info_get(r->str, "cluster_state", v->cluster_state, sizeof(v->cluster_state));
+	info_get(r->str, "cluster_current_epoch", epoch, sizeof(epoch));
+	v->current_epoch = strtoull(epoch, NULL, 10);
+}
+
+/* A CONFIG GET reply's value, or NULL when CONFIG is denied, renamed or empty. */
+static const char *config_value(const redisReply *r)
+{
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2
+		|| r->element[1]->type != REDIS_REPLY_STRING)
+		return NULL;
+	return r->element[1]->str;
+}
+
+static void read_config(struct node_view *v, enum gather_step step, const redisReply *r)
+{
+	const char *val = config_value(r);
+
+	if (!val)
+		return;
+	if (step == STEP_NODE_TIMEOUT)
+		v->node_timeout_ms = strtoll(val, NULL, 10);
+	else if (step == STEP_FULL_COVERAGE)
+		v->require_full_coverage = strcmp(val, "yes") == 0;
+	else if (step == STEP_MIGRATION_BARRIER) {
+		long barrier = strtol(val, NULL, 10);
+
+		v->migration_barrier = barrier >= INT_MIN && barrier <= INT_MAX ? (int)barrier : -1;
+	}
+}
+
+/* Takes in the reply to one step; -1 when the node has no view, so the rest
+ * does not matter. */
+static int read_step(struct node_view *v, struct conn *c, enum gather_step step, const redisReply *r)
+{
+	if (step == STEP_NODES)
+		return read_nodes(v, c, r);
+	if (step == STEP_INFO)
+		read_info(v, c, r);
+	else
+		read_config(v, step, r);
+	return 0;
+}
+
+/* Reads one node: connects, sends every step at once, reads the replies. */
+static void node_gather(struct node_view *v, const struct conn_opts *opts)
+{
+	struct conn *c;
+	int step;
+
+	if (conn_open(v->host, v->port, opts, &c, &v->error) < 0)
+		return;
+	for (step = 0; step < STEP_COUNT; step++)
+		if (conn_append_argv(c, gather_argv[step][2] ? 3 : 2, (const char **)gather_argv[step],
+				NULL, &v->error) < 0)
+			break;
+	for (int i = 0; step == STEP_COUNT && i < STEP_COUNT; i++) {
+		redisReply *r = conn_get_reply(c, &v->error);
+		int rc;
+
+		if (!r)
+			break;
+		rc = read_step(v, c, (enum gather_step)i, r);
+		freeReplyObject(r);
+		if (rc < 0)
+			break;
+	}
+	conn_close(c);
+}
+
+static void gather_one(void *ctx, size_t i)
+{
+	const struct gather_round *round = ctx;
+
+	node_gather(&round->nodes[i], round->opts);
+}
+
+/* Appends an unread node. Returns 0, or -1 on OOM. */
+static int snapshot_add(struct snapshot *s, size_t *cap, const char *host, int port, const char *id)
+{
+	struct node_view *v;
+
+	if (s->count == *cap) {
+		size_t grown = *cap ? *cap * 2 : 16;
+		struct node_view *nodes = realloc(s->nodes, grown * sizeof(*nodes));
+
+		if (!nodes)
+			return -1;
+		s->nodes = nodes;
+		*cap = grown;
+	}
+	v = &s->nodes[s->count++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->host, sizeof(v->host), "%s", host);
+	v->port = port;
+	addr_format(v->addr, sizeof(v->addr), host, port);
+	snprintf(v->id, sizeof(v->id), "%s", id);
+	v->view.myself = -1;
+	v->node_timeout_ms = -1;
+	v->require_full_coverage = -1;
+	v->migration_barrier = -1;
+	return 0;
+}
+
+static bool snapshot_knows(struct snapshot *s, const struct node *n)
+{
+	char addr[300];
+
+	addr_format(addr, sizeof(addr), n->ip, n->port);
+	for (size_t i = 0; i < s->count; i++) {
+		struct node_view *v = &s->nodes[i];
+
+		if (strcmp(v->id, n->id) == 0)
+			return true;
+		if (strcmp(v->addr, addr) == 0) {
+			if (!v->id[0])
+				memcpy(v->id, n->id, sizeof(v->id));
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Adds every node that t names and nobody has read yet. */
+static int snapshot_discover(struct snapshot *s, size_t *cap, const struct topology *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		const struct node *n = &t->nodes[i];
+
+		if ((n->flags & (NODE_NOADDR | NODE_HANDSHAKE)) || !n->ip[0] || n->port <= 0)
+			continue;
+		if (!snapshot_knows(s, n) && snapshot_add(s, cap, n->ip, n->port, n->id) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads nodes [first, s->count) concurrently. */
+static void snapshot_read_round(struct snapshot *s, size_t first, const struct conn_opts *opts)
+{
+	struct gather_round round = { s->nodes + first, opts };
+	size_t n = s->count - first;
+
+	parallel_for(n, n < SNAPSHOT_THREADS ? (int)n : SNAPSHOT_THREADS, gather_one, &round);
+}
+
+int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
+	struct snapshot *out, struct sc_error *err)
+{
+	struct snapshot s = { NULL, 0, -1 };
+	size_t cap = 0, done = 0;
+
+	if (snapshot_add(&s, &cap, host, port, "") < 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	while (done < s.count) {
+		size_t first = done;
+
+		snapshot_read_round(&s, first, opts);
+		if (first == 0 && !s.nodes[0].reachable) {
+			if (err)
+				*err = s.nodes[0].error;
+			snapshot_release(&s);
+			return -1;
+		}
+		done = s.count;
+		for (size_t i = first; i < done; i++)
+			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &s.nodes[i].view) < 0) {
+				snapshot_release(&s);
+				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+			}
+	}
+	s.reference = 0; /* the seed, always reachable here */
+	*out = s;
+	return 0;
+}
+
+void snapshot_release(struct snapshot *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		topology_release(&s->nodes[i].view);
+	free(s->nodes);
+	s->nodes = NULL;
+	s->count = 0;
+	s->reference = -1;
+}
+
+const struct topology *snapshot_map(const struct snapshot *s)
+{
+	return s->reference >= 0 ? &s->nodes[s->reference].view : NULL;
+}
+
+const struct node_view *snapshot_find(const struct snapshot *s, const char *id)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (strcmp(s->nodes[i].id, id) == 0)
+			return &s->nodes[i];
+	return NULL;
+}

@@ -1,0 +1,370 @@
+/* executor_priv.h: what the executor's files share (executor.c entry points,
+ * exec_run.c the engine, exec_slot.c one slot's protocol, preflight.c the
+ * checks before apply, verify.c the check after a run). Not a public
+ * interface. */
+#ifndef SLOTCTL_EXECUTOR_PRIV_H
+#define SLOTCTL_EXECUTOR_PRIV_H
+
+#include <pthread.h>
+#include "slotctl/io/executor.h"
+#include "slotctl/core/journal.h"
+#include "slotctl/io/pool.h"
+#include "slotctl/io/slotops.h"
+#include "slotctl/io/snapshot.h"
+
+/* A master of the live map, as the run addresses it. */
+struct exec_node {
+	char id[SC_NODE_ID_LEN + 1];
+	char host[256];
+	int port;
+	char addr[300];
+	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
+	int giving, taking;       /* running forward moves it is the source / the target of (under the
+	                             lock): never both at once (see handover.h) */
+	bool retired;             /* no longer a master (failed over): told nothing, plays no part */
+	int shard;                /* index into run->shards of the shard it is a member of, -1 none */
+};
+
+/* A shard: a master and its replicas, named by the id of the master it had
+ * when the run (or the plan) began; the journal's from/to are shard names.
+ * After a failover its master is another member: the run follows it. Every
+ * known node is a member of one shard at most. */
+struct exec_shard {
+	char name[SC_NODE_ID_LEN + 1];
+	char (*members)[SC_NODE_ID_LEN + 1]; /* the name first */
+	size_t count;
+};
+
+enum exec_move_state { MOVE_WAITING, MOVE_RUNNING, MOVE_FINISHED, MOVE_FAILED };
+
+struct exec_move {
+	int slot;
+	int batch;
+	int src, dst;             /* indexes into run->nodes: the masters playing source and target now */
+	int src_shard, dst_shard; /* indexes into run->shards: whose master src and dst are */
+	enum journal_phase phase; /* where it stands; the protocol continues from here */
+	bool rollback;            /* abort: bring it back to the source */
+	bool src_open, dst_open;  /* markers seen at the start (rollback only) */
+	long long keys_est, bytes_est;
+	bool probe;               /* measure key sizes (MEMORY USAGE) to bound batches by bytes */
+	long long keys_moved;
+	enum exec_move_state state;
+};
+
+/* A test-only hook: due at the at-th time a slot reaches phase (a journal
+ * phase, JOURNAL_PHASE_COUNT for a MIGRATE batch); phase -1: off. */
+struct exec_hook {
+	int phase;
+	long at, seen;
+};
+
+struct exec_run {
+	const struct exec_opts *o;
+	const char *op;           /* "apply", "resume", "abort" */
+	struct journal_file *journal;
+	char journal_path[1024];
+	struct exec_node *nodes;  /* every master of the map the run started from, then masters it followed */
+	size_t node_count;
+	struct exec_shard *shards;
+	size_t shard_count;
+	int failovers;            /* failovers followed so far */
+	struct exec_move *moves;  /* in plan order */
+	size_t move_count;
+	int expected[SC_SLOTS];   /* node index each slot should end on, -1 unowned */
+	pthread_mutex_t lock;     /* scheduler state, progress */
+	pthread_cond_t changed;
+	pthread_mutex_t event_lock; /* one on_event call at a time */
+	size_t running;
+	unsigned long takes;      /* slots taken by a target after passing handover_gate (under the lock) */
+	bool halted;              /* a failure or a stop: start no new move */
+	struct sc_error failure;  /* the first failure, when halted by one */
+	struct exec_progress progress;
+	long long start_us;
+	char start_note[300];     /* the START event's message ("" none): the pace a resume inherited */
+	/* the test-only hooks (EXEC_CRASH_ENV, EXEC_HOLD_ENV) */
+	struct exec_hook crash, hold;
+	char hold_path[1024];
+};
+
+/* ---- exec_run.c: the engine ---- */
+
+/* Initialises run for op with opts (nodes/moves empty). */
+void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts);
+void exec_run_release(struct exec_run *run);
+
+/* Fills run->nodes with the map's masters (plan_node_eligible) and
+ * run->expected with the map's owners. Returns 0 or -1 on OOM. */
+int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err);
+
+/* The index of the node with this id in run->nodes, or -1. */
+int exec_run_node(const struct exec_run *run, const char *id);
+
+/* The index of the node with this id in run->nodes, appending it when
+ * missing: a replica promoted by a failover, or a node that is no longer a
+ * master (the source of an interrupted move that gave away its last slot and
+ * became a replica) so that the move can be finished: told SETSLOT NODE, it
+ * answers as a replica, which counts as done. Returns its index, or -1 with
+ * an error on OOM. */
+int exec_run_add_node(struct exec_run *run, const char *id, const char *host, int port,
+	struct sc_error *err);
+
+/* Appends a move (state waiting) from the shard of node src to the shard of
+ * node dst. Returns it, or NULL with an error on OOM. */
+struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
+	enum journal_phase phase, struct sc_error *err);
+
+/* Writes the address ("host:port") of the i-th of n nodes of ctx into buf. */
+typedef void exec_addr_fn(const void *ctx, size_t i, char *buf, size_t size);
+
+/* The n addresses given by addr_of, comma-separated: the seeds a journal
+ * records. Returns a new string (the caller frees it), or NULL on OOM. */
+char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
+
+/* Opens the journal and appends the run's START record with the pacing in
+ * effect (and, with write_pending, a pending record per move), synced. */
+int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
+	bool write_pending, struct sc_error *err);
+
+/* Runs every waiting move on up to opts->parallel workers, never two moves
+ * sent by one node at once, and never a forward move in which a node gives a
+ * slot beside one in which it takes one (handover.h). Stops starting moves after the first failure or a stop
+ * request. Returns 0 when all finished, else -1 with the first failure (or
+ * SC_EXIT_INTERRUPTED). */
+int exec_run_moves(struct exec_run *run, struct sc_error *err);
+
+/* Makes a halted run ready to run its waiting moves again (after a
+ * failover): no failure, no node busy, no slot counted as failed. */
+void exec_run_rearm(struct exec_run *run);
+
+/* Claims up to max more pending moves of first's pair and batch, for a
+ * worker that moves them as one group (the sender stays busy). Returns how
+ * many were put in out (0 when the run is halting). */
+size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,
+	struct exec_move **out, size_t max);
+
+/* Journals and reports m's failure (not an interruption). */
+void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
+
+/* Ends the run: verifies when rc == 0, writes the END record, emits the
+ * summary and fills res. Returns rc or the verification's failure. */
+int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err);
+
+/* Journals m reaching phase (written at once, on disk within
+ * JOURNAL_FLUSH_INTERVAL_MS: the nodes, not the journal, are the truth about
+ * a slot's phase), updates m->phase, and fires the test-only hooks. The run's
+ * START and pending records, failures and END are synced before going on. */
+int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
+
+/* Emits an event about m (NULL: none) with the current progress. */
+void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
+	long long keys, long long bytes, const char *message);
+
+/* What the mover's per-batch callback needs (lives as long as the move). */
+struct exec_batch_ctx {
+	struct exec_run *run;
+	struct exec_move *move;
+};
+
+/* The migrate options for a move of the run (asking: the keys leave a node
+ * that is importing the slot, i.e. a rollback). ctx is filled and used as the
+ * callback's context. */
+void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
+	struct exec_batch_ctx *ctx, struct migrate_opts *out);
+
+/* ---- exec_shard.c: shards, and which node plays each one now ---- */
+
+/* The shard id is a member of, or -1. */
+int exec_shard_of(const struct exec_run *run, const char *id);
+
+/* The shard id is a member of, or a new one named id. Returns its index, or
+ * -1 with an error on OOM. */
+int exec_shard_ensure(struct exec_run *run, const char *id, struct sc_error *err);
+
+/* Adds id to shard k unless it is in a shard already. 0, or -1 on OOM. */
+int exec_shard_add(struct exec_run *run, int k, const char *id, struct sc_error *err);
+
+/* Adds the shards of a journal's text form (journal_record.shards; NULL or
+ * "" adds none). 0, or -1 on OOM. */
+int exec_shards_parse(struct exec_run *run, const char *text, struct sc_error *err);
+
+/* The run's shards in the journal's text form (caller frees), NULL on OOM. */
+char *exec_shards_format(const struct exec_run *run);
+
+/* Adds to the shards the nodes of s's map that are in none yet, each as it
+ * describes itself in its own view when it answered (the seed's view may
+ * not know a role yet): a replica joins its master's shard; a master joins
+ * the shard of one of its replicas (a node promoted since, or one that
+ * joined and was promoted). 0, or -1 on OOM. */
+int exec_shards_grow(struct exec_run *run, const struct snapshot *s, struct sc_error *err);
+
+/* Grows the shards with s, gives every node of the run that is in none a
+ * shard of its own (named by its id), and sets each node's shard. */
+int exec_shards_link(struct exec_run *run, const struct snapshot *s, struct sc_error *err);
+
+/* Which node plays shard k now (see exec_shard.c): *out gets its index in
+ * run->nodes (appended when new), or -1 when no member answers as a master.
+ * 0, or -1 with an error on OOM. */
+int exec_shard_master(struct exec_run *run, const struct snapshot *s, int k, int *out, struct sc_error *err);
+
+/* The refusal for a slot whose shard k has no master left, naming it and
+ * its replicas (SC_EXIT_REFUSED). Returns -1. */
+int exec_shard_none_left(const struct exec_run *run, int k, int slot, struct sc_error *err);
+
+/* Marks retired every node of the run that is no longer its shard's master
+ * (another member is, or it answers as a replica). */
+void exec_shards_retire(struct exec_run *run, const struct snapshot *s);
+
+/* Frees the shards. */
+void exec_shards_release(struct exec_run *run);
+
+/* ---- exec_slot.c: one slot ---- */
+
+/* Drives m forward from m->phase to done: IMPORTING, MIGRATING, keys, NODE on
+ * the target, then the source and every other master. Never sends NODE while
+ * the source holds keys of the slot. */
+int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
+	struct sc_error *err);
+
+/* ---- a group: pending slots of one pair, moved as a stream ---- */
+
+/* The moves of one group and their outcomes (exec_group.c fills it, the
+ * finisher reads and fails moves in it). */
+struct exec_group {
+	struct exec_run *run;
+	struct exec_move **m;
+	size_t n;
+	int *rc;                  /* per move: 0 while it progresses */
+	struct sc_error *err;     /* per move */
+};
+
+static inline bool exec_group_alive(const struct exec_group *g, size_t i)
+{
+	return g->rc[i] == 0;
+}
+
+static inline void exec_group_fail(struct exec_group *g, size_t i, const struct sc_error *e)
+{
+	g->rc[i] = -1;
+	g->err[i] = *e;
+}
+
+/* ---- exec_finish.c: SETSLOT NODE for a group's emptied slots ---- */
+
+/* The finisher: SETSLOT NODE for emptied slots, in two stages, each a list
+ * of group indexes:
+ *   ready:   emptied, NODE not sent yet (finished a batch at a time: the
+ *            target's replies are awaited at once);
+ *   at_rest: the target took it; NODE sent to the source and the others,
+ *            replies read at the next step (a FIFO: entries [hr, nr)).
+ * Its connections are its own, so its commands never wait behind a MIGRATE
+ * of the key stream. Once a send fails, the replies can no longer be matched
+ * to slots: every slot queued or pushed later fails (left for resume). */
+struct exec_finisher {
+	struct exec_group *g;
+	const char *dst_id;
+	struct conn *target;
+	struct conn **rest;       /* [0] the source, then every other master */
+	size_t n_rest;
+	size_t *ready, nready;
+	size_t *at_rest, nr, hr;
+	bool broken;
+	struct sc_error broke;    /* why, when broken */
+	bool plain;               /* the target refused MULTI or EXEC: quiet steps go one by one */
+	unsigned long seen_takes; /* run->takes after its last anchor, 0 before the first (exec_gate) */
+};
+
+/* Sets f up for group g (f zeroed by the caller): connections from ctl to
+ * the group's target, source and every other master. 0, or -1 with err;
+ * exec_finisher_free in both cases. */
+int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct conn_pool *ctl,
+	struct sc_error *err);
+void exec_finisher_free(struct exec_finisher *f);
+
+/* Move i of the group has no key left on its source: it may be finished. */
+void exec_finisher_push(struct exec_finisher *f, size_t i);
+
+/* Between two slots' keys: reads the replies of the slots last sent on to
+ * the source and the others, then finishes the pushed slots once a batch of
+ * them waits, or any when last (no slot of the group is left to empty).
+ * Each slot ends done, or failed in the group. */
+void exec_finisher_step(struct exec_finisher *f, bool last);
+
+/* Finishes every slot pushed so far, waiting for each reply. */
+void exec_finisher_drain(struct exec_finisher *f);
+
+/* ---- exec_group.c: pending slots of one pair, as a stream ---- */
+
+/* Slots moved as one group at most: opened together (one round trip to the
+ * target, one to the source), then emptied and finished one by one. */
+#define EXEC_GROUP_SLOTS 256
+
+/* Moves the n pending moves (same source, target and batch) from pending to
+ * done: IMPORTING and MIGRATING for all in one round trip each, then each
+ * slot's keys, each emptied slot's NODE steps overlapping the next slots'
+ * keys. rcs[i] and errs[i] get each move's outcome (SC_EXIT_INTERRUPTED for
+ * slots left open because an earlier one of the group failed or a stop
+ * came). Returns 0 when all finished. */
+int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_move **moves, size_t n,
+	int *rcs, struct sc_error *errs);
+
+/* Rolls m back: STABLE on the source, keys on the target back to the source
+ * (ASKING + MIGRATE), STABLE on the target; journals aborted. */
+int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
+	struct sc_error *err);
+
+/* ---- preflight.c ---- */
+
+/* The checks before apply changes anything: the plan matches the live map
+ * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
+ * passes check and every target has memory headroom (SC_EXIT_REFUSED).
+ * *transient is set when the refusal comes from check's findings, which may
+ * still settle (views converging, a bus link reconnecting): worth another
+ * look in a moment. */
+int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
+	bool *transient, struct sc_error *err);
+
+/* Keys the plan says average more than this get their sizes measured. */
+#define EXEC_PROBE_AVG_BYTES (64LL << 10)
+
+/* How long apply keeps looking while check finds problems, before refusing. */
+#define EXEC_PREFLIGHT_WAIT_MS 5000
+
+/* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
+int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
+
+/* ---- verify.c ---- */
+
+/* Waits (up to opts->verify_wait_ms) until every node reachable from the
+ * seed agrees that each slot is owned as run->expected says (by that node or
+ * another of its shard: a failover after the moves is no failure), no slot is
+ * open, every view is cluster_state:ok and the masters' configEpochs are
+ * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
+ * still wrong. */
+int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
+
+/* ---- exec_finish.c: the gate before a target takes ---- */
+
+/* handover_gate for a target about to take a slot, against every master of
+ * the run: taker is among conns[0..n) or not, each with no reply pending;
+ * skipped when *seen (run->takes after the caller's own last take, 0 for
+ * none yet) shows no other target took since. After the take, the caller
+ * calls exec_took. 0, or -1 with err (nothing was sent to the target). */
+int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conns, size_t n,
+	const unsigned long *seen, struct sc_error *err);
+
+/* Counts a take into run->takes and writes the new count into *seen. */
+void exec_took(struct exec_run *run, unsigned long *seen);
+
+/* ---- executor.c: following a failover ---- */
+
+/* How long a run waits, after a move failed, for a failover of its source's
+ * or target's shard to show and settle (the new master and its peer knowing
+ * each other as masters), and how many failovers one run follows. */
+#define EXEC_FAILOVER_WAIT_MS 10000
+#define EXEC_FAILOVER_MAX 8
+
+/* ---- shared helpers ---- */
+long long exec_wall_ms(void);
+
+#endif
