@@ -62,7 +62,7 @@ static int run_node_add(const struct cmd_args *args)
 	struct node_run r;
 	struct topology view = { 0 };
 	const struct node *master, *me;
-	char host[256], ip[64], addr[300];
+	char host[256], ip[64], addr[ADDR_TEXT_MAX];
 	int port, sport, scport, code;
 	long long keys = 0;
 	bool stop;

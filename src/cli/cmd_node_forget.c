@@ -33,7 +33,7 @@ static int run_node_forget_failed(const struct cmd_args *args)
 	for (size_t k = 0; k < count; k++) {
 		const struct node *x = &map->nodes[idx[k]];
 		cJSON *o = cJSON_CreateObject();
-		char addr[300], flags[128];
+		char addr[ADDR_TEXT_MAX], flags[128];
 
 		addr_format(addr, sizeof(addr), x->ip, x->port);
 		node_flags_format(x->flags, flags, sizeof(flags));

@@ -144,7 +144,7 @@ static int handle_replicas(struct node_run *r, const struct node_view *stay, con
 
 static int run_node_remove(const struct cmd_args *args)
 {
-	char replicas[NODE_MAX_REPLICAS][SC_NODE_ID_LEN + 1], id[SC_NODE_ID_LEN + 1], addr[300];
+	char replicas[NODE_MAX_REPLICAS][SC_NODE_ID_LEN + 1], id[SC_NODE_ID_LEN + 1], addr[ADDR_TEXT_MAX];
 	struct node_run r;
 	const struct topology *map;
 	const struct node *n;

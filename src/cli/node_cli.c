@@ -76,7 +76,7 @@ void node_step(struct node_run *r, const char *fmt, ...)
 void node_json_add(cJSON *obj, const char *key, const char *ip, int port, const char *id)
 {
 	cJSON *n = cJSON_AddObjectToObject(obj, key);
-	char addr[300];
+	char addr[ADDR_TEXT_MAX];
 
 	addr_format(addr, sizeof(addr), ip, port);
 	cJSON_AddStringToObject(n, "address", addr);

@@ -163,7 +163,7 @@ static void print_masters(const struct plan *p, const struct summary *s, FILE *f
 		"KEYS", "MEMORY", "SHARE");
 	for (size_t i = 0; i < p->node_count; i++) {
 		const struct plan_node *n = &p->nodes[i];
-		char addr[300], col[4][64], a[32], b[32];
+		char addr[ADDR_TEXT_MAX], col[4][64], a[32], b[32];
 
 		snprintf(addr, sizeof(addr), "%s:%d", n->host, n->port);
 		snprintf(col[0], sizeof(col[0]), "%d -> %d", slotset_count(&n->slots), n->slots_after);
@@ -255,7 +255,7 @@ static cJSON *masters_json(const struct plan *p, const struct summary *s)
 	for (size_t i = 0; arr && i < p->node_count; i++) {
 		const struct plan_node *n = &p->nodes[i];
 		cJSON *o = cJSON_CreateObject();
-		char addr[300];
+		char addr[ADDR_TEXT_MAX];
 
 		snprintf(addr, sizeof(addr), "%s:%d", n->host, n->port);
 		cJSON_AddStringToObject(o, "id", n->id);

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include "slotctl/core/error.h"
 
+/* Room for an address as text, its NUL included: "host:port", or
+ * "[host]:port" for IPv6, with a host of up to 255 bytes (a DNS name's
+ * limit; CLUSTER NODES hostnames are held to it as well). */
+#define ADDR_TEXT_MAX 300
+
 /* Splits "host:port" (also "[v6]:port"). Returns -1 with an SC_EXIT_USAGE
  * error naming the text when malformed; host and port are written only on
  * success. */

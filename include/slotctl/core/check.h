@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "slotctl/core/addr.h"
 #include "slotctl/core/error.h"
 #include "slotctl/core/slotset.h"
 #include "slotctl/io/snapshot.h"
@@ -33,7 +34,7 @@ struct check_code_info {
 
 struct check_node_ref {
 	char id[SC_NODE_ID_LEN + 1]; /* "" when unknown */
-	char addr[300];              /* "host:port", "" when unknown */
+	char addr[ADDR_TEXT_MAX];              /* "host:port", "" when unknown */
 };
 
 struct check_finding {
@@ -52,7 +53,7 @@ struct check_summary {
 	int replicas;
 	int slots_covered;           /* slots with an owner in the reference view */
 	long long keys;              /* sum of DBSIZE over masters; -1 unknown */
-	char reference[300];         /* address of the reference view, "" when none */
+	char reference[ADDR_TEXT_MAX];         /* address of the reference view, "" when none */
 };
 
 struct check_report {

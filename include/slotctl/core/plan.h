@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "slotctl/core/addr.h"
 #include "slotctl/core/error.h"
 #include "slotctl/core/slotset.h"
 #include "slotctl/core/topology.h"
@@ -68,7 +69,7 @@ struct plan {
 	int format_major, format_minor;
 	char created[32];          /* ISO 8601 UTC */
 	char version[32];          /* slotctl version that wrote it */
-	char seed[300];            /* "host:port" */
+	char seed[ADDR_TEXT_MAX];            /* "host:port" */
 	char kind[16];             /* "reshard", "rebalance", "drain" */
 	char fingerprint[17];      /* 16 hex digits over masters, addresses, epochs and slot owners */
 	struct plan_node *nodes;   /* masters at plan time, sorted by id */

@@ -13,7 +13,7 @@
 struct node_view {
 	char host[256];
 	int port;
-	char addr[300];                 /* "host:port" */
+	char addr[ADDR_TEXT_MAX];                 /* "host:port" */
 	char id[SC_NODE_ID_LEN + 1];    /* as known from peers' views; "" if unknown */
 	bool reachable;                 /* answered CLUSTER NODES */
 	bool loading;                   /* answered it LOADING: still loading its dataset (not reachable) */

@@ -246,7 +246,7 @@ size_t topology_defects(const struct topology *t, struct topology_defect *out, s
 void topology_defect_format(const struct topology *t, const struct topology_defect *d, char *buf, size_t size)
 {
 	const struct node *a, *b;
-	char at_a[300], at_b[300];
+	char at_a[ADDR_TEXT_MAX], at_b[ADDR_TEXT_MAX];
 
 	if (d->kind == TOPOLOGY_NO_MYSELF) {
 		snprintf(buf, size, "no node is flagged myself");

@@ -167,7 +167,7 @@ static int snapshot_add(struct snapshot *s, size_t *cap, const char *host, int p
 
 static bool snapshot_knows(struct snapshot *s, const struct node *n)
 {
-	char addr[300];
+	char addr[ADDR_TEXT_MAX];
 
 	addr_format(addr, sizeof(addr), n->ip, n->port);
 	for (size_t i = 0; i < s->count; i++) {

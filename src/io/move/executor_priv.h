@@ -17,7 +17,7 @@ struct exec_node {
 	char id[SC_NODE_ID_LEN + 1];
 	char host[256];
 	int port;
-	char addr[300];
+	char addr[ADDR_TEXT_MAX];
 	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
 	int giving, taking;       /* running forward moves it is the source / the target of (under the
 	                             lock): never both at once (see handover.h) */

@@ -27,7 +27,7 @@ struct conn {
 	redisContext *ctx;
 	char host[256];
 	int port;
-	char addr[300];
+	char addr[ADDR_TEXT_MAX];
 	int command_timeout_ms;
 	int socket_bound_ms;     /* the socket's read/write timeout now: command_timeout_ms or less */
 	int broken;
