@@ -7,6 +7,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
 #include "slotctl/io/plan_file.h"
+#include "slotctl/core/strbuf.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -48,10 +49,12 @@ volatile int *exec_cli_signals(void)
  * journal. Options are left out: --pass would be among them. */
 static void describe_command(const struct cmd_args *a, char *buf, size_t size)
 {
-	size_t len = (size_t)snprintf(buf, size, "slotctl %s", a->cmd->name);
+	struct strbuf sb;
 
-	for (int i = 0; i < a->argc && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, " '%s'", a->argv[i]);
+	strbuf_init(&sb, buf, size);
+	strbuf_addf(&sb, "slotctl %s", a->cmd->name);
+	for (int i = 0; i < a->argc && !sb.truncated; i++)
+		strbuf_addf(&sb, " '%s'", a->argv[i]);
 }
 
 int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o, struct exec_cli *ui)

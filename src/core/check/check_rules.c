@@ -8,6 +8,7 @@
 #include "slotctl/core/check.h"
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 #include "check_rules_priv.h"
 
 #include <stdarg.h>
@@ -57,18 +58,18 @@ void rules_ref_name(const struct check_node_ref *ref, char *buf, size_t size)
 /* "'a' (id), 'b' (id) and 2 more" for f's nodes from index `from`. */
 void rules_list_names(const struct check_finding *f, size_t from, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
-	for (size_t i = from; i < f->node_count && len < size; i++) {
+	strbuf_init(&sb, buf, size);
+	for (size_t i = from; i < f->node_count && !sb.truncated; i++) {
 		char name[NAME_MAX_LEN];
 
 		if (i - from == LIST_NAMES) {
-			snprintf(buf + len, size - len, " and %zu more", f->node_count - i);
+			strbuf_addf(&sb, " and %zu more", f->node_count - i);
 			return;
 		}
 		rules_ref_name(&f->nodes[i], name, sizeof(name));
-		len += (size_t)snprintf(buf + len, size - len, "%s%s", i > from ? ", " : "", name);
+		strbuf_addf(&sb, "%s%s", i > from ? ", " : "", name);
 	}
 }
 
@@ -311,20 +312,19 @@ static void owner_text(const struct rules *c, const char *id, char *buf, size_t 
 static void describe_diff(const struct rules *c, const struct diff_kind *kinds, size_t n,
 	size_t more, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
-	for (size_t k = 0; k < n && len < size; k++) {
+	strbuf_init(&sb, buf, size);
+	for (size_t k = 0; k < n && !sb.truncated; k++) {
 		char slots[200], here[NAME_MAX_LEN], there[NAME_MAX_LEN];
 
 		slotset_format(&kinds[k].slots, slots, sizeof(slots));
 		owner_text(c, kinds[k].here, here, sizeof(here));
 		owner_text(c, kinds[k].there, there, sizeof(there));
-		len += (size_t)snprintf(buf + len, size - len, "%s%s: %s here, %s in the reference",
-			k ? "; " : "", slots, here, there);
+		strbuf_addf(&sb, "%s%s: %s here, %s in the reference", k ? "; " : "", slots, here, there);
 	}
-	if (more && len < size)
-		snprintf(buf + len, size - len, "; and %zu more differences", more);
+	if (more)
+		strbuf_addf(&sb, "; and %zu more differences", more);
 }
 
 static void diff_view(struct rules *c, const struct node_view *v, const char **ref_ids,
@@ -430,9 +430,11 @@ static bool same_role(const struct node *a, const struct node *b)
 static void diff_roles(struct rules *c, const struct node_view *v, size_t *found)
 {
 	struct check_finding *f = NULL;
-	size_t differ = 0, len = 0;
-	char detail[500] = "", me[NAME_MAX_LEN], ref[NAME_MAX_LEN];
+	size_t differ = 0;
+	char detail[500], me[NAME_MAX_LEN], ref[NAME_MAX_LEN];
+	struct strbuf sb;
 
+	strbuf_init(&sb, detail, sizeof(detail));
 	for (size_t j = 0; j < v->view.count; j++) {
 		const struct node *mine = &v->view.nodes[j];
 		const struct node *theirs = topology_find(c->ref, mine->id);
@@ -448,18 +450,17 @@ static void diff_roles(struct rules *c, const struct node_view *v, size_t *found
 			(*found)++;
 		}
 		rules_add_node(c, f, mine->id, mine);
-		if (++differ > 3 || len >= sizeof(detail))
+		if (++differ > 3 || sb.truncated)
 			continue;
 		check_node_name(c->s, mine->id, name, sizeof(name));
 		role_text(c, mine, here, sizeof(here));
 		role_text(c, theirs, there, sizeof(there));
-		len += (size_t)snprintf(detail + len, sizeof(detail) - len, "%s%s is %s here, %s in the reference",
-			differ > 1 ? "; " : "", name, here, there);
+		strbuf_addf(&sb, "%s%s is %s here, %s in the reference", differ > 1 ? "; " : "", name, here, there);
 	}
 	if (!f || c->oom)
 		return;
-	if (differ > 3 && len < sizeof(detail))
-		snprintf(detail + len, sizeof(detail) - len, "; and %zu more", differ - 3);
+	if (differ > 3)
+		strbuf_addf(&sb, "; and %zu more", differ - 3);
 	rules_ref_name(&f->nodes[0], me, sizeof(me));
 	rules_ref_name(&f->nodes[1], ref, sizeof(ref));
 	rules_say(f, "%s disagrees with the reference view of %s about the role of %zu node%s (%s)", me, ref,

@@ -7,6 +7,7 @@
  * an error that `slotctl fix` repairs. Pure: no I/O. */
 #include "slotctl/core/check.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 #include "check_rules_priv.h"
 
 #include <stdio.h>
@@ -120,20 +121,20 @@ void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p
  * print are written '?'), "" when none is. */
 static void key_names(const struct check_keys_count *p, long long keys, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
-	for (size_t k = 0; k < p->named && len + 4 < size; k++) {
-		len += (size_t)snprintf(buf + len, size - len, "%s'", k ? ", " : ": ");
-		for (size_t b = 0; b < p->name_lens[k] && len + 2 < size; b++) {
+	strbuf_init(&sb, buf, size);
+	for (size_t k = 0; k < p->named && sb.len + 4 < size; k++) {
+		strbuf_addf(&sb, "%s'", k ? ", " : ": ");
+		for (size_t b = 0; b < p->name_lens[k] && sb.len + 2 < size; b++) {
 			unsigned char ch = (unsigned char)p->names[k][b];
 
-			buf[len++] = ch >= 0x20 && ch < 0x7f && ch != '\'' ? (char)ch : '?';
+			strbuf_addf(&sb, "%c", ch >= 0x20 && ch < 0x7f && ch != '\'' ? (char)ch : '?');
 		}
-		len += (size_t)snprintf(buf + len, size - len, "'");
+		strbuf_addf(&sb, "'");
 	}
-	if (p->named && keys > (long long)p->named && len < size)
-		snprintf(buf + len, size - len, " and %lld more", keys - (long long)p->named);
+	if (p->named && keys > (long long)p->named)
+		strbuf_addf(&sb, " and %lld more", keys - (long long)p->named);
 }
 
 static int judge_stray(const struct snapshot *s, const struct check_keys_count *p, struct check_report *r,

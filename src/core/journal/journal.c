@@ -4,6 +4,7 @@
 #include "slotctl/core/journal.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/json_strict.h"
+#include "slotctl/core/strbuf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -106,7 +107,8 @@ static int add_shards(cJSON *o, const char *p)
 static int decode_shards(const cJSON *o, char **out, struct sc_error *err)
 {
 	const cJSON *all = cJSON_GetObjectItemCaseSensitive(o, "shards"), *one, *id;
-	size_t size = 1, len = 0;
+	size_t size = 1;
+	struct strbuf sb;
 	char *s;
 
 	*out = NULL;
@@ -125,12 +127,12 @@ static int decode_shards(const cJSON *o, char **out, struct sc_error *err)
 	}
 	if (!(s = malloc(size)))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	s[0] = '\0';
+	strbuf_init(&sb, s, size);
 	cJSON_ArrayForEach(one, all) {
 		bool first = true;
 
 		cJSON_ArrayForEach(id, one) {
-			len += snprintf(s + len, size - len, "%s%s", first ? (len ? ";" : "") : " ", id->valuestring);
+			strbuf_addf(&sb, "%s%s", first ? (sb.len ? ";" : "") : " ", id->valuestring);
 			first = false;
 		}
 	}

@@ -4,6 +4,7 @@
  * cluster no longer matches, so that a stale plan is never applied. Pure. */
 #include "slotctl/core/plan.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -129,7 +130,7 @@ void plan_fingerprint(const struct topology *map, char out[17])
 
 struct changes {
 	char text[SC_ERROR_MSG_MAX - 80];
-	size_t len;
+	struct strbuf sb;          /* on text, started by changes_init */
 	int count;
 };
 
@@ -138,20 +139,14 @@ static void change_add(struct changes *c, const char *fmt, ...) __attribute__((f
 static void change_add(struct changes *c, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (c->count++ >= MAX_CHANGES || c->len >= sizeof(c->text) - 1)
+	if (c->count++ >= MAX_CHANGES || c->sb.truncated)
 		return;
-	if (c->len)
-		c->len += (size_t)snprintf(c->text + c->len, sizeof(c->text) - c->len, "; ");
-	if (c->len >= sizeof(c->text) - 1)
-		return;
+	if (c->sb.len)
+		strbuf_addf(&c->sb, "; ");
 	va_start(ap, fmt);
-	n = vsnprintf(c->text + c->len, sizeof(c->text) - c->len, fmt, ap);
+	strbuf_vaddf(&c->sb, fmt, ap);
 	va_end(ap);
-	c->len += (size_t)n;
-	if (c->len >= sizeof(c->text))
-		c->len = sizeof(c->text) - 1;
 }
 
 static const struct plan_node *find_sorted(const struct plan_node *nodes, size_t count,
@@ -261,6 +256,7 @@ int plan_check_fresh(const struct plan *p, const struct topology *live, struct s
 	if (plan_nodes_from_map(live, &now, &now_count, err) < 0)
 		return -1;
 	memset(&c, 0, sizeof(c));
+	strbuf_init(&c.sb, c.text, sizeof(c.text));
 	diff_nodes(p, now, now_count, &c);
 	diff_owners(p->nodes, p->node_count, now, now_count, &c);
 	plan_fingerprint_nodes(now, now_count, fp);

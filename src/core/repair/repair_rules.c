@@ -6,8 +6,10 @@
  * SETSLOT NODE, so no key is left behind on a node that loses the slot. */
 #include "slotctl/core/repair.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -833,46 +835,41 @@ size_t repair_plan_blocked(const struct repair_plan *p)
 	return n;
 }
 
-size_t repair_unreachable_names(const struct snapshot *s, char *buf, size_t size)
+/* Names the masters i of s that keep(s, i) accepts, "'addr' (id8)" each
+ * (and " with slots S" with_slots), sep between them, the first `named`
+ * of them and then " and N more"; returns how many keep accepts. */
+static size_t name_masters(const struct snapshot *s, bool (*keep)(const struct snapshot *, size_t),
+	bool with_slots, const char *sep, size_t named, char *buf, size_t size)
 {
-	size_t n = 0, len = 0;
+	struct strbuf sb;
+	size_t n = 0;
 
-	buf[0] = '\0';
+	strbuf_init(&sb, buf, size);
 	for (size_t i = 0; i < s->count; i++) {
 		const struct node *self;
+		char slots[256] = "";
 
-		if (!counts_as_unreachable_master(s, i))
+		if (!keep(s, i) || n++ >= named)
 			continue;
-		if (n++ < REPAIR_NAMED_NODES && len < size) {
-			self = self_line(s, i);
-			len += (size_t)snprintf(buf + len, size - len, "%s'%s' (%.8s)", n > 1 ? ", " : "",
-				s->nodes[i].addr, self ? self->id : s->nodes[i].id);
-		}
+		self = self_line(s, i);
+		if (with_slots && self)
+			slotset_format(&self->slots, slots, sizeof(slots));
+		strbuf_addf(&sb, "%s'%s' (%.8s)%s%s", n > 1 ? sep : "", s->nodes[i].addr,
+			self ? self->id : s->nodes[i].id, with_slots ? " with slots " : "", slots);
 	}
-	if (n > REPAIR_NAMED_NODES && len < size)
-		snprintf(buf + len, size - len, " and %zu more", n - REPAIR_NAMED_NODES);
+	if (n > named)
+		strbuf_addf(&sb, " and %zu more", n - named);
 	return n;
+}
+
+size_t repair_unreachable_names(const struct snapshot *s, char *buf, size_t size)
+{
+	return name_masters(s, counts_as_unreachable_master, false, ", ", REPAIR_NAMED_NODES, buf, size);
 }
 
 size_t repair_lost_names(const struct snapshot *s, char *buf, size_t size)
 {
-	size_t n = 0, len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < s->count; i++) {
-		const struct node *self;
-		char slots[256];
-
-		if (!repair_shard_lost(s, i))
-			continue;
-		self = self_line(s, i);
-		slotset_format(&self->slots, slots, sizeof(slots));
-		if (len < size)
-			len += (size_t)snprintf(buf + len, size - len, "%s'%s' (%.8s) with slots %s",
-				n ? "; " : "", s->nodes[i].addr, self->id, slots);
-		n++;
-	}
-	return n;
+	return name_masters(s, repair_shard_lost, true, "; ", SIZE_MAX, buf, size);
 }
 
 int repair_lost_slots(const struct repair_plan *p, struct slotset *out)

@@ -7,6 +7,7 @@
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
+#include "slotctl/core/strbuf.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -213,17 +214,18 @@ static void slot_record(const struct exec_run *run, const struct exec_move *m, e
 
 char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx)
 {
-	size_t size = n * 302 + 1, len = 0;
+	size_t size = n * (ADDR_TEXT_MAX + 1) + 1;
 	char *s = malloc(size);
+	struct strbuf sb;
 
 	if (!s)
 		return NULL;
-	s[0] = '\0';
+	strbuf_init(&sb, s, size);
 	for (size_t i = 0; i < n; i++) {
-		char addr[300];
+		char addr[ADDR_TEXT_MAX];
 
 		addr_of(ctx, i, addr, sizeof(addr));
-		len += snprintf(s + len, size - len, "%s%s", i ? "," : "", addr);
+		strbuf_addf(&sb, "%s%s", i ? "," : "", addr);
 	}
 	return s;
 }

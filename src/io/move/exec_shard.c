@@ -7,6 +7,7 @@
  * now, found from every member's own view. */
 #include "executor_priv.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,17 +95,18 @@ int exec_shards_parse(struct exec_run *run, const char *text, struct sc_error *e
 
 char *exec_shards_format(const struct exec_run *run)
 {
-	size_t size = 1, len = 0;
+	size_t size = 1;
+	struct strbuf sb;
 	char *s;
 
 	for (size_t k = 0; k < run->shard_count; k++)
 		size += run->shards[k].count * (SC_NODE_ID_LEN + 1) + 1;
 	if (!(s = malloc(size)))
 		return NULL;
-	s[0] = '\0';
+	strbuf_init(&sb, s, size);
 	for (size_t k = 0; k < run->shard_count; k++)
 		for (size_t j = 0; j < run->shards[k].count; j++)
-			len += snprintf(s + len, size - len, "%s%s", j ? " " : k ? ";" : "", run->shards[k].members[j]);
+			strbuf_addf(&sb, "%s%s", j ? " " : k ? ";" : "", run->shards[k].members[j]);
 	return s;
 }
 
@@ -199,16 +201,16 @@ int exec_shard_master(struct exec_run *run, const struct snapshot *s, int k, int
 
 int exec_shard_none_left(const struct exec_run *run, int k, int slot, struct sc_error *err)
 {
-	char members[256] = "";
-	size_t len = 0;
+	char members[256];
+	struct strbuf sb;
 
-	for (size_t j = 1; k >= 0 && j < run->shards[k].count && len < sizeof(members) - 12; j++)
-		len += snprintf(members + len, sizeof(members) - len, "%s%.8s", j > 1 ? ", " : "",
-			run->shards[k].members[j]);
+	strbuf_init(&sb, members, sizeof(members));
+	for (size_t j = 1; k >= 0 && j < run->shards[k].count && sb.len < sizeof(members) - 12; j++)
+		strbuf_addf(&sb, "%s%.8s", j > 1 ? ", " : "", run->shards[k].members[j]);
 	return sc_error_set(err, SC_EXIT_REFUSED,
 		"slot %d: the shard of %.8s has no master left (its replicas: %s): none of its nodes answers as a "
 		"master; once one does, run 'slotctl resume', or 'slotctl fix'", slot,
-		k >= 0 ? run->shards[k].name : "?", len ? members : "none known");
+		k >= 0 ? run->shards[k].name : "?", sb.len ? members : "none known");
 }
 
 void exec_shards_retire(struct exec_run *run, const struct snapshot *s)

@@ -8,6 +8,7 @@
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -462,13 +463,12 @@ static struct exec_opts inherit_pacing(const struct exec_opts *o, const struct j
  * differ), in the words of the command line, into buf ("" when none). */
 static void describe_inherited(const struct exec_opts *o, const struct exec_opts *m, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
+	strbuf_init(&sb, buf, size);
 #define INHERITED(field, fmt, value) \
-	if (m->field != o->field && len < size) \
-		len += (size_t)snprintf(buf + len, size - len, "%s" fmt, len ? " " : \
-			"continuing at the pace the journal records: ", value)
+	if (m->field != o->field) \
+		strbuf_addf(&sb, "%s" fmt, sb.len ? " " : "continuing at the pace the journal records: ", value)
 	INHERITED(max_keys_per_sec, "--max-keys-per-sec %lld", m->max_keys_per_sec);
 	INHERITED(max_bytes_per_sec, "--max-bytes-per-sec %lld", m->max_bytes_per_sec);
 	INHERITED(max_block_us, "--max-block-ms %g", (double)m->max_block_us / 1000.0);

@@ -14,6 +14,7 @@
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/keyslot.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,14 +445,10 @@ static bool same_dump(const redisReply *a, const redisReply *b)
 
 static void name_keys(char *buf, size_t size, const char *const *keys, const size_t *lens, size_t n)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < MOVER_MAX_NAMED_KEYS && len < size; i++)
-		len += snprintf(buf + len, size - len, "%s'%.*s'", i ? ", " : "",
-			(int)(lens[i] > 64 ? 64 : lens[i]), keys[i]);
-	if (n > MOVER_MAX_NAMED_KEYS && len < size)
-		snprintf(buf + len, size - len, " and %zu more", n - MOVER_MAX_NAMED_KEYS);
+	strbuf_init(&sb, buf, size);
+	strbuf_add_keys(&sb, keys, lens, n, MOVER_MAX_NAMED_KEYS);
 }
 
 /* The error for n keys the target holds with other values than the source. */

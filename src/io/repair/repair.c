@@ -12,6 +12,7 @@
 #include "slotctl/io/parallel.h"
 #include "slotctl/io/pool.h"
 #include "slotctl/io/slotops.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,14 +312,10 @@ static int dup_scan_run(struct conn *src, struct conn *dst, int slot, struct dup
 
 static void name_keys(const struct dup_scan *d, char *buf, size_t size)
 {
-	size_t len = 0;
+	struct strbuf sb;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < d->ndiff && i < REPAIR_NAMED_KEYS && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s'%.*s'", i ? ", " : "",
-			(int)(d->diff_lens[i] > 64 ? 64 : d->diff_lens[i]), d->diff[i]);
-	if (d->ndiff > REPAIR_NAMED_KEYS && len < size)
-		snprintf(buf + len, size - len, " and %zu more", d->ndiff - REPAIR_NAMED_KEYS);
+	strbuf_init(&sb, buf, size);
+	strbuf_add_keys(&sb, d->diff, d->diff_lens, d->ndiff, REPAIR_NAMED_KEYS);
 }
 
 enum keep { KEEP_UNDECIDED, KEEP_SOURCE, KEEP_TARGET };
