@@ -45,7 +45,7 @@ static int run_apply(const struct cmd_args *args)
 	}
 	if (plan_load(path, &plan, &err) != 0) { /* bounded and strict, like every plan read */
 		cli_error("%s", err.msg);
-		return err.code ? err.code : SC_EXIT_USAGE;
+		return sc_exit_code(&err);
 	}
 	if (confirm_apply(&plan, path, args_flag(args, "yes")) != 0) {
 		plan_release(&plan);

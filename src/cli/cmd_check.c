@@ -78,7 +78,7 @@ static int run_check(const struct cmd_args *args)
 		return SC_EXIT_USAGE;
 	if (addr_parse(seed, host, sizeof(host), &port, &err) < 0) {
 		cli_error("%s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	deadline = sc_clock_ms() + wait_s * 1000;
 	for (;;) {
@@ -92,7 +92,7 @@ static int run_check(const struct cmd_args *args)
 		sc_sleep_ms(WAIT_POLL_MS);
 	}
 	if (rc < 0) {
-		code = err.code ? err.code : SC_EXIT_PROBLEMS;
+		code = sc_exit_code(&err);
 		cli_error("%s", err.msg);
 		if (args_flag(args, "json") && print_failed(seed, code, &err) < 0)
 			code = SC_EXIT_PROBLEMS;

@@ -96,7 +96,7 @@ static int lock_journals(const struct cmd_args *args, struct fix_run *f)
 			continue; /* a missing one is reported by load_journals */
 		if (journal_lock_acquire(paths[i], "slotctl fix --journal", &f->locks[f->lock_count], &err) != 0) {
 			cli_error("%s", err.msg);
-			return err.code;
+			return sc_exit_code(&err);
 		}
 		f->lock_count++;
 	}
@@ -245,7 +245,7 @@ static void verify(struct fix_run *f)
 
 		f->settled = rc == 0 && check_report_settled(&f->report);
 		f->check_code = rc == 0 ? check_exit_code(&f->report, false) :
-			(err.code ? err.code : SC_EXIT_PROBLEMS);
+			sc_exit_code(&err);
 		if (f->settled || f->check_code == SC_EXIT_UNREACHABLE || sc_clock_ms() + FIX_POLL_MS > deadline) {
 			if (rc < 0)
 				cli_error("check after fix: %s", err.msg);
@@ -352,7 +352,7 @@ static int run_fix(const struct cmd_args *args)
 	if (repair_survey(f.host, f.port, &f.ro, &f.sv, &err) < 0) {
 		cli_error("%s", err.msg);
 		fix_run_release(&f);
-		return err.code ? err.code : SC_EXIT_PROBLEMS;
+		return sc_exit_code(&err);
 	}
 	if (!f.json)
 		fix_print_plan(&f.sv);

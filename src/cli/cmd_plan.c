@@ -27,7 +27,7 @@ static int write_plan(const char *output, const struct plan *p)
 
 		if (!text) {
 			cli_error("%s", err.msg);
-			return err.code;
+			return sc_exit_code(&err);
 		}
 		printf("%s\n", text);
 		free(text);
@@ -35,7 +35,7 @@ static int write_plan(const char *output, const struct plan *p)
 	}
 	if (plan_save(output, p, &err) < 0) {
 		cli_error("%s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	return SC_EXIT_OK;
 }
@@ -55,7 +55,7 @@ static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 	/* before the first connection: a plan that cannot be written costs no sampling */
 	if (strcmp(output, "-") != 0 && file_check_writable(output, "plan", &err) < 0) {
 		cli_error("%s: %s", args->cmd->name, err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	rc = plan_make(args, kind, &p);
 	if (rc != SC_EXIT_OK)

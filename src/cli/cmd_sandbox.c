@@ -127,11 +127,11 @@ static int load_sample_data(const struct sandbox *sb, long long keys, bool skewe
 
 	if (keys > 0 && sandbox_load_keys(sb, SAMPLE_PREFIX, (long)keys, &err) < 0) {
 		cli_error("sandbox up: cannot load sample keys: %s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	if (skewed && sandbox_load_skewed(sb, &err) < 0) {
 		cli_error("sandbox up: cannot load skewed sample data: %s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	return SC_EXIT_OK;
 }
@@ -151,7 +151,7 @@ static int run_sandbox_up(const struct cmd_args *args)
 			o.masters * (1 + o.replicas) + o.empty_masters, o.dir);
 	if (sandbox_up(&o, &sb, &err) < 0) {
 		cli_error("sandbox up: %s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	rc = load_sample_data(sb, keys, args_flag(args, "skewed"));
 	if (rc != SC_EXIT_OK) {
@@ -197,7 +197,7 @@ static int run_sandbox_down(const struct cmd_args *args)
 
 	if (sandbox_open(dir, &sb, &err) < 0) {
 		cli_error("sandbox down: %s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	/* only what still runs is stopped; say so of the others */
 	for (int i = 0; i < sb->count; i++)
@@ -205,7 +205,7 @@ static int run_sandbox_down(const struct cmd_args *args)
 	if (sandbox_down(sb, DOWN_GRACE_MS, &err) < 0) {
 		cli_error("sandbox down: %s", err.msg);
 		sandbox_free(sb);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	if (running == sb->count)
 		printf("stopped %d redis-server processes of the sandbox in '%s'\n", running, sb->dir);
@@ -270,7 +270,7 @@ static int run_sandbox_status(const struct cmd_args *args)
 
 	if (sandbox_open(dir_option(args), &sb, &err) < 0) {
 		cli_error("sandbox status: %s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	live = nodes_live(sb, &bad);
 	if (!live) {

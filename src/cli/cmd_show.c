@@ -15,7 +15,7 @@ static int run_show(const struct cmd_args *args)
 
 	if (plan_load(args->argv[0], &p, &err) < 0) {
 		cli_error("%s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	if (args_flag(args, "json")) {
 		rc = cli_print_json(plan_summary_json(&p));

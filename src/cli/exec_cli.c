@@ -388,7 +388,7 @@ static const char *status_word(const char *op, int rc, const struct sc_error *er
 int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, const struct sc_error *err)
 {
 	const struct exec_progress *p = &res->progress;
-	int code = rc == 0 ? SC_EXIT_OK : (err->code ? err->code : SC_EXIT_PROBLEMS);
+	int code = rc == 0 ? SC_EXIT_OK : sc_exit_code(err);
 	double rate = p->elapsed_s > 0 ? (double)p->keys_moved / p->elapsed_s : 0;
 	char bytes[32];
 
@@ -453,7 +453,7 @@ int exec_cli_run_journal(const struct cmd_args *args, const char *op, exec_cli_j
 		/* given a plan: the journal must be that plan's (no journal: nothing to do, said below) */
 		if (plan_load(args->argv[0], &plan, &err) != 0) {
 			cli_error("%s", err.msg);
-			return err.code ? err.code : SC_EXIT_USAGE;
+			return sc_exit_code(&err);
 		}
 		plan_path = args->argv[0];
 	}

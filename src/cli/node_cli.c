@@ -46,7 +46,7 @@ int node_run_gather(struct node_run *r)
 {
 	snapshot_release(&r->snap);
 	if (snapshot_gather(r->seed_host, r->seed_port, &r->opts, &r->snap, &r->err) < 0)
-		return r->err.code; /* reported by node_finish */
+		return sc_exit_code(&r->err); /* reported by node_finish */
 	if (!snapshot_map(&r->snap))
 		return sc_error_set(&r->err, SC_EXIT_UNREACHABLE, "no node of '%s:%d' answered", r->seed_host,
 			r->seed_port), SC_EXIT_UNREACHABLE;
@@ -124,7 +124,7 @@ int node_finish(struct node_run *r, int code)
 
 int node_failed(struct node_run *r)
 {
-	return r->err.code ? r->err.code : SC_EXIT_PROBLEMS;
+	return sc_exit_code(&r->err);
 }
 
 int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,

@@ -103,7 +103,7 @@ static int save_plan(const char *path, const struct plan *p)
 	if (plan_save(path, p, &err) == 0)
 		return 0;
 	cli_error("%s", err.msg);
-	return err.code ? err.code : SC_EXIT_PROBLEMS;
+	return sc_exit_code(&err);
 }
 
 static int confirm(const struct cmd_args *args, const struct plan *p)
@@ -176,7 +176,7 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, e
 	/* before the first connection, as `plan -o`: a plan that cannot be kept costs no sampling */
 	if (keep && file_check_writable(keep, "plan", &err) < 0) {
 		cli_error("%s: %s", args->cmd->name, err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	rc = make_plan(args, plan_cmd, kind, forward, &made);
 	if (rc != SC_EXIT_OK)
@@ -210,7 +210,7 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, e
 	plan_release(&made);
 	if (rc == 0 && plan_load(path, &p, &err) != 0) {
 		cli_error("%s", err.msg);
-		rc = err.code;
+		rc = sc_exit_code(&err);
 	}
 	if (rc != 0) {
 		forget_plan(path, dir);

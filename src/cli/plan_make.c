@@ -99,7 +99,7 @@ static int sample_then_plan(const struct cmd_args *args, const struct topology *
 		if (planner_reshard_sources(map, po, sources, &err) < 0) {
 			cli_error("%s: %s", args->cmd->name, err.msg);
 			free(sources);
-			return err.code;
+			return sc_exit_code(&err);
 		}
 		sampling.measure = sources;
 	}
@@ -107,12 +107,12 @@ static int sample_then_plan(const struct cmd_args *args, const struct topology *
 		fprintf(stderr, "sampling the slots of %s...\n", args->argv[0]);
 	if (sampler_run(map, copts, &sampling, &stats, &cost, &err) < 0) {
 		cli_error("cannot sample the cluster: %s", err.msg);
-		rc = err.code;
+		rc = sc_exit_code(&err);
 	} else {
 		print_cost(&cost, stderr);
 		if (planners[kind](map, &stats, po, out, &err) < 0) {
 			cli_error("%s: %s", args->cmd->name, err.msg);
-			rc = err.code;
+			rc = sc_exit_code(&err);
 		}
 		slot_stats_release(&stats);
 	}
@@ -139,7 +139,7 @@ static int sample_and_plan(const struct cmd_args *args, const struct sampler_opt
 		return SC_EXIT_USAGE;
 	if (snapshot_gather(host, port, &copts, &snap, &err) < 0) {
 		cli_error("%s", err.msg);
-		return err.code;
+		return sc_exit_code(&err);
 	}
 	if (!snapshot_map(&snap)) {
 		cli_error("no node of '%s' answered CLUSTER NODES", args->argv[0]);
@@ -154,7 +154,7 @@ static int sample_and_plan(const struct cmd_args *args, const struct sampler_opt
 	/* the planner refuses such a map too; refusing here spares the sampling */
 	if (topology_require_sound(&map, &err) < 0) {
 		cli_error("%s: %s", args->cmd->name, err.msg);
-		rc = err.code;
+		rc = sc_exit_code(&err);
 	} else {
 		rc = sample_then_plan(args, &map, &copts, so, po, kind, out);
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "slotctl/core/error.h"
 #include "slotctl/core/exitcode.h"
 #include "read_file.h"
 #include "check_run.h"
@@ -57,6 +58,30 @@ START_TEST(man_page_lists_every_code)
 }
 END_TEST
 
+START_TEST(an_error_never_exits_0)
+{
+	struct sc_error err;
+
+	/* a code that was never set, or set to 0, or to no code of the table */
+	sc_error_clear(&err);
+	ck_assert_int_eq(sc_exit_code(&err), SC_EXIT_PROBLEMS);
+	sc_error_set(&err, SC_EXIT_OK, "it worked, or did it");
+	ck_assert_int_eq(sc_exit_code(&err), SC_EXIT_PROBLEMS);
+	sc_error_set(&err, -1, "a return value, not a code");
+	ck_assert_int_eq(sc_exit_code(&err), SC_EXIT_PROBLEMS);
+	sc_error_set(&err, SC_EXIT_COUNT, "past the table");
+	ck_assert_int_eq(sc_exit_code(&err), SC_EXIT_PROBLEMS);
+	sc_error_set(&err, 256, "would wrap to 0 as an exit status");
+	ck_assert_int_eq(sc_exit_code(&err), SC_EXIT_PROBLEMS);
+	ck_assert_int_eq(sc_exit_code(NULL), SC_EXIT_PROBLEMS);
+	/* every other code of the table is kept */
+	for (int code = 1; code < SC_EXIT_COUNT; code++) {
+		sc_error_set(&err, code, "code %d", code);
+		ck_assert_int_eq(sc_exit_code(&err), code);
+	}
+}
+END_TEST
+
 static Suite *exitcode_suite(void)
 {
 	Suite *s = suite_create("exitcode");
@@ -65,6 +90,7 @@ static Suite *exitcode_suite(void)
 	tcase_add_test(tc, table_is_ordered_and_unique);
 	tcase_add_test(tc, readme_lists_every_code);
 	tcase_add_test(tc, man_page_lists_every_code);
+	tcase_add_test(tc, an_error_never_exits_0);
 	suite_add_tcase(s, tc);
 	return s;
 }

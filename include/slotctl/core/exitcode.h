@@ -30,4 +30,11 @@ const struct sc_exit_info *sc_exit_lookup(int code);
 /* Returns the whole table (SC_EXIT_COUNT entries, ordered by code). */
 const struct sc_exit_info *sc_exit_table(void);
 
+struct sc_error;
+
+/* The exit code for a failure err reports: its code when that is one of the
+ * table's other than SC_EXIT_OK, else SC_EXIT_PROBLEMS. Never 0: the one way
+ * the command layer turns an error into an exit code. */
+int sc_exit_code(const struct sc_error *err);
+
 #endif

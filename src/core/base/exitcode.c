@@ -1,5 +1,6 @@
 /* exitcode.c: the table behind enum sc_exit, for help, README and man page. */
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/error.h"
 
 #include <stddef.h>
 
@@ -25,4 +26,11 @@ const struct sc_exit_info *sc_exit_lookup(int code)
 const struct sc_exit_info *sc_exit_table(void)
 {
 	return exit_table;
+}
+
+int sc_exit_code(const struct sc_error *err)
+{
+	if (!err || err->code == SC_EXIT_OK || !sc_exit_lookup(err->code))
+		return SC_EXIT_PROBLEMS;
+	return err->code;
 }
