@@ -9,7 +9,6 @@
 #include "slotctl/cli/cli.h"
 #include "slotctl/core/plan.h"
 
-enum plan_kind { PLAN_RESHARD, PLAN_REBALANCE, PLAN_DRAIN };
 
 /* Sampling and batching: every planning command takes these. */
 #define PLAN_SAMPLING_OPTIONS \

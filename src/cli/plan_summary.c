@@ -26,11 +26,9 @@ struct summary {
 /* The plan's measure of a master, NAN when unknown (not sampled). */
 static double measure(const struct plan *p, long long slots, long long keys, long long bytes)
 {
-	if (strcmp(p->by, "slots") == 0)
-		return (double)slots;
-	if (strcmp(p->by, "keys") == 0)
-		return keys < 0 ? NAN : (double)keys;
-	return bytes < 0 ? NAN : (double)bytes;
+	long long v = plan_measure_pick(p->by, slots, keys, bytes);
+
+	return v < 0 ? NAN : (double)v;
 }
 
 static double before_of(const struct plan *p, const struct plan_node *n)
@@ -223,11 +221,12 @@ void plan_summary_print(const struct plan *p, FILE *f)
 
 	summarise(p, &s);
 	fprintf(f, "plan %s by %s: %d slot%s to move in %zu batch%s (seed %s, fingerprint %s%s%s)\n\n",
-		p->kind, p->by[0] ? p->by : "memory", s.slots, s.slots == 1 ? "" : "s", p->batch_count,
+		plan_kind_name(p->kind), plan_measure_name(p->by == MEASURE_UNKNOWN ? MEASURE_MEMORY : p->by), s.slots, s.slots == 1 ? "" : "s", p->batch_count,
 		p->batch_count == 1 ? "" : "es", p->seed[0] ? p->seed : "?", p->fingerprint,
 		p->created[0] ? ", made " : "", p->created);
 	print_masters(p, &s, f);
-	fprintf(f, "\nimbalance (max/min %s per weight): %s -> %s\n", p->by[0] ? p->by : "memory",
+	fprintf(f, "\nimbalance (max/min %s per weight): %s -> %s\n",
+		plan_measure_name(p->by == MEASURE_UNKNOWN ? MEASURE_MEMORY : p->by),
 		ratio_text(s.imbalance_before, a, sizeof(a)), ratio_text(s.imbalance_after, b, sizeof(b)));
 	print_moves(p, &s, f);
 	print_hot(p, f);
@@ -323,8 +322,8 @@ cJSON *plan_summary_json(const struct plan *p)
 		return NULL;
 	summarise(p, &s);
 	cJSON_AddStringToObject(o, "format_version", SHOW_FORMAT_VERSION);
-	cJSON_AddStringToObject(o, "kind", p->kind);
-	cJSON_AddStringToObject(o, "by", p->by);
+	cJSON_AddStringToObject(o, "kind", plan_kind_name(p->kind));
+	cJSON_AddStringToObject(o, "by", plan_measure_name(p->by));
 	cJSON_AddStringToObject(o, "seed", p->seed);
 	cJSON_AddStringToObject(o, "created", p->created);
 	cJSON_AddStringToObject(o, "fingerprint", p->fingerprint);

@@ -95,7 +95,7 @@ static inline void exec_write_plan_batched(const struct test_cluster *tc, const 
 	snprintf(p.created, sizeof(p.created), "2026-11-23T18:00:00Z");
 	snprintf(p.version, sizeof(p.version), "test");
 	snprintf(p.seed, sizeof(p.seed), "%s", tc_seed(tc));
-	snprintf(p.kind, sizeof(p.kind), "reshard");
+	p.kind = PLAN_RESHARD;
 	ck_assert_int_eq(plan_nodes_from_map(snapshot_map(&s), &p.nodes, &p.node_count, &err), 0);
 	plan_fingerprint(snapshot_map(&s), p.fingerprint);
 	p.batch_count = one_batch ? 1 : (size_t)nt;

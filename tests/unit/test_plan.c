@@ -23,8 +23,8 @@ static void make_plan(const struct topology *map, struct plan *p)
 	snprintf(p->created, sizeof(p->created), "2026-11-23T18:00:00Z");
 	snprintf(p->version, sizeof(p->version), "0.1.0");
 	snprintf(p->seed, sizeof(p->seed), "127.0.0.1:7000");
-	snprintf(p->kind, sizeof(p->kind), "rebalance");
-	snprintf(p->by, sizeof(p->by), "memory");
+	p->kind = PLAN_REBALANCE;
+	p->by = MEASURE_MEMORY;
 	ck_assert_int_eq(plan_nodes_from_map(map, &p->nodes, &p->node_count, &err), 0);
 	plan_fingerprint(map, p->fingerprint);
 	p->batch_count = 2;
@@ -98,8 +98,8 @@ START_TEST(round_trip)
 	ck_assert_uint_eq(q.node_count, 3);
 	ck_assert_uint_eq(plan_move_count(&q), 3);
 	ck_assert_str_eq(q.fingerprint, p.fingerprint);
-	ck_assert_str_eq(q.kind, "rebalance");
-	ck_assert_str_eq(q.by, "memory");
+	ck_assert_str_eq(plan_kind_name(q.kind), "rebalance");
+	ck_assert_str_eq(plan_measure_name(q.by), "memory");
 	ck_assert_str_eq(q.created, "2026-11-23T18:00:00Z");
 	ck_assert(slotset_equal(&q.nodes[1].slots, &p.nodes[1].slots));
 	ck_assert_int_eq(q.nodes[2].port, 7002);
@@ -294,6 +294,78 @@ START_TEST(validation_errors)
 	expect_bad("batches[0].moves[0].to", self, "to itself");
 	snprintf(not_owner, sizeof(not_owner), "\"0003000300030003000300030003000300030003\"");
 	expect_bad("batches[0].moves[0].from", not_owner, "does not own it");
+}
+END_TEST
+
+/* The sample plan with top-level field name set to the JSON value (NULL:
+ * removed), parsed into p (must succeed), then written and parsed again:
+ * returns that second text's value of name (the caller frees the cJSON). */
+static cJSON *top_field_round_trip(const char *name, const char *json, struct plan *p)
+{
+	char *text = sample_text(), *edited, *again;
+	cJSON *root = cJSON_Parse(text), *back;
+	struct sc_error err;
+
+	if (json)
+		cJSON_ReplaceItemInObjectCaseSensitive(root, name, cJSON_Parse(json));
+	else
+		cJSON_DeleteItemFromObjectCaseSensitive(root, name);
+	edited = cJSON_Print(root);
+	ck_assert_msg(plan_parse(edited, strlen(edited), p, &err) == 0, "%s=%s: %s", name, json, err.msg);
+	again = serialize_ok(p);
+	back = cJSON_Parse(again);
+	ck_assert_ptr_nonnull(back);
+	cJSON_Delete(root);
+	free(text);
+	free(edited);
+	free(again);
+	return back;
+}
+
+START_TEST(kind_and_by_are_words_of_their_own)
+{
+	const char *kinds[] = { "reshard", "rebalance", "drain" }, *bys[] = { "slots", "keys", "memory" };
+	struct plan p;
+	cJSON *back;
+	char json[32];
+
+	expect_bad("kind", "\"shuffle\"", "plan field 'kind' is 'shuffle', not reshard, rebalance or drain");
+	expect_bad("kind", "\"\"", "plan field 'kind' is '', not reshard");
+	expect_bad("by", "\"bytes\"", "plan field 'by' is 'bytes', not slots, keys or memory");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(json, sizeof(json), "\"%s\"", kinds[i]);
+		back = top_field_round_trip("kind", json, &p);
+		ck_assert_str_eq(plan_kind_name(p.kind), kinds[i]);
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(back, "kind")->valuestring, kinds[i]);
+		cJSON_Delete(back);
+		plan_release(&p);
+		snprintf(json, sizeof(json), "\"%s\"", bys[i]);
+		back = top_field_round_trip("by", json, &p);
+		ck_assert_str_eq(plan_measure_name(p.by), bys[i]);
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(back, "by")->valuestring, bys[i]);
+		cJSON_Delete(back);
+		plan_release(&p);
+	}
+	/* "by" absent or empty: unknown (read as memory), written back as "" */
+	for (int absent = 0; absent < 2; absent++) {
+		back = top_field_round_trip("by", absent ? NULL : "\"\"", &p);
+		ck_assert_int_eq(p.by, MEASURE_UNKNOWN);
+		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(back, "by")->valuestring, "");
+		cJSON_Delete(back);
+		plan_release(&p);
+	}
+}
+END_TEST
+
+/* The one measure dispatch: slots, keys or bytes as they are. */
+START_TEST(measure_pick)
+{
+	ck_assert_int_eq(plan_measure_pick(MEASURE_SLOTS, 3, 40, 500), 3);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, 40, 500), 40);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_MEMORY, 3, 40, 500), 500);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_UNKNOWN, 3, 40, 500), 500);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, -1, 500), -1);
+	ck_assert_str_eq(plan_measure_name(MEASURE_UNKNOWN), "");
 }
 END_TEST
 
@@ -571,6 +643,8 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, replicas_are_optional);
 	tcase_add_test(tc, unknown_fields_kept);
 	tcase_add_test(tc, validation_errors);
+	tcase_add_test(tc, kind_and_by_are_words_of_their_own);
+	tcase_add_test(tc, measure_pick);
 	tcase_add_test(tc, malformed_json);
 	tcase_add_test(tc, strict_json);
 	tcase_add_test(tc, minor_version_accepted);

@@ -17,6 +17,30 @@
 #define PLAN_FORMAT_MINOR 0
 #define PLAN_FORMAT_OLDEST_MAJOR 1
 
+/* Which planner made a plan. */
+enum plan_kind { PLAN_RESHARD = 0, PLAN_REBALANCE, PLAN_DRAIN };
+
+/* The measure a plan balances (rebalance, drain) and gives shares in.
+ * MEASURE_UNKNOWN: a plan file that does not say ("by" absent or empty),
+ * taken as memory. */
+enum plan_measure { MEASURE_UNKNOWN = -1, MEASURE_MEMORY = 0, MEASURE_KEYS, MEASURE_SLOTS };
+
+/* "reshard", "rebalance", "drain" <-> enum plan_kind (the words of the plan
+ * file's "kind"); parse returns 0, or -1 for any other text (out untouched). */
+const char *plan_kind_name(enum plan_kind k);
+int plan_kind_parse(const char *text, enum plan_kind *out);
+
+/* "memory", "keys", "slots" <-> enum plan_measure ("" for MEASURE_UNKNOWN,
+ * which parse never gives); parse returns -1 with an SC_EXIT_USAGE error
+ * naming the text (as --by's) for any other text. */
+const char *plan_measure_name(enum plan_measure m);
+int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error *err);
+
+/* The one measure dispatch: of a master's (or a slot's) slots, keys and
+ * bytes, the one m measures (bytes for memory and unknown), as it is (a
+ * negative count: unknown). */
+long long plan_measure_pick(enum plan_measure m, long long slots, long long keys, long long bytes);
+
 /* Replicas of a master a plan records (more are left out: apply adds a
  * shard's replicas from the live cluster as well). */
 #define PLAN_MAX_REPLICAS 16
@@ -70,7 +94,7 @@ struct plan {
 	char created[32];          /* ISO 8601 UTC */
 	char version[32];          /* slotctl version that wrote it */
 	char seed[ADDR_TEXT_MAX];            /* "host:port" */
-	char kind[16];             /* "reshard", "rebalance", "drain" */
+	enum plan_kind kind;
 	char fingerprint[17];      /* 16 hex digits over masters, addresses, epochs and slot owners */
 	struct plan_node *nodes;   /* masters at plan time, sorted by id */
 	size_t node_count;
@@ -80,7 +104,7 @@ struct plan {
 	size_t warning_count;
 	void *extra;               /* cJSON object of fields kept verbatim (options, ...); may be NULL */
 	/* added by the planner (optional in the file) */
-	char by[16];               /* balanced measure: "slots", "keys", "memory" ("" unknown) */
+	enum plan_measure by;      /* the balanced measure (MEASURE_UNKNOWN when the file does not say) */
 	struct plan_big_key *big_keys;
 	size_t big_key_count;
 };

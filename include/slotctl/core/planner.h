@@ -37,13 +37,7 @@ void slot_stats_release(struct slot_stats *s);
 /* The memory entry of node id, or NULL. */
 const struct node_memory *slot_stats_node(const struct slot_stats *s, const char *id);
 
-enum plan_measure { MEASURE_MEMORY = 0, MEASURE_KEYS, MEASURE_SLOTS };
 enum plan_pick { PICK_CHEAPEST = 0, PICK_LOWEST };
-
-/* "slots", "keys", "memory" <-> enum; parse returns -1 with an SC_EXIT_USAGE
- * error naming the text. */
-const char *plan_measure_name(enum plan_measure m);
-int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error *err);
 
 #define PLANNER_DEFAULT_THRESHOLD 2.0      /* percent, as redis-cli */
 #define PLANNER_DEFAULT_BATCH 64           /* slots per batch */

@@ -241,7 +241,7 @@ static cJSON *strings_json(const char *const *items, size_t count)
 	return arr;
 }
 
-static cJSON *options_json(const struct planner_opts *o, const char *kind)
+static cJSON *options_json(const struct planner_opts *o, enum plan_kind kind)
 {
 	cJSON *j = cJSON_CreateObject();
 
@@ -250,7 +250,7 @@ static cJSON *options_json(const struct planner_opts *o, const char *kind)
 		o->max_slots_per_batch > 0 ? o->max_slots_per_batch : PLANNER_DEFAULT_BATCH);
 	cJSON_AddBoolToObject(j, "strict", o->strict);
 	cJSON_AddBoolToObject(j, "use_empty_masters", o->use_empty_masters);
-	if (strcmp(kind, "reshard") == 0) {
+	if (kind == PLAN_RESHARD) {
 		cJSON_AddStringToObject(j, "from", o->from ? o->from : "");
 		cJSON_AddStringToObject(j, "to", o->to ? o->to : "");
 		if (o->slot_ranges)
@@ -258,7 +258,7 @@ static cJSON *options_json(const struct planner_opts *o, const char *kind)
 		else
 			cJSON_AddNumberToObject(j, "slots", o->slots);
 		cJSON_AddStringToObject(j, "pick", o->pick == PICK_LOWEST ? "lowest" : "cheapest");
-	} else if (strcmp(kind, "rebalance") == 0) {
+	} else if (kind == PLAN_REBALANCE) {
 		cJSON_AddNumberToObject(j, "threshold", o->threshold > 0 ? o->threshold : PLANNER_DEFAULT_THRESHOLD);
 		cJSON_AddItemToObject(j, "weights", strings_json(o->weights, o->weight_count));
 	} else {
@@ -284,7 +284,7 @@ static int copy_big_keys(const struct slot_stats *st, struct plan *p)
 	return 0;
 }
 
-int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct sc_error *err)
+int pw_finish(struct planner_work *w, enum plan_kind kind, struct plan *out, struct sc_error *err)
 {
 	struct plan p;
 
@@ -302,8 +302,8 @@ int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct
 	p.format_major = PLAN_FORMAT_MAJOR;
 	p.format_minor = PLAN_FORMAT_MINOR;
 	snprintf(p.seed, sizeof(p.seed), "%s", w->opts->seed ? w->opts->seed : "");
-	snprintf(p.kind, sizeof(p.kind), "%s", kind);
-	snprintf(p.by, sizeof(p.by), "%s", plan_measure_name(w->opts->by));
+	p.kind = kind;
+	p.by = w->opts->by;
 	plan_fingerprint_nodes(w->nodes, w->count, p.fingerprint);
 	p.nodes = w->nodes;
 	p.node_count = w->count;

@@ -532,6 +532,24 @@ static int keep_extra(cJSON *root, struct plan *p, struct sc_error *err)
 }
 
 /* Line and column of offset in text, for malformed-JSON messages. */
+/* "kind" (required) and "by" (optional: absent or "" is MEASURE_UNKNOWN),
+ * each one of its words. */
+static int parse_kind_by(const cJSON *root, struct plan *p, struct sc_error *err)
+{
+	char kind[16], by[16];
+
+	if (read_string(root, "", "kind", true, kind, sizeof(kind), err) < 0 ||
+	    read_string(root, "", "by", false, by, sizeof(by), err) < 0)
+		return -1;
+	if (plan_kind_parse(kind, &p->kind) < 0)
+		return sc_error_set(err, SC_EXIT_USAGE,
+			"plan field 'kind' is '%s', not reshard, rebalance or drain", kind);
+	p->by = MEASURE_UNKNOWN;
+	if (by[0] && plan_measure_parse(by, &p->by, err) < 0)
+		return sc_error_set(err, SC_EXIT_USAGE, "plan field 'by' is '%s', not slots, keys or memory", by);
+	return 0;
+}
+
 static int parse_root(cJSON *root, struct plan *p, struct sc_error *err)
 {
 	if (!cJSON_IsObject(root))
@@ -540,8 +558,7 @@ static int parse_root(cJSON *root, struct plan *p, struct sc_error *err)
 	    read_string(root, "", "created", false, p->created, sizeof(p->created), err) < 0 ||
 	    read_string(root, "", "slotctl_version", false, p->version, sizeof(p->version), err) < 0 ||
 	    read_string(root, "", "seed", false, p->seed, sizeof(p->seed), err) < 0 ||
-	    read_string(root, "", "kind", true, p->kind, sizeof(p->kind), err) < 0 ||
-	    read_string(root, "", "by", false, p->by, sizeof(p->by), err) < 0 ||
+	    parse_kind_by(root, p, err) < 0 ||
 	    read_string(root, "", "fingerprint", true, p->fingerprint, sizeof(p->fingerprint), err) < 0)
 		return -1;
 	if (strlen(p->fingerprint) != 16 || strspn(p->fingerprint, "0123456789abcdef") != 16)

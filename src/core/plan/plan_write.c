@@ -13,20 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double measure_of(const char *by, long long slots, long long keys, long long bytes)
-{
-	if (strcmp(by, "slots") == 0)
-		return (double)slots;
-	if (strcmp(by, "keys") == 0)
-		return (double)keys;
-	return (double)bytes;
-}
-
-static cJSON *summary_json(const char *by, long long slots, long long keys, long long bytes,
+static cJSON *summary_json(enum plan_measure by, long long slots, long long keys, long long bytes,
 	double total)
 {
 	cJSON *o = cJSON_CreateObject();
-	double m = measure_of(by, slots, keys, bytes);
+	double m = (double)plan_measure_pick(by, slots, keys, bytes);
 
 	cJSON_AddNumberToObject(o, "slots", (double)slots);
 	cJSON_AddNumberToObject(o, "keys", (double)keys);
@@ -35,7 +26,7 @@ static cJSON *summary_json(const char *by, long long slots, long long keys, long
 	return o;
 }
 
-static cJSON *node_json(const struct plan_node *n, const char *by, double total_before,
+static cJSON *node_json(const struct plan_node *n, enum plan_measure by, double total_before,
 	double total_after)
 {
 	cJSON *o = cJSON_CreateObject(), *replicas;
@@ -74,8 +65,8 @@ static cJSON *nodes_json(const struct plan *p)
 
 	for (size_t i = 0; i < p->node_count; i++) {
 		const struct plan_node *n = &p->nodes[i];
-		double b = measure_of(p->by, slotset_count(&n->slots), n->keys_before, n->bytes_before);
-		double a = measure_of(p->by, n->slots_after, n->keys_after, n->bytes_after);
+		double b = (double)plan_measure_pick(p->by, slotset_count(&n->slots), n->keys_before, n->bytes_before);
+		double a = (double)plan_measure_pick(p->by, n->slots_after, n->keys_after, n->bytes_after);
 
 		before += b > 0 ? b : 0;
 		after += a > 0 ? a : 0;
@@ -158,8 +149,8 @@ static cJSON *plan_json(const struct plan *p)
 	cJSON_AddStringToObject(root, "created", p->created);
 	cJSON_AddStringToObject(root, "slotctl_version", p->version);
 	cJSON_AddStringToObject(root, "seed", p->seed);
-	cJSON_AddStringToObject(root, "kind", p->kind);
-	cJSON_AddStringToObject(root, "by", p->by);
+	cJSON_AddStringToObject(root, "kind", plan_kind_name(p->kind));
+	cJSON_AddStringToObject(root, "by", plan_measure_name(p->by));
 	cJSON_AddStringToObject(root, "fingerprint", p->fingerprint);
 	cJSON_AddItemToObject(root, "nodes", nodes_json(p));
 	cJSON_AddItemToObject(root, "batches", batches_json(p));

@@ -36,23 +36,6 @@ const struct node_memory *slot_stats_node(const struct slot_stats *s, const char
 	return NULL;
 }
 
-static const char *const measure_names[] = { "memory", "keys", "slots" };
-
-const char *plan_measure_name(enum plan_measure m)
-{
-	return (unsigned)m < 3 ? measure_names[m] : "memory";
-}
-
-int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error *err)
-{
-	for (int m = 0; m < 3; m++)
-		if (strcmp(text, measure_names[m]) == 0) {
-			*out = (enum plan_measure)m;
-			return 0;
-		}
-	return sc_error_set(err, SC_EXIT_USAGE, "--by: '%s' is not slots, keys or memory", text);
-}
-
 int planner_weight_parse(const char *text, char *id, size_t id_size, double *weight, struct sc_error *err)
 {
 	const char *eq = strrchr(text, '=');
@@ -88,11 +71,9 @@ int planner_opts_check(const struct planner_opts *opts, struct sc_error *err)
 
 static double slot_value(const struct slot_stats *st, enum plan_measure by, int slot)
 {
-	if (by == MEASURE_SLOTS)
-		return 1;
-	if (by == MEASURE_KEYS)
-		return st->keys[slot] > 0 ? (double)st->keys[slot] : 0;
-	return st->bytes[slot] > 0 ? (double)st->bytes[slot] : 0;
+	long long v = plan_measure_pick(by, 1, st->keys[slot], st->bytes[slot]);
+
+	return v > 0 ? (double)v : 0;
 }
 
 /* Checks that stats answer the measure for every owned slot. */

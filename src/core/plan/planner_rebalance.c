@@ -735,7 +735,7 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 		goto out;
 	warn_outside(&w, &b, pct);
 	warn_key_pileup(&w, &b);
-	rc = pw_finish(&w, "rebalance", out, err);
+	rc = pw_finish(&w, PLAN_REBALANCE, out, err);
 out:
 	attempt_free(start);
 	balance_free(&b);
@@ -773,7 +773,7 @@ int planner_drain(const struct topology *map, const struct slot_stats *stats,
 		pw_warn(&w, "'%.8s' owns no slots: nothing to drain", w.nodes[victim].id);
 	if (empty_zero_weights(&w, &b, err) < 0)
 		goto out;
-	rc = pw_finish(&w, "drain", out, err);
+	rc = pw_finish(&w, PLAN_DRAIN, out, err);
 out:
 	balance_free(&b);
 	pw_release(&w);

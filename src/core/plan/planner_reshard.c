@@ -242,7 +242,7 @@ int planner_reshard(const struct topology *map, const struct slot_stats *stats,
 		goto out;
 	if ((opts->slot_ranges ? reshard_ranges(&w, src, to, err) : reshard_count(&w, src, to, err)) < 0)
 		goto out;
-	rc = pw_finish(&w, "reshard", out, err);
+	rc = pw_finish(&w, PLAN_RESHARD, out, err);
 out:
 	free(src);
 	pw_release(&w);

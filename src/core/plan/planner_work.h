@@ -86,6 +86,6 @@ void pw_summarise(struct planner_work *w);
 /* Turns the scheduled moves into a plan of kind: summaries, hot flags,
  * batches, big keys, capacity warnings (an SC_EXIT_REFUSED error with
  * opts->strict), fingerprint and options. out written only on success. */
-int pw_finish(struct planner_work *w, const char *kind, struct plan *out, struct sc_error *err);
+int pw_finish(struct planner_work *w, enum plan_kind kind, struct plan *out, struct sc_error *err);
 
 #endif
