@@ -12,6 +12,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/journal.h"
 #include "slotctl/core/repair.h"
+#include "slotctl/core/json_doc.h"
 #include "fix_human.h"
 
 #include <cjson/cJSON.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#define REPAIR_FORMAT_VERSION "1.0" /* fix --json, built by print_json */
 #define FIX_DEFAULT_WAIT_S 30
 #define FIX_POLL_MS 200
 
@@ -202,11 +204,10 @@ static cJSON *item_json(const struct fix_run *f, size_t i)
 
 static void print_json(const struct fix_run *f, int code)
 {
-	cJSON *root = cJSON_CreateObject(), *items;
+	cJSON *root = json_doc_new(REPAIR_FORMAT_VERSION), *items;
 	struct slotset lost;
 	char slots[SC_SLOTS * 6];
 
-	cJSON_AddStringToObject(root, "format_version", REPAIR_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "seed", f->seed);
 	cJSON_AddBoolToObject(root, "dry_run", f->dry_run);
 	cJSON_AddNumberToObject(root, "unreachable_masters", f->sv.plan.unreachable_masters);

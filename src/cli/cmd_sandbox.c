@@ -5,6 +5,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
 #include "slotctl/io/sandbox.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -234,20 +235,18 @@ const struct cmd_entry cmd_sandbox_down = {
 
 static cJSON *status_json(const struct sandbox *sb, const struct node_live *live)
 {
-	cJSON *root = cJSON_CreateObject();
-	cJSON *nodes = cJSON_AddArrayToObject(root, "nodes");
+	cJSON *root = json_doc_new(SANDBOX_STATUS_FORMAT_VERSION);
+	cJSON *nodes;
 	char seed[32], addr[32];
 
-	if (!nodes) {
-		cJSON_Delete(root);
-		return NULL;
-	}
-
 	snprintf(seed, sizeof(seed), "127.0.0.1:%d", sb->nodes[0].port);
-	cJSON_AddStringToObject(root, "format_version", SANDBOX_STATUS_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "dir", sb->dir);
 	cJSON_AddStringToObject(root, "seed", seed);
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
+	if (!(nodes = cJSON_AddArrayToObject(root, "nodes"))) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	for (int i = 0; i < sb->count; i++) {
 		cJSON *o = sandbox_node_json(sb, i);
 

@@ -8,6 +8,7 @@
 #include "slotctl/io/file_text.h"
 #include "slotctl/io/plan_file.h"
 #include "slotctl/core/strbuf.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -243,9 +244,8 @@ static void json_print(cJSON *o)
 
 static cJSON *json_event(const char *event, const char *op)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = json_doc_new(EXEC_CLI_JSON_VERSION);
 
-	cJSON_AddStringToObject(o, "format_version", EXEC_CLI_JSON_VERSION);
 	cJSON_AddStringToObject(o, "event", event);
 	cJSON_AddStringToObject(o, "op", op);
 	return o;

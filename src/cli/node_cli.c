@@ -4,6 +4,7 @@
 #include "node_cli.h"
 #include "oneshot.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -31,13 +32,12 @@ int node_run_init(struct node_run *r, const struct cmd_args *args, const char *s
 		sc_error_clear(&r->err); /* reported */
 		return SC_EXIT_USAGE;
 	}
-	r->doc = cJSON_CreateObject();
+	r->doc = json_doc_new(NODE_FORMAT_VERSION);
 	r->steps = cJSON_CreateArray();
 	if (!r->doc || !r->steps) {
 		cli_error("out of memory");
 		return SC_EXIT_PROBLEMS;
 	}
-	cJSON_AddStringToObject(r->doc, "format_version", NODE_FORMAT_VERSION);
 	cJSON_AddStringToObject(r->doc, "command", args->cmd->name);
 	return SC_EXIT_OK;
 }

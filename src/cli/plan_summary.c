@@ -3,6 +3,7 @@
  * as JSON, so `plan` and `show` can never disagree. */
 #include "plan_summary.h"
 #include "slotctl/cli/cli.h"
+#include "slotctl/core/json_doc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -315,13 +316,12 @@ static cJSON *hot_json(const struct plan *p)
 
 cJSON *plan_summary_json(const struct plan *p)
 {
-	cJSON *o = cJSON_CreateObject(), *total, *big, *warn;
+	cJSON *o = json_doc_new(SHOW_FORMAT_VERSION), *total, *big, *warn;
 	struct summary s;
 
 	if (!o)
 		return NULL;
 	summarise(p, &s);
-	cJSON_AddStringToObject(o, "format_version", SHOW_FORMAT_VERSION);
 	cJSON_AddStringToObject(o, "kind", plan_kind_name(p->kind));
 	cJSON_AddStringToObject(o, "by", plan_measure_name(p->by));
 	cJSON_AddStringToObject(o, "seed", p->seed);

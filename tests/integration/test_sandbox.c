@@ -326,6 +326,57 @@ START_TEST(crashed_test_leaves_no_servers)
 }
 END_TEST
 
+/* Writes a state file of one node (port 1: nothing listens) whose
+ * format_version is the JSON text version into dir. */
+static void write_state(const char *dir, const char *version)
+{
+	char path[160];
+	FILE *f;
+
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sandbox.json", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"format_version\": %s, \"dir\": \"%s\", \"redis_server\": \"redis-server\", "
+		"\"masters\": 1, \"replicas\": 0, \"empty_masters\": 0, \"nodes\": [{\"port\": 1, "
+		"\"cport\": 10001, \"pid\": 2147483646, \"id\": \"%040d\", \"role\": \"master\", "
+		"\"master\": -1}]}\n", version, dir, 0);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The state file's format_version is a string "2.0" since 2.0; a state
+ * written before (the number 1) is still read, an unknown major is not. */
+START_TEST(state_file_versions)
+{
+	char tmp[64], dir[96];
+	struct run_result r;
+	cJSON *root;
+
+	tc_temp_dir(tmp, sizeof(tmp));
+	snprintf(dir, sizeof(dir), "%s/v1", tmp);
+	write_state(dir, "1");
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, "--json", NULL), 1);
+	root = cJSON_Parse(r.out);
+	ck_assert_msg(root != NULL, "status --json is not JSON:\n%s\n%s", r.out, r.err);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(root, "nodes")), 1);
+	ck_assert_contains(r.err, "1 of 1 sandbox nodes are not running");
+	cJSON_Delete(root);
+	run_result_free(&r);
+
+	snprintf(dir, sizeof(dir), "%s/v2", tmp);
+	write_state(dir, "\"2.1\"");
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, NULL), 1);
+	ck_assert_contains(r.err, "1 of 1 sandbox nodes are not running");
+	run_result_free(&r);
+
+	snprintf(dir, sizeof(dir), "%s/v3", tmp);
+	write_state(dir, "\"3.0\"");
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, NULL), 2);
+	ck_assert_contains(r.err, "is not a sandbox state file this slotctl understands (format_version 2.0)");
+	run_result_free(&r);
+}
+END_TEST
+
 START_TEST(run_slotctl_reports_status_and_output)
 {
 	struct run_result r;
@@ -349,6 +400,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(cli, up_with_empty_masters);
 	tcase_add_test(cli, up_retries_a_port_lost_at_bind);
 	tcase_add_test(cli, up_reports_missing_server);
+	tcase_add_test(cli, state_file_versions);
 	tcase_add_test(support, verify_catches_damage);
 	tcase_add_test(support, crashed_test_leaves_no_servers);
 	tcase_add_test(support, run_slotctl_reports_status_and_output);

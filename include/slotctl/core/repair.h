@@ -13,8 +13,6 @@
 #include "slotctl/core/keyslot.h"
 #include "slotctl/io/snapshot.h"
 
-#define REPAIR_FORMAT_VERSION "1.0"
-
 /* The named states of a broken slot. "source" is the node a migration moves
  * the slot from (MIGRATING), "target" the node it moves it to (IMPORTING). */
 enum repair_state {

@@ -2,6 +2,7 @@
  * of a check report (see CHECK_FORMAT_VERSION and man/slotctl.1). Pure. */
 #include "slotctl/core/check.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -64,13 +65,12 @@ static void summary_json(cJSON *doc, const struct check_report *r)
 char *check_report_json(const struct check_report *r, const char *seed, int exit_code, bool settled,
 	struct sc_error *err)
 {
-	cJSON *doc = cJSON_CreateObject();
+	cJSON *doc = json_doc_new(CHECK_FORMAT_VERSION);
 	cJSON *findings;
 	char *text = NULL;
 
 	if (!doc)
 		goto oom;
-	cJSON_AddStringToObject(doc, "format_version", CHECK_FORMAT_VERSION);
 	cJSON_AddStringToObject(doc, "seed", seed);
 	cJSON_AddNumberToObject(doc, "exit_code", exit_code);
 	cJSON_AddBoolToObject(doc, "settled", settled);

@@ -5,6 +5,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/json_strict.h"
 #include "slotctl/core/strbuf.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -142,11 +143,8 @@ static int decode_shards(const cJSON *o, char **out, struct sc_error *err)
 
 static int encode_fields(cJSON *o, const struct journal_record *r)
 {
-	char version[16];
 	int rc = 0;
 
-	snprintf(version, sizeof(version), "%d.%d", JOURNAL_FORMAT_MAJOR, JOURNAL_FORMAT_MINOR);
-	rc |= add_string(o, "format_version", version);
 	rc |= add_string(o, "record", kind_names[r->kind]);
 	rc |= add_number(o, "time_ms", (double)r->time_ms);
 	switch (r->kind) {
@@ -182,10 +180,12 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 
 char *journal_encode(const struct journal_record *r, struct sc_error *err)
 {
-	cJSON *o = cJSON_CreateObject();
-	char *text = NULL, *line = NULL;
+	char version[16], *text = NULL, *line = NULL;
+	cJSON *o;
 	size_t len;
 
+	snprintf(version, sizeof(version), "%d.%d", JOURNAL_FORMAT_MAJOR, JOURNAL_FORMAT_MINOR);
+	o = json_doc_new(version);
 	if (!o || encode_fields(o, r) != 0 || !(text = cJSON_PrintUnformatted(o)))
 		goto out;
 	len = strlen(text);
@@ -237,11 +237,11 @@ static int get_number(const cJSON *o, const char *name, double min, double max, 
 static int check_version(const cJSON *o, struct sc_error *err)
 {
 	char version[16];
-	int major = 0;
+	int major = 0, minor;
 
 	if (get_string(o, "format_version", false, version, sizeof(version), err) != 0)
 		return -1;
-	if (sscanf(version, "%d", &major) != 1 || major != JOURNAL_FORMAT_MAJOR)
+	if (json_doc_version(version, &major, &minor) < 0 || major != JOURNAL_FORMAT_MAJOR)
 		return sc_error_set(err, SC_EXIT_USAGE,
 			"unsupported journal format_version '%s' (this slotctl reads %d.x)",
 			version, JOURNAL_FORMAT_MAJOR);

@@ -6,6 +6,7 @@
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/json_strict.h"
+#include "slotctl/core/json_doc.h"
 #include "plan_priv.h"
 
 #include <cJSON.h>
@@ -167,12 +168,11 @@ static int read_node_id(const cJSON *obj, const char *prefix, const char *name,
 static int parse_version(const cJSON *root, struct plan *p, struct sc_error *err)
 {
 	char text[32];
-	int major, minor, used = 0;
+	int major, minor;
 
 	if (read_string(root, "", "format_version", true, text, sizeof(text), err) < 0)
 		return -1;
-	if (sscanf(text, "%d.%d%n", &major, &minor, &used) != 2 || text[used] != '\0' ||
-	    major < 0 || minor < 0)
+	if (json_doc_version(text, &major, &minor) < 0)
 		return sc_error_set(err, SC_EXIT_USAGE,
 			"plan field 'format_version' is '%s', not MAJOR.MINOR", text);
 	if (major < PLAN_FORMAT_OLDEST_MAJOR || major > PLAN_FORMAT_MAJOR)

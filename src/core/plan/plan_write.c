@@ -5,6 +5,7 @@
 #include "slotctl/core/plan.h"
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/json_doc.h"
 #include "plan_priv.h"
 
 #include <cJSON.h>
@@ -138,14 +139,13 @@ static cJSON *warnings_json(const struct plan *p)
 
 static cJSON *plan_json(const struct plan *p)
 {
-	cJSON *root = cJSON_CreateObject();
 	char version[32];
+	cJSON *root;
 	const cJSON *item;
 
-	if (!root)
-		return NULL;
 	snprintf(version, sizeof(version), "%d.%d", PLAN_FORMAT_MAJOR, PLAN_FORMAT_MINOR);
-	cJSON_AddStringToObject(root, "format_version", version);
+	if (!(root = json_doc_new(version)))
+		return NULL;
 	cJSON_AddStringToObject(root, "created", p->created);
 	cJSON_AddStringToObject(root, "slotctl_version", p->version);
 	cJSON_AddStringToObject(root, "seed", p->seed);

@@ -6,6 +6,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
 #include "slotctl/core/json_strict.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -33,13 +34,12 @@ struct cJSON *sandbox_node_json(const struct sandbox *sb, int i)
 
 static char *state_text(const struct sandbox *sb)
 {
-	cJSON *root = cJSON_CreateObject();
+	cJSON *root = json_doc_new(SANDBOX_FORMAT_VERSION);
 	cJSON *nodes;
 	char *text;
 
 	if (!root)
 		return NULL;
-	cJSON_AddNumberToObject(root, "format_version", SANDBOX_FORMAT_VERSION);
 	cJSON_AddStringToObject(root, "dir", sb->dir);
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
 	cJSON_AddNumberToObject(root, "masters", sb->masters);
@@ -115,13 +115,26 @@ static int node_from_json(const cJSON *o, struct sandbox_node *n, int count)
 	return 0;
 }
 
+/* Whether the state's format_version is one this slotctl reads: "2.x", or
+ * the number 1 of the files written before 2.0 (the same fields). */
+static bool known_version(const cJSON *root)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "format_version");
+	int major, minor;
+
+	if (cJSON_IsNumber(v))
+		return v->valuedouble == 1;
+	return cJSON_IsString(v) && json_doc_version(v->valuestring, &major, &minor) == 0 &&
+		major == SANDBOX_FORMAT_MAJOR;
+}
+
 static int parse_state(const cJSON *root, struct sandbox *sb)
 {
 	const cJSON *nodes = cJSON_GetObjectItemCaseSensitive(root, "nodes");
-	int version, i = 0;
+	int i = 0;
 	const cJSON *n;
 
-	if (json_int(root, "format_version", &version) < 0 || version != SANDBOX_FORMAT_VERSION ||
+	if (!known_version(root) ||
 	    json_str(root, "redis_server", sb->redis_server, sizeof(sb->redis_server)) < 0 ||
 	    json_int(root, "masters", &sb->masters) < 0 || json_int(root, "replicas", &sb->replicas) < 0 ||
 	    !cJSON_IsArray(nodes))
@@ -162,7 +175,7 @@ int sandbox_state_read(const char *dir, struct sandbox *sb, struct sc_error *err
 		free(sb->nodes);
 		sb->nodes = NULL;
 		return sc_error_set(err, SC_EXIT_USAGE,
-			"'%s' is not a sandbox state file this slotctl understands (format_version %d)",
+			"'%s' is not a sandbox state file this slotctl understands (format_version %s)",
 			path, SANDBOX_FORMAT_VERSION);
 	}
 	return 0;

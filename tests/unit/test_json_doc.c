@@ -1,0 +1,62 @@
+/* test_json_doc.c: versioned JSON documents: one starts with its
+ * format_version, a "MAJOR.MINOR" string, and only such a string is read as
+ * a version. */
+#include <check.h>
+#include <cJSON.h>
+#include <stdlib.h>
+#include "slotctl/core/json_doc.h"
+#include "check_run.h"
+
+START_TEST(a_document_starts_with_its_version)
+{
+	cJSON *doc = json_doc_new("2.1");
+	char *text;
+
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(cJSON_IsString(doc->child));
+	ck_assert_str_eq(doc->child->string, "format_version");
+	ck_assert_str_eq(doc->child->valuestring, "2.1");
+	ck_assert_ptr_null(doc->child->next);
+	cJSON_AddNumberToObject(doc, "n", 1);
+	text = cJSON_PrintUnformatted(doc);
+	ck_assert_str_eq(text, "{\"format_version\":\"2.1\",\"n\":1}");
+	cJSON_free(text);
+	cJSON_Delete(doc);
+}
+END_TEST
+
+START_TEST(versions_are_major_dot_minor)
+{
+	const char *bad[] = { "", "2", "2.", ".1", "a.b", "2.0x", "2.0.1", "-1.0", "2.-1", "v2.0" };
+	int major = -7, minor = -7;
+
+	ck_assert_int_eq(json_doc_version("2.0", &major, &minor), 0);
+	ck_assert_int_eq(major, 2);
+	ck_assert_int_eq(minor, 0);
+	ck_assert_int_eq(json_doc_version("10.25", &major, &minor), 0);
+	ck_assert_int_eq(major, 10);
+	ck_assert_int_eq(minor, 25);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		major = minor = -7;
+		ck_assert_msg(json_doc_version(bad[i], &major, &minor) == -1, "accepted '%s'", bad[i]);
+		ck_assert_int_eq(major, -7);
+		ck_assert_int_eq(minor, -7);
+	}
+}
+END_TEST
+
+static Suite *json_doc_suite(void)
+{
+	Suite *s = suite_create("json_doc");
+	TCase *tc = tcase_create("json_doc");
+
+	tcase_add_test(tc, a_document_starts_with_its_version);
+	tcase_add_test(tc, versions_are_major_dot_minor);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return check_run(json_doc_suite());
+}
