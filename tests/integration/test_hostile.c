@@ -357,6 +357,33 @@ START_TEST(check_refuses_a_huge_cluster_nodes)
 }
 END_TEST
 
+/* A server that says the password back in its AUTH error: slotctl's message
+ * masks every occurrence and drops the final period. */
+static bool echo_password(struct fake_client *fc, int argc, char **argv, const size_t *len, void *ctx)
+{
+	(void)ctx;
+	if (fake_arg_is(argc, argv, 0, "AUTH"))
+		return fake_sendf(fc, "-WRONGPASS '%s' is not '%s'.\r\n", argv[argc - 1], argv[argc - 1]);
+	return fake_answer_default(fc, argc, argv, len);
+}
+
+START_TEST(auth_error_masks_the_password)
+{
+	struct fake_server *fs = fake_start(echo_password, NULL);
+	struct conn_opts o = copts;
+	struct sc_error err;
+	struct conn *c = NULL;
+
+	o.pass = "s3cret-pw";
+	ck_assert_int_eq(conn_open("127.0.0.1", fake_port(fs), &o, &c, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_UNREACHABLE);
+	ck_assert_contains(err.msg, "authentication failed: WRONGPASS '***' is not '***'");
+	ck_assert_msg(strstr(err.msg, "s3cret") == NULL, "password in: %s", err.msg);
+	ck_assert_msg(err.msg[strlen(err.msg) - 1] == '\'', "not cut after the last quote: %s", err.msg);
+	fake_stop(fs);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
 	Suite *s = suite_create("hostile");
@@ -376,6 +403,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(reader, many_small_objects_over_budget_refused);
 	tcase_add_test(reader, dripped_array_fails_within_timeout);
 	tcase_add_test(reader, check_refuses_a_huge_cluster_nodes);
+	tcase_add_test(reader, auth_error_masks_the_password);
 	suite_add_tcase(s, sampler);
 	suite_add_tcase(s, mover);
 	suite_add_tcase(s, reader);

@@ -22,6 +22,7 @@
 #include "slotctl/io/clock.h"
 #include "slotctl/io/resolve.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 struct conn {
 	redisContext *ctx;
@@ -298,23 +299,20 @@ static int conn_refuse_broken(const struct conn *c, struct sc_error *err)
  * occurrence of secret (may be NULL) masked. */
 static void server_message(const char *msg, const char *secret, char *buf, size_t size)
 {
-	size_t n = 0, slen = secret ? strlen(secret) : 0;
+	size_t slen = secret ? strlen(secret) : 0;
+	struct strbuf sb;
 
-	while (*msg && n + 1 < size) {
+	strbuf_init(&sb, buf, size);
+	while (*msg && !sb.truncated) {
 		if (slen && strncmp(msg, secret, slen) == 0) {
-			n += (size_t)snprintf(buf + n, size - n, "***");
-			if (n >= size)
-				break;
+			strbuf_addf(&sb, "***");
 			msg += slen;
 		} else {
-			buf[n++] = *msg++;
+			strbuf_addf(&sb, "%c", *msg++);
 		}
 	}
-	if (n >= size)
-		n = size - 1;
-	while (n > 0 && (buf[n - 1] == '.' || buf[n - 1] == ' '))
-		n--; /* our messages end without a period */
-	buf[n] = '\0';
+	while (sb.len > 0 && (buf[sb.len - 1] == '.' || buf[sb.len - 1] == ' '))
+		buf[--sb.len] = '\0'; /* our messages end without a period */
 }
 
 static int conn_auth(struct conn *c, const struct conn_opts *opts, struct sc_error *err)
