@@ -29,7 +29,12 @@ static void seed_ip(const struct node_run *r, char *ip, size_t size, int *port, 
 /* `slotctl rebalance SEED --use-empty-masters`, after a master joined. */
 static int run_rebalance(const struct node_run *r, const char *seed)
 {
-	return node_run_sub(r, &cmd_rebalance, (const char *const[]){ seed, "--use-empty-masters", NULL }, NULL);
+	struct planning_request req;
+
+	planning_request_init(&req, PLANNING_REBALANCE);
+	req.seed = seed;
+	req.planner.use_empty_masters = true;
+	return node_run_oneshot(r, &cmd_rebalance, (const char *const[]){ seed, NULL }, &req);
 }
 
 /* The master a new replica follows (--replica-of ID, or with --replica the

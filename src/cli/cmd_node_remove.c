@@ -14,9 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const struct cmd_entry cmd_plan_drain;
-
-/* The options the drain's one-shot run reads (see oneshot.h). */
+/* The options the drain's one-shot run reads (see oneshot.h); it plans
+ * with the defaults of a drain. */
 static const struct cmd_option drain_options[] = {
 	ONESHOT_OPTIONS,
 	EXEC_CLI_OPTIONS,
@@ -38,6 +37,7 @@ static int run_drain(const struct node_run *r, const char *seed, const char *id)
 {
 	const char *plan_out = args_value(r->args, "plan-out");
 	const char *words[8] = { seed, id };
+	struct planning_request req;
 	int w = 2;
 
 	if (r->dry_run)
@@ -48,7 +48,10 @@ static int run_drain(const struct node_run *r, const char *seed, const char *id)
 		words[w++] = "--plan-out";
 		words[w++] = plan_out;
 	}
-	return node_run_sub(r, &drain_entry, words, &cmd_plan_drain);
+	planning_request_init(&req, PLANNING_DRAIN);
+	req.seed = seed;
+	req.planner.drain = id;
+	return node_run_oneshot(r, &drain_entry, words, &req);
 }
 
 /* Forgets id everywhere (seen afresh from stay), then resets it. */

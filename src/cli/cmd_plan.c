@@ -1,12 +1,13 @@
 /* cmd_plan.c: `slotctl plan reshard|rebalance|drain`: make the plan
- * (plan_make.c: snapshot, sampling, the pure planner), write the plan file
+ * (plan_options.c fills the request; the planning service, io/plan/planning.c,
+ * snapshots, samples and runs the pure planner), write the plan file
  * (or stdout with -o -) and print the reviewer's summary to stderr.
  * Nothing on the cluster changes. */
 #include "slotctl/cli/cli.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
 #include "slotctl/io/plan_file.h"
-#include "plan_make.h"
+#include "plan_options.h"
 #include "plan_summary.h"
 
 #include <stdlib.h>
@@ -41,9 +42,10 @@ static int write_plan(const char *output, const struct plan *p)
 }
 
 /* Makes the plan of kind, writes it, prints the summary. */
-static int run_plan(const struct cmd_args *args, enum plan_kind kind)
+static int run_plan(const struct cmd_args *args, enum planning_kind kind)
 {
 	const char *output = args_value(args, "output");
+	struct planning_request req;
 	struct sc_error err;
 	struct plan p;
 	int rc;
@@ -57,7 +59,9 @@ static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 		cli_error("%s: %s", args->cmd->name, err.msg);
 		return sc_exit_code(&err);
 	}
-	rc = plan_make(args, kind, &p);
+	rc = plan_options_read(args, kind, &req);
+	if (rc == SC_EXIT_OK)
+		rc = plan_options_make(&req, &p);
 	if (rc != SC_EXIT_OK)
 		return rc;
 	rc = write_plan(output, &p);
@@ -76,21 +80,22 @@ static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 
 static int run_plan_reshard(const struct cmd_args *args)
 {
-	return run_plan(args, PLAN_RESHARD);
+	return run_plan(args, PLANNING_RESHARD);
 }
 
 static int run_plan_rebalance(const struct cmd_args *args)
 {
-	return run_plan(args, PLAN_REBALANCE);
+	return run_plan(args, PLANNING_REBALANCE);
 }
 
 static int run_plan_drain(const struct cmd_args *args)
 {
-	return run_plan(args, PLAN_DRAIN);
+	return run_plan(args, PLANNING_DRAIN);
 }
 
 static const struct cmd_option cmd_plan_reshard_options[] = {
 	PLAN_RESHARD_OPTIONS,
+	PLAN_SAMPLING_OPTIONS,
 	PLAN_OUTPUT_OPTIONS,
 	{ 0 },
 };
@@ -107,6 +112,7 @@ const struct cmd_entry cmd_plan_reshard = {
 
 static const struct cmd_option cmd_plan_rebalance_options[] = {
 	PLAN_REBALANCE_OPTIONS,
+	PLAN_SAMPLING_OPTIONS,
 	PLAN_OUTPUT_OPTIONS,
 	{ 0 },
 };
@@ -123,6 +129,7 @@ const struct cmd_entry cmd_plan_rebalance = {
 
 static const struct cmd_option cmd_plan_drain_options[] = {
 	PLAN_DRAIN_OPTIONS,
+	PLAN_SAMPLING_OPTIONS,
 	PLAN_OUTPUT_OPTIONS,
 	{ 0 },
 };

@@ -1,24 +1,18 @@
 /* cmd_rebalance.c: `slotctl rebalance HOST:PORT [planner options]`: plans a
- * rebalance exactly as `slotctl plan rebalance` does, shows it, asks, and
- * applies it with checkpoints (see oneshot.c). */
+ * rebalance exactly as `slotctl plan rebalance` does (the same options and
+ * request), shows it, asks, and applies it with checkpoints (see oneshot.c). */
 #include "exec_cli.h"
 #include "oneshot.h"
 
-extern const struct cmd_entry cmd_plan_rebalance;
-
 static int run_rebalance(const struct cmd_args *args)
 {
-	static const char *const forward[] = { "by", "weight", "threshold", "use-empty-masters", NULL };
-
-	return oneshot_run(args, &cmd_plan_rebalance, PLAN_REBALANCE, forward);
+	return oneshot_run(args, PLANNING_REBALANCE);
 }
 
 static const struct cmd_option cmd_rebalance_options[] = {
-	{ "by", 0, OPT_VALUE, "slots|keys|memory", "what to balance (default memory)" },
-	{ "weight", 0, OPT_LIST, "ID=W", "a master's share weight (default 1; 0 empties it); repeatable" },
-	{ "threshold", 0, OPT_VALUE, "PCT", "leave masters within PCT% of their share alone (default 2)" },
-	{ "use-empty-masters", 0, OPT_FLAG, NULL, "let masters without slots receive (as redis-cli)" },
+	PLAN_REBALANCE_OPTIONS,
 	ONESHOT_OPTIONS,
+	PLAN_SAMPLING_OPTIONS,
 	EXEC_CLI_OPTIONS,
 	CMD_CONN_OPTIONS,
 	{ 0 },

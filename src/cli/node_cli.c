@@ -127,8 +127,8 @@ int node_failed(struct node_run *r)
 	return sc_exit_code(&r->err);
 }
 
-int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
-	const struct cmd_entry *plan_cmd)
+int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
+	struct planning_request *req)
 {
 	static const char *const conn_options[] = { "--timeout", "--user", "--pass", NULL };
 	const char *argv[24];
@@ -152,7 +152,8 @@ int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const 
 		free(sub.argv);
 		return SC_EXIT_USAGE;
 	}
-	rc = plan_cmd ? oneshot_run(&sub, plan_cmd, PLAN_DRAIN, (const char *const[]){ NULL }) : entry->run(&sub);
+	req->conn = r->opts;
+	rc = oneshot_run_request(&sub, req);
 	free(sub.argv);
 	return rc;
 }

@@ -1,12 +1,13 @@
 /* node_cli.h: what the `node add|remove|forget-failed` commands
  * (cmd_node_*.c) share: the cluster seen from the seed, the steps listed
  * before anything changes (all that --dry-run shows), one confirmation,
- * the --json document, and running another command's handler in-process.
+ * the --json document, and planning and applying in-process (oneshot.h).
  * Not a public interface. */
 #ifndef SLOTCTL_CLI_NODE_CLI_H
 #define SLOTCTL_CLI_NODE_CLI_H
 
 #include "slotctl/cli/cli.h"
+#include "slotctl/io/planning.h"
 #include "slotctl/io/snapshot.h"
 
 #include <stdbool.h>
@@ -62,12 +63,13 @@ int node_finish(struct node_run *r, int code);
 /* The exit code of a failed step (r->err's, or SC_EXIT_PROBLEMS). */
 int node_failed(struct node_run *r);
 
-/* Runs entry's handler in this process on words (positional arguments and
- * options), then --yes (this command already asked) and this command's
- * connection options; through oneshot_run planning a drain with plan_cmd
- * (`plan drain`) when it is not NULL. Returns its exit code. */
-int node_run_sub(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
-	const struct cmd_entry *plan_cmd);
+/* Plans and applies req in this process (oneshot_run_request) with this
+ * command's connection options (the caller sets the seed); the one-shot's and the
+ * executor's options are those of entry's table, given words (positional
+ * arguments and options), then --yes (this command already asked) and this
+ * command's connection options. Returns its exit code. */
+int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
+	struct planning_request *req);
 
 /* A reachable node that stays in the cluster (not id, nor one of the ngoing
  * ids in going), to look at the cluster from once they are gone; NULL when

@@ -1,14 +1,14 @@
 /* oneshot.c: plan, show, confirm and apply in one command (see oneshot.h).
- * The plan is made by plan_make on the `plan` command's own options, so the
- * one-shot commands plan exactly as `slotctl plan` does; its summary is
- * printed once. The plan file is kept with --plan-out, else written (only
+ * The plan is made by the planning service from the same request `slotctl
+ * plan` fills, so the one-shot commands plan exactly as it does; its summary
+ * is printed once. The plan file is kept with --plan-out, else written (only
  * when it is applied) to a fresh temporary directory (under $TMPDIR, or
  * /tmp) that is removed once the apply completes; its journal sits next to
- * it for `resume` and `abort` until then. A dry run or a refusal writes no
- * temporary plan and names none. */
+ * it for `resume` and `abort` until then. The executor runs on the plan in
+ * memory, the one just written. A dry run or a refusal writes no temporary
+ * plan and names none. */
 #include "oneshot.h"
 #include "exec_cli.h"
-#include "plan_make.h"
 #include "plan_summary.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
@@ -20,80 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define ONESHOT_MAX_ARGV 256
-
-static const char *const always_forwarded[] = {
-	"sample-keys", "bigkey-bytes", "max-slots-per-batch", "strict", "timeout", "user", "pass", NULL,
-};
-
-static const struct cmd_option *find_option(const struct cmd_entry *cmd, const char *name)
-{
-	for (const struct cmd_option *o = cmd->options; o && o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
-}
-
-/* Appends "--name [value]" for every given occurrence of option name. */
-static int forward_option(const struct cmd_args *args, const char *name, char **argv, int *argc,
-	char (*bufs)[128])
-{
-	const struct cmd_option *o = find_option(args->cmd, name);
-	const char *const *values;
-	int n;
-
-	if (!o)
-		return 0;
-	n = o->arg == OPT_FLAG ? (args_flag(args, name) ? 1 : 0) : o->arg == OPT_LIST ?
-		args_list(args, name, &values) : (args_value(args, name) ? 1 : 0);
-	for (int i = 0; i < n; i++) {
-		if (*argc + 2 >= ONESHOT_MAX_ARGV)
-			return -1;
-		snprintf(bufs[*argc], sizeof(bufs[0]), "--%s", name);
-		argv[*argc] = bufs[*argc];
-		(*argc)++;
-		if (o->arg == OPT_VALUE)
-			argv[(*argc)++] = (char *)args_value(args, name);
-		else if (o->arg == OPT_LIST)
-			argv[(*argc)++] = (char *)values[i];
-	}
-	return 0;
-}
-
-/* Makes the plan of kind as plan_cmd would, from the options of args that
- * it takes (forward, and always_forwarded), into *out (caller releases).
- * Returns its exit code. */
-static int make_plan(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
-	const char *const *forward, struct plan *out)
-{
-	static char bufs[ONESHOT_MAX_ARGV][128];
-	char *argv[ONESHOT_MAX_ARGV];
-	struct cmd_args pargs;
-	int argc = 0, rc;
-
-	argv[argc++] = (char *)plan_cmd->name;
-	for (int i = 0; i < args->argc && i < 4; i++) /* the positional arguments: SEED [ID] */
-		argv[argc++] = args->argv[i];
-	for (int f = 0; forward[f]; f++)
-		if (forward_option(args, forward[f], argv, &argc, bufs) != 0)
-			goto too_many;
-	for (int f = 0; always_forwarded[f]; f++)
-		if (forward_option(args, always_forwarded[f], argv, &argc, bufs) != 0)
-			goto too_many;
-	argv[argc] = NULL;
-	rc = cmd_args_parse(plan_cmd, argc, argv, &pargs);
-	if (rc != 0) {
-		free(pargs.argv);
-		return SC_EXIT_USAGE;
-	}
-	rc = plan_make(&pargs, kind, out);
-	free(pargs.argv);
-	return rc;
-too_many:
-	cli_error("%s: too many options", args->cmd->name);
-	return SC_EXIT_USAGE;
-}
 
 /* Writes the plan to path. Returns 0, or the exit code having reported why. */
 static int save_plan(const char *path, const struct plan *p)
@@ -158,16 +84,54 @@ static int make_plan_dir(const char *cmd, char *dir, size_t size)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
-int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
-	const char *const *forward)
+/* Applies the reviewed plan p: written once (to --plan-out, else to a
+ * temporary directory) for the journal, resume and abort, then run by the
+ * executor from memory. Returns the exit code. */
+static int apply_plan(const struct cmd_args *args, const struct plan *p, struct exec_opts *opts,
+	struct exec_cli *ui)
 {
 	const char *keep = args_value(args, "plan-out");
 	char dir[1024] = "", path[1100];
-	struct exec_opts opts;
-	struct exec_cli ui;
 	struct exec_result res;
 	struct sc_error err = { 0 };
-	struct plan made, p;
+	int rc;
+
+	if (keep) {
+		snprintf(path, sizeof(path), "%s", keep);
+	} else {
+		if (make_plan_dir(args->cmd->name, dir, sizeof(dir)) != 0) {
+			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s "
+				"(set TMPDIR, or keep the plan with --plan-out FILE)",
+				args->cmd->name, temp_base(), strerror(errno));
+			return SC_EXIT_PROBLEMS;
+		}
+		snprintf(path, sizeof(path), "%s/plan.json", dir);
+	}
+	rc = save_plan(path, p);
+	if (rc != 0) {
+		forget_plan(path, dir);
+		return rc;
+	}
+	fprintf(stderr, "plan %s '%s' (journal '%s.journal')%s\n", keep ? "written to" : "kept in", path, path,
+		keep ? "" : " until the apply completes");
+	opts->stop = exec_cli_signals();
+	rc = executor_apply(p, path, NULL, opts, &res, &err);
+	rc = exec_cli_finish(ui, rc, &res, &err);
+	if (rc == SC_EXIT_OK)
+		forget_plan(path, dir); /* done and verified: nothing left to resume */
+	return rc;
+}
+
+/* The whole one-shot run: the request is req, or (req NULL) read from
+ * args' planning options of kind once the early checks passed. */
+static int run(const struct cmd_args *args, enum planning_kind kind, const struct planning_request *req)
+{
+	const char *keep = args_value(args, "plan-out");
+	struct planning_request read;
+	struct exec_opts opts;
+	struct exec_cli ui;
+	struct sc_error err = { 0 };
+	struct plan made;
 	bool dry;
 	int rc;
 
@@ -178,8 +142,12 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, e
 		cli_error("%s: %s", args->cmd->name, err.msg);
 		return sc_exit_code(&err);
 	}
-	rc = make_plan(args, plan_cmd, kind, forward, &made);
-	if (rc != SC_EXIT_OK)
+	if (!req) {
+		if ((rc = plan_options_read(args, kind, &read)) != SC_EXIT_OK)
+			return rc;
+		req = &read;
+	}
+	if ((rc = plan_options_make(req, &made)) != SC_EXIT_OK)
 		return rc;
 	/* the summary once: the result of a dry run (stdout), else the review
 	 * before the question (stderr); a plan file is named only when kept */
@@ -194,35 +162,20 @@ int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, e
 		plan_release(&made);
 		return rc ? rc : dry ? SC_EXIT_OK : SC_EXIT_REFUSED;
 	}
-	if (keep) {
-		snprintf(path, sizeof(path), "%s", keep);
-	} else {
-		if (make_plan_dir(args->cmd->name, dir, sizeof(dir)) != 0) {
-			cli_error("%s: cannot create a temporary directory for the plan under '%s': %s "
-				"(set TMPDIR, or keep the plan with --plan-out FILE)",
-				args->cmd->name, temp_base(), strerror(errno));
-			plan_release(&made);
-			return SC_EXIT_PROBLEMS;
-		}
-		snprintf(path, sizeof(path), "%s/plan.json", dir);
-	}
-	rc = save_plan(path, &made);
+	rc = apply_plan(args, &made, &opts, &ui);
 	plan_release(&made);
-	if (rc == 0 && plan_load(path, &p, &err) != 0) {
-		cli_error("%s", err.msg);
-		rc = sc_exit_code(&err);
-	}
-	if (rc != 0) {
-		forget_plan(path, dir);
-		return rc;
-	}
-	fprintf(stderr, "plan %s '%s' (journal '%s.journal')%s\n", keep ? "written to" : "kept in", path, path,
-		keep ? "" : " until the apply completes");
-	opts.stop = exec_cli_signals();
-	rc = executor_apply(&p, path, NULL, &opts, &res, &err);
-	plan_release(&p);
-	rc = exec_cli_finish(&ui, rc, &res, &err);
-	if (rc == SC_EXIT_OK)
-		forget_plan(path, dir); /* done and verified: nothing left to resume */
 	return rc;
+}
+
+int oneshot_run(const struct cmd_args *args, enum planning_kind kind)
+{
+	return run(args, kind, NULL);
+}
+
+int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req)
+{
+	struct planning_request named = *req;
+
+	named.name = args->cmd->name;
+	return run(args, req->kind, &named);
 }

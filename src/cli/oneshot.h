@@ -1,31 +1,32 @@
-/* oneshot.h: `slotctl reshard` and `slotctl rebalance`: plan and apply in
- * one command. The planning is the `plan reshard|rebalance` command's
- * (plan_make on the forwarded options), then the summary, confirmation and
- * the executor, as `apply` does. Not a
- * public interface. */
+/* oneshot.h: plan, show, confirm and apply in one command: `slotctl
+ * reshard`, `slotctl rebalance`, and the rebalance of `node add` and the
+ * drain of `node remove --drain`. The plan is made by the planning service
+ * (slotctl/io/planning.h) from a typed request, then the summary,
+ * confirmation and the executor run on the plan in memory, as `apply`
+ * does. Not a public interface. */
 #ifndef SLOTCTL_CLI_ONESHOT_H
 #define SLOTCTL_CLI_ONESHOT_H
 
 #include "slotctl/cli/cli.h"
-#include "plan_make.h"
+#include "plan_options.h"
 
-/* Options every one-shot command takes besides its planner's and the
- * executor's (EXEC_CLI_OPTIONS). */
+/* Options every one-shot command takes besides its planner's
+ * (plan_options.h) and the executor's (EXEC_CLI_OPTIONS). */
 #define ONESHOT_OPTIONS \
 	{ "yes", 'y', OPT_FLAG, NULL, "apply without asking" }, \
 	{ "dry-run", 'n', OPT_FLAG, NULL, "show the plan and stop; nothing changes" }, \
-	{ "plan-out", 0, OPT_VALUE, "FILE", "keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes" }, \
-	{ "sample-keys", 0, OPT_VALUE, "N", "keys measured per slot for memory (default 16; 0: key counts only)" }, \
-	{ "bigkey-bytes", 0, OPT_VALUE, "BYTES", "keys above this size are named as big (default 1048576)" }, \
-	{ "max-slots-per-batch", 0, OPT_VALUE, "N", "slots per batch of moves (default 64)" }, \
-	{ "strict", 0, OPT_FLAG, NULL, "refuse when a target would exceed or run short of its maxmemory" }
+	{ "plan-out", 0, OPT_VALUE, "FILE", "keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes" }
 
-/* Plans a plan of kind as plan_cmd does, on args' positional arguments (the
- * seed; for `plan drain` also the master's id), forwarding the options of
- * args named in forward (NULL-terminated; ONESHOT_OPTIONS' planner options
- * and the connection options are always forwarded), then shows, confirms
- * and applies. Returns the exit code. */
-int oneshot_run(const struct cmd_args *args, const struct cmd_entry *plan_cmd, enum plan_kind kind,
-	const char *const *forward);
+/* Plans a plan of kind from args' planning options (plan_options_read: its
+ * table holds kind's group and PLAN_SAMPLING_OPTIONS), then shows, confirms
+ * and applies it with args' ONESHOT_OPTIONS, EXEC_CLI_OPTIONS and
+ * CMD_CONN_OPTIONS. Returns the exit code. */
+int oneshot_run(const struct cmd_args *args, enum planning_kind kind);
+
+/* The same for a request the caller filled (req->name and on_event are
+ * set here: the errors name args' command): args' table holds
+ * ONESHOT_OPTIONS, EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS. Returns the exit
+ * code. */
+int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req);
 
 #endif

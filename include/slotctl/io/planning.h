@@ -1,0 +1,70 @@
+/* planning.h: the planning service, from a typed request to a plan. One
+ * request says which cluster (a seed and the connection options) and what
+ * to plan (a reshard, a rebalance or a drain, with the planner's and the
+ * sampler's options); planning_make snapshots the cluster from the seed,
+ * marks the slotless "masters" that say they are replicas as replicas,
+ * samples the slots and runs the pure planner (core/plan/planner*.c).
+ * Every command that plans fills one request: `plan reshard|rebalance|drain`,
+ * `reshard`, `rebalance`, `node add` (its rebalance) and `node remove
+ * --drain`. Read-only on the cluster; prints nothing. */
+#ifndef SLOTCTL_IO_PLANNING_H
+#define SLOTCTL_IO_PLANNING_H
+
+#include "slotctl/core/error.h"
+#include "slotctl/core/plan.h"
+#include "slotctl/core/planner.h"
+#include "slotctl/io/conn.h"
+#include "slotctl/io/sampler.h"
+
+enum planning_kind { PLANNING_RESHARD, PLANNING_REBALANCE, PLANNING_DRAIN };
+
+/* What the service tells its caller while it works (for the operator). */
+enum planning_event_type {
+	PLANNING_SAMPLING,       /* the slots are about to be sampled */
+	PLANNING_SAMPLED,        /* they were: ev->cost says at what cost */
+};
+
+struct planning_event {
+	enum planning_event_type type;
+	const char *seed;                 /* the request's seed */
+	const struct sampler_cost *cost;  /* PLANNING_SAMPLED only */
+};
+
+struct planning_request {
+	const char *name;            /* prefixes the errors that judge the request (the
+	                                command, "plan reshard"); NULL: none */
+	const char *seed;            /* "host:port" of a node of the cluster; recorded in the plan */
+	struct conn_opts conn;
+	enum planning_kind kind;
+	struct planner_opts planner; /* what to plan (its seed is set from .seed) */
+	struct sampler_opts sampling; /* sample_keys, bigkey_bytes (measure is the service's) */
+	void (*on_event)(void *ctx, const struct planning_event *ev); /* may be NULL */
+	void *ctx;
+};
+
+/* Clears req and sets the defaults of a request of kind: every master's
+ * memory sampled with SAMPLER_DEFAULT_KEYS keys a slot, SAMPLER_DEFAULT_BIGKEY,
+ * PLANNER_DEFAULT_BATCH slots a batch, balanced by memory within
+ * PLANNER_DEFAULT_THRESHOLD percent. The caller sets the seed, the
+ * connection options and what its command was asked. */
+void planning_request_init(struct planning_request *req, enum planning_kind kind);
+
+/* Checks what of req needs no cluster (planner_opts_check: ranges and
+ * weights), so a typo costs no connection. Returns 0, or -1 with an
+ * SC_EXIT_USAGE error naming the option (not prefixed with req->name). */
+int planning_request_check(const struct planning_request *req, struct sc_error *err);
+
+/* Snapshots the cluster from req->seed, marks the replicas peers still list
+ * as empty masters (no plan may send slots to a replica), refuses a map no
+ * real cluster gives, samples the slots (for a reshard, memory on its
+ * sources only: the others' would go unused) and plans req->kind into *out,
+ * stamped (created, version; caller releases with plan_release). Calls
+ * req->on_event before and after sampling. Returns 0, or -1 with the error:
+ * SC_EXIT_USAGE for a bad seed or options the map refutes, SC_EXIT_REFUSED
+ * for what the planner refuses, SC_EXIT_UNREACHABLE when no node answers,
+ * the sampler's error ("cannot sample the cluster: ..."); errors that judge
+ * the request are prefixed with req->name. out is written only on success.
+ * Read-only on the cluster. */
+int planning_make(const struct planning_request *req, struct plan *out, struct sc_error *err);
+
+#endif
