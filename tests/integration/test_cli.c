@@ -4,7 +4,8 @@
  * "did you mean" naming only close matches; options are never abbreviated,
  * and an abbreviation is named as such (an ambiguous one with every
  * candidate); a usage error is the one wrong line plus a hint, exit 2,
- * nothing on stdout; every help's option descriptions start in one column. */
+ * nothing on stdout; every help's option descriptions start in one column;
+ * a one-step command's errors name that command. */
 #include "support.h"
 #include "check_run.h"
 
@@ -314,6 +315,28 @@ START_TEST(help_columns_are_aligned)
 }
 END_TEST
 
+/* A one-step command's planning errors name it and its own usage, not the
+ * `plan` command it once re-parsed its options against ("plan reshard:
+ * ... -o FILE", "see 'slotctl help plan rebalance'"). */
+START_TEST(one_shot_errors_name_the_command_run)
+{
+	struct run_result r;
+
+	run_expect(&r, SC_EXIT_USAGE, (const char *const[]){ "reshard", "127.0.0.1:1", "--from", "all", "--to",
+		"abcd", "--yes", NULL });
+	ck_assert_contains(r.err, "slotctl: reshard: give --from, --to and one of --slots or --slot-ranges "
+		"(usage: slotctl reshard HOST:PORT");
+	ck_assert_msg(strstr(r.err, "plan reshard") == NULL && strstr(r.err, "-o FILE") == NULL,
+		"reshard's error names plan reshard:\n%s", r.err);
+	run_result_free(&r);
+	{
+		const char *needles[] = { "slotctl: rebalance: --weight: 'abcd=-1'", NULL };
+
+		USAGE_ERROR("slotctl help rebalance", "rebalance", "127.0.0.1:1", "--weight", "abcd=-1", "--yes");
+	}
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -326,6 +349,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, mistyped_option_gets_did_you_mean);
 	tcase_add_test(tc, abbreviated_options_are_refused);
 	tcase_add_test(tc, help_columns_are_aligned);
+	tcase_add_test(tc, one_shot_errors_name_the_command_run);
 	suite_add_tcase(s, tc);
 	return s;
 }
