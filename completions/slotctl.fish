@@ -156,7 +156,7 @@ complete -c slotctl -n "__slotctl_cmd 'reshard'" -l from -x -d 'masters to take 
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l to -x -d 'master to give the slots to'
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slots -x -d 'move exactly N slots'
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l slot-ranges -x -d 'move exactly these slots ("0-99,500")'
-complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pick -x -a 'cheapest lowest' -d 'which slots: fewest bytes first (default), or lowest numbers'
+complete -c slotctl -n "__slotctl_cmd 'reshard'" -l pick -x -a 'cheapest lowest' -d 'which slots: fewest bytes first (default), or lowest numbers as redis-cli'
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l yes -s y -d 'apply without asking'
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l dry-run -s n -d 'show the plan and stop; nothing changes'
 complete -c slotctl -n "__slotctl_cmd 'reshard'" -l plan-out -r -F -d 'keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes'
