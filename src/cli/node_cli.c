@@ -130,7 +130,7 @@ int node_failed(struct node_run *r)
 int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
 	struct planning_request *req)
 {
-	static const char *const conn_options[] = { "--timeout", "--user", "--pass", NULL };
+	const char *timeout = args_value(r->args, "timeout");
 	const char *argv[24];
 	int argc = 0, rc;
 	struct cmd_args sub;
@@ -139,13 +139,11 @@ int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, co
 	for (int w = 0; words[w] && argc < 12; w++)
 		argv[argc++] = words[w];
 	argv[argc++] = "--yes";
-	for (int o = 0; conn_options[o]; o++) {
-		const char *v = args_value(r->args, conn_options[o] + 2);
-
-		if (v) {
-			argv[argc++] = conn_options[o];
-			argv[argc++] = v;
-		}
+	/* the run connects as req->conn says; --timeout is also the default
+	 * of the executor's --migrate-timeout */
+	if (timeout) {
+		argv[argc++] = "--timeout";
+		argv[argc++] = timeout;
 	}
 	argv[argc] = NULL;
 	if (cmd_args_parse(entry, argc, (char **)argv, &sub) != 0) {

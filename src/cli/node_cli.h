@@ -63,11 +63,12 @@ int node_finish(struct node_run *r, int code);
 /* The exit code of a failed step (r->err's, or SC_EXIT_PROBLEMS). */
 int node_failed(struct node_run *r);
 
-/* Plans and applies req in this process (oneshot_run_request) with this
- * command's connection options (the caller sets the seed); the one-shot's and the
- * executor's options are those of entry's table, given words (positional
- * arguments and options), then --yes (this command already asked) and this
- * command's connection options. Returns its exit code. */
+/* Plans and applies req in this process (oneshot_run_request), connecting
+ * as this command's connection options say, for the planning and the moves
+ * alike (the caller sets req's seed). The one-shot's and the executor's
+ * options are those of entry's table, given words (positional arguments and
+ * options), then --yes (this command already asked) and --timeout (the
+ * default of --migrate-timeout). Returns its exit code. */
 int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
 	struct planning_request *req);
 

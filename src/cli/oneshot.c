@@ -147,6 +147,9 @@ static int run(const struct cmd_args *args, enum planning_kind kind, const struc
 			return rc;
 		req = &read;
 	}
+	/* one way to connect for the whole run: the request's (a node
+	 * command's own options, whatever args' table holds) */
+	opts.conn = req->conn;
 	if ((rc = plan_options_make(req, &made)) != SC_EXIT_OK)
 		return rc;
 	/* the summary once: the result of a dry run (stdout), else the review

@@ -17,16 +17,16 @@
 	{ "dry-run", 'n', OPT_FLAG, NULL, "show the plan and stop; nothing changes" }, \
 	{ "plan-out", 0, OPT_VALUE, "FILE", "keep the plan in FILE (its journal is FILE.journal); without it a temporary copy is removed once the apply completes" }
 
-/* Plans a plan of kind from args' planning options (plan_options_read: its
- * table holds kind's group and PLAN_SAMPLING_OPTIONS), then shows, confirms
- * and applies it with args' ONESHOT_OPTIONS, EXEC_CLI_OPTIONS and
- * CMD_CONN_OPTIONS. Returns the exit code. */
+/* Plans a plan of kind from args' planning and connection options
+ * (plan_options_read: its table holds kind's group, PLAN_SAMPLING_OPTIONS
+ * and CMD_CONN_OPTIONS), then shows, confirms and applies it with args'
+ * ONESHOT_OPTIONS and EXEC_CLI_OPTIONS. Returns the exit code. */
 int oneshot_run(const struct cmd_args *args, enum planning_kind kind);
 
 /* The same for a request the caller filled (req->name and on_event are
- * set here: the errors name args' command): args' table holds
- * ONESHOT_OPTIONS, EXEC_CLI_OPTIONS and CMD_CONN_OPTIONS. Returns the exit
- * code. */
+ * set here: the errors name args' command); the moves connect as
+ * req->conn says too. args' table holds ONESHOT_OPTIONS, EXEC_CLI_OPTIONS
+ * and CMD_CONN_OPTIONS. Returns the exit code. */
 int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req);
 
 #endif
