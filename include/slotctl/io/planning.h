@@ -7,6 +7,9 @@
  * Every command that plans fills one request: `plan reshard|rebalance|drain`,
  * `reshard`, `rebalance`, `node add` (its rebalance) and `node remove
  * --drain`. Read-only on the cluster; prints nothing. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/planning.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_IO_PLANNING_H
 #define SLOTCTL_IO_PLANNING_H
 
