@@ -31,7 +31,7 @@ static int run_rebalance(const struct node_run *r, const char *seed)
 {
 	struct planning_request req;
 
-	planning_request_init(&req, PLANNING_REBALANCE);
+	planning_request_init(&req, PLAN_REBALANCE);
 	req.seed = seed;
 	req.planner.use_empty_masters = true;
 	return node_run_oneshot(r, &cmd_rebalance, (const char *const[]){ seed, NULL }, &req);

@@ -48,7 +48,7 @@ static int run_drain(const struct node_run *r, const char *seed, const char *id)
 		words[w++] = "--plan-out";
 		words[w++] = plan_out;
 	}
-	planning_request_init(&req, PLANNING_DRAIN);
+	planning_request_init(&req, PLAN_DRAIN);
 	req.seed = seed;
 	req.planner.drain = id;
 	return node_run_oneshot(r, &drain_entry, words, &req);

@@ -42,7 +42,7 @@ static int write_plan(const char *output, const struct plan *p)
 }
 
 /* Makes the plan of kind, writes it, prints the summary. */
-static int run_plan(const struct cmd_args *args, enum planning_kind kind)
+static int run_plan(const struct cmd_args *args, enum plan_kind kind)
 {
 	const char *output = args_value(args, "output");
 	struct planning_request req;
@@ -80,17 +80,17 @@ static int run_plan(const struct cmd_args *args, enum planning_kind kind)
 
 static int run_plan_reshard(const struct cmd_args *args)
 {
-	return run_plan(args, PLANNING_RESHARD);
+	return run_plan(args, PLAN_RESHARD);
 }
 
 static int run_plan_rebalance(const struct cmd_args *args)
 {
-	return run_plan(args, PLANNING_REBALANCE);
+	return run_plan(args, PLAN_REBALANCE);
 }
 
 static int run_plan_drain(const struct cmd_args *args)
 {
-	return run_plan(args, PLANNING_DRAIN);
+	return run_plan(args, PLAN_DRAIN);
 }
 
 static const struct cmd_option cmd_plan_reshard_options[] = {

@@ -6,7 +6,7 @@
 
 static int run_rebalance(const struct cmd_args *args)
 {
-	return oneshot_run(args, PLANNING_REBALANCE);
+	return oneshot_run(args, PLAN_REBALANCE);
 }
 
 static const struct cmd_option cmd_rebalance_options[] = {

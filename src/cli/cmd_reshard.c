@@ -7,7 +7,7 @@
 
 static int run_reshard(const struct cmd_args *args)
 {
-	return oneshot_run(args, PLANNING_RESHARD);
+	return oneshot_run(args, PLAN_RESHARD);
 }
 
 static const struct cmd_option cmd_reshard_options[] = {

@@ -124,7 +124,7 @@ static int apply_plan(const struct cmd_args *args, const struct plan *p, struct 
 
 /* The whole one-shot run: the request is req, or (req NULL) read from
  * args' planning options of kind once the early checks passed. */
-static int run(const struct cmd_args *args, enum planning_kind kind, const struct planning_request *req)
+static int run(const struct cmd_args *args, enum plan_kind kind, const struct planning_request *req)
 {
 	const char *keep = args_value(args, "plan-out");
 	struct planning_request read;
@@ -170,7 +170,7 @@ static int run(const struct cmd_args *args, enum planning_kind kind, const struc
 	return rc;
 }
 
-int oneshot_run(const struct cmd_args *args, enum planning_kind kind)
+int oneshot_run(const struct cmd_args *args, enum plan_kind kind)
 {
 	return run(args, kind, NULL);
 }

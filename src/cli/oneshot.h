@@ -21,7 +21,7 @@
  * (plan_options_read: its table holds kind's group, PLAN_SAMPLING_OPTIONS
  * and CMD_CONN_OPTIONS), then shows, confirms and applies it with args'
  * ONESHOT_OPTIONS and EXEC_CLI_OPTIONS. Returns the exit code. */
-int oneshot_run(const struct cmd_args *args, enum planning_kind kind);
+int oneshot_run(const struct cmd_args *args, enum plan_kind kind);
 
 /* The same for a request the caller filled (req->name and on_event are
  * set here: the errors name args' command); the moves connect as

@@ -33,7 +33,7 @@ static int reshard_options(const struct cmd_args *args, struct planner_opts *po)
 }
 
 /* --by, --use-empty-masters, and for a rebalance --weight and --threshold. */
-static int balance_options(const struct cmd_args *args, enum planning_kind kind, struct planner_opts *po)
+static int balance_options(const struct cmd_args *args, enum plan_kind kind, struct planner_opts *po)
 {
 	const char *by = args_value(args, "by");
 	struct sc_error err;
@@ -43,7 +43,7 @@ static int balance_options(const struct cmd_args *args, enum planning_kind kind,
 		return -1;
 	}
 	po->use_empty_masters = args_flag(args, "use-empty-masters");
-	if (kind == PLANNING_DRAIN) {
+	if (kind == PLAN_DRAIN) {
 		po->drain = args->argv[1];
 		return 0;
 	}
@@ -66,14 +66,14 @@ static int sampling_options(const struct cmd_args *args, struct planning_request
 	return 0;
 }
 
-int plan_options_read(const struct cmd_args *args, enum planning_kind kind, struct planning_request *req)
+int plan_options_read(const struct cmd_args *args, enum plan_kind kind, struct planning_request *req)
 {
 	struct sc_error err;
 
 	planning_request_init(req, kind);
 	req->name = args->cmd->name;
 	req->seed = args->argv[0];
-	if ((kind == PLANNING_RESHARD ? reshard_options(args, &req->planner) :
+	if ((kind == PLAN_RESHARD ? reshard_options(args, &req->planner) :
 	     balance_options(args, kind, &req->planner)) < 0 || sampling_options(args, req) < 0)
 		return SC_EXIT_USAGE;
 	if (req->sampling.sample_keys == 0 && req->planner.by == MEASURE_MEMORY) {

@@ -50,7 +50,7 @@
  * what needs no cluster. req->name is the command's; req->on_event is left
  * to plan_options_make. req points into args. Returns SC_EXIT_OK, or
  * SC_EXIT_USAGE having printed the one wrong thing. */
-int plan_options_read(const struct cmd_args *args, enum planning_kind kind, struct planning_request *req);
+int plan_options_read(const struct cmd_args *args, enum plan_kind kind, struct planning_request *req);
 
 /* Makes the plan req asks for (planning_make) into *out (caller releases),
  * saying on stderr that it samples (on a terminal) and what sampling cost.

@@ -19,8 +19,6 @@
 #include "slotctl/io/conn.h"
 #include "slotctl/io/sampler.h"
 
-enum planning_kind { PLANNING_RESHARD, PLANNING_REBALANCE, PLANNING_DRAIN };
-
 /* What the service tells its caller while it works (for the operator). */
 enum planning_event_type {
 	PLANNING_SAMPLING,       /* the slots are about to be sampled */
@@ -38,7 +36,7 @@ struct planning_request {
 	                                command, "plan reshard"); NULL: none */
 	const char *seed;            /* "host:port" of a node of the cluster; recorded in the plan */
 	struct conn_opts conn;
-	enum planning_kind kind;
+	enum plan_kind kind;         /* a reshard, a rebalance or a drain (core/plan.h) */
 	struct planner_opts planner; /* what to plan (its seed is set from .seed) */
 	struct sampler_opts sampling; /* sample_keys, bigkey_bytes (measure is the service's) */
 	void (*on_event)(void *ctx, const struct planning_event *ev); /* may be NULL */
@@ -50,7 +48,7 @@ struct planning_request {
  * PLANNER_DEFAULT_BATCH slots a batch, balanced by memory within
  * PLANNER_DEFAULT_THRESHOLD percent. The caller sets the seed, the
  * connection options and what its command was asked. */
-void planning_request_init(struct planning_request *req, enum planning_kind kind);
+void planning_request_init(struct planning_request *req, enum plan_kind kind);
 
 /* Checks what of req needs no cluster (planner_opts_check: ranges and
  * weights), so a typo costs no connection. Returns 0, or -1 with an

@@ -14,10 +14,12 @@
 typedef int (*planner_fn)(const struct topology *map, const struct slot_stats *stats,
 	const struct planner_opts *opts, struct plan *out, struct sc_error *err);
 
-/* The planner of each kind (enum planning_kind order). */
-static const planner_fn planners[] = { planner_reshard, planner_rebalance, planner_drain };
+/* The planner of each kind (enum plan_kind, core/plan.h). */
+static const planner_fn planners[] = {
+	[PLAN_RESHARD] = planner_reshard, [PLAN_REBALANCE] = planner_rebalance, [PLAN_DRAIN] = planner_drain,
+};
 
-void planning_request_init(struct planning_request *req, enum planning_kind kind)
+void planning_request_init(struct planning_request *req, enum plan_kind kind)
 {
 	memset(req, 0, sizeof(*req));
 	req->kind = kind;
@@ -28,7 +30,7 @@ void planning_request_init(struct planning_request *req, enum planning_kind kind
 	req->planner.pick = PICK_CHEAPEST;
 	/* a reshard balances nothing; its summary counts keys, which are known
 	 * on every master (memory is sampled on the sources only) */
-	req->planner.by = kind == PLANNING_RESHARD ? MEASURE_KEYS : MEASURE_MEMORY;
+	req->planner.by = kind == PLAN_RESHARD ? MEASURE_KEYS : MEASURE_MEMORY;
 }
 
 int planning_request_check(const struct planning_request *req, struct sc_error *err)
@@ -99,7 +101,7 @@ static int sample_then_plan(const struct planning_request *req, const struct top
 	struct sampler_cost cost;
 	int rc;
 
-	if (req->kind == PLANNING_RESHARD && sampling.sample_keys > 0) {
+	if (req->kind == PLAN_RESHARD && sampling.sample_keys > 0) {
 		if (!(sources = calloc(map->count ? map->count : 1, sizeof(*sources))))
 			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		if (planner_reshard_sources(map, po, sources, err) < 0) {
