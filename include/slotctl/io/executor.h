@@ -107,6 +107,7 @@ struct exec_opts {
 	volatile int *stop;       /* set (e.g. by SIGINT) to finish the batch in flight and stop */
 	const char *command;      /* the run as the journal's lock names it to others, e.g.
 	                           * "slotctl apply 'plan.json'" (never a password); NULL: "slotctl" */
+	const char *backend;      /* the mover backend by name (see src/io/move/mover.h); NULL: "keys" */
 	unsigned given;           /* EXEC_GIVEN_* bits: the pacing options the operator gave;
 	                           * resume and abort take the others from the journal */
 	/* Called for every event, one call at a time, from any thread. NULL: none. */

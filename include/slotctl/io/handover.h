@@ -32,6 +32,8 @@
 #ifndef SLOTCTL_HANDOVER_H
 #define SLOTCTL_HANDOVER_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "slotctl/io/conn.h"
 
@@ -48,6 +50,40 @@
  * SC_EXIT_PROBLEMS error naming the two masters that collide or the epoch
  * taker has not heard of (an I/O error as conn reports it). */
 int handover_gate(struct conn *taker, struct conn *const *masters, size_t n, int wait_ms,
+	struct sc_error *err);
+
+/* ---- the one finaliser's taking step ----
+ *
+ * Every change of a slot's owner in slotctl (the executor's finisher for
+ * apply, resume, abort and the one-shot commands; fix's owner stage) passes
+ * handover_take: the gate above before the taker takes, the take itself,
+ * and the count of takes that lets a taker that took last skip the gate next
+ * time (no other node can have bumped since). */
+
+/* The takes of one process run (an executor run, a fix), shared by its
+ * threads. */
+struct handover_ledger {
+	pthread_mutex_t lock;
+	unsigned long takes;      /* takes counted so far */
+};
+
+void handover_ledger_init(struct handover_ledger *l);
+void handover_ledger_release(struct handover_ledger *l);
+
+/* The command(s) by which a taker takes: 0, or -1 with err. */
+typedef int handover_take_fn(void *ctx, struct sc_error *err);
+
+/* THE place where a node takes slots (keeps the invariant above): unless
+ * *seen (the caller's last take, 0 for none) shows that no other take was
+ * counted in l since, passes handover_gate (taker against masters[0..n),
+ * every master of the cluster that answers, each with no reply pending;
+ * HANDOVER_WAIT_MS); then runs take(ctx); when it succeeds, counts the take
+ * in l and writes the new count into *seen. The caller tells every other
+ * master the new owner right after. Returns 0; -1 with err and *gate_failed
+ * set when the gate did not open (nothing was sent to the taker); -1 with
+ * take's error. gate_failed may be NULL. */
+int handover_take(struct handover_ledger *l, unsigned long *seen, struct conn *taker,
+	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, bool *gate_failed,
 	struct sc_error *err);
 
 /* Waits, at most wait_ms, until every node behind nodes[] (masters and

@@ -8,9 +8,8 @@
  * is what clients feel; within a batch only the first slot's NODE makes the
  * target announce (see fin_take_quietly). Each slot is journaled at every
  * phase exactly as exec_slot.c does. */
-#include "executor_priv.h"
+#include "mover_keys.h"
 #include "slotctl/core/exitcode.h"
-#include "slotctl/io/handover.h"
 
 #include <stdlib.h>
 
@@ -22,47 +21,18 @@
  * per batch. */
 #define FIN_BATCH 8
 
-int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct conn_pool *ctl, struct sc_error *err)
+int exec_finisher_open(struct exec_finisher *f, struct mover_group *g, struct conn_pool *ctl, struct sc_error *err)
 {
-	struct exec_run *run = g->run;
-	const struct exec_move *first = g->m[0];
-	const struct exec_node *src = &run->nodes[first->src], *dst = &run->nodes[first->dst];
-
 	f->g = g;
-	f->dst_id = dst->id;
+	f->dst_id = g->dst->id;
 	f->ready = calloc(g->n, sizeof(*f->ready));
 	f->at_rest = calloc(g->n, sizeof(*f->at_rest));
-	f->rest = calloc(run->node_count ? run->node_count : 1, sizeof(*f->rest));
+	f->rest = calloc(g->run->node_count ? g->run->node_count : 1, sizeof(*f->rest));
 	if (!f->ready || !f->at_rest || !f->rest)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	if (!(f->target = conn_pool_get(ctl, dst->host, dst->port, err)) ||
-	    !(f->rest[f->n_rest++] = conn_pool_get(ctl, src->host, src->port, err)))
+	if (!(f->target = conn_pool_get(ctl, g->dst->host, g->dst->port, err)))
 		return -1;
-	for (size_t k = 0; k < run->node_count; k++) {
-		if ((int)k == first->src || (int)k == first->dst || run->nodes[k].retired)
-			continue;
-		if (!(f->rest[f->n_rest++] = conn_pool_get(ctl, run->nodes[k].host, run->nodes[k].port, err)))
-			return -1;
-	}
-	return 0;
-}
-
-int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conns, size_t n,
-	const unsigned long *seen, struct sc_error *err)
-{
-	bool others_took;
-
-	pthread_mutex_lock(&run->lock);
-	others_took = *seen == 0 || *seen != run->takes;
-	pthread_mutex_unlock(&run->lock);
-	return others_took ? handover_gate(taker, conns, n, HANDOVER_WAIT_MS, err) : 0;
-}
-
-void exec_took(struct exec_run *run, unsigned long *seen)
-{
-	pthread_mutex_lock(&run->lock);
-	*seen = ++run->takes;
-	pthread_mutex_unlock(&run->lock);
+	return mover_masters(g, ctl, f->rest, &f->n_rest, err);
 }
 
 void exec_finisher_free(struct exec_finisher *f)
@@ -78,7 +48,7 @@ static void fin_break(struct exec_finisher *f, size_t i, const struct sc_error *
 		f->broken = true;
 		f->broke = *e;
 	}
-	exec_group_fail(f->g, i, e);
+	mover_fail(f->g, i, e);
 }
 
 /* Slot i's keys have all left the source: it is ready for NODE. */
@@ -92,27 +62,28 @@ void exec_finisher_push(struct exec_finisher *f, size_t i)
  * else failed with the first refusal. */
 static void fin_reap_rest(struct exec_finisher *f)
 {
-	struct exec_group *g = f->g;
-	struct exec_move *m = g->m[f->at_rest[f->hr]];
+	struct mover_group *g = f->g;
+	size_t i = f->at_rest[f->hr];
+	struct exec_move *m = g->m[i];
 	struct sc_error e, first;
 	bool ok = true;
 
 	for (size_t k = 0; k < f->n_rest; k++) {
 		if ((slotops_setslot_read(f->rest[k], m->slot, "NODE", true, &e) != 0 ||
-		     (k == 0 && exec_record(g->run, m, JOURNAL_OWNER_SOURCE, &e) != 0)) && ok) {
+		     (k == 0 && mover_record(g, i, JOURNAL_OWNER_SOURCE, &e) != 0)) && ok) {
 			first = e;
 			ok = false;
 		}
 	}
-	if (ok && (exec_record(g->run, m, JOURNAL_OWNER_ALL, &e) != 0 ||
-	           exec_record(g->run, m, JOURNAL_DONE, &e) != 0)) {
+	if (ok && (mover_record(g, i, JOURNAL_OWNER_ALL, &e) != 0 ||
+	           mover_record(g, i, JOURNAL_DONE, &e) != 0)) {
 		first = e;
 		ok = false;
 	}
 	if (ok)
-		g->run->expected[m->slot] = m->dst;
+		mover_settled(g, i);
 	else
-		exec_group_fail(g, f->at_rest[f->hr], &first);
+		mover_fail(g, i, &first);
 	f->hr++;
 }
 
@@ -120,15 +91,15 @@ static void fin_reap_rest(struct exec_finisher *f)
  * others (flushed by the caller). */
 static void fin_took(struct exec_finisher *f, size_t i)
 {
-	struct exec_group *g = f->g;
+	struct mover_group *g = f->g;
 	struct sc_error e;
 
-	if (exec_record(g->run, g->m[i], JOURNAL_OWNER_TARGET, &e) != 0) {
-		exec_group_fail(g, i, &e);
+	if (mover_record(g, i, JOURNAL_OWNER_TARGET, &e) != 0) {
+		mover_fail(g, i, &e);
 		return;
 	}
 	if (f->broken) {
-		exec_group_fail(g, i, &f->broke);
+		mover_fail(g, i, &f->broke);
 		return;
 	}
 	for (size_t k = 0; k < f->n_rest; k++) {
@@ -154,42 +125,55 @@ static void fin_flush_rest(struct exec_finisher *f)
 	}
 }
 
+/* The anchor's take: NODE for one slot on the target, alone. */
+struct anchor {
+	struct exec_finisher *f;
+	int slot;
+	bool unread;              /* failed reading the reply (the send went out) */
+};
+
+static int anchor_take(void *ctx, struct sc_error *err)
+{
+	struct anchor *a = ctx;
+	struct conn *c = a->f->target;
+
+	if (slotops_setslot_send(c, a->slot, "NODE", a->f->dst_id, err) != 0 || conn_flush(c, err) != 0)
+		return -1;
+	a->unread = true;
+	return slotops_setslot_read(c, a->slot, "NODE", false, err);
+}
+
 /* The anchor of a batch: NODE for slot i alone, as the protocol has it. A
  * NODE for a slot the target imports makes it take the greatest configEpoch
  * (bumping its own unless it already has it) and announce its slots to
  * every node; once it has answered, the rest of the batch can follow
  * quietly. THE place where the executor changes a slot's owner: the target
- * takes it only past handover_gate (when another target took a slot since
+ * takes it only through the one finaliser's taking step (mover_take,
+ * handover_take: past handover_gate when another target took a slot since
  * this one last did), so that its bump lands above every other master,
  * alone; the source and the others are told right after (fin_took), and the
  * scheduler never lets the target give a slot in another move meanwhile
- * (exec_run.c, roles_free). See handover.h for the invariant. Returns true
+ * (exec_sched.c, roles_free). See handover.h for the invariant. Returns true
  * when the target took the slot. */
 static bool fin_anchor(struct exec_finisher *f, size_t i)
 {
-	struct exec_group *g = f->g;
+	struct mover_group *g = f->g;
+	struct anchor a = { f, g->m[i]->slot, false };
 	struct sc_error e;
 
 	if (f->broken) {
-		exec_group_fail(g, i, &f->broke);
+		mover_fail(g, i, &f->broke);
 		return false;
 	}
-	if (exec_gate(g->run, f->target, f->rest, f->n_rest, &f->seen_takes, &e) != 0) {
-		fin_break(f, i, &e);
+	if (mover_take(g, f->target, f->rest, f->n_rest, &f->seen_takes, anchor_take, &a, &e) != 0) {
+		if (a.unread)
+			mover_fail(g, i, &e);
+		else
+			fin_break(f, i, &e);
 		return false;
 	}
-	if (slotops_setslot_send(f->target, g->m[i]->slot, "NODE", f->dst_id, &e) != 0 ||
-	    conn_flush(f->target, &e) != 0) {
-		fin_break(f, i, &e);
-		return false;
-	}
-	if (slotops_setslot_read(f->target, g->m[i]->slot, "NODE", false, &e) != 0) {
-		exec_group_fail(g, i, &e);
-		return false;
-	}
-	exec_took(g->run, &f->seen_takes);
 	fin_took(f, i);
-	return exec_group_alive(g, i);
+	return mover_alive(g, i);
 }
 
 /* Judges slot i's replies in a quiet step: STABLE's (NULL when it had
@@ -197,12 +181,12 @@ static bool fin_anchor(struct exec_finisher *f, size_t i)
 static void fin_judge_quiet(struct exec_finisher *f, size_t i, const redisReply *stable,
 	const redisReply *node)
 {
-	struct exec_group *g = f->g;
+	struct mover_group *g = f->g;
 	struct sc_error e;
 
 	if ((stable && slotops_setslot_judge(f->target, stable, g->m[i]->slot, "STABLE", false, &e) != 0) ||
 	    slotops_setslot_judge(f->target, node, g->m[i]->slot, "NODE", false, &e) != 0)
-		exec_group_fail(g, i, &e);
+		mover_fail(g, i, &e);
 }
 
 /* The quiet step's commands for the k-th of n slots: STABLE and NODE, or
@@ -221,7 +205,7 @@ static size_t quiet_cmds(size_t k, size_t n, bool announce)
  * reply fails every slot not judged as taken. */
 static bool fin_read_quiet(struct exec_finisher *f, const size_t *idx, size_t n, bool announce, bool tx)
 {
-	struct exec_group *g = f->g;
+	struct mover_group *g = f->g;
 	struct conn *c = f->target;
 	redisReply *opened, *r[2] = { NULL, NULL }, *done = NULL;
 	struct sc_error e;
@@ -273,7 +257,7 @@ unreadable:
 	/* whatever ran or not, resume finds out from the nodes */
 	freeReplyObject(r[0]);
 	for (k = 0; k < n; k++)
-		if (exec_group_alive(g, idx[k]))
+		if (mover_alive(g, idx[k]))
 			fin_break(f, idx[k], &e);
 	return false;
 }
@@ -284,7 +268,7 @@ unreadable:
 static int fin_send_quiet(struct exec_finisher *f, const size_t *idx, size_t n, bool announce, bool tx)
 {
 	static const char *multi[1] = { "MULTI" }, *exec[1] = { "EXEC" };
-	struct exec_group *g = f->g;
+	struct mover_group *g = f->g;
 	struct sc_error e;
 	int rc = f->broken ? -1 : 0;
 
@@ -333,7 +317,7 @@ static void fin_take_quietly(struct exec_finisher *f, const size_t *idx, size_t 
 		tx = false;
 	}
 	for (size_t k = 0; k < n; k++)
-		if (exec_group_alive(f->g, idx[k]))
+		if (mover_alive(f->g, idx[k]))
 			fin_took(f, idx[k]);
 }
 

@@ -3,7 +3,7 @@
  * node takes part in two moves at once, journals every phase change, paces
  * and counts the keys moved, fires the test-only hooks, and ends a run
  * with verification and a summary. */
-#include "executor_priv.h"
+#include "mover.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
@@ -87,7 +87,7 @@ static void hold(const struct exec_run *run)
 		sc_sleep_ms(10);
 }
 
-static void test_hooks(struct exec_run *run, int phase)
+void exec_test_hooks(struct exec_run *run, int phase)
 {
 	if (hook_due(run, &run->crash, phase))
 		raise(SIGKILL);
@@ -106,6 +106,8 @@ void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts 
 	pthread_mutex_init(&run->event_lock, NULL);
 	pthread_cond_init(&run->changed, NULL);
 	run->start_us = sc_clock_us();
+	run->backend = mover_backend_find(opts->backend);
+	handover_ledger_init(&run->ledger);
 	hooks_init(run);
 }
 
@@ -118,6 +120,7 @@ void exec_run_release(struct exec_run *run)
 	pthread_mutex_destroy(&run->lock);
 	pthread_mutex_destroy(&run->event_lock);
 	pthread_cond_destroy(&run->changed);
+	handover_ledger_release(&run->ledger);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -275,7 +278,7 @@ int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase ph
 	if (journal_file_append(run->journal, &r, false, err) != 0)
 		return -1;
 	m->phase = phase;
-	test_hooks(run, (int)phase);
+	exec_test_hooks(run, (int)phase);
 	return 0;
 }
 
@@ -316,81 +319,6 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 	pthread_mutex_lock(&run->event_lock);
 	run->o->on_event(run->o->ctx, &ev);
 	pthread_mutex_unlock(&run->event_lock);
-}
-
-/* ---- pacing and per-batch accounting ---- */
-
-static void on_batch(void *ctx, int slot, long long keys, long long bytes)
-{
-	struct exec_batch_ctx *b = ctx;
-	struct exec_run *run = b->run;
-	const struct exec_opts *o = run->o;
-	double need_s = 0;
-	long long wait_us;
-
-	(void)slot;
-	if (bytes == 0 && !b->move->probe && b->move->keys_est > 0)
-		bytes = keys * (b->move->bytes_est / b->move->keys_est); /* unmeasured: the plan's estimate */
-	pthread_mutex_lock(&run->lock);
-	b->move->keys_moved += keys;
-	run->progress.keys_moved += keys;
-	run->progress.bytes_moved += bytes;
-	run->progress.batches++;
-	if (o->max_keys_per_sec > 0)
-		need_s = (double)run->progress.keys_moved / (double)o->max_keys_per_sec;
-	if (o->max_bytes_per_sec > 0 && (double)run->progress.bytes_moved / (double)o->max_bytes_per_sec > need_s)
-		need_s = (double)run->progress.bytes_moved / (double)o->max_bytes_per_sec;
-	pthread_mutex_unlock(&run->lock);
-	exec_emit(run, EXEC_EVENT_BATCH, b->move, keys, bytes, NULL);
-	test_hooks(run, JOURNAL_PHASE_COUNT);
-	wait_us = (long long)(need_s * 1e6) - (sc_clock_us() - run->start_us);
-	if (wait_us > 0)
-		sc_sleep_us(wait_us);
-}
-
-/* Under pacing, batches small enough for EXEC_PACED_MIGRATES_PER_SEC
- * MIGRATEs a second at the pace (see its definition). */
-static void paced_batches(const struct exec_opts *o, struct migrate_opts *out)
-{
-	long long keys = o->max_keys_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
-	long long bytes = o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
-
-	if (keys < EXEC_PACED_MIN_BATCH)
-		keys = EXEC_PACED_MIN_BATCH;
-	if (keys > o->max_keys_per_sec)
-		keys = o->max_keys_per_sec;
-	if (o->max_keys_per_sec > 0 && out->batch_keys > keys)
-		out->batch_keys = (int)keys;
-	if (bytes < 1)
-		bytes = 1;
-	if (o->max_bytes_per_sec > 0 && out->batch_bytes > bytes)
-		out->batch_bytes = bytes;
-}
-
-void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
-	struct exec_batch_ctx *ctx, struct migrate_opts *out)
-{
-	const struct exec_opts *o = run->o;
-
-	memset(out, 0, sizeof(*out));
-	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
-	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
-	paced_batches(o, out);
-	if (o->max_bytes_per_sec > 0)
-		m->probe = true; /* pacing by bytes needs the sizes */
-	out->probe_sizes = m->probe;
-	out->max_block_us = o->max_block_us > 0 ? o->max_block_us : EXEC_DEFAULT_MAX_BLOCK_US;
-	out->io_timeout_ms = o->conn.command_timeout_ms;
-	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;
-	out->replace = o->replace;
-	out->asking = asking;
-	out->user = o->conn.user;
-	out->pass = o->conn.pass;
-	out->stop = o->stop;
-	out->on_batch = on_batch;
-	out->ctx = ctx;
-	ctx->run = run;
-	ctx->move = m;
 }
 
 /* ---- the scheduler ---- */
@@ -563,27 +491,34 @@ static void move_report(struct exec_run *run, struct exec_move *m, int rc, const
 		exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
 }
 
-/* m and the pending moves of its pair and batch, as one group. */
+/* m and, when it is a pending forward move, the other pending moves of its
+ * pair and batch, as one group handed to the run's backend (mover.h). */
 static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_move *m)
 {
-	struct exec_move **g = calloc(EXEC_GROUP_SLOTS, sizeof(*g));
-	struct sc_error *errs = calloc(EXEC_GROUP_SLOTS, sizeof(*errs));
-	int *rcs = calloc(EXEC_GROUP_SLOTS, sizeof(*rcs));
-	size_t n = 1;
+	size_t max = m->rollback || m->phase != JOURNAL_PENDING ? 1 : run->backend->max_group;
+	struct exec_move **ms = calloc(max, sizeof(*ms));
+	struct sc_error *errs = calloc(max, sizeof(*errs));
+	int *rcs = calloc(max, sizeof(*rcs));
+	struct mover_group g = { run, run->o, pool, ms, 1, &run->nodes[m->src], &run->nodes[m->dst],
+		m->rollback, rcs, errs };
 
-	if (!g || !errs || !rcs) {
+	if (!ms || !errs || !rcs) {
 		struct sc_error e;
 
 		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
 		move_report(run, m, -1, &e, false);
 	} else {
-		g[0] = m;
-		n += exec_run_claim_group(run, m, g + 1, EXEC_GROUP_SLOTS - 1);
-		exec_slot_group(run, pool, g, n, rcs, errs);
-		for (size_t i = 0; i < n; i++)
-			move_report(run, g[i], rcs[i], &errs[i], i + 1 < n);
+		ms[0] = m;
+		if (max > 1)
+			g.n += exec_run_claim_group(run, m, ms + 1, max - 1);
+		if (g.rollback)
+			run->backend->rollback(&g);
+		else
+			run->backend->move(&g);
+		for (size_t i = 0; i < g.n; i++)
+			move_report(run, ms[i], rcs[i], &errs[i], i + 1 < g.n);
 	}
-	free(g);
+	free(ms);
 	free(errs);
 	free(rcs);
 }
@@ -595,17 +530,8 @@ static void worker(void *ctx, size_t i)
 	struct exec_move *m;
 
 	(void)i;
-	while (pool && (m = next_move(run)) != NULL) {
-		struct sc_error e = { 0 };
-		int rc;
-
-		if (!m->rollback && m->phase == JOURNAL_PENDING) {
-			run_group(run, pool, m);
-			continue;
-		}
-		rc = m->rollback ? exec_slot_rollback(run, pool, m, &e) : exec_slot_forward(run, pool, m, &e);
-		move_report(run, m, rc, &e, false);
-	}
+	while (pool && (m = next_move(run)) != NULL)
+		run_group(run, pool, m);
 	conn_pool_free(pool);
 }
 

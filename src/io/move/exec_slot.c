@@ -3,7 +3,7 @@
  * The steps themselves are slotops_*; this file decides their order and
  * resumes from any phase. The one rule above all: SETSLOT NODE is never sent
  * while the source still holds keys of the slot. */
-#include "executor_priv.h"
+#include "mover_keys.h"
 #include "slotctl/core/exitcode.h"
 
 #include <stdio.h>
@@ -19,15 +19,15 @@ static int get_conns(struct conn_pool *pool, const struct exec_node *a, const st
 	return 0;
 }
 
-static int move_keys(struct exec_run *run, struct exec_move *m, struct conn *from,
-	const struct exec_node *to, bool asking, struct sc_error *err)
+static int move_keys(struct mover_group *g, size_t i, struct conn *from, const struct exec_node *to,
+	bool asking, struct sc_error *err)
 {
-	struct exec_batch_ctx ctx;
+	struct keys_batch_ctx ctx;
 	struct migrate_opts mo;
 	struct migrate_stats stats = { 0 };
 
-	exec_migrate_opts(run, m, asking, &ctx, &mo);
-	return slotops_migrate_keys(from, to->host, to->port, m->slot, &mo, &stats, err);
+	keys_migrate_opts(g, i, asking, &ctx, &mo);
+	return slotops_migrate_keys(from, to->host, to->port, g->m[i]->slot, &mo, &stats, err);
 }
 
 /* SETSLOT NODE for a slot on every master but its source and target: sent
@@ -74,28 +74,39 @@ static int others_read(const struct exec_move *m, struct others *o, struct sc_er
 	return rc;
 }
 
-/* The target of m takes its slot: past exec_gate against every other
- * master of the run (see fin_anchor in exec_finish.c and handover.h), then
- * NODE on the target. */
-static int take(struct exec_run *run, struct conn_pool *pool, const struct exec_move *m, struct conn *dc,
-	struct sc_error *err)
+/* The take: NODE for the slot on the target. */
+struct take_ctx {
+	struct conn *dc;
+	int slot;
+	const char *owner;
+};
+
+static int take_node(void *ctx, struct sc_error *err)
 {
+	const struct take_ctx *t = ctx;
+
+	return slotops_set_node(t->dc, t->slot, t->owner, err);
+}
+
+/* The target of slot i of g takes it: through the one finaliser's taking
+ * step (mover_take, handover_take: past handover_gate against every other
+ * master of the run; see fin_anchor in exec_finish.c and handover.h), NODE
+ * on the target. */
+static int take(struct mover_group *g, size_t i, struct conn *dc, struct sc_error *err)
+{
+	struct exec_run *run = g->run;
 	struct conn **conns = calloc(run->node_count ? run->node_count : 1, sizeof(*conns));
+	struct take_ctx t = { dc, g->m[i]->slot, g->dst->id };
 	unsigned long seen = 0;
 	size_t n = 0;
-	int rc = 0;
+	int rc;
 
 	if (!conns)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	for (size_t i = 0; rc == 0 && i < run->node_count; i++)
-		if ((int)i != m->dst && !run->nodes[i].retired &&
-		    !(conns[n++] = conn_pool_get(pool, run->nodes[i].host, run->nodes[i].port, err)))
-			rc = -1;
+	rc = mover_masters(g, g->pool, conns, &n, err);
 	if (rc == 0)
-		rc = exec_gate(run, dc, conns, n, &seen, err);
+		rc = mover_take(g, dc, conns, n, &seen, take_node, &t, err);
 	free(conns);
-	if (rc == 0 && (rc = slotops_set_node(dc, m->slot, run->nodes[m->dst].id, err)) == 0)
-		exec_took(run, &seen);
 	return rc;
 }
 
@@ -103,90 +114,92 @@ static int take(struct exec_run *run, struct conn_pool *pool, const struct exec_
  * NODE on the target (from keys-moved), then on the source and every other
  * master at once. The caller has made sure the source holds no key of the
  * slot. */
-static int finish_from(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct conn *sc, struct conn *dc, struct others *o, struct sc_error *err)
+static int finish_from(struct mover_group *g, size_t i, struct conn *sc, struct conn *dc, struct others *o,
+	struct sc_error *err)
 {
-	const struct exec_node *dst = &run->nodes[m->dst];
+	struct exec_run *run = g->run;
+	struct conn_pool *pool = g->pool;
+	struct exec_move *m = g->m[i];
+	const struct exec_node *dst = g->dst;
 
 	switch (m->phase) {
 	case JOURNAL_KEYS_MOVED:
-		if (take(run, pool, m, dc, err) != 0 || exec_record(run, m, JOURNAL_OWNER_TARGET, err) != 0)
+		if (take(g, i, dc, err) != 0 || mover_record(g, i, JOURNAL_OWNER_TARGET, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_OWNER_TARGET:
 		if (others_send(run, pool, m, o, err) != 0 ||
 		    slotops_setslot_send(sc, m->slot, "NODE", dst->id, err) != 0 ||
 		    slotops_setslot_read(sc, m->slot, "NODE", true, err) != 0 ||
-		    exec_record(run, m, JOURNAL_OWNER_SOURCE, err) != 0)
+		    mover_record(g, i, JOURNAL_OWNER_SOURCE, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_OWNER_SOURCE:
 		if (others_send(run, pool, m, o, err) != 0 || others_read(m, o, err) != 0 ||
-		    exec_record(run, m, JOURNAL_OWNER_ALL, err) != 0)
+		    mover_record(g, i, JOURNAL_OWNER_ALL, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_OWNER_ALL:
-		if (exec_record(run, m, JOURNAL_DONE, err) != 0)
+		if (mover_record(g, i, JOURNAL_DONE, err) != 0)
 			return -1;
 		/* fallthrough */
 	default:
 		break;
 	}
-	run->expected[m->slot] = m->dst;
+	mover_settled(g, i);
 	return 0;
 }
 
 /* finish_from with its own set of other masters. */
-static int finish(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct conn *sc, struct conn *dc, struct sc_error *err)
+static int finish(struct mover_group *g, size_t i, struct conn *sc, struct conn *dc, struct sc_error *err)
 {
 	struct others o = { 0 };
-	int rc = finish_from(run, pool, m, sc, dc, &o, err);
+	int rc = finish_from(g, i, sc, dc, &o, err);
 
 	free(o.conns);
 	return rc;
 }
 
-int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct sc_error *err)
+int exec_slot_forward(struct mover_group *g, size_t i, struct sc_error *err)
 {
-	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
+	const struct exec_node *src = g->src, *dst = g->dst;
+	struct exec_move *m = g->m[i];
 	struct conn *sc, *dc;
 
-	if (get_conns(pool, src, dst, &sc, &dc, err) != 0)
+	if (get_conns(g->pool, src, dst, &sc, &dc, err) != 0)
 		return -1;
 	switch (m->phase) {
 	case JOURNAL_PENDING:
 		if (slotops_set_importing(dc, m->slot, src->id, err) != 0 ||
-		    exec_record(run, m, JOURNAL_IMPORTING, err) != 0)
+		    mover_record(g, i, JOURNAL_IMPORTING, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_IMPORTING:
 		if (slotops_set_migrating(sc, m->slot, dst->id, err) != 0 ||
-		    exec_record(run, m, JOURNAL_MIGRATING, err) != 0)
+		    mover_record(g, i, JOURNAL_MIGRATING, err) != 0)
 			return -1;
 		/* fallthrough */
 	case JOURNAL_MIGRATING:
-		if (move_keys(run, m, sc, dst, false, err) != 0 ||
-		    exec_record(run, m, JOURNAL_KEYS_MOVED, err) != 0)
+		if (move_keys(g, i, sc, dst, false, err) != 0 ||
+		    mover_record(g, i, JOURNAL_KEYS_MOVED, err) != 0)
 			return -1;
 		/* the mover's last GETKEYSINSLOT came back empty: NODE may follow */
-		return finish(run, pool, m, sc, dc, err);
+		return finish(g, i, sc, dc, err);
 	default:
 		if (m->phase == JOURNAL_KEYS_MOVED && slotops_require_empty(sc, m->slot, err) != 0)
 			return -1;
-		return finish(run, pool, m, sc, dc, err);
+		return finish(g, i, sc, dc, err);
 	}
 }
 
-int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct sc_error *err)
+int exec_slot_rollback(struct mover_group *g, size_t i, struct sc_error *err)
 {
-	const struct exec_node *src = &run->nodes[m->src], *dst = &run->nodes[m->dst];
+	const struct exec_node *src = g->src, *dst = g->dst;
+	struct exec_move *m = g->m[i];
 	struct conn *sc, *dc;
 	long long on_target = 0;
 
-	if (get_conns(pool, src, dst, &sc, &dc, err) != 0)
+	if (get_conns(g->pool, src, dst, &sc, &dc, err) != 0)
 		return -1;
 	if (slotops_count_keys(dc, m->slot, &on_target, err) != 0)
 		return -1;
@@ -197,13 +210,13 @@ int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec
 	if (on_target > 0) {
 		if (!m->dst_open && slotops_set_importing(dc, m->slot, src->id, err) != 0)
 			return -1;
-		if (move_keys(run, m, dc, src, true, err) != 0)
+		if (move_keys(g, i, dc, src, true, err) != 0)
 			return -1;
 	}
 	if ((m->dst_open || on_target > 0) && slotops_set_stable(dc, m->slot, err) != 0)
 		return -1;
-	if (exec_record(run, m, JOURNAL_ABORTED, err) != 0)
+	if (mover_record(g, i, JOURNAL_ABORTED, err) != 0)
 		return -1;
-	run->expected[m->slot] = m->src;
+	mover_settled(g, i);
 	return 0;
 }

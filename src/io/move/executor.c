@@ -4,7 +4,7 @@
  * journal that names no slot is not taken for a finished one), each holding
  * the journal's lock for the whole run. The engine is exec_run.c, one slot's
  * protocol exec_slot.c. */
-#include "executor_priv.h"
+#include "mover.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
@@ -216,6 +216,10 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		goto out;
 	}
+	if (!run.backend) {
+		sc_error_set(err, SC_EXIT_USAGE, "no mover backend '%s'", opts->backend);
+		goto out;
+	}
 	if (journal_lock_acquire(run.journal_path, opts->command, &lock, err) != 0 ||
 	    refuse_unfinished(run.journal_path, err) != 0)
 		goto out;
@@ -235,6 +239,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    plan_shards(&run, plan, &snap, err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||
+	    (run.backend->usable && run.backend->usable(&run, &snap, err) != 0) ||
 	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)
 		goto out;
 	rc = exec_run_moves(&run, err);
@@ -814,6 +819,27 @@ static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_
 	return rc;
 }
 
+/* Lets the run's backend end or cancel what it left in flight on the
+ * servers (mover_backend.settle); when that changed anything, the cluster
+ * is gathered again, so that the nodes' views tell where each slot stands. */
+static int settle_backend(struct exec_run *run, struct snapshot *snap, bool abort, const char *seeds,
+	char *host, size_t host_size, int *port, struct sc_error *err)
+{
+	bool changed = false;
+
+	if (!run->backend->settle || run->backend->settle(run, snap, abort, &changed, err) != 0)
+		return run->backend->settle ? -1 : 0;
+	if (!changed)
+		return 0;
+	snapshot_release(snap);
+	memset(snap, 0, sizeof(*snap));
+	if (gather(NULL, seeds, &run->o->conn, snap, host, host_size, port, err) != 0 ||
+	    exec_shards_link(run, snap, err) != 0)
+		return -1;
+	exec_shards_retire(run, snap);
+	return require_reachable(run, snap, err);
+}
+
 static int recover(const char *journal_path, const char *plan_path, const struct plan *plan,
 	const char *op, const struct exec_opts *given, struct exec_result *res, struct sc_error *err)
 {
@@ -832,6 +858,10 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	journal_state_init(&st);
 	exec_run_init(&run, op, &opts);
 	snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
+	if (!run.backend) {
+		sc_error_set(err, SC_EXIT_USAGE, "no mover backend '%s'", given->backend);
+		goto out;
+	}
 	if (journal_lock_acquire(journal_path, given->command, &lock, err) != 0)
 		goto out;
 	loaded = journal_load(journal_path, &st, err);
@@ -857,7 +887,8 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	if (gather(unknown ? plan->seed : NULL, st.seeds, &opts.conn, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    journal_shards(&run, &st, &snap, err) != 0 ||
-	    require_reachable(&run, &snap, err) != 0)
+	    require_reachable(&run, &snap, err) != 0 ||
+	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0)
 		goto out;
 	if (!(pool = conn_pool_new(&opts.conn))) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");

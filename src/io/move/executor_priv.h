@@ -11,6 +11,9 @@
 #include "slotctl/io/pool.h"
 #include "slotctl/io/slotops.h"
 #include "slotctl/io/snapshot.h"
+#include "slotctl/io/handover.h"
+
+struct mover_backend;
 
 /* A master of the live map, as the run addresses it. */
 struct exec_node {
@@ -75,7 +78,8 @@ struct exec_run {
 	pthread_cond_t changed;
 	pthread_mutex_t event_lock; /* one on_event call at a time */
 	size_t running;
-	unsigned long takes;      /* slots taken by a target after passing handover_gate (under the lock) */
+	const struct mover_backend *backend; /* how the run's slots move (mover.h) */
+	struct handover_ledger ledger; /* the takes of the run (handover_take) */
 	bool halted;              /* a failure or a stop: start no new move */
 	struct sc_error failure;  /* the first failure, when halted by one */
 	struct exec_progress progress;
@@ -156,21 +160,13 @@ int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int see
  * START and pending records, failures and END are synced before going on. */
 int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
 
+/* Fires the test-only hooks (EXEC_CRASH_ENV, EXEC_HOLD_ENV) due now that a
+ * slot reached phase (JOURNAL_PHASE_COUNT: a MIGRATE batch). */
+void exec_test_hooks(struct exec_run *run, int phase);
+
 /* Emits an event about m (NULL: none) with the current progress. */
 void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
 	long long keys, long long bytes, const char *message);
-
-/* What the mover's per-batch callback needs (lives as long as the move). */
-struct exec_batch_ctx {
-	struct exec_run *run;
-	struct exec_move *move;
-};
-
-/* The migrate options for a move of the run (asking: the keys leave a node
- * that is importing the slot, i.e. a rollback). ctx is filled and used as the
- * callback's context. */
-void exec_migrate_opts(struct exec_run *run, struct exec_move *m, bool asking,
-	struct exec_batch_ctx *ctx, struct migrate_opts *out);
 
 /* ---- exec_shard.c: shards, and which node plays each one now ---- */
 
@@ -218,101 +214,6 @@ void exec_shards_retire(struct exec_run *run, const struct snapshot *s);
 /* Frees the shards. */
 void exec_shards_release(struct exec_run *run);
 
-/* ---- exec_slot.c: one slot ---- */
-
-/* Drives m forward from m->phase to done: IMPORTING, MIGRATING, keys, NODE on
- * the target, then the source and every other master. Never sends NODE while
- * the source holds keys of the slot. */
-int exec_slot_forward(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct sc_error *err);
-
-/* ---- a group: pending slots of one pair, moved as a stream ---- */
-
-/* The moves of one group and their outcomes (exec_group.c fills it, the
- * finisher reads and fails moves in it). */
-struct exec_group {
-	struct exec_run *run;
-	struct exec_move **m;
-	size_t n;
-	int *rc;                  /* per move: 0 while it progresses */
-	struct sc_error *err;     /* per move */
-};
-
-static inline bool exec_group_alive(const struct exec_group *g, size_t i)
-{
-	return g->rc[i] == 0;
-}
-
-static inline void exec_group_fail(struct exec_group *g, size_t i, const struct sc_error *e)
-{
-	g->rc[i] = -1;
-	g->err[i] = *e;
-}
-
-/* ---- exec_finish.c: SETSLOT NODE for a group's emptied slots ---- */
-
-/* The finisher: SETSLOT NODE for emptied slots, in two stages, each a list
- * of group indexes:
- *   ready:   emptied, NODE not sent yet (finished a batch at a time: the
- *            target's replies are awaited at once);
- *   at_rest: the target took it; NODE sent to the source and the others,
- *            replies read at the next step (a FIFO: entries [hr, nr)).
- * Its connections are its own, so its commands never wait behind a MIGRATE
- * of the key stream. Once a send fails, the replies can no longer be matched
- * to slots: every slot queued or pushed later fails (left for resume). */
-struct exec_finisher {
-	struct exec_group *g;
-	const char *dst_id;
-	struct conn *target;
-	struct conn **rest;       /* [0] the source, then every other master */
-	size_t n_rest;
-	size_t *ready, nready;
-	size_t *at_rest, nr, hr;
-	bool broken;
-	struct sc_error broke;    /* why, when broken */
-	bool plain;               /* the target refused MULTI or EXEC: quiet steps go one by one */
-	unsigned long seen_takes; /* run->takes after its last anchor, 0 before the first (exec_gate) */
-};
-
-/* Sets f up for group g (f zeroed by the caller): connections from ctl to
- * the group's target, source and every other master. 0, or -1 with err;
- * exec_finisher_free in both cases. */
-int exec_finisher_open(struct exec_finisher *f, struct exec_group *g, struct conn_pool *ctl,
-	struct sc_error *err);
-void exec_finisher_free(struct exec_finisher *f);
-
-/* Move i of the group has no key left on its source: it may be finished. */
-void exec_finisher_push(struct exec_finisher *f, size_t i);
-
-/* Between two slots' keys: reads the replies of the slots last sent on to
- * the source and the others, then finishes the pushed slots once a batch of
- * them waits, or any when last (no slot of the group is left to empty).
- * Each slot ends done, or failed in the group. */
-void exec_finisher_step(struct exec_finisher *f, bool last);
-
-/* Finishes every slot pushed so far, waiting for each reply. */
-void exec_finisher_drain(struct exec_finisher *f);
-
-/* ---- exec_group.c: pending slots of one pair, as a stream ---- */
-
-/* Slots moved as one group at most: opened together (one round trip to the
- * target, one to the source), then emptied and finished one by one. */
-#define EXEC_GROUP_SLOTS 256
-
-/* Moves the n pending moves (same source, target and batch) from pending to
- * done: IMPORTING and MIGRATING for all in one round trip each, then each
- * slot's keys, each emptied slot's NODE steps overlapping the next slots'
- * keys. rcs[i] and errs[i] get each move's outcome (SC_EXIT_INTERRUPTED for
- * slots left open because an earlier one of the group failed or a stop
- * came). Returns 0 when all finished. */
-int exec_slot_group(struct exec_run *run, struct conn_pool *pool, struct exec_move **moves, size_t n,
-	int *rcs, struct sc_error *errs);
-
-/* Rolls m back: STABLE on the source, keys on the target back to the source
- * (ASKING + MIGRATE), STABLE on the target; journals aborted. */
-int exec_slot_rollback(struct exec_run *run, struct conn_pool *pool, struct exec_move *m,
-	struct sc_error *err);
-
 /* ---- preflight.c ---- */
 
 /* The checks before apply changes anything: the plan matches the live map
@@ -342,19 +243,6 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
  * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
  * still wrong. */
 int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
-
-/* ---- exec_finish.c: the gate before a target takes ---- */
-
-/* handover_gate for a target about to take a slot, against every master of
- * the run: taker is among conns[0..n) or not, each with no reply pending;
- * skipped when *seen (run->takes after the caller's own last take, 0 for
- * none yet) shows no other target took since. After the take, the caller
- * calls exec_took. 0, or -1 with err (nothing was sent to the target). */
-int exec_gate(struct exec_run *run, struct conn *taker, struct conn *const *conns, size_t n,
-	const unsigned long *seen, struct sc_error *err);
-
-/* Counts a take into run->takes and writes the new count into *seen. */
-void exec_took(struct exec_run *run, unsigned long *seen);
 
 /* ---- executor.c: following a failover ---- */
 

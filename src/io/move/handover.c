@@ -137,6 +137,48 @@ int handover_gate(struct conn *taker, struct conn *const *masters, size_t n, int
 	return 0;
 }
 
+void handover_ledger_init(struct handover_ledger *l)
+{
+	pthread_mutex_init(&l->lock, NULL);
+	l->takes = 0;
+}
+
+void handover_ledger_release(struct handover_ledger *l)
+{
+	pthread_mutex_destroy(&l->lock);
+}
+
+/* The one finaliser's taking step. The invariant it keeps (handover.h): a
+ * node that takes a slot bumps to the greatest configEpoch, and until every
+ * node shows it as the owner no other node may reach that epoch; so the
+ * taker takes only once no two masters share an epoch and it has heard of
+ * the greatest (handover_gate), unless it was the last to take in this
+ * process run (its own bump is then already above every other master's,
+ * and nobody took since). */
+int handover_take(struct handover_ledger *l, unsigned long *seen, struct conn *taker,
+	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, bool *gate_failed,
+	struct sc_error *err)
+{
+	bool others_took;
+
+	if (gate_failed)
+		*gate_failed = false;
+	pthread_mutex_lock(&l->lock);
+	others_took = *seen == 0 || *seen != l->takes;
+	pthread_mutex_unlock(&l->lock);
+	if (others_took && handover_gate(taker, masters, n, HANDOVER_WAIT_MS, err) != 0) {
+		if (gate_failed)
+			*gate_failed = true;
+		return -1;
+	}
+	if (take(ctx, err) != 0)
+		return -1;
+	pthread_mutex_lock(&l->lock);
+	*seen = ++l->takes;
+	pthread_mutex_unlock(&l->lock);
+	return 0;
+}
+
 /* The first of the slots that the view in reply does not give to owner_id,
  * or -1 when it gives all; -2 when the view cannot be read. */
 static int view_lags(const redisReply *r, const char *owner_id, const int *slots, size_t nslots)
