@@ -57,15 +57,6 @@ int exec_shard_ensure(struct exec_run *run, const char *id, struct sc_error *err
 	return (int)run->shard_count++;
 }
 
-void exec_shards_release(struct exec_run *run)
-{
-	for (size_t k = 0; k < run->shard_count; k++)
-		free(run->shards[k].members);
-	free(run->shards);
-	run->shards = NULL;
-	run->shard_count = 0;
-}
-
 int exec_shards_parse(struct exec_run *run, const char *text, struct sc_error *err)
 {
 	char id[SC_NODE_ID_LEN + 1];

@@ -1,13 +1,70 @@
 /* exec_slot.c: one slot's protocol, forward (apply, resume, and abort's
  * "finish instead") and backward (abort's rollback), journaling each phase.
  * The steps themselves are slotops_*; this file decides their order and
- * resumes from any phase. The one rule above all: SETSLOT NODE is never sent
+ * resumes from any phase; and the MIGRATE options a move of the keys
+ * backend gets from the run's batching and pacing. The one rule above all: SETSLOT NODE is never sent
  * while the source still holds keys of the slot. */
 #include "mover_keys.h"
 #include "slotctl/core/exitcode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The key mover's per-batch callback. */
+static void on_batch(void *ctx, int slot, long long keys, long long bytes)
+{
+	struct keys_batch_ctx *b = ctx;
+
+	(void)slot;
+	mover_progress(b->g, b->i, keys, bytes);
+}
+
+/* Under pacing, batches small enough for EXEC_PACED_MIGRATES_PER_SEC
+ * MIGRATEs a second at the pace (see its definition). */
+static void paced_batches(const struct exec_opts *o, struct migrate_opts *out)
+{
+	long long keys = o->max_keys_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
+	long long bytes = o->max_bytes_per_sec / EXEC_PACED_MIGRATES_PER_SEC;
+
+	if (keys < EXEC_PACED_MIN_BATCH)
+		keys = EXEC_PACED_MIN_BATCH;
+	if (keys > o->max_keys_per_sec)
+		keys = o->max_keys_per_sec;
+	if (o->max_keys_per_sec > 0 && out->batch_keys > keys)
+		out->batch_keys = (int)keys;
+	if (bytes < 1)
+		bytes = 1;
+	if (o->max_bytes_per_sec > 0 && out->batch_bytes > bytes)
+		out->batch_bytes = bytes;
+}
+
+void keys_migrate_opts(struct mover_group *g, size_t i, bool asking, struct keys_batch_ctx *ctx,
+	struct migrate_opts *out)
+{
+	const struct exec_opts *o = g->o;
+	struct exec_move *m = g->m[i];
+
+	memset(out, 0, sizeof(*out));
+	out->batch_keys = o->batch_keys > 0 ? o->batch_keys : EXEC_DEFAULT_BATCH_KEYS;
+	out->batch_bytes = o->batch_bytes > 0 ? o->batch_bytes : EXEC_DEFAULT_BATCH_BYTES;
+	paced_batches(o, out);
+	if (o->max_bytes_per_sec > 0)
+		m->probe = true; /* pacing by bytes needs the sizes */
+	out->probe_sizes = m->probe;
+	out->max_block_us = o->max_block_us > 0 ? o->max_block_us : EXEC_DEFAULT_MAX_BLOCK_US;
+	out->io_timeout_ms = o->conn.command_timeout_ms;
+	out->migrate_timeout_ms = o->migrate_timeout_ms > 0 ? o->migrate_timeout_ms : o->conn.command_timeout_ms;
+	out->replace = o->replace;
+	out->asking = asking;
+	out->user = o->conn.user;
+	out->pass = o->conn.pass;
+	out->stop = o->stop;
+	out->on_batch = on_batch;
+	out->ctx = ctx;
+	ctx->g = g;
+	ctx->i = i;
+}
 
 static int get_conns(struct conn_pool *pool, const struct exec_node *a, const struct exec_node *b,
 	struct conn **ca, struct conn **cb, struct sc_error *err)

@@ -2,8 +2,9 @@
  * apply (pre-flight, then every move of a plan), resume and abort (the journal
  * says which slots to look at, the nodes say where each one stands; a
  * journal that names no slot is not taken for a finished one), each holding
- * the journal's lock for the whole run. The engine is exec_run.c, one slot's
- * protocol exec_slot.c. */
+ * the journal's lock for the whole run, and following a failover mid-run.
+ * The scheduler is exec_sched.c, which hands groups of slots to the run's
+ * mover backend (mover.h; chosen here). */
 #include "mover.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
@@ -65,6 +66,20 @@ static int gather(const char *first, const char *others, const struct conn_opts 
 }
 
 static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_error *err);
+
+/* Ends a run: verifies when its moves all finished (and no stop came),
+ * then the END record and the summary (exec_run_finish). Returns rc or the
+ * verification's failure. */
+static int end_run(struct exec_run *run, int rc, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err)
+{
+	if (rc == 0 && !(run->o->stop && *run->o->stop)) {
+		exec_emit(run, EXEC_EVENT_VERIFY, NULL, 0, 0, NULL);
+		rc = exec_verify(run, seed_host, seed_port, err);
+		res->verified = rc == 0;
+	}
+	return exec_run_finish(run, rc, res, err);
+}
 
 static int refuse_unfinished(const char *path, struct sc_error *err)
 {
@@ -207,6 +222,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 
 	memset(res, 0, sizeof(*res));
 	exec_run_init(&run, "apply", opts);
+	run.backend = mover_backend_find(opts->backend);
 	if (journal_path)
 		snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
 	else
@@ -244,7 +260,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		goto out;
 	rc = exec_run_moves(&run, err);
 	rc = follow_failovers(&run, rc, false, err);
-	rc = exec_run_finish(&run, rc, host, port, res, err);
+	rc = end_run(&run, rc, host, port, res, err);
 out:
 	free(seeds);
 	snapshot_release(&snap);
@@ -857,6 +873,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	snprintf(res->journal, sizeof(res->journal), "%s", journal_path);
 	journal_state_init(&st);
 	exec_run_init(&run, op, &opts);
+	run.backend = mover_backend_find(given->backend);
 	snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
 	if (!run.backend) {
 		sc_error_set(err, SC_EXIT_USAGE, "no mover backend '%s'", given->backend);
@@ -923,7 +940,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 		goto out;
 	rc = exec_run_moves(&run, err);
 	rc = follow_failovers(&run, rc, abort, err);
-	rc = exec_run_finish(&run, rc, host, port, res, err);
+	rc = end_run(&run, rc, host, port, res, err);
 out:
 	conn_pool_free(pool);
 	journal_state_release(&st);

@@ -1,7 +1,12 @@
-/* executor_priv.h: what the executor's files share (executor.c entry points,
- * exec_run.c the engine, exec_slot.c one slot's protocol, preflight.c the
- * checks before apply, verify.c the check after a run). Not a public
- * interface. */
+/* executor_priv.h: what the executor's files share: the run's types, then
+ * each file's functions under its name, in the order the calls go (each
+ * file calls only files listed below it): executor.c the entry points
+ * (apply, resume, abort; following a failover), preflight.c the checks
+ * before apply, verify.c the check after a run, exec_sched.c the scheduler,
+ * which hands groups of moves to a mover backend (mover.h: mover_keys.h for
+ * the key-by-key one; mover.c the services backends use), exec_journal.c
+ * the journal and events, exec_shard.c the shards, exec_run.c the run's
+ * state. Not a public interface. */
 #ifndef SLOTCTL_EXECUTOR_PRIV_H
 #define SLOTCTL_EXECUTOR_PRIV_H
 
@@ -90,32 +95,62 @@ struct exec_run {
 	char hold_path[1024];
 };
 
-/* ---- exec_run.c: the engine ---- */
+/* ---- executor.c: following a failover ---- */
 
-/* Initialises run for op with opts (nodes/moves empty). */
-void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts);
-void exec_run_release(struct exec_run *run);
+/* How long a run waits, after a move failed, for a failover of its source's
+ * or target's shard to show and settle (the new master and its peer knowing
+ * each other as masters), and how many failovers one run follows. */
+#define EXEC_FAILOVER_WAIT_MS 10000
+#define EXEC_FAILOVER_MAX 8
 
-/* Fills run->nodes with the map's masters (plan_node_eligible) and
- * run->expected with the map's owners. Returns 0 or -1 on OOM. */
-int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err);
+/* ---- preflight.c ---- */
 
-/* The index of the node with this id in run->nodes, or -1. */
-int exec_run_node(const struct exec_run *run, const char *id);
+/* The checks before apply changes anything: the plan matches the live map
+ * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
+ * passes check and every target has memory headroom (SC_EXIT_REFUSED).
+ * *transient is set when the refusal comes from check's findings, which may
+ * still settle (views converging, a bus link reconnecting): worth another
+ * look in a moment. */
+int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
+	bool *transient, struct sc_error *err);
 
-/* The index of the node with this id in run->nodes, appending it when
- * missing: a replica promoted by a failover, or a node that is no longer a
- * master (the source of an interrupted move that gave away its last slot and
- * became a replica) so that the move can be finished: told SETSLOT NODE, it
- * answers as a replica, which counts as done. Returns its index, or -1 with
- * an error on OOM. */
-int exec_run_add_node(struct exec_run *run, const char *id, const char *host, int port,
-	struct sc_error *err);
+/* Keys the plan says average more than this get their sizes measured. */
+#define EXEC_PROBE_AVG_BYTES (64LL << 10)
 
-/* Appends a move (state waiting) from the shard of node src to the shard of
- * node dst. Returns it, or NULL with an error on OOM. */
-struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
-	enum journal_phase phase, struct sc_error *err);
+/* How long apply keeps looking while check finds problems, before refusing. */
+#define EXEC_PREFLIGHT_WAIT_MS 5000
+
+/* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
+int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
+
+/* ---- verify.c ---- */
+
+/* Waits (up to opts->verify_wait_ms) until every node reachable from the
+ * seed agrees that each slot is owned as run->expected says (by that node or
+ * another of its shard: a failover after the moves is no failure), no slot is
+ * open, every view is cluster_state:ok and the masters' configEpochs are
+ * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
+ * still wrong. */
+int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
+
+/* ---- exec_sched.c: the scheduler ---- */
+
+/* Runs every waiting move on up to opts->parallel workers, handing them to
+ * the run's backend in groups (mover.h), never two moves sent by one node at
+ * once, and never a forward move in which a node gives a slot beside one in
+ * which it takes one (handover.h). Stops starting moves after the first
+ * failure or a stop request. Returns 0 when all finished, else -1 with the
+ * first failure (or SC_EXIT_INTERRUPTED). */
+int exec_run_moves(struct exec_run *run, struct sc_error *err);
+
+/* Makes a halted run ready to run its waiting moves again (after a
+ * failover): no failure, no node busy, no slot counted as failed. */
+void exec_run_rearm(struct exec_run *run);
+
+/* ---- exec_journal.c: the journal, events and the test-only hooks ---- */
+
+/* Wall clock in ms since the epoch (journal timestamps). */
+long long exec_wall_ms(void);
 
 /* Writes the address ("host:port") of the i-th of n nodes of ctx into buf. */
 typedef void exec_addr_fn(const void *ctx, size_t i, char *buf, size_t size);
@@ -124,41 +159,20 @@ typedef void exec_addr_fn(const void *ctx, size_t i, char *buf, size_t size);
  * records. Returns a new string (the caller frees it), or NULL on OOM. */
 char *exec_join_addrs(size_t n, exec_addr_fn *addr_of, const void *ctx);
 
-/* Opens the journal and appends the run's START record with the pacing in
- * effect (and, with write_pending, a pending record per move), synced. */
+/* Arms the test-only hooks, opens the journal and appends the run's START
+ * record with the pacing in effect (and, with write_pending, a pending
+ * record per move), synced. */
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
 	bool write_pending, struct sc_error *err);
-
-/* Runs every waiting move on up to opts->parallel workers, never two moves
- * sent by one node at once, and never a forward move in which a node gives a
- * slot beside one in which it takes one (handover.h). Stops starting moves after the first failure or a stop
- * request. Returns 0 when all finished, else -1 with the first failure (or
- * SC_EXIT_INTERRUPTED). */
-int exec_run_moves(struct exec_run *run, struct sc_error *err);
-
-/* Makes a halted run ready to run its waiting moves again (after a
- * failover): no failure, no node busy, no slot counted as failed. */
-void exec_run_rearm(struct exec_run *run);
-
-/* Claims up to max more pending moves of first's pair and batch, for a
- * worker that moves them as one group (the sender stays busy). Returns how
- * many were put in out (0 when the run is halting). */
-size_t exec_run_claim_group(struct exec_run *run, const struct exec_move *first,
-	struct exec_move **out, size_t max);
-
-/* Journals and reports m's failure (not an interruption). */
-void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
-
-/* Ends the run: verifies when rc == 0, writes the END record, emits the
- * summary and fills res. Returns rc or the verification's failure. */
-int exec_run_finish(struct exec_run *run, int rc, const char *seed_host, int seed_port,
-	struct exec_result *res, struct sc_error *err);
 
 /* Journals m reaching phase (written at once, on disk within
  * JOURNAL_FLUSH_INTERVAL_MS: the nodes, not the journal, are the truth about
  * a slot's phase), updates m->phase, and fires the test-only hooks. The run's
  * START and pending records, failures and END are synced before going on. */
 int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
+
+/* Journals and reports m's failure (not an interruption). */
+void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
 
 /* Fires the test-only hooks (EXEC_CRASH_ENV, EXEC_HOLD_ENV) due now that a
  * slot reached phase (JOURNAL_PHASE_COUNT: a MIGRATE batch). */
@@ -167,6 +181,11 @@ void exec_test_hooks(struct exec_run *run, int phase);
 /* Emits an event about m (NULL: none) with the current progress. */
 void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
 	long long keys, long long bytes, const char *message);
+
+/* Ends the run (rc its outcome so far, err its failure when rc != 0; the
+ * caller verified): writes the END record, emits the summary and fills res.
+ * Returns rc. */
+int exec_run_finish(struct exec_run *run, int rc, struct exec_result *res, const struct sc_error *err);
 
 /* ---- exec_shard.c: shards, and which node plays each one now ---- */
 
@@ -211,48 +230,31 @@ int exec_shard_none_left(const struct exec_run *run, int k, int slot, struct sc_
  * (another member is, or it answers as a replica). */
 void exec_shards_retire(struct exec_run *run, const struct snapshot *s);
 
-/* Frees the shards. */
-void exec_shards_release(struct exec_run *run);
+/* ---- exec_run.c: the run's state ---- */
 
-/* ---- preflight.c ---- */
+/* Initialises run for op with opts (nodes/moves empty). */
+void exec_run_init(struct exec_run *run, const char *op, const struct exec_opts *opts);
+void exec_run_release(struct exec_run *run);
 
-/* The checks before apply changes anything: the plan matches the live map
- * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster
- * passes check and every target has memory headroom (SC_EXIT_REFUSED).
- * *transient is set when the refusal comes from check's findings, which may
- * still settle (views converging, a bus link reconnecting): worth another
- * look in a moment. */
-int exec_preflight(const struct plan *plan, const struct snapshot *s, const struct exec_opts *o,
-	bool *transient, struct sc_error *err);
+/* Fills run->nodes with the map's masters (plan_node_eligible) and
+ * run->expected with the map's owners. Returns 0 or -1 on OOM. */
+int exec_run_nodes(struct exec_run *run, const struct topology *map, struct sc_error *err);
 
-/* Keys the plan says average more than this get their sizes measured. */
-#define EXEC_PROBE_AVG_BYTES (64LL << 10)
+/* The index of the node with this id in run->nodes, or -1. */
+int exec_run_node(const struct exec_run *run, const char *id);
 
-/* How long apply keeps looking while check finds problems, before refusing. */
-#define EXEC_PREFLIGHT_WAIT_MS 5000
+/* The index of the node with this id in run->nodes, appending it when
+ * missing: a replica promoted by a failover, or a node that is no longer a
+ * master (the source of an interrupted move that gave away its last slot and
+ * became a replica) so that the move can be finished: told SETSLOT NODE, it
+ * answers as a replica, which counts as done. Returns its index, or -1 with
+ * an error on OOM. */
+int exec_run_add_node(struct exec_run *run, const char *id, const char *host, int port,
+	struct sc_error *err);
 
-/* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
-int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
-
-/* ---- verify.c ---- */
-
-/* Waits (up to opts->verify_wait_ms) until every node reachable from the
- * seed agrees that each slot is owned as run->expected says (by that node or
- * another of its shard: a failover after the moves is no failure), no slot is
- * open, every view is cluster_state:ok and the masters' configEpochs are
- * distinct. Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is
- * still wrong. */
-int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);
-
-/* ---- executor.c: following a failover ---- */
-
-/* How long a run waits, after a move failed, for a failover of its source's
- * or target's shard to show and settle (the new master and its peer knowing
- * each other as masters), and how many failovers one run follows. */
-#define EXEC_FAILOVER_WAIT_MS 10000
-#define EXEC_FAILOVER_MAX 8
-
-/* ---- shared helpers ---- */
-long long exec_wall_ms(void);
+/* Appends a move (state waiting) from the shard of node src to the shard of
+ * node dst. Returns it, or NULL with an error on OOM. */
+struct exec_move *exec_run_add(struct exec_run *run, int slot, int batch, int src, int dst,
+	enum journal_phase phase, struct sc_error *err);
 
 #endif

@@ -1,14 +1,15 @@
 /* mover_keys.h: the parts of the "keys" mover backend (mover.h), today's
- * key-by-key path: mover_keys.c its entry points and MIGRATE options,
- * exec_group.c a group of pending slots as a stream, exec_finish.c the
+ * key-by-key path: mover_keys.c its entry points, exec_group.c a group of pending slots as a stream, exec_finish.c the
  * finisher of a group's emptied slots, exec_slot.c one slot's protocol from
- * any phase, forward and back. Not a public interface. */
+ * any phase, forward and back, and the MIGRATE options. Calls go one way:
+ * mover_keys.c to exec_group.c and exec_slot.c, exec_group.c to
+ * exec_finish.c and exec_slot.c (each to the services of mover.h). Not a public interface. */
 #ifndef SLOTCTL_MOVER_KEYS_H
 #define SLOTCTL_MOVER_KEYS_H
 
 #include "mover.h"
 
-/* ---- mover_keys.c: MIGRATE options ---- */
+/* ---- exec_slot.c: MIGRATE options ---- */
 
 /* What the key mover's per-batch callback needs (lives as long as the move). */
 struct keys_batch_ctx {

@@ -1,0 +1,278 @@
+/* exec_sched.c: the one scheduler of slot moves (sched_run, sched.h: worker
+ * threads taking jobs as the caller's rule lets them start), used by fix
+ * too, and the executor's rule on it, shared by apply, resume and abort:
+ * hands the run's moves to worker threads as groups for the run's
+ * mover backend (mover.h), so that no node sends in two moves at once and
+ * no node gives a slot in one forward move while it takes one in another,
+ * with plan batches as barriers; counts each move's end, and halts the run
+ * on the first failure or a stop request. Pacing is the backends' services'
+ * (mover_progress, mover.c). */
+#include "mover.h"
+#include "slotctl/core/exitcode.h"
+#include "slotctl/io/parallel.h"
+#include "slotctl/io/sched.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool stop_requested(const struct exec_run *run)
+{
+	return run->o->stop && *run->o->stop;
+}
+
+/* The node keys leave in m: the source, or the target for a rollback. */
+static int sender(const struct exec_move *m)
+{
+	return m->rollback ? m->dst : m->src;
+}
+
+/* The batch moves may come from: the first with an unfinished move (plan
+ * batches are barriers: a hot slot planned alone moves alone). */
+static int current_batch(const struct exec_run *run)
+{
+	for (size_t i = 0; i < run->move_count; i++)
+		if (run->moves[i].state == MOVE_WAITING || run->moves[i].state == MOVE_RUNNING)
+			return run->moves[i].batch;
+	return -1;
+}
+
+/* Whether m may run beside the running moves as far as epochs go (under
+ * the lock): a node never gives a slot in one forward move while it takes
+ * one in another, for a target bumps its configEpoch when it takes, and a
+ * source still claims its slot until told the new owner (handover.h). A
+ * hand-written plan may make a node both; its moves then take turns. A
+ * rollback changes no owner. */
+static bool roles_free(const struct exec_run *run, const struct exec_move *m)
+{
+	return m->rollback || (run->nodes[m->dst].giving == 0 && run->nodes[m->src].taking == 0);
+}
+
+/* Counts m as running (under the lock). */
+static void start_move(struct exec_run *run, struct exec_move *m)
+{
+	m->state = MOVE_RUNNING;
+	run->running++;
+	if (!m->rollback) {
+		run->nodes[m->src].giving++;
+		run->nodes[m->dst].taking++;
+	}
+}
+
+/* The first waiting move of the current batch whose sending node is idle
+ * and whose roles are free (under the lock). A node sends one move at a
+ * time (MIGRATE occupies it); it may receive several from different
+ * senders. */
+static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
+{
+	int batch = current_batch(run);
+
+	*any_waiting = false;
+	for (size_t i = 0; i < run->move_count; i++) {
+		struct exec_move *m = &run->moves[i];
+
+		if (m->state != MOVE_WAITING)
+			continue;
+		*any_waiting = true;
+		if (m->batch == batch && !run->nodes[sender(m)].busy && roles_free(run, m))
+			return m;
+	}
+	return NULL;
+}
+
+static void halt_if_stopped(struct exec_run *run)
+{
+	if (stop_requested(run) && !run->halted) {
+		run->halted = true;
+		sc_error_set(&run->failure, SC_EXIT_INTERRUPTED, "interrupted");
+	}
+}
+
+/* The executor's rule for sched_run (under the lock): the first waiting
+ * move of the current batch whose sender is idle and whose roles are free
+ * (pick_move), claimed as running with its sender busy; none once the run
+ * halts. */
+static bool next_move(void *ctx, void **job, bool *wait)
+{
+	struct exec_run *run = ctx;
+	struct exec_move *m;
+	bool waiting;
+
+	*wait = false;
+	halt_if_stopped(run);
+	if (run->halted)
+		return false;
+	if (!(m = pick_move(run, &waiting))) {
+		*wait = waiting && run->running > 0;
+		return false;
+	}
+	start_move(run, m);
+	run->nodes[sender(m)].busy = true;
+	*job = m;
+	return true;
+}
+
+void exec_run_rearm(struct exec_run *run)
+{
+	pthread_mutex_lock(&run->lock);
+	run->halted = false;
+	memset(&run->failure, 0, sizeof(run->failure));
+	run->progress.slots_failed = 0;
+	for (size_t i = 0; i < run->node_count; i++)
+		run->nodes[i].busy = false;
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* Claims up to max more pending forward moves of first's pair and batch, for
+ * a worker that hands them to the backend as one group (the sender stays
+ * busy). Returns how many were put in out (0 when the run is halting). */
+static size_t claim_group(struct exec_run *run, const struct exec_move *first,
+	struct exec_move **out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&run->lock);
+	halt_if_stopped(run);
+	for (size_t i = 0; !run->halted && n < max && i < run->move_count; i++) {
+		struct exec_move *c = &run->moves[i];
+
+		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
+		    c->src == first->src && c->dst == first->dst && c->batch == first->batch) {
+			start_move(run, c);
+			out[n++] = c;
+		}
+	}
+	pthread_mutex_unlock(&run->lock);
+	return n;
+}
+
+/* Records the end of m; keep_sender: the worker goes on with a move of the
+ * same sender (a chain), which keeps the node. */
+static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
+	bool keep_sender)
+{
+	pthread_mutex_lock(&run->lock);
+	if (!keep_sender)
+		run->nodes[sender(m)].busy = false;
+	run->running--;
+	if (!m->rollback) {
+		run->nodes[m->src].giving--;
+		run->nodes[m->dst].taking--;
+	}
+	m->state = rc == 0 ? MOVE_FINISHED : MOVE_FAILED;
+	if (rc == 0) {
+		run->progress.slots_done++;
+	} else {
+		if (e->code != SC_EXIT_INTERRUPTED)
+			run->progress.slots_failed++;
+		/* the first failure wins, but a real one outranks an interruption */
+		if (!run->halted || (run->failure.code == SC_EXIT_INTERRUPTED && e->code != SC_EXIT_INTERRUPTED))
+			run->failure = *e;
+		run->halted = true;
+	}
+	pthread_cond_broadcast(&run->changed);
+	pthread_mutex_unlock(&run->lock);
+}
+
+/* Reports how one move ended; keep_sender when the worker's group goes on. */
+static void move_report(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
+	bool keep_sender)
+{
+	if (rc != 0)
+		exec_run_failed(run, m, e);
+	move_ended(run, m, rc, e, keep_sender);
+	if (rc == 0)
+		exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
+}
+
+/* m and, when it is a pending forward move, the other pending moves of its
+ * pair and batch, as one group handed to the run's backend (mover.h). */
+static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_move *m)
+{
+	size_t max = m->rollback || m->phase != JOURNAL_PENDING ? 1 : run->backend->max_group;
+	struct exec_move **ms = calloc(max, sizeof(*ms));
+	struct sc_error *errs = calloc(max, sizeof(*errs));
+	int *rcs = calloc(max, sizeof(*rcs));
+	struct mover_group g = { run, run->o, pool, ms, 1, &run->nodes[m->src], &run->nodes[m->dst],
+		m->rollback, rcs, errs };
+
+	if (!ms || !errs || !rcs) {
+		struct sc_error e;
+
+		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
+		move_report(run, m, -1, &e, false);
+	} else {
+		ms[0] = m;
+		if (max > 1)
+			g.n += claim_group(run, m, ms + 1, max - 1);
+		if (g.rollback)
+			run->backend->rollback(&g);
+		else
+			run->backend->move(&g);
+		for (size_t i = 0; i < g.n; i++)
+			move_report(run, ms[i], rcs[i], &errs[i], i + 1 < g.n);
+	}
+	free(ms);
+	free(errs);
+	free(rcs);
+}
+
+static void run_job(void *ctx, void *job, struct conn_pool *pool)
+{
+	run_group(ctx, pool, job);
+}
+
+/* ---- the one scheduler (sched.h) ---- */
+
+/* The next job for a worker: waits while none may start yet. */
+static bool sched_next(const struct sched_ops *ops, void **job)
+{
+	bool wait = false, got;
+
+	pthread_mutex_lock(ops->lock);
+	while (!(got = ops->next(ops->ctx, job, &wait)) && wait)
+		pthread_cond_wait(ops->changed, ops->lock);
+	pthread_mutex_unlock(ops->lock);
+	return got;
+}
+
+static void sched_worker(void *ctx, size_t i)
+{
+	const struct sched_ops *ops = ctx;
+	struct conn_pool *pool = conn_pool_new(ops->conn);
+	void *job;
+
+	(void)i;
+	while (pool && sched_next(ops, &job))
+		ops->run(ops->ctx, job, pool);
+	conn_pool_free(pool);
+}
+
+void sched_run(const struct sched_ops *ops, int workers)
+{
+	parallel_for((size_t)workers, workers, sched_worker, (void *)ops);
+}
+
+int exec_run_moves(struct exec_run *run, struct sc_error *err)
+{
+	struct sched_ops ops = { &run->lock, &run->changed, next_move, run_job, run, &run->o->conn };
+	int workers = run->o->parallel > 0 ? run->o->parallel : 1;
+
+	if ((size_t)workers > run->move_count)
+		workers = run->move_count > 0 ? (int)run->move_count : 1;
+	for (size_t i = 0; i < run->move_count; i++) {
+		run->progress.keys_estimated += run->moves[i].keys_est;
+		run->progress.bytes_estimated += run->moves[i].bytes_est;
+	}
+	exec_emit(run, EXEC_EVENT_START, NULL, 0, 0, run->start_note[0] ? run->start_note : NULL);
+	sched_run(&ops, workers);
+	if (run->halted) {
+		*err = run->failure;
+		if (err->code == SC_EXIT_INTERRUPTED)
+			sc_error_set(err, SC_EXIT_INTERRUPTED,
+				"interrupted: %zu of %zu slots done; the journal '%s' allows 'slotctl resume' or "
+				"'slotctl abort'", run->progress.slots_done, run->progress.slots_total,
+				run->journal_path);
+		return -1;
+	}
+	return 0;
+}
