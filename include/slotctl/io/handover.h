@@ -1,8 +1,10 @@
 /* handover.h: the rule every change of a slot's owner keeps, and the waits
- * that enforce it. The executor's finisher (exec_finish.c, exec_slot.c: apply,
- * resume, abort, reshard, rebalance, drain) and fix's finaliser (repair.c)
- * both pass handover_gate before a node takes a slot with SETSLOT NODE on
- * itself; fix also waits with handover_wait_views after each new owner.
+ * that enforce it. Every take goes through one function, handover_take (the
+ * gate, the take, the count of takes): the executor's finisher (exec_finish.c,
+ * exec_slot.c through mover_take: apply, resume, abort, reshard, rebalance,
+ * drain, and any mover backend) and fix's owner stage (repair.c) both call
+ * it before a node takes a slot with SETSLOT NODE on itself (or bumps); fix
+ * also waits with handover_wait_views after each new owner.
  *
  * THE INVARIANT. A node that takes slot S (SETSLOT S NODE <itself>) while
  * importing it takes the greatest configEpoch, E. From then until every node

@@ -11,6 +11,7 @@
 #include "slotctl/core/keyslot.h"
 #include "slotctl/io/parallel.h"
 #include "slotctl/io/pool.h"
+#include "slotctl/io/sched.h"
 #include "slotctl/io/slotops.h"
 #include "slotctl/core/strbuf.h"
 
@@ -461,13 +462,20 @@ struct step_filter {
 	bool claimants;
 };
 
-struct run_ctx {
+/* One stage of the items listed in items, run on the one scheduler
+ * (sched.h): an item starts once none of the nodes its key moves use is
+ * busy with another item's, in list order. */
+struct stage_run {
 	struct repair_survey *sv;
 	const struct repair_opts *o;
-	size_t *items;           /* the round's item indices */
+	const size_t *items;     /* the item indices */
 	size_t count;
-	int lanes;
 	enum stage stage;
+	bool *started;           /* per entry of items */
+	bool *busy;              /* per snapshot node: an item's key moves use it */
+	size_t running;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
 };
 
 /* Deletes keys on c (ASKING first): the copies --prefer target overrules. */
@@ -649,25 +657,6 @@ static void run_item(struct conn_pool *pool, struct repair_survey *sv, const str
 	}
 }
 
-static void run_lane(void *arg, size_t lane)
-{
-	static const struct step_filter every_node = { -1, false, false };
-	struct run_ctx *r = arg;
-	struct conn_pool *pool = conn_pool_new(&r->o->conn);
-
-	for (size_t k = lane; k < r->count; k += (size_t)r->lanes) {
-		struct repair_outcome *out = &r->sv->outcomes[r->items[k]];
-
-		if (!pool) {
-			out->status = REPAIR_FAILED;
-			sc_error_set(&out->error, SC_EXIT_PROBLEMS, "out of memory");
-			continue;
-		}
-		run_item(pool, r->sv, r->o, r->items[k], r->stage, &every_node);
-	}
-	conn_pool_free(pool);
-}
-
 static bool has_moves(const struct repair_item *it)
 {
 	for (size_t k = 0; k < it->step_count; k++)
@@ -676,34 +665,97 @@ static bool has_moves(const struct repair_item *it)
 	return false;
 }
 
-/* Whether item's key moves use a node already busy in this round; if not,
- * marks its nodes busy. */
-static bool claim_nodes(const struct repair_item *it, bool *busy)
+/* Marks busy (or idle) every node item's key moves use. */
+static void mark_nodes(const struct repair_item *it, bool *busy, bool on)
+{
+	for (size_t k = 0; k < it->step_count; k++) {
+		const struct repair_step *st = &it->steps[k];
+
+		if (st->op == REPAIR_OP_MOVE_KEYS)
+			busy[st->node] = busy[st->peer] = on;
+	}
+}
+
+/* Whether item's key moves use a node already busy. */
+static bool nodes_busy(const struct repair_item *it, const bool *busy)
 {
 	for (size_t k = 0; k < it->step_count; k++) {
 		const struct repair_step *st = &it->steps[k];
 
 		if (st->op == REPAIR_OP_MOVE_KEYS && (busy[st->node] || busy[st->peer]))
-			return false;
+			return true;
 	}
-	for (size_t k = 0; k < it->step_count; k++) {
-		const struct repair_step *st = &it->steps[k];
-
-		if (st->op == REPAIR_OP_MOVE_KEYS)
-			busy[st->node] = busy[st->peer] = true;
-	}
-	return true;
+	return false;
 }
 
-/* Runs one stage's steps of the count items listed in items, concurrently
- * on up to threads_of(o) lanes. */
-static void run_round(struct repair_survey *sv, const struct repair_opts *o, size_t *items,
+/* fix's rule for sched_run (under the lock): the first item not started
+ * whose key moves use no busy node (an item without key moves always may,
+ * and any in the coverage stage), its nodes then busy. */
+static bool next_item(void *ctx, void **job, bool *wait)
+{
+	struct stage_run *r = ctx;
+	bool waiting = false;
+
+	for (size_t k = 0; k < r->count; k++) {
+		const struct repair_item *it = &r->sv->plan.items[r->items[k]];
+
+		if (r->started[k])
+			continue;
+		if (r->stage == STAGE_KEYS && has_moves(it) && nodes_busy(it, r->busy)) {
+			waiting = true;
+			continue;
+		}
+		if (r->stage == STAGE_KEYS)
+			mark_nodes(it, r->busy, true);
+		r->started[k] = true;
+		r->running++;
+		*job = (void *)&r->items[k];
+		return true;
+	}
+	*wait = waiting && r->running > 0;
+	return false;
+}
+
+static void run_stage_item(void *ctx, void *job, struct conn_pool *pool)
+{
+	static const struct step_filter every_node = { -1, false, false };
+	struct stage_run *r = ctx;
+	size_t idx = *(const size_t *)job;
+
+	run_item(pool, r->sv, r->o, idx, r->stage, &every_node);
+	pthread_mutex_lock(&r->lock);
+	if (r->stage == STAGE_KEYS)
+		mark_nodes(&r->sv->plan.items[idx], r->busy, false);
+	r->running--;
+	pthread_cond_broadcast(&r->changed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Runs one stage's steps of the count items listed in items on the one
+ * scheduler, up to threads_of(o) at once; in the keys stage, items whose key
+ * moves share a node one after the other. */
+static void run_stage(struct repair_survey *sv, const struct repair_opts *o, const size_t *items,
 	size_t count, enum stage stage)
 {
-	struct run_ctx r = { sv, o, items, count, 0, stage };
+	struct stage_run r = { sv, o, items, count, stage, NULL, NULL, 0,
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	struct sched_ops ops = { &r.lock, &r.changed, next_item, run_stage_item, &r, &o->conn };
+	int workers = threads_of(o) < (int)count ? threads_of(o) : (int)count;
 
-	r.lanes = threads_of(o) < (int)count ? threads_of(o) : (int)count;
-	parallel_for((size_t)r.lanes, r.lanes, run_lane, &r);
+	r.started = calloc(count ? count : 1, sizeof(*r.started));
+	r.busy = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*r.busy));
+	if (r.started && r.busy && count > 0) {
+		sched_run(&ops, workers);
+	} else {
+		for (size_t k = 0; k < count; k++) {
+			sv->outcomes[items[k]].status = REPAIR_FAILED;
+			sc_error_set(&sv->outcomes[items[k]].error, SC_EXIT_PROBLEMS, "out of memory");
+		}
+	}
+	free(r.started);
+	free(r.busy);
+	pthread_mutex_destroy(&r.lock);
+	pthread_cond_destroy(&r.changed);
 }
 
 /* Marks every item failed for want of memory; returns how many there are. */
@@ -763,18 +815,42 @@ static void fail_item(struct repair_survey *sv, size_t idx, const struct sc_erro
 		"again)", sv->plan.items[idx].slot, sv->snap.nodes[sv->plan.items[idx].target].addr);
 }
 
-/* Hands target t the slots of its items, keeping the invariant of
- * handover.h: the gate (no epoch collision, t has heard of the greatest
- * epoch) when t takes a slot or bumps; t's own steps for every item (it
- * takes them, bumping once); every other master's steps (told the new
- * owner, slot closed); then the wait until every node's view shows t
- * owning them. Returns 0, or -1 with err when the views did not follow
- * within the bound: then no later owner may take. */
-static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o, int t,
-	struct conn **conns, int *slots, struct sc_error *err)
+/* What target t's take runs: t's own owner-stage steps for every item
+ * handed to it (it takes the slots, bumping once). */
+struct take_ctx {
+	struct conn_pool *pool;
+	struct repair_survey *sv;
+	const struct repair_opts *o;
+	int t;
+};
+
+static int take_steps(void *arg, struct sc_error *err)
 {
-	const struct step_filter on_t = { t, false, false }, elsewhere = { t, true, false };
+	struct take_ctx *c = arg;
+	const struct step_filter on_t = { c->t, false, false };
+
+	(void)err; /* a step that fails fails its item */
+	for (size_t i = 0; i < c->sv->plan.count; i++)
+		if (hands_to(c->sv, i, c->t))
+			run_item(c->pool, c->sv, c->o, i, STAGE_OWNER, &on_t);
+	return 0;
+}
+
+/* Hands target t the slots of its items, keeping the invariant of
+ * handover.h: when t takes a slot or bumps, its own steps for every item
+ * (it takes them, bumping once) run as the one finaliser's taking step,
+ * handover_take, past the gate (no epoch collision, t has heard of the
+ * greatest epoch); then every other master's steps (told the new owner,
+ * slot closed); then the wait until every node's view shows t owning them.
+ * Returns 0, or -1 with err when the views did not follow within the bound:
+ * then no later owner may take. */
+static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o, int t,
+	struct handover_ledger *ledger, struct conn **conns, int *slots, struct sc_error *err)
+{
+	const struct step_filter elsewhere = { t, true, false };
+	struct take_ctx take = { pool, sv, o, t };
 	size_t n = sv->plan.count, nslots = 0;
+	unsigned long seen = 0; /* fix gates every new owner */
 	bool raises = false;
 	struct conn *taker;
 	struct sc_error e;
@@ -782,17 +858,16 @@ static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const str
 
 	for (size_t i = 0; i < n; i++)
 		raises |= hands_to(sv, i, t) && raises_epoch(&sv->plan.items[i], t);
-	if (raises && (!(taker = conn_of(pool, &sv->snap, t, &e)) ||
-	               (nc = connect_nodes(pool, &sv->snap, true, conns, &e)) < 0 ||
-	               handover_gate(taker, conns, (size_t)nc, HANDOVER_WAIT_MS, &e) != 0)) {
+	if (!raises)
+		take_steps(&take, &e);
+	else if (!(taker = conn_of(pool, &sv->snap, t, &e)) ||
+	         (nc = connect_nodes(pool, &sv->snap, true, conns, &e)) < 0 ||
+	         handover_take(ledger, &seen, taker, conns, (size_t)nc, take_steps, &take, NULL, &e) != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (hands_to(sv, i, t))
 				fail_item(sv, i, &e);
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (hands_to(sv, i, t))
-			run_item(pool, sv, o, i, STAGE_OWNER, &on_t);
 	for (size_t i = 0; i < n; i++)
 		if (hands_to(sv, i, t))
 			run_item(pool, sv, o, i, STAGE_OWNER, &elsewhere);
@@ -826,9 +901,11 @@ static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 	struct conn_pool *pool = conn_pool_new(&o->conn);
 	struct conn **conns = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*conns));
 	int *slots = calloc(sv->plan.count ? sv->plan.count : 1, sizeof(*slots));
+	struct handover_ledger ledger;
 	struct sc_error err = { 0 };
 	bool stopped = !pool || !conns || !slots;
 
+	handover_ledger_init(&ledger);
 	if (stopped)
 		sc_error_set(&err, SC_EXIT_PROBLEMS, "out of memory");
 	for (size_t i = 0; !stopped && i < sv->plan.count; i++) {
@@ -842,9 +919,10 @@ static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 		for (size_t i = 0; stopped && i < sv->plan.count; i++)
 			if (hands_to(sv, i, (int)t))
 				fail_item(sv, i, &err);
-		if (!stopped && hand_over(pool, sv, o, (int)t, conns, slots, &err) != 0)
+		if (!stopped && hand_over(pool, sv, o, (int)t, &ledger, conns, slots, &err) != 0)
 			stopped = true;
 	}
+	handover_ledger_release(&ledger);
 	free(slots);
 	free(conns);
 	conn_pool_free(pool);
@@ -870,15 +948,13 @@ static size_t prune(const struct repair_survey *sv, bool *pending)
  * time, hand_over_all). */
 size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 {
-	size_t n = sv->plan.count, left, not_done = 0;
-	size_t *round = calloc(n ? n : 1, sizeof(*round));
+	size_t n = sv->plan.count, not_done = 0;
+	size_t *items = calloc(n ? n : 1, sizeof(*items));
 	bool *pending = calloc(n ? n : 1, sizeof(*pending));
-	bool *busy = calloc(sv->snap.count ? sv->snap.count : 1, sizeof(*busy));
 
-	if (!round || !pending || !busy) {
-		free(round);
+	if (!items || !pending) {
+		free(items);
 		free(pending);
-		free(busy);
 		return fail_all_for_memory(sv);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -886,27 +962,15 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 		if (!pending[i])
 			sv->outcomes[i].status = REPAIR_LEFT;
 	}
-	if ((left = prune(sv, pending)) > 0) {
+	for (enum stage stage = STAGE_COVER; stage <= STAGE_KEYS; stage++) {
 		size_t count = 0;
 
+		if (prune(sv, pending) == 0)
+			break;
 		for (size_t i = 0; i < n; i++)
 			if (pending[i])
-				round[count++] = i;
-		run_round(sv, o, round, count, STAGE_COVER);
-	}
-	left = prune(sv, pending);
-	while (left > 0) {
-		size_t count = 0;
-
-		memset(busy, 0, sv->snap.count * sizeof(*busy));
-		for (size_t i = 0; i < n; i++) {
-			if (pending[i] && (!has_moves(&sv->plan.items[i]) || claim_nodes(&sv->plan.items[i], busy))) {
-				round[count++] = i;
-				pending[i] = false;
-			}
-		}
-		left -= count;
-		run_round(sv, o, round, count, STAGE_KEYS);
+				items[count++] = i;
+		run_stage(sv, o, items, count, stage);
 	}
 	hand_over_all(sv, o);
 	for (size_t i = 0; i < n; i++) {
@@ -914,8 +978,7 @@ size_t repair_execute(struct repair_survey *sv, const struct repair_opts *o)
 			sv->outcomes[i].status = REPAIR_DONE;
 		not_done += sv->outcomes[i].status != REPAIR_DONE;
 	}
-	free(round);
+	free(items);
 	free(pending);
-	free(busy);
 	return not_done;
 }
