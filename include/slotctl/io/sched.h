@@ -5,6 +5,9 @@
  * and fix (repair.c: a slot's steps of one stage) both run on it; the rule
  * of which job may start is each caller's. Implemented in
  * src/io/move/exec_sched.c. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/sched.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SCHED_H
 #define SLOTCTL_SCHED_H
 
