@@ -209,7 +209,7 @@ static const struct cmd_option node_remove_options[] = {
 
 const struct cmd_entry cmd_node_remove = {
 	.name = "node remove",
-	.synopsis = "SEED_HOST:PORT NODE_ID [--drain [--plan-out FILE]] [--with-replicas] [--shutdown] [--wait SECONDS] [--yes] [--dry-run] [--json]",
+	.synopsis = "SEED_HOST:PORT NODE_ID [--drain [--plan-out FILE]] [--with-replicas] [--shutdown] [--wait SECONDS] [--yes] [--fast] [--dry-run] [--json]",
 	.summary = "remove a node from the cluster (draining a master first with --drain)",
 	.options = node_remove_options,
 	.min_args = 2,

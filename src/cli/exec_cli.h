@@ -27,7 +27,8 @@
 	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
 	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
 	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }, \
-	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)" }, \
+	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source, fractions allowed: batches shrink to stay under it (default 0.3; 20 with --fast)" }, \
+	{ "fast", 0, OPT_FLAG, NULL, "full speed, for a maintenance window: --max-block-ms 20 (clients wait longer)" }, \
 	{ "migrate-timeout", 0, OPT_VALUE, "MS", "MIGRATE's own timeout for its exchange with the target, grown by a probed key's size (default: --timeout)" }
 
 /* The reporting state of one command run. */
@@ -72,7 +73,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 extern const struct cmd_option exec_cli_journal_options[];
 #define EXEC_CLI_JOURNAL_SYNOPSIS \
 	"PLAN|STATE [--yes] [--parallel N] [--json] [--metrics-file PATH] [--replace] " \
-	"[--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS] [--migrate-timeout MS]"
+	"[--fast] [--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS] [--migrate-timeout MS]"
 
 /* An executor entry point that takes over the run recorded in a journal
  * (executor_resume, executor_abort). */

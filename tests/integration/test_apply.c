@@ -155,6 +155,20 @@ START_TEST(max_block_ms_shrinks_batches)
 }
 END_TEST
 
+/* Gentle by default: with no option a MIGRATE may block its source 0.3 ms
+ * (EXEC_DEFAULT_MAX_BLOCK_US), so 3000 small keys never go 1000 at a time
+ * (a MIGRATE of 1000 takes milliseconds); --fast (a maintenance window)
+ * bounds it at 20 ms, where 1000 keys fit: a few MIGRATEs, and fewer than
+ * half the default's. */
+START_TEST(gentle_by_default_fast_on_request)
+{
+	int gentle = migrates_moving_h(NULL, NULL), fast = migrates_moving_h("--fast", NULL);
+
+	ck_assert_msg(gentle >= 10, "%d MIGRATEs for 3000 keys by default (0.3 ms each: 10 or more expected)", gentle);
+	ck_assert_msg(fast * 2 <= gentle, "%d MIGRATEs for 3000 keys with --fast, %d by default", fast, gentle);
+}
+END_TEST
+
 /* A bound shorter than any MIGRATE (0.05 ms; fractions allowed down to
  * 0.01, a smaller one is a usage error that changes nothing) holds from
  * the second slot's first keys on: the batch adapted in one slot carries to
@@ -432,6 +446,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, apply_under_client_traffic);
 	tcase_add_test(tc, max_block_ms_shrinks_batches);
 	tcase_add_test(tc, max_block_ms_carries_across_slots);
+	tcase_add_test(tc, gentle_by_default_fast_on_request);
 	tcase_add_test(tc, pacing_keeps_migrates_small);
 	tcase_add_test(tc, byte_pacing_keeps_migrates_small);
 	tcase_add_test(tc, stale_plan_is_refused);

@@ -25,7 +25,13 @@
 /* Defaults for struct exec_opts fields left 0. */
 #define EXEC_DEFAULT_BATCH_KEYS 1000
 #define EXEC_DEFAULT_BATCH_BYTES (8LL << 20)
-#define EXEC_DEFAULT_MAX_BLOCK_US 20000
+/* The bound on one MIGRATE's block of its source: gentle by default (0.3
+ * ms: a whole slot's keys go in a few MIGRATEs, and clients of the source
+ * wait about as little as under redis-cli's 10-key MIGRATEs, at about twice
+ * its speed: bench/README.md), the floor's pace with --fast (a maintenance
+ * window: whole slots in one MIGRATE, client p99 about 1.8x redis-cli's). */
+#define EXEC_DEFAULT_MAX_BLOCK_US 300
+#define EXEC_FAST_MAX_BLOCK_US 20000
 #define EXEC_DEFAULT_VERIFY_WAIT_MS 30000
 /* A paced move has time to spare, so its MIGRATEs are kept small (each
  * blocks its source for less): paced by keys, at most the pace / this many
