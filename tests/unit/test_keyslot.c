@@ -1,6 +1,7 @@
 /* test_keyslot.c: key hashing against the Redis Cluster specification's
  * vectors, hash tags included, binary-safe. */
 #include <check.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "slotctl/core/keyslot.h"
@@ -14,6 +15,38 @@ static int slot_of(const char *key)
 START_TEST(crc16_reference_vector)
 {
 	ck_assert_uint_eq(keyslot_crc16("123456789", 9), 0x31C3);
+}
+END_TEST
+
+/* The specification's bit-by-bit CRC16 (XMODEM), to hold the table-driven
+ * one to. */
+static uint16_t crc16_bitwise(const unsigned char *p, size_t len)
+{
+	uint16_t crc = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= (uint16_t)(p[i] << 8);
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc & 0x8000) ? (uint16_t)((crc << 1) ^ 0x1021) : (uint16_t)(crc << 1);
+	}
+	return crc;
+}
+
+/* Every string of one and two bytes, and longer ones, hash as bit by bit. */
+START_TEST(crc16_table_matches_the_bitwise_definition)
+{
+	unsigned char buf[64];
+
+	for (unsigned v = 0; v < 65536; v++) {
+		buf[0] = (unsigned char)(v >> 8);
+		buf[1] = (unsigned char)v;
+		ck_assert_uint_eq(keyslot_crc16(buf, 2), crc16_bitwise(buf, 2));
+		ck_assert_uint_eq(keyslot_crc16(buf + 1, 1), crc16_bitwise(buf + 1, 1));
+	}
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 37 + 11);
+	for (size_t len = 0; len <= sizeof(buf); len++)
+		ck_assert_uint_eq(keyslot_crc16(buf, len), crc16_bitwise(buf, len));
 }
 END_TEST
 
@@ -56,6 +89,7 @@ static Suite *keyslot_suite(void)
 	TCase *tc = tcase_create("keyslot");
 
 	tcase_add_test(tc, crc16_reference_vector);
+	tcase_add_test(tc, crc16_table_matches_the_bitwise_definition);
 	tcase_add_test(tc, known_slots);
 	tcase_add_test(tc, hash_tags);
 	tcase_add_test(tc, binary_safe);
