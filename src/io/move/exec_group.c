@@ -11,18 +11,18 @@
 
 #include <stdlib.h>
 
-/* One SETSLOT per live slot on c, pipelined, each reply checked apart; a
- * slot whose reply is good reaches phase. An I/O failure fails every slot
- * still waiting for its reply. */
-static void setslot_all(struct mover_group *g, struct conn *c, const char *how, const char *id,
-	enum journal_phase phase)
+/* One SETSLOT per live slot of [from, to) on c, pipelined, each reply
+ * checked apart; a slot whose reply is good reaches phase. An I/O failure
+ * fails every slot still waiting for its reply. */
+static void setslot_all(struct mover_group *g, size_t from, size_t to, struct conn *c, const char *how,
+	const char *id, enum journal_phase phase)
 {
 	struct sc_error e;
 
-	for (size_t i = 0; i < g->n; i++)
+	for (size_t i = from; i < to; i++)
 		if (mover_alive(g, i) && slotops_setslot_send(c, g->m[i]->slot, how, id, &e) != 0)
 			mover_fail(g, i, &e);
-	for (size_t i = 0; i < g->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		if (!mover_alive(g, i))
 			continue;
 		if (slotops_setslot_read(c, g->m[i]->slot, how, false, &e) != 0 ||
@@ -31,24 +31,25 @@ static void setslot_all(struct mover_group *g, struct conn *c, const char *how, 
 	}
 }
 
-/* The live slot after i, or n when none. */
-static size_t next_alive(const struct mover_group *g, size_t i)
+/* The live slot of [.., to) after i, or to when none. */
+static size_t next_alive(const struct mover_group *g, size_t i, size_t to)
 {
-	while (++i < g->n && !mover_alive(g, i))
+	while (++i < to && !mover_alive(g, i))
 		;
 	return i;
 }
 
-/* Moves the keys of every live slot, one slot after the other, handing each
- * emptied slot to the finisher. After a failure (or a stop) the slots not yet
- * emptied stay open for resume. */
-static void move_all_keys(struct mover_group *g, struct conn *sc, struct exec_finisher *f)
+/* Moves the keys of every live slot of [from, to), one slot after the
+ * other, handing each emptied slot to the finisher. After a failure (or a
+ * stop) the slots not yet emptied, in the range and after it, stay as they
+ * are for resume. */
+static void move_all_keys(struct mover_group *g, size_t from, size_t to, struct conn *sc,
+	struct exec_finisher *f, int *batch)
 {
 	redisReply *carry = NULL;
-	int batch = 0; /* as adapted to --max-block-ms so far */
 
-	for (size_t i = next_alive(g, (size_t)-1); i < g->n; i = next_alive(g, i)) {
-		size_t next = next_alive(g, i);
+	for (size_t i = next_alive(g, from - 1, to); i < to; i = next_alive(g, i, to)) {
+		size_t next = next_alive(g, i, to);
 		struct keys_batch_ctx ctx;
 		struct migrate_opts mo;
 		struct migrate_stats stats = { 0 };
@@ -56,8 +57,8 @@ static void move_all_keys(struct mover_group *g, struct conn *sc, struct exec_fi
 
 		keys_migrate_opts(g, i, false, &ctx, &mo);
 		mo.carry = &carry;
-		mo.batch_hint = &batch;
-		mo.next_slot = next < g->n ? g->m[next]->slot : -1;
+		mo.batch_hint = batch;
+		mo.next_slot = next < to ? g->m[next]->slot : -1;
 		if (slotops_migrate_keys(sc, g->dst->host, g->dst->port, g->m[i]->slot, &mo, &stats, &e) != 0 ||
 		    mover_record(g, i, JOURNAL_KEYS_MOVED, &e) != 0) {
 			mover_fail(g, i, &e);
@@ -68,10 +69,33 @@ static void move_all_keys(struct mover_group *g, struct conn *sc, struct exec_fi
 			break;
 		}
 		exec_finisher_push(f, i);
-		exec_finisher_step(f, next >= g->n);
+		exec_finisher_step(f, next >= to);
 	}
 	if (carry)
 		freeReplyObject(carry);
+}
+
+/* How many of its next slots a target that owns fewer than
+ * EXEC_NEW_TARGET_SLOTS takes one at a time (see exec_slot_group). */
+static size_t warmup_slots(struct exec_run *run, int dst)
+{
+	size_t owned = 0;
+
+	pthread_mutex_lock(&run->lock);
+	for (int s = 0; s < SC_SLOTS && owned < EXEC_NEW_TARGET_SLOTS; s++)
+		owned += run->expected[s] == dst;
+	pthread_mutex_unlock(&run->lock);
+	return EXEC_NEW_TARGET_SLOTS - owned;
+}
+
+/* Opens the live slots of [from, to) (IMPORTING on the target, then
+ * MIGRATING on the source, one round trip each) and moves their keys. */
+static void move_range(struct mover_group *g, size_t from, size_t to, struct exec_finisher *f,
+	struct conn *sc, int *batch)
+{
+	setslot_all(g, from, to, f->target, "IMPORTING", g->src->id, JOURNAL_IMPORTING);
+	setslot_all(g, from, to, f->rest[0], "MIGRATING", g->dst->id, JOURNAL_MIGRATING);
+	move_all_keys(g, from, to, sc, f, batch);
 }
 
 void exec_slot_group(struct mover_group *g)
@@ -82,6 +106,8 @@ void exec_slot_group(struct mover_group *g)
 	struct exec_finisher f = { 0 };
 	struct conn *sc;
 	struct sc_error e;
+	size_t first = 0, warm = warmup_slots(g->run, g->m[0]->dst);
+	int batch = 0; /* as adapted to --max-block-ms so far */
 
 	if (!ctl)
 		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
@@ -93,9 +119,14 @@ void exec_slot_group(struct mover_group *g)
 		conn_pool_free(ctl);
 		return;
 	}
-	setslot_all(g, f.target, "IMPORTING", g->src->id, JOURNAL_IMPORTING);
-	setslot_all(g, f.rest[0], "MIGRATING", g->dst->id, JOURNAL_MIGRATING);
-	move_all_keys(g, sc, &f);
+	/* a target new to the cluster's clients first takes slots one at a time,
+	 * each finished everywhere before the next opens (EXEC_NEW_TARGET_SLOTS) */
+	for (; first < g->n && first < warm; first++) {
+		move_range(g, first, first + 1, &f, sc, &batch);
+		exec_finisher_drain(&f);
+	}
+	if (first < g->n)
+		move_range(g, first, g->n, &f, sc, &batch);
 	exec_finisher_drain(&f);
 	exec_finisher_free(&f);
 	conn_pool_free(ctl);

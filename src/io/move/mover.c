@@ -62,7 +62,9 @@ bool mover_stopped(const struct mover_group *g)
 
 void mover_settled(struct mover_group *g, size_t i)
 {
+	pthread_mutex_lock(&g->run->lock); /* other groups read it (exec_group.c) */
 	g->run->expected[g->m[i]->slot] = g->rollback ? g->m[i]->src : g->m[i]->dst;
+	pthread_mutex_unlock(&g->run->lock);
 }
 
 int mover_masters(struct mover_group *g, struct conn_pool *pool, struct conn **out, size_t *n,

@@ -41,6 +41,17 @@ int exec_slot_rollback(struct mover_group *g, size_t i, struct sc_error *err);
  * target, one to the source), then emptied and finished one by one. */
 #define EXEC_GROUP_SLOTS 256
 
+/* A target that owns fewer slots than this takes its next ones one at a
+ * time, each finished on every master before the next opens, so clients
+ * meet few ASK redirections to it before a MOVED has shown it to them. A
+ * cluster client that builds its node list from CLUSTER SLOTS, which leaves
+ * out a master owning no slot, cannot follow an ASK to a node it does not
+ * know (redis-py 4.3's RedisCluster raises AttributeError), and learns of
+ * the node only from a MOVED (or a reload after it owns a slot). Opening a
+ * whole group at once sent it ASKs for every migrated key, and for every
+ * missing key written or read, in up to EXEC_GROUP_SLOTS slots. */
+#define EXEC_NEW_TARGET_SLOTS 256
+
 /* Moves g's pending slots (same source, target and batch) from pending to
  * done: IMPORTING and MIGRATING for all in one round trip each, then each
  * slot's keys, each emptied slot's NODE steps overlapping the next slots'
