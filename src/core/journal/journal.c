@@ -49,8 +49,19 @@ static int add_string(cJSON *o, const char *name, const char *value)
 	return cJSON_AddStringToObject(o, name, value) ? 0 : -1;
 }
 
+/* A whole number as its digits: cJSON prints one above INT_MAX (every
+ * record's time_ms) with "%1.15g" and reads it back with sscanf to check,
+ * which was 40% of encoding the ~30,000 records of a 4096-slot move
+ * (callgrind: 913M of 2,594M instructions before, 560M after). The text is
+ * the same. */
 static int add_number(cJSON *o, const char *name, double value)
 {
+	char digits[32];
+
+	if (value >= -1e15 && value <= 1e15 && value == (double)(long long)value) {
+		snprintf(digits, sizeof(digits), "%lld", (long long)value);
+		return cJSON_AddRawToObject(o, name, digits) ? 0 : -1;
+	}
 	return cJSON_AddNumberToObject(o, name, value) ? 0 : -1;
 }
 
