@@ -70,9 +70,8 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	    args_int(a, "parallel", 1, 256, EXEC_CLI_DEFAULT_PARALLEL, &parallel) != 0 ||
 	    args_int(a, "max-keys-per-sec", 0, 1000000000LL, 0, &kps) != 0 ||
 	    args_int(a, "max-bytes-per-sec", 0, 1LL << 50, 0, &bps) != 0 ||
-	    args_int(a, "batch-keys", 1, 1000000, EXEC_DEFAULT_BATCH_KEYS, &batch) != 0 ||
-	    args_ms_as_us(a, "max-block-ms", 10, 600000000LL,
-	                  fast ? EXEC_FAST_MAX_BLOCK_US : EXEC_DEFAULT_MAX_BLOCK_US, &block) != 0 ||
+	    args_int(a, "batch-keys", 1, 1000000, fast ? EXEC_FAST_BATCH_KEYS : EXEC_DEFAULT_BATCH_KEYS, &batch) != 0 ||
+	    args_ms_as_us(a, "max-block-ms", 10, 600000000LL, EXEC_DEFAULT_MAX_BLOCK_US, &block) != 0 ||
 	    args_int(a, "migrate-timeout", 1, 3600000, o->conn.command_timeout_ms, &mig_timeout) != 0 ||
 	    args_int(a, "progress-interval", 1, 86400, EXEC_CLI_DEFAULT_INTERVAL_S, &interval) != 0)
 		return -1;
@@ -85,8 +84,8 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	o->replace = args_flag(a, "replace");
 	o->given = (args_value(a, "max-keys-per-sec") ? EXEC_GIVEN_MAX_KEYS_PER_SEC : 0) |
 		(args_value(a, "max-bytes-per-sec") ? EXEC_GIVEN_MAX_BYTES_PER_SEC : 0) |
-		(args_value(a, "max-block-ms") || fast ? EXEC_GIVEN_MAX_BLOCK : 0) |
-		(args_value(a, "batch-keys") ? EXEC_GIVEN_BATCH_KEYS : 0) |
+		(args_value(a, "max-block-ms") ? EXEC_GIVEN_MAX_BLOCK : 0) |
+		(args_value(a, "batch-keys") || fast ? EXEC_GIVEN_BATCH_KEYS : 0) |
 		(args_value(a, "parallel") ? EXEC_GIVEN_PARALLEL : 0);
 	describe_command(a, ui->command, sizeof(ui->command));
 	o->command = ui->command;

@@ -26,9 +26,9 @@
 	{ "replace", 0, OPT_FLAG, NULL, "overwrite keys that already exist on a target (default: stop)" }, \
 	{ "max-keys-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N keys per second" }, \
 	{ "max-bytes-per-sec", 0, OPT_VALUE, "N", "pace the moves to at most N bytes per second" }, \
-	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 1000; adapts to keep MIGRATE short)" }, \
-	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source, fractions allowed: batches shrink to stay under it (default 0.3; 20 with --fast)" }, \
-	{ "fast", 0, OPT_FLAG, NULL, "full speed, for a maintenance window: --max-block-ms 20 (clients wait longer)" }, \
+	{ "batch-keys", 0, OPT_VALUE, "N", "keys per MIGRATE (default 20, gentle on clients; 1000 with --fast; adapts to keep MIGRATE short)" }, \
+	{ "max-block-ms", 0, OPT_VALUE, "MS", "bound on how long one MIGRATE may block its source, fractions allowed (0.3): batches shrink to stay under it (default 20)" }, \
+	{ "fast", 0, OPT_FLAG, NULL, "full speed, for a maintenance window: --batch-keys 1000, a slot per MIGRATE (clients wait longer)" }, \
 	{ "migrate-timeout", 0, OPT_VALUE, "MS", "MIGRATE's own timeout for its exchange with the target, grown by a probed key's size (default: --timeout)" }
 
 /* The reporting state of one command run. */
