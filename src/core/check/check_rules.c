@@ -90,6 +90,47 @@ void rules_add_view(struct rules *c, struct check_finding *f, const struct node_
 		c->oom = true;
 }
 
+/* -- the reference by id ------------------------------------------------- */
+
+static int by_id_then_order(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a, *y = *(const struct node *const *)b;
+	int d = strcmp(x->id, y->id);
+
+	return d ? d : (x > y) - (x < y);
+}
+
+/* Fills c->ref_by_id; an allocation failure leaves it NULL (lookups then
+ * walk the reference). */
+static void index_ref(struct rules *c)
+{
+	if (!c->ref || c->ref->count == 0 || !(c->ref_by_id = malloc(c->ref->count * sizeof(*c->ref_by_id))))
+		return;
+	for (size_t i = 0; i < c->ref->count; i++)
+		c->ref_by_id[i] = &c->ref->nodes[i];
+	qsort(c->ref_by_id, c->ref->count, sizeof(*c->ref_by_id), by_id_then_order);
+}
+
+const struct node *rules_ref_find(const struct rules *c, const char *id)
+{
+	size_t lo = 0, hi;
+
+	if (!c->ref)
+		return NULL;
+	if (!c->ref_by_id)
+		return topology_find(c->ref, id);
+	hi = c->ref->count;
+	while (lo < hi) { /* the first entry not below id */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(c->ref_by_id[mid]->id, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->ref->count && strcmp(c->ref_by_id[lo]->id, id) == 0 ? c->ref_by_id[lo] : NULL;
+}
+
 /* -- reachability ------------------------------------------------------- */
 
 static void rule_reachable(struct rules *c)
@@ -98,7 +139,7 @@ static void rule_reachable(struct rules *c)
 
 	for (size_t i = 0; i < c->s->count; i++) {
 		const struct node_view *v = &c->s->nodes[i];
-		const struct node *entry = c->ref && v->id[0] ? topology_find(c->ref, v->id) : NULL;
+		const struct node *entry = v->id[0] ? rules_ref_find(c, v->id) : NULL;
 		struct check_finding *f;
 		char slots[200] = "";
 
@@ -437,7 +478,7 @@ static void diff_roles(struct rules *c, const struct node_view *v, size_t *found
 	strbuf_init(&sb, detail, sizeof(detail));
 	for (size_t j = 0; j < v->view.count; j++) {
 		const struct node *mine = &v->view.nodes[j];
-		const struct node *theirs = topology_find(c->ref, mine->id);
+		const struct node *theirs = rules_ref_find(c, mine->id);
 		char name[NAME_MAX_LEN], here[2 * NAME_MAX_LEN], there[2 * NAME_MAX_LEN];
 
 		if (!theirs || ((mine->flags | theirs->flags) & (NODE_HANDSHAKE | NODE_NOADDR)) ||
@@ -519,6 +560,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 		c.ref = &s->nodes[s->reference].view;
 	if (c.ref)
 		topology_owner_map(c.ref, owner);
+	index_ref(&c);
 	summarize(s, c.ref, owner, &out->summary);
 	rule_reachable(&c);
 	if (c.ref) {
@@ -536,6 +578,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 	}
 	free(owner);
 	free(c.listed_twice);
+	free(c.ref_by_id);
 	if (c.oom) {
 		check_report_release(out);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while checking the cluster");

@@ -15,8 +15,15 @@ struct rules {
 	const struct topology *ref;   /* the reference view, NULL when none */
 	struct check_report *r;
 	bool *listed_twice;           /* per reference entry: its id is listed twice (rule_views) */
+	const struct node **ref_by_id; /* the reference's entries sorted by id, then input order */
 	bool oom;                     /* an allocation failed: evaluation fails */
 };
+
+/* The reference view's entry for id (the first listed when twice), as
+ * topology_find(c->ref, id) but by binary search: the rules look up every
+ * entry of every view there, which walking the reference made cubic in the
+ * nodes. NULL when none. */
+const struct node *rules_ref_find(const struct rules *c, const char *id);
 
 /* The entry a reachable node's own view has for itself, or NULL. */
 const struct node *rules_view_self(const struct node_view *v);

@@ -165,35 +165,105 @@ static int snapshot_add(struct snapshot *s, size_t *cap, const char *host, int p
 	return 0;
 }
 
-static bool snapshot_knows(struct snapshot *s, const struct node *n)
+/* The nodes already in a snapshot, by id and by address: two open-addressing
+ * tables of indexes + 1 (0: empty), so that looking up each entry of every
+ * view costs a hash, not a walk of every node (which made discovery cubic in
+ * the nodes: a billion comparisons at 1,000 masters). */
+struct seen {
+	size_t *by_id, *by_addr;
+	size_t cap;               /* a power of two, at least twice the nodes */
+};
+
+static size_t text_hash(const char *t)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *t; t++)
+		h = (h ^ (unsigned char)*t) * 1099511628211ULL;
+	return h;
+}
+
+/* The cell of table tab for key: the one holding a node whose id (or
+ * address) is key, or the empty one where it would go. */
+static size_t *seen_cell(const struct seen *k, size_t *tab, const struct snapshot *s, const char *key, bool addr)
+{
+	for (size_t i = text_hash(key) & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
+		const struct node_view *v = tab[i] ? &s->nodes[tab[i] - 1] : NULL;
+
+		if (!v || strcmp(addr ? v->addr : v->id, key) == 0)
+			return &tab[i];
+	}
+}
+
+static void seen_put(struct seen *k, const struct snapshot *s, size_t i)
+{
+	size_t *cell;
+
+	if (s->nodes[i].id[0] && !*(cell = seen_cell(k, k->by_id, s, s->nodes[i].id, false)))
+		*cell = i + 1;
+	if (!*(cell = seen_cell(k, k->by_addr, s, s->nodes[i].addr, true)))
+		*cell = i + 1;
+}
+
+/* Makes room for one more node (tables at most half full). 0, or -1 on OOM. */
+static int seen_grow(struct seen *k, const struct snapshot *s)
+{
+	size_t cap = k->cap ? k->cap : 64;
+
+	while (cap < 2 * (s->count + 1))
+		cap *= 2;
+	if (cap == k->cap)
+		return 0;
+	free(k->by_id);
+	free(k->by_addr);
+	k->cap = cap;
+	k->by_id = calloc(cap, sizeof(*k->by_id));
+	k->by_addr = calloc(cap, sizeof(*k->by_addr));
+	if (!k->by_id || !k->by_addr)
+		return -1;
+	for (size_t i = 0; i < s->count; i++)
+		seen_put(k, s, i);
+	return 0;
+}
+
+static void seen_release(struct seen *k)
+{
+	free(k->by_id);
+	free(k->by_addr);
+}
+
+/* Whether n (by id, or by address) is in s already; a node found by address
+ * whose id was unknown (the seed) learns it. */
+static bool snapshot_knows(struct snapshot *s, struct seen *k, const struct node *n)
 {
 	char addr[ADDR_TEXT_MAX];
+	size_t *cell;
 
+	if (*seen_cell(k, k->by_id, s, n->id, false))
+		return true;
 	addr_format(addr, sizeof(addr), n->ip, n->port);
-	for (size_t i = 0; i < s->count; i++) {
-		struct node_view *v = &s->nodes[i];
-
-		if (strcmp(v->id, n->id) == 0)
-			return true;
-		if (strcmp(v->addr, addr) == 0) {
-			if (!v->id[0])
-				memcpy(v->id, n->id, sizeof(v->id));
-			return true;
-		}
+	if (!*(cell = seen_cell(k, k->by_addr, s, addr, true)))
+		return false;
+	if (!s->nodes[*cell - 1].id[0]) {
+		memcpy(s->nodes[*cell - 1].id, n->id, sizeof(s->nodes[*cell - 1].id));
+		seen_put(k, s, *cell - 1);
 	}
-	return false;
+	return true;
 }
 
 /* Adds every node that t names and nobody has read yet. */
-static int snapshot_discover(struct snapshot *s, size_t *cap, const struct topology *t)
+static int snapshot_discover(struct snapshot *s, size_t *cap, struct seen *k, const struct topology *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
 		const struct node *n = &t->nodes[i];
 
 		if ((n->flags & (NODE_NOADDR | NODE_HANDSHAKE)) || !n->ip[0] || n->port <= 0)
 			continue;
-		if (!snapshot_knows(s, n) && snapshot_add(s, cap, n->ip, n->port, n->id) < 0)
+		if (snapshot_knows(s, k, n))
+			continue;
+		if (seen_grow(k, s) < 0 || snapshot_add(s, cap, n->ip, n->port, n->id) < 0)
 			return -1;
+		seen_put(k, s, s->count - 1);
 	}
 	return 0;
 }
@@ -211,10 +281,14 @@ int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 	struct snapshot *out, struct sc_error *err)
 {
 	struct snapshot s = { NULL, 0, -1 };
+	struct seen known = { 0 };
 	size_t cap = 0, done = 0;
 
-	if (snapshot_add(&s, &cap, host, port, "") < 0)
+	if (seen_grow(&known, &s) < 0 || snapshot_add(&s, &cap, host, port, "") < 0) {
+		seen_release(&known);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	seen_put(&known, &s, 0);
 	while (done < s.count) {
 		size_t first = done;
 
@@ -223,15 +297,18 @@ int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 			if (err)
 				*err = s.nodes[0].error;
 			snapshot_release(&s);
+			seen_release(&known);
 			return -1;
 		}
 		done = s.count;
 		for (size_t i = first; i < done; i++)
-			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &s.nodes[i].view) < 0) {
+			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &known, &s.nodes[i].view) < 0) {
 				snapshot_release(&s);
+				seen_release(&known);
 				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 			}
 	}
+	seen_release(&known);
 	s.reference = 0; /* the seed, always reachable here */
 	*out = s;
 	return 0;
