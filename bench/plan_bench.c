@@ -1,4 +1,4 @@
-/* plan_bench.c: times the planner on synthetic clusters (up to 1,000
+/* plan_bench.c: times the planner on synthetic clusters (up to 10,000
  * masters and 16384 slots, skewed memory) for rebalance by each measure,
  * drain and reshard. Built and run by bench/plan-bench.sh; not part of the
  * test suite (no timed assertions there). */
@@ -33,7 +33,7 @@ static void make(int masters, struct topology *map, struct slot_stats *st)
 		snprintf(n->id, sizeof(n->id), "%040zx", i * 2654435761u + 1);
 		snprintf(n->ip, sizeof(n->ip), "10.0.%zu.%zu", i / 250, i % 250);
 		n->port = 6379;
-		n->flags = i < (size_t)masters ? NODE_MASTER : NODE_REPLICA;
+		n->flags = (i < (size_t)masters ? NODE_MASTER : NODE_REPLICA) | (i == 0 ? NODE_MYSELF : 0);
 		n->config_epoch = i + 1;
 		if (i < (size_t)masters) {
 			memcpy(st->nodes[i].id, n->id, sizeof(n->id));
@@ -90,7 +90,7 @@ static void run(const char *what, int masters, plan_fn fn, const struct topology
 
 int main(int argc, char **argv)
 {
-	int sizes[] = { 3, 10, 100, 1000 };
+	int sizes[] = { 3, 10, 100, 1000, 10000 };
 	int max = argc > 1 ? atoi(argv[1]) : 1000;
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]) && sizes[k] <= max; k++) {

@@ -32,16 +32,31 @@ static int id_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* The replicas of master n in map, sorted by id, into n's replicas. */
-static void fill_replicas(const struct topology *map, struct plan_node *n)
+/* bsearch: an id against a plan node. */
+static int id_key_cmp(const void *key, const void *node)
 {
-	for (size_t i = 0; i < map->count && n->replica_count < PLAN_MAX_REPLICAS; i++) {
-		const struct node *r = &map->nodes[i];
+	return strcmp(key, ((const struct plan_node *)node)->id);
+}
 
-		if ((r->flags & NODE_REPLICA) && !(r->flags & NODE_HANDSHAKE) && strcmp(r->master_id, n->id) == 0)
-			memcpy(n->replicas[n->replica_count++], r->id, sizeof(n->replicas[0]));
+/* The replicas of each of the n masters of nodes (sorted by id) into its
+ * replicas, in map order up to PLAN_MAX_REPLICAS, then sorted by id. One
+ * pass over the map: walking it once per master was quadratic in the nodes
+ * (at 10,000 masters most of a 40 s rebalance plan, each walk reading
+ * every node's 2 KB slot bitmap's cache lines). */
+static void fill_replicas(const struct topology *map, struct plan_node *nodes, size_t n)
+{
+	for (size_t i = 0; i < map->count; i++) {
+		const struct node *r = &map->nodes[i];
+		struct plan_node *m;
+
+		if (!(r->flags & NODE_REPLICA) || (r->flags & NODE_HANDSHAKE) ||
+		    !(m = bsearch(r->master_id, nodes, n, sizeof(*nodes), id_key_cmp)) ||
+		    m->replica_count >= PLAN_MAX_REPLICAS)
+			continue;
+		memcpy(m->replicas[m->replica_count++], r->id, sizeof(m->replicas[0]));
 	}
-	qsort(n->replicas, (size_t)n->replica_count, sizeof(n->replicas[0]), id_cmp);
+	for (size_t k = 0; k < n; k++)
+		qsort(nodes[k].replicas, (size_t)nodes[k].replica_count, sizeof(nodes[k].replicas[0]), id_cmp);
 }
 
 int plan_nodes_from_map(const struct topology *map, struct plan_node **out, size_t *count,
@@ -67,10 +82,10 @@ int plan_nodes_from_map(const struct topology *map, struct plan_node **out, size
 		dst->used_memory = -1;
 		dst->maxmemory = -1;
 		dst->weight = 1.0;
-		fill_replicas(map, dst);
 		n++;
 	}
 	qsort(nodes, n, sizeof(*nodes), plan_node_cmp);
+	fill_replicas(map, nodes, n);
 	*out = nodes;
 	*count = n;
 	return 0;
