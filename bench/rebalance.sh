@@ -9,8 +9,8 @@
 #
 #   bench/rebalance.sh                 # KEYS=1000000 (default): ~250,000 keys move
 #   VARIANTS="slotctl-skewed redis-cli-skewed" KEYS=20000 bench/rebalance.sh
-# Variants: redis-cli slotctl slotctl-apply (plan + apply), each also with
-# the suffix -skewed.
+# Variants: redis-cli slotctl (gentle: the default) slotctl-fast (--fast)
+# slotctl-apply (plan + apply), each also with the suffix -skewed.
 # Knobs (env): KEYS VALUE_SIZE MASTERS REPS VARIANTS CLIENT CLIENT_KEYS
 # CLIENT_RATE SLOTCTL_ARGS (extra options for slotctl rebalance) SLOTCTL
 # TRAFFIC BUILD RUN_DIR KEEP.
@@ -25,6 +25,12 @@ cmd_redis_cli() {
 cmd_slotctl() {
 	# shellcheck disable=SC2206
 	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --yes $SLOTCTL_ARGS)
+}
+
+# slotctl --fast: the maintenance-window pace.
+cmd_slotctl_fast() {
+	cmd_slotctl "$1"
+	CMD+=(--fast)
 }
 
 # slotctl in two steps (plan file, then apply), timed together.
@@ -43,4 +49,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		esac
 	done
 done
-report slotctl:redis-cli slotctl-skewed:redis-cli-skewed slotctl-apply:redis-cli slotctl-apply-skewed:redis-cli-skewed
+report slotctl:redis-cli slotctl-fast:redis-cli slotctl-fast:slotctl slotctl-skewed:redis-cli-skewed slotctl-fast-skewed:redis-cli-skewed slotctl-apply:redis-cli slotctl-apply-skewed:redis-cli-skewed

@@ -8,7 +8,8 @@
 #
 #   SLOTS=4096 bench/reshard.sh        # KEYS=1000000 (default): ~250,000 keys in those slots
 #   VARIANTS="slotctl redis-cli" KEYS=20000 bench/reshard.sh
-# Variants: redis-cli redis-cli-p1000 slotctl slotctl-apply (plan + apply)
+# Variants: redis-cli redis-cli-p1000 slotctl (gentle: the default)
+# slotctl-fast (--fast) slotctl-apply (plan + apply)
 # slotctl-paced (slotctl reshard --max-keys-per-sec PACE: by default the
 # pace redis-cli kept in the same repetition, so list redis-cli first; the
 # client's latency at equal pace) slotctl-shortblock (slotctl reshard
@@ -21,7 +22,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SLOTS=${SLOTS:-4096}
-VARIANTS=${VARIANTS:-"redis-cli redis-cli-p1000 slotctl floor"}
+VARIANTS=${VARIANTS:-"redis-cli redis-cli-p1000 slotctl slotctl-fast floor"}
 PICK=${PICK:-lowest}   # lowest: the very slots redis-cli and the floor move; cheapest: slotctl's default
 SRC=0
 DST=$MASTERS   # the empty master: sandbox up --empty-masters 1 puts it after the masters
@@ -51,7 +52,13 @@ cmd_slotctl_paced() {
 	CMD+=(--max-keys-per-sec "${pace:-25000}")
 }
 
-# slotctl with MIGRATEs bounded to BLOCK_MS (0.3) each.
+# slotctl --fast: the maintenance-window pace (whole slots per MIGRATE).
+cmd_slotctl_fast() {
+	cmd_slotctl "$1"
+	CMD+=(--fast)
+}
+
+# slotctl with MIGRATEs bounded to BLOCK_MS (0.3, the default since --fast) each.
 cmd_slotctl_shortblock() {
 	cmd_slotctl "$1"
 	CMD+=(--max-block-ms "${BLOCK_MS:-0.3}")
@@ -74,4 +81,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1
 	done
 done
-report slotctl:redis-cli slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl-shortblock:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
+report slotctl:redis-cli slotctl-fast:redis-cli slotctl-fast:slotctl slotctl-fast:floor slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl-shortblock:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
