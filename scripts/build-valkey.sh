@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# build-valkey.sh [--refresh]: builds valkey-server and valkey-cli from
+# build-valkey.sh [--refresh|--cached]: builds valkey-server and valkey-cli from
 # Debian's own `valkey` source package (the unstable suite carries 9.1.x) so
 # the tests and the benchmarks can run on a second server, and prints the
 # directory that holds the two binaries.
@@ -11,7 +11,8 @@
 #   ${SLOTCTL_VALKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slotctl}/valkey-<version>/
 # so a later run prints that directory at once, without network or build;
 # --refresh asks the registry for the current version first (and builds it
-# when it is not cached yet).
+# when it is not cached yet); --cached only prints the cached directory, and
+# fails at once when there is none (tests/with-valkey.sh uses it).
 #
 # Built with the bundled dependencies (Debian's source keeps deps/), libc's
 # malloc (the bundled jemalloc only slows the build; no test depends on it),
@@ -27,12 +28,13 @@ set -euo pipefail
 die() { echo "build-valkey: $*" >&2; exit 1; }
 say() { echo "build-valkey: $*" >&2; }
 
-refresh=0
+refresh=0 cached_only=0
 case "${1:-}" in
 "") ;;
 --refresh) refresh=1 ;;
--h | --help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) die "unknown argument '$1' (try --refresh)" ;;
+--cached) cached_only=1 ;;
+-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) die "unknown argument '$1' (try --refresh or --cached)" ;;
 esac
 
 series="${SLOTCTL_VALKEY_SERIES:-9.1}"
@@ -59,6 +61,9 @@ newest_cached() {
 if [ "$refresh" = 0 ]; then
 	cached="$(newest_cached)"
 	if [ -n "$cached" ]; then echo "$cached"; exit 0; fi
+fi
+if [ "$cached_only" = 1 ]; then
+	die "no valkey $series.x built in '$cache_root': run scripts/build-valkey.sh"
 fi
 
 # One build at a time per cache (two test runs may start it together).

@@ -174,7 +174,7 @@ static const struct cmd_option cmd_sandbox_up_options[] = {
 	{ "dir", 'd', OPT_VALUE, "DIR", "where the servers and the state file live (default ./.sandbox)" },
 	{ "keys", 0, OPT_VALUE, "N", "load N sample string keys key:0..key:N-1" },
 	{ "skewed", 0, OPT_FLAG, NULL, "also load a few MB-sized hashes and lists into a few slots" },
-	{ "redis-server", 0, OPT_VALUE, "PATH", "the redis-server binary (default: from PATH)" },
+	{ "redis-server", 0, OPT_VALUE, "PATH", "the server binary (default: $SLOTCTL_REDIS_SERVER, else redis-server or valkey-server from PATH)" },
 	{ 0 },
 };
 

@@ -406,7 +406,7 @@ START_TEST(target_killed_and_restarted_mid_migration)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (chdir(dir) < 0)
 			_exit(127);
-		execlp("redis-server", "redis-server", "--port", port, "--cluster-port", cport,
+		execlp(tc_server_binary(), tc_server_binary(), "--port", port, "--cluster-port", cport,
 			"--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file",
 			"nodes.conf", "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
 			"--dir", dir, "--logfile", "restarted.log", (char *)NULL);

@@ -146,40 +146,76 @@ START_TEST(up_with_empty_masters)
 }
 END_TEST
 
-/* A node whose port was taken between choosing it and binding it is started
- * again on fresh ports. The stand-in redis-server fails its first start the
- * way redis-server 7.0.15 does when another process got its bus port first
- * (its last log line then never said "in use", so no retry happened). */
-START_TEST(up_retries_a_port_lost_at_bind)
+/* Writes script to the executable file wrapper, runs `sandbox up` of one
+ * master with 10 keys in dir through it (--redis-server wrapper), and takes
+ * the sandbox on. */
+static struct test_cluster *up_through(const char *dir, const char *wrapper, const char *script)
 {
-	char tmp[64], dir[80], wrapper[96], mark[96];
-	struct test_cluster *tc;
 	struct run_result r;
-	FILE *f;
+	FILE *f = fopen(wrapper, "w");
 
-	tc_temp_dir(tmp, sizeof(tmp));
-	snprintf(dir, sizeof(dir), "%s/sb", tmp);
-	snprintf(wrapper, sizeof(wrapper), "%s/redis-server", tmp);
-	snprintf(mark, sizeof(mark), "%s/first-start", tmp);
-	f = fopen(wrapper, "w");
 	ck_assert_ptr_nonnull(f);
-	fprintf(f, "#!/bin/sh\n"
-		"if mkdir '%s' 2>/dev/null; then\n"
-		"  echo '1:M 04 Dec 2026 21:08:34.190 # Warning: Could not create server TCP listening socket "
-		"127.0.0.1:41201: bind: Address already in use'\n"
-		"  echo '1:M 04 Dec 2026 21:08:34.190 # Failed listening on port 41201 (cluster), aborting.'\n"
-		"  exit 1\n"
-		"fi\n"
-		"exec \"$(command -v redis-server)\" \"$@\"\n", mark);
+	fputs(script, f);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(wrapper, 0755), 0);
 	run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir, "--masters", "1",
 		"--replicas", "0", "--keys", "10", "--redis-server", wrapper, NULL);
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);
-	tc = tc_attach(dir);
+	return tc_attach(dir);
+}
+
+/* A node whose port was taken between choosing it and binding it is started
+ * again on fresh ports. The stand-in redis-server fails its first start the
+ * way redis-server 7.0.15 does when another process got its bus port first
+ * (its last log line then never said "in use", so no retry happened). */
+START_TEST(up_retries_a_port_lost_at_bind)
+{
+	char tmp[64], dir[80], wrapper[96], mark[96], script[1024];
+	struct test_cluster *tc;
+
+	tc_temp_dir(tmp, sizeof(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	snprintf(wrapper, sizeof(wrapper), "%s/redis-server", tmp);
+	snprintf(mark, sizeof(mark), "%s/first-start", tmp);
+	snprintf(script, sizeof(script), "#!/bin/sh\n"
+		"if mkdir '%s' 2>/dev/null; then\n"
+		"  echo '1:M 04 Dec 2026 21:08:34.190 # Warning: Could not create server TCP listening socket "
+		"127.0.0.1:41201: bind: Address already in use'\n"
+		"  echo '1:M 04 Dec 2026 21:08:34.190 # Failed listening on port 41201 (cluster), aborting.'\n"
+		"  exit 1\n"
+		"fi\n"
+		"exec \"%s\" \"$@\"\n", mark, tc_server_binary());
+	tc = up_through(dir, wrapper, script);
 	ck_assert_int_eq(access(mark, F_OK), 0); /* the first start did fail */
 	tc_verify_keys(tc, "key", 10);
+	tc_stop(tc);
+}
+END_TEST
+
+/* A server run under another name (here "kv-server", the way Valkey's
+ * title reads "valkey-server 127.0.0.1:PORT [cluster]") is still known as
+ * the sandbox's own: up forms the cluster and down stops it. Before, only a
+ * title saying "redis-server" counted: up took every node for dead and
+ * failed, leaving the servers running. */
+START_TEST(up_and_down_a_server_of_another_name)
+{
+	char tmp[64], dir[80], wrapper[96], script[512];
+	struct test_cluster *tc;
+	struct run_result r;
+	pid_t pid;
+
+	tc_temp_dir(tmp, sizeof(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	snprintf(wrapper, sizeof(wrapper), "%s/kv-server", tmp);
+	snprintf(script, sizeof(script), "#!/bin/bash\nexec -a \"$0\" \"%s\" \"$@\"\n", tc_server_binary());
+	tc = up_through(dir, wrapper, script);
+	pid = tc_pid(tc, 0);
+	tc_verify_keys(tc, "key", 10);
+	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "down", "--dir", dir, NULL), 0);
+	ck_assert_contains(r.out, "stopped 1 redis-server process");
+	run_result_free(&r);
+	ck_assert_msg(process_gone(pid), "pid %ld still runs after sandbox down", (long)pid);
 	tc_stop(tc);
 }
 END_TEST
@@ -399,6 +435,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(cli, up_status_down);
 	tcase_add_test(cli, up_with_empty_masters);
 	tcase_add_test(cli, up_retries_a_port_lost_at_bind);
+	tcase_add_test(cli, up_and_down_a_server_of_another_name);
 	tcase_add_test(cli, up_reports_missing_server);
 	tcase_add_test(cli, state_file_versions);
 	tcase_add_test(support, verify_catches_damage);

@@ -48,14 +48,14 @@ static bool lone_try(struct lone_server *s, const char *const *extra)
 	s->pid = fork();
 	ck_assert_int_ge(s->pid, 0);
 	if (s->pid == 0) {
-		const char *argv[32] = { "redis-server", "--port", port, "--bind", "127.0.0.1",
+		const char *argv[32] = { tc_server_binary(), "--port", port, "--bind", "127.0.0.1",
 			"--dir", s->dir, "--save", "", "--appendonly", "no", "--logfile", "redis.log" };
 		int argc = 13;
 
 		for (int i = 0; extra && extra[i] && i < 8; i++)
 			argv[argc++] = i > 0 && strcmp(extra[i - 1], "--cluster-port") == 0 ? cport : extra[i];
 
-		execvp("redis-server", (char *const *)argv);
+		execvp(tc_server_binary(), (char *const *)argv);
 		_exit(127);
 	}
 	for (int tries = 0; tries < 200; tries++) {

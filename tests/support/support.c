@@ -140,6 +140,13 @@ void tc_temp_dir(char *buf, size_t size)
 	temp_dirs[k].creator = getpid();
 }
 
+const char *tc_server_binary(void)
+{
+	const char *env = getenv(SANDBOX_SERVER_ENV);
+
+	return env && env[0] ? env : "redis-server";
+}
+
 struct test_cluster *tc_start(int masters, int replicas)
 {
 	char dir[128];

@@ -13,6 +13,12 @@
 
 struct test_cluster;
 
+/* The server binary the tests run: $SLOTCTL_REDIS_SERVER (a valkey-server,
+ * say; `meson test --setup valkey` sets it) or "redis-server" from PATH. The
+ * sandbox reads the same variable, so tc_start and `slotctl sandbox up` run
+ * it too; a test that starts a server itself passes this to execvp. */
+const char *tc_server_binary(void);
+
 /* Starts masters + masters*replicas nodes on free loopback ports in a fresh
  * temp dir, slots spread evenly over the masters, and waits until every node
  * says cluster_state:ok and all agree. Aborts the test on failure. */

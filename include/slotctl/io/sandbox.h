@@ -21,6 +21,8 @@
 #define SANDBOX_FORMAT_MAJOR 2
 #define SANDBOX_DEFAULT_TIMEOUT_MS 30000
 #define SANDBOX_MAX_NODES 512
+/* The server binary a sandbox runs when none is given (e.g. a valkey-server) */
+#define SANDBOX_SERVER_ENV "SLOTCTL_REDIS_SERVER"
 
 struct sandbox_node {
 	int port;                        /* client port on 127.0.0.1 */
@@ -42,7 +44,8 @@ struct sandbox {
 
 struct sandbox_opts {
 	const char *dir;                 /* created when missing */
-	const char *redis_server;        /* NULL: "redis-server" found in PATH */
+	const char *redis_server;        /* NULL: $SLOTCTL_REDIS_SERVER, else redis-server
+	                                  * then valkey-server found in PATH */
 	int masters;                     /* >= 1 */
 	int replicas;                    /* per master, >= 0 */
 	int empty_masters;               /* extra masters joined with no slots (scale-out rehearsal) */

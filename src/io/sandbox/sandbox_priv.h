@@ -13,8 +13,9 @@
 
 /* -- processes (sandbox_proc.c) */
 
-/* Finds the redis-server binary (path, or "redis-server" in PATH when NULL)
- * and writes its absolute path into out. */
+/* Finds the server binary (path, a name looked up in PATH when it has no
+ * slash; when NULL: $SLOTCTL_REDIS_SERVER, else redis-server, else
+ * valkey-server in PATH) and writes its absolute path into out. */
 int sandbox_find_server(const char *path, char *out, size_t size, struct sc_error *err);
 
 /* Picks a free loopback port by binding port 0. Returns the port or -1. */

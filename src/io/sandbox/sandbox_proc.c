@@ -33,11 +33,29 @@ static int absolute_path(const char *path, char *out, size_t size)
 	return snprintf(out, size, "%s/%s", cwd, path) < (int)size ? 0 : -1;
 }
 
-int sandbox_find_server(const char *path, char *out, size_t size, struct sc_error *err)
+/* Writes into out the absolute path of the first name found in PATH. */
+static int find_in_path(const char *name, char *out, size_t size)
 {
 	const char *env = getenv("PATH");
 	char candidate[PATH_MAX];
 
+	for (const char *p = env ? env : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, p, name);
+		if (len && access(candidate, X_OK) == 0 && absolute_path(candidate, out, size) == 0)
+			return 0;
+		p += len + (p[len] == ':');
+	}
+	return -1;
+}
+
+int sandbox_find_server(const char *path, char *out, size_t size, struct sc_error *err)
+{
+	const char *env = getenv(SANDBOX_SERVER_ENV);
+
+	if (!path && env && env[0])
+		path = env;
 	if (path && strchr(path, '/')) {
 		if (access(path, X_OK) < 0)
 			return sc_error_set(err, SC_EXIT_USAGE, "redis-server not found: '%s': %s",
@@ -46,18 +64,17 @@ int sandbox_find_server(const char *path, char *out, size_t size, struct sc_erro
 			return sc_error_set(err, SC_EXIT_USAGE, "redis-server path too long: '%s'", path);
 		return 0;
 	}
-	if (!path)
-		path = "redis-server";
-	for (const char *p = env ? env : "/usr/bin:/bin"; *p;) {
-		size_t len = strcspn(p, ":");
-
-		snprintf(candidate, sizeof(candidate), "%.*s/%s", (int)len, p, path);
-		if (len && access(candidate, X_OK) == 0 && absolute_path(candidate, out, size) == 0)
+	if (path) {
+		if (find_in_path(path, out, size) == 0)
 			return 0;
-		p += len + (p[len] == ':');
+		return sc_error_set(err, SC_EXIT_USAGE,
+			"redis-server not found: no '%s' in PATH (install it or give --redis-server PATH)", path);
 	}
+	if (find_in_path("redis-server", out, size) == 0 || find_in_path("valkey-server", out, size) == 0)
+		return 0;
 	return sc_error_set(err, SC_EXIT_USAGE,
-		"redis-server not found: no '%s' in PATH (install redis-server or give --redis-server PATH)", path);
+		"redis-server not found: no 'redis-server' nor 'valkey-server' in PATH (install one, "
+		"give --redis-server PATH or set " SANDBOX_SERVER_ENV ")");
 }
 
 static int bind_loopback(int port, struct sc_error *err)
@@ -281,10 +298,23 @@ static bool read_proc(pid_t pid, const char *name, char *buf, size_t size)
 	return true;
 }
 
-/* True when /proc says pid is a live (non-zombie) redis-server serving port:
- * its title reads "redis-server 127.0.0.1:PORT [cluster]", or before the
+/* True when the command line names a server: the binary the sandbox runs,
+ * or redis-server or valkey-server (what a wrapper script may exec). Both
+ * servers set their title to the path they were run by, "PATH 127.0.0.1:PORT
+ * [cluster]": Valkey's never says "redis-server". */
+static bool names_server(const char *cmdline, const char *binary)
+{
+	const char *base = strrchr(binary, '/');
+
+	base = base ? base + 1 : binary;
+	return (base[0] && strstr(cmdline, base)) || strstr(cmdline, "redis-server") ||
+		strstr(cmdline, "valkey-server");
+}
+
+/* True when /proc says pid is a live (non-zombie) server of binary serving
+ * port: its title reads "<binary> 127.0.0.1:PORT [cluster]", or before the
  * title is set its argv holds "--port PORT". */
-static bool is_our_server(pid_t pid, int port)
+static bool is_our_server(pid_t pid, int port, const char *binary)
 {
 	char buf[4096], want[32];
 	const char *paren;
@@ -294,7 +324,7 @@ static bool is_our_server(pid_t pid, int port)
 	paren = strrchr(buf, ')');
 	if (!paren || strlen(paren) < 3 || paren[2] == 'Z' || paren[2] == 'X')
 		return false;
-	if (!read_proc(pid, "cmdline", buf, sizeof(buf)) || !strstr(buf, "redis-server"))
+	if (!read_proc(pid, "cmdline", buf, sizeof(buf)) || !names_server(buf, binary))
 		return false;
 	snprintf(want, sizeof(want), ":%d", port);
 	for (const char *p = strstr(buf, want); p; p = strstr(p + 1, want))
@@ -312,7 +342,7 @@ bool sandbox_node_alive(const struct sandbox *sb, int i)
 		return false;
 	/* reap our own child if it died, so it does not linger as a zombie */
 	waitpid(n->pid, NULL, WNOHANG);
-	return is_our_server(n->pid, n->port);
+	return is_our_server(n->pid, n->port, sb->redis_server);
 }
 
 static bool wait_gone(struct sandbox *sb, int i, int ms)
