@@ -22,4 +22,17 @@ long long info_get_ll(const char *text, const char *field, long long def);
  * sizes cannot overflow. */
 long long info_get_bytes(const char *text, const char *field);
 
+/* Which server an INFO server text comes from, and its version. */
+struct server_version {
+	bool valkey;              /* "server_name:valkey" or a valkey_version line */
+	int major, minor, patch;  /* valkey_version on Valkey (whose redis_version stays
+	                             7.2.4 for clients), else redis_version; 0 when absent */
+};
+
+/* Reads the server's kind and version from INFO server text into *out. */
+void info_server_version(const char *text, struct server_version *out);
+
+/* True when v is at least major.minor. */
+bool server_version_at_least(const struct server_version *v, int major, int minor);
+
 #endif

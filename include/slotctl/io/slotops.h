@@ -24,6 +24,13 @@ int slotops_setslot_read(struct conn *c, int slot, const char *how, bool replica
 int slotops_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how, bool replica_ok,
 	struct sc_error *err);
 
+/* Whether the server at c holds each CLUSTER SETSLOT until its replicas
+ * have it (Valkey 8 and later replicate SETSLOT before running it, blocking
+ * the client): such a SETSLOT must never be queued in MULTI, where Valkey
+ * 9.1.2 fails an assertion (multi.c:278 'c->flag.blocked == 0') and dies.
+ * 0 and *out (from INFO server), or -1 with an error naming the node. */
+int slotops_setslot_replicated(struct conn *c, bool *out, struct sc_error *err);
+
 /* CLUSTER SETSLOT slot IMPORTING src_id, on c (the target). */
 int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err);
 /* CLUSTER SETSLOT slot MIGRATING dst_id, on c (the source). */

@@ -30,7 +30,8 @@ int exec_finisher_open(struct exec_finisher *f, struct mover_group *g, struct co
 	f->rest = calloc(g->run->node_count ? g->run->node_count : 1, sizeof(*f->rest));
 	if (!f->ready || !f->at_rest || !f->rest)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	if (!(f->target = conn_pool_get(ctl, g->dst->host, g->dst->port, err)))
+	if (!(f->target = conn_pool_get(ctl, g->dst->host, g->dst->port, err)) ||
+	    slotops_setslot_replicated(f->target, &f->plain, err) < 0)
 		return -1;
 	return mover_masters(g, ctl, f->rest, &f->n_rest, err);
 }
@@ -304,7 +305,10 @@ static int fin_send_quiet(struct exec_finisher *f, const size_t *idx, size_t n, 
  * does not tell itself (replicas). The transaction keeps a client that was
  * sent here with ASK from meeting a slot between its STABLE and its NODE (it
  * would be sent back to the source). Once the server refuses MULTI or EXEC
- * (an ACL), the steps go one by one (f->plain), still safe: a slot whose
+ * (an ACL), and from the start on a server that replicates SETSLOT before
+ * running it (Valkey 8+, which blocks the client meanwhile and dies on an
+ * assertion when that happens inside a transaction), the steps go one by
+ * one (f->plain), still safe: a slot whose
  * NODE fails after its STABLE is found by resume as pending with its keys
  * on the target, and by abort, which counts them, as keys to bring back.
  * Slots the target took go on as after the anchor. */

@@ -80,7 +80,8 @@ struct exec_finisher {
 	size_t *at_rest, nr, hr;
 	bool broken;
 	struct sc_error broke;    /* why, when broken */
-	bool plain;               /* the target refused MULTI or EXEC: quiet steps go one by one */
+	bool plain;               /* quiet steps go one by one: the target refused MULTI or
+	                             EXEC, or replicates SETSLOT (slotops_setslot_replicated) */
 	unsigned long seen_takes; /* the run's takes after its last anchor, 0 before the first (handover_take) */
 };
 

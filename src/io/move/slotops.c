@@ -4,6 +4,7 @@
  * nothing here decides the order of steps or prints. */
 #include "slotctl/io/slotops.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/info_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,21 @@ int slotops_setslot_send(struct conn *c, int slot, const char *how, const char *
 
 	snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
 	return conn_append_argv(c, id ? 5 : 4, argv, NULL, err);
+}
+
+int slotops_setslot_replicated(struct conn *c, bool *out, struct sc_error *err)
+{
+	redisReply *r = conn_command(c, err, "INFO server");
+	struct server_version v;
+
+	if (conn_check_reply(c, r, "INFO server", err) != 0) {
+		freeReplyObject(r);
+		return -1;
+	}
+	info_server_version(r->type == REDIS_REPLY_STRING ? r->str : "", &v);
+	freeReplyObject(r);
+	*out = v.valkey && server_version_at_least(&v, 8, 0);
+	return 0;
 }
 
 int slotops_setslot_judge(struct conn *c, const redisReply *reply, int slot, const char *how, bool replica_ok,
