@@ -90,6 +90,24 @@ START_TEST(node_set_on_target_only)
 }
 END_TEST
 
+/* True when node's own CLUSTER NODES line shows slot MIGRATING. */
+static bool marked_migrating(const struct fx *f, int node, int slot)
+{
+	redisReply *r = tc_command(f->tc, node, "CLUSTER NODES");
+	char mark[32];
+	const char *myself = strstr(r->str, "myself");
+	const char *end = myself ? strchr(myself, '\n') : NULL;
+	const char *found;
+	bool marked;
+
+	ck_assert_ptr_nonnull(end);
+	snprintf(mark, sizeof(mark), "[%d->-", slot);
+	found = strstr(myself, mark);
+	marked = found && found < end;
+	freeReplyObject(r);
+	return marked;
+}
+
 START_TEST(migrating_on_non_owner)
 {
 	struct fx f;
@@ -100,7 +118,10 @@ START_TEST(migrating_on_non_owner)
 	while (tc_owner_of(f.tc, f.src, f.slot) != f.dst && tries++ < 100)
 		usleep(100 * 1000);
 	ck_assert_int_eq(tc_owner_of(f.tc, f.src, f.slot), f.dst);
-	fx_fix_and_verify(&f, "migrating-on-non-owner");
+	/* Valkey (8+) drops the source's MIGRATING mark itself when it hears
+	 * that another shard owns the slot: there the state never arises and
+	 * fix finds nothing to do; Redis keeps the mark */
+	fx_fix_and_verify(&f, marked_migrating(&f, f.src, f.slot) ? "migrating-on-non-owner" : "0 broken slots");
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, f.slot), f.dst);
 	fx_stop(&f);
 }
