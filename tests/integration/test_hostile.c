@@ -2,7 +2,8 @@
  * server, tests/support/fake_server.h) must not corrupt memory, outlast the
  * timeout, grow slotctl's memory or be believed: more keys than
  * GETKEYSINSLOT asked for, keys of another slot, counts that are not counts,
- * a MIGRATE answered with something else than OK; and array or bulk headers
+ * a MIGRATE answered with something else than OK, a slot SLOT-STATS lists
+ * twice or a SLOT-STATS reply far longer than one entry per slot; and array or bulk headers
  * announcing gigabytes, replies over the size budget, replies dripped slower
  * than the timeout, each failing at once or within --timeout with the node
  * named. */
@@ -39,12 +40,16 @@ enum mode {
 	OVER_BUDGET_STRINGS,  /* any command: 100 strings of 1 MiB: 100 MiB in all */
 	MANY_INTEGERS,        /* any command: 4,000,000 integers (within the element budget) */
 	NODES_BULK_STREAM,    /* CLUSTER NODES only: as BULK_HEADER_STREAM */
+	SLOT_STATS_HONEST,    /* CLUSTER SLOT-STATS: every slot, key-count 0 (50 in SLOT), cpu-usec = slot */
+	SLOT_STATS_TWICE,     /* CLUSTER SLOT-STATS: SLOT listed twice */
+	SLOT_STATS_MILLION,   /* CLUSTER SLOT-STATS: 1,000,000 integers (within the default budget) */
 };
 
 struct script {
 	enum mode mode;
 	volatile int migrates;   /* MIGRATE commands received */
 	volatile int listed;     /* GETKEYSINSLOT SLOT answered with keys */
+	volatile int counted;    /* COUNTKEYSINSLOT commands received */
 };
 
 /* Name of the i-th key of slot: "<prefix>{<tag>}:<i>" with a tag of that slot. */
@@ -114,13 +119,38 @@ static bool flood(struct fake_client *fc, enum mode mode)
 	return false;
 }
 
+/* CLUSTER SLOT-STATS SLOTSRANGE 0 16383 as the script's mode answers it. */
+static bool slot_stats(struct fake_client *fc, enum mode mode)
+{
+	bool ok;
+
+	if (mode == SLOT_STATS_MILLION) {
+		ok = fake_sendf(fc, "*1000000\r\n");
+		for (int i = 0; ok && i < 1000000; i++)
+			ok = fake_sendf(fc, ":1\r\n");
+		return false;
+	}
+	if (mode == SLOT_STATS_TWICE)
+		return fake_sendf(fc, "*2\r\n*2\r\n:%d\r\n*2\r\n$9\r\nkey-count\r\n:50\r\n"
+			"*2\r\n:%d\r\n*2\r\n$9\r\nkey-count\r\n:50\r\n", SLOT, SLOT);
+	ok = fake_sendf(fc, "*%d\r\n", SC_SLOTS);
+	for (int slot = 0; ok && slot < SC_SLOTS; slot++)
+		ok = fake_sendf(fc, "*2\r\n:%d\r\n*4\r\n$9\r\nkey-count\r\n:%d\r\n$8\r\ncpu-usec\r\n:%d\r\n",
+			slot, slot == SLOT ? 50 : 0, slot);
+	return ok;
+}
+
 static bool hostile(struct fake_client *fc, int argc, char **argv, const size_t *len, void *ctx)
 {
 	struct script *s = ctx;
 	bool cluster = fake_arg_is(argc, argv, 0, "CLUSTER");
 
-	if (s->mode >= ARRAY_HEADER_DRIP && s->mode != NODES_BULK_STREAM)
+	if (s->mode >= ARRAY_HEADER_DRIP && s->mode <= MANY_INTEGERS)
 		return flood(fc, s->mode);
+	if (s->mode >= SLOT_STATS_HONEST && cluster && fake_arg_is(argc, argv, 1, "SLOT-STATS"))
+		return slot_stats(fc, s->mode);
+	if (cluster && fake_arg_is(argc, argv, 1, "COUNTKEYSINSLOT"))
+		s->counted++;
 	if (s->mode == NODES_BULK_STREAM && cluster && fake_arg_is(argc, argv, 1, "NODES"))
 		return flood(fc, BULK_HEADER_STREAM);
 	if (cluster && fake_arg_is(argc, argv, 1, "COUNTKEYSINSLOT") && argc == 3 && atoi(argv[2]) == SLOT)
@@ -143,29 +173,38 @@ static bool hostile(struct fake_client *fc, int argc, char **argv, const size_t 
 
 static const struct conn_opts copts = { NULL, NULL, TIMEOUT_MS, TIMEOUT_MS };
 
-/* Samples the fake's one master (4 keys per slot); returns sampler_run's. */
-static int sample_fake(struct fake_server *fs, struct sc_error *err)
+/* Samples the fake's one master (4 keys per slot) into stats and cost (the
+ * caller releases stats when 0 is returned); returns sampler_run's. */
+static int sample_fake_into(struct fake_server *fs, struct slot_stats *stats, struct sampler_cost *cost,
+	struct sc_error *err)
 {
 	char nodes[256];
 	struct topology map;
-	struct slot_stats stats;
-	struct sampler_cost cost;
 	struct sampler_opts so = { .sample_keys = 4, .threads = 1 };
 	int rc;
 
 	snprintf(nodes, sizeof(nodes), "%s 127.0.0.1:%d@%d myself,master - 0 0 1 connected 0-16383\n",
 		FAKE_NODE_ID, fake_port(fs), fake_port(fs));
 	ck_assert_int_eq(topology_parse(nodes, strlen(nodes), &map, err), 0);
-	rc = sampler_run(&map, &copts, &so, &stats, &cost, err);
+	rc = sampler_run(&map, &copts, &so, stats, cost, err);
+	topology_release(&map);
+	return rc;
+}
+
+static int sample_fake(struct fake_server *fs, struct sc_error *err)
+{
+	struct slot_stats stats;
+	struct sampler_cost cost;
+	int rc = sample_fake_into(fs, &stats, &cost, err);
+
 	if (rc == 0)
 		slot_stats_release(&stats);
-	topology_release(&map);
 	return rc;
 }
 
 static void assert_sampling_refused(enum mode mode, const char *why)
 {
-	struct script s = { mode, 0, 0 };
+	struct script s = { mode, 0, 0, 0 };
 	struct fake_server *fs = fake_start(hostile, &s);
 	struct sc_error err;
 	char addr[64];
@@ -207,12 +246,50 @@ END_TEST
  * doing. */
 START_TEST(sampler_takes_honest_replies)
 {
-	struct script s = { HONEST, 0, 0 };
+	struct script s = { HONEST, 0, 0, 0 };
 	struct fake_server *fs = fake_start(hostile, &s);
 	struct sc_error err;
 
 	ck_assert_msg(sample_fake(fs, &err) == 0, "%s", err.msg);
 	fake_stop(fs);
+}
+END_TEST
+
+/* CLUSTER SLOT-STATS answered (Valkey 8+): every key count and CPU time
+ * from its one round trip, no COUNTKEYSINSLOT. */
+START_TEST(sampler_takes_slot_stats)
+{
+	struct script s = { SLOT_STATS_HONEST, 0, 0, 0 };
+	struct fake_server *fs = fake_start(hostile, &s);
+	struct slot_stats stats;
+	struct sampler_cost cost;
+	struct sc_error err;
+
+	ck_assert_msg(sample_fake_into(fs, &stats, &cost, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(cost.slot_stats_nodes, 1);
+	ck_assert_int_eq(s.counted, 0);
+	for (int slot = 0; slot < SC_SLOTS; slot++) {
+		ck_assert_int_eq(stats.keys[slot], slot == SLOT ? 50 : 0);
+		ck_assert_int_eq(stats.cpu_usec[slot], slot);
+	}
+	slot_stats_release(&stats);
+	fake_stop(fs);
+}
+END_TEST
+
+/* A slot listed twice was taken twice, the second count winning. */
+START_TEST(sampler_refuses_a_slot_listed_twice)
+{
+	assert_sampling_refused(SLOT_STATS_TWICE, "replied to CLUSTER SLOT-STATS with twice the slot 100");
+}
+END_TEST
+
+/* A reply within the general budget but far beyond what SLOT-STATS can
+ * truthfully hold (an entry per slot) was read on, to its end (~50 MB) or
+ * to the timeout; now refused at its header. */
+START_TEST(sampler_bounds_slot_stats)
+{
+	assert_sampling_refused(SLOT_STATS_MILLION, "a reply of more than 557056 elements");
 }
 END_TEST
 
@@ -235,7 +312,7 @@ static int move_from_fake(struct fake_server *fs, struct sc_error *err)
  * after `migrates` MIGRATEs. */
 static void assert_move_refused(enum mode mode, const char *why, int migrates)
 {
-	struct script s = { mode, 0, 0 };
+	struct script s = { mode, 0, 0, 0 };
 	struct fake_server *fs = fake_start(hostile, &s);
 	struct sc_error err;
 
@@ -272,7 +349,7 @@ static long maxrss_kb(void)
  * max_ms, the process growing by less than grow_mb. */
 static void assert_reply_refused(enum mode mode, const char *why, long long max_ms, long grow_mb)
 {
-	struct script s = { mode, 0, 0 };
+	struct script s = { mode, 0, 0, 0 };
 	struct fake_server *fs = fake_start(hostile, &s);
 	struct sc_error err;
 	struct conn *c;
@@ -341,7 +418,7 @@ END_TEST
  * 2 GiB fails at once, exit 3, naming the node. */
 START_TEST(check_refuses_a_huge_cluster_nodes)
 {
-	struct script s = { NODES_BULK_STREAM, 0, 0 };
+	struct script s = { NODES_BULK_STREAM, 0, 0, 0 };
 	struct fake_server *fs = fake_start(hostile, &s);
 	struct run_result r;
 	char seed[64];
@@ -395,6 +472,9 @@ static Suite *hostile_suite(void)
 	tcase_add_test(sampler, sampler_refuses_a_negative_count);
 	tcase_add_test(sampler, sampler_refuses_an_impossible_size);
 	tcase_add_test(sampler, sampler_takes_honest_replies);
+	tcase_add_test(sampler, sampler_takes_slot_stats);
+	tcase_add_test(sampler, sampler_refuses_a_slot_listed_twice);
+	tcase_add_test(sampler, sampler_bounds_slot_stats);
 	tcase_add_test(mover, mover_refuses_a_key_of_another_slot);
 	tcase_add_test(mover, mover_refuses_a_migrate_reply_that_is_not_ok);
 	tcase_add_test(reader, huge_array_header_refused_at_once);

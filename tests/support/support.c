@@ -332,14 +332,20 @@ int tc_migrate_keys(const struct test_cluster *tc, int slot, int from, int to, i
 	return moved;
 }
 
+void tc_owners(const struct test_cluster *tc, int view_node, int *owner)
+{
+	struct sc_error err;
+
+	if (sandbox_owner_map(tc->sb, view_node, owner, &err) < 0)
+		ck_abort_msg("tc_owners: %s", err.msg);
+}
+
 int tc_owner_of(const struct test_cluster *tc, int view_node, int slot)
 {
 	static int owner[SC_SLOTS];
-	struct sc_error err;
 
 	ck_assert_msg(slot >= 0 && slot < SC_SLOTS, "no slot %d", slot);
-	if (sandbox_owner_map(tc->sb, view_node, owner, &err) < 0)
-		ck_abort_msg("tc_owner_of: %s", err.msg);
+	tc_owners(tc, view_node, owner);
 	return owner[slot];
 }
 

@@ -75,6 +75,10 @@ int tc_migrate_keys(const struct test_cluster *tc, int slot, int from, int to, i
 /* The index of the master that node i's view says owns slot, or -1. */
 int tc_owner_of(const struct test_cluster *tc, int view_node, int slot);
 
+/* The same for every slot at once, from one CLUSTER SLOTS (owner has
+ * 16384 entries). */
+void tc_owners(const struct test_cluster *tc, int view_node, int *owner);
+
 /* Loads n string keys "<prefix>:<i>" with deterministic values (each written
  * to the owner of its slot). */
 void tc_load_keys(const struct test_cluster *tc, const char *prefix, int n);

@@ -22,6 +22,9 @@ struct slot_stats {
 	long long keys[SC_SLOTS];  /* keys in the slot, -1 unknown */
 	long long bytes[SC_SLOTS]; /* estimated memory of its keys, -1 unknown */
 	bool big[SC_SLOTS];        /* holds a key above the big-key threshold */
+	long long cpu_usec[SC_SLOTS]; /* CPU the server spent on the slot's commands (CLUSTER
+	                                 SLOT-STATS cpu-usec, counted while the server's
+	                                 cluster-slot-stats-enabled is yes), -1 unknown */
 	struct node_memory *nodes; /* per master; may be NULL */
 	size_t node_count;
 	struct plan_big_key *big_keys; /* sorted by slot, then key */

@@ -1,6 +1,7 @@
 /* sampler.h: measuring what the slots of a cluster hold, for the planner:
  * keys per slot (CLUSTER SLOT-STATS where the server has it, otherwise
- * CLUSTER COUNTKEYSINSLOT), memory per slot (MEMORY USAGE of up to N keys
+ * CLUSTER COUNTKEYSINSLOT), CPU time per slot (SLOT-STATS cpu-usec, where
+ * the server has it and cluster-slot-stats-enabled is yes), memory per slot (MEMORY USAGE of up to N keys
  * per slot from CLUSTER GETKEYSINSLOT, extrapolated; exact when the slot
  * holds no more than N keys), big keys among those sampled, and each
  * master's used_memory and maxmemory (INFO memory). Pipelined, one

@@ -16,7 +16,7 @@ void slot_stats_init(struct slot_stats *s)
 {
 	memset(s, 0, sizeof(*s));
 	for (int i = 0; i < SC_SLOTS; i++)
-		s->keys[i] = s->bytes[i] = -1;
+		s->keys[i] = s->bytes[i] = s->cpu_usec[i] = -1;
 }
 
 void slot_stats_release(struct slot_stats *s)

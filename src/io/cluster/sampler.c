@@ -1,7 +1,8 @@
 /* sampler.c: measures what each slot holds (see slotctl/io/sampler.h). One job
  * per master, run with parallel_for, each on its own connection: INFO memory;
- * CLUSTER SLOT-STATS tried once (servers without it answer an error and the
- * job falls back to CLUSTER COUNTKEYSINSLOT); then, slot by slot in groups,
+ * CLUSTER SLOT-STATS tried once (key counts and, where the server counts it,
+ * CPU time per slot; servers without it answer an error and the job falls
+ * back to CLUSTER COUNTKEYSINSLOT); then, slot by slot in groups,
  * CLUSTER GETKEYSINSLOT and MEMORY USAGE of the keys it returns. Every step is
  * pipelined (SAMPLER_PIPELINE commands per round trip, SAMPLER_KEYS_PIPELINE
  * for the costlier GETKEYSINSLOT). Read-only. */
@@ -112,45 +113,97 @@ static int read_memory(struct node_job *j)
 
 /* ---- key counts ---- */
 
-static long long pair_value(const redisReply *pairs, const char *name)
+/* The budget of a CLUSTER SLOT-STATS reply: an entry per slot, each with up
+ * to SLOT_STATS_MAX_FIELDS name/value pairs (Valkey 9 gives 4: key-count,
+ * cpu-usec, network-bytes-in, network-bytes-out), in about 9 MB. */
+#define SLOT_STATS_MAX_FIELDS 16
+#define SLOT_STATS_MAX_ELEMENTS ((size_t)SC_SLOTS * (2 + 2 * SLOT_STATS_MAX_FIELDS))
+#define SLOT_STATS_MAX_BYTES ((size_t)16 << 20)
+
+/* The value of field name among an entry's name/value pairs: 1 and *out
+ * when it is a count (0 to CONN_MAX_COUNT), 0 when the entry has no such
+ * field, -1 when its value is anything else. */
+static int field_count(const redisReply *pairs, const char *name, long long *out)
 {
-	for (size_t k = 0; pairs->type == REDIS_REPLY_ARRAY && k + 1 < pairs->elements; k += 2) {
+	for (size_t k = 0; k + 1 < pairs->elements; k += 2) {
 		const redisReply *key = pairs->element[k], *val = pairs->element[k + 1];
 
-		if (key->type == REDIS_REPLY_STRING && strcmp(key->str, name) == 0 &&
-		    val->type == REDIS_REPLY_INTEGER && val->integer <= CONN_MAX_COUNT)
-			return val->integer;
+		if (key->type != REDIS_REPLY_STRING || strcmp(key->str, name) != 0)
+			continue;
+		if (val->type != REDIS_REPLY_INTEGER || val->integer < 0 || val->integer > CONN_MAX_COUNT)
+			return -1;
+		*out = val->integer;
+		return 1;
 	}
-	return -1;
+	return 0;
 }
 
-/* CLUSTER SLOT-STATS, where the server has it: one round trip for all key
- * counts. Servers without it (Redis before 8.2) answer an error: not a failure. */
+static int slot_stats_refused(struct node_job *j, const char *what, long long slot)
+{
+	if (slot < 0)
+		return sc_error_set(&j->err, SC_EXIT_PROBLEMS, "'%s' replied to CLUSTER SLOT-STATS with %s",
+			conn_addr(j->conn), what);
+	return sc_error_set(&j->err, SC_EXIT_PROBLEMS, "'%s' replied to CLUSTER SLOT-STATS with %s %lld",
+		conn_addr(j->conn), what, slot);
+}
+
+/* Takes one entry, [slot, [name, value, ...]]: the key count and CPU time
+ * of a slot the node owns in the map (a slot it lists but does not own there
+ * is its owner's to count). A malformed entry, a slot out of range or listed
+ * twice, or a key-count or cpu-usec that is not a count is refused. */
+static int take_slot_stat(struct node_job *j, const redisReply *e, bool *listed)
+{
+	const redisReply *fields;
+	long long slot, keys = -1, cpu = -1;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_INTEGER ||
+	    e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements % 2 != 0)
+		return slot_stats_refused(j, "an entry that is not [slot, [name, value, ...]]", -1);
+	slot = e->element[0]->integer;
+	fields = e->element[1];
+	if (slot < 0 || slot >= SC_SLOTS)
+		return slot_stats_refused(j, "slot", slot);
+	if (listed[slot])
+		return slot_stats_refused(j, "twice the slot", slot);
+	listed[slot] = true;
+	if (field_count(fields, "key-count", &keys) < 0 || field_count(fields, "cpu-usec", &cpu) < 0)
+		return slot_stats_refused(j, "a key-count or cpu-usec that is not a count for slot", slot);
+	if (!slotset_has(&j->node->slots, (int)slot))
+		return 0;
+	j->out->keys[slot] = keys; /* -1 when not given: COUNTKEYSINSLOT asks */
+	j->out->cpu_usec[slot] = cpu;
+	return 0;
+}
+
+/* CLUSTER SLOT-STATS SLOTSRANGE 0 16383, where the server has it (Valkey 8+,
+ * Redis 8.2+): one round trip for the key counts (and CPU time, when the
+ * server counts it) of every slot the node owns, in a reply held to
+ * SLOT_STATS_MAX_ELEMENTS and SLOT_STATS_MAX_BYTES. A server without it
+ * answers an error: not a failure, COUNTKEYSINSLOT counts instead. */
 static int try_slot_stats(struct node_job *j)
 {
-	redisReply *r = conn_command(j->conn, &j->err, "CLUSTER SLOT-STATS SLOTSRANGE 0 %d", SC_SLOTS - 1);
+	bool *listed = calloc(SC_SLOTS, sizeof(*listed));
+	redisReply *r;
+	int rc = 0;
 
+	if (!listed)
+		return sc_error_set(&j->err, SC_EXIT_PROBLEMS, "out of memory sampling '%s'", conn_addr(j->conn));
+	conn_set_reply_limit(j->conn, SLOT_STATS_MAX_BYTES, SLOT_STATS_MAX_ELEMENTS);
+	r = conn_command(j->conn, &j->err, "CLUSTER SLOT-STATS SLOTSRANGE 0 %d", SC_SLOTS - 1);
+	conn_set_reply_limit(j->conn, 0, 0);
 	j->commands++;
 	j->round_trips++;
 	if (!r)
-		return -1;
-	if (r->type == REDIS_REPLY_ARRAY) {
+		rc = -1;
+	else if (r->type == REDIS_REPLY_ARRAY) {
 		j->slot_stats = true;
-		for (size_t i = 0; i < r->elements; i++) {
-			const redisReply *e = r->element[i];
-			long long keys;
-
-			if (e->type != REDIS_REPLY_ARRAY || e->elements < 2 ||
-			    e->element[0]->type != REDIS_REPLY_INTEGER)
-				continue;
-			keys = pair_value(e->element[1], "key-count");
-			if (e->element[0]->integer >= 0 && e->element[0]->integer < SC_SLOTS && keys >= 0 &&
-			    slotset_has(&j->node->slots, (int)e->element[0]->integer))
-				j->out->keys[e->element[0]->integer] = keys;
-		}
-	}
+		for (size_t i = 0; rc == 0 && i < r->elements; i++)
+			rc = take_slot_stat(j, r->element[i], listed);
+	} else if (r->type != REDIS_REPLY_ERROR)
+		rc = slot_stats_refused(j, "something other than a list of slots", -1);
 	freeReplyObject(r);
-	return 0;
+	free(listed);
+	return rc;
 }
 
 struct count_ctx {
