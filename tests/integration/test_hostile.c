@@ -43,6 +43,9 @@ enum mode {
 	SLOT_STATS_HONEST,    /* CLUSTER SLOT-STATS: every slot, key-count 0 (50 in SLOT), cpu-usec = slot */
 	SLOT_STATS_TWICE,     /* CLUSTER SLOT-STATS: SLOT listed twice */
 	SLOT_STATS_MILLION,   /* CLUSTER SLOT-STATS: 1,000,000 integers (within the default budget) */
+	SETSLOT_PRIMARIES,    /* CLUSTER SETSLOT: a later Valkey replica's refusal */
+	SETSLOT_UNBLOCKED,    /* CLUSTER SETSLOT: the master waiting for its replicas turned replica */
+	SETSLOT_NOREPLICAS,   /* CLUSTER SETSLOT: Valkey's replicas did not ack within 2 s */
 };
 
 struct script {
@@ -147,8 +150,13 @@ static bool hostile(struct fake_client *fc, int argc, char **argv, const size_t 
 
 	if (s->mode >= ARRAY_HEADER_DRIP && s->mode <= MANY_INTEGERS)
 		return flood(fc, s->mode);
-	if (s->mode >= SLOT_STATS_HONEST && cluster && fake_arg_is(argc, argv, 1, "SLOT-STATS"))
+	if (s->mode >= SLOT_STATS_HONEST && s->mode <= SLOT_STATS_MILLION && cluster &&
+	    fake_arg_is(argc, argv, 1, "SLOT-STATS"))
 		return slot_stats(fc, s->mode);
+	if (s->mode >= SETSLOT_PRIMARIES && cluster && fake_arg_is(argc, argv, 1, "SETSLOT"))
+		return fake_sendf(fc, "-%s\r\n", s->mode == SETSLOT_PRIMARIES ? "ERR Please use SETSLOT only with primaries." :
+			s->mode == SETSLOT_UNBLOCKED ? "UNBLOCKED force unblock from blocking operation, instance state "
+			"changed (master -> replica?)" : "NOREPLICAS Not enough good replicas to write.");
 	if (cluster && fake_arg_is(argc, argv, 1, "COUNTKEYSINSLOT"))
 		s->counted++;
 	if (s->mode == NODES_BULK_STREAM && cluster && fake_arg_is(argc, argv, 1, "NODES"))
@@ -290,6 +298,49 @@ END_TEST
 START_TEST(sampler_bounds_slot_stats)
 {
 	assert_sampling_refused(SLOT_STATS_MILLION, "a reply of more than 557056 elements");
+}
+END_TEST
+
+/* SETSLOT NODE (stable) sent to a node that is not the new owner, as fix
+ * and the finisher tell the others, by a fake answering as mode. */
+static int tell(enum mode mode, const char *how, struct sc_error *err)
+{
+	struct script s = { mode, 0, 0, 0 };
+	struct fake_server *fs = fake_start(hostile, &s);
+	struct conn *c;
+	int rc;
+
+	ck_assert_msg(conn_open("127.0.0.1", fake_port(fs), &copts, &c, err) == 0, "%s", err->msg);
+	if (strcmp(how, "NODE") == 0)
+		rc = slotops_tell_node(c, SLOT, FAKE_NODE_ID, err);
+	else if (strcmp(how, "STABLE") == 0)
+		rc = slotops_tell_stable(c, SLOT, err);
+	else
+		rc = slotops_set_node(c, SLOT, FAKE_NODE_ID, err);
+	conn_close(c);
+	fake_stop(fs);
+	return rc;
+}
+
+/* Valkey's refusals of a node that takes the owner from the bus count as
+ * done when telling it: a replica's in later Valkey words ("primaries"),
+ * and a master's turned replica while it waited for its own replicas
+ * (UNBLOCKED); NOREPLICAS (its replicas went with it when it gave away its
+ * last slot: seen in node drain_and_remove_under_traffic on Valkey) for
+ * NODE only, never for STABLE, nor from the new owner itself. Before, each
+ * failed the move. */
+START_TEST(setslot_refusals_of_a_node_that_learns_from_the_bus)
+{
+	struct sc_error err;
+
+	ck_assert_msg(tell(SETSLOT_PRIMARIES, "NODE", &err) == 0, "%s", err.msg);
+	ck_assert_msg(tell(SETSLOT_PRIMARIES, "STABLE", &err) == 0, "%s", err.msg);
+	ck_assert_msg(tell(SETSLOT_UNBLOCKED, "NODE", &err) == 0, "%s", err.msg);
+	ck_assert_msg(tell(SETSLOT_NOREPLICAS, "NODE", &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(tell(SETSLOT_NOREPLICAS, "STABLE", &err), -1);
+	ck_assert_contains(err.msg, "replied to CLUSTER SETSLOT 100 STABLE: NOREPLICAS");
+	ck_assert_int_eq(tell(SETSLOT_NOREPLICAS, "owner", &err), -1);
+	ck_assert_contains(err.msg, "replied to CLUSTER SETSLOT 100 NODE: NOREPLICAS");
 }
 END_TEST
 
@@ -477,6 +528,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(sampler, sampler_bounds_slot_stats);
 	tcase_add_test(mover, mover_refuses_a_key_of_another_slot);
 	tcase_add_test(mover, mover_refuses_a_migrate_reply_that_is_not_ok);
+	tcase_add_test(mover, setslot_refusals_of_a_node_that_learns_from_the_bus);
 	tcase_add_test(reader, huge_array_header_refused_at_once);
 	tcase_add_test(reader, huge_bulk_header_refused_at_once);
 	tcase_add_test(reader, strings_over_budget_refused);

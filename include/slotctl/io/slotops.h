@@ -16,7 +16,8 @@
  * already read (inside an EXEC's, say), which it does not free. A reply
  * counts as done when it is +OK (anything else, a +QUEUED from a connection
  * left inside MULTI say, means the step did not happen), or, with
- * replica_ok, when it is a replica's refusal (slotops_refused_as_replica);
+ * replica_ok, when it is a replica's refusal (slotops_refused_as_replica)
+ * or, for NODE, a NOREPLICAS (slotops_replicas_missed);
  * otherwise -1 with an error naming the node, the slot and the server's
  * words. */
 int slotops_setslot_send(struct conn *c, int slot, const char *how, const char *id, struct sc_error *err);
@@ -53,6 +54,15 @@ int slotops_is_replica(struct conn *c, bool *replica, struct sc_error *err);
  * as that node's announcement reaches it, which may be before SETSLOT NODE
  * does; a replica takes slot owners from the bus, so for it NODE is moot. */
 bool slotops_refused_as_replica(const redisReply *reply);
+
+/* True when reply is NOREPLICAS: a master that replicates SETSLOT before
+ * running it (slotops_setslot_replicated) gave up waiting for its replicas
+ * (2 s), which happens when it has just given away its last slot and its
+ * replicas follow it to the node that took it. It did not apply the step;
+ * told the new owner with NODE, it takes it from the bus (the owner holds
+ * the greatest epoch), so NODE sent to a node that is not the new owner
+ * counts as done (as valkey-cli counts it); STABLE does not. */
+bool slotops_replicas_missed(const redisReply *reply);
 
 /* CLUSTER COUNTKEYSINSLOT slot on c into *count. */
 int slotops_count_keys(struct conn *c, int slot, long long *count, struct sc_error *err);

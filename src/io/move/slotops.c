@@ -38,7 +38,8 @@ int slotops_setslot_judge(struct conn *c, const redisReply *reply, int slot, con
 {
 	char what[64];
 
-	if (replica_ok && slotops_refused_as_replica(reply))
+	if (replica_ok && (slotops_refused_as_replica(reply) ||
+	                   (strcmp(how, "NODE") == 0 && slotops_replicas_missed(reply))))
 		return 0;
 	snprintf(what, sizeof(what), "CLUSTER SETSLOT %d %s", slot, how);
 	if (conn_check_reply(c, reply, what, err) != 0)
@@ -90,8 +91,20 @@ static int setslot(struct conn *c, int slot, const char *how, const char *id, bo
 
 bool slotops_refused_as_replica(const redisReply *reply)
 {
-	return reply && reply->type == REDIS_REPLY_ERROR && reply->str &&
-	       strstr(reply->str, "Please use SETSLOT only with masters") != NULL;
+	if (!reply || reply->type != REDIS_REPLY_ERROR || !reply->str)
+		return false;
+	/* Redis, Valkey 9: "masters"; later Valkey: "primaries"; a client
+	 * waiting in SETSLOT when its master turned replica: "UNBLOCKED force
+	 * unblock from blocking operation, instance state changed (master ->
+	 * replica?)" */
+	return strstr(reply->str, "Please use SETSLOT only with masters") ||
+	       strstr(reply->str, "Please use SETSLOT only with primaries") ||
+	       strncmp(reply->str, "UNBLOCKED", 9) == 0;
+}
+
+bool slotops_replicas_missed(const redisReply *reply)
+{
+	return reply && reply->type == REDIS_REPLY_ERROR && reply->str && strncmp(reply->str, "NOREPLICAS", 10) == 0;
 }
 
 int slotops_set_importing(struct conn *c, int slot, const char *src_id, struct sc_error *err)
