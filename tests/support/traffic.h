@@ -16,7 +16,11 @@ struct test_cluster;
 struct traffic;
 
 #define TRAFFIC_MAX_SEEDS 64
-#define TRAFFIC_DEFAULT_SECONDS 120
+/* Only a bound on a client nobody stops (it also dies with its test): a
+ * test's move may take minutes (a drain of 5461 slots on Valkey 9 with
+ * replicas, whose every SETSLOT waits for them: 130-190 s on a loaded
+ * machine), and traffic that stops on its own mid-test fails the test */
+#define TRAFFIC_DEFAULT_SECONDS 900
 #define TRAFFIC_DEFAULT_RATE 5000
 
 struct traffic_opts {
