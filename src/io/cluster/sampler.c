@@ -115,10 +115,12 @@ static int read_memory(struct node_job *j)
 
 /* The budget of a CLUSTER SLOT-STATS reply: an entry per slot, each with up
  * to SLOT_STATS_MAX_FIELDS name/value pairs (Valkey 9 gives 4: key-count,
- * cpu-usec, network-bytes-in, network-bytes-out), in about 9 MB. */
+ * cpu-usec, network-bytes-in, network-bytes-out), each element taking some
+ * 64 bytes of the budget with its name (Valkey's 4 fields for every slot:
+ * 163,840 elements). */
 #define SLOT_STATS_MAX_FIELDS 16
 #define SLOT_STATS_MAX_ELEMENTS ((size_t)SC_SLOTS * (2 + 2 * SLOT_STATS_MAX_FIELDS))
-#define SLOT_STATS_MAX_BYTES ((size_t)16 << 20)
+#define SLOT_STATS_MAX_BYTES (SLOT_STATS_MAX_ELEMENTS * 64)
 
 /* The value of field name among an entry's name/value pairs: 1 and *out
  * when it is a count (0 to CONN_MAX_COUNT), 0 when the entry has no such
