@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include "exec_support.h"
 #include "fix_support.h"
+#include "slotctl/core/info_text.h"
 
 #define EP_PREFIX "mx"
 #define EP_KEYS 40000
@@ -194,6 +195,27 @@ static int ep_keys_lost(const struct fx *f)
 	return lost;
 }
 
+/* fix repaired every open slot: all of them on Redis; on Valkey (8+) those
+ * whose MIGRATING mark the source dropped itself once gossip told it of the
+ * new owner (a race with fix) are no longer broken, so at most all. The
+ * owners, keys and check afterwards say the rest. */
+static void ep_assert_repaired(const struct fx *f, const char *out, int open)
+{
+	redisReply *info = tc_command(f->tc, 0, "INFO server");
+	const char *line = strstr(out, "fix: ");
+	struct server_version v;
+	int repaired = -1;
+
+	info_server_version(info->str, &v);
+	freeReplyObject(info);
+	ck_assert_msg(line && sscanf(line, "fix: %d repaired", &repaired) == 1, "no 'fix: N repaired' in:\n%.2000s",
+		out);
+	if (v.valkey)
+		ck_assert_msg(repaired > 0 && repaired <= open, "fix repaired %d of %d open slots", repaired, open);
+	else
+		ck_assert_msg(repaired == open, "fix repaired %d of %d open slots", repaired, open);
+}
+
 static void ep_round(int round)
 {
 	struct fx f;
@@ -211,7 +233,7 @@ static void ep_round(int round)
 	fprintf(stderr, "fix_epoch round %d: fix exit %d in %.1f s, %d open slots repaired, %d keys lost, "
 		"%d slots unowned\n", round, r.status, r.seconds, st.count, lost, unowned);
 	ck_assert_exit(&r, 0);
-	ck_assert_contains(r.out, "fix: 120 repaired");
+	ep_assert_repaired(&f, r.out, st.count);
 	run_result_free(&r);
 	ck_assert_int_eq(lost, 0);
 	tc_verify_keys(f.tc, EP_PREFIX, EP_KEYS);
