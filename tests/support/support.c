@@ -142,9 +142,15 @@ void tc_temp_dir(char *buf, size_t size)
 
 struct test_cluster *tc_start(int masters, int replicas)
 {
+	return tc_start_server(NULL, masters, replicas);
+}
+
+struct test_cluster *tc_start_server(const char *server, int masters, int replicas)
+{
 	char dir[128];
 	struct sandbox_opts o = {
 		.dir = dir,
+		.redis_server = server,
 		.masters = masters,
 		.replicas = replicas,
 		.base_port = 0,
@@ -160,6 +166,13 @@ struct test_cluster *tc_start(int masters, int replicas)
 		ck_abort_msg("tc_start(%d, %d): %s", masters, replicas, err.msg);
 	}
 	return wrap(sb);
+}
+
+const char *tc_valkey_server(void)
+{
+	const char *p = getenv("SLOTCTL_VALKEY_SERVER");
+
+	return p != NULL && p[0] != '\0' ? p : NULL;
 }
 
 struct test_cluster *tc_attach(const char *dir)
