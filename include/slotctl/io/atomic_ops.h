@@ -25,6 +25,12 @@ int atomic_supported(struct conn *c, bool *yes, struct sc_error *err);
  * an array of field/value pairs that slotmig_job_parse takes). */
 int atomic_list(struct conn *c, const char *self_id, struct slotmig_list *out, struct sc_error *err);
 
+/* atomic_list for a node that may not have atomic migration: a server that
+ * does not know GETSLOTMIGRATIONS (Redis, Valkey before 9) gives an empty
+ * list with *supported false; otherwise as atomic_list, *supported true. */
+int atomic_list_if_any(struct conn *c, const char *self_id, struct slotmig_list *out, bool *supported,
+	struct sc_error *err);
+
 /* Sends CLUSTER MIGRATESLOTS SLOTSRANGE <each run of slots> NODE target_id
  * to the source behind c, which must own every slot of `slots` (not empty).
  * 0 when it answered OK (the job then runs in the servers); -1 with

@@ -75,10 +75,10 @@ static int job_from_reply(struct conn *c, const redisReply *e, const char *self_
 	return 0;
 }
 
-int atomic_list(struct conn *c, const char *self_id, struct slotmig_list *out, struct sc_error *err)
+/* The list in reply r (taken over: freed here) into *out. */
+static int list_from_reply(struct conn *c, redisReply *r, const char *self_id, struct slotmig_list *out,
+	struct sc_error *err)
 {
-	const char *argv[] = { "CLUSTER", "GETSLOTMIGRATIONS" };
-	redisReply *r = conn_command_argv(c, 2, argv, NULL, err);
 	struct slotmig_list l = { NULL, 0 };
 
 	if (conn_check_reply(c, r, "CLUSTER GETSLOTMIGRATIONS", err) != 0)
@@ -107,6 +107,34 @@ fail:
 	freeReplyObject(r);
 	slotmig_list_release(&l);
 	return -1;
+}
+
+static redisReply *send_list(struct conn *c, struct sc_error *err)
+{
+	const char *argv[] = { "CLUSTER", "GETSLOTMIGRATIONS" };
+
+	return conn_command_argv(c, 2, argv, NULL, err);
+}
+
+int atomic_list(struct conn *c, const char *self_id, struct slotmig_list *out, struct sc_error *err)
+{
+	return list_from_reply(c, send_list(c, err), self_id, out, err);
+}
+
+int atomic_list_if_any(struct conn *c, const char *self_id, struct slotmig_list *out, bool *supported,
+	struct sc_error *err)
+{
+	redisReply *r = send_list(c, err);
+
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "ERR unknown subcommand", 22) == 0) {
+		freeReplyObject(r);
+		*supported = false;
+		out->jobs = NULL;
+		out->count = 0;
+		return 0;
+	}
+	*supported = true;
+	return list_from_reply(c, r, self_id, out, err);
 }
 
 int atomic_start(struct conn *c, const struct slotset *slots, const char *target_id, struct sc_error *err)
