@@ -171,8 +171,14 @@ struct test_cluster *tc_start_server(const char *server, int masters, int replic
 const char *tc_valkey_server(void)
 {
 	const char *p = getenv("SLOTCTL_VALKEY_SERVER");
+	const char *any = getenv("SLOTCTL_REDIS_SERVER");
 
-	return p != NULL && p[0] != '\0' ? p : NULL;
+	if (p != NULL && p[0] != '\0')
+		return p;
+	/* the suite's server, when it is a valkey-server */
+	if (any != NULL && strstr(any, "valkey-server") != NULL)
+		return any;
+	return NULL;
 }
 
 struct test_cluster *tc_attach(const char *dir)

@@ -21,7 +21,8 @@ struct test_cluster *tc_start(int masters, int replicas);
  * NULL: redis-server from PATH). */
 struct test_cluster *tc_start_server(const char *server, int masters, int replicas);
 /* The valkey-server the atomic-migration tests run on: $SLOTCTL_VALKEY_SERVER,
- * or NULL when it is unset (those tests then skip). */
+ * else $SLOTCTL_REDIS_SERVER when it names a valkey-server, else NULL (those
+ * tests then skip). */
 const char *tc_valkey_server(void);
 
 /* Creates a fresh directory "slotctl-test-XXXXXX" under the run's

@@ -108,6 +108,16 @@ const struct mover_backend *mover_backend_find(const char *name);
 /* The first backend, today's key-by-key path (mover_keys.c). */
 extern const struct mover_backend mover_keys;
 
+/* Server-side atomic slot migration on Valkey 9 (mover_atomic.c), and
+ * "auto", which stands for it or for keys until mover_backend_resolve. */
+extern const struct mover_backend mover_atomic;
+extern const struct mover_backend mover_auto;
+
+/* When run->backend is "auto": atomic when every master of the run has
+ * atomic slot migration and no pacing is asked for, else keys. 0, or -1
+ * with an error (a master that does not answer). */
+int mover_backend_resolve(struct exec_run *run, struct sc_error *err);
+
 /* ---- services the executor gives a backend ---- */
 
 /* Journals slot i reaching phase (see exec_record): the journal is how

@@ -294,7 +294,7 @@ static bool is_our_server(pid_t pid, int port)
 	paren = strrchr(buf, ')');
 	if (!paren || strlen(paren) < 3 || paren[2] == 'Z' || paren[2] == 'X')
 		return false;
-	if (!read_proc(pid, "cmdline", buf, sizeof(buf)) || !strstr(buf, "redis-server"))
+	if (!read_proc(pid, "cmdline", buf, sizeof(buf)) || (!strstr(buf, "redis-server") && !strstr(buf, "valkey-server")))
 		return false;
 	snprintf(want, sizeof(want), ":%d", port);
 	for (const char *p = strstr(buf, want); p; p = strstr(p + 1, want))
