@@ -223,6 +223,7 @@ complete -c slotctl -n "__slotctl_cmd 'fix'" -l json -d 'print a versioned JSON 
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l prefer -x -a 'owner source target' -d 'which copy to keep when a key differs on two nodes'
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l allow-unreachable -d 'repair the slots not involving masters that cannot be reached'
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l accept-data-loss -d 'give a lost shard\'s slots, empty, to the live masters (its keys are gone)'
+complete -c slotctl -n "__slotctl_cmd 'fix'" -l cancel-atomic -d 'first cancel every running atomic slot migration (Valkey 9); without it fix leaves their slots alone'
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l journal -s j -r -F -d 'follow this slotctl journal\'s direction for its unfinished slots'
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l wait -s w -x -d 'after repairing, wait up to SECONDS for check to pass (default 30)'
 complete -c slotctl -n "__slotctl_cmd 'fix'" -l timeout -s t -x -d 'bound every connect and command (default 5000)'

@@ -280,6 +280,32 @@ START_TEST(interrupt_cancels_the_job)
 }
 END_TEST
 
+/* A job left running (its apply killed -9), its keys staged on the
+ * target: fix leaves its slots alone (nothing moved, exit 7 naming why);
+ * fix --cancel-atomic cancels it, after which nothing is left to repair
+ * and every key is on its source. */
+START_TEST(fix_leaves_a_running_job_alone_unless_told)
+{
+	struct fixture f;
+	struct run_result r;
+
+	crash_mid_job(&f);
+	EXEC_RUN(&r, 7, 120, "fix", tc_seed(f.tc), "--yes", "--wait", "0");
+	ck_assert_msg(strstr(r.out, "atomic slot migration") || strstr(r.err, "atomic slot migration"), "%s%s",
+		r.out, r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "waiting-to-pause"), 1);
+	EXEC_RUN(&r, 0, 120, "fix", tc_seed(f.tc), "--yes", "--cancel-atomic");
+	ck_assert_msg(strstr(r.err, "cancelled 1 atomic slot migration job"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "cancelled"), 1);
+	prevent_pause(f.tc, 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 2, first_slot()), 0);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
 static Suite *atomic_suite(void)
 {
 	Suite *s = suite_create("atomic");
@@ -292,6 +318,7 @@ static Suite *atomic_suite(void)
 	tcase_add_test(tc, kill_mid_job_then_resume);
 	tcase_add_test(tc, kill_mid_job_then_abort);
 	tcase_add_test(tc, interrupt_cancels_the_job);
+	tcase_add_test(tc, fix_leaves_a_running_job_alone_unless_told);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -53,6 +53,17 @@ int atomic_start_job(struct conn *c, const char *self_id, const struct slotset *
  * ("No migrations ongoing"), true otherwise. 0, or -1 with an error. */
 int atomic_cancel(struct conn *c, bool *cancelled, struct sc_error *err);
 
+/* Polls the jobs of the node behind c (id self_id) until none runs (import
+ * or export; an import cleaning up counts as running), or deadline_ms
+ * passes (-1 with an SC_EXIT_PROBLEMS error naming a job still running).
+ * 0, or -1 with an error. */
+int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms, struct sc_error *err);
+
+/* Cancels every export job running on the node behind c (atomic_cancel
+ * when it lists one) and waits with atomic_wait_idle until none runs there.
+ * *n: how many exports were running. 0, or -1 with an error. */
+int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms, int *n, struct sc_error *err);
+
 /* Called on each poll of atomic_wait with the job as listed now (NULL:
  * not listed). Returning non-zero stops the wait (atomic_wait then returns
  * 1). */

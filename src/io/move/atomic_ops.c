@@ -263,3 +263,50 @@ int atomic_wait(struct conn *c, const char *self_id, const char *name, long long
 			pause_ms *= 2;
 	}
 }
+
+int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms, struct sc_error *err)
+{
+	long long pause_ms = 5;
+
+	for (;;) {
+		struct slotmig_list l;
+		const struct slotmig_job *busy = NULL;
+		char name[SLOTMIG_NAME_LEN + 1] = "", state[SLOTMIG_STATE_MAX] = "";
+
+		if (atomic_list(c, self_id, &l, err) != 0)
+			return -1;
+		for (size_t j = 0; j < l.count && !busy; j++)
+			if (l.jobs[j].outcome == SLOTMIG_RUNNING)
+				busy = &l.jobs[j];
+		if (busy) {
+			memcpy(name, busy->name, sizeof(name));
+			memcpy(state, busy->state, sizeof(state));
+		}
+		slotmig_list_release(&l);
+		if (!name[0])
+			return 0;
+		long long now = sc_clock_ms();
+		if (now >= deadline_ms)
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "slot migration job %.8s on '%s' is still %s",
+				name, conn_addr(c), state);
+		sc_sleep_ms(pause_ms < deadline_ms - now ? pause_ms : deadline_ms - now);
+		if (pause_ms < 200)
+			pause_ms *= 2;
+	}
+}
+
+int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms, int *n, struct sc_error *err)
+{
+	struct slotmig_list l;
+	bool any;
+
+	if (atomic_list(c, self_id, &l, err) != 0)
+		return -1;
+	*n = 0;
+	for (size_t j = 0; j < l.count; j++)
+		*n += l.jobs[j].op == SLOTMIG_EXPORT && l.jobs[j].outcome == SLOTMIG_RUNNING;
+	slotmig_list_release(&l);
+	if (*n > 0 && atomic_cancel(c, &any, err) != 0)
+		return -1;
+	return atomic_wait_idle(c, self_id, deadline_ms, err);
+}
