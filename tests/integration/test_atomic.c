@@ -195,8 +195,8 @@ static void crash_mid_job(struct fixture *f)
 
 	setup(f, 200);
 	prevent_pause(f->tc, 1);
-	/* the 201st "migrating" record: the first slot's, naming the started job */
-	setenv("SLOTCTL_TEST_CRASH_AT", "migrating:201", 1);
+	/* the first "migrating" record: the first slot's, naming the started job */
+	setenv("SLOTCTL_TEST_CRASH_AT", "migrating:1", 1);
 	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--backend", "atomic");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);

@@ -72,7 +72,7 @@ typedef int (*atomic_poll_fn)(void *ctx, const struct slotmig_job *now);
 /* Polls the jobs of the node behind c (its id self_id) until the job named
  * name ends (success, failed, cancelled), is no longer listed, or
  * deadline_ms (sc_clock_ms) passes, sleeping between polls from 5 ms
- * doubling up to 200 ms. 0 with *out the last listing of the job and *listed
+ * doubling up to 40 ms. 0 with *out the last listing of the job and *listed
  * whether it was listed at all (a job dropped from the log, or from a node
  * that restarted, is not: ownership then tells); 1 when on_poll stopped it
  * (*out, *listed as of that poll); -1 with an SC_EXIT_UNREACHABLE error "slot

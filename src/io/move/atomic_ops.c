@@ -11,6 +11,8 @@
 #include <string.h>
 
 /* Fields of one job a reply may carry (9.1 lists 11). */
+#define ATOMIC_POLL_MAX_MS 40 /* polls of a job back off to at most this (a listing is cheap; a
+                                 4096-slot job may end in 150 ms) */
 #define ATOMIC_FIELDS_MAX 64
 
 int atomic_supported(struct conn *c, bool *yes, struct sc_error *err)
@@ -259,7 +261,7 @@ int atomic_wait(struct conn *c, const char *self_id, const char *name, long long
 				"slot migration job %.8s on '%s' did not end in time (still %s)", name, conn_addr(c),
 				out->state);
 		sc_sleep_ms(pause_ms < deadline_ms - now ? pause_ms : deadline_ms - now);
-		if (pause_ms < 200)
+		if (pause_ms < ATOMIC_POLL_MAX_MS)
 			pause_ms *= 2;
 	}
 }
@@ -290,7 +292,7 @@ int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms,
 			return sc_error_set(err, SC_EXIT_PROBLEMS, "slot migration job %.8s on '%s' is still %s",
 				name, conn_addr(c), state);
 		sc_sleep_ms(pause_ms < deadline_ms - now ? pause_ms : deadline_ms - now);
-		if (pause_ms < 200)
+		if (pause_ms < ATOMIC_POLL_MAX_MS)
 			pause_ms *= 2;
 	}
 }

@@ -3,12 +3,13 @@
  * job on Valkey 9 (CLUSTER MIGRATESLOTS on the source, the steps in
  * atomic_ops.c): the target streams the slots' keys and takes them at once.
  *
- * Per group: journal every slot "migrating" (synced) before the job starts;
- * start it through mover_take (the handover gate: the target's bump when it
- * takes must land above every other master); journal the job's name; wait
- * for it (bounded: a job whose state stops changing for ATOMIC_STALL_MS is
- * cancelled); on success tell every other master the new owner (SETSLOT
- * NODE, pipelined) and journal the slots done. A job that fails is retried
+ * Per group (every pending slot of one source/target pair, across the
+ * plan's batches: a job costs the same for 1 slot or 4096): start the job
+ * through mover_take (the handover gate: the target's bump when it takes
+ * must land above every other master); journal every slot "migrating" with
+ * the job's name (synced); wait for it (bounded: a job whose state stops
+ * changing for ATOMIC_STALL_MS is cancelled); on success journal the slots
+ * done (the target's own broadcast tells the cluster). A job that fails is retried
  * (ATOMIC_ATTEMPTS, backoff doubling from ATOMIC_BACKOFF_MS), then the group
  * falls back to the key-by-key path, said in a FALLBACK event. A stop
  * (Ctrl-C) cancels the job (CANCELSLOTMIGRATIONS on the source) and leaves
@@ -168,23 +169,6 @@ static int view_claims(struct conn *c, const char *id, const struct slotset *set
 	return 0;
 }
 
-/* Tells every master but the target (the source first) that dst owns the
- * slots of set: SETSLOT NODE, pipelined per master; a replica's refusal
- * counts as done (slotops_setslot_read). */
-static int tell_owner(struct conn *const *masters, size_t n, const struct slotset *set, const char *dst_id,
-	struct sc_error *err)
-{
-	for (size_t k = 0; k < n; k++) {
-		for (int slot = 0; slot < SC_SLOTS; slot++)
-			if (slotset_has(set, slot) && slotops_setslot_send(masters[k], slot, "NODE", dst_id, err) != 0)
-				return -1;
-		for (int slot = 0; slot < SC_SLOTS; slot++)
-			if (slotset_has(set, slot) && slotops_setslot_read(masters[k], slot, "NODE", true, err) != 0)
-				return -1;
-	}
-	return 0;
-}
-
 static void emit_job(struct mover_group *g, const char *fmt, const char *name, const struct slotset *set,
 	const char *state)
 {
@@ -219,12 +203,13 @@ static void fail_all(struct mover_group *g, const struct sc_error *e)
 
 enum attempt { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_LEFT };
 
-/* The slots of g moved: journal, count, tell. */
-static enum attempt finish(struct mover_group *g, struct conn *const *masters, size_t n, const struct slotset *set,
-	struct sc_error *err)
+/* The slots of g moved: journal and count them. No master needs telling:
+ * the target took the slots with a bumped configEpoch and broadcast it, and
+ * the job ended successfully only once the source had seen it (a SETSLOT
+ * NODE per slot and master would cost each of them a config fsync); the
+ * run's verification waits until every node shows it. */
+static enum attempt finish(struct mover_group *g, struct sc_error *err)
 {
-	if (tell_owner(masters, n, set, g->dst->id, err) != 0)
-		return ATTEMPT_LEFT;
 	for (size_t i = 0; i < g->n; i++) {
 		if (!mover_alive(g, i))
 			continue;
@@ -257,8 +242,10 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	s.src_id = g->src->id;
 	s.dst_id = g->dst->id;
 	s.slots = set;
-	if (record_all(g, JOURNAL_MIGRATING, "", true, err) != 0)
-		return ATTEMPT_LEFT;
+	/* The slots are journaled (pending) since the run began; a crash
+	 * between the start and the record below leaves a job that resume and
+	 * abort find anyway: they settle every job running between the run's
+	 * masters before the nodes are asked. */
 	if (mover_take(g, dst, masters, n, seen, start_job, &s, err) != 0)
 		return conn_broken(src) || conn_broken(dst) ? ATTEMPT_LEFT : ATTEMPT_RETRY;
 	if (!s.named) {
@@ -266,12 +253,12 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 		if (view_claims(dst, g->dst->id, set, &owned, err) != 0)
 			return ATTEMPT_LEFT;
 		if (owned)
-			return finish(g, masters, n, set, err);
+			return finish(g, err);
 		sc_error_set(err, SC_EXIT_PROBLEMS, "the atomic migration job of slots to '%s' is not listed on '%s'",
 			g->dst->addr, g->src->addr);
 		return ATTEMPT_RETRY;
 	}
-	if (record_all(g, JOURNAL_MIGRATING, s.job.name, false, err) != 0)
+	if (record_all(g, JOURNAL_MIGRATING, s.job.name, true, err) != 0)
 		return ATTEMPT_LEFT;
 	emit_job(g, "atomic job %.8s started: slots %s from %s to %s (%s)", s.job.name, set, s.job.state);
 	rc = wait_job(src, g->src->id, s.job.name, g, g->o, &w, &end, &listed, err);
@@ -282,7 +269,7 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 		if (cancel_job(src, g->src->id, s.job.name, g->o, &end, &listed, err) != 0)
 			return ATTEMPT_LEFT;
 		if (listed && end.outcome == SLOTMIG_SUCCESS)
-			return finish(g, masters, n, set, err);
+			return finish(g, err);
 		if (w.stopped) {
 			sc_error_set(err, SC_EXIT_INTERRUPTED, "stopped: atomic job %.8s cancelled, ownership did not move",
 				s.job.name);
@@ -294,10 +281,10 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	}
 	if (listed && end.outcome == SLOTMIG_SUCCESS) {
 		emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", s.job.name, set, end.state);
-		return finish(g, masters, n, set, err);
+		return finish(g, err);
 	}
 	if (!listed && view_claims(dst, g->dst->id, set, &owned, err) == 0 && owned)
-		return finish(g, masters, n, set, err);
+		return finish(g, err);
 	sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s of slots to '%s' %s%s%s%s", s.job.name, g->dst->addr,
 		listed ? slotmig_outcome_name(end.outcome) : "is no longer listed", listed && end.message[0] ? ": '" : "",
 		listed ? end.message : "", listed && end.message[0] ? "'" : "");
@@ -502,6 +489,7 @@ static int atomic_settle(struct exec_run *run, const struct snapshot *s, bool ab
 const struct mover_backend mover_atomic = {
 	.name = "atomic",
 	.max_group = SC_SLOTS,
+	.across_batches = true,
 	.usable = atomic_usable,
 	.move = atomic_move,
 	.rollback = atomic_rollback,
