@@ -873,14 +873,15 @@ static int recorded_backend(struct exec_run *run, const struct journal_state *st
 }
 
 /* The backend the rest of the run moves with: the one given (auto
- * resolved), else the journal's. */
-static int chosen_backend(struct exec_run *run, const struct journal_state *st, const struct exec_opts *given,
+ * resolved), else the journal's; refused as apply refuses it (usable). */
+static int chosen_backend(struct exec_run *run, const struct snapshot *snap, const struct exec_opts *given,
 	struct sc_error *err)
 {
-	(void)st;
 	if (given->backend && given->backend[0])
 		run->backend = mover_backend_find(given->backend);
-	return mover_backend_resolve(run, err);
+	if (mover_backend_resolve(run, err) != 0)
+		return -1;
+	return run->backend->usable ? run->backend->usable(run, snap, err) : 0;
 }
 
 static int recover(const char *journal_path, const char *plan_path, const struct plan *plan,
@@ -934,7 +935,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	    require_reachable(&run, &snap, err) != 0 ||
 	    recorded_backend(&run, &st, given, err) != 0 ||
 	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0 ||
-	    chosen_backend(&run, &st, given, err) != 0)
+	    chosen_backend(&run, &snap, given, err) != 0)
 		goto out;
 	if (!(pool = conn_pool_new(&opts.conn))) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
