@@ -10,7 +10,12 @@
 #
 #   VALKEY_DIR=~/.cache/slotctl/valkey-9.1.2 bench/valkey-reshard.sh
 #   VARIANTS="slotctl-atomic valkey-cli-atomic" KEYS=100000 bench/valkey-reshard.sh
-# Variants: slotctl slotctl-atomic valkey-cli-atomic valkey-cli-p1000.
+# Variants: slotctl slotctl-atomic valkey-cli-atomic valkey-cli-p1000, and
+# (not run unless listed) the rebalance onto the empty master from the
+# MASTERS others: rebalance-valkey-cli-atomic (valkey-cli --cluster rebalance
+# --cluster-use-empty-masters --cluster-use-atomic-slot-migration) and
+# rebalance-slotctl-atomic (slotctl rebalance --use-empty-masters --backend
+# atomic: the pairs' jobs run in parallel).
 # Knobs (env): VALKEY_DIR (holds valkey-server and valkey-cli; default: what
 # scripts/build-valkey.sh prints, when it is there) KEYS (1000000: ~250,000
 # keys in the 4096 slots) VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (py:
@@ -63,6 +68,17 @@ cmd_slotctl_atomic() {
 	CMD+=(--backend atomic)
 }
 
+cmd_rebalance_valkey_cli_atomic() {
+	CMD=("$VALKEY_CLI" --cluster rebalance "127.0.0.1:$(node "$1" 0 port)" --cluster-use-empty-masters
+		--cluster-use-atomic-slot-migration --cluster-yes)
+}
+
+cmd_rebalance_slotctl_atomic() {
+	# shellcheck disable=SC2206
+	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --yes --backend atomic
+		$SLOTCTL_ARGS)
+}
+
 bench_need
 echo "bench: valkey reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters," \
 	"client $CLIENT, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
@@ -74,4 +90,5 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 echo "bench: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 report slotctl:valkey-cli-atomic slotctl-atomic:valkey-cli-atomic slotctl:valkey-cli-p1000 \
-	slotctl-atomic:valkey-cli-p1000 valkey-cli-p1000:valkey-cli-atomic
+	slotctl-atomic:valkey-cli-p1000 valkey-cli-p1000:valkey-cli-atomic \
+	rebalance-slotctl-atomic:rebalance-valkey-cli-atomic

@@ -283,7 +283,9 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 		emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", s.job.name, set, end.state);
 		return finish(g, err);
 	}
-	if (!listed && view_claims(dst, g->dst->id, set, &owned, err) == 0 && owned)
+	/* not listed, or failed after the source granted the handover (the
+	 * server says the move may have happened): ownership tells */
+	if (view_claims(dst, g->dst->id, set, &owned, err) == 0 && owned)
 		return finish(g, err);
 	sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s of slots to '%s' %s%s%s%s", s.job.name, g->dst->addr,
 		listed ? slotmig_outcome_name(end.outcome) : "is no longer listed", listed && end.message[0] ? ": '" : "",
