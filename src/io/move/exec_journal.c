@@ -5,6 +5,7 @@
  * the journaled phases. Calls no other executor file but the shards' text
  * form (exec_shard.c). */
 #include "executor_priv.h"
+#include "mover.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/strbuf.h"
