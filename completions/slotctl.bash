@@ -36,8 +36,13 @@ _slotctl()
 		"plan reshard|--pick") words="cheapest lowest" ;;
 		"plan rebalance|--by") words="slots keys memory" ;;
 		"plan drain|--by") words="slots keys memory" ;;
+		"apply|--backend") words="auto keys atomic" ;;
+		"resume|--backend") words="auto keys atomic" ;;
+		"abort|--backend") words="auto keys atomic" ;;
 		"reshard|--pick") words="cheapest lowest" ;;
+		"reshard|--backend") words="auto keys atomic" ;;
 		"rebalance|--by") words="slots keys memory" ;;
+		"rebalance|--backend") words="auto keys atomic" ;;
 		"fix|--prefer") words="owner source target" ;;
 		*)
 			if [[ "$cur" == -* ]]; then
@@ -50,12 +55,12 @@ _slotctl()
 				"plan rebalance") words="--by --weight --threshold --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output -o --detailed-exitcode --timeout -t --user --pass -a --help -h" ;;
 				"plan drain") words="--by --use-empty-masters --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output -o --detailed-exitcode --timeout -t --user --pass -a --help -h" ;;
 				"show") words="--json --help -h" ;;
-				"apply") words="--state --yes -y --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"resume") words="--yes -y --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"abort") words="--yes -y --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"reshard") words="--from --to --slots --slot-ranges --pick --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"rebalance") words="--by --weight --threshold --use-empty-masters --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
-				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --accept-data-loss --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;
+				"apply") words="--state --yes -y --parallel -p --backend --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"resume") words="--yes -y --parallel -p --backend --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"abort") words="--yes -y --parallel -p --backend --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"reshard") words="--from --to --slots --slot-ranges --pick --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --backend --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"rebalance") words="--by --weight --threshold --use-empty-masters --yes -y --dry-run -n --plan-out --sample-keys --bigkey-bytes --max-slots-per-batch --strict --parallel -p --backend --json --metrics-file --quiet -q --verbose -v --progress-interval --replace --max-keys-per-sec --max-bytes-per-sec --batch-keys --max-block-ms --fast --migrate-timeout --timeout -t --user --pass -a --help -h" ;;
+				"fix") words="--dry-run --yes -y --json --prefer --allow-unreachable --accept-data-loss --cancel-atomic --journal -j --wait -w --timeout -t --user --pass -a --help -h" ;;
 				"node add") words="--replica-of --replica --rebalance --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
 				"node remove") words="--drain --plan-out --with-replicas --shutdown --wait -w --yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;
 				"node forget-failed") words="--yes -y --dry-run -n --json --timeout -t --user --pass -a --help -h" ;;

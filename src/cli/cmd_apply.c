@@ -67,7 +67,7 @@ static const struct cmd_option cmd_apply_options[] = {
 
 const struct cmd_entry cmd_apply = {
 	.name = "apply",
-	.synopsis = "PLAN [--parallel N] [--state FILE] [--yes] [--json] [--metrics-file PATH] [--replace] "
+	.synopsis = "PLAN [--parallel N] [--backend auto|keys|atomic] [--state FILE] [--yes] [--json] [--metrics-file PATH] [--replace] "
 		"[--fast] [--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS] [--migrate-timeout MS]",
 	.summary = "execute a plan with checkpoints",
 	.options = cmd_apply_options,

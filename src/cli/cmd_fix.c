@@ -335,6 +335,22 @@ static int confirm(const struct cmd_args *args, const struct fix_run *f)
 	return SC_EXIT_REFUSED;
 }
 
+/* --cancel-atomic: every running atomic slot migration cancelled and ended
+ * before the survey. 0, or the exit code (the error printed). */
+static int cancel_atomic(struct fix_run *f)
+{
+	struct sc_error err = { 0 };
+	int n = 0;
+
+	if (repair_cancel_atomic(f->host, f->port, &f->ro.conn, &n, &err) != 0) {
+		cli_error("--cancel-atomic: %s", err.msg);
+		return err.code ? err.code : SC_EXIT_PROBLEMS;
+	}
+	if (n > 0 && !f->json)
+		cli_warn("cancelled %d atomic slot migration job%s (ownership did not move)", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 static int run_fix(const struct cmd_args *args)
 {
 	struct fix_run f = { 0 };
@@ -349,6 +365,10 @@ static int run_fix(const struct cmd_args *args)
 	if (parse_options(args, &f) < 0) {
 		fix_run_release(&f);
 		return SC_EXIT_USAGE;
+	}
+	if (args_flag(args, "cancel-atomic") && !f.dry_run && (code = cancel_atomic(&f)) != 0) {
+		fix_run_release(&f);
+		return code;
 	}
 	if (repair_survey(f.host, f.port, &f.ro, &f.sv, &err) < 0) {
 		cli_error("%s", err.msg);
@@ -391,6 +411,7 @@ static const struct cmd_option cmd_fix_options[] = {
 	{ "prefer", 0, OPT_VALUE, "owner|source|target", "which copy to keep when a key differs on two nodes" },
 	{ "allow-unreachable", 0, OPT_FLAG, NULL, "repair the slots not involving masters that cannot be reached" },
 	{ "accept-data-loss", 0, OPT_FLAG, NULL, "give a lost shard's slots, empty, to the live masters (its keys are gone)" },
+	{ "cancel-atomic", 0, OPT_FLAG, NULL, "first cancel every running atomic slot migration (Valkey 9); without it fix leaves their slots alone" },
 	{ "journal", 'j', OPT_LIST, "FILE", "follow this slotctl journal's direction for its unfinished slots" },
 	{ "wait", 'w', OPT_VALUE, "SECONDS", "after repairing, wait up to SECONDS for check to pass (default 30)" },
 	CMD_CONN_OPTIONS,
@@ -400,7 +421,7 @@ static const struct cmd_option cmd_fix_options[] = {
 const struct cmd_entry cmd_fix = {
 	.name = "fix",
 	.synopsis = "HOST:PORT [--dry-run] [--yes] [--json] [--prefer owner|source|target] "
-		"[--allow-unreachable] [--accept-data-loss] [--journal FILE] [--wait SECONDS]",
+		"[--allow-unreachable] [--accept-data-loss] [--cancel-atomic] [--journal FILE] [--wait SECONDS]",
 	.summary = "repair open, uncovered and doubly-owned slots without losing a key",
 	.options = cmd_fix_options,
 	.min_args = 1,

@@ -22,7 +22,7 @@ static const struct cmd_option cmd_reshard_options[] = {
 const struct cmd_entry cmd_reshard = {
 	.name = "reshard",
 	.synopsis = "HOST:PORT --from ID[,ID...]|all --to ID (--slots N | --slot-ranges RANGES) [--yes] "
-		"[--fast] [--dry-run] [--plan-out FILE]",
+		"[--fast] [--dry-run] [--plan-out FILE] [--backend auto|keys|atomic]",
 	.summary = "plan and apply a reshard in one step",
 	.options = cmd_reshard_options,
 	.min_args = 1,

@@ -82,6 +82,12 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	o->max_block_us = block;
 	o->migrate_timeout_ms = (int)mig_timeout;
 	o->replace = args_flag(a, "replace");
+	o->backend = args_value(a, "backend");
+	if (o->backend && strcmp(o->backend, "auto") != 0 && strcmp(o->backend, "keys") != 0 &&
+	    strcmp(o->backend, "atomic") != 0) {
+		cli_error("--backend: '%s' is not one of auto, keys, atomic", o->backend);
+		return -1;
+	}
 	o->given = (args_value(a, "max-keys-per-sec") ? EXEC_GIVEN_MAX_KEYS_PER_SEC : 0) |
 		(args_value(a, "max-bytes-per-sec") ? EXEC_GIVEN_MAX_BYTES_PER_SEC : 0) |
 		(args_value(a, "max-block-ms") ? EXEC_GIVEN_MAX_BLOCK : 0) |
@@ -227,6 +233,8 @@ static void json_add_progress(cJSON *o, const struct exec_progress *p)
 	cJSON_AddNumberToObject(o, "slots_failed", (double)p->slots_failed);
 	cJSON_AddNumberToObject(o, "keys_moved", (double)p->keys_moved);
 	cJSON_AddNumberToObject(o, "bytes_moved", (double)p->bytes_moved);
+	cJSON_AddNumberToObject(o, "atomic_jobs", (double)p->atomic_jobs);
+	cJSON_AddNumberToObject(o, "atomic_fallbacks", (double)p->atomic_fallbacks);
 	cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
 }
 
@@ -262,6 +270,8 @@ static const char *event_name(enum exec_event_kind k)
 	case EXEC_EVENT_FAILOVER: return "failover";
 	case EXEC_EVENT_VERIFY: return "verify";
 	case EXEC_EVENT_SUMMARY: return "summary";
+	case EXEC_EVENT_JOB: return "job";
+	case EXEC_EVENT_FALLBACK: return "fallback";
 	}
 	return "unknown";
 }
@@ -318,6 +328,10 @@ static void write_metrics(struct exec_cli *ui, const struct exec_progress *p, in
 	METRIC("bytes_moved_total", "counter", "Bytes moved (estimated from MEMORY USAGE).", "%lld", p->bytes_moved);
 	METRIC("keys_estimated", "gauge", "Keys the plan expects to move.", "%lld", p->keys_estimated);
 	METRIC("errors_total", "counter", "Errors reported.", "%lld", ui->errors);
+	METRIC("atomic_jobs_total", "counter", "Server-side (atomic) migration jobs that moved their slots.", "%lld",
+		p->atomic_jobs);
+	METRIC("atomic_fallbacks_total", "counter", "Batches the atomic backend handed to the key-by-key path.",
+		"%lld", p->atomic_fallbacks);
 	METRIC("elapsed_seconds", "gauge", "Seconds since the run started.", "%.3f", p->elapsed_s);
 #undef METRIC
 	if (fclose(f) == 0 && file_write(ui->metrics_path, "metrics file", text, &err) < 0 && !ui->metrics_warned) {
@@ -342,12 +356,16 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
-	if (ev->kind == EXEC_EVENT_FAILOVER && !ui->json) {
+	if ((ev->kind == EXEC_EVENT_FAILOVER || ev->kind == EXEC_EVENT_FALLBACK) && !ui->json) {
 		clear_bar(ui);
 		cli_warn("%s", ev->message);
 	}
 	if (ui->verbose && ev->kind == EXEC_EVENT_BATCH)
 		print_batch(ui, ev);
+	if (ui->verbose && ev->kind == EXEC_EVENT_JOB && !ui->json) {
+		clear_bar(ui);
+		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
+	}
 	if (ui->status_lines) {
 		if (ev->kind == EXEC_EVENT_ERROR)
 			cli_error("%s", ev->message);

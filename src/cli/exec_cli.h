@@ -18,6 +18,7 @@
 /* Options of every command that moves slots; splice into a table. */
 #define EXEC_CLI_OPTIONS \
 	{ "parallel", 'p', OPT_VALUE, "N", "slots moved at once, never two on one node (default 4)" }, \
+	{ "backend", 0, OPT_VALUE, "auto|keys|atomic", "how slots move: key by key (MIGRATE), or server-side atomic migration (Valkey 9); auto picks atomic when every master has it (default: apply keys, resume/abort the journal's)" }, \
 	{ "json", 0, OPT_FLAG, NULL, "one JSON event per line on stdout" }, \
 	{ "metrics-file", 0, OPT_VALUE, "PATH", "keep a Prometheus textfile of progress and errors" }, \
 	{ "quiet", 'q', OPT_FLAG, NULL, "no progress on stderr (errors still)" }, \
@@ -72,7 +73,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
  * and their synopsis. */
 extern const struct cmd_option exec_cli_journal_options[];
 #define EXEC_CLI_JOURNAL_SYNOPSIS \
-	"PLAN|STATE [--yes] [--parallel N] [--json] [--metrics-file PATH] [--replace] " \
+	"PLAN|STATE [--yes] [--parallel N] [--backend auto|keys|atomic] [--json] [--metrics-file PATH] [--replace] " \
 	"[--fast] [--max-keys-per-sec N] [--max-bytes-per-sec N] [--batch-keys N] [--max-block-ms MS] [--migrate-timeout MS]"
 
 /* An executor entry point that takes over the run recorded in a journal

@@ -9,7 +9,9 @@
  *    16380-16383, which the fixed view leaves uncovered);
  *  - sampler_run, on a map whose one master (the fake) owns slots 0-7: INFO
  *    memory, CLUSTER SLOT-STATS, COUNTKEYSINSLOT, GETKEYSINSLOT and MEMORY
- *    USAGE.
+ *    USAGE;
+ *  - atomic_list: CLUSTER GETSLOTMIGRATIONS (Valkey 9's atomic slot
+ *    migration jobs, judged by core/cluster/slotmig.c).
  * Replies that do not fit must be refused with an error; nothing may crash,
  * leak, overflow or wait past the timeouts. */
 #include <arpa/inet.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 #include "slotctl/io/check_probe.h"
 #include "slotctl/io/sampler.h"
+#include "slotctl/io/atomic_ops.h"
 
 #define FAKE_ID "0123456789abcdef0123456789abcdef01234567"
 
@@ -139,6 +142,19 @@ static void sample(const struct conn_opts *copts)
 		slot_stats_release(&stats);
 }
 
+static void list_jobs(const struct conn_opts *copts)
+{
+	struct slotmig_list l;
+	struct sc_error err;
+	struct conn *c;
+
+	if (conn_open("127.0.0.1", port, copts, &c, &err) != 0)
+		return;
+	if (atomic_list(c, FAKE_ID, &l, &err) == 0)
+		slotmig_list_release(&l);
+	conn_close(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct conn_opts copts = { NULL, NULL, 2000, 2000 };
@@ -153,6 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (check_gather("127.0.0.1", port, &copts, false, &r, &err) == 0)
 		check_report_release(&r);
 	sample(&copts);
+	list_jobs(&copts);
 	pthread_mutex_lock(&lock);
 	input = NULL;
 	input_len = 0;

@@ -149,9 +149,15 @@ const char *tc_server_binary(void)
 
 struct test_cluster *tc_start(int masters, int replicas)
 {
+	return tc_start_server(NULL, masters, replicas);
+}
+
+struct test_cluster *tc_start_server(const char *server, int masters, int replicas)
+{
 	char dir[128];
 	struct sandbox_opts o = {
 		.dir = dir,
+		.redis_server = server,
 		.masters = masters,
 		.replicas = replicas,
 		.base_port = 0,
@@ -167,6 +173,19 @@ struct test_cluster *tc_start(int masters, int replicas)
 		ck_abort_msg("tc_start(%d, %d): %s", masters, replicas, err.msg);
 	}
 	return wrap(sb);
+}
+
+const char *tc_valkey_server(void)
+{
+	const char *p = getenv("SLOTCTL_VALKEY_SERVER");
+	const char *any = getenv("SLOTCTL_REDIS_SERVER");
+
+	if (p != NULL && p[0] != '\0')
+		return p;
+	/* the suite's server, when it is a valkey-server */
+	if (any != NULL && strstr(any, "valkey-server") != NULL)
+		return any;
+	return NULL;
 }
 
 struct test_cluster *tc_attach(const char *dir)

@@ -23,6 +23,13 @@ const char *tc_server_binary(void);
  * temp dir, slots spread evenly over the masters, and waits until every node
  * says cluster_state:ok and all agree. Aborts the test on failure. */
 struct test_cluster *tc_start(int masters, int replicas);
+/* The same with another server binary (server: a path, e.g. a valkey-server;
+ * NULL: redis-server from PATH). */
+struct test_cluster *tc_start_server(const char *server, int masters, int replicas);
+/* The valkey-server the atomic-migration tests run on: $SLOTCTL_VALKEY_SERVER,
+ * else $SLOTCTL_REDIS_SERVER when it names a valkey-server, else NULL (those
+ * tests then skip). */
+const char *tc_valkey_server(void);
 
 /* Creates a fresh directory "slotctl-test-XXXXXX" under the run's
  * SLOTCTL_TEST_TMP (see check_run.h; else /tmp) into buf (64 bytes are

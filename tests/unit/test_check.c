@@ -785,8 +785,10 @@ static struct check_keys_count *masters_counts(const struct snapshot *s, size_t 
 
 static void free_counts(struct check_keys_count *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(p[i].counts);
+		slotmig_list_release(&p[i].migrations);
+	}
 	free(p);
 }
 
@@ -1012,6 +1014,130 @@ START_TEST(key_probe_names_keys_and_failures)
 }
 END_TEST
 
+/* ---- atomic slot migrations (check_rules_atomic.c) ------------------- */
+
+/* A job as both ends would list it: source A exports slots to B. */
+static struct slotmig_job atomic_job(const char *name, enum slotmig_op op, const char *slots, const char *state,
+	long long created, const char *message)
+{
+	struct slotmig_job j;
+	struct sc_error err;
+
+	memset(&j, 0, sizeof(j));
+	snprintf(j.name, sizeof(j.name), "%s", name);
+	j.op = op;
+	ck_assert_int_eq(slotmig_ranges_parse(slots, strlen(slots), &j.slots, &err), 0);
+	snprintf(j.source_id, sizeof(j.source_id), "%s", ID_A);
+	snprintf(j.target_id, sizeof(j.target_id), "%s", ID_B);
+	snprintf(j.state, sizeof(j.state), "%s", state);
+	j.outcome = slotmig_outcome_of(state);
+	j.create_time = created;
+	snprintf(j.message, sizeof(j.message), "%s", message);
+	return j;
+}
+
+static void give_jobs(struct check_keys_count *pc, const struct slotmig_job *jobs, size_t n)
+{
+	pc->migrations_listed = true;
+	pc->migrations.jobs = calloc(n ? n : 1, sizeof(*jobs));
+	ck_assert_ptr_nonnull(pc->migrations.jobs);
+	memcpy(pc->migrations.jobs, jobs, n * sizeof(*jobs));
+	pc->migrations.count = n;
+}
+
+#define JOB1 "1111111111111111111111111111111111111111"
+#define JOB2 "2222222222222222222222222222222222222222"
+#define JOB3 "3333333333333333333333333333333333333333"
+
+/* A stages 1000 keys of slots 0-99 on B for a running job: B's counts of
+ * them are not stray, the job is one transient warning (listed by both
+ * ends, reported once) naming its slots, ends and state; a cancelled job
+ * that a later one superseded says nothing, one nothing followed warns
+ * with the server's words; a failed one after the handover was granted is
+ * an error. */
+START_TEST(atomic_migrations_are_reported_and_staged_keys_not_stray)
+{
+	static long long keys[3][SC_SLOTS];
+	const char *ids[3] = { ID_A, ID_B, ID_C };
+	struct snapshot s;
+	struct check_report r;
+	struct check_keys_count *p;
+	struct sc_error err;
+	const struct check_finding *f;
+	size_t n;
+
+	snap_from_fixture(&s, "healthy.txt");
+	memset(keys, 0, sizeof(keys));
+	keys[0][50] = 1000;
+	keys[1][50] = 1000;          /* staged on B by the import */
+	keys[1][9000] = 10;
+	evaluate(&s, &r);
+	p = masters_counts(&s, &n);
+	for (int m = 0; m < 3; m++)
+		fake_probe(&s, &r, counts_of(&s, p, n, ids[m]), CHECK_KEYS_DEEP, keys[m]);
+	struct slotmig_job exports[] = {
+		atomic_job(JOB1, SLOTMIG_EXPORT, "0-99", "snapshotting", 300, ""),
+		atomic_job(JOB2, SLOTMIG_EXPORT, "0-99", "cancelled", 100, ""),
+		atomic_job(JOB3, SLOTMIG_EXPORT, "200-210", "failed", 200, "Connection lost to target"),
+	};
+	struct slotmig_job imports[] = {
+		atomic_job(JOB1, SLOTMIG_IMPORT, "0-99", "receiving-snapshot", 300, ""),
+		atomic_job(JOB3, SLOTMIG_IMPORT, "200-210", "failed", 200, "OOM"),
+	};
+	give_jobs(counts_of(&s, p, n, ID_A), exports, 3);
+	give_jobs(counts_of(&s, p, n, ID_B), imports, 2);
+	ck_assert_int_eq(check_keys_judge(&s, p, n, CHECK_KEYS_DEEP, &r, &err), 0);
+	ck_assert_int_eq(check_atomic_judge(&s, p, n, &r, &err), 0);
+	ck_assert(check_report_has(&r, "stray-keys", CHECK_OK));
+	ck_assert_uint_eq(count_code(&r, "atomic-migration", CHECK_WARN), 1);
+	f = find(&r, "atomic-migration", CHECK_WARN, ID_A);
+	assert_slots(f, "0-99");
+	ck_assert(has_node(f, ID_B));
+	ck_assert_msg(strstr(f->message, "atomic slot migration 11111111 moves slots 0-99 from '127.0.0.1:30001' "
+		"(e7d1eecc) to '127.0.0.1:30002' (67ed2db8): snapshotting") != NULL, "%s", f->message);
+	ck_assert(!check_report_settled(&r));
+	/* the cancelled 0-99 was followed by JOB1: only JOB3 is reported, by its source's words */
+	ck_assert_uint_eq(count_code(&r, "atomic-migration-failed", CHECK_WARN), 1);
+	f = find(&r, "atomic-migration-failed", CHECK_WARN, ID_A);
+	assert_slots(f, "200-210");
+	ck_assert_msg(strstr(f->message, "33333333 of slots 200-210 from '127.0.0.1:30001' (e7d1eecc) to "
+		"'127.0.0.1:30002' (67ed2db8) failed: 'Connection lost to target'") != NULL, "%s", f->message);
+	check_report_release(&r);
+
+	/* without the job B's staged keys are stray */
+	slotmig_list_release(&counts_of(&s, p, n, ID_B)->migrations);
+	counts_of(&s, p, n, ID_B)->migrations_listed = false;
+	evaluate(&s, &r);
+	ck_assert_int_eq(check_keys_judge(&s, p, n, CHECK_KEYS_DEEP, &r, &err), 0);
+	assert_slots(find(&r, "stray-keys", CHECK_ERR, ID_B), "50");
+	check_report_release(&r);
+
+	/* a job failed after the handover was granted: writes may be lost */
+	struct slotmig_job granted = atomic_job(JOB1, SLOTMIG_EXPORT, "0-99", "failed", 300,
+		"Unpaused before migration completed (migration may have succeeded with lost writes)");
+	slotmig_list_release(&counts_of(&s, p, n, ID_A)->migrations);
+	give_jobs(counts_of(&s, p, n, ID_A), &granted, 1);
+	evaluate(&s, &r);
+	ck_assert_int_eq(check_atomic_judge(&s, p, n, &r, &err), 0);
+	f = find(&r, "atomic-migration-failed", CHECK_ERR, ID_A);
+	ck_assert_ptr_nonnull(strstr(f->message, "lost writes"));
+	ck_assert(check_report_has(&r, "atomic-migration", CHECK_OK));
+	check_report_release(&r);
+
+	/* no master has atomic migration (Redis): nothing said at all */
+	for (size_t i = 0; i < n; i++) {
+		slotmig_list_release(&p[i].migrations);
+		p[i].migrations_listed = false;
+	}
+	evaluate(&s, &r);
+	ck_assert_int_eq(check_atomic_judge(&s, p, n, &r, &err), 0);
+	ck_assert_uint_eq(count_code(&r, "atomic-migration", CHECK_OK), 0);
+	check_report_release(&r);
+	free_counts(p, n);
+	snap_free(&s);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -1043,6 +1169,7 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, key_probe_leaves_open_slots_to_the_open_slot_rule);
 	tcase_add_test(tc, key_probe_locates_only_what_dbsize_says_is_missing);
 	tcase_add_test(tc, key_probe_names_keys_and_failures);
+	tcase_add_test(tc, atomic_migrations_are_reported_and_staged_keys_not_stray);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -318,7 +318,7 @@ START_TEST(pacing_round_trips_and_older_starts_have_none)
 		.parallel = 3 };
 	line = journal_encode(&in, &err);
 	ck_assert_ptr_nonnull(line);
-	ck_assert_ptr_nonnull(strstr(line, "\"format_version\":\"1.1\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"format_version\":\"1.2\""));
 	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
 	ck_assert(out.pacing.recorded);
 	ck_assert_int_eq(out.pacing.max_keys_per_sec, 50);
@@ -379,6 +379,52 @@ START_TEST(lock_refuses_a_second_holder_naming_the_first)
 }
 END_TEST
 
+/* A 1.2 START names the backend and a SLOT record the atomic job moving
+ * it; both fold into the state. A 1.1 journal (neither) reads as before:
+ * no backend (keys), no job. */
+START_TEST(backend_and_job_round_trip_and_older_journals_have_none)
+{
+	struct journal_record start = start_rec("apply"), slot = slot_rec(42, JOURNAL_MIGRATING), out;
+	const char *old = "{\"format_version\":\"1.1\",\"record\":\"start\",\"time_ms\":2,\"op\":\"apply\","
+		"\"fingerprint\":\"0123456789abcdef\",\"plan\":\"p\",\"seeds\":\"\"}\n"
+		"{\"format_version\":\"1.1\",\"record\":\"slot\",\"time_ms\":3,\"slot\":42,\"phase\":\"migrating\","
+		"\"from\":\"" SRC "\",\"to\":\"" DST "\",\"batch\":0,\"keys\":0}\n";
+	char buf[4096] = "";
+	struct journal_state st;
+	struct sc_error err;
+	char *line;
+
+	snprintf(start.backend, sizeof(start.backend), "atomic");
+	snprintf(slot.job, sizeof(slot.job), "e008a323bbca436ae07d61f674d7c3090ad512b3");
+	line = journal_encode(&slot, &err);
+	ck_assert_ptr_nonnull(strstr(line, "\"job\":\"e008a323bbca436ae07d61f674d7c3090ad512b3\""));
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_str_eq(out.job, slot.job);
+	journal_record_release(&out);
+	free(line);
+	emit(buf, sizeof(buf), &start);
+	emit(buf, sizeof(buf), &slot);
+	ck_assert_ptr_nonnull(strstr(buf, "\"backend\":\"atomic\""));
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, buf, strlen(buf), &err), 0);
+	ck_assert_str_eq(st.backend, "atomic");
+	ck_assert_str_eq(journal_state_slot(&st, 42)->job, slot.job);
+	journal_state_release(&st);
+
+	journal_state_init(&st);
+	ck_assert_msg(journal_replay(&st, old, strlen(old), &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(st.backend, "");
+	ck_assert_str_eq(journal_state_slot(&st, 42)->job, "");
+	ck_assert_int_eq(journal_state_slot(&st, 42)->phase, JOURNAL_MIGRATING);
+	journal_state_release(&st);
+	/* a job that is not a string is refused */
+	const char *bad = "{\"format_version\":\"1.2\",\"record\":\"slot\",\"time_ms\":3,\"slot\":42,"
+		"\"phase\":\"migrating\",\"from\":\"" SRC "\",\"to\":\"" DST "\",\"batch\":0,\"keys\":0,\"job\":7}";
+	ck_assert_int_eq(journal_decode(bad, strlen(bad), &out, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "job"));
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -394,6 +440,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, unknown_fields_and_minor_versions_are_accepted);
 	tcase_add_test(tc, file_edge_appends_and_loads);
 	tcase_add_test(tc, pacing_round_trips_and_older_starts_have_none);
+	tcase_add_test(tc, backend_and_job_round_trip_and_older_journals_have_none);
 	tcase_add_test(tc, lock_refuses_a_second_holder_naming_the_first);
 	suite_add_tcase(s, tc);
 	return s;

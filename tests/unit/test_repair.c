@@ -35,6 +35,7 @@ struct fixture {
 	long long keys[3 * SC_SLOTS];
 	long long memory[3];
 	struct repair_plan plan;
+	const struct slotset *atomic_held; /* repair_input.atomic_held */
 };
 
 static const char *usual[3] = { "0-5460", "5461-10922", "10923-16383" };
@@ -99,7 +100,8 @@ static void fx_keys(struct fixture *fx, int node, int slot, long long n)
 static void fx_plan_with(struct fixture *fx, const struct repair_hint *hints, size_t nhints, bool allow,
 	bool accept_data_loss)
 {
-	struct repair_input in = { &fx->snap, fx->keys, fx->memory, hints, nhints, allow, accept_data_loss };
+	struct repair_input in = { &fx->snap, fx->keys, fx->memory, hints, nhints, allow, accept_data_loss,
+		fx->atomic_held };
 	struct sc_error err;
 
 	repair_plan_release(&fx->plan);
@@ -388,6 +390,33 @@ START_TEST(stray_keys_move_to_the_owner)
 	fx_keys(fx, C, SLOT, 2);
 	fx_plan(fx, NULL, 0, false);
 	assert_steps(only_item(fx, REPAIR_STRAY_KEYS, A), "importing C A; move-keys C A; stable C");
+	fx_free(fx);
+}
+END_TEST
+
+/* Keys a running atomic migration stages on its target look stray: fix
+ * leaves that slot alone, saying why, and repairs the others. */
+START_TEST(slots_an_atomic_migration_holds_are_left_alone)
+{
+	struct fixture *fx = fx_new();
+	struct slotset held;
+
+	fx_keys(fx, A, SLOT, 7);
+	fx_keys(fx, C, SLOT, 7);
+	fx_keys(fx, C, SLOT + 1, 1);
+	slotset_clear(&held);
+	slotset_add(&held, SLOT);
+	fx->atomic_held = &held;
+	fx_plan(fx, NULL, 0, false);
+	ck_assert_uint_eq(fx->plan.count, 2);
+	ck_assert_int_eq(fx->plan.items[0].slot, SLOT);
+	ck_assert(fx->plan.items[0].blocked);
+	ck_assert(!fx->plan.items[0].needs_reach);
+	ck_assert_ptr_nonnull(strstr(fx->plan.items[0].reason, "atomic slot migration"));
+	ck_assert_ptr_nonnull(strstr(fx->plan.items[0].reason, "--cancel-atomic"));
+	ck_assert(!fx->plan.items[1].blocked);
+	ck_assert_uint_eq(repair_plan_blocked(&fx->plan), 1);
+	fx->atomic_held = NULL;
 	fx_free(fx);
 }
 END_TEST
@@ -715,6 +744,7 @@ int main(void)
 	tcase_add_test(tc, uncovered_with_keys_on_one_node);
 	tcase_add_test(tc, uncovered_with_keys_on_several_nodes);
 	tcase_add_test(tc, stray_keys_move_to_the_owner);
+	tcase_add_test(tc, slots_an_atomic_migration_holds_are_left_alone);
 	tcase_add_test(tc, slot_claimed_by_two_masters);
 	tcase_add_test(tc, hundreds_of_open_slots_in_one_pass);
 	tcase_add_test(tc, unreachable_master_blocks_ownership_changes);

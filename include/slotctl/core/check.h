@@ -12,6 +12,7 @@
 #include "slotctl/core/addr.h"
 #include "slotctl/core/error.h"
 #include "slotctl/core/slotset.h"
+#include "slotctl/core/slotmig.h"
 #include "slotctl/io/snapshot.h"
 #include "slotctl/core/topology.h"
 
@@ -143,6 +144,8 @@ struct check_keys_count {
 	char names[CHECK_NAMED_KEYS][CHECK_KEY_NAME_MAX]; /* CHECK_KEYS_DEEP: keys of stray slots */
 	size_t name_lens[CHECK_NAMED_KEYS];
 	size_t named;
+	struct slotmig_list migrations; /* the atomic slot migrations it lists (Valkey 9), owned */
+	bool migrations_listed;  /* it answered CLUSTER GETSLOTMIGRATIONS (a server without it does not) */
 };
 
 /* The slots to count on the master at snapshot index node in one transaction
@@ -161,7 +164,8 @@ long long check_keys_unlocated(const struct snapshot *s, const struct check_keys
 	enum check_keys mode);
 
 /* The counted slots in which p holds keys although its node neither owns the
- * slot in the reference view nor has it open. Fills out. */
+ * slot in the reference view nor has it open nor stages it for an atomic
+ * migration it imports (p->migrations). Fills out. */
 void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p, struct slotset *out);
 
 /* Judges the counts of the n probed masters into r: a stray-keys error per
@@ -173,6 +177,22 @@ void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p
  * answered. Returns 0, or -1 with an error on OOM. */
 int check_keys_judge(const struct snapshot *s, const struct check_keys_count *p, size_t n,
 	enum check_keys mode, struct check_report *r, struct sc_error *err);
+
+/* ---- atomic slot migrations (Valkey 9) ---------------------------------
+ * src/io/cluster/check_probe.c lists each master's jobs (GETSLOTMIGRATIONS)
+ * with its counts; src/core/check/check_rules_atomic.c judges them. A job is
+ * listed by its source and its target; it counts as running while either
+ * side says so (a target cleans its staged keys up after a failure). */
+
+/* Judges the jobs the n probed masters list into r: an atomic-migration
+ * warning (transient: --wait waits it out) per running job, naming its
+ * slots, source, target and state; an atomic-migration-failed warning per
+ * failed or cancelled job that is the newest listed for its slots (an error
+ * when the server says writes may have been lost), with the server's words;
+ * one atomic-migration ok finding when some master lists jobs at all and
+ * none runs. Nothing when no master has atomic migration. 0, or -1 on OOM. */
+int check_atomic_judge(const struct snapshot *s, const struct check_keys_count *p, size_t n,
+	struct check_report *r, struct sc_error *err);
 
 /* Writes "'addr' (id8)" for a node of s by id, using the snapshot's address
  * when it has one, else the reference view's. */

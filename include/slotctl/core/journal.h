@@ -19,7 +19,8 @@
 #include "slotctl/core/topology.h"
 
 #define JOURNAL_FORMAT_MAJOR 1
-#define JOURNAL_FORMAT_MINOR 1 /* 1.1: "pacing" and "shards" in START records */
+#define JOURNAL_FORMAT_MINOR 2 /* 1.1: "pacing" and "shards" in START records;
+                                  1.2: "backend" in START, "job" in SLOT records */
 
 /* A slot's progress, in protocol order. FAILED and ABORTED are outcomes. */
 enum journal_phase {
@@ -64,6 +65,8 @@ struct journal_record {
 	char plan_path[1024];     /* the plan file, as given ("" when unknown) */
 	char *seeds;              /* "host:port,host:port,..." of the plan's masters (owned) */
 	struct journal_pacing pacing; /* written when pacing.recorded */
+	char backend[16];         /* the mover backend the run moved slots with ("keys", "atomic";
+	                             "" in a journal before 1.2: "keys") */
 	char *shards;             /* the run's shards, each its name (the master the plan named) and
 	                             the other node ids of it, space-separated, shards separated by ';'
 	                             (owned; NULL: not recorded, a journal before 1.1); in the file an
@@ -76,6 +79,8 @@ struct journal_record {
 	char to[SC_NODE_ID_LEN + 1];
 	int batch;                /* the plan batch the move belongs to */
 	long long keys;           /* keys moved so far in this slot (informative) */
+	char job[SC_NODE_ID_LEN + 1]; /* the server-side (atomic) migration job moving the slot,
+	                             "" when none (written from 1.2 on) */
 	/* END */
 	char status[16];          /* "done", "aborted", "interrupted", "failed" */
 	char message[512];        /* SLOT failed / END: what happened */
@@ -112,6 +117,7 @@ struct journal_slot {
 	bool failed;
 	char message[512];        /* the failure, when failed */
 	long long keys;
+	char job[SC_NODE_ID_LEN + 1]; /* the atomic job of its last record, "" none */
 };
 
 /* The journal folded: the latest run's plan and every slot's last state. */
@@ -121,6 +127,7 @@ struct journal_state {
 	char *seeds;              /* owned */
 	struct journal_pacing pacing; /* the latest run's (recorded false when it had none) */
 	char *shards;             /* of the latest START that recorded them (owned; NULL: none did) */
+	char backend[16];         /* the latest START's backend ("" when it named none: "keys") */
 	int runs;                 /* START records seen */
 	char last_op[16];         /* op of the latest run */
 	bool ended;               /* the latest run wrote an END record */

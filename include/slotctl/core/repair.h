@@ -109,6 +109,11 @@ struct repair_input {
 	size_t hint_count;
 	bool allow_unreachable;  /* change ownership even when a master is unreachable */
 	bool accept_data_loss;   /* give a lost shard's slots, empty, to the live masters */
+	/* Slots that a server-side (atomic) slot migration holds (running jobs,
+	 * source or target: core/slotmig.h), NULL: none. Their items are left
+	 * alone (blocked): the servers are moving them, and the target's staged
+	 * keys are no stray keys. */
+	const struct slotset *atomic_held;
 };
 
 struct repair_plan {
@@ -229,6 +234,8 @@ struct repair_survey {
 	long long *memory;
 	struct repair_plan plan;
 	struct repair_outcome *outcomes; /* one per plan item */
+	struct slotset atomic_held; /* slots running atomic migrations hold (repair_input) */
+	int atomic_jobs;         /* running atomic migration jobs seen (exports) */
 };
 
 /* Gathers the cluster from host:port (snapshot, COUNTKEYSINSLOT of every slot
@@ -242,6 +249,15 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 	struct repair_survey *out, struct sc_error *err);
 
 void repair_survey_release(struct repair_survey *sv);
+
+/* fix --cancel-atomic: cancels every running atomic slot migration job
+ * (Valkey 9) on the reachable masters of the cluster at host:port (CLUSTER
+ * CANCELSLOTMIGRATIONS on each source that runs one) and waits, bounded,
+ * until each has ended on its source and its target (a cancelled job moved
+ * no slot; the target drops what it staged). *cancelled: how many jobs it
+ * cancelled. 0, or -1 with an error naming the node. */
+int repair_cancel_atomic(const char *host, int port, const struct conn_opts *opts, int *cancelled,
+	struct sc_error *err);
 
 /* Runs every item that is not blocked, each item's steps in order, in three
  * stages each finished for every item before the next: coverage (the early

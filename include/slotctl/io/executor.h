@@ -67,6 +67,8 @@ enum exec_event_kind {
 	EXEC_EVENT_FAILOVER,      /* a shard failed over: its unfinished moves follow its new master (message) */
 	EXEC_EVENT_VERIFY,        /* waiting for every node to agree */
 	EXEC_EVENT_SUMMARY,       /* the run ended (message: outcome) */
+	EXEC_EVENT_JOB,           /* a server-side (atomic) migration job started or ended (message) */
+	EXEC_EVENT_FALLBACK,      /* atomic jobs of a batch kept failing: it moves key by key (message) */
 };
 
 struct exec_progress {
@@ -78,6 +80,8 @@ struct exec_progress {
 	long long keys_moved;
 	long long bytes_moved;
 	long long batches;
+	long long atomic_jobs;    /* server-side (atomic) jobs that moved their slots */
+	long long atomic_fallbacks; /* batches the atomic backend handed to the key path */
 	double elapsed_s;
 };
 
@@ -117,7 +121,9 @@ struct exec_opts {
 	volatile int *stop;       /* set (e.g. by SIGINT) to finish the batch in flight and stop */
 	const char *command;      /* the run as the journal's lock names it to others, e.g.
 	                           * "slotctl apply 'plan.json'" (never a password); NULL: "slotctl" */
-	const char *backend;      /* the mover backend by name (see src/io/move/mover.h); NULL: "keys" */
+	const char *backend;      /* the mover backend by name (see src/io/move/mover.h): "keys",
+	                           * "atomic", "auto"; NULL: apply "keys", resume and abort the
+	                           * journal's */
 	unsigned given;           /* EXEC_GIVEN_* bits: the pacing options the operator gave;
 	                           * resume and abort take the others from the journal */
 	/* Called for every event, one call at a time, from any thread. NULL: none. */

@@ -30,6 +30,8 @@ static const struct check_code_info codes[] = {
 	{ "setting-full-coverage", false, "cluster-require-full-coverage yes while a master has no replica, or not the same on every node" },
 	{ "setting-migration-barrier", false, "cluster-migration-barrier below 1, or not the same on every node" },
 	{ "stray-keys", false, "keys held in a slot by a master that does not own it" },
+	{ "atomic-migration", true, "an atomic slot migration (Valkey 9 CLUSTER MIGRATESLOTS) in flight: its job, slots, source, target and state" },
+	{ "atomic-migration-failed", false, "the newest atomic slot migration of some slots failed or was cancelled: ownership did not move (an error when the server says writes may be lost); the server's reason" },
 	{ "node-listed-twice", false, "a node id listed on two lines of a view, which no real cluster does" },
 	{ "address-listed-twice", false, "two node ids at one address in a view (neither flagged fail, noaddr or handshake)" },
 	{ "myself-not-one", false, "a view with no myself line, or with two" },

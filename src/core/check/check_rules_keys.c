@@ -112,6 +112,11 @@ void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p
 	if (!p->answered)
 		return;
 	rightful_slots(s, p->node, &mine);
+	if (p->migrations_listed) {
+		struct slotset staged;
+		slotmig_list_importing(&p->migrations, &staged);
+		slotset_union(&mine, &mine, &staged);
+	}
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		if (p->counts[slot] > 0 && !slotset_has(&mine, slot))
 			slotset_add(out, slot);

@@ -168,6 +168,8 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 			rc |= encode_pacing(o, &r->pacing);
 		if (r->shards)
 			rc |= add_shards(o, r->shards);
+		if (r->backend[0])
+			rc |= add_string(o, "backend", r->backend);
 		break;
 	case JOURNAL_REC_SLOT:
 		rc |= add_number(o, "slot", r->slot);
@@ -176,6 +178,8 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 		rc |= add_string(o, "to", r->to);
 		rc |= add_number(o, "batch", r->batch);
 		rc |= add_number(o, "keys", (double)r->keys);
+		if (r->job[0])
+			rc |= add_string(o, "job", r->job);
 		if (r->failed) {
 			rc |= cJSON_AddTrueToObject(o, "failed") ? 0 : -1;
 			rc |= add_string(o, "message", r->message);
@@ -308,6 +312,7 @@ static int decode_start(const cJSON *o, struct journal_record *r, struct sc_erro
 	if (get_string(o, "op", false, r->op, sizeof(r->op), err) != 0 ||
 	    get_string(o, "fingerprint", false, r->fingerprint, sizeof(r->fingerprint), err) != 0 ||
 	    get_string(o, "plan", true, r->plan_path, sizeof(r->plan_path), err) != 0 ||
+	    get_string(o, "backend", true, r->backend, sizeof(r->backend), err) != 0 ||
 	    decode_pacing(o, &r->pacing, err) != 0)
 		return -1;
 	seeds = cJSON_GetObjectItemCaseSensitive(o, "seeds");
@@ -329,7 +334,8 @@ static int decode_slot(const cJSON *o, struct journal_record *r, struct sc_error
 	    get_string(o, "to", false, r->to, sizeof(r->to), err) != 0 ||
 	    get_number(o, "batch", 0, 1e9, &batch, err) != 0 ||
 	    get_number(o, "keys", 0, 9e18, &keys, err) != 0 ||
-	    get_string(o, "message", true, r->message, sizeof(r->message), err) != 0)
+	    get_string(o, "message", true, r->message, sizeof(r->message), err) != 0 ||
+	    get_string(o, "job", true, r->job, sizeof(r->job), err) != 0)
 		return -1;
 	if (journal_phase_parse(phase, &r->phase) != 0)
 		return sc_error_set(err, SC_EXIT_USAGE, "field 'phase' has unknown value '%s'", phase);
@@ -441,6 +447,7 @@ static int fold_start(struct journal_state *st, const struct journal_record *r, 
 	snprintf(st->fingerprint, sizeof(st->fingerprint), "%s", r->fingerprint);
 	snprintf(st->plan_path, sizeof(st->plan_path), "%s", r->plan_path);
 	snprintf(st->last_op, sizeof(st->last_op), "%s", r->op);
+	snprintf(st->backend, sizeof(st->backend), "%s", r->backend);
 	st->pacing = r->pacing;
 	st->runs++;
 	st->ended = false;
@@ -459,6 +466,7 @@ static int fold_slot(struct journal_state *st, const struct journal_record *r, s
 	s->batch = r->batch;
 	s->phase = r->phase;
 	s->keys = r->keys;
+	memcpy(s->job, r->job, sizeof(s->job));
 	s->failed = r->failed;
 	memcpy(s->message, r->failed ? r->message : "", r->failed ? sizeof(s->message) : 1);
 	return 0;

@@ -802,6 +802,11 @@ int repair_plan_build(const struct repair_input *in, struct repair_plan *out, st
 			free(it.steps);
 			goto oom;
 		}
+		if (rc == 0 && in->atomic_held && slotset_has(in->atomic_held, slot)) {
+			block(&it, false);
+			snprintf(it.reason, sizeof(it.reason), "an atomic slot migration (Valkey 9) holds the slot: "
+				"left to the servers (see 'slotctl check'; 'slotctl fix --cancel-atomic' cancels it)");
+		}
 		if (rc == 0)
 			p.items[p.count++] = it;
 	}

@@ -9,6 +9,7 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
 #include "slotctl/io/slotops.h"
+#include "slotctl/io/atomic_ops.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,10 @@ static int probe_counts(struct conn *c, const struct probe *p, struct check_keys
 	if (check_keys_unlocated(p->s, pc, p->mode) > 0 && count_rest(c, pc, slots, scratch) < 0)
 		goto out;
 	rc = p->mode == CHECK_KEYS_DEEP ? name_keys(c, p->s, pc) : 0;
+	/* the atomic migrations it lists: their staged keys are not stray */
+	if (rc == 0)
+		rc = atomic_list_if_any(c, p->s->nodes[pc->node].id, &pc->migrations, &pc->migrations_listed,
+			&pc->error);
 out:
 	free(slots);
 	free(scratch);
@@ -179,12 +184,16 @@ int check_probe(const struct snapshot *s, const struct conn_opts *opts, enum che
 	}
 	parallel_for(p.count, PROBE_THREADS, probe_one, &p);
 	rc = check_keys_judge(s, p.nodes, p.count, mode, r, err);
+	if (rc == 0)
+		rc = check_atomic_judge(s, p.nodes, p.count, r, err);
 	goto out;
 oom:
 	sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while probing the cluster");
 out:
-	for (size_t i = 0; i < p.count; i++)
+	for (size_t i = 0; i < p.count; i++) {
 		free(p.nodes[i].counts);
+		slotmig_list_release(&p.nodes[i].migrations);
+	}
 	free(p.nodes);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * the journaled phases. Calls no other executor file but the shards' text
  * form (exec_shard.c). */
 #include "executor_priv.h"
+#include "mover.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/strbuf.h"
@@ -100,6 +101,7 @@ static void slot_record(const struct exec_run *run, const struct exec_move *m, e
 	r->phase = phase;
 	r->batch = m->batch;
 	r->keys = m->keys_moved;
+	memcpy(r->job, m->job, sizeof(r->job));
 	/* the shards' names: the nodes the plan named, whoever plays them now */
 	memcpy(r->from, m->src_shard >= 0 ? run->shards[m->src_shard].name : run->nodes[m->src].id, sizeof(r->from));
 	memcpy(r->to, m->dst_shard >= 0 ? run->shards[m->dst_shard].name : run->nodes[m->dst].id, sizeof(r->to));
@@ -146,6 +148,7 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 		.max_keys_per_sec = run->o->max_keys_per_sec, .max_bytes_per_sec = run->o->max_bytes_per_sec,
 		.max_block_us = run->o->max_block_us, .batch_keys = run->o->batch_keys,
 		.batch_bytes = run->o->batch_bytes, .parallel = run->o->parallel };
+	snprintf(r.backend, sizeof(r.backend), "%s", run->backend->name);
 	r.seeds = exec_join_addrs(run->node_count, run_addr, run);
 	r.shards = exec_shards_format(run);
 	rc = r.seeds && r.shards ? journal_file_append(run->journal, &r, false, err) :

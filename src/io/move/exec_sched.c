@@ -136,7 +136,8 @@ static size_t claim_group(struct exec_run *run, const struct exec_move *first,
 		struct exec_move *c = &run->moves[i];
 
 		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
-		    c->src == first->src && c->dst == first->dst && c->batch == first->batch) {
+		    c->src == first->src && c->dst == first->dst &&
+		    (c->batch == first->batch || run->backend->across_batches)) {
 			start_move(run, c);
 			out[n++] = c;
 		}

@@ -255,6 +255,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    plan_shards(&run, plan, &snap, err) != 0 ||
 	    add_plan_moves(&run, plan, err) != 0 ||
+	    mover_backend_resolve(&run, err) != 0 ||
 	    (run.backend->usable && run.backend->usable(&run, &snap, err) != 0) ||
 	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)
 		goto out;
@@ -856,6 +857,33 @@ static int settle_backend(struct exec_run *run, struct snapshot *snap, bool abor
 	return require_reachable(run, snap, err);
 }
 
+/* The backend the journal's latest run recorded (before 1.2: keys): the
+ * one whose jobs settle must end or cancel. */
+static int recorded_backend(struct exec_run *run, const struct journal_state *st, const struct exec_opts *given,
+	struct sc_error *err)
+{
+	const struct mover_backend *b = mover_backend_find(st->backend);
+
+	(void)given;
+	if (!b)
+		return sc_error_set(err, SC_EXIT_USAGE, "the journal names mover backend '%s', which this slotctl "
+			"does not have", st->backend);
+	run->backend = b;
+	return 0;
+}
+
+/* The backend the rest of the run moves with: the one given (auto
+ * resolved), else the journal's; refused as apply refuses it (usable). */
+static int chosen_backend(struct exec_run *run, const struct snapshot *snap, const struct exec_opts *given,
+	struct sc_error *err)
+{
+	if (given->backend && given->backend[0])
+		run->backend = mover_backend_find(given->backend);
+	if (mover_backend_resolve(run, err) != 0)
+		return -1;
+	return run->backend->usable ? run->backend->usable(run, snap, err) : 0;
+}
+
 static int recover(const char *journal_path, const char *plan_path, const struct plan *plan,
 	const char *op, const struct exec_opts *given, struct exec_result *res, struct sc_error *err)
 {
@@ -905,7 +933,9 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    journal_shards(&run, &st, &snap, err) != 0 ||
 	    require_reachable(&run, &snap, err) != 0 ||
-	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0)
+	    recorded_backend(&run, &st, given, err) != 0 ||
+	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0 ||
+	    chosen_backend(&run, &snap, given, err) != 0)
 		goto out;
 	if (!(pool = conn_pool_new(&opts.conn))) {
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");

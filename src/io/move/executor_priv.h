@@ -56,6 +56,8 @@ struct exec_move {
 	long long keys_est, bytes_est;
 	bool probe;               /* measure key sizes (MEMORY USAGE) to bound batches by bytes */
 	long long keys_moved;
+	char job[SC_NODE_ID_LEN + 1]; /* the atomic backend's server-side job moving it, "" none:
+	                             journaled with its phases */
 	enum exec_move_state state;
 };
 

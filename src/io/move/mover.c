@@ -11,6 +11,8 @@
 /* Every backend; a new one is added here (and named in exec_opts.backend). */
 static const struct mover_backend *const backends[] = {
 	&mover_keys,
+	&mover_atomic,
+	&mover_auto,
 };
 
 const struct mover_backend *mover_backend_find(const char *name)

@@ -82,6 +82,8 @@ static inline void mover_fail(struct mover_group *g, size_t i, const struct sc_e
 struct mover_backend {
 	const char *name;           /* "keys", "atomic": as options and the journal name it */
 	size_t max_group;           /* the most slots one group holds (>= 1) */
+	bool across_batches;        /* a group takes the pair's pending slots of every plan batch, not
+	                               of one (a server-side job costs the same for 1 slot or 4096) */
 	/* Whether this run can use the backend on the cluster s (server
 	 * versions, options it cannot keep): 0, or -1 with an SC_EXIT_REFUSED
 	 * error saying why. Called before anything changes. NULL: always. */
@@ -107,6 +109,16 @@ const struct mover_backend *mover_backend_find(const char *name);
 
 /* The first backend, today's key-by-key path (mover_keys.c). */
 extern const struct mover_backend mover_keys;
+
+/* Server-side atomic slot migration on Valkey 9 (mover_atomic.c), and
+ * "auto", which stands for it or for keys until mover_backend_resolve. */
+extern const struct mover_backend mover_atomic;
+extern const struct mover_backend mover_auto;
+
+/* When run->backend is "auto": atomic when every master of the run has
+ * atomic slot migration and no pacing is asked for, else keys. 0, or -1
+ * with an error (a master that does not answer). */
+int mover_backend_resolve(struct exec_run *run, struct sc_error *err);
 
 /* ---- services the executor gives a backend ---- */
 

@@ -14,6 +14,7 @@
 #include "slotctl/io/sched.h"
 #include "slotctl/io/slotops.h"
 #include "slotctl/core/strbuf.h"
+#include "slotctl/io/atomic_ops.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,7 +83,29 @@ static long long used_memory(struct conn *c)
 struct gather_ctx {
 	struct repair_survey *sv;
 	const struct conn_opts *opts;
+	pthread_mutex_t lock;    /* sv->atomic_held, sv->atomic_jobs */
 };
+
+/* The slots the running atomic migrations that c lists hold, into sv. */
+static void gather_atomic(struct gather_ctx *g, struct conn *c, const char *id)
+{
+	struct slotmig_list l;
+	struct slotset held;
+	struct sc_error ignored;
+	bool supported;
+	int exports = 0;
+
+	if (atomic_list_if_any(c, id, &l, &supported, &ignored) != 0)
+		return;
+	slotmig_list_held(&l, &held);
+	for (size_t j = 0; j < l.count; j++)
+		exports += l.jobs[j].op == SLOTMIG_EXPORT && l.jobs[j].outcome == SLOTMIG_RUNNING;
+	pthread_mutex_lock(&g->lock);
+	slotset_union(&g->sv->atomic_held, &g->sv->atomic_held, &held);
+	g->sv->atomic_jobs += exports;
+	pthread_mutex_unlock(&g->lock);
+	slotmig_list_release(&l);
+}
 
 static void gather_one(void *arg, size_t i)
 {
@@ -101,6 +124,7 @@ static void gather_one(void *arg, size_t i)
 			keys[s] = -1;
 	} else {
 		g->sv->memory[i] = used_memory(c);
+		gather_atomic(g, c, v->id);
 	}
 	conn_close(c);
 }
@@ -394,7 +418,7 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 	struct repair_survey *out, struct sc_error *err)
 {
 	struct repair_survey sv = { 0 };
-	struct gather_ctx g = { &sv, &o->conn };
+	struct gather_ctx g = { &sv, &o->conn, PTHREAD_MUTEX_INITIALIZER };
 	struct repair_input in = { 0 };
 	size_t n;
 
@@ -419,6 +443,7 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 	in.accept_data_loss = o->accept_data_loss;
 	in.hints = o->hints;
 	in.hint_count = o->hint_count;
+	in.atomic_held = &sv.atomic_held;
 	if (repair_plan_build(&in, &sv.plan, err) != 0) {
 		repair_survey_release(&sv);
 		return -1;

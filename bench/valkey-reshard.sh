@@ -1,0 +1,94 @@
+#!/bin/bash
+# valkey-reshard.sh: on Valkey 9, move SLOTS slots from master 0 (holding
+# KEYS/MASTERS of the keys) to an empty master with slotctl (its default
+# backend, and --backend atomic) and with valkey-cli --cluster reshard (the
+# server-side --cluster-use-atomic-slot-migration, and key by key with
+# --cluster-pipeline 1000), each on a fresh identical sandbox of
+# valkey-server processes, a cluster client reading and writing throughout;
+# time until every node agrees on the new map, verify every key and print
+# the times and the ratios. Not a test: never run in CI.
+#
+#   VALKEY_DIR=~/.cache/slotctl/valkey-9.1.2 bench/valkey-reshard.sh
+#   VARIANTS="slotctl-atomic valkey-cli-atomic" KEYS=100000 bench/valkey-reshard.sh
+# Variants: slotctl slotctl-atomic valkey-cli-atomic valkey-cli-p1000, and
+# (not run unless listed) the rebalance onto the empty master from the
+# MASTERS others: rebalance-valkey-cli-atomic (valkey-cli --cluster rebalance
+# --cluster-use-empty-masters --cluster-use-atomic-slot-migration) and
+# rebalance-slotctl-atomic (slotctl rebalance --use-empty-masters --backend
+# atomic: the pairs' jobs run in parallel).
+# Knobs (env): VALKEY_DIR (holds valkey-server and valkey-cli; default: what
+# scripts/build-valkey.sh prints, when it is there) KEYS (1000000: ~250,000
+# keys in the 4096 slots) VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (py:
+# redis-py RedisCluster as fast as it goes, the default here; 1: the C traffic
+# client at CLIENT_RATE; 0: none) SLOTCTL_ARGS SLOTCTL TRAFFIC BUILD RUN_DIR
+# KEEP; the rest as bench/lib.sh says.
+CLIENT=${CLIENT:-py}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SLOTS=${SLOTS:-4096}
+VARIANTS=${VARIANTS:-"valkey-cli-atomic slotctl slotctl-atomic valkey-cli-p1000"}
+SRC=0
+DST=$MASTERS   # the empty master: sandbox up --empty-masters 1 puts it after the masters
+
+if [[ -z ${VALKEY_DIR:-} && -x $ROOT/scripts/build-valkey.sh ]]; then
+	VALKEY_DIR=$("$ROOT/scripts/build-valkey.sh")
+fi
+VALKEY_SERVER=${VALKEY_DIR:-}/valkey-server
+VALKEY_CLI=${VALKEY_DIR:-}/valkey-cli
+for b in "$VALKEY_SERVER" "$VALKEY_CLI"; do
+	[[ -x $b ]] || { echo "bench: '$b' not found: set VALKEY_DIR to where valkey-server and valkey-cli are" >&2; exit 2; }
+done
+
+cmd_valkey_cli() {
+	CMD=("$VALKEY_CLI" --cluster reshard "127.0.0.1:$(node "$1" $SRC port)"
+		--cluster-from "$(node "$1" $SRC id)" --cluster-to "$(node "$1" $DST id)"
+		--cluster-slots "$SLOTS" --cluster-yes)
+}
+
+cmd_valkey_cli_atomic() {
+	cmd_valkey_cli "$1"
+	CMD+=(--cluster-use-atomic-slot-migration)
+}
+
+cmd_valkey_cli_p1000() {
+	cmd_valkey_cli "$1"
+	CMD+=(--cluster-pipeline 1000)
+}
+
+# slotctl reshard of the very slots valkey-cli moves (the lowest), with
+# its default backend.
+cmd_slotctl() {
+	# shellcheck disable=SC2206
+	CMD=("$SLOTCTL" reshard "127.0.0.1:$(node "$1" $SRC port)" --from "$(node "$1" $SRC id)"
+		--to "$(node "$1" $DST id)" --slots "$SLOTS" --pick lowest --yes $SLOTCTL_ARGS)
+}
+
+cmd_slotctl_atomic() {
+	cmd_slotctl "$1"
+	CMD+=(--backend atomic)
+}
+
+cmd_rebalance_valkey_cli_atomic() {
+	CMD=("$VALKEY_CLI" --cluster rebalance "127.0.0.1:$(node "$1" 0 port)" --cluster-use-empty-masters
+		--cluster-use-atomic-slot-migration --cluster-yes)
+}
+
+cmd_rebalance_slotctl_atomic() {
+	# shellcheck disable=SC2206
+	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --yes --backend atomic
+		$SLOTCTL_ARGS)
+}
+
+bench_need
+echo "bench: valkey reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters," \
+	"client $CLIENT, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+	"$("$VALKEY_SERVER" --version | cut -d' ' -f1-3)" >&2
+for ((rep = 1; rep <= REPS; rep++)); do
+	for v in $VARIANTS; do
+		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1 --redis-server "$VALKEY_SERVER"
+	done
+done
+echo "bench: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+report slotctl:valkey-cli-atomic slotctl-atomic:valkey-cli-atomic slotctl:valkey-cli-p1000 \
+	slotctl-atomic:valkey-cli-p1000 valkey-cli-p1000:valkey-cli-atomic \
+	rebalance-slotctl-atomic:rebalance-valkey-cli-atomic

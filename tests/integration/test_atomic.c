@@ -1,0 +1,333 @@
+/* test_atomic.c: the atomic mover backend (io/move/mover_atomic.c) on a
+ * real Valkey 9 cluster: apply --backend atomic moves known keys under live
+ * client traffic (every key once on its slot's owner with its value, no
+ * client error, jobs reported in --json events and the metrics file), auto
+ * picks it, a slotctl killed -9 mid-job is resumed (the job is waited for,
+ * then finished) or aborted (the job is cancelled, ownership stays), Ctrl-C
+ * cancels the job and leaves the run resumable, and jobs that keep failing
+ * fall back to the key path, said in the output. Skipped (exit 77) unless
+ * SLOTCTL_VALKEY_SERVER names a valkey-server. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "check_run.h"
+#include "exec_support.h"
+#include "support.h"
+#include "traffic.h"
+
+#define NKEYS 20000
+
+struct fixture {
+	struct test_cluster *tc;
+	char dir[64], plan[128], journal[160];
+	int from, to;
+};
+
+/* 3 Valkey masters with NKEYS keys "a:<i>"; a plan moving `slots` slots of
+ * master 0 to master 2 in one batch. */
+static void setup(struct fixture *f, int slots)
+{
+	struct exec_transfer t = { 0, 2, slots };
+
+	f->tc = tc_start_server(tc_valkey_server(), 3, 0);
+	tc_load_keys(f->tc, "a", NKEYS);
+	f->from = 0;
+	f->to = 2;
+	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
+	exec_write_plan_batched(f->tc, &t, 1, "a", NKEYS, f->plan, true);
+	snprintf(f->journal, sizeof(f->journal), "%s.journal", f->plan);
+}
+
+/* The first slot the plan moves: master 0's first slot holding keys. */
+static int first_slot(void)
+{
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (exec_keys_in_slot("a", NKEYS, s) > 0)
+			return s;
+	return 0;
+}
+
+static void prevent_pause(const struct test_cluster *tc, int on)
+{
+	for (int i = 0; i < tc_count(tc); i++) {
+		redisReply *r = tc_command(tc, i, "DEBUG SLOTMIGRATION PREVENT-PAUSE %d", on);
+		ck_assert_msg(r->type == REDIS_REPLY_STATUS, "DEBUG SLOTMIGRATION: %s", r->str ? r->str : "?");
+		freeReplyObject(r);
+	}
+}
+
+/* How many jobs node i lists in state `state` ("" any). */
+static int jobs_in(const struct test_cluster *tc, int i, const char *state)
+{
+	redisReply *r = tc_command(tc, i, "CLUSTER GETSLOTMIGRATIONS");
+	int n = 0;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_ARRAY);
+	for (size_t j = 0; j < r->elements; j++) {
+		const redisReply *e = r->element[j];
+		for (size_t k = 0; k + 1 < e->elements; k += 2)
+			if (strcmp(e->element[k]->str, "state") == 0 &&
+			    (!state[0] || strcmp(e->element[k + 1]->str, state) == 0))
+				n++;
+	}
+	freeReplyObject(r);
+	return n;
+}
+
+/* Waits (up to 30 s) until node i lists a job in state. */
+static bool wait_job_state(const struct test_cluster *tc, int i, const char *state)
+{
+	for (int k = 0; k < 3000; k++) {
+		if (jobs_in(tc, i, state) > 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+START_TEST(apply_atomic_moves_every_key_under_traffic)
+{
+	struct fixture f;
+	struct run_result r;
+	struct traffic *t;
+	struct traffic_stats st;
+	char metrics[200];
+
+	setup(&f, 2000);
+	snprintf(metrics, sizeof(metrics), "%s/metrics.prom", f.dir);
+	t = traffic_start(f.tc, "a", NKEYS);
+	ck_assert(traffic_wait_ops(t, 200, 10000));
+	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "atomic", "--metrics-file", metrics);
+	ck_assert(traffic_wait_ops(t, 200, 10000));
+	traffic_stop(t, &st);
+	ck_assert_msg(st.errors == 0 && st.ops > 0, "%ld errors in %ld ops: %s", st.errors, st.ops, st.first_error);
+	/* one job for the one batch, reported started and ended */
+	ck_assert_int_eq(count_of(r.out, "\"event\":\"job\""), 2);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"atomic_jobs\":1"));
+	ck_assert_int_eq(count_of(r.out, "\"event\":\"slot_done\""), 2000);
+	run_result_free(&r);
+	char *m = NULL;
+	size_t len;
+	struct sc_error err;
+	ck_assert_int_eq(file_read(metrics, "metrics", 1 << 20, 0, &m, &len, &err), 0);
+	ck_assert_ptr_nonnull(strstr(m, "slotctl_atomic_jobs_total{op=\"apply\"} 1"));
+	free(m);
+	/* the journal says which backend ran and which job moved each slot */
+	ck_assert_int_eq(file_read(f.journal, "journal", 64 << 20, 0, &m, &len, &err), 0);
+	ck_assert_ptr_nonnull(strstr(m, "\"backend\":\"atomic\""));
+	ck_assert_ptr_nonnull(strstr(m, "\"job\":\""));
+	free(m);
+	for (int s = 0; s < 3; s++)
+		ck_assert_int_eq(exec_open_slots(f.tc, s), 0);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	/* check sees the successful job as nothing to report */
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
+	ck_assert_ptr_null(strstr(r.out, "atomic-migration-failed"));
+	run_result_free(&r);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* auto picks atomic on Valkey 9, and a plain apply stays key by key. */
+START_TEST(auto_picks_atomic)
+{
+	struct fixture f;
+	struct run_result r;
+
+	setup(&f, 100);
+	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "auto");
+	ck_assert_int_eq(count_of(r.out, "\"event\":\"job\""), 2);
+	run_result_free(&r);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* Jobs that keep failing (the test hook fails the first 3 starts): the
+ * batch moves key by key, which the output says; every key arrives. */
+START_TEST(failing_jobs_fall_back_to_keys)
+{
+	struct fixture f;
+	struct run_result r;
+
+	setup(&f, 50);
+	setenv("SLOTCTL_TEST_ATOMIC_FAIL", "3", 1);
+	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--backend", "atomic");
+	ck_assert_msg(strstr(r.err, "failed 3 times") && strstr(r.err, "moving them key by key") &&
+		strstr(r.err, "injected failure"), "%s", r.err);
+	run_result_free(&r);
+	/* the same in --json: a fallback event */
+	unsetenv("SLOTCTL_TEST_ATOMIC_FAIL");
+	tc_verify_keys(f.tc, "a", NKEYS);
+	ck_assert_int_eq(jobs_in(f.tc, 0, ""), 0);
+	tc_stop(f.tc);
+
+	setup(&f, 50);
+	setenv("SLOTCTL_TEST_ATOMIC_FAIL", "3", 1);
+	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "atomic");
+	unsetenv("SLOTCTL_TEST_ATOMIC_FAIL");
+	ck_assert_int_eq(count_of(r.out, "\"event\":\"fallback\""), 1);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"atomic_fallbacks\":1"));
+	run_result_free(&r);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* A fixture moving 200 slots whose apply is killed -9 while its job is
+ * held before the handover (every node refuses to pause): the job runs on. */
+static void crash_mid_job(struct fixture *f)
+{
+	struct run_result r;
+
+	setup(f, 200);
+	prevent_pause(f->tc, 1);
+	/* the first "migrating" record: the first slot's, naming the started job */
+	setenv("SLOTCTL_TEST_CRASH_AT", "migrating:1", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--backend", "atomic");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+	ck_assert(wait_job_state(f->tc, 0, "waiting-to-pause"));
+}
+
+/* slotctl killed -9 while its job runs (held before the handover); resume
+ * waits for the job, then finishes every slot. */
+START_TEST(kill_mid_job_then_resume)
+{
+	struct fixture f;
+	struct run_result r;
+
+	crash_mid_job(&f);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 0);
+	/* check shows the job in flight */
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
+	ck_assert_msg(strstr(r.out, "atomic-migration") && strstr(r.out, "waiting-to-pause"), "%s", r.out);
+	run_result_free(&r);
+	prevent_pause(f.tc, 0);
+	EXEC_RUN(&r, 0, 300, "resume", f.plan, "--yes");
+	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	for (int s = 0; s < 3; s++)
+		ck_assert_int_eq(exec_open_slots(f.tc, s), 0);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* slotctl killed -9 mid-job; abort cancels the job on the source and
+ * ownership stays where it was, every key on its source. */
+START_TEST(kill_mid_job_then_abort)
+{
+	struct fixture f;
+	struct run_result r;
+
+	crash_mid_job(&f);
+	EXEC_RUN(&r, 0, 300, "abort", f.plan, "--yes");
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "cancelled"), 1);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "waiting-to-pause"), 0);
+	prevent_pause(f.tc, 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 2, first_slot()), 0);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	/* check names the cancelled job */
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
+	ck_assert_msg(strstr(r.out, "atomic-migration-failed") && strstr(r.out, "cancelled"), "%s", r.out);
+	run_result_free(&r);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* Ctrl-C while the job runs: the job is cancelled on the source, apply
+ * exits 5 (resumable), nothing moved; resume then moves every slot. */
+START_TEST(interrupt_cancels_the_job)
+{
+	struct fixture f;
+	struct run_result r;
+	int status;
+
+	setup(&f, 200);
+	prevent_pause(f.tc, 1);
+	const char *argv[] = { "slotctl", "apply", f.plan, "--yes", "--backend", "atomic", NULL };
+	pid_t pid = exec_spawn(argv);
+	ck_assert(wait_job_state(f.tc, 0, "waiting-to-pause"));
+	kill(pid, SIGINT);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 5);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "cancelled"), 1);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 0);
+	prevent_pause(f.tc, 0);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	EXEC_RUN(&r, 0, 300, "resume", f.plan, "--yes");
+	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* A job left running (its apply killed -9), its keys staged on the
+ * target: fix leaves its slots alone (nothing moved, exit 7 naming why);
+ * fix --cancel-atomic cancels it, after which nothing is left to repair
+ * and every key is on its source. */
+START_TEST(fix_leaves_a_running_job_alone_unless_told)
+{
+	struct fixture f;
+	struct run_result r;
+
+	crash_mid_job(&f);
+	EXEC_RUN(&r, 7, 120, "fix", tc_seed(f.tc), "--yes", "--wait", "0");
+	ck_assert_msg(strstr(r.out, "atomic slot migration") || strstr(r.err, "atomic slot migration"), "%s%s",
+		r.out, r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "waiting-to-pause"), 1);
+	EXEC_RUN(&r, 0, 120, "fix", tc_seed(f.tc), "--yes", "--cancel-atomic");
+	ck_assert_msg(strstr(r.err, "cancelled 1 atomic slot migration job"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 0, "cancelled"), 1);
+	prevent_pause(f.tc, 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 2, first_slot()), 0);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
+static Suite *atomic_suite(void)
+{
+	Suite *s = suite_create("atomic");
+	TCase *tc = tcase_create("valkey");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, apply_atomic_moves_every_key_under_traffic);
+	tcase_add_test(tc, auto_picks_atomic);
+	tcase_add_test(tc, failing_jobs_fall_back_to_keys);
+	tcase_add_test(tc, kill_mid_job_then_resume);
+	tcase_add_test(tc, kill_mid_job_then_abort);
+	tcase_add_test(tc, interrupt_cancels_the_job);
+	tcase_add_test(tc, fix_leaves_a_running_job_alone_unless_told);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	if (tc_valkey_server() == NULL) {
+		fprintf(stderr, "atomic: skipped: SLOTCTL_VALKEY_SERVER names no valkey-server\n");
+		return 77;
+	}
+	return check_run(atomic_suite());
+}
