@@ -3,7 +3,7 @@
 # Debian: compiler, meson, ninja, pkg-config, hiredis, cJSON, Check, redis-server
 # and redis-tools (the tests start their own servers; the system service is not
 # used); with --tests also zsh and fish, in which the completions are tried,
-# shellcheck, which checks the bash completion, debhelper and dpkg-dev,
+# the shell checker, which checks the bash completion, debhelper and dpkg-dev,
 # with which scripts/build-deb.sh builds the Debian package (dpkg-dev also
 # unpacks the Valkey source package for scripts/build-valkey.sh, which builds
 # against libssl-dev), and clang with
