@@ -7,6 +7,7 @@
 
 #include "slotctl/core/check.h"
 #include "slotctl/io/conn.h"
+#include "slotctl/io/snapshot.h"
 
 /* Asks every reachable master of s (concurrently, each bounded by opts'
  * timeouts) for DBSIZE and, in one MULTI/EXEC, CLUSTER COUNTKEYSINSLOT of
