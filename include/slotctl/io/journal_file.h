@@ -2,6 +2,9 @@
  * folding are core's: slotctl/core/journal.h): the file edge (append +
  * fsync, load; src/io/files/journal_file.c) and the lock that keeps one run
  * per journal at a time ("<journal>.lock"; src/io/files/journal_lock.c). */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/journal_file.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_IO_JOURNAL_FILE_H
 #define SLOTCTL_IO_JOURNAL_FILE_H
 

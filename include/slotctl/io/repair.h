@@ -2,6 +2,9 @@
  * survey (snapshot, each master's key counts and memory, duplicate keys
  * compared) that feeds the pure rules of slotctl/core/repair.h, and the
  * execution of their plan on the cluster. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/repair.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_IO_REPAIR_H
 #define SLOTCTL_IO_REPAIR_H
 

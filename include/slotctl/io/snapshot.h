@@ -1,6 +1,9 @@
 /* snapshot.h: gathering a snapshot (what every node of a cluster says, at
  * one moment, from one seed address) from the nodes. The data and its
  * accessors are core's: slotctl/core/snapshot.h. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/snapshot.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SNAPSHOT_H
 #define SLOTCTL_SNAPSHOT_H
 
