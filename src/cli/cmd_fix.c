@@ -10,8 +10,8 @@
 #include "slotctl/cli/cli.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
-#include "slotctl/core/journal.h"
-#include "slotctl/core/repair.h"
+#include "slotctl/io/journal_file.h"
+#include "slotctl/io/repair.h"
 #include "slotctl/core/json_doc.h"
 #include "fix_human.h"
 

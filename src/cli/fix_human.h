@@ -4,7 +4,7 @@
 #ifndef SLOTCTL_FIX_HUMAN_H
 #define SLOTCTL_FIX_HUMAN_H
 
-#include "slotctl/core/repair.h"
+#include "slotctl/io/repair.h"
 
 /* Prints every broken slot's state, its owner after fix and the steps, then
  * a count line, on stdout. */

@@ -12,7 +12,7 @@
 #include "plan_summary.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "slotctl/io/plan_file.h"
 
 #include <errno.h>

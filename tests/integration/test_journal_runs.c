@@ -9,7 +9,7 @@
  * journal copied from another plan is refused. Every key is verified. */
 #include "exec_support.h"
 #include "check_run.h"
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 
 #define NKEYS EXEC_HOT_NKEYS
 #define NHOT EXEC_HOT_NHOT

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "slotctl/io/file_text.h"
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "check_run.h"
 #include "temp_files.h"
 

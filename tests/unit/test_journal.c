@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "check_run.h"
 
 #define SRC "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -2,6 +2,9 @@
  * src/cli/cmd_<name>.c and defines one struct cmd_entry: its name, usage,
  * options and handler. main.c dispatches; args.c parses options from the
  * table; help, the man page and the completions are checked against it. */
+#if defined(SLOTCTL_LAYER_CORE) || defined(SLOTCTL_LAYER_IO)
+#error "slotctl/cli/cli.h is a cli header: neither the core nor io may include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_CLI_H
 #define SLOTCTL_CLI_H
 

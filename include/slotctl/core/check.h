@@ -13,7 +13,7 @@
 #include "slotctl/core/error.h"
 #include "slotctl/core/slotset.h"
 #include "slotctl/core/slotmig.h"
-#include "slotctl/io/snapshot.h"
+#include "slotctl/core/snapshot.h"
 #include "slotctl/core/topology.h"
 
 /* 2.0: a finding's node names its "host:port" "address" (was "addr") */

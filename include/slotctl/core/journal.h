@@ -6,9 +6,9 @@
  * slot's phase from the nodes.
  *
  * The core part (records, encoding, folding into per-slot state) is pure and
- * lives in src/core/journal/journal.c; the file edge (append + fsync, load) lives in
- * src/io/files/journal_file.c; the lock that keeps one run per journal at a time
- * ("<journal>.lock") in src/io/files/journal_lock.c. */
+ * lives here and in src/core/journal/journal.c; the file edge (append + fsync,
+ * load) and the lock that keeps one run per journal at a time
+ * ("<journal>.lock") are io's: slotctl/io/journal_file.h. */
 #ifndef SLOTCTL_JOURNAL_H
 #define SLOTCTL_JOURNAL_H
 
@@ -191,67 +191,5 @@ int journal_derive_phase_shards(const struct topology *src_view, const struct to
 	const struct topology *const *others, size_t n_others, int slot,
 	const char *const *from, size_t n_from, const char *const *to, size_t n_to,
 	enum journal_phase *out, struct sc_error *err);
-
-/* ---- the file edge (src/io/files/journal_file.c) ---- */
-
-struct journal_file;
-
-/* "<plan_path>.journal" into buf. */
-void journal_path_for_plan(const char *plan_path, char *buf, size_t size);
-
-/* The largest journal slotctl reads (a full run of 16384 slots writes a few
- * tens of MB). */
-#define JOURNAL_MAX_BYTES ((size_t)1 << 30)
-
-/* Reads and replays the journal at path into st (initialised here; caller
- * releases). Returns 1 when the file does not exist (st left empty), 0 when
- * read, -1 with an error (SC_EXIT_USAGE for a malformed journal, one larger
- * than JOURNAL_MAX_BYTES, a symbolic link or not a regular file, naming the
- * file) otherwise. */
-int journal_load(const char *path, struct journal_state *st, struct sc_error *err);
-
-/* Opens path for appending (created with mode 0644 when missing), never
- * through a symbolic link (file_open_append). Returns 0 and *out, or -1 with
- * an SC_EXIT_PROBLEMS error naming the file. */
-int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err);
-
-/* How soon a record appended without sync reaches the disk. */
-#define JOURNAL_FLUSH_INTERVAL_MS 50
-
-/* Appends r as one line in a single write(2) (a killed process loses
- * nothing). With sync, fdatasyncs before returning; without, a background
- * thread flushes it within JOURNAL_FLUSH_INTERVAL_MS, sharing one fdatasync
- * among all records written meanwhile. Thread-safe. Returns 0, or -1 with an
- * error naming the file. */
-int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
-	struct sc_error *err);
-
-/* Flushes to disk what was appended without sync. Thread-safe. */
-int journal_file_sync(struct journal_file *f, struct sc_error *err);
-
-/* Closes f (after a final fsync). NULL is fine. */
-void journal_file_close(struct journal_file *f);
-
-/* ---- one run per journal (src/io/files/journal_lock.c) ---- */
-
-struct journal_lock;
-
-/* "<journal_path>.lock" into buf. */
-void journal_lock_path(const char *journal_path, char *buf, size_t size);
-
-/* Takes the journal's lock for this process: an flock(2) on the file
- * "<journal_path>.lock" (created mode 0644, never through a symbolic link),
- * which then records the holder: pid, host, start time and command (a
- * description of the run, e.g. "slotctl apply 'plan.json'"; never a
- * password). The kernel releases it when the process exits in any way, so a
- * lock of a dead process blocks nothing. Does not wait. Returns 0 and *out,
- * or -1: SC_EXIT_REFUSED naming the holder when another process (or another
- * open in this one) holds it, SC_EXIT_PROBLEMS when the file cannot be
- * opened or locked. */
-int journal_lock_acquire(const char *journal_path, const char *command, struct journal_lock **out,
-	struct sc_error *err);
-
-/* Removes the lock file and releases the lock. NULL is fine. */
-void journal_lock_release(struct journal_lock *l);
 
 #endif

@@ -6,6 +6,9 @@
  * Every reply goes through conn's bounded reader; every wait has a
  * deadline. Nothing here prints or decides what a run does next: the atomic
  * mover backend and check/fix do. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/atomic_ops.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_ATOMIC_OPS_H
 #define SLOTCTL_ATOMIC_OPS_H
 

@@ -2,11 +2,15 @@
  * round (snapshot, rules, probes), and the key probe beyond the snapshot:
  * counting keys on every master, so that keys in slots it does not own are
  * found, and the key total. Read-only on the cluster. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/check_probe.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_CHECK_PROBE_H
 #define SLOTCTL_CHECK_PROBE_H
 
 #include "slotctl/core/check.h"
 #include "slotctl/io/conn.h"
+#include "slotctl/io/snapshot.h"
 
 /* Asks every reachable master of s (concurrently, each bounded by opts'
  * timeouts) for DBSIZE and, in one MULTI/EXEC, CLUSTER COUNTKEYSINSLOT of

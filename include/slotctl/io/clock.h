@@ -1,6 +1,9 @@
 /* clock.h: the one monotonic clock behind every deadline, poll and timing
  * in slotctl (milliseconds, or microseconds for short timings), and a sleep
  * that is not cut short by signals. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/clock.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_CLOCK_H
 #define SLOTCTL_CLOCK_H
 

@@ -1,6 +1,9 @@
 /* conn.h: the transport. One connection to one node, with a bound on every
  * connect, read and write, and authentication done on open. Callers never see
  * the underlying hiredis context, so TLS can be added here alone. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/conn.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_CONN_H
 #define SLOTCTL_CONN_H
 

@@ -13,6 +13,9 @@
  * slot only past the gate of handover.h (the epoch invariant). After the run every
  * node's view is checked against the expected map (bounded wait). Nothing here
  * prints: progress and results go to the caller's event callback. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/executor.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_EXECUTOR_H
 #define SLOTCTL_EXECUTOR_H
 

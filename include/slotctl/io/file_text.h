@@ -9,6 +9,9 @@
  * exclusive temporary file in the same directory, fsync, rename over the
  * target, fsync of the directory. Journals are the exception that appends:
  * file_open_append. Every error names the file and what it is. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/file_text.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_FILE_TEXT_H
 #define SLOTCTL_FILE_TEXT_H
 

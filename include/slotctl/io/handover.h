@@ -31,6 +31,9 @@
  *     as its new owner's everywhere (fix: handover_wait_views after each new
  *     owner; the executor: a node never gives and takes in two moves running
  *     at once, and passes handover_gate before it takes). */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/handover.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_HANDOVER_H
 #define SLOTCTL_HANDOVER_H
 

@@ -3,6 +3,9 @@
  * waiting for its sync, forgetting a node on every other node at once (within
  * the 60-second ban in which gossip cannot bring it back) and resetting the
  * removed node. The decisions are node_rules.h's. Every wait is bounded. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/node_ops.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_NODE_OPS_H
 #define SLOTCTL_NODE_OPS_H
 

@@ -1,6 +1,9 @@
 /* parallel.h: the one loop that runs a job for each of N items on a bounded
  * pool of threads (per node, per slot pair). Everything that talks to many
  * nodes at once goes through here. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/parallel.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_PARALLEL_H
 #define SLOTCTL_PARALLEL_H
 

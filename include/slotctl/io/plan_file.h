@@ -1,6 +1,9 @@
 /* plan_file.h: plan files on disk: load (read + plan_parse) and save
  * (plan_serialize, written atomically). The format is in plan.h and
  * man/slotctl-plan.5. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/plan_file.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_PLAN_FILE_H
 #define SLOTCTL_PLAN_FILE_H
 

@@ -1,6 +1,9 @@
 /* pool.h: a set of open connections keyed by "host:port", opened on first use
  * and reopened when broken. Not thread-safe: each worker thread keeps its own
  * pool. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/pool.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_POOL_H
 #define SLOTCTL_POOL_H
 

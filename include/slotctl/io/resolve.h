@@ -3,6 +3,9 @@
  * minute with an unanswering name server), so a name is looked up on a
  * helper thread and the caller waits at most the connect timeout; numeric
  * addresses are taken as they are, without a lookup. Used by conn_open. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/resolve.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_RESOLVE_H
 #define SLOTCTL_RESOLVE_H
 

@@ -6,6 +6,9 @@
  * holds no more than N keys), big keys among those sampled, and each
  * master's used_memory and maxmemory (INFO memory). Pipelined, one
  * connection per node, nodes in parallel. Read-only on the cluster. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/sampler.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SAMPLER_H
 #define SLOTCTL_SAMPLER_H
 

@@ -3,6 +3,9 @@
  * A sandbox lives in one directory: a subdirectory per node and a state file
  * (sandbox.json) recording ports, PIDs, ids and roles, so that another
  * process can stop exactly the servers it started. Library code: no printing. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/sandbox.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SANDBOX_H
 #define SLOTCTL_SANDBOX_H
 

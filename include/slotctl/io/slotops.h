@@ -4,6 +4,9 @@
  *   IMPORTING on the target, MIGRATING on the source, move the keys until the
  *   source has none left, then NODE on the target, the source, every other
  *   master. No function here prints. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/slotops.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SLOTOPS_H
 #define SLOTCTL_SLOTOPS_H
 

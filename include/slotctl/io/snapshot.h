@@ -1,36 +1,14 @@
-/* snapshot.h: what every node of a cluster says, gathered at one moment from
- * one seed address. Each node keeps its own view (its CLUSTER NODES, CLUSTER
- * INFO and the cluster settings operators are warned about), so that checks
- * can say which node disagrees about what. */
+/* snapshot.h: gathering a snapshot (what every node of a cluster says, at
+ * one moment, from one seed address) from the nodes. The data and its
+ * accessors are core's: slotctl/core/snapshot.h. */
+#ifdef SLOTCTL_LAYER_CORE
+#error "slotctl/io/snapshot.h is an io header: the core may not include it (ARCHITECTURE.md)"
+#endif
 #ifndef SLOTCTL_SNAPSHOT_H
 #define SLOTCTL_SNAPSHOT_H
 
-#include <stdbool.h>
-#include "slotctl/core/addr.h"  /* addr_parse, addr_format */
+#include "slotctl/core/snapshot.h"
 #include "slotctl/io/conn.h"
-#include "slotctl/core/topology.h"
-
-struct node_view {
-	char host[256];
-	int port;
-	char addr[ADDR_TEXT_MAX];                 /* "host:port" */
-	char id[SC_NODE_ID_LEN + 1];    /* as known from peers' views; "" if unknown */
-	bool reachable;                 /* answered CLUSTER NODES */
-	bool loading;                   /* answered it LOADING: still loading its dataset (not reachable) */
-	struct sc_error error;          /* why not reachable (or what failed), when set */
-	struct topology view;           /* its own CLUSTER NODES (empty if unreachable) */
-	char cluster_state[16];         /* "ok", "fail", or "" when unknown */
-	unsigned long long current_epoch;
-	long long node_timeout_ms;      /* cluster-node-timeout, -1 unknown */
-	int require_full_coverage;      /* 1 yes, 0 no, -1 unknown */
-	int migration_barrier;          /* -1 unknown */
-};
-
-struct snapshot {
-	struct node_view *nodes;        /* seed first, then in discovery order */
-	size_t count;
-	int reference;                  /* index of the reachable view used as the cluster's map, or -1 */
-};
 
 /* Connects to seed host:port, then to every node named in any reachable
  * node's view (transitively, skipping noaddr and handshake entries),
@@ -40,16 +18,5 @@ struct snapshot {
  * be reached or does not speak cluster. Caller releases out. */
 int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 	struct snapshot *out, struct sc_error *err);
-
-/* Frees every view and the node array; s is left empty (count 0, reference
- * -1) and may be released again. */
-void snapshot_release(struct snapshot *s);
-
-/* The reference view (the seed's, or the first reachable one): the cluster's
- * map that commands act on. NULL when no node was reachable. */
-const struct topology *snapshot_map(const struct snapshot *s);
-
-/* The view of the node with this id, or NULL. */
-const struct node_view *snapshot_find(const struct snapshot *s, const char *id);
 
 #endif

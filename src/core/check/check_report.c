@@ -167,18 +167,15 @@ void check_report_release(struct check_report *r)
 
 void check_node_ref_fill(const struct snapshot *s, const char *id, struct check_node_ref *ref)
 {
-	const struct topology *map = s->reference >= 0 ? &s->nodes[s->reference].view : NULL;
+	const struct topology *map = snapshot_map(s);
 	const struct node *n = map ? topology_find(map, id) : NULL;
+	const struct node_view *v = snapshot_find(s, id);
 
 	snprintf(ref->id, sizeof(ref->id), "%s", id);
 	ref->addr[0] = '\0';
-	for (size_t i = 0; i < s->count; i++) {
-		if (strcmp(s->nodes[i].id, id) == 0) {
-			snprintf(ref->addr, sizeof(ref->addr), "%s", s->nodes[i].addr);
-			return;
-		}
-	}
-	if (n && n->ip[0])
+	if (v)
+		snprintf(ref->addr, sizeof(ref->addr), "%s", v->addr);
+	else if (n && n->ip[0])
 		addr_format(ref->addr, sizeof(ref->addr), n->ip, n->port);
 }
 

@@ -556,8 +556,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 	memset(out, 0, sizeof(*out));
 	if (!owner)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while checking the cluster");
-	if (s->reference >= 0 && (size_t)s->reference < s->count)
-		c.ref = &s->nodes[s->reference].view;
+	c.ref = snapshot_map(s);
 	if (c.ref)
 		topology_owner_map(c.ref, owner);
 	index_ref(&c);

@@ -35,11 +35,12 @@ static void add_suspicious(const struct check_report *r, struct slotset *out)
 /* The reference view's line for node, when it is a master there. */
 static const struct node *ref_master(const struct snapshot *s, size_t node)
 {
+	const struct topology *map = snapshot_map(s);
 	const struct node *n;
 
-	if (s->reference < 0 || (size_t)s->reference >= s->count)
+	if (!map)
 		return NULL;
-	n = topology_find(&s->nodes[s->reference].view, s->nodes[node].id);
+	n = topology_find(map, s->nodes[node].id);
 	return n && node_is_master(n) ? n : NULL;
 }
 
@@ -193,7 +194,7 @@ static int judge_failed(const struct snapshot *s, const struct check_keys_count 
 /* True when every master serving slots in the reference view answered. */
 static bool every_owner_answered(const struct snapshot *s, const struct check_keys_count *p, size_t n)
 {
-	const struct topology *map = &s->nodes[s->reference].view;
+	const struct topology *map = snapshot_map(s);
 
 	for (size_t i = 0; i < map->count; i++) {
 		const struct node *m = &map->nodes[i];
@@ -240,7 +241,7 @@ int check_keys_judge(const struct snapshot *s, const struct check_keys_count *p,
 	bool complete = true, found = false;
 	int rc = 0;
 
-	if (s->reference < 0 || (size_t)s->reference >= s->count)
+	if (!snapshot_map(s))
 		return 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (!p[i].answered) {

@@ -84,13 +84,6 @@ const char *repair_op_name(enum repair_op op)
 
 /* ---- what the snapshot says -------------------------------------------- */
 
-static const struct topology *ref_view(const struct snapshot *s)
-{
-	if (s->reference < 0 || (size_t)s->reference >= s->count)
-		return NULL;
-	return &s->nodes[s->reference].view;
-}
-
 /* The line node i writes about itself, or the cluster's map's line about it
  * when it could not be reached. NULL when neither is known. */
 static const struct node *self_line(const struct snapshot *s, size_t i)
@@ -100,20 +93,10 @@ static const struct node *self_line(const struct snapshot *s, size_t i)
 
 	if (v->reachable && v->view.myself >= 0)
 		return &v->view.nodes[v->view.myself];
-	ref = ref_view(s);
+	ref = snapshot_map(s);
 	if (!ref || !v->id[0])
 		return NULL;
 	return topology_find(ref, v->id);
-}
-
-static int index_of_id(const struct snapshot *s, const char *id)
-{
-	if (!id || !id[0])
-		return -1;
-	for (size_t i = 0; i < s->count; i++)
-		if (strcmp(s->nodes[i].id, id) == 0)
-			return (int)i;
-	return -1;
 }
 
 static bool is_master(const struct snapshot *s, size_t i)
@@ -141,7 +124,7 @@ static int marker(const struct snapshot *s, size_t i, int slot, bool importing)
 	n = self_line(s, i);
 	for (size_t k = 0; n && k < n->open_count; k++)
 		if (n->open[k].slot == slot && n->open[k].importing == importing)
-			return index_of_id(s, n->open[k].peer);
+			return snapshot_index(s, n->open[k].peer);
 	return -2;
 }
 
@@ -153,7 +136,7 @@ static int view_owner(const struct snapshot *s, size_t i, int slot)
 
 	for (size_t k = 0; k < t->count; k++)
 		if (node_is_master(&t->nodes[k]) && slotset_has(&t->nodes[k].slots, slot))
-			return index_of_id(s, t->nodes[k].id);
+			return snapshot_index(s, t->nodes[k].id);
 	return -1;
 }
 
@@ -465,7 +448,7 @@ static void apply_hint(const struct plan_ctx *c, int slot, struct repair_item *i
 
 		if (hint->slot != slot)
 			continue;
-		to = index_of_id(s, hint->forward ? hint->to : hint->from);
+		to = snapshot_index(s, hint->forward ? hint->to : hint->from);
 		if (to < 0 || !is_master(s, (size_t)to) || !s->nodes[to].reachable)
 			return;
 		it->target = to;
@@ -766,7 +749,7 @@ int repair_plan_build(const struct repair_input *in, struct repair_plan *out, st
 	struct plan_ctx c = { in, NULL, 0, NULL };
 	size_t cap = 0;
 
-	if (!ref_view(s))
+	if (!snapshot_map(s))
 		return sc_error_set(err, SC_EXIT_UNREACHABLE, "no node of the cluster could be reached");
 	c.assigned = calloc(s->count ? s->count : 1, sizeof(int));
 	c.lost_target = calloc(SC_SLOTS, sizeof(int));

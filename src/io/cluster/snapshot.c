@@ -313,26 +313,3 @@ int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 	*out = s;
 	return 0;
 }
-
-void snapshot_release(struct snapshot *s)
-{
-	for (size_t i = 0; i < s->count; i++)
-		topology_release(&s->nodes[i].view);
-	free(s->nodes);
-	s->nodes = NULL;
-	s->count = 0;
-	s->reference = -1;
-}
-
-const struct topology *snapshot_map(const struct snapshot *s)
-{
-	return s->reference >= 0 ? &s->nodes[s->reference].view : NULL;
-}
-
-const struct node_view *snapshot_find(const struct snapshot *s, const char *id)
-{
-	for (size_t i = 0; i < s->count; i++)
-		if (strcmp(s->nodes[i].id, id) == 0)
-			return &s->nodes[i];
-	return NULL;
-}

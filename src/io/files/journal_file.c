@@ -1,11 +1,11 @@
-/* journal_file.c: the journal on disk (see slotctl/core/journal.h). Each record is
+/* journal_file.c: the journal on disk (see slotctl/io/journal_file.h). Each record is
  * appended as one line in a single write(2) on an O_APPEND descriptor, so a
  * killed process loses nothing and a crash leaves at worst a torn last line
  * that the reader ignores. Records appended with sync are on disk when the
  * call returns; the others are flushed by a background thread within
  * JOURNAL_FLUSH_INTERVAL_MS (group commit: one fdatasync covers every record
  * written meanwhile). */
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"

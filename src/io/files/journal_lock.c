@@ -1,5 +1,5 @@
 /* journal_lock.c: one run per journal at a time (see journal_lock_acquire in
- * slotctl/core/journal.h). The lock is an flock(2) on "<journal>.lock", a file
+ * slotctl/io/journal_file.h). The lock is an flock(2) on "<journal>.lock", a file
  * beside the journal that says who holds it (pid, host, start time,
  * command) so that whoever is refused can name the holder. The kernel drops
  * an flock when its holder exits in any way, SIGKILL included, so a dead
@@ -7,7 +7,7 @@
  * last. A sibling file rather than the journal itself: apply takes the lock
  * before it knows whether it will start (a refused apply writes no
  * journal), and the journal stays pure JSON lines. */
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 

@@ -12,7 +12,7 @@
 
 #include <pthread.h>
 #include "slotctl/io/executor.h"
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 #include "slotctl/io/pool.h"
 #include "slotctl/io/slotops.h"
 #include "slotctl/io/snapshot.h"

@@ -3,7 +3,7 @@
  * planned key move for keys that exist on both nodes, and runs the planned
  * steps with the shared slot-migration steps (slotops), concurrently for
  * slots on disjoint nodes. The decisions live in src/core/repair/repair_rules.c. */
-#include "slotctl/core/repair.h"
+#include "slotctl/io/repair.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/handover.h"

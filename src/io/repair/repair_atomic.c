@@ -2,7 +2,8 @@
  * slot migration of the cluster cancelled on its source and waited for on
  * both ends, before fix surveys the cluster (a cancelled job moved no slot,
  * and its target drops what it staged). The steps are atomic_ops.c's. */
-#include "slotctl/core/repair.h"
+#include "slotctl/io/snapshot.h"
+#include "slotctl/io/repair.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/clock.h"
