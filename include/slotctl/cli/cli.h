@@ -46,7 +46,14 @@ struct cmd_entry {
 #define CMD_CONN_OPTIONS \
 	{ "timeout", 't', OPT_VALUE, "MS", "bound every connect and command (default 5000)" }, \
 	{ "user", 0, OPT_VALUE, "NAME", "ACL user name" }, \
-	{ "pass", 'a', OPT_VALUE, "PASSWORD", "password (or REDISCLI_AUTH / SLOTCTL_AUTH)" }
+	{ "pass", 'a', OPT_VALUE, "PASSWORD", "password (or REDISCLI_AUTH / SLOTCTL_AUTH)" }, \
+	{ "tls", 0, OPT_FLAG, NULL, "speak TLS to every node" }, \
+	{ "cacert", 0, OPT_VALUE, "FILE", "with --tls: trust the CA certificates in FILE" }, \
+	{ "cacertdir", 0, OPT_VALUE, "DIR", "with --tls: trust the CA certificates in DIR" }, \
+	{ "cert", 0, OPT_VALUE, "FILE", "with --tls: client certificate (mutual TLS)" }, \
+	{ "key", 0, OPT_VALUE, "FILE", "with --tls: the client certificate's private key" }, \
+	{ "sni", 0, OPT_VALUE, "NAME", "with --tls: server name to send and to find in its certificate" }, \
+	{ "insecure", 0, OPT_FLAG, NULL, "with --tls: do not check the server's certificate" }
 
 /* All commands, terminated by {0}. Defined in commands.c. */
 extern const struct cmd_entry *const cmd_table[];
@@ -87,8 +94,9 @@ int args_double(const struct cmd_args *a, const char *name, double min, double m
 int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, long long max_us,
 	long long def_us, long long *out_us);
 
-/* Fills conn options from --timeout/--user/--pass and the REDISCLI_AUTH /
- * SLOTCTL_AUTH environment. Returns 0, or -1 having printed the error. */
+/* Fills conn options from --timeout/--user/--pass, the REDISCLI_AUTH /
+ * SLOTCTL_AUTH environment and the TLS options (whose files it checks:
+ * conn_tls_check). Returns 0, or -1 having printed the error. */
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);
 
 /* Prints the command's full help (usage, options) to f, the options'

@@ -5,15 +5,37 @@
 #define SLOTCTL_CONN_H
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "slotctl/core/error.h"
+
+/* TLS, as redis-cli's options name it. The strings are borrowed (file
+ * paths and a name, never a secret's content) and must outlive the
+ * connections. */
+struct conn_tls_opts {
+	bool enabled;            /* --tls */
+	const char *cacert;      /* --cacert FILE; NULL with cacertdir NULL: the system's CAs */
+	const char *cacertdir;   /* --cacertdir DIR */
+	const char *cert;        /* --cert FILE: the client certificate (mutual TLS) */
+	const char *key;         /* --key FILE: its private key (PEM, unencrypted) */
+	const char *sni;         /* --sni NAME: sent as SNI and checked in the certificate */
+	bool insecure;           /* --insecure: no check of the server's certificate */
+};
 
 struct conn_opts {
 	const char *user;        /* NULL: AUTH with password only */
 	const char *pass;        /* NULL: no AUTH */
 	int connect_timeout_ms;  /* > 0 */
 	int command_timeout_ms;  /* > 0; bounds every read and write */
+	struct conn_tls_opts tls; /* tls.enabled false: plaintext */
 };
+
+/* Checks TLS options before any connection: --cert and --key together, and
+ * every file readable and usable (a CA file or directory, a certificate, an
+ * unencrypted key that matches it). Returns 0 (also when !o->enabled), or
+ * -1 with an SC_EXIT_USAGE error naming the option and file. The client
+ * context it makes is kept for the connections that follow. */
+int conn_tls_check(const struct conn_tls_opts *o, struct sc_error *err);
 
 /* Default timeouts when the user gives none. */
 #define SC_DEFAULT_TIMEOUT_MS 5000
@@ -33,7 +55,12 @@ struct conn_opts {
 struct conn;
 
 /* Connects to host:port within the connect timeout and authenticates (AUTH
- * [user] pass when opts->pass is set). A host name is resolved within the
+ * [user] pass when opts->pass is set). With opts->tls.enabled it speaks TLS
+ * (handshake within the connect timeout, the server's certificate checked
+ * as conn_tls_opts says, then one round trip so that a server refusing the
+ * client's certificate is known here); the causes of a failed handshake are
+ * named: unknown CA, expired, name mismatch, the server wants a client
+ * certificate, the server does not speak TLS, timed out. A host name is resolved within the
  * connect timeout too, and each of its addresses tried in turn. Returns 0 and *out (the caller owns
  * it: conn_close) on success. On failure returns -1 with an
  * SC_EXIT_UNREACHABLE error naming 'host:port' and the cause (refused, timed
