@@ -11,6 +11,7 @@
  * connection when they cannot work (--cacert without --tls, --cert without
  * --key, a missing CA file). */
 #include "support.h"
+#include "traffic.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,6 +26,7 @@
 #include "check_run.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/io/conn.h"
+#include "slotctl/io/file_text.h"
 #include "slotctl/io/tls_certs.h"
 
 #define TIMEOUT_MS 2000
@@ -337,6 +339,190 @@ START_TEST(conn_over_tls)
 }
 END_TEST
 
+/* ---- a TLS-only cluster with mutual TLS, end to end ---- */
+
+#define NKEYS 20000
+
+static char sb_dir[128];
+static const char *tls_opts[9];
+
+/* Runs slotctl with words (NULL-terminated) and, when tls, the sandbox's TLS options. */
+static int run_words(struct run_result *r, bool tls, const char *const *words)
+{
+	const char *argv[40];
+	int n = 0;
+
+	for (int i = 0; words[i] && n < 30; i++)
+		argv[n++] = words[i];
+	for (int i = 0; tls && tls_opts[i]; i++)
+		argv[n++] = tls_opts[i];
+	argv[n] = NULL;
+	return run_slotctl_argv(r, 180, argv);
+}
+
+/* Whether the file at path holds text (false when it cannot be read). */
+static bool file_has(const char *path, const char *text)
+{
+	char *data;
+	size_t len;
+	struct sc_error err;
+	bool has;
+
+	if (file_read(path, "journal", 64u << 20, 0, &data, &len, &err) != 0)
+		return false;
+	has = strstr(data, text) != NULL;
+	free(data);
+	return has;
+}
+
+/* Starts apply of plan with TLS, paced so that it runs for seconds, and
+ * kills it with SIGKILL ms after its first slot started moving keys;
+ * asserts it was still running. */
+static void apply_then_kill9(const char *plan, int ms)
+{
+	const char *argv[24] = { "apply", plan, "--yes", "--max-keys-per-sec", "1500", "--parallel", "1" };
+	char journal[256];
+	int n = 7, status;
+	pid_t pid;
+
+	for (int i = 0; tls_opts[i]; i++)
+		argv[n++] = tls_opts[i];
+	argv[n] = NULL;
+	pid = run_slotctl_background(argv);
+	snprintf(journal, sizeof(journal), "%s.journal", plan);
+	/* until its journal shows keys moving, then ms more */
+	for (int i = 0; i < 600 && !file_has(journal, "\"phase\":\"migrating\""); i++)
+		usleep(50000);
+	ck_assert_msg(file_has(journal, "\"phase\":\"migrating\""), "apply of '%s' moved nothing in 30 s", plan);
+	usleep((useconds_t)ms * 1000);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	status = run_slotctl_wait(pid);
+	ck_assert_msg(status == 128 + SIGKILL, "apply ended by itself (exit %d) before the kill", status);
+}
+
+static struct test_cluster *tls_cluster_up(void)
+{
+	static char ca[160], cert[160], key[160];
+	struct run_result r;
+
+	tc_temp_dir(dir, sizeof(dir));
+	snprintf(sb_dir, sizeof(sb_dir), "%s/sandbox", dir);
+	run_words(&r, false, (const char *const[]){ "sandbox", "up", "--dir", sb_dir, "--port", "0", "--masters", "3",
+		"--replicas", "1", "--tls-auth-clients", NULL });
+	ck_assert_exit(&r, 0);
+	snprintf(ca, sizeof(ca), "%s/tls/ca.crt", sb_dir);
+	snprintf(cert, sizeof(cert), "%s/tls/client.crt", sb_dir);
+	snprintf(key, sizeof(key), "%s/tls/client.key", sb_dir);
+	ck_assert_contains(r.out, "connect with: --tls --cacert ");
+	ck_assert_contains(r.out, ca);
+	run_result_free(&r);
+	tls_opts[0] = "--tls", tls_opts[1] = "--cacert", tls_opts[2] = ca, tls_opts[3] = "--cert";
+	tls_opts[4] = cert, tls_opts[5] = "--key", tls_opts[6] = key, tls_opts[7] = NULL;
+	return tc_attach(sb_dir);
+}
+
+/* check exits 0 over TLS, and the keys are all there, once, on their owners. */
+static void healthy_with_keys(struct test_cluster *tc)
+{
+	struct run_result r;
+
+	ck_assert(tc_wait_converged(tc, 30000));
+	run_words(&r, true, (const char *const[]){ "check", tc_seed(tc), NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", NKEYS);
+}
+
+START_TEST(mutual_tls_cluster_end_to_end)
+{
+	struct test_cluster *tc = tls_cluster_up();
+	char plan[3][192], journal[200];
+	struct traffic_stats stats;
+	struct traffic *traffic;
+	struct run_result r;
+	int open_slot = 0;
+
+	for (int i = 0; i < 3; i++)
+		snprintf(plan[i], sizeof(plan[i]), "%s/plan-%d.json", dir, i);
+	tc_load_keys(tc, "k", NKEYS);
+	healthy_with_keys(tc);
+	/* a TLS-only node does not answer plaintext, nor TLS without the client certificate */
+	run_words(&r, false, (const char *const[]){ "check", tc_seed(tc), "--timeout", "2000", NULL });
+	ck_assert_exit(&r, 3);
+	run_result_free(&r);
+	run_words(&r, false, (const char *const[]){ "check", tc_seed(tc), "--tls", "--cacert", tls_opts[2], NULL });
+	ck_assert_exit(&r, 3);
+	ck_assert_contains(r.err, "the server wants a client certificate");
+	run_result_free(&r);
+
+	/* plan, then apply under live traffic; the plan says TLS, never a secret */
+	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
+		"--slots", "3000", "-o", plan[0], NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	ck_assert(file_has(plan[0], "\"transport\":\t{"));
+	ck_assert(!file_has(plan[0], "PRIVATE KEY") && !file_has(plan[0], "client.key"));
+	run_words(&r, false, (const char *const[]){ "apply", plan[0], "--yes", NULL });
+	ck_assert_exit(&r, 2);
+	ck_assert_contains(r.err, "says the cluster speaks TLS: give --tls --cacert --cert --key");
+	run_result_free(&r);
+	traffic = traffic_start(tc, "k", NKEYS);
+	run_words(&r, true, (const char *const[]){ "apply", plan[0], "--yes", NULL });
+	traffic_stop(traffic, &stats);
+	ck_assert_exit(&r, 0);
+	ck_assert_msg(stats.errors == 0 && stats.ops > 0, "traffic: %ld errors of %ld ops: %s", stats.errors,
+		stats.ops, stats.first_error);
+	run_result_free(&r);
+	healthy_with_keys(tc);
+
+	/* kill -9 mid-drain, then resume: without the TLS options it names them */
+	run_words(&r, true, (const char *const[]){ "plan", "drain", tc_seed(tc), tc_id(tc, 2), "-o", plan[1], NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	apply_then_kill9(plan[1], 700);
+	run_words(&r, false, (const char *const[]){ "resume", plan[1], NULL });
+	ck_assert_exit(&r, 2);
+	ck_assert_contains(r.err, "give --tls --cacert --cert --key");
+	run_result_free(&r);
+	snprintf(journal, sizeof(journal), "%s.journal", plan[1]);
+	ck_assert(file_has(journal, "\"transport\":{\"options\":[\"cacert\",\"cert\",\"key\"],\"tls\":true}"));
+	ck_assert(!file_has(journal, "PRIVATE KEY") && !file_has(journal, "client.key"));
+	run_words(&r, true, (const char *const[]){ "resume", plan[1], NULL });
+	ck_assert_exit(&r, 0);
+	ck_assert_contains(r.out, "resume: done");
+	run_result_free(&r);
+	healthy_with_keys(tc);
+
+	/* kill -9 mid-rebalance onto the drained master, then abort */
+	run_words(&r, true, (const char *const[]){ "plan", "rebalance", tc_seed(tc), "--use-empty-masters", "--by",
+		"slots", "-o", plan[2], NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	apply_then_kill9(plan[2], 700);
+	snprintf(journal, sizeof(journal), "%s.journal", plan[2]);
+	run_words(&r, true, (const char *const[]){ "abort", journal, NULL });
+	ck_assert_exit(&r, 0);
+	ck_assert_contains(r.out, "abort: aborted");
+	run_result_free(&r);
+	healthy_with_keys(tc);
+
+	/* fix: a slot left open by hand is closed, over TLS */
+	while (tc_owner_of(tc, 1, open_slot) != 1)
+		open_slot += 97;
+	ck_assert_int_lt(open_slot, 16384);
+	freeReplyObject(tc_command(tc, 1, "CLUSTER SETSLOT %d MIGRATING %s", open_slot, tc_id(tc, 0)));
+	run_words(&r, false, (const char *const[]){ "fix", tc_seed(tc), "--yes", "--journal", journal, "--tls", NULL });
+	ck_assert_exit(&r, 2);
+	ck_assert_contains(r.err, "give --cacert --cert --key");
+	run_result_free(&r);
+	run_words(&r, true, (const char *const[]){ "fix", tc_seed(tc), "--yes", NULL });
+	ck_assert_msg(r.status == 0, "fix exited %d: %s%s", r.status, r.out, r.err);
+	run_result_free(&r);
+	healthy_with_keys(tc);
+	tc_stop(tc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tls");
@@ -353,6 +539,10 @@ int main(void)
 	tcase_add_test(tc, stalled_handshake_bounded);
 	tcase_add_test(tc, options_checked_before_connecting);
 	tcase_add_test(tc, conn_over_tls);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("cluster");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, mutual_tls_cluster_end_to_end);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

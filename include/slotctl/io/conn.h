@@ -5,9 +5,11 @@
 #define SLOTCTL_CONN_H
 
 #include <hiredis/hiredis.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "slotctl/core/error.h"
+#include "slotctl/core/transport.h"
 
 /* TLS, as redis-cli's options name it. The strings are borrowed (file
  * paths and a name, never a secret's content) and must outlive the
@@ -29,6 +31,10 @@ struct conn_opts {
 	int command_timeout_ms;  /* > 0; bounds every read and write */
 	struct conn_tls_opts tls; /* tls.enabled false: plaintext */
 };
+
+/* What plans and journals record of o: whether it speaks TLS and which of
+ * its options were given (recorded true). */
+struct transport_note conn_tls_note(const struct conn_tls_opts *o);
 
 /* Checks TLS options before any connection: --cert and --key together, and
  * every file readable and usable (a CA file or directory, a certificate, an
@@ -90,6 +96,7 @@ redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 
 /* printf-style convenience over conn_command_argv (hiredis format rules). */
 redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...);
+redisReply *conn_vcommand(struct conn *c, struct sc_error *err, const char *fmt, va_list ap);
 
 /* Pipelining: queue commands with conn_append* (0, or -1 with an error), then
  * read each reply in order with conn_get_reply, which sends the queue on its

@@ -575,17 +575,22 @@ redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 	return conn_get_reply(c, err);
 }
 
-redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...)
+redisReply *conn_vcommand(struct conn *c, struct sc_error *err, const char *fmt, va_list ap)
 {
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = conn_vappend(c, err, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
+	if (conn_vappend(c, err, fmt, ap) < 0)
 		return NULL;
 	return conn_get_reply(c, err);
+}
+
+redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...)
+{
+	redisReply *reply;
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply = conn_vcommand(c, err, fmt, ap);
+	va_end(ap);
+	return reply;
 }
 
 int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
@@ -600,6 +605,19 @@ int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
 	c->command_timeout_ms = timeout_ms;
 	c->socket_bound_ms = timeout_ms;
 	return 0;
+}
+
+struct transport_note conn_tls_note(const struct conn_tls_opts *o)
+{
+	struct transport_note t = { .recorded = true, .tls = o->enabled };
+
+	t.given[TRANSPORT_CACERT] = o->cacert != NULL;
+	t.given[TRANSPORT_CACERTDIR] = o->cacertdir != NULL;
+	t.given[TRANSPORT_CERT] = o->cert != NULL;
+	t.given[TRANSPORT_KEY] = o->key != NULL;
+	t.given[TRANSPORT_SNI] = o->sni != NULL;
+	t.given[TRANSPORT_INSECURE] = o->insecure;
+	return t;
 }
 
 void conn_set_reply_limit(struct conn *c, size_t max_bytes, size_t max_elements)
