@@ -61,7 +61,12 @@ class Sandbox:
         with open(os.path.join(d, "sandbox.json")) as f:
             st = json.load(f)
         self.nodes = st["nodes"]
-        self.conns = [redis.Redis(host=HOST, port=n["port"], socket_timeout=30) for n in self.nodes]
+        tls = {}
+        if st.get("tls"):  # sandbox up --tls: its throwaway CA and client certificate
+            t = os.path.join(d, "tls")
+            tls = dict(ssl=True, ssl_ca_certs=os.path.join(t, "ca.crt"),
+                       ssl_certfile=os.path.join(t, "client.crt"), ssl_keyfile=os.path.join(t, "client.key"))
+        self.conns = [redis.Redis(host=HOST, port=n["port"], socket_timeout=30, **tls) for n in self.nodes]
         for c in self.conns:  # raw replies: redis-py's parsers of these vary by version
             for name in ("CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER INFO"):
                 c.response_callbacks.pop(name, None)

@@ -333,16 +333,12 @@ static int args_tls_opts(const struct cmd_args *a, struct conn_tls_opts *out)
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out)
 {
 	long long timeout;
-	const char *pass = args_value(a, "pass");
 
-	if (args_int(a, "timeout", 1, 3600000, SC_DEFAULT_TIMEOUT_MS, &timeout) < 0)
+	if (args_int(a, "timeout", 1, 3600000, SC_DEFAULT_TIMEOUT_MS, &timeout) < 0 ||
+	    args_password(a, &out->pass) < 0)
 		return -1;
-	if (!pass || !*pass)
-		pass = getenv("SLOTCTL_AUTH");
-	if (!pass || !*pass)
-		pass = getenv("REDISCLI_AUTH");
 	out->user = args_value(a, "user");
-	out->pass = (pass && *pass) ? pass : NULL;
+	out->prefer_hostnames = args_flag(a, "prefer-hostnames");
 	out->connect_timeout_ms = (int)timeout;
 	out->command_timeout_ms = (int)timeout;
 	return args_tls_opts(a, &out->tls);

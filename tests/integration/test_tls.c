@@ -523,6 +523,65 @@ START_TEST(mutual_tls_cluster_end_to_end)
 }
 END_TEST
 
+/* Every node of tc's view from node 0 announces hostname; waits for gossip. */
+static void announce_hostname(struct test_cluster *tc, const char *hostname)
+{
+	char want[80];
+	int seen = 0;
+
+	snprintf(want, sizeof(want), ",%s ", hostname);
+	for (int i = 0; i < tc_count(tc); i++)
+		freeReplyObject(tc_command(tc, i, "CONFIG SET cluster-announce-hostname %s", hostname));
+	for (int tries = 0; tries < 200 && seen < tc_count(tc); tries++) {
+		redisReply *r = tc_command(tc, 0, "CLUSTER NODES");
+
+		seen = 0;
+		for (const char *p = r->str; (p = strstr(p, want)) != NULL; p++)
+			seen++;
+		freeReplyObject(r);
+		if (seen < tc_count(tc))
+			usleep(50000);
+	}
+	ck_assert_int_eq(seen, tc_count(tc));
+}
+
+/* Nodes that announce a host name are dialled by it with --prefer-hostnames
+ * or when the cluster prefers it (cluster-preferred-endpoint-type
+ * hostname): the plan's addresses are the name's, and apply connects by the
+ * name, whose certificate check passes since the sandbox's certificate
+ * names localhost. */
+START_TEST(host_names_when_preferred)
+{
+	struct test_cluster *tc = tls_cluster_up();
+	char plan[192];
+	struct run_result r;
+
+	snprintf(plan, sizeof(plan), "%s/plan.json", dir);
+	announce_hostname(tc, "localhost");
+	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
+		"--slots", "100", "-o", plan, NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	ck_assert(file_has(plan, "\"address\":\t\"127.0.0.1:") && !file_has(plan, "\"address\":\t\"localhost:"));
+	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
+		"--slots", "100", "-o", plan, "--prefer-hostnames", NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	ck_assert(file_has(plan, "\"address\":\t\"localhost:") && !file_has(plan, "\"address\":\t\"127.0.0.1:"));
+	for (int i = 0; i < tc_count(tc); i++)
+		freeReplyObject(tc_command(tc, i, "CONFIG SET cluster-preferred-endpoint-type hostname"));
+	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
+		"--slots", "100", "-o", plan, NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	ck_assert(file_has(plan, "\"address\":\t\"localhost:") && !file_has(plan, "\"address\":\t\"127.0.0.1:"));
+	run_words(&r, true, (const char *const[]){ "apply", plan, "--yes", NULL });
+	ck_assert_exit(&r, 0);
+	run_result_free(&r);
+	tc_stop(tc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tls");
@@ -543,6 +602,7 @@ int main(void)
 	tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, mutual_tls_cluster_end_to_end);
+	tcase_add_test(tc, host_names_when_preferred);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

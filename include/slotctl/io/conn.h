@@ -30,6 +30,7 @@ struct conn_opts {
 	int connect_timeout_ms;  /* > 0 */
 	int command_timeout_ms;  /* > 0; bounds every read and write */
 	struct conn_tls_opts tls; /* tls.enabled false: plaintext */
+	bool prefer_hostnames;   /* dial nodes by the host names they announce (snapshot.c) */
 };
 
 /* What plans and journals record of o: whether it speaks TLS and which of
