@@ -18,7 +18,7 @@
 #define STATUS_THREADS 32          /* nodes read at once by status */
 /* 2.0: a string, and each node's "address" ("127.0.0.1:PORT"; 1 was a
  * number, with "host" alone) */
-#define SANDBOX_STATUS_FORMAT_VERSION "2.0"
+#define SANDBOX_STATUS_FORMAT_VERSION "2.1" /* 2.1: "tls" */
 
 static const char *dir_option(const struct cmd_args *args)
 {

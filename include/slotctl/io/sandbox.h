@@ -18,7 +18,7 @@
 #define SANDBOX_STATE_FILE "sandbox.json"
 /* The state file's version: 2.0 made format_version a string (1 was the
  * number 1, still read). */
-#define SANDBOX_FORMAT_VERSION "2.0"
+#define SANDBOX_FORMAT_VERSION "2.1" /* 2.1: "tls", "tls_auth_clients" */
 #define SANDBOX_FORMAT_MAJOR 2
 #define SANDBOX_DEFAULT_TIMEOUT_MS 30000
 #define SANDBOX_MAX_NODES 512
