@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define CONVERGE_TIMEOUT_MS 30000
+#define TC_COMMAND_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 2000
 #define MAX_CLUSTERS 16
 #define MAX_TEMP_DIRS 16
@@ -283,19 +284,24 @@ struct conn_opts tc_conn_opts(const struct test_cluster *tc, int timeout_ms)
 	return sandbox_conn_opts(tc->sb, ms, ms);
 }
 
-/* The cached connection to node i, reopened after an error. */
+/* The cached connection to node i, reopened after an error. Its commands
+ * are bounded as a whole (conn bounds the whole reply, where hiredis bounded
+ * each read), so the bound is wide enough for a test's largest value (GET
+ * of 48 MB under ASan on a loaded machine), and so is its reply budget. */
 static struct conn *conn_for(const struct test_cluster *tc, int i)
 {
 	struct conn_opts opts = tc_conn_opts(tc, 0);
 	struct sc_error err = { 0 };
 
 	check_index(tc, i);
+	opts.command_timeout_ms = TC_COMMAND_TIMEOUT_MS;
 	if (tc->conns[i] && conn_broken(tc->conns[i])) {
 		conn_close(tc->conns[i]);
 		tc->conns[i] = NULL;
 	}
 	if (!tc->conns[i] && conn_open("127.0.0.1", tc->sb->nodes[i].port, &opts, &tc->conns[i], &err) != 0)
 		ck_abort_msg("cannot connect to node %d: %s", i, err.msg);
+	conn_set_reply_limit(tc->conns[i], CONN_REPLY_MAX_VALUE_BYTES, 0);
 	return tc->conns[i];
 }
 

@@ -52,8 +52,8 @@ int tc_replica_of(const struct test_cluster *tc, int master); /* its first repli
 const char *tc_dir(const struct test_cluster *tc);
 
 /* The options to connect to tc's nodes with slotctl's transport: timeouts
- * of timeout_ms (0: 2000), and TLS for a TLS sandbox. tc_command and the
- * traffic client use them. */
+ * of timeout_ms (0: 2000), and TLS for a TLS sandbox. The traffic client
+ * uses them, and tc_command with a wider bound on each whole reply (10 s). */
 struct conn_opts tc_conn_opts(const struct test_cluster *tc, int timeout_ms);
 
 /* A fresh plaintext hiredis connection to node i (2 s timeouts; caller frees). */
