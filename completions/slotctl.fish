@@ -66,7 +66,7 @@ complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l help -s h -d 'show this c
 complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l dir -s d -r -F -d 'the sandbox\'s directory (default ./.sandbox)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help -s h -d 'show this command\'s help'
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l dir -s d -r -F -d 'the sandbox\'s directory (default ./.sandbox)'
-complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json -d 'print a JSON document (format_version 2.0)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l json -d 'print a JSON document (format_version 2.1)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox status'" -l help -s h -d 'show this command\'s help'
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l from -x -d 'masters to take slots from (IDs or unique prefixes)'
 complete -c slotctl -n "__slotctl_cmd 'plan reshard'" -l to -x -d 'master to give the slots to'
