@@ -62,6 +62,8 @@ complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir -s d -r -F -d 'where 
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys -x -d 'load N sample string keys key:0..key:N-1'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l skewed -d 'also load a few MB-sized hashes and lists into a few slots'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l redis-server -r -F -d 'the server binary (default: $SLOTCTL_REDIS_SERVER, else redis-server or valkey-server from PATH)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l tls -d 'TLS-only nodes, with a throwaway CA and certificates made in DIR/tls'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l tls-auth-clients -d 'TLS-only nodes that want a client certificate (mutual TLS; implies --tls)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l help -s h -d 'show this command\'s help'
 complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l dir -s d -r -F -d 'the sandbox\'s directory (default ./.sandbox)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox down'" -l help -s h -d 'show this command\'s help'
