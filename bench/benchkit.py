@@ -61,7 +61,15 @@ class Sandbox:
         with open(os.path.join(d, "sandbox.json")) as f:
             st = json.load(f)
         self.nodes = st["nodes"]
-        self.conns = [redis.Redis(host=HOST, port=n["port"], socket_timeout=30) for n in self.nodes]
+        tls = {}
+        self.cli_tls = []  # redis-cli's options for the same
+        if st.get("tls"):  # sandbox up --tls: its throwaway CA and client certificate
+            t = os.path.join(d, "tls")
+            tls = dict(ssl=True, ssl_ca_certs=os.path.join(t, "ca.crt"),
+                       ssl_certfile=os.path.join(t, "client.crt"), ssl_keyfile=os.path.join(t, "client.key"))
+            self.cli_tls = ["--tls", "--cacert", tls["ssl_ca_certs"], "--cert", tls["ssl_certfile"],
+                            "--key", tls["ssl_keyfile"]]
+        self.conns = [redis.Redis(host=HOST, port=n["port"], socket_timeout=30, **tls) for n in self.nodes]
         for c in self.conns:  # raw replies: redis-py's parsers of these vary by version
             for name in ("CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER INFO"):
                 c.response_callbacks.pop(name, None)
@@ -125,7 +133,7 @@ def cmd_load(a):
         per_node.setdefault(owner[key_slot(k)], []).append(
             b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
     for idx, cmds in per_node.items():
-        p = subprocess.run(["redis-cli", "-h", HOST, "-p", str(sb.nodes[idx]["port"]), "--pipe"],
+        p = subprocess.run(["redis-cli", "-h", HOST, "-p", str(sb.nodes[idx]["port"]), *sb.cli_tls, "--pipe"],
                            input=b"".join(cmds), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if p.returncode != 0 or b"errors: 0," not in p.stdout:
             raise SystemExit("loading node %d failed: %s" % (idx, p.stdout.decode(errors="replace")))

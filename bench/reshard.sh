@@ -74,6 +74,8 @@ cmd_floor() {
 	CMD=("${KIT[@]}" raw-reshard --dir "$1" --from $SRC --to $DST --slots "$SLOTS")
 }
 
+# bench/tls-ratio.sh sources this file for the commands above alone
+[[ -z ${RESHARD_COMMANDS_ONLY:-} ]] || return 0
 bench_need
 echo "bench: reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters, $(nproc) cores, $(redis-server --version | cut -d' ' -f3)" >&2
 for ((rep = 1; rep <= REPS; rep++)); do

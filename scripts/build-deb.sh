@@ -67,7 +67,7 @@ for path in ./usr/bin/slotctl ./usr/share/man/man1/slotctl.1.gz ./usr/share/man/
 	grep -qx -- "$path" <<<"$contents" || fail "$path is not in the package"
 done
 depends=$(dpkg-deb -f "$deb" Depends)
-for lib in libhiredis libcjson; do
+for lib in libhiredis libcjson libssl; do
 	grep -q "$lib" <<<"$depends" || fail "Depends ($depends) does not name $lib"
 done
 

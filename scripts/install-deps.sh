@@ -10,7 +10,7 @@
 # its libFuzzer runtime (libclang-rt-14-dev: only recommended by clang on
 # Debian bookworm, so named here) for the fuzz suite.
 set -euo pipefail
-packages=(build-essential meson ninja-build pkg-config libhiredis-dev libcjson-dev check
+packages=(build-essential meson ninja-build pkg-config libhiredis-dev libssl-dev libcjson-dev check
 	redis-server redis-tools python3)
 if [ "${1:-}" = "--tests" ]; then packages+=(zsh fish shellcheck debhelper dpkg-dev libssl-dev clang libclang-rt-14-dev); fi
 sudo=""

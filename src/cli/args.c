@@ -304,22 +304,44 @@ int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, 
 	return 0;
 }
 
+/* The TLS options; without --tls, any other of them is a usage error (it
+ * would be silently ignored). */
+static int args_tls_opts(const struct cmd_args *a, struct conn_tls_opts *out)
+{
+	static const char *const needs_tls[] = { "cacert", "cacertdir", "cert", "key", "sni", "insecure", NULL };
+	struct sc_error err = { 0 };
+
+	*out = (struct conn_tls_opts){ .enabled = args_flag(a, "tls") };
+	for (int i = 0; !out->enabled && needs_tls[i]; i++)
+		if (a->count[must_index(a, needs_tls[i])] > 0) {
+			cli_usage_error(a->cmd->name, "--%s needs --tls", needs_tls[i]);
+			return -1;
+		}
+	out->cacert = args_value(a, "cacert");
+	out->cacertdir = args_value(a, "cacertdir");
+	out->cert = args_value(a, "cert");
+	out->key = args_value(a, "key");
+	out->sni = args_value(a, "sni");
+	out->insecure = args_flag(a, "insecure");
+	if (conn_tls_check(out, &err) != 0) {
+		cli_error("%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out)
 {
 	long long timeout;
-	const char *pass = args_value(a, "pass");
 
-	if (args_int(a, "timeout", 1, 3600000, SC_DEFAULT_TIMEOUT_MS, &timeout) < 0)
+	if (args_int(a, "timeout", 1, 3600000, SC_DEFAULT_TIMEOUT_MS, &timeout) < 0 ||
+	    args_password(a, &out->pass) < 0)
 		return -1;
-	if (!pass || !*pass)
-		pass = getenv("SLOTCTL_AUTH");
-	if (!pass || !*pass)
-		pass = getenv("REDISCLI_AUTH");
 	out->user = args_value(a, "user");
-	out->pass = (pass && *pass) ? pass : NULL;
+	out->prefer_hostnames = args_flag(a, "prefer-hostnames");
 	out->connect_timeout_ms = (int)timeout;
 	out->command_timeout_ms = (int)timeout;
-	return 0;
+	return args_tls_opts(a, &out->tls);
 }
 
 /* An option's left column in help: "-o, --output FILE" or "    --json". */

@@ -70,7 +70,12 @@ static int load_journals(const struct cmd_args *args, struct fix_run *f)
 			journal_state_release(&st);
 			return -1;
 		}
-		if (rc < 0 || repair_hints_from_journal(&st, &f->hints, &f->hint_count, &err) < 0) {
+		struct transport_note now = conn_tls_note(&f->ro.conn.tls);
+		char what[1100];
+
+		snprintf(what, sizeof(what), "the journal '%s'", paths[i]);
+		if (rc < 0 || transport_note_check(&st.transport, &now, what, &err) < 0 ||
+		    repair_hints_from_journal(&st, &f->hints, &f->hint_count, &err) < 0) {
 			cli_error("%s", err.msg);
 			journal_state_release(&st);
 			return -1;

@@ -18,7 +18,7 @@
 #define STATUS_THREADS 32          /* nodes read at once by status */
 /* 2.0: a string, and each node's "address" ("127.0.0.1:PORT"; 1 was a
  * number, with "host" alone) */
-#define SANDBOX_STATUS_FORMAT_VERSION "2.0"
+#define SANDBOX_STATUS_FORMAT_VERSION "2.1" /* 2.1: "tls" */
 
 static const char *dir_option(const struct cmd_args *args)
 {
@@ -119,7 +119,17 @@ static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long lon
 	o->replicas = (int)replicas;
 	o->empty_masters = (int)empty;
 	o->base_port = (int)port;
+	o->tls = args_flag(args, "tls") || args_flag(args, "tls-auth-clients");
+	o->tls_auth_clients = args_flag(args, "tls-auth-clients");
 	return 0;
+}
+
+/* For a TLS sandbox, the options slotctl's commands need, on one line. */
+static void print_tls_options(const struct sandbox *sb)
+{
+	if (sb->tls)
+		printf("connect with: --tls --cacert %s%s%s%s%s\n", sb->tls_cacert, " --cert ", sb->tls_cert,
+			" --key ", sb->tls_key);
 }
 
 static int load_sample_data(const struct sandbox *sb, long long keys, bool skewed)
@@ -162,6 +172,7 @@ static int run_sandbox_up(const struct cmd_args *args)
 	}
 	printf("127.0.0.1:%d\n", sb->nodes[0].port);
 	print_nodes(sb, NULL);
+	print_tls_options(sb);
 	sandbox_free(sb);
 	return SC_EXIT_OK;
 }
@@ -175,6 +186,8 @@ static const struct cmd_option cmd_sandbox_up_options[] = {
 	{ "keys", 0, OPT_VALUE, "N", "load N sample string keys key:0..key:N-1" },
 	{ "skewed", 0, OPT_FLAG, NULL, "also load a few MB-sized hashes and lists into a few slots" },
 	{ "redis-server", 0, OPT_VALUE, "PATH", "the server binary (default: $SLOTCTL_REDIS_SERVER, else redis-server or valkey-server from PATH)" },
+	{ "tls", 0, OPT_FLAG, NULL, "TLS-only nodes, with a throwaway CA and certificates made in DIR/tls" },
+	{ "tls-auth-clients", 0, OPT_FLAG, NULL, "TLS-only nodes that want a client certificate (mutual TLS; implies --tls)" },
 	{ 0 },
 };
 
@@ -247,6 +260,7 @@ static cJSON *status_json(const struct sandbox *sb, const struct node_live *live
 		cJSON_Delete(root);
 		return NULL;
 	}
+	cJSON_AddBoolToObject(root, "tls", sb->tls);
 	for (int i = 0; i < sb->count; i++) {
 		cJSON *o = sandbox_node_json(sb, i);
 
@@ -282,6 +296,7 @@ static int run_sandbox_status(const struct cmd_args *args)
 	} else {
 		printf("sandbox in '%s', seed 127.0.0.1:%d\n", sb->dir, sb->nodes[0].port);
 		print_nodes(sb, live);
+		print_tls_options(sb);
 	}
 	if (count_state(sb, live, STATE_AUTH) > 0)
 		cli_warn("authentication needed: %d of %d sandbox nodes refuse commands without a password "

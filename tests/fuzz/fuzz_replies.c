@@ -157,7 +157,7 @@ static void list_jobs(const struct conn_opts *copts)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct conn_opts copts = { NULL, NULL, 2000, 2000 };
+	struct conn_opts copts = { .connect_timeout_ms = 2000, .command_timeout_ms = 2000 };
 	struct check_report r;
 	struct sc_error err;
 

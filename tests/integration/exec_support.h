@@ -87,7 +87,7 @@ static inline void exec_write_plan_batched(const struct test_cluster *tc, const 
 
 	memset(taken, 0, sizeof(taken));
 	ck_assert_int_eq(addr_parse(tc_seed(tc), host, sizeof(host), &host_port, &err), 0);
-	ck_assert_msg(snapshot_gather(host, host_port, &(struct conn_opts){ NULL, NULL, 2000, 2000 }, &s, &err) == 0,
+	ck_assert_msg(snapshot_gather(host, host_port, &(struct conn_opts){ .connect_timeout_ms = 2000, .command_timeout_ms = 2000 }, &s, &err) == 0,
 		"%s", err.msg);
 	memset(&p, 0, sizeof(p));
 	p.format_major = PLAN_FORMAT_MAJOR;

@@ -179,7 +179,7 @@ static bool hostile(struct fake_client *fc, int argc, char **argv, const size_t 
 	return fake_answer_default(fc, argc, argv, len);
 }
 
-static const struct conn_opts copts = { NULL, NULL, TIMEOUT_MS, TIMEOUT_MS };
+static const struct conn_opts copts = { .connect_timeout_ms = TIMEOUT_MS, .command_timeout_ms = TIMEOUT_MS };
 
 /* Samples the fake's one master (4 keys per slot) into stats and cost (the
  * caller releases stats when 0 is returned); returns sampler_run's. */

@@ -21,7 +21,7 @@
 #define HOT_KEYS 200       /* keys of one slot, "{hot}:<i>" */
 #define LIST_ITEMS 4000    /* items of the hot slot's list */
 
-static const struct conn_opts copts = { NULL, NULL, 5000, 5000 };
+static const struct conn_opts copts = { .connect_timeout_ms = 5000, .command_timeout_ms = 5000 };
 
 /* Whether node 0 is a server with CLUSTER SLOT-STATS: Valkey 8 or later. */
 static bool has_slot_stats(const struct test_cluster *tc)

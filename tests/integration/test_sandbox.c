@@ -45,7 +45,7 @@ static void status_json_says_running(const char *dir, int nodes)
 	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, "--json", NULL), 0);
 	root = cJSON_Parse(r.out);
 	ck_assert_msg(root != NULL, "status --json is not JSON:\n%s", r.out);
-	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "format_version")), "2.0");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(root, "format_version")), "2.1");
 	list = cJSON_GetObjectItem(root, "nodes");
 	ck_assert_int_eq(cJSON_GetArraySize(list), nodes);
 	cJSON_ArrayForEach(n, list) {
@@ -408,7 +408,7 @@ START_TEST(state_file_versions)
 	snprintf(dir, sizeof(dir), "%s/v3", tmp);
 	write_state(dir, "\"3.0\"");
 	ck_assert_int_eq(run_slotctl(&r, 60, "sandbox", "status", "--dir", dir, NULL), 2);
-	ck_assert_contains(r.err, "is not a sandbox state file this slotctl understands (format_version 2.0)");
+	ck_assert_contains(r.err, "is not a sandbox state file this slotctl understands (format_version 2.1)");
 	run_result_free(&r);
 }
 END_TEST

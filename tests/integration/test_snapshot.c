@@ -107,7 +107,7 @@ static void lone_stop(struct lone_server *s)
 
 static struct conn_opts opts_ms(int ms, const char *user, const char *pass)
 {
-	struct conn_opts o = { user, pass, ms, ms };
+	struct conn_opts o = { .user = user, .pass = pass, .connect_timeout_ms = ms, .command_timeout_ms = ms };
 
 	return o;
 }

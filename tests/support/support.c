@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #define CONVERGE_TIMEOUT_MS 30000
+#define TC_COMMAND_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 2000
 #define MAX_CLUSTERS 16
 #define MAX_TEMP_DIRS 16
@@ -33,7 +34,7 @@
 struct test_cluster {
 	struct sandbox *sb;
 	char seed[32];
-	redisContext **conns;   /* per node, opened on first use */
+	struct conn **conns;    /* per node, opened on first use (TLS for a TLS sandbox) */
 	pid_t creator;          /* only this process may stop it at exit */
 };
 
@@ -207,7 +208,7 @@ void tc_stop(struct test_cluster *tc)
 		return;
 	forget(tc);
 	for (int i = 0; i < tc->sb->count; i++)
-		redisFree(tc->conns[i]);
+		conn_close(tc->conns[i]);
 	rc = sandbox_down(tc->sb, STOP_GRACE_MS, &err);
 	sandbox_free(tc->sb);
 	free(tc->conns);
@@ -295,16 +296,31 @@ redisContext *tc_connect(const struct test_cluster *tc, int i)
 	return c;
 }
 
-/* The cached connection to node i, reopened after an error. */
-static redisContext *conn_for(const struct test_cluster *tc, int i)
+struct conn_opts tc_conn_opts(const struct test_cluster *tc, int timeout_ms)
 {
+	int ms = timeout_ms > 0 ? timeout_ms : 2000;
+
+	return sandbox_conn_opts(tc->sb, ms, ms);
+}
+
+/* The cached connection to node i, reopened after an error. Its commands
+ * are bounded as a whole (conn bounds the whole reply, where hiredis bounded
+ * each read), so the bound is wide enough for a test's largest value (GET
+ * of 48 MB under ASan on a loaded machine), and so is its reply budget. */
+static struct conn *conn_for(const struct test_cluster *tc, int i)
+{
+	struct conn_opts opts = tc_conn_opts(tc, 0);
+	struct sc_error err = { 0 };
+
 	check_index(tc, i);
-	if (tc->conns[i] && tc->conns[i]->err) {
-		redisFree(tc->conns[i]);
+	opts.command_timeout_ms = TC_COMMAND_TIMEOUT_MS;
+	if (tc->conns[i] && conn_broken(tc->conns[i])) {
+		conn_close(tc->conns[i]);
 		tc->conns[i] = NULL;
 	}
-	if (!tc->conns[i])
-		tc->conns[i] = tc_connect(tc, i);
+	if (!tc->conns[i] && conn_open("127.0.0.1", tc->sb->nodes[i].port, &opts, &tc->conns[i], &err) != 0)
+		ck_abort_msg("cannot connect to node %d: %s", i, err.msg);
+	conn_set_reply_limit(tc->conns[i], CONN_REPLY_MAX_VALUE_BYTES, 0);
 	return tc->conns[i];
 }
 
@@ -312,23 +328,22 @@ void tc_adopt(const struct test_cluster *tc, int i, pid_t pid)
 {
 	check_index(tc, i);
 	tc->sb->nodes[i].pid = pid;
-	if (tc->conns[i])
-		redisFree(tc->conns[i]);
+	conn_close(tc->conns[i]);
 	tc->conns[i] = NULL;
 }
 
 redisReply *tc_command(const struct test_cluster *tc, int i, const char *fmt, ...)
 {
-	redisContext *c = conn_for(tc, i);
+	struct conn *c = conn_for(tc, i);
+	struct sc_error err = { 0 };
 	redisReply *r;
 	va_list ap;
 
 	va_start(ap, fmt);
-	r = redisvCommand(c, fmt, ap);
+	r = conn_vcommand(c, &err, fmt, ap);
 	va_end(ap);
 	if (!r)
-		ck_abort_msg("node %d '127.0.0.1:%d' did not answer '%s': %s", i, tc->sb->nodes[i].port,
-			fmt, c->errstr);
+		ck_abort_msg("node %d did not answer '%s': %s", i, fmt, err.msg);
 	return r;
 }
 

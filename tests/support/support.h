@@ -10,6 +10,7 @@
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include "slotctl/io/conn.h"
 
 struct test_cluster;
 
@@ -57,7 +58,12 @@ const char *tc_seed(const struct test_cluster *tc);   /* "127.0.0.1:<port of nod
 int tc_replica_of(const struct test_cluster *tc, int master); /* its first replica as started, or -1 */
 const char *tc_dir(const struct test_cluster *tc);
 
-/* A fresh hiredis connection to node i (2 s timeouts; caller frees). */
+/* The options to connect to tc's nodes with slotctl's transport: timeouts
+ * of timeout_ms (0: 2000), and TLS for a TLS sandbox. The traffic client
+ * uses them, and tc_command with a wider bound on each whole reply (10 s). */
+struct conn_opts tc_conn_opts(const struct test_cluster *tc, int timeout_ms);
+
+/* A fresh plaintext hiredis connection to node i (2 s timeouts; caller frees). */
 redisContext *tc_connect(const struct test_cluster *tc, int i);
 
 /* A loopback port that was free a moment ago (the kernel's pick), for a test

@@ -55,7 +55,7 @@ struct traffic {
 struct tnode {
 	char host[64];
 	int port;
-	redisContext *c;
+	struct conn *c;         /* slotctl's transport: TLS when the cluster speaks it */
 };
 
 struct client {
@@ -145,29 +145,26 @@ static int node_by_addr(struct client *cl, const char *addr)
 	return node_index(cl, host, atoi(colon + 1));
 }
 
-static redisContext *node_conn(struct client *cl, int i)
+/* The connection to node i, opened when there is none or it broke; NULL
+ * with err when it cannot be. */
+static struct conn *node_conn(struct client *cl, int i, struct sc_error *err)
 {
 	struct tnode *n = &cl->nodes[i];
-	long ms = cl->o->op_timeout_ms > 0 ? cl->o->op_timeout_ms : 2000;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	int ms = cl->o->op_timeout_ms > 0 ? cl->o->op_timeout_ms : 2000;
+	struct conn_opts opts = { .connect_timeout_ms = ms, .command_timeout_ms = ms, .tls = cl->o->tls };
 
-	if (n->c && n->c->err) {
-		redisFree(n->c);
+	if (n->c && conn_broken(n->c)) {
+		conn_close(n->c);
 		n->c = NULL;
 	}
-	if (!n->c) {
-		n->c = redisConnectWithTimeout(n->host, n->port, tv);
-		if (!n->c)
-			return NULL;
-		if (!n->c->err)
-			redisSetTimeout(n->c, tv);
-	}
+	if (!n->c && conn_open(n->host, n->port, &opts, &n->c, err) != 0)
+		n->c = NULL;
 	return n->c;
 }
 
 static void drop_conn(struct client *cl, int i)
 {
-	redisFree(cl->nodes[i].c);
+	conn_close(cl->nodes[i].c);
 	cl->nodes[i].c = NULL;
 }
 
@@ -175,13 +172,14 @@ static void drop_conn(struct client *cl, int i)
 static int refresh_map(struct client *cl)
 {
 	for (int i = 0; i < cl->nnodes; i++) {
-		redisContext *c = node_conn(cl, i);
+		struct sc_error err = { 0 };
+		struct conn *c = node_conn(cl, i, &err);
 		redisReply *r;
 		char host[64];
 
-		if (!c || c->err)
+		if (!c)
 			continue;
-		r = redisCommand(c, "CLUSTER SLOTS");
+		r = conn_command(c, &err, "CLUSTER SLOTS");
 		if (!r) {
 			drop_conn(cl, i);
 			continue;
@@ -219,22 +217,19 @@ static bool starts_with(const char *s, const char *p)
 static redisReply *send_to(struct client *cl, int i, bool asking, int argc, const char **argv, char *why,
 	size_t whysize)
 {
-	redisContext *c = node_conn(cl, i);
+	struct sc_error err = { 0 };
+	struct conn *c = node_conn(cl, i, &err);
 	redisReply *r = NULL;
-	void *raw;
 
-	if (!c || c->err) {
-		snprintf(why, whysize, "cannot connect to '%s:%d': %s", cl->nodes[i].host, cl->nodes[i].port,
-			c ? c->errstr : "out of memory");
+	if (!c) {
+		snprintf(why, whysize, "%s", err.msg);
 		return NULL;
 	}
-	if (asking)
-		redisAppendCommand(c, "ASKING");
-	redisAppendCommandArgv(c, argc, argv, NULL);
+	if ((asking && conn_append(c, &err, "ASKING") != 0) || conn_append_argv(c, argc, argv, NULL, &err) != 0)
+		goto io_error;
 	if (asking) {
-		if (redisGetReply(c, &raw) != REDIS_OK)
+		if (!(r = conn_get_reply(c, &err)))
 			goto io_error;
-		r = raw;
 		if (r->type == REDIS_REPLY_ERROR) {
 			snprintf(why, whysize, "ASKING refused by '%s:%d': %s", cl->nodes[i].host, cl->nodes[i].port, r->str);
 			freeReplyObject(r);
@@ -243,11 +238,11 @@ static redisReply *send_to(struct client *cl, int i, bool asking, int argc, cons
 		}
 		freeReplyObject(r);
 	}
-	if (redisGetReply(c, &raw) != REDIS_OK)
+	if (!(r = conn_get_reply(c, &err)))
 		goto io_error;
-	return raw;
+	return r;
 io_error:
-	snprintf(why, whysize, "no answer from '%s:%d': %s", cl->nodes[i].host, cl->nodes[i].port, c->errstr);
+	snprintf(why, whysize, "%s", err.msg);
 	drop_conn(cl, i);
 	return NULL;
 }
@@ -447,7 +442,7 @@ static void child_main(const struct traffic_opts *o, struct shared *sh)
 	atomic_store(&sh->ready, 1);
 	client_loop(&cl);
 	for (int i = 0; i < cl.nnodes; i++)
-		redisFree(cl.nodes[i].c);
+		conn_close(cl.nodes[i].c);
 	_exit(0);
 }
 
@@ -506,7 +501,7 @@ struct traffic *traffic_start_patient(const struct test_cluster *tc, const char 
 	int op_timeout_ms)
 {
 	struct traffic_opts o = { .prefix = prefix, .nkeys = nkeys, .ops_per_sec = -1,
-		.op_timeout_ms = op_timeout_ms };
+		.op_timeout_ms = op_timeout_ms, .tls = tc_conn_opts(tc, 0).tls };
 	char err[300];
 	struct traffic *t;
 

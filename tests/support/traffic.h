@@ -11,6 +11,7 @@
 #define SLOTCTL_TEST_TRAFFIC_H
 
 #include <stdbool.h>
+#include "slotctl/io/conn.h"
 
 struct test_cluster;
 struct traffic;
@@ -33,6 +34,7 @@ struct traffic_opts {
 	int ops_per_sec;         /* pacing; 0: as fast as one connection goes; <0: default */
 	int op_timeout_ms;       /* bound on one operation, redirects included; 0: 2000 */
 	bool read_only;          /* GET only (no SET) */
+	struct conn_tls_opts tls; /* how to speak to the nodes (tls.enabled false: plaintext) */
 };
 
 struct traffic_stats {

@@ -129,6 +129,56 @@ START_TEST(shards_round_trip)
 }
 END_TEST
 
+/* A START record says whether the cluster speaks TLS and which TLS options
+ * were given (format 1.3), never their values; the fold keeps the latest
+ * run's; a run without them is refused naming the missing ones; a 1.1
+ * journal (no "transport") asks for nothing. */
+START_TEST(transport_recorded_and_checked)
+{
+	struct journal_record a = start_rec("apply"), out;
+	struct transport_note now = { .recorded = true };
+	struct journal_state st;
+	struct sc_error err;
+	char buf[4096] = "";
+	const char *old;
+	char *line;
+
+	a.transport = (struct transport_note){ .recorded = true, .tls = true };
+	a.transport.given[TRANSPORT_CACERT] = a.transport.given[TRANSPORT_CERT] = a.transport.given[TRANSPORT_KEY] = true;
+	line = journal_encode(&a, &err);
+	ck_assert_ptr_nonnull(line);
+	ck_assert(strstr(line, "\"transport\":{\"options\":[\"cacert\",\"cert\",\"key\"],\"tls\":true}") != NULL);
+	ck_assert(strstr(line, "\"format_version\":\"1.3\"") != NULL);
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert(out.transport.recorded && out.transport.tls && out.transport.given[TRANSPORT_CERT]);
+	ck_assert(!out.transport.given[TRANSPORT_SNI]);
+	journal_record_release(&out);
+	free(line);
+	emit(buf, sizeof(buf), &a);
+	journal_state_init(&st);
+	ck_assert_int_eq(journal_replay(&st, buf, strlen(buf), &err), 0);
+	ck_assert_int_eq(transport_note_check(&st.transport, &now, "the journal 'j'", &err), -1);
+	ck_assert_int_eq(err.code, 2);
+	ck_assert_str_eq(err.msg, "the journal 'j' says the cluster speaks TLS: give --tls --cacert --cert --key");
+	now.tls = now.given[TRANSPORT_CACERT] = true;
+	ck_assert_int_eq(transport_note_check(&st.transport, &now, "the journal 'j'", &err), -1);
+	ck_assert_str_eq(err.msg, "the journal 'j' says the cluster speaks TLS: give --cert --key");
+	now.given[TRANSPORT_CERT] = now.given[TRANSPORT_KEY] = true;
+	ck_assert_int_eq(transport_note_check(&st.transport, &now, "the journal 'j'", &err), 0);
+	journal_state_release(&st);
+	old = "{\"format_version\":\"1.1\",\"record\":\"start\",\"time_ms\":1,\"op\":\"apply\","
+		"\"fingerprint\":\"0123456789abcdef\",\"plan\":\"p\"}";
+	ck_assert_int_eq(journal_decode(old, strlen(old), &out, &err), 0);
+	ck_assert(!out.transport.recorded);
+	ck_assert_int_eq(transport_note_check(&out.transport, &(struct transport_note){ 0 }, "j", &err), 0);
+	journal_record_release(&out);
+	old = "{\"format_version\":\"1.3\",\"record\":\"start\",\"time_ms\":1,\"op\":\"apply\","
+		"\"fingerprint\":\"0123456789abcdef\",\"plan\":\"p\",\"transport\":{\"tls\":\"yes\"}}";
+	ck_assert_int_eq(journal_decode(old, strlen(old), &out, &err), -1);
+	ck_assert(strstr(err.msg, "transport") != NULL);
+}
+END_TEST
+
 START_TEST(fold_keeps_last_phase_per_slot)
 {
 	static char text[8192];
@@ -318,7 +368,7 @@ START_TEST(pacing_round_trips_and_older_starts_have_none)
 		.parallel = 3 };
 	line = journal_encode(&in, &err);
 	ck_assert_ptr_nonnull(line);
-	ck_assert_ptr_nonnull(strstr(line, "\"format_version\":\"1.2\""));
+	ck_assert_ptr_nonnull(strstr(line, "\"format_version\":\"1.3\""));
 	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
 	ck_assert(out.pacing.recorded);
 	ck_assert_int_eq(out.pacing.max_keys_per_sec, 50);
@@ -433,6 +483,7 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, phase_names_round_trip);
 	tcase_add_test(tc, records_round_trip);
 	tcase_add_test(tc, shards_round_trip);
+	tcase_add_test(tc, transport_recorded_and_checked);
 	tcase_add_test(tc, fold_keeps_last_phase_per_slot);
 	tcase_add_test(tc, torn_last_line_is_ignored);
 	tcase_add_test(tc, finished_journal_starts_over_on_apply);

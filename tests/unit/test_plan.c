@@ -112,7 +112,7 @@ START_TEST(round_trip)
 	ck_assert_str_eq(q.warnings[0], "slot 6000 is hot");
 	ck_assert_ptr_nonnull(plan_find_node(&q, map.nodes[1].id));
 	ck_assert_ptr_null(plan_find_node(&q, map.nodes[3].id)); /* a replica */
-	ck_assert(strstr(a, "\"format_version\":\t\"2.0\"") != NULL);
+	ck_assert(strstr(a, "\"format_version\":\t\"2.1\"") != NULL);
 	ck_assert(strstr(a, "\"address\":\t\"127.0.0.1:7002\"") != NULL);
 	ck_assert(strstr(a, "\"host\"") == NULL && strstr(a, "\"port\"") == NULL);
 	/* each master's shard: its replica (map node 3 + i follows master i) */

@@ -49,7 +49,18 @@ struct cmd_entry {
 #define CMD_CONN_OPTIONS \
 	{ "timeout", 't', OPT_VALUE, "MS", "bound every connect and command (default 5000)" }, \
 	{ "user", 0, OPT_VALUE, "NAME", "ACL user name" }, \
-	{ "pass", 'a', OPT_VALUE, "PASSWORD", "password (or REDISCLI_AUTH / SLOTCTL_AUTH)" }
+	{ "pass", 'a', OPT_VALUE, "PASSWORD", "password (or REDISCLI_AUTH / SLOTCTL_AUTH); see --pass-file" }, \
+	{ "pass-file", 0, OPT_VALUE, "FILE", "read the password from FILE's first line" }, \
+	{ "askpass", 0, OPT_FLAG, NULL, "ask for the password on the terminal, echo off" }, \
+	{ "no-auth-warning", 0, OPT_FLAG, NULL, "no warning about a password given with -a/--pass" }, \
+	{ "tls", 0, OPT_FLAG, NULL, "speak TLS to every node" }, \
+	{ "cacert", 0, OPT_VALUE, "FILE", "with --tls: trust the CA certificates in FILE" }, \
+	{ "cacertdir", 0, OPT_VALUE, "DIR", "with --tls: trust the CA certificates in DIR" }, \
+	{ "cert", 0, OPT_VALUE, "FILE", "with --tls: client certificate (mutual TLS)" }, \
+	{ "key", 0, OPT_VALUE, "FILE", "with --tls: the client certificate's private key" }, \
+	{ "sni", 0, OPT_VALUE, "NAME", "with --tls: server name to send and to find in its certificate" }, \
+	{ "insecure", 0, OPT_FLAG, NULL, "with --tls: do not check the server's certificate" }, \
+	{ "prefer-hostnames", 0, OPT_FLAG, NULL, "connect to nodes by the host names they announce, not their IPs" }
 
 /* All commands, terminated by {0}. Defined in commands.c. */
 extern const struct cmd_entry *const cmd_table[];
@@ -90,8 +101,18 @@ int args_double(const struct cmd_args *a, const char *name, double min, double m
 int args_ms_as_us(const struct cmd_args *a, const char *name, long long min_us, long long max_us,
 	long long def_us, long long *out_us);
 
-/* Fills conn options from --timeout/--user/--pass and the REDISCLI_AUTH /
- * SLOTCTL_AUTH environment. Returns 0, or -1 having printed the error. */
+/* The password of a's command into *out (NULL: none), from -a/--pass
+ * (warning on stderr that it may not be safe, once, unless
+ * --no-auth-warning), --pass-file FILE (its first line), --askpass (asked
+ * on the terminal, echo off), else SLOTCTL_AUTH, else REDISCLI_AUTH. The
+ * file is read and the question asked once per process. Returns 0, or -1
+ * having printed the error (two of the three given, an unreadable file, no
+ * terminal). */
+int args_password(const struct cmd_args *a, const char **out);
+
+/* Fills conn options from --timeout/--user/--pass, the REDISCLI_AUTH /
+ * SLOTCTL_AUTH environment and the TLS options (whose files it checks:
+ * conn_tls_check). Returns 0, or -1 having printed the error. */
 int args_conn_opts(const struct cmd_args *a, struct conn_opts *out);
 
 /* Prints the command's full help (usage, options) to f, the options'

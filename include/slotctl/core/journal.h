@@ -17,10 +17,12 @@
 #include "slotctl/core/error.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/core/topology.h"
+#include "slotctl/core/transport.h"
 
 #define JOURNAL_FORMAT_MAJOR 1
-#define JOURNAL_FORMAT_MINOR 2 /* 1.1: "pacing" and "shards" in START records;
-                                  1.2: "backend" in START, "job" in SLOT records */
+#define JOURNAL_FORMAT_MINOR 3 /* 1.1: "pacing" and "shards" in START records;
+                                  1.2: "backend" in START, "job" in SLOT records;
+                                  1.3: "transport" in START */
 
 /* A slot's progress, in protocol order. FAILED and ABORTED are outcomes. */
 enum journal_phase {
@@ -71,6 +73,7 @@ struct journal_record {
 	                             the other node ids of it, space-separated, shards separated by ';'
 	                             (owned; NULL: not recorded, a journal before 1.1); in the file an
 	                             array of arrays of ids */
+	struct transport_note transport; /* TLS and which of its options (1.2; never a secret) */
 	/* SLOT */
 	int slot;
 	enum journal_phase phase;
@@ -126,6 +129,7 @@ struct journal_state {
 	char plan_path[1024];
 	char *seeds;              /* owned */
 	struct journal_pacing pacing; /* the latest run's (recorded false when it had none) */
+	struct transport_note transport; /* the latest run's (recorded false before 1.2) */
 	char *shards;             /* of the latest START that recorded them (owned; NULL: none did) */
 	char backend[16];         /* the latest START's backend ("" when it named none: "keys") */
 	int runs;                 /* START records seen */

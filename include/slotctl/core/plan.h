@@ -10,11 +10,12 @@
 #include "slotctl/core/error.h"
 #include "slotctl/core/slotset.h"
 #include "slotctl/core/topology.h"
+#include "slotctl/core/transport.h"
 
 /* 2.0: a node's "address" ("host:port") in place of "host" and "port";
  * 1.1 added a master's "replicas". Plans of version 1.x are still read. */
 #define PLAN_FORMAT_MAJOR 2
-#define PLAN_FORMAT_MINOR 0
+#define PLAN_FORMAT_MINOR 1 /* 2.1: "transport" (TLS and which of its options) */
 #define PLAN_FORMAT_OLDEST_MAJOR 1
 
 /* Which planner made a plan. */
@@ -107,6 +108,7 @@ struct plan {
 	enum plan_measure by;      /* the balanced measure (MEASURE_UNKNOWN when the file does not say) */
 	struct plan_big_key *big_keys;
 	size_t big_key_count;
+	struct transport_note transport; /* how the cluster was spoken to (2.1; recorded false before) */
 };
 
 /* Total number of moves across batches. */

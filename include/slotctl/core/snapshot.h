@@ -27,6 +27,8 @@ struct node_view {
 	long long node_timeout_ms;      /* cluster-node-timeout, -1 unknown */
 	int require_full_coverage;      /* 1 yes, 0 no, -1 unknown */
 	int migration_barrier;          /* -1 unknown */
+	bool prefers_hostnames;         /* cluster-preferred-endpoint-type is hostname: the view's
+	                                   nodes are dialled by their announced names */
 };
 
 struct snapshot {

@@ -8,15 +8,44 @@
 #define SLOTCTL_CONN_H
 
 #include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include "slotctl/core/error.h"
+#include "slotctl/core/transport.h"
+
+/* TLS, as redis-cli's options name it. The strings are borrowed (file
+ * paths and a name, never a secret's content) and must outlive the
+ * connections. */
+struct conn_tls_opts {
+	bool enabled;            /* --tls */
+	const char *cacert;      /* --cacert FILE; NULL with cacertdir NULL: the system's CAs */
+	const char *cacertdir;   /* --cacertdir DIR */
+	const char *cert;        /* --cert FILE: the client certificate (mutual TLS) */
+	const char *key;         /* --key FILE: its private key (PEM, unencrypted) */
+	const char *sni;         /* --sni NAME: sent as SNI and checked in the certificate */
+	bool insecure;           /* --insecure: no check of the server's certificate */
+};
 
 struct conn_opts {
 	const char *user;        /* NULL: AUTH with password only */
 	const char *pass;        /* NULL: no AUTH */
 	int connect_timeout_ms;  /* > 0 */
 	int command_timeout_ms;  /* > 0; bounds every read and write */
+	struct conn_tls_opts tls; /* tls.enabled false: plaintext */
+	bool prefer_hostnames;   /* dial nodes by the host names they announce (snapshot.c) */
 };
+
+/* What plans and journals record of o: whether it speaks TLS and which of
+ * its options were given (recorded true). */
+struct transport_note conn_tls_note(const struct conn_tls_opts *o);
+
+/* Checks TLS options before any connection: --cert and --key together, and
+ * every file readable and usable (a CA file or directory, a certificate, an
+ * unencrypted key that matches it). Returns 0 (also when !o->enabled), or
+ * -1 with an SC_EXIT_USAGE error naming the option and file. The client
+ * context it makes is kept for the connections that follow. */
+int conn_tls_check(const struct conn_tls_opts *o, struct sc_error *err);
 
 /* Default timeouts when the user gives none. */
 #define SC_DEFAULT_TIMEOUT_MS 5000
@@ -36,7 +65,12 @@ struct conn_opts {
 struct conn;
 
 /* Connects to host:port within the connect timeout and authenticates (AUTH
- * [user] pass when opts->pass is set). A host name is resolved within the
+ * [user] pass when opts->pass is set). With opts->tls.enabled it speaks TLS
+ * (handshake within the connect timeout, the server's certificate checked
+ * as conn_tls_opts says, then one round trip so that a server refusing the
+ * client's certificate is known here); the causes of a failed handshake are
+ * named: unknown CA, expired, name mismatch, the server wants a client
+ * certificate, the server does not speak TLS, timed out. A host name is resolved within the
  * connect timeout too, and each of its addresses tried in turn. Returns 0 and *out (the caller owns
  * it: conn_close) on success. On failure returns -1 with an
  * SC_EXIT_UNREACHABLE error naming 'host:port' and the cause (refused, timed
@@ -66,6 +100,7 @@ redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 
 /* printf-style convenience over conn_command_argv (hiredis format rules). */
 redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...);
+redisReply *conn_vcommand(struct conn *c, struct sc_error *err, const char *fmt, va_list ap);
 
 /* Pipelining: queue commands with conn_append* (0, or -1 with an error), then
  * read each reply in order with conn_get_reply, which sends the queue on its

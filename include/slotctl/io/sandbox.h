@@ -16,11 +16,12 @@
 #include "slotctl/core/error.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/core/topology.h"
+#include "slotctl/io/conn.h"
 
 #define SANDBOX_STATE_FILE "sandbox.json"
 /* The state file's version: 2.0 made format_version a string (1 was the
  * number 1, still read). */
-#define SANDBOX_FORMAT_VERSION "2.0"
+#define SANDBOX_FORMAT_VERSION "2.1" /* 2.1: "tls", "tls_auth_clients" */
 #define SANDBOX_FORMAT_MAJOR 2
 #define SANDBOX_DEFAULT_TIMEOUT_MS 30000
 #define SANDBOX_MAX_NODES 512
@@ -43,6 +44,10 @@ struct sandbox {
 	int empty_masters;               /* masters with no slots, after the replicas */
 	int count;                       /* masters * (1 + replicas) + empty_masters */
 	struct sandbox_node *nodes;      /* masters first, then replicas, then empty masters */
+	bool tls;                        /* TLS-only nodes (port 0, tls-port, tls-cluster, tls-replication) */
+	bool tls_auth_clients;           /* ... that want a client certificate (mutual TLS) */
+	/* with tls: the throwaway CA and the client's certificate, in <dir>/tls */
+	char tls_cacert[PATH_MAX], tls_cert[PATH_MAX], tls_key[PATH_MAX];
 };
 
 struct sandbox_opts {
@@ -55,10 +60,13 @@ struct sandbox_opts {
 	int base_port;                   /* node i gets base+i, bus base+i+10000; 0: free ephemeral ports */
 	int timeout_ms;                  /* bound on forming the cluster; 0: SANDBOX_DEFAULT_TIMEOUT_MS */
 	bool die_with_parent;            /* servers get SIGKILL when the calling thread dies (tests) */
+	bool tls;                        /* TLS-only nodes, with a throwaway CA made in <dir>/tls */
+	bool tls_auth_clients;           /* with tls: nodes want a client certificate (mutual TLS) */
 };
 
 /* Starts the servers (each in its own session, in <dir>/node-<i>), forms the
- * cluster (ADDSLOTSRANGE spread evenly over the masters, SET-CONFIG-EPOCH,
+ * cluster (with tls: a throwaway CA, a certificate for 127.0.0.1 that every
+ * node serves and one for the client, in <dir>/tls; ADDSLOTSRANGE spread evenly over the masters, SET-CONFIG-EPOCH,
  * MEET, REPLICATE) and waits until every node says cluster_state:ok and all
  * views agree. Writes <dir>/sandbox.json. Returns 0 and *out (caller frees
  * with sandbox_free). On failure stops every server it started and returns
@@ -66,6 +74,11 @@ struct sandbox_opts {
  * a node that would not start, a timeout forming the cluster). Refuses a dir
  * whose state file still names running servers. */
 int sandbox_up(const struct sandbox_opts *opts, struct sandbox **out, struct sc_error *err);
+
+/* The options to connect to sb's nodes with: the timeouts given and, for a
+ * TLS sandbox, TLS with its CA and client certificate (strings borrowed
+ * from sb). */
+struct conn_opts sandbox_conn_opts(const struct sandbox *sb, int connect_ms, int command_ms);
 
 /* Reads <dir>/sandbox.json into *out (caller frees). Returns -1 with an
  * SC_EXIT_USAGE error when there is no sandbox there or the file is bad. */

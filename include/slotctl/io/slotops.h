@@ -89,6 +89,7 @@ struct migrate_opts {
 	bool asking;               /* send ASKING before reads (source is not the slot's owner) */
 	const char *user;          /* credentials forwarded with AUTH / AUTH2 */
 	const char *pass;
+	struct conn_tls_opts tls;  /* how the mover's own connections speak (MIGRATE follows tls-cluster) */
 	volatile int *stop;        /* when non-NULL and set, stop after the batch in flight */
 	/* Added by the executor (all optional; zero means the default): */
 	long long max_block_us;    /* adapt the batch so one MIGRATE (as timed here: the round trip with

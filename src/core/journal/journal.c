@@ -2,6 +2,7 @@
  * to and from JSON lines, and folding them into each slot's last known phase.
  * Pure: no files, no sockets. */
 #include "slotctl/core/journal.h"
+#include "slotctl/core/transport.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/json_strict.h"
 #include "slotctl/core/strbuf.h"
@@ -170,6 +171,8 @@ static int encode_fields(cJSON *o, const struct journal_record *r)
 			rc |= add_shards(o, r->shards);
 		if (r->backend[0])
 			rc |= add_string(o, "backend", r->backend);
+		if (r->transport.recorded)
+			rc |= transport_note_encode(o, &r->transport);
 		break;
 	case JOURNAL_REC_SLOT:
 		rc |= add_number(o, "slot", r->slot);
@@ -313,7 +316,7 @@ static int decode_start(const cJSON *o, struct journal_record *r, struct sc_erro
 	    get_string(o, "fingerprint", false, r->fingerprint, sizeof(r->fingerprint), err) != 0 ||
 	    get_string(o, "plan", true, r->plan_path, sizeof(r->plan_path), err) != 0 ||
 	    get_string(o, "backend", true, r->backend, sizeof(r->backend), err) != 0 ||
-	    decode_pacing(o, &r->pacing, err) != 0)
+	    decode_pacing(o, &r->pacing, err) != 0 || transport_note_decode(o, &r->transport, err) != 0)
 		return -1;
 	seeds = cJSON_GetObjectItemCaseSensitive(o, "seeds");
 	if (seeds && !cJSON_IsString(seeds))
@@ -449,6 +452,7 @@ static int fold_start(struct journal_state *st, const struct journal_record *r, 
 	snprintf(st->last_op, sizeof(st->last_op), "%s", r->op);
 	snprintf(st->backend, sizeof(st->backend), "%s", r->backend);
 	st->pacing = r->pacing;
+	st->transport = r->transport;
 	st->runs++;
 	st->ended = false;
 	st->end_status[0] = st->end_message[0] = '\0';

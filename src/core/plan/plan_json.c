@@ -18,7 +18,7 @@
 /* Top-level fields of the model; anything else is kept verbatim in extra. */
 static const char *const known_fields[] = {
 	"format_version", "created", "slotctl_version", "seed", "kind", "by",
-	"fingerprint", "nodes", "batches", "big_keys", "warnings", NULL,
+	"fingerprint", "nodes", "batches", "big_keys", "warnings", "transport", NULL,
 };
 
 #define MAX_SAFE_INT 9007199254740992.0 /* 2^53: every integer below is exact in JSON */
@@ -567,6 +567,8 @@ static int parse_root(cJSON *root, struct plan *p, struct sc_error *err)
 	if (parse_nodes(root, p, err) < 0 || parse_batches(root, p, err) < 0 ||
 	    parse_warnings(root, p, err) < 0 || parse_big_keys(root, p, err) < 0)
 		return -1;
+	if (transport_note_decode(root, &p->transport, err) < 0)
+		return sc_error_prefix(err, "plan");
 	return keep_extra(root, p, err);
 }
 

@@ -156,6 +156,10 @@ static cJSON *plan_json(const struct plan *p)
 	cJSON_AddItemToObject(root, "batches", batches_json(p));
 	cJSON_AddItemToObject(root, "big_keys", big_keys_json(p));
 	cJSON_AddItemToObject(root, "warnings", warnings_json(p));
+	if (p->transport.recorded && transport_note_encode(root, &p->transport) != 0) {
+		cJSON_Delete(root);
+		return NULL;
+	}
 	if (p->extra)
 		cJSON_ArrayForEach(item, (const cJSON *)p->extra)
 			if (!plan_field_is_known(item->string))

@@ -19,7 +19,7 @@
 
 /* What is asked of every node, pipelined, in this order. */
 enum gather_step { STEP_NODES, STEP_INFO, STEP_NODE_TIMEOUT, STEP_FULL_COVERAGE,
-	STEP_MIGRATION_BARRIER, STEP_COUNT };
+	STEP_MIGRATION_BARRIER, STEP_ENDPOINT_TYPE, STEP_COUNT };
 
 static const char *const gather_argv[STEP_COUNT][3] = {
 	[STEP_NODES] = { "CLUSTER", "NODES", NULL },
@@ -27,6 +27,7 @@ static const char *const gather_argv[STEP_COUNT][3] = {
 	[STEP_NODE_TIMEOUT] = { "CONFIG", "GET", "cluster-node-timeout" },
 	[STEP_FULL_COVERAGE] = { "CONFIG", "GET", "cluster-require-full-coverage" },
 	[STEP_MIGRATION_BARRIER] = { "CONFIG", "GET", "cluster-migration-barrier" },
+	[STEP_ENDPOINT_TYPE] = { "CONFIG", "GET", "cluster-preferred-endpoint-type" },
 };
 
 struct gather_round {
@@ -89,6 +90,23 @@ static void read_config(struct node_view *v, enum gather_step step, const redisR
 		long barrier = strtol(val, NULL, 10);
 
 		v->migration_barrier = barrier >= INT_MIN && barrier <= INT_MAX ? (int)barrier : -1;
+	} else if (step == STEP_ENDPOINT_TYPE) {
+		v->prefers_hostnames = strcmp(val, "hostname") == 0;
+	}
+}
+
+/* Where to dial each node of a view: its announced host name instead of
+ * its IP when names are preferred (conn_opts.prefer_hostnames, or the node
+ * says cluster-preferred-endpoint-type hostname), so that connections, the
+ * plan's addresses and the TLS name check all use the name. A node that
+ * announces none, or one too long for the address field, keeps its IP. */
+static void dial_by_hostname(struct node_view *v)
+{
+	for (size_t i = 0; i < v->view.count; i++) {
+		struct node *n = &v->view.nodes[i];
+
+		if (n->hostname[0] && strlen(n->hostname) < sizeof(n->ip))
+			snprintf(n->ip, sizeof(n->ip), "%s", n->hostname);
 	}
 }
 
@@ -128,6 +146,8 @@ static void node_gather(struct node_view *v, const struct conn_opts *opts)
 		if (rc < 0)
 			break;
 	}
+	if (v->reachable && (opts->prefer_hostnames || v->prefers_hostnames))
+		dial_by_hostname(v);
 	conn_close(c);
 }
 

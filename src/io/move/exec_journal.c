@@ -151,6 +151,7 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 	snprintf(r.backend, sizeof(r.backend), "%s", run->backend->name);
 	r.seeds = exec_join_addrs(run->node_count, run_addr, run);
 	r.shards = exec_shards_format(run);
+	r.transport = conn_tls_note(&run->o->conn.tls);
 	rc = r.seeds && r.shards ? journal_file_append(run->journal, &r, false, err) :
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	free(r.seeds);

@@ -59,6 +59,7 @@ void keys_migrate_opts(struct mover_group *g, size_t i, bool asking, struct keys
 	out->asking = asking;
 	out->user = o->conn.user;
 	out->pass = o->conn.pass;
+	out->tls = o->conn.tls;
 	out->stop = o->stop;
 	out->on_batch = on_batch;
 	out->ctx = ctx;

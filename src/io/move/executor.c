@@ -210,6 +210,18 @@ static int gather_healthy(const struct plan *plan, const char *seeds, const stru
 	}
 }
 
+/* Refuses a run without the TLS options that made the plan or the journal
+ * (what, path: "the journal", its path), naming the missing ones. */
+static int tls_as_recorded(const struct transport_note *then, const char *what, const char *path,
+	const struct conn_opts *conn, struct sc_error *err)
+{
+	struct transport_note now = conn_tls_note(&conn->tls);
+	char subject[1100];
+
+	snprintf(subject, sizeof(subject), "%s '%s'", what, path ? path : "");
+	return transport_note_check(then, &now, subject, err);
+}
+
 int executor_apply(const struct plan *plan, const char *plan_path, const char *journal_path,
 	const struct exec_opts *opts, struct exec_result *res, struct sc_error *err)
 {
@@ -237,7 +249,8 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 		goto out;
 	}
 	if (journal_lock_acquire(run.journal_path, opts->command, &lock, err) != 0 ||
-	    refuse_unfinished(run.journal_path, err) != 0)
+	    refuse_unfinished(run.journal_path, err) != 0 || tls_as_recorded(&plan->transport, "the plan",
+	    plan_path, &opts->conn, err) != 0)
 		goto out;
 	if (journal_says_applied(run.journal_path, plan)) {
 		if (gather(plan->seed, seeds, &opts->conn, &snap, host, sizeof(host), &port, err) != 0)
@@ -915,7 +928,8 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 			sc_error_set(err, SC_EXIT_USAGE, "no journal '%s': nothing to %s", journal_path, op);
 		goto out;
 	}
-	if (plan && check_same_plan(&st, journal_path, plan, err) != 0)
+	if ((plan && check_same_plan(&st, journal_path, plan, err) != 0) ||
+	    tls_as_recorded(&st.transport, "the journal", journal_path, &given->conn, err) != 0)
 		goto out;
 	if (st.count == 0) {
 		if (slots_from_plan(&st, journal_path, plan, op, err) != 0)

@@ -505,7 +505,8 @@ static int mover_replace_same(struct mover *m, const char *const *keys, const si
 static int mover_resolve_busy(struct mover *m, const char *const *keys, const size_t *lens,
 	size_t n, struct sc_error *err)
 {
-	struct conn_opts copts = { m->o->user, m->o->pass, m->io_timeout_ms, m->io_timeout_ms };
+	struct conn_opts copts = { .user = m->o->user, .pass = m->o->pass, .connect_timeout_ms = m->io_timeout_ms,
+		.command_timeout_ms = m->io_timeout_ms, .tls = m->o->tls };
 	redisReply **src = calloc(n, sizeof(*src)), **dst = calloc(n, sizeof(*dst));
 	const char **same = calloc(n, sizeof(*same)), **diff = calloc(n, sizeof(*diff));
 	size_t *same_len = calloc(n, sizeof(*same_len)), *diff_len = calloc(n, sizeof(*diff_len));

@@ -151,7 +151,9 @@ int planning_make(const struct planning_request *req, struct plan *out, struct s
 		rc = sample_then_plan(req, &map, &po, out, err);
 	topology_release(&map);
 	snapshot_release(&snap);
-	if (rc == 0)
+	if (rc == 0) {
 		stamp(out);
+		out->transport = conn_tls_note(&req->conn.tls); /* that it speaks TLS, never a secret */
+	}
 	return rc;
 }

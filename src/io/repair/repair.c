@@ -565,6 +565,7 @@ static int run_move(struct conn_pool *pool, struct repair_survey *sv, const stru
 	mo.asking = true;
 	mo.user = o->conn.user;
 	mo.pass = o->conn.pass;
+	mo.tls = o->conn.tls;
 	mo.io_timeout_ms = o->conn.command_timeout_ms;
 	/* a node that just restarted says CLUSTERDOWN until it has rejoined: the
 	 * mover waits for it (bounded) */

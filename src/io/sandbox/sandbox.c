@@ -6,6 +6,7 @@
 #include "sandbox_priv.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/file_text.h"
+#include "slotctl/io/tls_certs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -45,6 +46,45 @@ static int make_dirs(const char *path, struct sc_error *err)
 	return 0;
 }
 
+/* Where a TLS sandbox keeps its certificates: <dir>/tls/<name>.<ext>. */
+static void tls_path(const struct sandbox *sb, const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/tls/%s", sb->dir, name);
+}
+
+static void tls_paths(struct sandbox *sb)
+{
+	tls_path(sb, "ca.crt", sb->tls_cacert, sizeof(sb->tls_cacert));
+	tls_path(sb, "client.crt", sb->tls_cert, sizeof(sb->tls_cert));
+	tls_path(sb, "client.key", sb->tls_key, sizeof(sb->tls_key));
+}
+
+struct conn_opts sandbox_conn_opts(const struct sandbox *sb, int connect_ms, int command_ms)
+{
+	struct conn_opts o = { .connect_timeout_ms = connect_ms, .command_timeout_ms = command_ms };
+
+	if (sb->tls)
+		o.tls = (struct conn_tls_opts){ .enabled = true, .cacert = sb->tls_cacert, .cert = sb->tls_cert,
+			.key = sb->tls_key };
+	return o;
+}
+
+/* A TLS sandbox's throwaway CA and certificates: one for the nodes (every
+ * node serves it: they all listen on 127.0.0.1) and one for clients. */
+static int make_certs(struct sandbox *sb, struct sc_error *err)
+{
+	static const char *const names[] = { SANDBOX_HOST, "localhost", NULL };
+	char dir[PATH_MAX];
+
+	tls_path(sb, "", dir, sizeof(dir));
+	if (make_dirs(dir, err) < 0 || tls_certs_make_ca(dir, "ca", err) < 0 ||
+	    tls_certs_make(dir, "ca", "node", names, -3600, 365L * 86400, err) < 0 ||
+	    tls_certs_make(dir, "ca", "client", NULL, -3600, 365L * 86400, err) < 0)
+		return sc_error_prefix(err, "cannot make the sandbox's certificates");
+	tls_paths(sb);
+	return 0;
+}
+
 int sandbox_open(const char *dir, struct sandbox **out, struct sc_error *err)
 {
 	struct sandbox *sb = calloc(1, sizeof(*sb));
@@ -59,6 +99,7 @@ int sandbox_open(const char *dir, struct sandbox **out, struct sc_error *err)
 		free(sb);
 		return -1;
 	}
+	tls_paths(sb);
 	*out = sb;
 	return 0;
 }
@@ -169,6 +210,10 @@ static struct sandbox *sandbox_new(const struct sandbox_opts *o, struct sc_error
 	sb->masters = o->masters;
 	sb->replicas = o->replicas;
 	sb->empty_masters = o->empty_masters;
+	sb->tls = o->tls;
+	sb->tls_auth_clients = o->tls && o->tls_auth_clients;
+	if (sb->tls && make_certs(sb, err) < 0)
+		goto fail;
 	sb->count = o->masters * (1 + o->replicas) + o->empty_masters;
 	sb->nodes = calloc((size_t)sb->count, sizeof(*sb->nodes));
 	if (!sb->nodes) {
@@ -217,6 +262,8 @@ static void remove_files(const struct sandbox *sb)
 		snprintf(path, sizeof(path), "%s/node-%d", sb->dir, i);
 		file_remove_tree(path);
 	}
+	snprintf(path, sizeof(path), "%s/tls", sb->dir);
+	file_remove_tree(path);
 	snprintf(path, sizeof(path), "%s/%s", sb->dir, SANDBOX_STATE_FILE);
 	unlink(path);
 	rmdir(sb->dir);

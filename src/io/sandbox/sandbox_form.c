@@ -24,10 +24,7 @@ struct view {
 
 struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err)
 {
-	const struct conn_opts opts = {
-		.connect_timeout_ms = 2000,
-		.command_timeout_ms = SANDBOX_IO_TIMEOUT_MS,
-	};
+	const struct conn_opts opts = sandbox_conn_opts(sb, 2000, SANDBOX_IO_TIMEOUT_MS);
 	struct conn *c;
 
 	if (conn_open(SANDBOX_HOST, sb->nodes[i].port, &opts, &c, err) < 0)

@@ -125,8 +125,20 @@ static void exec_server(const struct sandbox *sb, int i, const char *dir, bool d
 	pid_t parent)
 {
 	const struct sandbox_node *n = &sb->nodes[i];
-	char port[16], cport[16];
-	const char *argv[] = {
+	char port[16], cport[16], crt[PATH_MAX + 16], key[PATH_MAX + 16];
+	/* a TLS node listens on tls-port alone and speaks TLS on its bus and
+	 * to its master; certificate paths only in argv, never a secret */
+	const char *tls_args[] = {
+		"--port", "0",
+		"--tls-port", port,
+		"--tls-cluster", "yes",
+		"--tls-replication", "yes",
+		"--tls-cert-file", crt,
+		"--tls-key-file", key,
+		"--tls-ca-cert-file", sb->tls_cacert,
+		"--tls-auth-clients", sb->tls_auth_clients ? "yes" : "no",
+	};
+	const char *argv[64] = {
 		sb->redis_server,
 		"--port", port,
 		"--cluster-port", cport,
@@ -153,6 +165,17 @@ static void exec_server(const struct sandbox *sb, int i, const char *dir, bool d
 	}
 	snprintf(port, sizeof(port), "%d", n->port);
 	snprintf(cport, sizeof(cport), "%d", n->cport);
+	snprintf(crt, sizeof(crt), "%s/tls/node.crt", sb->dir);
+	snprintf(key, sizeof(key), "%s/tls/node.key", sb->dir);
+	if (sb->tls) {
+		int k = 1;
+
+		while (argv[k])
+			k++;
+		for (size_t t = 0; t < sizeof(tls_args) / sizeof(tls_args[0]); t++)
+			argv[k++] = tls_args[t];
+		argv[k] = NULL;
+	}
 	if (chdir(dir) < 0)
 		_exit(127);
 	fd = open("/dev/null", O_RDONLY);
@@ -234,7 +257,7 @@ static bool log_tail(const struct sandbox *sb, int i, char *buf, size_t size)
  * (and not some other server that got the port first). */
 static bool answers_as(const struct sandbox *sb, int i)
 {
-	const struct conn_opts opts = { .connect_timeout_ms = 500, .command_timeout_ms = 500 };
+	const struct conn_opts opts = sandbox_conn_opts(sb, 500, 500);
 	struct sc_error ignored;
 	struct conn *c;
 	redisReply *r;

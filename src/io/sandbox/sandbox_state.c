@@ -45,6 +45,8 @@ static char *state_text(const struct sandbox *sb)
 	cJSON_AddNumberToObject(root, "masters", sb->masters);
 	cJSON_AddNumberToObject(root, "replicas", sb->replicas);
 	cJSON_AddNumberToObject(root, "empty_masters", sb->empty_masters);
+	cJSON_AddBoolToObject(root, "tls", sb->tls);
+	cJSON_AddBoolToObject(root, "tls_auth_clients", sb->tls_auth_clients);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
 	for (int i = 0; nodes && i < sb->count; i++)
 		cJSON_AddItemToArray(nodes, sandbox_node_json(sb, i));
@@ -141,6 +143,9 @@ static int parse_state(const cJSON *root, struct sandbox *sb)
 		return -1;
 	if (json_int(root, "empty_masters", &sb->empty_masters) < 0)
 		sb->empty_masters = 0; /* written by versions before --empty-masters */
+	/* absent before --tls: plaintext */
+	sb->tls = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "tls"));
+	sb->tls_auth_clients = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "tls_auth_clients"));
 	sb->count = cJSON_GetArraySize(nodes);
 	if (sb->count < 1 || sb->count > SANDBOX_MAX_NODES)
 		return -1;

@@ -7,7 +7,13 @@
  * (resolve.c), and its addresses are tried in turn. Every reply is read by
  * one bounded reply reader (read_reply) with a budget of bytes and array
  * elements as well as of time. hiredis stays behind struct conn: TLS or
- * another client library would change this file alone. */
+ * another client library would change this file alone.
+ *
+ * TLS (tls.c, on OpenSSL): hiredis dials the TCP connection; then the
+ * socket and the TLS session are ours. hiredis's command formatter still
+ * fills the output buffer and its reader still parses replies, but the
+ * bytes go through tls_session_write and come from tls_session_read (fed to
+ * the reader), each bounded by the same deadline as a plaintext read. */
 #include "slotctl/io/conn.h"
 
 #include <errno.h>
@@ -23,9 +29,11 @@
 #include "slotctl/io/resolve.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/strbuf.h"
+#include "tls.h"
 
 struct conn {
 	redisContext *ctx;
+	struct tls_session *tls; /* NULL: plaintext through hiredis's own socket I/O */
 	char host[256];
 	int port;
 	char addr[ADDR_TEXT_MAX];
@@ -86,6 +94,55 @@ static int conn_fail(struct conn *c, int errnum, struct sc_error *err)
 	return sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': %s", c->addr, cause);
 }
 
+/* A TLS failure's cause with the bound said, as describe_io_error says it:
+ * "timed out ..." becomes "timed out after N ms ...". */
+static void tls_cause_bound(char *cause, size_t size, int timeout_ms)
+{
+	char rest[200];
+
+	if (strncmp(cause, "timed out", 9) != 0)
+		return;
+	snprintf(rest, sizeof(rest), "%s", cause + 9);
+	snprintf(cause, size, "timed out after %d ms%s", timeout_ms, rest);
+}
+
+/* Marks c broken and fills err for a failed TLS read or write. */
+static int conn_fail_tls(struct conn *c, char *cause, size_t size, struct sc_error *err)
+{
+	c->broken = 1;
+	tls_cause_bound(cause, size, c->command_timeout_ms);
+	return sc_error_set(err, SC_EXIT_UNREACHABLE, "no reply from '%s': %s", c->addr, cause);
+}
+
+/* Writes some of the output buffer over TLS before deadline; *done once it
+ * is empty. 0, or -1 with err. */
+static int tls_write_some(struct conn *c, long long deadline, int *done, struct sc_error *err)
+{
+	char cause[200];
+	size_t len = sdslen(c->ctx->obuf);
+	ssize_t n = len ? tls_session_write(c->tls, c->ctx->obuf, len, deadline, cause, sizeof(cause)) : 0;
+
+	if (n < 0)
+		return conn_fail_tls(c, cause, sizeof(cause), err);
+	sdsrange(c->ctx->obuf, (int)n, -1); /* n is at most 1 MiB: see tls_session_write */
+	*done = sdslen(c->ctx->obuf) == 0;
+	return 0;
+}
+
+/* Reads what has come over TLS (waiting until deadline for some) into the
+ * reply reader. 0, or -1 with err. */
+static int tls_read_some(struct conn *c, long long deadline, struct sc_error *err)
+{
+	char buf[16 * 1024], cause[200];
+	ssize_t n = tls_session_read(c->tls, buf, sizeof(buf), deadline, cause, sizeof(cause));
+
+	if (n < 0)
+		return conn_fail_tls(c, cause, sizeof(cause), err);
+	if (redisReaderFeed(c->ctx->reader, buf, (size_t)n) != REDIS_OK)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory reading from '%s'", c->addr);
+	return 0;
+}
+
 /* Lowers the socket's bound to what is left until deadline (sc_clock_ms
  * time). 0, or -1 with errno (ETIMEDOUT once the deadline has passed). */
 static int bound_to_deadline(struct conn *c, long long deadline)
@@ -122,8 +179,12 @@ static int write_queued(struct conn *c, long long deadline, struct sc_error *err
 
 	while (!done) {
 		errno = 0;
-		if (bound_to_deadline(c, deadline) != 0 || redisBufferWrite(c->ctx, &done) != REDIS_OK)
+		if (c->tls) {
+			if (tls_write_some(c, deadline, &done, err) != 0)
+				return -1;
+		} else if (bound_to_deadline(c, deadline) != 0 || redisBufferWrite(c->ctx, &done) != REDIS_OK) {
 			return conn_fail(c, errno, err);
+		}
 	}
 	return 0;
 }
@@ -261,7 +322,10 @@ static redisReply *read_reply(struct conn *c, struct sc_error *err)
 		return NULL;
 	while (!reply) {
 		errno = 0;
-		if (bound_to_deadline(c, deadline) != 0 || redisBufferRead(c->ctx) != REDIS_OK) {
+		if (c->tls) {
+			if (tls_read_some(c, deadline, err) != 0)
+				return NULL;
+		} else if (bound_to_deadline(c, deadline) != 0 || redisBufferRead(c->ctx) != REDIS_OK) {
 			conn_fail(c, errno, err);
 			return NULL;
 		}
@@ -339,6 +403,33 @@ static int conn_auth(struct conn *c, const struct conn_opts *opts, struct sc_err
 	return 0;
 }
 
+/* Speaks TLS on c's fresh connection: the handshake within connect_ms, then
+ * one round trip (PING; before AUTH, so NOAUTH is a fine answer), because a
+ * TLS 1.3 server judges the client's certificate after the client thinks
+ * the handshake done, and says so only in its next record. */
+static int conn_start_tls(struct conn *c, const struct conn_opts *opts, int connect_ms,
+	struct sc_error *err)
+{
+	struct sc_error ping = { 0 };
+	char cause[200];
+	redisReply *reply;
+
+	if (tls_session_open(c->ctx->fd, c->host, &opts->tls, sc_clock_ms() + connect_ms, &c->tls,
+		cause, sizeof(cause)) != 0) {
+		tls_cause_bound(cause, sizeof(cause), connect_ms);
+		return sc_error_set(err, SC_EXIT_UNREACHABLE, "cannot reach '%s': %s", c->addr, cause);
+	}
+	reply = conn_command(c, &ping, "PING");
+	if (!reply) {
+		/* "no reply from 'addr': CAUSE" becomes "cannot reach 'addr': CAUSE" */
+		const char *why = strstr(ping.msg, "': ");
+
+		return sc_error_set(err, ping.code, "cannot reach '%s': %s", c->addr, why ? why + 3 : ping.msg);
+	}
+	freeReplyObject(reply); /* any reply, NOAUTH too, says the session stands */
+	return 0;
+}
+
 int conn_open(const char *host, int port, const struct conn_opts *opts,
 	struct conn **out, struct sc_error *err)
 {
@@ -387,6 +478,10 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 		return -1;
 	}
 	budget_attach(c);
+	if (opts->tls.enabled && conn_start_tls(c, opts, connect_ms, err) != 0) {
+		conn_close(c);
+		return -1;
+	}
 	if (opts->pass && conn_auth(c, opts, err) < 0) {
 		conn_close(c);
 		return -1;
@@ -399,6 +494,7 @@ void conn_close(struct conn *c)
 {
 	if (!c)
 		return;
+	tls_session_close(c->tls);
 	if (c->ctx)
 		redisFree(c->ctx);
 	free(c);
@@ -479,17 +575,22 @@ redisReply *conn_command_argv(struct conn *c, int argc, const char **argv,
 	return conn_get_reply(c, err);
 }
 
-redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...)
+redisReply *conn_vcommand(struct conn *c, struct sc_error *err, const char *fmt, va_list ap)
 {
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = conn_vappend(c, err, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
+	if (conn_vappend(c, err, fmt, ap) < 0)
 		return NULL;
 	return conn_get_reply(c, err);
+}
+
+redisReply *conn_command(struct conn *c, struct sc_error *err, const char *fmt, ...)
+{
+	redisReply *reply;
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply = conn_vcommand(c, err, fmt, ap);
+	va_end(ap);
+	return reply;
 }
 
 int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
@@ -504,6 +605,19 @@ int conn_set_timeout(struct conn *c, int timeout_ms, struct sc_error *err)
 	c->command_timeout_ms = timeout_ms;
 	c->socket_bound_ms = timeout_ms;
 	return 0;
+}
+
+struct transport_note conn_tls_note(const struct conn_tls_opts *o)
+{
+	struct transport_note t = { .recorded = true, .tls = o->enabled };
+
+	t.given[TRANSPORT_CACERT] = o->cacert != NULL;
+	t.given[TRANSPORT_CACERTDIR] = o->cacertdir != NULL;
+	t.given[TRANSPORT_CERT] = o->cert != NULL;
+	t.given[TRANSPORT_KEY] = o->key != NULL;
+	t.given[TRANSPORT_SNI] = o->sni != NULL;
+	t.given[TRANSPORT_INSECURE] = o->insecure;
+	return t;
 }
 
 void conn_set_reply_limit(struct conn *c, size_t max_bytes, size_t max_elements)
