@@ -95,6 +95,7 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	ui->json = args_flag(a, "json");
 	ui->metrics_path = args_value(a, "metrics-file");
 	ui->verbose = args_flag(a, "verbose");
+	ui->quiet = args_flag(a, "quiet");
 	ui->progress = !ui->json && !args_flag(a, "quiet") && cli_use_progress(stderr);
 	ui->status_lines = !ui->json && !args_flag(a, "quiet") && !ui->progress;
 	ui->interval_ms = interval * 1000;
@@ -338,7 +339,7 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		ui->errors++;
 	if (ui->json && ev->kind != EXEC_EVENT_SUMMARY)
 		json_emit(ev);
-	else if (ev->kind == EXEC_EVENT_START && ev->message)
+	else if (ev->kind == EXEC_EVENT_START && ev->message && !ui->quiet)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
