@@ -6,9 +6,11 @@
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/node_ops.h"
 #include "slotctl/core/node_rules.h"
+#include "slotctl/core/strbuf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
+#include <string.h>
 
 #define NODE_MAX_FORGET 256
 
@@ -21,6 +23,7 @@ static int run_node_forget_failed(const struct cmd_args *args)
 	cJSON *list;
 	bool stop;
 	int code;
+	size_t kept = 0;
 
 	if ((code = node_run_init(&r, args, args->argv[0])) != SC_EXIT_OK ||
 	    (code = node_run_gather(&r)) != SC_EXIT_OK)
@@ -53,19 +56,29 @@ static int run_node_forget_failed(const struct cmd_args *args)
 		return node_finish(&r, code);
 	stay = node_staying(&r, "", NULL, 0);
 	for (size_t k = 0; k < count; k++) {
+		const struct node *x = &map->nodes[idx[k]];
+		char addrs[1024];
+		struct strbuf followers;
 		struct snapshot now;
 		int rc;
 
+		strbuf_init(&followers, addrs, sizeof(addrs));
 		if (!stay || snapshot_gather(stay->host, stay->port, &r.opts, &now, &r.err) < 0)
 			return node_finish(&r, node_failed(&r));
-		rc = node_forget_everywhere(&now, map->nodes[idx[k]].id, &r.opts, &r.err);
+		rc = node_forget_everywhere(&now, x->id, &r.opts, &followers, &r.err);
 		snapshot_release(&now);
 		if (rc < 0)
 			return node_finish(&r, node_failed(&r));
+		if (followers.len) {
+			kept++;
+			cli_warn("%s still know%s '%s:%d' (%.8s): a replica cannot forget its master; point it at a "
+				"live master (CLUSTER REPLICATE) or remove it ('slotctl node remove'), then run "
+				"forget-failed again", addrs, strchr(addrs, ',') ? "" : "s", x->ip, x->port, x->id);
+		}
 	}
 	if (!r.json)
-		fprintf(stderr, "forgot %zu node%s; no node knows %s any more\n", count, count == 1 ? "" : "s",
-			count == 1 ? "it" : "them");
+		fprintf(stderr, "forgot %zu node%s; no node knows %s any more%s\n", count, count == 1 ? "" : "s",
+			count == 1 ? "it" : "them", kept ? " but the replicas named above" : "");
 	return node_finish(&r, SC_EXIT_OK);
 }
 

@@ -63,7 +63,7 @@ static int remove_one(struct node_run *r, const struct node_view *stay, const ch
 
 	if (snapshot_gather(stay->host, stay->port, &r->opts, &now, &r->err) < 0)
 		return -1;
-	rc = node_forget_everywhere(&now, id, &r->opts, &r->err);
+	rc = node_forget_everywhere(&now, id, &r->opts, NULL, &r->err);
 	snapshot_release(&now);
 	if (rc < 0)
 		return -1;

@@ -101,6 +101,7 @@ int exec_cli_opts(const struct cmd_args *a, const char *op, struct exec_opts *o,
 	ui->json = args_flag(a, "json");
 	ui->metrics_path = args_value(a, "metrics-file");
 	ui->verbose = args_flag(a, "verbose");
+	ui->quiet = args_flag(a, "quiet");
 	ui->progress = !ui->json && !args_flag(a, "quiet") && cli_use_progress(stderr);
 	ui->status_lines = !ui->json && !args_flag(a, "quiet") && !ui->progress;
 	ui->interval_ms = interval * 1000;
@@ -238,9 +239,17 @@ static void json_add_progress(cJSON *o, const struct exec_progress *p)
 	cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
 }
 
-static void json_print(cJSON *o)
+/* One event line on stdout, or into ui's events array when a command runs
+ * the executor inside its own one document (node remove --drain --json). */
+static void json_print(struct exec_cli *ui, cJSON *o)
 {
-	char *text = cJSON_PrintUnformatted(o);
+	char *text;
+
+	if (ui->events) {
+		cJSON_AddItemToArray(ui->events, o);
+		return;
+	}
+	text = cJSON_PrintUnformatted(o);
 
 	if (text) {
 		fputs(text, stdout);
@@ -276,7 +285,7 @@ static const char *event_name(enum exec_event_kind k)
 	return "unknown";
 }
 
-static void json_emit(const struct exec_event *ev)
+static void json_emit(struct exec_cli *ui, const struct exec_event *ev)
 {
 	cJSON *o = json_event(event_name(ev->kind), ev->op);
 
@@ -297,7 +306,7 @@ static void json_emit(const struct exec_event *ev)
 	if (ev->message)
 		cJSON_AddStringToObject(o, "message", ev->message);
 	json_add_progress(o, ev->progress);
-	json_print(o);
+	json_print(ui, o);
 }
 
 /* ---- Prometheus textfile ---- */
@@ -351,8 +360,8 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 	if (ev->kind == EXEC_EVENT_ERROR)
 		ui->errors++;
 	if (ui->json && ev->kind != EXEC_EVENT_SUMMARY)
-		json_emit(ev);
-	else if (ev->kind == EXEC_EVENT_START && ev->message)
+		json_emit(ui, ev);
+	else if (ev->kind == EXEC_EVENT_START && ev->message && !ui->quiet)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
@@ -429,7 +438,7 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 		else if (p->slots_total == 0 && ui->summary[0])
 			cJSON_AddStringToObject(o, "message", ui->summary);
 		json_add_progress(o, p);
-		json_print(o);
+		json_print(ui, o);
 	} else if (res->already_applied) {
 		printf("%s: already applied: the journal '%s' says all %zu slots are done and the cluster agrees; "
 			"nothing to do\n", ui->op, res->journal, p->slots_total);

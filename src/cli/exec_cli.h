@@ -39,6 +39,8 @@ struct exec_cli {
 	bool progress;            /* progress bar on stderr (a TTY) */
 	bool status_lines;        /* a status line on stderr every interval_ms (not a TTY) */
 	bool verbose;             /* a line per batch */
+	bool quiet;               /* -q: results and errors only, no START line */
+	struct cJSON *events;     /* non-NULL: --json events and summary go into this array, not stdout */
 	long long interval_ms;
 	long long last_status_ms;
 	const char *metrics_path;

@@ -151,7 +151,8 @@ int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, co
 		return SC_EXIT_USAGE;
 	}
 	req->conn = r->opts;
-	rc = oneshot_run_request(&sub, req);
+	/* with --json, apply's events go inside the one document */
+	rc = oneshot_run_request(&sub, req, r->json ? cJSON_AddArrayToObject(r->doc, "events") : NULL);
 	free(sub.argv);
 	return rc;
 }

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 
-#define NODE_FORMAT_VERSION "1.0"
+#define NODE_FORMAT_VERSION "1.1"
 
 /* Options every node command takes. */
 #define NODE_COMMON_OPTIONS \
@@ -68,7 +68,8 @@ int node_failed(struct node_run *r);
  * alike (the caller sets req's seed). The one-shot's and the executor's
  * options are those of entry's table, given words (positional arguments and
  * options), then --yes (this command already asked) and --timeout (the
- * default of --migrate-timeout). Returns its exit code. */
+ * default of --migrate-timeout). With --json its apply's events go into
+ * the document's "events" array. Returns its exit code. */
 int node_run_oneshot(const struct node_run *r, const struct cmd_entry *entry, const char *const *words,
 	struct planning_request *req);
 

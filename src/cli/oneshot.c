@@ -123,8 +123,10 @@ static int apply_plan(const struct cmd_args *args, const struct plan *p, struct 
 }
 
 /* The whole one-shot run: the request is req, or (req NULL) read from
- * args' planning options of kind once the early checks passed. */
-static int run(const struct cmd_args *args, enum plan_kind kind, const struct planning_request *req)
+ * args' planning options of kind once the early checks passed. inner: run
+ * inside another command (oneshot_run_request), events its --json array. */
+static int run(const struct cmd_args *args, enum plan_kind kind, const struct planning_request *req,
+	bool inner, struct cJSON *events)
 {
 	const char *keep = args_value(args, "plan-out");
 	struct planning_request read;
@@ -137,6 +139,7 @@ static int run(const struct cmd_args *args, enum plan_kind kind, const struct pl
 
 	if (exec_cli_opts(args, args->cmd->name, &opts, &ui) != 0)
 		return SC_EXIT_USAGE;
+	ui.events = events;
 	/* before the first connection, as `plan -o`: a plan that cannot be kept costs no sampling */
 	if (keep && file_check_writable(keep, "plan", &err) < 0) {
 		cli_error("%s: %s", args->cmd->name, err.msg);
@@ -155,12 +158,12 @@ static int run(const struct cmd_args *args, enum plan_kind kind, const struct pl
 	/* the summary once: the result of a dry run (stdout), else the review
 	 * before the question (stderr); a plan file is named only when kept */
 	dry = args_flag(args, "dry-run") || plan_move_count(&made) == 0;
-	plan_summary_print(&made, dry ? stdout : stderr);
+	plan_summary_print(&made, dry && !events ? stdout : stderr);
 	if (dry || confirm(args, &made) != 0) {
 		rc = keep ? save_plan(keep, &made) : 0;
 		if (rc == 0 && keep)
 			plan_summary_written(keep, stderr);
-		if (rc == 0 && dry)
+		if (rc == 0 && dry && !(inner && plan_move_count(&made) > 0)) /* else the caller says it */
 			fprintf(stderr, "%s\n", plan_move_count(&made) == 0 ? "nothing to move" : "dry run: nothing changed");
 		plan_release(&made);
 		return rc ? rc : dry ? SC_EXIT_OK : SC_EXIT_REFUSED;
@@ -172,13 +175,13 @@ static int run(const struct cmd_args *args, enum plan_kind kind, const struct pl
 
 int oneshot_run(const struct cmd_args *args, enum plan_kind kind)
 {
-	return run(args, kind, NULL);
+	return run(args, kind, NULL, false, NULL);
 }
 
-int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req)
+int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req, struct cJSON *events)
 {
 	struct planning_request named = *req;
 
 	named.name = args->cmd->name;
-	return run(args, req->kind, &named);
+	return run(args, req->kind, &named, true, events);
 }

@@ -10,6 +10,8 @@
 #include "slotctl/cli/cli.h"
 #include "plan_options.h"
 
+struct cJSON;
+
 /* Options every one-shot command takes besides its planner's
  * (plan_options.h) and the executor's (EXEC_CLI_OPTIONS). */
 #define ONESHOT_OPTIONS \
@@ -26,7 +28,11 @@ int oneshot_run(const struct cmd_args *args, enum plan_kind kind);
 /* The same for a request the caller filled (req->name and on_event are
  * set here: the errors name args' command); the moves connect as
  * req->conn says too. args' table holds ONESHOT_OPTIONS, EXEC_CLI_OPTIONS
- * and CMD_CONN_OPTIONS. Returns the exit code. */
-int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req);
+ * and CMD_CONN_OPTIONS. Run inside the caller's command (node add, node
+ * remove): a dry run's "nothing changed" is the caller's to say, and with
+ * events non-NULL (the caller's --json document holds them) apply's --json
+ * events and summary are added to that array and a dry run's summary goes
+ * to stderr, so stdout keeps one document. Returns the exit code. */
+int oneshot_run_request(const struct cmd_args *args, const struct planning_request *req, struct cJSON *events);
 
 #endif

@@ -3,7 +3,8 @@
  * replica: apply, held mid-slot by the test-only hold hook while the target
  * or the source fails over, under live client traffic; apply, held after its
  * last slot while the target fails over (verification compares by shard);
- * and resume when the failover came after apply was killed mid-slot. Each time every key is
+ * and resume, or abort, when the failover came after apply was killed
+ * mid-slot (abort puts the slots back on the source's shard). Each time every key is
  * verified, no slot is left open, check passes, and every planned slot is on
  * its shard's master now. */
 #include "exec_support.h"
@@ -99,12 +100,13 @@ static void fixture_start(struct exec_hot *f)
 	exec_write_plan(f->tc, &t, 1, "{h}", NHOT, f->plan);
 }
 
-/* The planned slots' owners: each on the master of the target's shard now
- * (the target, or its replica when that took over), by that master's view. */
-static void verify_planned_on_target_shard(const struct exec_hot *f)
+/* The planned slots' owners: each on the master of node's shard now (node,
+ * or its replica when that took over), by that master's view. node is the
+ * plan's target, or its source after an abort. */
+static void verify_planned_on_shard(const struct exec_hot *f, int node)
 {
-	int rep = tc_replica_of(f->tc, f->to);
-	int master = is_master_now(f->tc, f->to) ? f->to : rep;
+	int rep = tc_replica_of(f->tc, node);
+	int master = is_master_now(f->tc, node) ? node : rep;
 	struct plan p;
 	struct sc_error err;
 
@@ -113,12 +115,14 @@ static void verify_planned_on_target_shard(const struct exec_hot *f)
 	for (size_t b = 0; b < p.batch_count; b++)
 		for (size_t k = 0; k < p.batches[b].count; k++)
 			ck_assert_msg(tc_owner_of(f->tc, master, p.batches[b].moves[k].slot) == master,
-				"slot %d is not on node %d, the master of the target's shard now",
-				p.batches[b].moves[k].slot, master);
+				"slot %d is not on node %d, the master of the %s's shard now",
+				p.batches[b].moves[k].slot, master, node == f->to ? "target" : "source");
 	plan_release(&p);
 }
 
-static void fixture_verify(struct exec_hot *f)
+/* Every key once on its slot's owner with its value, no slot open, the
+ * planned slots on the master of node's shard, check healthy. */
+static void fixture_verify_on(struct exec_hot *f, int node)
 {
 	struct run_result r;
 
@@ -126,9 +130,14 @@ static void fixture_verify(struct exec_hot *f)
 	tc_verify_keys(f->tc, "{h}", NHOT);
 	for (int i = 0; i < tc_count(f->tc); i++)
 		ck_assert_int_eq(exec_open_slots(f->tc, i), 0);
-	verify_planned_on_target_shard(f);
+	verify_planned_on_shard(f, node);
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f->tc));
 	run_result_free(&r);
+}
+
+static void fixture_verify(struct exec_hot *f)
+{
+	fixture_verify_on(f, f->to);
 }
 
 /* Whether path exists within timeout_ms. */
@@ -271,11 +280,14 @@ END_TEST
 
 /* apply killed in the middle of the hot slot's keys (the test-only crash
  * hook), then the source's or the target's replica takes over: resume
- * follows the shard and finishes the plan. */
-static void failover_then_resume(bool source)
+ * follows the shard and finishes the plan; abort follows it too and puts
+ * every slot of the plan back on the source's shard (its master now: the
+ * source, or its replica when the source failed over). */
+static void failover_then(const char *op, bool source)
 {
 	struct exec_hot f;
 	struct run_result r;
+	bool abort = strcmp(op, "abort") == 0;
 
 	fixture_start(&f);
 	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
@@ -283,22 +295,34 @@ static void failover_then_resume(bool source)
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
 	ck_assert(fail_over_to(f.tc, tc_replica_of(f.tc, source ? f.from : f.to)));
-	EXEC_RUN(&r, 0, 180, "resume", f.plan, NULL);
-	ck_assert_contains(r.out, "resume: done");
+	EXEC_RUN(&r, 0, 180, op, f.plan, NULL);
+	ck_assert_contains(r.out, abort ? "abort: aborted" : "resume: done");
 	run_result_free(&r);
-	fixture_verify(&f);
+	fixture_verify_on(&f, abort ? f.from : f.to);
 	tc_stop(f.tc);
 }
 
 START_TEST(resume_after_target_failover)
 {
-	failover_then_resume(false);
+	failover_then("resume", false);
 }
 END_TEST
 
 START_TEST(resume_after_source_failover)
 {
-	failover_then_resume(true);
+	failover_then("resume", true);
+}
+END_TEST
+
+START_TEST(abort_after_target_failover)
+{
+	failover_then("abort", false);
+}
+END_TEST
+
+START_TEST(abort_after_source_failover)
+{
+	failover_then("abort", true);
 }
 END_TEST
 
@@ -321,6 +345,8 @@ static Suite *failover_suite(void)
 	add_case(s, "after_moves", target_fails_over_after_the_moves);
 	add_case(s, "resume_target", resume_after_target_failover);
 	add_case(s, "resume_source", resume_after_source_failover);
+	add_case(s, "abort_target", abort_after_target_failover);
+	add_case(s, "abort_source", abort_after_source_failover);
 	return s;
 }
 

@@ -6,7 +6,10 @@
  * drained and removed with it while a client reads and writes (no error,
  * every key verified), a killed replica is forgotten everywhere; refusals for a node with keys, a node that knows others and a
  * master that serves slots. `check` is healthy after each step, and no node
- * knows a removed node's id once the 60-second FORGET ban has expired. */
+ * knows a removed node's id once the 60-second FORGET ban has expired.
+ * node remove --drain --json prints one document (the apply's events
+ * inside), its dry run says "nothing changed" once, and forget-failed of a
+ * failed master whose replica follows it completes and names the replica. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +21,8 @@
 #include "support.h"
 #include "traffic.h"
 #include "check_run.h"
+
+#include <cjson/cJSON.h>
 
 #define NKEYS 2000
 #define MASTERS 3
@@ -250,12 +255,43 @@ START_TEST(drain_and_remove_under_traffic)
 }
 END_TEST
 
+/* Waits until node 0 flags id fail (not fail?). */
+/* The line of CLUSTER NODES text that starts with id (a replica's line also
+ * names its master's id, in the middle), or NULL. */
+static char *node_line(char *text, const char *id)
+{
+	size_t n = strlen(id);
+
+	for (char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, id, n) == 0)
+			return p;
+	return NULL;
+}
+
+static void wait_flagged_fail(const struct test_cluster *tc, const char *id)
+{
+	long long deadline = sc_clock_ms() + 120000;
+
+	for (;;) {
+		redisReply *nodes = tc_command(tc, 0, "CLUSTER NODES");
+		char *line = node_line(nodes->str, id);
+		char *end = line ? strchr(line, '\n') : NULL;
+		char *flag = line ? strstr(line, "fail") : NULL;
+		bool failed = flag && (!end || flag < end) && strncmp(flag, "fail?", 5) != 0;
+
+		freeReplyObject(nodes);
+		if (failed)
+			return;
+		ck_assert_msg(sc_clock_ms() < deadline, "node %.8s is not flagged fail after 120 s", id);
+		usleep(200000);
+	}
+}
+
 START_TEST(forget_a_killed_replica)
 {
 	char dir[128], seed[32], dead_id[48];
 	struct test_cluster *tc = sandbox_with_empty_masters(dir, sizeof(dir));
 	const int dead = MASTERS + 2; /* a replica */
-	long long deadline;
 	struct run_result r;
 
 	snprintf(seed, sizeof(seed), "%s", tc_seed(tc));
@@ -263,29 +299,129 @@ START_TEST(forget_a_killed_replica)
 	tc_load_keys(tc, "k", 500);
 	expect(SC_EXIT_OK, "no failed node", (const char *[]){ "node", "forget-failed", seed, "--yes", NULL });
 	ck_assert_int_eq(kill(tc_pid(tc, dead), SIGKILL), 0);
-	deadline = sc_clock_ms() + 60000;
-	for (;;) {
-		redisReply *nodes = tc_command(tc, 0, "CLUSTER NODES");
-		char *line = strstr(nodes->str, dead_id);
-		bool failed = line && strstr(line, "fail") && strstr(line, "fail") < strchr(line, '\n') &&
-			!strstr(line, "fail?");
-
-		freeReplyObject(nodes);
-		if (failed)
-			break;
-		ck_assert_msg(sc_clock_ms() < deadline, "the killed replica is not flagged fail after 60 s");
-		usleep(200000);
-	}
+	wait_flagged_fail(tc, dead_id);
 	run_slotctl(&r, 120, "node", "forget-failed", seed, "--dry-run", "--json", NULL);
 	ck_assert_exit(&r, SC_EXIT_OK);
 	ck_assert_contains(r.out, dead_id);
-	ck_assert_contains(r.out, "\"format_version\":\t\"1.0\"");
+	ck_assert_contains(r.out, "\"format_version\":\t\"1.1\"");
 	run_result_free(&r);
 	ck_assert(knows(tc, 0, dead_id, NULL));
 	expect(SC_EXIT_OK, "forgot 1 node", (const char *[]){ "node", "forget-failed", seed, "--yes", NULL });
 	assert_nobody_knows(tc, dead_id, dead, dead);
 	tc_verify_keys(tc, "k", 500);
 	assert_healthy(seed);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Times needle occurs in text. */
+static int occurrences(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* stdout is one JSON document and nothing else; returns it. */
+static cJSON *one_document(const char *out)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithOpts(out, &end, false);
+
+	ck_assert_msg(doc != NULL, "stdout is not a JSON document:\n%.2000s", out);
+	ck_assert_msg(end && end[strspn(end, " \t\r\n")] == '\0', "more than one document on stdout:\n%.2000s", out);
+	return doc;
+}
+
+/* node remove --drain: a dry run says 'nothing changed' once (before: the
+ * drain's one-shot and the node command each said it); with --json stdout
+ * is one document, the apply's events inside it (before: apply's event
+ * lines came first on stdout), the last its summary, done. Every key
+ * verified. */
+START_TEST(drain_with_json_prints_one_document)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	char seed[32], leaving[48];
+	struct run_result r;
+	const cJSON *events, *last;
+	cJSON *doc;
+
+	snprintf(seed, sizeof(seed), "%s", tc_seed(tc));
+	snprintf(leaving, sizeof(leaving), "%s", tc_id(tc, 1));
+	tc_load_keys(tc, "k", NKEYS);
+
+	run_slotctl(&r, 300, "node", "remove", seed, leaving, "--drain", "--dry-run", NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	ck_assert_msg(occurrences(r.err, "nothing changed") == 1, "'nothing changed' not said once:\n%s", r.err);
+	run_result_free(&r);
+
+	run_slotctl(&r, 300, "node", "remove", seed, leaving, "--drain", "--dry-run", "--json", NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	cJSON_Delete(one_document(r.out));
+	run_result_free(&r);
+
+	run_slotctl(&r, 300, "node", "remove", seed, leaving, "--drain", "--shutdown", "--yes", "--json", NULL);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	doc = one_document(r.out);
+	events = cJSON_GetObjectItemCaseSensitive(doc, "events");
+	ck_assert_msg(cJSON_GetArraySize(events) >= 2, "no apply events in the document:\n%.2000s", r.out);
+	last = cJSON_GetArrayItem(events, cJSON_GetArraySize(events) - 1);
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(last, "event")), "summary");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(last, "status")), "done");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(doc, "format_version")), "1.1");
+	cJSON_Delete(doc);
+	run_result_free(&r);
+	assert_nobody_knows(tc, leaving, 1, 1);
+	tc_verify_keys(tc, "k", NKEYS);
+	assert_healthy(seed);
+	tc_stop(tc);
+}
+END_TEST
+
+/* A failed master (no slots: no failover) whose replica still follows it:
+ * forget-failed forgets it on every other node and completes, saying that
+ * the replica cannot forget its master (before: it stopped on the
+ * replica's "Can't forget my master!", exit 1). */
+START_TEST(forget_a_failed_master_its_replica_still_follows)
+{
+	char dir[128], seed[32], dead_id[48], follower[32];
+	struct test_cluster *tc = sandbox_with_empty_masters(dir, sizeof(dir));
+	const int dead = EMPTY_A, replica = EMPTY_B;
+	struct run_result r;
+	redisReply *rep;
+
+	snprintf(seed, sizeof(seed), "%s", tc_seed(tc));
+	snprintf(dead_id, sizeof(dead_id), "%s", tc_id(tc, dead));
+	addr_of(tc, replica, follower, sizeof(follower));
+	rep = tc_command(tc, replica, "CLUSTER REPLICATE %s", dead_id);
+	ck_assert_msg(rep->type == REDIS_REPLY_STATUS, "CLUSTER REPLICATE: %s", rep->str);
+	freeReplyObject(rep);
+	for (long long deadline = sc_clock_ms() + 30000;;) { /* the seed sees it follow */
+		char want[64];
+		bool seen;
+
+		snprintf(want, sizeof(want), "slave %s", dead_id);
+		rep = tc_command(tc, 0, "CLUSTER NODES");
+		seen = strstr(rep->str, want) != NULL;
+		freeReplyObject(rep);
+		if (seen)
+			break;
+		ck_assert_msg(sc_clock_ms() < deadline, "node 0 does not see the replica follow %.8s", dead_id);
+		usleep(100000);
+	}
+	ck_assert_int_eq(kill(tc_pid(tc, dead), SIGKILL), 0);
+	wait_flagged_fail(tc, dead_id);
+
+	run_slotctl(&r, 300, "node", "forget-failed", seed, "--yes", NULL);
+	snprintf(last_out, sizeof(last_out), "%.700s\n%.700s", r.out, r.err);
+	ck_assert_exit(&r, SC_EXIT_OK);
+	ck_assert_contains(r.err, follower);
+	ck_assert_contains(r.err, "cannot forget its master");
+	run_result_free(&r);
+	assert_nobody_knows(tc, dead_id, replica, dead);
+	ck_assert(knows(tc, replica, dead_id, NULL));
 	tc_stop(tc);
 }
 END_TEST
@@ -299,6 +435,11 @@ static Suite *node_suite(void)
 	tcase_add_test(tc, scale_in_and_out);
 	tcase_add_test(tc, drain_and_remove_under_traffic);
 	tcase_add_test(tc, forget_a_killed_replica);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("output and followers");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, drain_with_json_prints_one_document);
+	tcase_add_test(tc, forget_a_failed_master_its_replica_still_follows);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -194,6 +194,26 @@ START_TEST(off_a_terminal_a_status_line_every_interval_nothing_with_quiet)
 }
 END_TEST
 
+/* A resume that inherits the journal's pace (apply ran with --batch-keys
+ * 50) says so on stderr in a START line; under --quiet it says nothing there
+ * (before: the START line still printed): the result on stdout, errors only
+ * on stderr. */
+START_TEST(quiet_resume_prints_no_start_line)
+{
+	struct exec_hot f;
+	struct run_result r;
+
+	exec_hot_start(&f);
+	exec_hot_apply_and_crash(&f, "keys:3");
+	EXEC_RUN(&r, SC_EXIT_OK, 120, "resume", f.plan, "--quiet");
+	ck_assert_contains(r.out, "resume: done");
+	ck_assert_msg(r.err[0] == '\0', "--quiet printed on stderr:\n%s", r.err);
+	run_result_free(&r);
+	exec_hot_verify(&f);
+	tc_stop(f.tc);
+}
+END_TEST
+
 /* Under a pseudo-terminal 80 columns wide (script(1)), the bar is one line
  * redrawn in place that never reaches the last column. */
 START_TEST(the_progress_bar_fits_the_terminal)
@@ -458,6 +478,7 @@ static Suite *ux_suite(void)
 	tc = tcase_create("progress");
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, off_a_terminal_a_status_line_every_interval_nothing_with_quiet);
+	tcase_add_test(tc, quiet_resume_prints_no_start_line);
 	tcase_add_test(tc, the_progress_bar_fits_the_terminal);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("one-shot");

@@ -747,7 +747,7 @@ START_TEST(impossible_map_refused)
 	memcpy(map.nodes[2].id, map.nodes[1].id, sizeof(map.nodes[2].id));
 	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
 	ck_assert_int_eq(err.code, 6);
-	ck_assert_msg(strstr(err.msg, "impossible cluster map: node '") &&
+	ck_assert_msg(strstr(err.msg, "impossible cluster map: node-listed-twice: node '") &&
 		strstr(err.msg, "' is listed twice (at '127.0.0.1:7001' and at '127.0.0.1:7002')"), "%s", err.msg);
 	o.drain = "0001";
 	ck_assert_int_eq(planner_drain(&map, &st, &o, &p, &err), -1);

@@ -53,4 +53,11 @@ int snapshot_index(const struct snapshot *s, const char *id);
 /* The view of the node with this id, or NULL (as snapshot_index). */
 const struct node_view *snapshot_find(const struct snapshot *s, const char *id);
 
+/* 0 when every reachable node's view is one a real cluster gives; else -1
+ * with topology_require_sound_to's SC_EXIT_REFUSED error for the first
+ * defect found (slotctl refuses to doing, e.g. "move slots", on it). The
+ * findings check names node-listed-twice, address-listed-twice and
+ * myself-not-one. */
+int snapshot_require_sound(const struct snapshot *s, const char *doing, struct sc_error *err);
+
 #endif

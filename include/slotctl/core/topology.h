@@ -110,8 +110,16 @@ size_t topology_defects(const struct topology *t, struct topology_defect *out, s
  * and '127.0.0.1:30004')". */
 void topology_defect_format(const struct topology *t, const struct topology_defect *d, char *buf, size_t size);
 
+/* The code `slotctl check` gives a defect of this kind: "node-listed-twice",
+ * "address-listed-twice" or "myself-not-one". */
+const char *topology_defect_code(enum topology_defect_kind kind);
+
 /* 0 when t has no defect; else -1 with an SC_EXIT_REFUSED error naming the
- * first and saying that nothing can be planned on such a view. */
+ * first (its check code and what it is), saying that slotctl refuses to
+ * doing ("plan", "move slots") on such a view and to run 'slotctl check'. */
+int topology_require_sound_to(const struct topology *t, const char *doing, struct sc_error *err);
+
+/* topology_require_sound_to(t, "plan", err). */
 int topology_require_sound(const struct topology *t, struct sc_error *err);
 
 /* True when n is a master (flag master and not a replica). */

@@ -44,13 +44,18 @@ int node_replicate(const char *host, int port, const char *master_id, const stru
 
 /* -- node_remove.c */
 
+struct strbuf;
+
 /* Changes the cluster: CLUSTER FORGET id on every reachable node of s other
  * than id itself, concurrently (parallel.h), then reads each one's CLUSTER
- * NODES again and checks that it no longer lists id. Returns 0, or -1 with
- * an error naming the nodes that refused, did not answer (unless s's map
- * flags them fail or noaddr) or still know id. */
+ * NODES again and checks that it no longer lists id. With followers not
+ * NULL, a replica that says it follows id is not asked (Redis refuses to
+ * forget a node's own master) and its address is appended to followers
+ * ("'host:port', ..."). Returns 0, or -1 with an error naming the nodes that
+ * refused, did not answer (unless s's map flags them fail or noaddr) or
+ * still know id. */
 int node_forget_everywhere(const struct snapshot *s, const char *id, const struct conn_opts *opts,
-	struct sc_error *err);
+	struct strbuf *followers, struct sc_error *err);
 
 /* Changes the node: CLUSTER RESET HARD on host:port, so that it forgets
  * every other node (and takes a new id, so that even within the ban it can

@@ -16,17 +16,6 @@ struct view_defects {
 	size_t n;
 };
 
-static const char *defect_code(enum topology_defect_kind kind)
-{
-	switch (kind) {
-	case TOPOLOGY_ID_TWICE: return "node-listed-twice";
-	case TOPOLOGY_ADDR_TWICE: return "address-listed-twice";
-	case TOPOLOGY_NO_MYSELF:
-	case TOPOLOGY_MYSELF_TWICE: break;
-	}
-	return "myself-not-one";
-}
-
 /* The same problem seen in two views: one id, or one address, listed twice.
  * A myself line missing or repeated belongs to its own view. */
 static bool same_defect(const struct topology *ta, const struct topology_defect *da,
@@ -69,7 +58,7 @@ static void report_defect(struct rules *c, const struct view_defects *vd, size_t
 	for (size_t j = 0; j <= i; j++)
 		if (view_has(c, vd, j, i, d, k))
 			return;
-	f = rules_add(c, CHECK_ERR, defect_code(d->kind));
+	f = rules_add(c, CHECK_ERR, topology_defect_code(d->kind));
 	if (d->kind == TOPOLOGY_ID_TWICE || d->kind == TOPOLOGY_ADDR_TWICE) {
 		rules_add_node(c, f, t->nodes[d->a].id, &t->nodes[d->a]);
 		if (d->kind == TOPOLOGY_ADDR_TWICE)

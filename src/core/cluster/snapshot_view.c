@@ -39,3 +39,11 @@ const struct node_view *snapshot_find(const struct snapshot *s, const char *id)
 
 	return i < 0 ? NULL : &s->nodes[i];
 }
+
+int snapshot_require_sound(const struct snapshot *s, const char *doing, struct sc_error *err)
+{
+	for (size_t i = 0; i < s->count; i++)
+		if (s->nodes[i].reachable && topology_require_sound_to(&s->nodes[i].view, doing, err) != 0)
+			return -1;
+	return 0;
+}

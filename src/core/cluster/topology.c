@@ -5,6 +5,7 @@
 #include "slotctl/core/topology.h"
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,18 +266,49 @@ void topology_defect_format(const struct topology *t, const struct topology_defe
 			a->id, at_a, b->id, at_b);
 }
 
-int topology_require_sound(const struct topology *t, struct sc_error *err)
+const char *topology_defect_code(enum topology_defect_kind kind)
 {
-	struct topology_defect d;
-	size_t n = topology_defects(t, &d, 1);
-	char what[SC_ERROR_MSG_MAX / 2];
+	switch (kind) {
+	case TOPOLOGY_ID_TWICE: return "node-listed-twice";
+	case TOPOLOGY_ADDR_TWICE: return "address-listed-twice";
+	case TOPOLOGY_NO_MYSELF:
+	case TOPOLOGY_MYSELF_TWICE: break;
+	}
+	return "myself-not-one";
+}
+
+int topology_require_sound_to(const struct topology *t, const char *doing, struct sc_error *err)
+{
+	struct topology_defect *d = NULL;
+	size_t n = topology_defects(t, NULL, 0);
+	char what[SC_ERROR_MSG_MAX / 2], more[128];
+	struct strbuf sb;
 
 	if (n == 0)
 		return 0;
-	if (n == (size_t)-1)
+	if (n == (size_t)-1 || !(d = malloc(n * sizeof(*d))) || topology_defects(t, d, n) != n) {
+		free(d);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory checking the cluster map");
-	topology_defect_format(t, &d, what, sizeof(what));
-	return sc_error_set(err, SC_EXIT_REFUSED, "refusing to plan on an impossible cluster map: %s%s; no real "
+	}
+	topology_defect_format(t, &d[0], what, sizeof(what));
+	/* "(and more: CODE, ...)": the codes of check's other findings, each once
+	 * (defects come grouped by kind) */
+	strbuf_init(&sb, more, sizeof(more));
+	if (n > 1)
+		strbuf_addf(&sb, " (and more");
+	for (size_t k = 1; k < n; k++)
+		if (strcmp(topology_defect_code(d[k].kind), topology_defect_code(d[k - 1].kind)) != 0)
+			strbuf_addf(&sb, "%s%s", strchr(more, ':') ? ", " : ": ", topology_defect_code(d[k].kind));
+	if (n > 1)
+		strbuf_addf(&sb, ")");
+	sc_error_set(err, SC_EXIT_REFUSED, "refusing to %s on an impossible cluster map: %s: %s%s; no real "
 		"cluster lists itself so (a broken server or something in front of it answered): run 'slotctl check'",
-		what, n > 1 ? " (and more)" : "");
+		doing, topology_defect_code(d[0].kind), what, more);
+	free(d);
+	return -1;
+}
+
+int topology_require_sound(const struct topology *t, struct sc_error *err)
+{
+	return topology_require_sound_to(t, "plan", err);
 }

@@ -42,7 +42,8 @@ void executor_journal_path(const char *plan_or_state, char *buf, size_t size)
 }
 
 /* Gathers a snapshot from the first seed that answers: first, then each of
- * the comma-separated others. Remembers the seed used. */
+ * the comma-separated others. Remembers the seed used. Refuses, before
+ * anything changes, a map no real cluster gives (apply, resume, abort). */
 static int gather(const char *first, const char *others, const struct conn_opts *o, struct snapshot *s,
 	char *host, size_t host_size, int *port, struct sc_error *err)
 {
@@ -58,7 +59,7 @@ static int gather(const char *first, const char *others, const struct conn_opts 
 			continue;
 		tried = true;
 		if (snapshot_gather(host, *port, o, s, err) == 0)
-			return 0;
+			return snapshot_require_sound(s, "move slots", err);
 	}
 	if (!tried)
 		return sc_error_set(err, SC_EXIT_USAGE, "no address of the cluster to connect to");

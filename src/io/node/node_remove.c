@@ -6,6 +6,7 @@
 #include "slotctl/io/node_ops.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,16 @@ struct forget_job {
 	const char *id;
 	const struct conn_opts *opts;
 	struct sc_error *errs;        /* per node of s; code 0: forgotten, or skipped */
+	bool *follows;                /* per node of s: a replica of id, left knowing it; NULL: never skip */
 };
+
+/* Whether v says, of itself, that it is a replica of id. */
+static bool follows_in_own_view(const struct node_view *v, const char *id)
+{
+	const struct node *self = topology_find(&v->view, v->id);
+
+	return self && (self->flags & NODE_REPLICA) && strcmp(self->master_id, id) == 0;
+}
 
 /* FORGET, then CLUSTER NODES again to see that the node is gone. A node
  * that did not answer the snapshot is a failure (it may still know it and
@@ -40,6 +50,10 @@ static void forget_one(void *ctx, size_t i)
 		if (!m || !(m->flags & (NODE_FAIL | NODE_NOADDR)))
 			sc_error_set(err, v->error.code ? v->error.code : SC_EXIT_UNREACHABLE,
 				"'%s' did not answer, so it may still know it: %s", v->addr, v->error.msg);
+		return;
+	}
+	if (j->follows && follows_in_own_view(v, j->id)) {
+		j->follows[i] = true; /* Redis: "Can't forget my master!" */
 		return;
 	}
 	if (conn_open(v->host, v->port, j->opts, &c, err) < 0)
@@ -66,23 +80,32 @@ out:
 }
 
 int node_forget_everywhere(const struct snapshot *s, const char *id, const struct conn_opts *opts,
-	struct sc_error *err)
+	struct strbuf *followers, struct sc_error *err)
 {
-	struct forget_job j = { s, id, opts, calloc(s->count ? s->count : 1, sizeof(struct sc_error)) };
+	size_t n = s->count ? s->count : 1;
+	struct forget_job j = { s, id, opts, calloc(n, sizeof(struct sc_error)),
+		followers ? calloc(n, sizeof(bool)) : NULL };
 	size_t failed = 0, first = 0;
 
-	if (!j.errs)
+	if (!j.errs || (followers && !j.follows)) {
+		free(j.errs);
+		free(j.follows);
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
 	if (s->count > 0)
 		parallel_for(s->count, s->count < FORGET_THREADS ? (int)s->count : FORGET_THREADS, forget_one, &j);
-	for (size_t i = 0; i < s->count; i++)
+	for (size_t i = 0; i < s->count; i++) {
 		if (j.errs[i].code && failed++ == 0)
 			first = i;
+		if (j.follows && j.follows[i])
+			strbuf_addf(followers, "%s'%s'", followers->len ? ", " : "", s->nodes[i].addr);
+	}
 	if (failed)
 		sc_error_set(err, j.errs[first].code, "node %.8s is not forgotten everywhere: %s%s "
 			"(run the same command again within 60 s, or forget it on the rest by hand)", id,
 			j.errs[first].msg, failed > 1 ? ", and more" : "");
 	free(j.errs);
+	free(j.follows);
 	return failed ? -1 : 0;
 }
 

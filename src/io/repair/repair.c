@@ -424,6 +424,10 @@ int repair_survey(const char *host, int port, const struct repair_opts *o,
 
 	if (snapshot_gather(host, port, &o->conn, &sv.snap, err) != 0)
 		return -1;
+	if (snapshot_require_sound(&sv.snap, "repair", err) != 0) {
+		snapshot_release(&sv.snap);
+		return -1;
+	}
 	n = sv.snap.count;
 	sv.keys = malloc(n * SC_SLOTS * sizeof(*sv.keys));
 	sv.memory = malloc(n * sizeof(*sv.memory));
