@@ -746,6 +746,44 @@ static int await_failover(struct exec_run *run, struct snapshot *s, bool *change
 	return rc;
 }
 
+/* Before a recovered run moves: waits, at most EXEC_FAILOVER_WAIT_MS, until
+ * every unfinished move's source and target know each other as masters.
+ * After a failover the promoted replica is a master by its own view at
+ * once, but its peers learn it by gossip, and SETSLOT MIGRATING and
+ * IMPORTING refuse a peer they still take for a replica ("Target node is
+ * not a master"). When the wait ends without agreement the run goes on and
+ * fails as before, naming the node. */
+static void await_peers_known(struct exec_run *run)
+{
+	long long deadline = sc_clock_ms() + EXEC_FAILOVER_WAIT_MS;
+	char *seeds = exec_join_addrs(run->node_count, node_addr, run);
+	char host[256];
+	int port;
+
+	while (seeds && !(run->o->stop && *run->o->stop)) {
+		struct snapshot s = { 0 };
+		struct sc_error ignored;
+		bool known = true;
+
+		if (gather(NULL, seeds, &run->o->conn, &s, host, sizeof(host), &port, &ignored) != 0) {
+			snapshot_release(&s);
+			break;
+		}
+		for (size_t i = 0; i < run->move_count && known; i++) {
+			const struct exec_move *m = &run->moves[i];
+
+			if (m->state != MOVE_FINISHED)
+				known = knows_master(&s, &run->nodes[m->src], &run->nodes[m->dst]) &&
+					knows_master(&s, &run->nodes[m->dst], &run->nodes[m->src]);
+		}
+		snapshot_release(&s);
+		if (known || sc_clock_ms() >= deadline)
+			break;
+		sc_sleep_ms(100);
+	}
+	free(seeds);
+}
+
 /* Clears the marks of m's slot on the node that played one of its ends
  * before a failover, when it answers: a replica refuses (it dropped them
  * when it was demoted), a master that has not heard yet drops them. */
@@ -981,6 +1019,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 		if (owner >= 0)
 			run.expected[js->slot] = owner;
 	}
+	await_peers_known(&run);
 	if (exec_run_start_journal(&run, st.fingerprint, unknown ? plan_path : st.plan_path, unknown, err) != 0)
 		goto out;
 	rc = exec_run_moves(&run, err);
