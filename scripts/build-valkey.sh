@@ -22,7 +22,9 @@
 # libssl-dev; scripts/install-deps.sh --tests installs them.
 # Environment: SLOTCTL_DEBIAN_MIRROR (default: the machine's Debian mirror),
 # SLOTCTL_VALKEY_SUITE (default unstable), SLOTCTL_VALKEY_SERIES (the upstream
-# series accepted, default 9.1), SLOTCTL_VALKEY_JOBS (make -j, default 2).
+# series accepted, default 9.1), SLOTCTL_VALKEY_JOBS (make -j, default 2),
+# SLOTCTL_VALKEY_LOCK_WAIT (seconds to wait for another run's build, default
+# 3600). Every wait is bounded: the lock by that, each apt-get by 600 s.
 set -euo pipefail
 
 die() { echo "build-valkey: $*" >&2; exit 1; }
@@ -33,13 +35,14 @@ case "${1:-}" in
 "") ;;
 --refresh) refresh=1 ;;
 --cached) cached_only=1 ;;
--h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) die "unknown argument '$1' (try --refresh or --cached)" ;;
 esac
 
 series="${SLOTCTL_VALKEY_SERIES:-9.1}"
 suite="${SLOTCTL_VALKEY_SUITE:-unstable}"
 jobs="${SLOTCTL_VALKEY_JOBS:-2}"
+lock_wait="${SLOTCTL_VALKEY_LOCK_WAIT:-3600}"
 cache_root="${SLOTCTL_VALKEY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slotctl}"
 mkdir -p "$cache_root"
 
@@ -66,9 +69,11 @@ if [ "$cached_only" = 1 ]; then
 	die "no valkey $series.x built in '$cache_root': run scripts/build-valkey.sh"
 fi
 
-# One build at a time per cache (two test runs may start it together).
+# One build at a time per cache (two test runs may start it together); a
+# build takes minutes (514 s at -j2), so a holder past the bound is stuck.
 exec 9>"$cache_root/.build-valkey.lock"
-flock 9
+flock -w "$lock_wait" 9 ||
+	die "another build-valkey.sh has held '$cache_root/.build-valkey.lock' for ${lock_wait}s: is it stuck? (SLOTCTL_VALKEY_LOCK_WAIT)"
 if [ "$refresh" = 0 ]; then
 	cached="$(newest_cached)"
 	if [ -n "$cached" ]; then echo "$cached"; exit 0; fi
@@ -105,7 +110,7 @@ apt_options=(
 )
 
 say "reading valkey's source index from '$mirror' ($suite)"
-apt-get "${apt_options[@]}" -q update >"$work/update.log" 2>&1 ||
+timeout 600 apt-get "${apt_options[@]}" -q update >"$work/update.log" 2>&1 ||
 	{ cat "$work/update.log" >&2; die "apt-get update of the private sources list failed"; }
 if grep -q '^[WE]:' "$work/update.log"; then
 	cat "$work/update.log" >&2
@@ -126,7 +131,7 @@ dest="$cache_root/valkey-$version"
 if complete "$dest"; then echo "$dest"; exit 0; fi
 
 say "fetching valkey $debian_version"
-(cd "$work/src" && apt-get "${apt_options[@]}" -q source "valkey=$debian_version" >"$work/source.log" 2>&1) ||
+(cd "$work/src" && timeout 600 apt-get "${apt_options[@]}" -q source "valkey=$debian_version" >"$work/source.log" 2>&1) ||
 	{ cat "$work/source.log" >&2; die "apt-get source valkey=$debian_version failed"; }
 tree="$(find "$work/src" -mindepth 1 -maxdepth 1 -type d -name 'valkey-*' | head -n 1)"
 if [ -z "$tree" ] || [ ! -f "$tree/src/Makefile" ]; then die "the unpacked source has no src/Makefile"; fi

@@ -2,6 +2,7 @@
  * distance (with swaps) to each known word, and the nearest within a bound
  * that grows with the word's length, so that only close matches are named. */
 #include "slotctl/core/suggest.h"
+#include "slotctl/core/strbuf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -71,17 +72,9 @@ int suggest_words(const char *typed, const char *const *words, int n, const char
 
 void suggest_format(const char *const *words, int n, const char *lead, char *buf, size_t size)
 {
-	size_t used = 0;
+	struct strbuf sb;
 
-	if (size == 0)
-		return;
-	buf[0] = '\0';
-	for (int i = 0; i < n && used < size; i++) {
-		int w = snprintf(buf + used, size - used, "%s'%s%s'", i == 0 ? "" : i == n - 1 ? " or " : ", ",
-			lead, words[i]);
-
-		if (w < 0)
-			return;
-		used += (size_t)w;
-	}
+	strbuf_init(&sb, buf, size);
+	for (int i = 0; i < n && !sb.truncated; i++)
+		strbuf_addf(&sb, "%s'%s%s'", i == 0 ? "" : i == n - 1 ? " or " : ", ", lead, words[i]);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/strbuf.h"
 
 static const char *const option_names[TRANSPORT_OPTION_COUNT] = {
 	"cacert", "cacertdir", "cert", "key", "sni", "insecure",
@@ -53,17 +54,18 @@ int transport_note_decode(const cJSON *o, struct transport_note *out, struct sc_
 int transport_note_check(const struct transport_note *then, const struct transport_note *now,
 	const char *what, struct sc_error *err)
 {
-	char missing[160] = "";
-	size_t n = 0;
+	char missing[160];
+	struct strbuf sb;
 
 	if (!then->recorded || !then->tls)
 		return 0;
+	strbuf_init(&sb, missing, sizeof(missing));
 	if (!now->tls)
-		n += (size_t)snprintf(missing + n, sizeof(missing) - n, " --tls");
-	for (int i = 0; i < TRANSPORT_OPTION_COUNT && n < sizeof(missing); i++)
+		strbuf_addf(&sb, " --tls");
+	for (int i = 0; i < TRANSPORT_OPTION_COUNT; i++)
 		if (then->given[i] && !now->given[i])
-			n += (size_t)snprintf(missing + n, sizeof(missing) - n, " --%s", option_names[i]);
-	if (!missing[0])
+			strbuf_addf(&sb, " --%s", option_names[i]);
+	if (sb.len == 0)
 		return 0;
 	return sc_error_set(err, SC_EXIT_USAGE, "%s says the cluster speaks TLS: give%s",
 		what, missing);

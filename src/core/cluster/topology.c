@@ -71,17 +71,17 @@ const struct node *topology_find_prefix(const struct topology *t, const char *pr
 {
 	const struct node *found = NULL;
 	size_t plen = strlen(prefix), matches = 0;
-	char list[SC_ERROR_MSG_MAX / 2] = "";
+	char list[SC_ERROR_MSG_MAX / 2];
+	struct strbuf sb;
 
 	if (plen == 0)
 		return sc_error_set(err, SC_EXIT_USAGE, "empty node id"), NULL;
+	strbuf_init(&sb, list, sizeof(list));
 	for (size_t i = 0; i < t->count; i++) {
-		size_t used = strlen(list);
-
 		if (strncmp(t->nodes[i].id, prefix, plen) != 0)
 			continue;
 		found = &t->nodes[i];
-		snprintf(list + used, sizeof(list) - used, "%s'%s'", matches ? ", " : "", found->id);
+		strbuf_addf(&sb, "%s'%s'", matches ? ", " : "", found->id);
 		matches++;
 	}
 	if (matches == 1)
@@ -139,19 +139,14 @@ void node_flags_format(unsigned flags, char *buf, size_t size)
 		{ NODE_NOADDR, "noaddr" },
 		{ NODE_NOFAILOVER, "nofailover" },
 	};
-	size_t used = 0;
+	struct strbuf sb;
 
-	if (size == 0)
-		return;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (!(flags & order[i].flag))
-			continue;
-		snprintf(buf + used, size - used, "%s%s", used ? "," : "", order[i].name);
-		used = strlen(buf);
-	}
-	if (used == 0)
-		snprintf(buf, size, "noflags");
+	strbuf_init(&sb, buf, size);
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (flags & order[i].flag)
+			strbuf_addf(&sb, "%s%s", sb.len ? "," : "", order[i].name);
+	if (sb.len == 0)
+		strbuf_addf(&sb, "noflags");
 }
 
 /* -- defects ------------------------------------------------------------- */
