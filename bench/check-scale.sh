@@ -7,10 +7,11 @@
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build-release}
-ninja -C "$build" src/libslotctl.a tests/libtestsupport.a >/dev/null
+ninja -C "$build" src/libslotctl_io.a src/libslotctl_core.a tests/libtestsupport.a >/dev/null
 cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$root/include" -I"$root/tests/support" \
-	"$root/bench/check_scale.c" "$build/tests/libtestsupport.a" "$build/src/libslotctl.a" \
-	$(pkg-config --cflags --libs libcjson hiredis check) -lpthread -lm -o "$build/check-scale"
+	"$root/bench/check_scale.c" "$build/tests/libtestsupport.a" \
+	"$build/src/libslotctl_io.a" "$build/src/libslotctl_core.a" \
+	$(pkg-config --cflags --libs libcjson hiredis openssl check) -lpthread -lm -o "$build/check-scale"
 ulimit -n 65536 2>/dev/null || true
 [ $# -gt 0 ] || set -- 100 500 1000
 for n in "$@"; do

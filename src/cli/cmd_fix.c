@@ -349,7 +349,7 @@ static int cancel_atomic(struct fix_run *f)
 
 	if (repair_cancel_atomic(f->host, f->port, &f->ro.conn, &n, &err) != 0) {
 		cli_error("--cancel-atomic: %s", err.msg);
-		return err.code ? err.code : SC_EXIT_PROBLEMS;
+		return sc_exit_code(&err);
 	}
 	if (n > 0 && !f->json)
 		cli_warn("cancelled %d atomic slot migration job%s (ownership did not move)", n, n == 1 ? "" : "s");
