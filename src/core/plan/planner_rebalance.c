@@ -61,6 +61,21 @@ static int balance_alloc(struct balance *b, size_t n, struct sc_error *err)
 	return 0;
 }
 
+/* The work of a rebalance or a drain: w from the map and stats (every
+ * owned slot measured), b allocated for its masters. On failure neither
+ * needs releasing. */
+static int balance_start(struct planner_work *w, struct balance *b, const struct topology *map,
+	const struct slot_stats *stats, const struct planner_opts *opts, struct sc_error *err)
+{
+	if (pw_init(w, map, stats, opts, err) < 0)
+		return -1;
+	if (pw_require_measured(w, err) < 0 || balance_alloc(b, w->count, err) < 0) {
+		pw_release(w);
+		return -1;
+	}
+	return 0;
+}
+
 static bool failing(const struct planner_work *w, size_t i)
 {
 	return w->src[i] && (w->src[i]->flags & (NODE_FAIL | NODE_PFAIL));
@@ -705,16 +720,8 @@ int planner_rebalance(const struct topology *map, const struct slot_stats *stats
 	double pct = opts->threshold > 0 ? opts->threshold : PLANNER_DEFAULT_THRESHOLD;
 	int rc = -1;
 
-	if (pw_init(&w, map, stats, opts, err) < 0)
+	if (balance_start(&w, &b, map, stats, opts, err) < 0)
 		return -1;
-	if (pw_require_measured(&w, err) < 0) {
-		pw_release(&w);
-		return -1;
-	}
-	if (balance_alloc(&b, w.count, err) < 0) {
-		pw_release(&w);
-		return -1;
-	}
 	for (size_t i = 0; i < w.count; i++)
 		b.weight[i] = 1.0;
 	for (size_t i = 0; i < opts->weight_count; i++)
@@ -752,16 +759,8 @@ int planner_drain(const struct topology *map, const struct slot_stats *stats,
 
 	if (!opts->drain)
 		return sc_error_set(err, SC_EXIT_USAGE, "drain needs the ID of the master to empty");
-	if (pw_init(&w, map, stats, opts, err) < 0)
+	if (balance_start(&w, &b, map, stats, opts, err) < 0)
 		return -1;
-	if (pw_require_measured(&w, err) < 0) {
-		pw_release(&w);
-		return -1;
-	}
-	if (balance_alloc(&b, w.count, err) < 0) {
-		pw_release(&w);
-		return -1;
-	}
 	victim = pw_find_master(&w, opts->drain, "drain", err);
 	if (victim < 0)
 		goto out;
