@@ -219,15 +219,16 @@ void plan_summary_print(const struct plan *p, FILE *f)
 {
 	struct summary s;
 	char a[32], b[32];
+	/* a plan that does not say is taken as balancing memory */
+	const char *by = plan_measure_name(p->by == MEASURE_UNKNOWN ? MEASURE_MEMORY : p->by);
 
 	summarise(p, &s);
 	fprintf(f, "plan %s by %s: %d slot%s to move in %zu batch%s (seed %s, fingerprint %s%s%s)\n\n",
-		plan_kind_name(p->kind), plan_measure_name(p->by == MEASURE_UNKNOWN ? MEASURE_MEMORY : p->by), s.slots, s.slots == 1 ? "" : "s", p->batch_count,
+		plan_kind_name(p->kind), by, s.slots, s.slots == 1 ? "" : "s", p->batch_count,
 		p->batch_count == 1 ? "" : "es", p->seed[0] ? p->seed : "?", p->fingerprint,
 		p->created[0] ? ", made " : "", p->created);
 	print_masters(p, &s, f);
-	fprintf(f, "\nimbalance (max/min %s per weight): %s -> %s\n",
-		plan_measure_name(p->by == MEASURE_UNKNOWN ? MEASURE_MEMORY : p->by),
+	fprintf(f, "\nimbalance (max/min %s per weight): %s -> %s\n", by,
 		ratio_text(s.imbalance_before, a, sizeof(a)), ratio_text(s.imbalance_after, b, sizeof(b)));
 	print_moves(p, &s, f);
 	print_hot(p, f);
