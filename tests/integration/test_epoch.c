@@ -18,7 +18,6 @@
 #include <unistd.h>
 #include "exec_support.h"
 #include "fix_support.h"
-#include "slotctl/core/info_text.h"
 
 #define EP_PREFIX "mx"
 #define EP_KEYS 40000
@@ -195,25 +194,25 @@ static int ep_keys_lost(const struct fx *f)
 	return lost;
 }
 
-/* fix repaired every open slot: all of them on Redis; on Valkey (8+) those
- * whose MIGRATING mark the source dropped itself once gossip told it of the
- * new owner (a race with fix) are no longer broken, so at most all. The
- * owners, keys and check afterwards say the rest. */
-static void ep_assert_repaired(const struct fx *f, const char *out, int open)
+/* fix repaired every open slot on Redis. On Valkey (8+) the slots left
+ * with NODE told to the source only may be closed by the servers themselves
+ * before fix surveys (a race with fix: seen once in three rounds, fix then
+ * found 99 of 120, the 21 missing all of that kind), so there every other
+ * slot at least. The owners, keys and check afterwards say the rest. */
+static void ep_assert_repaired(const struct fx *f, const struct ep_state *st, const char *out)
 {
-	redisReply *info = tc_command(f->tc, 0, "INFO server");
 	const char *line = strstr(out, "fix: ");
 	struct server_version v;
-	int repaired = -1;
+	int repaired = -1, settle_alone = 0;
 
-	info_server_version(info->str, &v);
-	freeReplyObject(info);
-	ck_assert_msg(line && sscanf(line, "fix: %d repaired", &repaired) == 1, "no 'fix: N repaired' in:\n%.2000s",
-		out);
-	if (v.valkey)
-		ck_assert_msg(repaired > 0 && repaired <= open, "fix repaired %d of %d open slots", repaired, open);
-	else
-		ck_assert_msg(repaired == open, "fix repaired %d of %d open slots", repaired, open);
+	tc_server_version(f->tc, 0, &v);
+	for (int i = 0; i < st->count; i++)
+		settle_alone += v.valkey && st->slots[i].kind == EP_NODE_ON_SOURCE;
+	ck_assert_msg(line && sscanf(line, "fix: %d repaired", &repaired) == 1, "no 'fix: N repaired' in:\n%s",
+		tc_tail(out, 2 * TC_QUOTE_BYTES));
+	ck_assert_msg(repaired >= st->count - settle_alone && repaired <= st->count,
+		"fix repaired %d of %d open slots (%d of them may close by themselves on this server)", repaired,
+		st->count, settle_alone);
 }
 
 static void ep_round(int round)
@@ -221,6 +220,7 @@ static void ep_round(int round)
 	struct fx f;
 	struct ep_state st;
 	struct run_result r;
+	const char *survey;
 	int lost, unowned = 0;
 
 	f.tc = tc_start(3, 0);
@@ -230,10 +230,14 @@ static void ep_round(int round)
 	lost = ep_keys_lost(&f);
 	for (int i = 0; i < st.count; i++)
 		unowned += tc_owner_of(f.tc, 0, st.slots[i].slot) < 0;
-	fprintf(stderr, "fix_epoch round %d: fix exit %d in %.1f s, %d open slots repaired, %d keys lost, "
-		"%d slots unowned\n", round, r.status, r.seconds, st.count, lost, unowned);
+	survey = strstr(r.out, " broken slot");
+	while (survey && survey > r.out && survey[-1] != '\n')
+		survey--;
+	fprintf(stderr, "fix_epoch round %d: fix exit %d in %.1f s, %d slots left open, fix said '%.*s', %d keys lost, "
+		"%d slots unowned\n", round, r.status, r.seconds, st.count, survey ? (int)strcspn(survey, "\n") : 0,
+		survey ? survey : "", lost, unowned);
 	ck_assert_exit(&r, 0);
-	ep_assert_repaired(&f, r.out, st.count);
+	ep_assert_repaired(&f, &st, r.out);
 	run_result_free(&r);
 	ck_assert_int_eq(lost, 0);
 	tc_verify_keys(f.tc, EP_PREFIX, EP_KEYS);

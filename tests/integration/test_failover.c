@@ -140,17 +140,6 @@ static void fixture_verify(struct exec_hot *f)
 	fixture_verify_on(f, f->to);
 }
 
-/* Whether path exists within timeout_ms. */
-static bool wait_for_file(const char *path, int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		if (access(path, F_OK) == 0)
-			return true;
-		usleep(10 * 1000);
-	}
-	return false;
-}
-
 /* From a child process: once apply holds (the test-only hold hook made
  * "<go>.held"; in the middle of the hot slot, say), fails the master
  * `victim` over to its replica, then lets apply go on. The child exits 0 when it did, 1 when
@@ -166,7 +155,7 @@ static pid_t fail_over_mid_slot(const struct exec_hot *f, int victim, const char
 		FILE *g;
 
 		snprintf(held, sizeof(held), "%s.held", go);
-		if (!wait_for_file(held, 120000))
+		if (!tc_wait_for_file(held, 120000))
 			_exit(1);
 		rc = fail_over_to(f->tc, tc_replica_of(f->tc, victim)) ? 0 : 2;
 		if ((g = fopen(go, "w")))

@@ -52,11 +52,11 @@ struct view_ctx {
 	volatile int changes;
 };
 
-/* A command that changes a node: any write, or a CLUSTER subcommand other
- * than one that reads. */
+/* A command that changes a node: any write, CONFIG other than GET, or a
+ * CLUSTER subcommand other than one that reads. */
 static bool changes_a_node(int argc, char **argv)
 {
-	static const char *const readers[] = { "PING", "INFO", "CONFIG", "DBSIZE", "ROLE", "MEMORY", "AUTH", "HELLO",
+	static const char *const readers[] = { "PING", "INFO", "DBSIZE", "ROLE", "MEMORY", "AUTH", "HELLO",
 		"CLIENT", "SCAN", "TYPE", "EXISTS", "DUMP", "PTTL", NULL };
 	static const char *const cluster_readers[] = { "NODES", "MYID", "INFO", "SLOTS", "SHARDS", "COUNTKEYSINSLOT",
 		"GETKEYSINSLOT", "SLOT-STATS", "KEYSLOT", NULL };
@@ -67,6 +67,8 @@ static bool changes_a_node(int argc, char **argv)
 				return false;
 		return true;
 	}
+	if (fake_arg_is(argc, argv, 0, "CONFIG"))
+		return !fake_arg_is(argc, argv, 1, "GET");
 	for (int i = 0; readers[i]; i++)
 		if (fake_arg_is(argc, argv, 0, readers[i]))
 			return false;

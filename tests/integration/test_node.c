@@ -255,7 +255,6 @@ START_TEST(drain_and_remove_under_traffic)
 }
 END_TEST
 
-/* Waits until node 0 flags id fail (not fail?). */
 /* The line of CLUSTER NODES text that starts with id (a replica's line also
  * names its master's id, in the middle), or NULL. */
 static char *node_line(char *text, const char *id)
@@ -268,6 +267,7 @@ static char *node_line(char *text, const char *id)
 	return NULL;
 }
 
+/* Waits (at most 120 s) until node 0 flags id fail (not fail?). */
 static void wait_flagged_fail(const struct test_cluster *tc, const char *id)
 {
 	long long deadline = sc_clock_ms() + 120000;

@@ -57,7 +57,6 @@ START_TEST(reshard_one_shot)
 }
 END_TEST
 
-/* Whether directory path holds no entry but . and .. */
 /* How many slots node i's own view shows owned by node `owner`, and how
  * many it shows itself importing ("[slot-<-id]" on its myself line). */
 static int view_counts(const struct test_cluster *tc, int i, int owner, int *importing)
@@ -127,9 +126,7 @@ START_TEST(new_master_takes_its_first_slots_one_at_a_time)
 		pid = exec_spawn(argv);
 		unsetenv("SLOTCTL_TEST_HOLD_AT");
 	}
-	for (int waited = 0; access(held, F_OK) != 0 && waited < 60000; waited += 10)
-		usleep(10000);
-	ck_assert_msg(access(held, F_OK) == 0, "the reshard never opened a third slot");
+	ck_assert_msg(tc_wait_for_file(held, 60000), "the reshard never opened a third slot");
 	for (int i = 0; i < 3; i++) {
 		int owned = view_counts(tc, i, 2, &importing);
 
@@ -147,6 +144,7 @@ START_TEST(new_master_takes_its_first_slots_one_at_a_time)
 }
 END_TEST
 
+/* Whether directory path holds no entry but . and .. */
 static bool dir_is_empty(const char *path)
 {
 	DIR *d = opendir(path);

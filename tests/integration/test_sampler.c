@@ -8,7 +8,6 @@
  * CPU stays unknown. */
 #include "check_run.h"
 #include "support.h"
-#include "slotctl/core/info_text.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/core/topology.h"
 #include "slotctl/io/sampler.h"
@@ -26,11 +25,9 @@ static const struct conn_opts copts = { .connect_timeout_ms = 5000, .command_tim
 /* Whether node 0 is a server with CLUSTER SLOT-STATS: Valkey 8 or later. */
 static bool has_slot_stats(const struct test_cluster *tc)
 {
-	redisReply *r = tc_command(tc, 0, "INFO server");
 	struct server_version v;
 
-	info_server_version(r->str, &v);
-	freeReplyObject(r);
+	tc_server_version(tc, 0, &v);
 	return v.valkey && server_version_at_least(&v, 8, 0);
 }
 

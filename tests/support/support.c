@@ -366,6 +366,26 @@ int tc_migrate_keys(const struct test_cluster *tc, int slot, int from, int to, i
 	return moved;
 }
 
+void tc_server_version(const struct test_cluster *tc, int i, struct server_version *v)
+{
+	redisReply *r = tc_command(tc, i, "INFO server");
+
+	ck_assert_msg(r->type == REDIS_REPLY_STRING,
+		"node %d answered INFO server with reply type %d", i, r->type);
+	info_server_version(r->str, v);
+	freeReplyObject(r);
+}
+
+bool tc_wait_for_file(const char *path, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		if (access(path, F_OK) == 0)
+			return true;
+		usleep(10 * 1000);
+	}
+	return access(path, F_OK) == 0;
+}
+
 void tc_owners(const struct test_cluster *tc, int view_node, int *owner)
 {
 	struct sc_error err;

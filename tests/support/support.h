@@ -9,8 +9,10 @@
 #include <check.h>
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/types.h>
 #include "slotctl/io/conn.h"
+#include "slotctl/core/info_text.h"
 
 struct test_cluster;
 
@@ -96,6 +98,14 @@ void tc_owners(const struct test_cluster *tc, int view_node, int *owner);
  * to the owner of its slot). */
 void tc_load_keys(const struct test_cluster *tc, const char *prefix, int n);
 
+/* The server node i runs, from its INFO server (redis-server or
+ * valkey-server, and its version). */
+void tc_server_version(const struct test_cluster *tc, int i, struct server_version *v);
+
+/* Whether path exists within timeout_ms (polled every 10 ms): for a
+ * test-only hold hook's "<go>.held" file, say. */
+bool tc_wait_for_file(const char *path, int timeout_ms);
+
 /* The value tc_load_keys writes for key i (static buffer). */
 const char *tc_value_for(const char *prefix, int i);
 
@@ -147,11 +157,33 @@ int tc_witness_connections(int fd);
 /* Asserts that the run r (a struct run_result *) exited with want, showing
  * its stdout and stderr when it did not. */
 #define ck_assert_exit(r, want) \
-	ck_assert_msg((r)->status == (want), "slotctl exited %d, expected %d\nstdout:\n%s\nstderr:\n%s", \
-		(r)->status, (want), (r)->out, (r)->err)
+	ck_assert_msg((r)->status == (want), "slotctl exited %d, expected %d\nstdout%s:\n%s\nstderr%s:\n%s", \
+		(r)->status, (want), tc_cut((r)->out, TC_QUOTE_BYTES), tc_tail((r)->out, TC_QUOTE_BYTES), \
+		tc_cut((r)->err, TC_QUOTE_BYTES), tc_tail((r)->err, TC_QUOTE_BYTES))
 
 /* Asserts that haystack contains needle, printing both when it does not. */
 #define ck_assert_contains(haystack, needle) \
-	ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected '%s' in:\n%s", (needle), (haystack))
+	ck_assert_msg(strstr((haystack), (needle)) != NULL, "expected '%s' in%s:\n%s", (needle), \
+		tc_cut((haystack), 2 * TC_QUOTE_BYTES), tc_tail((haystack), 2 * TC_QUOTE_BYTES))
+
+/* What the assertions above quote of an output: its last TC_QUOTE_BYTES
+ * bytes. Check's whole message is bounded (4 KiB unless CK_MAX_MSG_SIZE
+ * says otherwise); a longer one ends the test with "Message string too
+ * long" and no word of what failed. */
+#define TC_QUOTE_BYTES 1500
+
+/* The last n bytes of s, all of it when shorter. */
+static inline const char *tc_tail(const char *s, size_t n)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return !s ? "(null)" : len > n ? s + len - n : s;
+}
+
+/* " (its end)" when tc_tail cuts s, else "". */
+static inline const char *tc_cut(const char *s, size_t n)
+{
+	return s && strlen(s) > n ? " (its end)" : "";
+}
 
 #endif
