@@ -164,6 +164,60 @@ START_TEST(frozen_target_fails_then_resumes)
 }
 END_TEST
 
+/* Valkey 8+ replicates SETSLOT to the replicas before the master runs it
+ * and drops it when the client that sent it goes away meanwhile: slotctl
+ * killed while the source waits for its replica (frozen here) leaves the
+ * MIGRATING mark on the replica alone. abort clears it (a STABLE on the
+ * master, replicated), and the cluster settles; before, the mark stayed
+ * and abort failed after its 30 s wait for every node to agree. On Redis
+ * (which does not replicate SETSLOT) the same run is a plain kill -9 then
+ * abort. */
+START_TEST(abort_clears_marks_only_replicas_got)
+{
+	struct exec_hot f;
+	struct run_result r;
+	const char *argv[] = { "apply", NULL, "--yes", "--parallel", "1", NULL };
+	char go[96], held[100], hold[128];
+	int replica, status;
+	pid_t pid;
+
+	exec_hot_start_with(&f, 1);
+	replica = tc_replica_of(f.tc, f.from);
+	ck_assert_int_ge(replica, 0);
+	argv[1] = f.plan;
+	snprintf(go, sizeof(go), "%s/go", f.dir);
+	snprintf(held, sizeof(held), "%s.held", go);
+	snprintf(hold, sizeof(hold), "importing:1:%s", go);
+	/* held once the target took IMPORTING: the source's replica is frozen
+	 * then (apply's first look needs it), and the source waits for it */
+	setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
+	pid = run_slotctl_background(argv);
+	unsetenv("SLOTCTL_TEST_HOLD_AT");
+	for (int i = 0; i < 1500 && access(held, F_OK) != 0; i++)
+		usleep(20000);
+	ck_assert_msg(access(held, F_OK) == 0, "apply did not reach IMPORTING in 30 s");
+	ck_assert_int_eq(kill(tc_pid(f.tc, replica), SIGSTOP), 0);
+	close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	usleep(500000);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	status = run_slotctl_wait(pid);
+	ck_assert_int_eq(kill(tc_pid(f.tc, replica), SIGCONT), 0);
+	ck_assert_int_eq(status, 128 + SIGKILL);
+	if (tc_valkey_server()) {
+		for (int i = 0; i < 250 && exec_open_slots(f.tc, replica) == 0; i++)
+			usleep(20000);
+		ck_assert_msg(exec_open_slots(f.tc, replica) > 0, "the replica got no MIGRATING mark");
+		ck_assert_int_eq(exec_open_slots(f.tc, f.from), 0);
+	}
+	EXEC_RUN(&r, 0, 120, "abort", f.journal);
+	ck_assert_contains(r.out, "abort: aborted");
+	run_result_free(&r);
+	exec_hot_verify(&f);
+	ck_assert_int_eq(exec_open_slots(f.tc, replica), 0);
+	tc_stop(f.tc);
+}
+END_TEST
+
 static Suite *resume_suite(void)
 {
 	Suite *s = suite_create("resume");
@@ -182,6 +236,10 @@ static Suite *resume_suite(void)
 	tcase_add_test(tc, abort_after_quiet_owner_on_target);
 	tcase_add_test(tc, frozen_source_fails_then_resumes);
 	tcase_add_test(tc, frozen_target_fails_then_resumes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("replicas");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, abort_clears_marks_only_replicas_got);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,6 +14,7 @@
 #include "traffic.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "check_run.h"
@@ -162,6 +164,38 @@ static void assert_refused(struct run_result *r, const char *cause)
 		r->seconds, TIMEOUT_MS);
 }
 
+/* check of the node on port with extra refused it within the timeout, naming cause. */
+static void check_refused(int port, const char *cause, const char *const *extra)
+{
+	struct run_result r;
+
+	run_check(&r, port, extra);
+	assert_refused(&r, cause);
+	run_result_free(&r);
+}
+
+/* check with extra exited with status, its stderr saying text. */
+static void check_exits(int status, const char *text, const char *const *extra)
+{
+	struct run_result r;
+
+	run_check(&r, stall_port, extra);
+	ck_assert_exit(&r, status);
+	ck_assert_contains(r.err, text);
+	run_result_free(&r);
+}
+
+/* check of the node on port with extra got past the TLS handshake (any
+ * exit but 3: the node need not be a cluster). */
+static void check_passes_tls(int port, const char *const *extra)
+{
+	struct run_result r;
+
+	run_check(&r, port, extra);
+	ck_assert_msg(r.status != 3, "exit %d: %s", r.status, r.err);
+	run_result_free(&r);
+}
+
 START_TEST(mutual_tls_check_works)
 {
 	struct run_result r;
@@ -177,71 +211,47 @@ END_TEST
 
 START_TEST(unknown_ca_named)
 {
-	struct run_result r;
-
-	run_check(&r, ports[GOOD], (const char *const[]){ "--tls", "--cacert", in_dir("otherca.crt"), "--cert",
-		in_dir("client.crt"), "--key", in_dir("client.key"), NULL });
-	assert_refused(&r, "signed by an unknown CA");
-	run_result_free(&r);
+	check_refused(ports[GOOD], "signed by an unknown CA", (const char *const[]){ "--tls", "--cacert",
+		in_dir("otherca.crt"), "--cert", in_dir("client.crt"), "--key", in_dir("client.key"), NULL });
 	/* no --cacert: the system's CAs do not know the throwaway one either */
-	run_check(&r, ports[GOOD], (const char *const[]){ "--tls", NULL });
-	assert_refused(&r, "signed by an unknown CA");
-	run_result_free(&r);
+	check_refused(ports[GOOD], "signed by an unknown CA", (const char *const[]){ "--tls", NULL });
 }
 END_TEST
 
 START_TEST(missing_client_certificate_named)
 {
-	struct run_result r;
-
-	run_check(&r, ports[GOOD], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
-	assert_refused(&r, "the server wants a client certificate (give --cert and --key)");
-	run_result_free(&r);
+	check_refused(ports[GOOD], "the server wants a client certificate (give --cert and --key)",
+		(const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
 }
 END_TEST
 
 START_TEST(expired_certificate_named)
 {
-	struct run_result r;
-
-	run_check(&r, ports[EXPIRED], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
-	assert_refused(&r, "the server's certificate expired on ");
-	run_result_free(&r);
+	check_refused(ports[EXPIRED], "the server's certificate expired on ",
+		(const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
 }
 END_TEST
 
 START_TEST(name_mismatch_named)
 {
-	struct run_result r;
-
-	run_check(&r, ports[WRONG_NAME], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
-	assert_refused(&r, "name mismatch: the server's certificate is not for '127.0.0.1'");
-	run_result_free(&r);
+	check_refused(ports[WRONG_NAME], "name mismatch: the server's certificate is not for '127.0.0.1'",
+		(const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
 	/* --sni names what the certificate must carry */
-	run_check(&r, ports[GOOD], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), "--cert",
-		in_dir("client.crt"), "--key", in_dir("client.key"), "--sni", "elsewhere.example", NULL });
-	assert_refused(&r, "not for 'elsewhere.example'");
-	run_result_free(&r);
-	/* and the right name passes (the wrong-name server is not a cluster:
-	 * any exit but 3 shows the handshake passed) */
-	run_check(&r, ports[WRONG_NAME], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), "--sni",
+	check_refused(ports[GOOD], "not for 'elsewhere.example'", (const char *const[]){ "--tls", "--cacert",
+		in_dir("ca.crt"), "--cert", in_dir("client.crt"), "--key", in_dir("client.key"), "--sni",
 		"elsewhere.example", NULL });
-	ck_assert_msg(r.status != 3, "exit %d: %s", r.status, r.err);
-	run_result_free(&r);
+	/* and the right name passes */
+	check_passes_tls(ports[WRONG_NAME], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), "--sni",
+		"elsewhere.example", NULL });
 	/* --insecure checks nothing */
-	run_check(&r, ports[EXPIRED], (const char *const[]){ "--tls", "--insecure", NULL });
-	ck_assert_msg(r.status != 3, "exit %d: %s", r.status, r.err);
-	run_result_free(&r);
+	check_passes_tls(ports[EXPIRED], (const char *const[]){ "--tls", "--insecure", NULL });
 }
 END_TEST
 
 START_TEST(plaintext_server_named)
 {
-	struct run_result r;
-
-	run_check(&r, ports[PLAIN], (const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
-	assert_refused(&r, "the server does not speak TLS");
-	run_result_free(&r);
+	check_refused(ports[PLAIN], "the server does not speak TLS",
+		(const char *const[]){ "--tls", "--cacert", in_dir("ca.crt"), NULL });
 }
 END_TEST
 
@@ -258,26 +268,22 @@ END_TEST
 
 START_TEST(options_checked_before_connecting)
 {
-	struct run_result r;
-
 	tc_witness_connections(stall_fd); /* forget the other tests' */
-	run_check(&r, stall_port, (const char *const[]){ "--cacert", in_dir("ca.crt"), NULL });
-	ck_assert_exit(&r, 2);
-	ck_assert_contains(r.err, "--cacert needs --tls");
-	run_result_free(&r);
-	run_check(&r, stall_port, (const char *const[]){ "--tls", "--cert", in_dir("client.crt"), NULL });
-	ck_assert_exit(&r, 2);
-	ck_assert_contains(r.err, "--cert and --key go together");
-	run_result_free(&r);
-	run_check(&r, stall_port, (const char *const[]){ "--tls", "--cacert", in_dir("missing.crt"), NULL });
-	ck_assert_exit(&r, 2);
-	ck_assert_contains(r.err, "cannot use --cacert '");
-	run_result_free(&r);
-	run_check(&r, stall_port, (const char *const[]){ "--tls", "--cert", in_dir("client.crt"), "--key",
-		in_dir("server.key"), NULL });
-	ck_assert_exit(&r, 2);
-	ck_assert_contains(r.err, "is not the key of --cert");
-	run_result_free(&r);
+	check_exits(2, "--cacert needs --tls", (const char *const[]){ "--cacert", in_dir("ca.crt"), NULL });
+	check_exits(2, "--cert and --key go together",
+		(const char *const[]){ "--tls", "--cert", in_dir("client.crt"), NULL });
+	check_exits(2, "cannot use --cacert '", (const char *const[]){ "--tls", "--cacert", in_dir("missing.crt"), NULL });
+	check_exits(2, "is not the key of --cert", (const char *const[]){ "--tls", "--cert", in_dir("client.crt"),
+		"--key", in_dir("server.key"), NULL });
+	/* the files are read bounded: a FIFO would hang OpenSSL's own reading,
+	 * and a file larger than any CA bundle or key is not read at all */
+	ck_assert_int_eq(mkfifo(in_dir("fifo.crt"), 0600), 0);
+	check_exits(2, "cannot use --cacert '", (const char *const[]){ "--tls", "--cacert", in_dir("fifo.crt"), NULL });
+	check_exits(2, "not a regular file", (const char *const[]){ "--tls", "--cacert", in_dir("fifo.crt"), NULL });
+	close(open(in_dir("huge.key"), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	ck_assert_int_eq(truncate(in_dir("huge.key"), 64 << 20), 0);
+	check_exits(2, "larger than", (const char *const[]){ "--tls", "--cert", in_dir("client.crt"), "--key",
+		in_dir("huge.key"), NULL });
 	ck_assert_int_eq(tc_witness_connections(stall_fd), 0);
 }
 END_TEST
@@ -360,21 +366,6 @@ static int run_words(struct run_result *r, bool tls, const char *const *words)
 	return run_slotctl_argv(r, 180, argv);
 }
 
-/* Whether the file at path holds text (false when it cannot be read). */
-static bool file_has(const char *path, const char *text)
-{
-	char *data;
-	size_t len;
-	struct sc_error err;
-	bool has;
-
-	if (file_read(path, "journal", 64u << 20, 0, &data, &len, &err) != 0)
-		return false;
-	has = strstr(data, text) != NULL;
-	free(data);
-	return has;
-}
-
 /* Starts apply of plan with TLS, paced so that it runs for seconds, and
  * kills it with SIGKILL ms after its first slot started moving keys;
  * asserts it was still running. */
@@ -391,9 +382,9 @@ static void apply_then_kill9(const char *plan, int ms)
 	pid = run_slotctl_background(argv);
 	snprintf(journal, sizeof(journal), "%s.journal", plan);
 	/* until its journal shows keys moving, then ms more */
-	for (int i = 0; i < 600 && !file_has(journal, "\"phase\":\"migrating\""); i++)
+	for (int i = 0; i < 600 && !tc_file_has(journal, "\"phase\":\"migrating\""); i++)
 		usleep(50000);
-	ck_assert_msg(file_has(journal, "\"phase\":\"migrating\""), "apply of '%s' moved nothing in 30 s", plan);
+	ck_assert_msg(tc_file_has(journal, "\"phase\":\"migrating\""), "apply of '%s' moved nothing in 30 s", plan);
 	usleep((useconds_t)ms * 1000);
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	status = run_slotctl_wait(pid);
@@ -435,12 +426,6 @@ static void healthy_with_keys(struct test_cluster *tc)
 
 START_TEST(mutual_tls_cluster_end_to_end)
 {
-	/* Redis only for now: on Valkey 9.1 one step of it exits 1 (seen in the
-	 * both-server CI run at the session's end; not yet understood) */
-	if (tc_valkey_server() != NULL) {
-		fprintf(stderr, "tls: mutual_tls_cluster_end_to_end runs on redis-server only for now\n");
-		return;
-	}
 	struct test_cluster *tc = tls_cluster_up();
 	char plan[3][192], journal[200];
 	struct traffic_stats stats;
@@ -466,8 +451,8 @@ START_TEST(mutual_tls_cluster_end_to_end)
 		"--slots", "3000", "-o", plan[0], NULL });
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);
-	ck_assert(file_has(plan[0], "\"transport\":\t{"));
-	ck_assert(!file_has(plan[0], "PRIVATE KEY") && !file_has(plan[0], "client.key"));
+	ck_assert(tc_file_has(plan[0], "\"transport\":\t{"));
+	ck_assert(!tc_file_has(plan[0], "PRIVATE KEY") && !tc_file_has(plan[0], "client.key"));
 	run_words(&r, false, (const char *const[]){ "apply", plan[0], "--yes", NULL });
 	ck_assert_exit(&r, 2);
 	ck_assert_contains(r.err, "says the cluster speaks TLS: give --tls --cacert --cert --key");
@@ -491,8 +476,8 @@ START_TEST(mutual_tls_cluster_end_to_end)
 	ck_assert_contains(r.err, "give --tls --cacert --cert --key");
 	run_result_free(&r);
 	snprintf(journal, sizeof(journal), "%s.journal", plan[1]);
-	ck_assert(file_has(journal, "\"transport\":{\"options\":[\"cacert\",\"cert\",\"key\"],\"tls\":true}"));
-	ck_assert(!file_has(journal, "PRIVATE KEY") && !file_has(journal, "client.key"));
+	ck_assert(tc_file_has(journal, "\"transport\":{\"options\":[\"cacert\",\"cert\",\"key\"],\"tls\":true}"));
+	ck_assert(!tc_file_has(journal, "PRIVATE KEY") && !tc_file_has(journal, "client.key"));
 	run_words(&r, true, (const char *const[]){ "resume", plan[1], NULL });
 	ck_assert_exit(&r, 0);
 	ck_assert_contains(r.out, "resume: done");
@@ -568,19 +553,19 @@ START_TEST(host_names_when_preferred)
 		"--slots", "100", "-o", plan, NULL });
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);
-	ck_assert(file_has(plan, "\"address\":\t\"127.0.0.1:") && !file_has(plan, "\"address\":\t\"localhost:"));
+	ck_assert(tc_file_has(plan, "\"address\":\t\"127.0.0.1:") && !tc_file_has(plan, "\"address\":\t\"localhost:"));
 	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
 		"--slots", "100", "-o", plan, "--prefer-hostnames", NULL });
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);
-	ck_assert(file_has(plan, "\"address\":\t\"localhost:") && !file_has(plan, "\"address\":\t\"127.0.0.1:"));
+	ck_assert(tc_file_has(plan, "\"address\":\t\"localhost:") && !tc_file_has(plan, "\"address\":\t\"127.0.0.1:"));
 	for (int i = 0; i < tc_count(tc); i++)
 		freeReplyObject(tc_command(tc, i, "CONFIG SET cluster-preferred-endpoint-type hostname"));
 	run_words(&r, true, (const char *const[]){ "plan", "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 0),
 		"--slots", "100", "-o", plan, NULL });
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);
-	ck_assert(file_has(plan, "\"address\":\t\"localhost:") && !file_has(plan, "\"address\":\t\"127.0.0.1:"));
+	ck_assert(tc_file_has(plan, "\"address\":\t\"localhost:") && !tc_file_has(plan, "\"address\":\t\"127.0.0.1:"));
 	run_words(&r, true, (const char *const[]){ "apply", plan, "--yes", NULL });
 	ck_assert_exit(&r, 0);
 	run_result_free(&r);

@@ -756,3 +756,17 @@ void run_result_free(struct run_result *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
+
+bool tc_file_has(const char *path, const char *text)
+{
+	char *data;
+	size_t len;
+	struct sc_error err;
+	bool has;
+
+	if (file_read(path, "file", 64u << 20, 0, &data, &len, &err) != 0)
+		return false;
+	has = strstr(data, text) != NULL;
+	free(data);
+	return has;
+}

@@ -116,6 +116,10 @@ const char *tc_value_for(const char *prefix, int i);
  * the first key that is wrong. */
 void tc_verify_keys(const struct test_cluster *tc, const char *prefix, int n);
 
+/* Whether the file at path holds text (false when it cannot be read): a
+ * journal polled for a phase. */
+bool tc_file_has(const char *path, const char *text);
+
 /* Waits until every node agrees on the slot map and says cluster_state:ok;
  * returns false when timeout_ms passes first. */
 bool tc_wait_converged(const struct test_cluster *tc, int timeout_ms);

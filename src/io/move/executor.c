@@ -295,6 +295,24 @@ static bool has_marker(const struct topology *view, int slot, bool importing)
 	return false;
 }
 
+/* Whether the node with id, or a replica of it, has slot's marker in its
+ * own view. Valkey 8+ replicates SETSLOT to the replicas before the master
+ * runs it, and drops it on the master when the client that sent it goes
+ * away meanwhile: a run killed there leaves the mark on the replicas alone,
+ * which a STABLE on the master (replicated too) clears. */
+static bool shard_has_marker(const struct snapshot *s, const char *id, int slot, bool importing)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		const struct topology *v = &s->nodes[i].view;
+		const struct node *me = s->nodes[i].reachable && v->myself >= 0 ? &v->nodes[v->myself] : NULL;
+
+		if (me && (strcmp(me->id, id) == 0 || strcmp(me->master_id, id) == 0) &&
+		    has_marker(v, slot, importing))
+			return true;
+	}
+	return false;
+}
+
 /* The views of every master but src and dst (for "owner on all"). */
 static const struct topology **other_views(const struct exec_run *run, const struct snapshot *s,
 	int src, int dst, size_t *n)
@@ -445,8 +463,8 @@ static int place_move(struct exec_run *run, const struct snapshot *s, struct con
 	m->dst = dst;
 	m->phase = phase;
 	m->rollback = abort && phase < JOURNAL_KEYS_MOVED;
-	m->src_open = has_marker(&sv->view, m->slot, false);
-	m->dst_open = has_marker(&dv->view, m->slot, true);
+	m->src_open = shard_has_marker(s, run->nodes[src].id, m->slot, false);
+	m->dst_open = shard_has_marker(s, run->nodes[dst].id, m->slot, true);
 	return tell_target_owner(run, pool, m, &dv->view, err);
 }
 

@@ -52,7 +52,7 @@ struct exec_move {
 	int src_shard, dst_shard; /* indexes into run->shards: whose master src and dst are */
 	enum journal_phase phase; /* where it stands; the protocol continues from here */
 	bool rollback;            /* abort: bring it back to the source */
-	bool src_open, dst_open;  /* markers seen at the start (rollback only) */
+	bool src_open, dst_open;  /* markers seen at the start on the shard's master or replicas (rollback only) */
 	long long keys_est, bytes_est;
 	bool probe;               /* measure key sizes (MEMORY USAGE) to bound batches by bytes */
 	long long keys_moved;

@@ -17,6 +17,7 @@
 #include "slotctl/io/file_text.h"
 
 #define TLS_CERTS_CA_DAYS 3650L
+#define TLS_CERTS_FILE_MAX (64u << 10) /* a CA file this makes is under 1 KiB */
 
 /* Writes what PEM_write_bio_* put in bio to <dir>/<name><ext>. */
 static int write_pem(BIO *bio, const char *dir, const char *name, const char *ext, struct sc_error *err)
@@ -49,25 +50,42 @@ static int write_pair(X509 *cert, EVP_PKEY *key, const char *dir, const char *na
 	return rc;
 }
 
+/* <dir>/<name><ext> in a memory BIO, the file read bounded (file_read: a
+ * regular file of at most TLS_CERTS_FILE_MAX bytes); NULL when it cannot
+ * be read. */
+static BIO *pem_bio(const char *dir, const char *name, const char *ext)
+{
+	struct sc_error err = { 0 };
+	char path[4096], *text;
+	size_t len;
+	BIO *bio;
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext);
+	if (file_read(path, "CA file", TLS_CERTS_FILE_MAX, 0, &text, &len, &err) != 0)
+		return NULL;
+	bio = BIO_new(BIO_s_mem()); /* freed, a memory BIO wipes its bytes */
+	if (bio && BIO_write(bio, text, (int)len) != (int)len) {
+		BIO_free(bio);
+		bio = NULL;
+	}
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return bio;
+}
+
 /* Reads <dir>/<name>.crt and .key. */
 static int read_pair(const char *dir, const char *name, X509 **cert, EVP_PKEY **key, struct sc_error *err)
 {
-	char path[4096];
-	FILE *f;
+	BIO *c = pem_bio(dir, name, ".crt"), *k = pem_bio(dir, name, ".key");
 
-	snprintf(path, sizeof(path), "%s/%s.crt", dir, name);
-	f = fopen(path, "r");
-	*cert = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
-	snprintf(path, sizeof(path), "%s/%s.key", dir, name);
-	f = *cert ? fopen(path, "r") : NULL;
-	*key = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
-	if (f)
-		fclose(f);
+	*cert = c ? PEM_read_bio_X509(c, NULL, NULL, NULL) : NULL;
+	*key = k ? PEM_read_bio_PrivateKey(k, NULL, NULL, NULL) : NULL;
+	BIO_free(c);
+	BIO_free(k);
 	if (*cert && *key)
 		return 0;
 	X509_free(*cert);
+	EVP_PKEY_free(*key);
 	return sc_error_set(err, SC_EXIT_USAGE, "cannot read the CA '%s/%s.crt' and its key", dir, name);
 }
 
@@ -129,18 +147,27 @@ fail:
 	return NULL;
 }
 
-int tls_certs_make_ca(const char *dir, const char *name, struct sc_error *err)
+struct ext {
+	int nid;
+	const char *value; /* NULL: left out */
+};
+
+/* Makes <dir>/<name>.crt and .key: a new key, its certificate (cert_new)
+ * with exts, issued and signed by issuer_cert/issuer_key, or self-signed
+ * when issuer_cert is NULL. */
+static int make_signed(const char *dir, const char *name, long from_s, long to_s, X509 *issuer_cert,
+	EVP_PKEY *issuer_key, const struct ext *exts, size_t n, struct sc_error *err)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key ? cert_new(key, name, -3600, TLS_CERTS_CA_DAYS * 86400) : NULL;
+	X509 *cert = key ? cert_new(key, name, from_s, to_s) : NULL;
+	X509 *issuer = issuer_cert ? issuer_cert : cert;
+	bool ok = cert && X509_set_issuer_name(cert, X509_get_subject_name(issuer)) == 1;
 	int rc = -1;
 
-	if (!cert || X509_set_issuer_name(cert, X509_get_subject_name(cert)) != 1
-		|| add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE") != 0
-		|| add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") != 0
-		|| add_ext(cert, cert, NID_subject_key_identifier, "hash") != 0
-		|| X509_sign(cert, key, EVP_sha256()) == 0)
-		sc_error_set(err, SC_EXIT_PROBLEMS, "cannot make the CA '%s': out of memory", name);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = !exts[i].value || add_ext(cert, issuer, exts[i].nid, exts[i].value) == 0;
+	if (!ok || X509_sign(cert, issuer_cert ? issuer_key : key, EVP_sha256()) == 0)
+		sc_error_set(err, SC_EXIT_PROBLEMS, "cannot make the certificate '%s': out of memory", name);
 	else
 		rc = write_pair(cert, key, dir, name, err);
 	X509_free(cert);
@@ -148,31 +175,36 @@ int tls_certs_make_ca(const char *dir, const char *name, struct sc_error *err)
 	return rc;
 }
 
+int tls_certs_make_ca(const char *dir, const char *name, struct sc_error *err)
+{
+	const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:TRUE" },
+		{ NID_key_usage, "critical,keyCertSign,cRLSign" },
+		{ NID_subject_key_identifier, "hash" },
+	};
+
+	return make_signed(dir, name, -3600, TLS_CERTS_CA_DAYS * 86400, NULL, NULL, exts, 3, err);
+}
+
 int tls_certs_make(const char *dir, const char *ca, const char *name, const char *const *sans,
 	long from_s, long to_s, struct sc_error *err)
 {
-	X509 *ca_cert = NULL, *cert = NULL;
-	EVP_PKEY *ca_key = NULL, *key = NULL;
 	char names[2048];
-	int rc = -1;
+	const struct ext exts[] = {
+		{ NID_basic_constraints, "critical,CA:FALSE" },
+		{ NID_key_usage, "critical,digitalSignature,keyEncipherment" },
+		{ NID_ext_key_usage, "serverAuth,clientAuth" },
+		{ NID_subject_alt_name, names },
+	};
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+	int rc;
 
 	if (san_list(sans, names, sizeof(names)) != 0)
 		return sc_error_set(err, SC_EXIT_USAGE, "too many names for the certificate '%s'", name);
 	if (read_pair(dir, ca, &ca_cert, &ca_key, err) != 0)
 		return -1;
-	key = EVP_EC_gen("P-256");
-	cert = key ? cert_new(key, name, from_s, to_s) : NULL;
-	if (!cert || X509_set_issuer_name(cert, X509_get_subject_name(ca_cert)) != 1
-		|| add_ext(cert, ca_cert, NID_basic_constraints, "critical,CA:FALSE") != 0
-		|| add_ext(cert, ca_cert, NID_key_usage, "critical,digitalSignature,keyEncipherment") != 0
-		|| add_ext(cert, ca_cert, NID_ext_key_usage, "serverAuth,clientAuth") != 0
-		|| (names[0] && add_ext(cert, ca_cert, NID_subject_alt_name, names) != 0)
-		|| X509_sign(cert, ca_key, EVP_sha256()) == 0)
-		sc_error_set(err, SC_EXIT_PROBLEMS, "cannot make the certificate '%s'", name);
-	else
-		rc = write_pair(cert, key, dir, name, err);
-	X509_free(cert);
-	EVP_PKEY_free(key);
+	rc = make_signed(dir, name, from_s, to_s, ca_cert, ca_key, exts, names[0] ? 4 : 3, err);
 	X509_free(ca_cert);
 	EVP_PKEY_free(ca_key);
 	return rc;

@@ -671,6 +671,7 @@ int conn_check_reply(struct conn *c, const redisReply *reply, const char *what, 
 	/* a missing or wrong password is an authentication problem, not a failed command */
 	if (strncmp(reply->str, "NOAUTH", 6) == 0 || strncmp(reply->str, "WRONGPASS", 9) == 0)
 		return sc_error_set(err, SC_EXIT_UNREACHABLE,
-			"'%s' replied to %s: %s (give --pass or set REDISCLI_AUTH)", c->addr, what, msg);
+			"'%s' replied to %s: %s (give --pass, --pass-file or --askpass, or set REDISCLI_AUTH)", c->addr,
+			what, msg);
 	return sc_error_set(err, SC_EXIT_PROBLEMS, "'%s' replied to %s: %s", c->addr, what, msg);
 }

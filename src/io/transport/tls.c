@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -25,6 +26,11 @@
 #include <unistd.h>
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/clock.h"
+#include "slotctl/io/file_text.h"
+
+/* The largest CA bundle, certificate chain or key file read (Debian's
+ * whole CA bundle is about 200 KiB) */
+#define TLS_FILE_MAX (4u << 20)
 
 struct tls_session {
 	SSL *ssl;
@@ -113,6 +119,81 @@ static int context_fail(SSL_CTX *ctx, struct sc_error *err, const char *what, co
 	return sc_error_set(err, SC_EXIT_USAGE, "cannot use %s '%s': %s", what, file, why);
 }
 
+/* The CA certificates (and CRLs) of bio into ctx's store. */
+static int use_ca(SSL_CTX *ctx, BIO *bio)
+{
+	STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	int added = 0, ok = infos != NULL;
+
+	for (int i = 0; ok && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *info = sk_X509_INFO_value(infos, i);
+
+		if (info->x509 && (ok = X509_STORE_add_cert(store, info->x509)) == 1)
+			added++;
+		if (ok && info->crl && (ok = X509_STORE_add_crl(store, info->crl)) == 1)
+			added++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	if (ok && !added)
+		ERR_raise(ERR_LIB_X509, X509_R_NO_CERTIFICATE_OR_CRL_FOUND);
+	return ok && added;
+}
+
+/* The client certificate of bio, then the chain that follows it. */
+static int use_cert(SSL_CTX *ctx, BIO *bio)
+{
+	X509 *cert = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL);
+	int ok = cert && SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_clear_chain_certs(ctx) == 1;
+
+	X509_free(cert);
+	while (ok && (cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (!(ok = SSL_CTX_add0_chain_cert(ctx, cert) == 1))
+			X509_free(cert);
+	if (ok && ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE)
+		ERR_clear_error(); /* the end of the file */
+	return ok;
+}
+
+/* The key of bio, unencrypted; a key that is not the certificate's is
+ * left to SSL_CTX_check_private_key, which says so in words. */
+static int use_key(SSL_CTX *ctx, BIO *bio)
+{
+	EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	int ok = key && (SSL_CTX_use_PrivateKey(ctx, key) == 1 ||
+		ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH);
+
+	EVP_PKEY_free(key);
+	return ok;
+}
+
+/* Gives ctx the PEM file at path (option what) through use. The file is
+ * read with file_read, bounded: a regular file of at most TLS_FILE_MAX
+ * bytes (a FIFO would hang OpenSSL's own reading, a huge file take its
+ * time); a key's bytes are wiped once used. 0, or -1 with err (ctx freed). */
+static int use_file(SSL_CTX *ctx, const char *what, const char *path, int (*use)(SSL_CTX *, BIO *),
+	struct sc_error *err)
+{
+	struct sc_error e = { 0 };
+	char *text;
+	size_t len;
+	BIO *bio;
+	int ok;
+
+	if (file_read(path, what, TLS_FILE_MAX, 0, &text, &len, &e) != 0) {
+		const char *why = strstr(e.msg, "': "); /* "cannot read WHAT 'PATH': WHY" */
+
+		SSL_CTX_free(ctx);
+		return sc_error_set(err, e.code, "cannot use %s '%s': %s", what, path, why ? why + 3 : e.msg);
+	}
+	bio = BIO_new_mem_buf(text, (int)len);
+	ok = bio && use(ctx, bio);
+	BIO_free(bio);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	return ok ? 0 : context_fail(ctx, err, what, path);
+}
+
 /* Makes the client context of o: CA (o's or the system's), client
  * certificate and key, verification. */
 static int context_make(const struct conn_tls_opts *o, SSL_CTX **out, struct sc_error *err)
@@ -123,20 +204,18 @@ static int context_make(const struct conn_tls_opts *o, SSL_CTX **out, struct sc_
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "cannot start TLS: out of memory");
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
 	SSL_CTX_set_verify(ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, note_expiry);
 	SSL_CTX_set_client_cert_cb(ctx, client_cert_asked);
-	if (o->cacert && SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1)
-		return context_fail(ctx, err, "--cacert", o->cacert);
+	if (o->cacert && use_file(ctx, "--cacert", o->cacert, use_ca, err) != 0)
+		return -1;
 	if (o->cacertdir && SSL_CTX_load_verify_locations(ctx, NULL, o->cacertdir) != 1)
 		return context_fail(ctx, err, "--cacertdir", o->cacertdir);
 	if (!o->cacert && !o->cacertdir && SSL_CTX_set_default_verify_paths(ctx) != 1)
 		return context_fail(ctx, err, "the system's CA store", "default");
-	if (o->cert && SSL_CTX_use_certificate_chain_file(ctx, o->cert) != 1)
-		return context_fail(ctx, err, "--cert", o->cert);
-	if (o->key && SSL_CTX_use_PrivateKey_file(ctx, o->key, SSL_FILETYPE_PEM) != 1
-		&& ERR_GET_REASON(ERR_peek_last_error()) != X509_R_KEY_VALUES_MISMATCH)
-		return context_fail(ctx, err, "--key (an unencrypted PEM key)", o->key);
+	if (o->cert && use_file(ctx, "--cert", o->cert, use_cert, err) != 0)
+		return -1;
+	if (o->key && use_file(ctx, "--key (an unencrypted PEM key)", o->key, use_key, err) != 0)
+		return -1;
 	if (o->cert && o->key && SSL_CTX_check_private_key(ctx) != 1) {
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
