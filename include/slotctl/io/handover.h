@@ -84,12 +84,10 @@ typedef int handover_take_fn(void *ctx, struct sc_error *err);
  * every master of the cluster that answers, each with no reply pending;
  * HANDOVER_WAIT_MS); then runs take(ctx); when it succeeds, counts the take
  * in l and writes the new count into *seen. The caller tells every other
- * master the new owner right after. Returns 0; -1 with err and *gate_failed
- * set when the gate did not open (nothing was sent to the taker); -1 with
- * take's error. gate_failed may be NULL. */
+ * master the new owner right after. Returns 0; -1 with err when the gate
+ * did not open (nothing was sent to the taker) or with take's error. */
 int handover_take(struct handover_ledger *l, unsigned long *seen, struct conn *taker,
-	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, bool *gate_failed,
-	struct sc_error *err);
+	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, struct sc_error *err);
 
 /* Waits, at most wait_ms, until every node behind nodes[] (masters and
  * replicas) shows owner_id owning each of the nslots slots in its own

@@ -82,6 +82,17 @@ static int end_run(struct exec_run *run, int rc, const char *seed_host, int seed
 	return exec_run_finish(run, rc, res, err);
 }
 
+/* Runs the moves of run, following a failover mid-run (follow_failovers),
+ * and ends it (end_run): the rest of apply, resume and abort. */
+static int run_to_end(struct exec_run *run, bool abort, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err)
+{
+	int rc = exec_run_moves(run, err);
+
+	rc = follow_failovers(run, rc, abort, err);
+	return end_run(run, rc, seed_host, seed_port, res, err);
+}
+
 static int refuse_unfinished(const char *path, struct sc_error *err)
 {
 	struct journal_state st;
@@ -273,9 +284,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 	    (run.backend->usable && run.backend->usable(&run, &snap, err) != 0) ||
 	    exec_run_start_journal(&run, plan->fingerprint, plan_path, true, err) != 0)
 		goto out;
-	rc = exec_run_moves(&run, err);
-	rc = follow_failovers(&run, rc, false, err);
-	rc = end_run(&run, rc, host, port, res, err);
+	rc = run_to_end(&run, false, host, port, res, err);
 out:
 	free(seeds);
 	snapshot_release(&snap);
@@ -681,12 +690,21 @@ static bool answers_as_replica(const struct exec_run *run, const struct snapshot
 	return v && v->reachable && v->view.myself >= 0 && !node_is_master(&v->view.nodes[v->view.myself]);
 }
 
-/* One look at the cluster after a run of moves failed: *changed when a
- * shard of an unfinished move has another master now, *settled when,
- * besides, every such move's new source and target know each other as
- * masters (SETSLOT MIGRATING and IMPORTING refuse a peer they take for a
- * replica), *suspect when an endpoint of a failed move answers as a replica
- * (a failover is under way). */
+/* Whether a move's source and target (now) know each other as masters, as
+ * SETSLOT MIGRATING and IMPORTING need ("Target node is not a master"): a
+ * promoted replica is a master by its own view at once, its peers learn it
+ * by gossip. A source that gave away its last slot and follows now
+ * (former_master) needs only to know the target. */
+static bool ends_agree(const struct exec_run *run, const struct snapshot *s, int src, int dst)
+{
+	return knows_master(s, &run->nodes[src], &run->nodes[dst]) &&
+	       (answers_as_replica(run, s, src) || knows_master(s, &run->nodes[dst], &run->nodes[src]));
+}
+
+/* One look at the cluster: *changed when a shard of an unfinished move has
+ * another master now, *settled when every unfinished move's source and
+ * target as they are now agree (ends_agree), *suspect when an endpoint of a
+ * failed move answers as a replica (a failover is under way). */
 static void look_for_failover(struct exec_run *run, const struct snapshot *s, bool *changed, bool *settled,
 	bool *suspect)
 {
@@ -710,11 +728,9 @@ static void look_for_failover(struct exec_run *run, const struct snapshot *s, bo
 		}
 		if (src < 0)
 			src = m->src; /* no master in the source's shard: unchanged (see former_master) */
-		if (src == m->src && dst == m->dst)
-			continue;
-		*changed = true;
-		if (!knows_master(s, &run->nodes[src], &run->nodes[dst]) ||
-		    !knows_master(s, &run->nodes[dst], &run->nodes[src]))
+		if (src != m->src || dst != m->dst)
+			*changed = true;
+		if (!ends_agree(run, s, src, dst))
 			*settled = false;
 	}
 }
@@ -726,12 +742,16 @@ static void node_addr(const void *ctx, size_t i, char *buf, size_t size)
 	snprintf(buf, size, "%s", run->nodes[i].addr);
 }
 
-/* Looks at the cluster until a failover of an unfinished move's shard has
- * settled (0, *changed, s filled), or none shows within
- * EXEC_FAILOVER_WAIT_MS while an endpoint answers as a replica, or at once
- * when none does (0, !*changed). -1 with err when a failover did not
- * settle in time or no node answers. */
-static int await_failover(struct exec_run *run, struct snapshot *s, bool *changed, struct sc_error *err)
+/* Looks at the cluster (look_for_failover). After a run of moves failed:
+ * until a failover of an unfinished move's shard has settled (0, *changed,
+ * s filled), or none shows within EXEC_FAILOVER_WAIT_MS while an endpoint
+ * answers as a replica, or at once when none does (0, !*changed); -1 with
+ * err when a failover did not settle in time or no node answers. Before a
+ * recovered run moves (before): until every unfinished move's ends agree,
+ * at most EXEC_FAILOVER_WAIT_MS (0 either way: without agreement the run
+ * fails as before, naming the node). */
+static int await_failover(struct exec_run *run, struct snapshot *s, bool before, bool *changed,
+	struct sc_error *err)
 {
 	long long deadline = sc_clock_ms() + EXEC_FAILOVER_WAIT_MS;
 	char *seeds = exec_join_addrs(run->node_count, node_addr, run);
@@ -745,13 +765,13 @@ static int await_failover(struct exec_run *run, struct snapshot *s, bool *change
 		if (gather(NULL, seeds, &run->o->conn, s, host, sizeof(host), &port, err) != 0)
 			break;
 		look_for_failover(run, s, changed, &settled, &suspect);
-		if ((*changed && settled) || (!*changed && !suspect)) {
+		if (before ? settled : *changed ? settled : !suspect) {
 			rc = 0;
 			break;
 		}
 		if (sc_clock_ms() >= deadline || (run->o->stop && *run->o->stop)) {
-			rc = *changed ? sc_error_set(err, SC_EXIT_PROBLEMS, "a shard failed over, but its new master "
-				"and its peers did not agree on it within %d ms; run 'slotctl resume'",
+			rc = *changed && !before ? sc_error_set(err, SC_EXIT_PROBLEMS, "a shard failed over, but its "
+				"new master and its peers did not agree on it within %d ms; run 'slotctl resume'",
 				EXEC_FAILOVER_WAIT_MS) : 0;
 			break;
 		}
@@ -762,44 +782,6 @@ static int await_failover(struct exec_run *run, struct snapshot *s, bool *change
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	free(seeds);
 	return rc;
-}
-
-/* Before a recovered run moves: waits, at most EXEC_FAILOVER_WAIT_MS, until
- * every unfinished move's source and target know each other as masters.
- * After a failover the promoted replica is a master by its own view at
- * once, but its peers learn it by gossip, and SETSLOT MIGRATING and
- * IMPORTING refuse a peer they still take for a replica ("Target node is
- * not a master"). When the wait ends without agreement the run goes on and
- * fails as before, naming the node. */
-static void await_peers_known(struct exec_run *run)
-{
-	long long deadline = sc_clock_ms() + EXEC_FAILOVER_WAIT_MS;
-	char *seeds = exec_join_addrs(run->node_count, node_addr, run);
-	char host[256];
-	int port;
-
-	while (seeds && !(run->o->stop && *run->o->stop)) {
-		struct snapshot s = { 0 };
-		struct sc_error ignored;
-		bool known = true;
-
-		if (gather(NULL, seeds, &run->o->conn, &s, host, sizeof(host), &port, &ignored) != 0) {
-			snapshot_release(&s);
-			break;
-		}
-		for (size_t i = 0; i < run->move_count && known; i++) {
-			const struct exec_move *m = &run->moves[i];
-
-			if (m->state != MOVE_FINISHED)
-				known = knows_master(&s, &run->nodes[m->src], &run->nodes[m->dst]) &&
-					knows_master(&s, &run->nodes[m->dst], &run->nodes[m->src]);
-		}
-		snapshot_release(&s);
-		if (known || sc_clock_ms() >= deadline)
-			break;
-		sc_sleep_ms(100);
-	}
-	free(seeds);
 }
 
 /* Clears the marks of m's slot on the node that played one of its ends
@@ -888,7 +870,7 @@ static int follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_
 		struct snapshot s = { 0 };
 		bool changed = false;
 
-		if (await_failover(run, &s, &changed, err) != 0 || !changed) {
+		if (await_failover(run, &s, false, &changed, err) != 0 || !changed) {
 			snapshot_release(&s);
 			if (!changed)
 				*err = failure;
@@ -1037,12 +1019,19 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 		if (owner >= 0)
 			run.expected[js->slot] = owner;
 	}
-	await_peers_known(&run);
+	/* after a failover, the peers of a promoted replica may not know it as
+	 * a master yet: give them the time gossip takes (await_failover) */
+	{
+		struct snapshot now = { 0 };
+		struct sc_error ignored;
+		bool changed;
+
+		await_failover(&run, &now, true, &changed, &ignored);
+		snapshot_release(&now);
+	}
 	if (exec_run_start_journal(&run, st.fingerprint, unknown ? plan_path : st.plan_path, unknown, err) != 0)
 		goto out;
-	rc = exec_run_moves(&run, err);
-	rc = follow_failovers(&run, rc, abort, err);
-	rc = end_run(&run, rc, host, port, res, err);
+	rc = run_to_end(&run, abort, host, port, res, err);
 out:
 	conn_pool_free(pool);
 	journal_state_release(&st);

@@ -101,7 +101,8 @@ struct exec_run {
 
 /* How long a run waits, after a move failed, for a failover of its source's
  * or target's shard to show and settle (the new master and its peer knowing
- * each other as masters), and how many failovers one run follows. */
+ * each other as masters), and a recovered run, before it moves, for its
+ * moves' ends to know each other so; how many failovers one run follows. */
 #define EXEC_FAILOVER_WAIT_MS 10000
 #define EXEC_FAILOVER_MAX 8
 

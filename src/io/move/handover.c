@@ -156,22 +156,14 @@ void handover_ledger_release(struct handover_ledger *l)
  * process run (its own bump is then already above every other master's,
  * and nobody took since). */
 int handover_take(struct handover_ledger *l, unsigned long *seen, struct conn *taker,
-	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, bool *gate_failed,
-	struct sc_error *err)
+	struct conn *const *masters, size_t n, handover_take_fn *take, void *ctx, struct sc_error *err)
 {
 	bool others_took;
 
-	if (gate_failed)
-		*gate_failed = false;
 	pthread_mutex_lock(&l->lock);
 	others_took = *seen == 0 || *seen != l->takes;
 	pthread_mutex_unlock(&l->lock);
-	if (others_took && handover_gate(taker, masters, n, HANDOVER_WAIT_MS, err) != 0) {
-		if (gate_failed)
-			*gate_failed = true;
-		return -1;
-	}
-	if (take(ctx, err) != 0)
+	if ((others_took && handover_gate(taker, masters, n, HANDOVER_WAIT_MS, err) != 0) || take(ctx, err) != 0)
 		return -1;
 	pthread_mutex_lock(&l->lock);
 	*seen = ++l->takes;

@@ -90,5 +90,5 @@ int mover_masters(struct mover_group *g, struct conn_pool *pool, struct conn **o
 int mover_take(struct mover_group *g, struct conn *taker, struct conn *const *masters, size_t n,
 	unsigned long *seen, handover_take_fn *take, void *ctx, struct sc_error *err)
 {
-	return handover_take(&g->run->ledger, seen, taker, masters, n, take, ctx, NULL, err);
+	return handover_take(&g->run->ledger, seen, taker, masters, n, take, ctx, err);
 }

@@ -892,7 +892,7 @@ static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const str
 		take_steps(&take, &e);
 	else if (!(taker = conn_of(pool, &sv->snap, t, &e)) ||
 	         (nc = connect_nodes(pool, &sv->snap, true, conns, &e)) < 0 ||
-	         handover_take(ledger, &seen, taker, conns, (size_t)nc, take_steps, &take, NULL, &e) != 0) {
+	         handover_take(ledger, &seen, taker, conns, (size_t)nc, take_steps, &take, &e) != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (hands_to(sv, i, t))
 				fail_item(sv, i, &e);
