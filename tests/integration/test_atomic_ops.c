@@ -120,6 +120,13 @@ START_TEST(refused_start_starts_nothing)
 	slots_of(10, 10, &slots);
 	ck_assert_int_eq(atomic_start(src, &slots, "0123456789012345678901234567890123456789", &err), -1);
 	ck_assert_msg(strstr(err.msg, "Unknown node"), "%s", err.msg);
+	/* the most runs a set can have (every other slot: 8192 ranges) fit
+	 * the command (its 16389 words once overran the argument array) */
+	slotset_clear(&slots);
+	for (int s = 0; s < SC_SLOTS; s += 2)
+		slotset_add(&slots, s);
+	ck_assert_int_eq(atomic_start(src, &slots, tc_id(tc, 2), &err), -1);
+	ck_assert_msg(strstr(err.msg, "replied to CLUSTER MIGRATESLOTS"), "%s", err.msg);
 	ck_assert_msg(atomic_list(src, tc_id(tc, 0), &l, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(l.count, 0);
 	slotmig_list_release(&l);

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fields of one job a reply may carry (9.1 lists 11). */
 #define ATOMIC_POLL_MAX_MS 40 /* polls of a job back off to at most this (a listing is cheap; a
                                  4096-slot job may end in 150 ms) */
+/* Fields of one job a reply may carry (9.1 lists 11). */
 #define ATOMIC_FIELDS_MAX 64
 
 int atomic_supported(struct conn *c, bool *yes, struct sc_error *err)
@@ -141,8 +141,9 @@ int atomic_list_if_any(struct conn *c, const char *self_id, struct slotmig_list 
 
 int atomic_start(struct conn *c, const struct slotset *slots, const char *target_id, struct sc_error *err)
 {
-	/* at most 8192 runs of slots: 2 words each, plus 4 */
-	enum { MAX_ARGS = SC_SLOTS + 4 };
+	/* CLUSTER MIGRATESLOTS SLOTSRANGE, at most 8192 runs of slots (2 words
+	 * each), NODE <id> */
+	enum { MAX_ARGS = 3 + SC_SLOTS + 2 };
 	const char **argv = malloc(MAX_ARGS * sizeof(*argv));
 	char (*nums)[8] = malloc(SC_SLOTS * sizeof(*nums));
 	int argc = 0, n = 0;
