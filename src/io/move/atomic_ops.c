@@ -298,7 +298,7 @@ int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms,
 	}
 }
 
-int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms, int *n, struct sc_error *err)
+int atomic_cancel_all(struct conn *c, const char *self_id, int *n, struct sc_error *err)
 {
 	struct slotmig_list l;
 	bool any;
@@ -309,7 +309,5 @@ int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms
 	for (size_t j = 0; j < l.count; j++)
 		*n += l.jobs[j].op == SLOTMIG_EXPORT && l.jobs[j].outcome == SLOTMIG_RUNNING;
 	slotmig_list_release(&l);
-	if (*n > 0 && atomic_cancel(c, &any, err) != 0)
-		return -1;
-	return atomic_wait_idle(c, self_id, deadline_ms, err);
+	return *n > 0 ? atomic_cancel(c, &any, err) : 0;
 }
