@@ -147,6 +147,7 @@ START_TEST(apply_atomic_moves_every_key_under_traffic)
 	free(m);
 	for (int s = 0; s < 3; s++)
 		ck_assert_int_eq(exec_open_slots(f.tc, s), 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	/* check sees the successful job as nothing to report */
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
@@ -156,7 +157,7 @@ START_TEST(apply_atomic_moves_every_key_under_traffic)
 }
 END_TEST
 
-/* auto picks atomic on Valkey 9, and a plain apply stays key by key. */
+/* auto picks atomic on Valkey 9. */
 START_TEST(auto_picks_atomic)
 {
 	struct fixture f;
@@ -166,6 +167,7 @@ START_TEST(auto_picks_atomic)
 	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "auto");
 	ck_assert_int_eq(count_of(r.out, "\"event\":\"job\""), 2);
 	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	tc_stop(f.tc);
 }
@@ -186,6 +188,7 @@ START_TEST(failing_jobs_fall_back_to_keys)
 	run_result_free(&r);
 	/* the same in --json: a fallback event */
 	unsetenv("SLOTCTL_TEST_ATOMIC_FAIL");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	ck_assert_int_eq(jobs_in(f.tc, 0, ""), 0);
 	tc_stop(f.tc);

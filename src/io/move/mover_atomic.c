@@ -122,6 +122,8 @@ static int cancel_job(struct conn *c, const char *self_id, const char *name, con
 	if (atomic_cancel(c, &any, err) != 0)
 		return -1;
 	rc = wait_job(c, self_id, name, NULL, o, stall_ms(o), &w, out, listed, err);
+	if (rc < 0 && !conn_broken(c))
+		err->code = SC_EXIT_PROBLEMS; /* the deadline: the job, not the node, is at fault */
 	if (rc == 1)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "slot migration job %.8s on '%s' does not end after "
 			"CLUSTER CANCELSLOTMIGRATIONS (still %s)", name, conn_addr(c), w.state);
