@@ -90,14 +90,19 @@ static int list_from_reply(struct conn *c, redisReply *r, const char *self_id, s
 			conn_addr(c));
 		goto fail;
 	}
-	if (r->elements > 0) {
-		l.jobs = calloc(r->elements, sizeof(*l.jobs));
-		if (l.jobs == NULL) {
-			sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-			goto fail;
+	/* grown as jobs parse, not sized from the count the reply announces: a
+	 * job takes 2.5 KB here, an empty element a few dozen bytes of the
+	 * reply's budget */
+	for (size_t i = 0, cap = 0; i < r->elements; i++) {
+		if (l.count == cap) {
+			struct slotmig_job *more = realloc(l.jobs, (cap ? 2 * cap : 8) * sizeof(*l.jobs));
+			if (more == NULL) {
+				sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+				goto fail;
+			}
+			l.jobs = more;
+			cap = cap ? 2 * cap : 8;
 		}
-	}
-	for (size_t i = 0; i < r->elements; i++) {
 		if (job_from_reply(c, r->element[i], self_id, &l.jobs[l.count], err) != 0)
 			goto fail;
 		l.count++;
