@@ -28,18 +28,24 @@ struct fixture {
 };
 
 /* 3 Valkey masters with NKEYS keys "a:<i>"; a plan moving `slots` slots of
- * master 0 to master 2 in one batch. */
-static void setup(struct fixture *f, int slots)
+ * master `from` to master `to` in one batch. */
+static void setup_pair(struct fixture *f, int from, int to, int slots)
 {
-	struct exec_transfer t = { 0, 2, slots };
+	struct exec_transfer t = { from, to, slots };
 
 	f->tc = tc_start_server(tc_valkey_server(), 3, 0);
 	tc_load_keys(f->tc, "a", NKEYS);
-	f->from = 0;
-	f->to = 2;
+	f->from = from;
+	f->to = to;
 	exec_temp_path(f->dir, sizeof(f->dir), f->plan, sizeof(f->plan), "plan.json");
 	exec_write_plan_batched(f->tc, &t, 1, "a", NKEYS, f->plan, true);
 	snprintf(f->journal, sizeof(f->journal), "%s.journal", f->plan);
+}
+
+/* setup_pair from master 0 to master 2. */
+static void setup(struct fixture *f, int slots)
+{
+	setup_pair(f, 0, 2, slots);
 }
 
 /* The first slot the plan moves: master 0's first slot holding keys. */
@@ -49,6 +55,15 @@ static int first_slot(void)
 		if (exec_keys_in_slot("a", NKEYS, s) > 0)
 			return s;
 	return 0;
+}
+
+/* The first slot master i owns that holds keys (the plan's first). */
+static int first_slot_of(const struct test_cluster *tc, int i)
+{
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (tc_owner_of(tc, i, s) == i && exec_keys_in_slot("a", NKEYS, s) > 0)
+			return s;
+	return -1;
 }
 
 static void prevent_pause(const struct test_cluster *tc, int on)
@@ -132,6 +147,7 @@ START_TEST(apply_atomic_moves_every_key_under_traffic)
 	free(m);
 	for (int s = 0; s < 3; s++)
 		ck_assert_int_eq(exec_open_slots(f.tc, s), 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	/* check sees the successful job as nothing to report */
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
@@ -141,7 +157,7 @@ START_TEST(apply_atomic_moves_every_key_under_traffic)
 }
 END_TEST
 
-/* auto picks atomic on Valkey 9, and a plain apply stays key by key. */
+/* auto picks atomic on Valkey 9. */
 START_TEST(auto_picks_atomic)
 {
 	struct fixture f;
@@ -151,6 +167,7 @@ START_TEST(auto_picks_atomic)
 	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "auto");
 	ck_assert_int_eq(count_of(r.out, "\"event\":\"job\""), 2);
 	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	tc_stop(f.tc);
 }
@@ -171,6 +188,7 @@ START_TEST(failing_jobs_fall_back_to_keys)
 	run_result_free(&r);
 	/* the same in --json: a fallback event */
 	unsetenv("SLOTCTL_TEST_ATOMIC_FAIL");
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	ck_assert_int_eq(jobs_in(f.tc, 0, ""), 0);
 	tc_stop(f.tc);
@@ -189,18 +207,23 @@ END_TEST
 
 /* A fixture moving 200 slots whose apply is killed -9 while its job is
  * held before the handover (every node refuses to pause): the job runs on. */
-static void crash_mid_job(struct fixture *f)
+static void crash_mid_job_of(struct fixture *f, int from, int to)
 {
 	struct run_result r;
 
-	setup(f, 200);
+	setup_pair(f, from, to, 200);
 	prevent_pause(f->tc, 1);
 	/* the first "migrating" record: the first slot's, naming the started job */
 	setenv("SLOTCTL_TEST_CRASH_AT", "migrating:1", 1);
 	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--backend", "atomic");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
-	ck_assert(wait_job_state(f->tc, 0, "waiting-to-pause"));
+	ck_assert(wait_job_state(f->tc, from, "waiting-to-pause"));
+}
+
+static void crash_mid_job(struct fixture *f)
+{
+	crash_mid_job_of(f, 0, 2);
 }
 
 /* slotctl killed -9 while its job runs (held before the handover); resume
@@ -306,6 +329,29 @@ START_TEST(fix_leaves_a_running_job_alone_unless_told)
 }
 END_TEST
 
+/* The same with the job's target before its source in the cluster's
+ * order: fix cancels every source before it waits on any node (the
+ * target's import runs until its source's export is cancelled). */
+START_TEST(fix_cancels_a_job_whose_target_comes_first)
+{
+	struct fixture f;
+	struct run_result r;
+	int slot;
+
+	crash_mid_job_of(&f, 2, 0);
+	slot = first_slot_of(f.tc, 2);
+	ck_assert_int_ge(slot, 0);
+	EXEC_RUN(&r, 0, 120, "fix", tc_seed(f.tc), "--yes", "--cancel-atomic");
+	ck_assert_msg(strstr(r.err, "cancelled 1 atomic slot migration job"), "%s", r.err);
+	run_result_free(&r);
+	ck_assert_int_eq(jobs_in(f.tc, 2, "cancelled"), 1);
+	prevent_pause(f.tc, 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, slot), 2);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	tc_stop(f.tc);
+}
+END_TEST
+
 static Suite *atomic_suite(void)
 {
 	Suite *s = suite_create("atomic");
@@ -319,6 +365,7 @@ static Suite *atomic_suite(void)
 	tcase_add_test(tc, kill_mid_job_then_abort);
 	tcase_add_test(tc, interrupt_cancels_the_job);
 	tcase_add_test(tc, fix_leaves_a_running_job_alone_unless_told);
+	tcase_add_test(tc, fix_cancels_a_job_whose_target_comes_first);
 	suite_add_tcase(s, tc);
 	return s;
 }

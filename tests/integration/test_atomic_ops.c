@@ -2,7 +2,8 @@
  * on a real Valkey 9 cluster: a node says it has MIGRATESLOTS (a Redis 7
  * one says it has not), a started job is named, waited for and moves its
  * slots with every key, a refused start starts nothing and says why, and a
- * cancelled job ends cancelled with ownership and keys where they were.
+ * cancelled job ends cancelled with ownership and keys where they were;
+ * fix stops when a master's jobs cannot be read.
  * Skipped (exit 77) unless SLOTCTL_VALKEY_SERVER names a valkey-server. */
 #include <check.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/clock.h"
 #include "check_run.h"
+#include "fake_server.h"
 #include "support.h"
 
 static struct conn *open_node(const struct test_cluster *tc, int i)
@@ -120,6 +122,13 @@ START_TEST(refused_start_starts_nothing)
 	slots_of(10, 10, &slots);
 	ck_assert_int_eq(atomic_start(src, &slots, "0123456789012345678901234567890123456789", &err), -1);
 	ck_assert_msg(strstr(err.msg, "Unknown node"), "%s", err.msg);
+	/* the most runs a set can have (every other slot: 8192 ranges) fit
+	 * the command (its 16389 words once overran the argument array) */
+	slotset_clear(&slots);
+	for (int s = 0; s < SC_SLOTS; s += 2)
+		slotset_add(&slots, s);
+	ck_assert_int_eq(atomic_start(src, &slots, tc_id(tc, 2), &err), -1);
+	ck_assert_msg(strstr(err.msg, "replied to CLUSTER MIGRATESLOTS"), "%s", err.msg);
 	ck_assert_msg(atomic_list(src, tc_id(tc, 0), &l, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(l.count, 0);
 	slotmig_list_release(&l);
@@ -181,6 +190,35 @@ START_TEST(cancel_leaves_ownership_and_keys)
 }
 END_TEST
 
+/* A one-master fake whose CLUSTER GETSLOTMIGRATIONS lists a job no parser
+ * takes (a name and nothing else). */
+static bool unreadable_jobs(struct fake_client *fc, int argc, char **argv, const size_t *len, void *ctx)
+{
+	(void)ctx;
+	if (fake_arg_is(argc, argv, 0, "CLUSTER") && fake_arg_is(argc, argv, 1, "GETSLOTMIGRATIONS"))
+		return fake_sendf(fc, "*1\r\n*2\r\n$4\r\nname\r\n$3\r\nbad\r\n");
+	return fake_answer_default(fc, argc, argv, len);
+}
+
+/* fix cannot tell which slots a master's atomic migrations hold: it must
+ * not repair as if none ran (it went on, exit 0, and would have repaired
+ * slots a running job holds). The master counts as unreachable, as when
+ * its keys cannot be counted. */
+START_TEST(fix_stops_when_the_jobs_cannot_be_read)
+{
+	struct fake_server *fs = fake_start(unreadable_jobs, NULL);
+	struct run_result r;
+	char seed[32];
+
+	snprintf(seed, sizeof(seed), "127.0.0.1:%d", fake_port(fs));
+	run_slotctl(&r, 60, "fix", seed, "--yes", "--timeout", "2000", NULL);
+	ck_assert_msg(r.status == 3 && strstr(r.err, "refusing to repair"), "exit %d\nstdout:\n%s\nstderr:\n%s",
+		r.status, r.out, r.err);
+	run_result_free(&r);
+	fake_stop(fs);
+}
+END_TEST
+
 static Suite *atomic_ops_suite(void)
 {
 	Suite *s = suite_create("atomic_ops");
@@ -191,6 +229,7 @@ static Suite *atomic_ops_suite(void)
 	tcase_add_test(tc, start_wait_success_moves_every_key);
 	tcase_add_test(tc, refused_start_starts_nothing);
 	tcase_add_test(tc, cancel_leaves_ownership_and_keys);
+	tcase_add_test(tc, fix_stops_when_the_jobs_cannot_be_read);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -63,9 +63,10 @@ int atomic_cancel(struct conn *c, bool *cancelled, struct sc_error *err);
 int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms, struct sc_error *err);
 
 /* Cancels every export job running on the node behind c (atomic_cancel
- * when it lists one) and waits with atomic_wait_idle until none runs there.
- * *n: how many exports were running. 0, or -1 with an error. */
-int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms, int *n, struct sc_error *err);
+ * when it lists one); waits for none: the jobs end on both sides soon after
+ * (atomic_wait_idle on each). *n: how many exports were running. 0, or -1
+ * with an error. */
+int atomic_cancel_all(struct conn *c, const char *self_id, int *n, struct sc_error *err);
 
 /* Called on each poll of atomic_wait with the job as listed now (NULL:
  * not listed). Returning non-zero stops the wait (atomic_wait then returns

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fields of one job a reply may carry (9.1 lists 11). */
 #define ATOMIC_POLL_MAX_MS 40 /* polls of a job back off to at most this (a listing is cheap; a
                                  4096-slot job may end in 150 ms) */
+/* Fields of one job a reply may carry (9.1 lists 11). */
 #define ATOMIC_FIELDS_MAX 64
 
 int atomic_supported(struct conn *c, bool *yes, struct sc_error *err)
@@ -90,14 +90,19 @@ static int list_from_reply(struct conn *c, redisReply *r, const char *self_id, s
 			conn_addr(c));
 		goto fail;
 	}
-	if (r->elements > 0) {
-		l.jobs = calloc(r->elements, sizeof(*l.jobs));
-		if (l.jobs == NULL) {
-			sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-			goto fail;
+	/* grown as jobs parse, not sized from the count the reply announces: a
+	 * job takes 2.5 KB here, an empty element a few dozen bytes of the
+	 * reply's budget */
+	for (size_t i = 0, cap = 0; i < r->elements; i++) {
+		if (l.count == cap) {
+			struct slotmig_job *more = realloc(l.jobs, (cap ? 2 * cap : 8) * sizeof(*l.jobs));
+			if (more == NULL) {
+				sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+				goto fail;
+			}
+			l.jobs = more;
+			cap = cap ? 2 * cap : 8;
 		}
-	}
-	for (size_t i = 0; i < r->elements; i++) {
 		if (job_from_reply(c, r->element[i], self_id, &l.jobs[l.count], err) != 0)
 			goto fail;
 		l.count++;
@@ -141,8 +146,9 @@ int atomic_list_if_any(struct conn *c, const char *self_id, struct slotmig_list 
 
 int atomic_start(struct conn *c, const struct slotset *slots, const char *target_id, struct sc_error *err)
 {
-	/* at most 8192 runs of slots: 2 words each, plus 4 */
-	enum { MAX_ARGS = SC_SLOTS + 4 };
+	/* CLUSTER MIGRATESLOTS SLOTSRANGE, at most 8192 runs of slots (2 words
+	 * each), NODE <id> */
+	enum { MAX_ARGS = 3 + SC_SLOTS + 2 };
 	const char **argv = malloc(MAX_ARGS * sizeof(*argv));
 	char (*nums)[8] = malloc(SC_SLOTS * sizeof(*nums));
 	int argc = 0, n = 0;
@@ -297,7 +303,7 @@ int atomic_wait_idle(struct conn *c, const char *self_id, long long deadline_ms,
 	}
 }
 
-int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms, int *n, struct sc_error *err)
+int atomic_cancel_all(struct conn *c, const char *self_id, int *n, struct sc_error *err)
 {
 	struct slotmig_list l;
 	bool any;
@@ -308,7 +314,5 @@ int atomic_cancel_all(struct conn *c, const char *self_id, long long deadline_ms
 	for (size_t j = 0; j < l.count; j++)
 		*n += l.jobs[j].op == SLOTMIG_EXPORT && l.jobs[j].outcome == SLOTMIG_RUNNING;
 	slotmig_list_release(&l);
-	if (*n > 0 && atomic_cancel(c, &any, err) != 0)
-		return -1;
-	return atomic_wait_idle(c, self_id, deadline_ms, err);
+	return *n > 0 ? atomic_cancel(c, &any, err) : 0;
 }

@@ -896,8 +896,10 @@ static int settle_backend(struct exec_run *run, struct snapshot *snap, bool abor
 {
 	bool changed = false;
 
-	if (!run->backend->settle || run->backend->settle(run, snap, abort, &changed, err) != 0)
-		return run->backend->settle ? -1 : 0;
+	if (!run->backend->settle)
+		return 0;
+	if (run->backend->settle(run, snap, abort, &changed, err) != 0)
+		return -1;
 	if (!changed)
 		return 0;
 	snapshot_release(snap);
@@ -911,12 +913,10 @@ static int settle_backend(struct exec_run *run, struct snapshot *snap, bool abor
 
 /* The backend the journal's latest run recorded (before 1.2: keys): the
  * one whose jobs settle must end or cancel. */
-static int recorded_backend(struct exec_run *run, const struct journal_state *st, const struct exec_opts *given,
-	struct sc_error *err)
+static int recorded_backend(struct exec_run *run, const struct journal_state *st, struct sc_error *err)
 {
 	const struct mover_backend *b = mover_backend_find(st->backend);
 
-	(void)given;
 	if (!b)
 		return sc_error_set(err, SC_EXIT_USAGE, "the journal names mover backend '%s', which this slotctl "
 			"does not have", st->backend);
@@ -986,7 +986,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    journal_shards(&run, &st, &snap, err) != 0 ||
 	    require_reachable(&run, &snap, err) != 0 ||
-	    recorded_backend(&run, &st, given, err) != 0 ||
+	    recorded_backend(&run, &st, err) != 0 ||
 	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0 ||
 	    chosen_backend(&run, &snap, given, err) != 0)
 		goto out;

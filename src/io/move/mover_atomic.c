@@ -91,22 +91,27 @@ static int on_poll(void *ctx, const struct slotmig_job *now)
 	return 0;
 }
 
-/* Waits until job `name` listed by the node behind c ends; g (may be NULL)
- * lets a stop request end the wait. Returns 0 with *out and *listed (see
- * atomic_wait), 1 when stopped or stalled (w says which), -1 on error. */
+/* Waits until job `name` listed by the node behind c ends, at most
+ * within_ms; g (may be NULL) lets a stop request end the wait. Returns 0
+ * with *out and *listed (see atomic_wait), 1 when stopped or stalled (w says
+ * which), -1 on error (also at the deadline). */
 static int wait_job(struct conn *c, const char *self_id, const char *name, const struct mover_group *g,
-	const struct exec_opts *o, struct watch *w, struct slotmig_job *out, bool *listed, struct sc_error *err)
+	const struct exec_opts *o, long long within_ms, struct watch *w, struct slotmig_job *out, bool *listed,
+	struct sc_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->g = g;
 	w->changed_ms = sc_clock_ms();
 	w->stall_ms = stall_ms(o);
-	/* the deadline only bounds the loop: the stall rule ends it sooner */
-	return atomic_wait(c, self_id, name, sc_clock_ms() + 24LL * 3600 * 1000, on_poll, w, out, listed, err);
+	return atomic_wait(c, self_id, name, w->changed_ms + within_ms, on_poll, w, out, listed, err);
 }
 
+/* A job that progresses: the stall rule ends the wait sooner. */
+#define ATOMIC_JOB_MAX_MS (24LL * 3600 * 1000)
+
 /* Cancels every job the source behind c runs and waits until `name` ends
- * there (bounded by the stall rule). *out and *listed as the last poll saw it. */
+ * there: a cancelled job ends at once, so at most one stall period, whatever
+ * it reports meanwhile. *out and *listed as the last poll saw it. */
 static int cancel_job(struct conn *c, const char *self_id, const char *name, const struct exec_opts *o,
 	struct slotmig_job *out, bool *listed, struct sc_error *err)
 {
@@ -116,7 +121,9 @@ static int cancel_job(struct conn *c, const char *self_id, const char *name, con
 
 	if (atomic_cancel(c, &any, err) != 0)
 		return -1;
-	rc = wait_job(c, self_id, name, NULL, o, &w, out, listed, err);
+	rc = wait_job(c, self_id, name, NULL, o, stall_ms(o), &w, out, listed, err);
+	if (rc < 0 && !conn_broken(c))
+		err->code = SC_EXIT_PROBLEMS; /* the deadline: the job, not the node, is at fault */
 	if (rc == 1)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "slot migration job %.8s on '%s' does not end after "
 			"CLUSTER CANCELSLOTMIGRATIONS (still %s)", name, conn_addr(c), w.state);
@@ -233,10 +240,9 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	struct start_ctx s;
 	struct slotmig_job end;
 	struct watch w;
-	bool listed = false, owned = false, gate_failed = false;
+	bool listed = false, owned = false;
 	int rc;
 
-	(void)gate_failed;
 	memset(&s, 0, sizeof(s));
 	s.src = src;
 	s.src_id = g->src->id;
@@ -261,7 +267,7 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	if (record_all(g, JOURNAL_MIGRATING, s.job.name, true, err) != 0)
 		return ATTEMPT_LEFT;
 	emit_job(g, "atomic job %.8s started: slots %s from %s to %s (%s)", s.job.name, set, s.job.state);
-	rc = wait_job(src, g->src->id, s.job.name, g, g->o, &w, &end, &listed, err);
+	rc = wait_job(src, g->src->id, s.job.name, g, g->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, err);
 	if (rc < 0)
 		return ATTEMPT_LEFT;
 	if (rc == 1) {
@@ -294,7 +300,7 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 		listed ? end.state : "gone");
 	/* the target drops what it staged before a new job may import the slots */
 	struct sc_error ignored;
-	if (wait_job(dst, g->dst->id, s.job.name, NULL, g->o, &w, &end, &listed, &ignored) < 0)
+	if (wait_job(dst, g->dst->id, s.job.name, NULL, g->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, &ignored) < 0)
 		return ATTEMPT_LEFT;
 	return ATTEMPT_RETRY;
 }
@@ -461,12 +467,13 @@ static int settle_one(struct exec_run *run, struct exec_node *node, struct conn 
 		    exec_run_node(run, job->target_id) < 0)
 			continue;
 		abort_changed[1] = true;
-		if (abort_changed[0]) {
+		if (abort_changed[0])
 			rc = cancel_job(c, node->id, job->name, run->o, &end, &listed, err);
-		} else if (wait_job(c, node->id, job->name, NULL, run->o, &w, &end, &listed, err) == 1) {
+		else
+			rc = wait_job(c, node->id, job->name, NULL, run->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, err);
+		if (rc == 1)
 			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s on '%s' made no progress for %d ms "
 				"(%s): run 'slotctl abort' to cancel it", job->name, node->addr, w.stall_ms, w.state);
-		}
 	}
 	slotmig_list_release(&l);
 	return rc;

@@ -86,17 +86,18 @@ struct gather_ctx {
 	pthread_mutex_t lock;    /* sv->atomic_held, sv->atomic_jobs */
 };
 
-/* The slots the running atomic migrations that c lists hold, into sv. */
-static void gather_atomic(struct gather_ctx *g, struct conn *c, const char *id)
+/* The slots the running atomic migrations that c lists hold, into sv. 0,
+ * or -1 with err when the list cannot be read (which slots a job holds is
+ * then unknown). */
+static int gather_atomic(struct gather_ctx *g, struct conn *c, const char *id, struct sc_error *err)
 {
 	struct slotmig_list l;
 	struct slotset held;
-	struct sc_error ignored;
 	bool supported;
 	int exports = 0;
 
-	if (atomic_list_if_any(c, id, &l, &supported, &ignored) != 0)
-		return;
+	if (atomic_list_if_any(c, id, &l, &supported, err) != 0)
+		return -1;
 	slotmig_list_held(&l, &held);
 	for (size_t j = 0; j < l.count; j++)
 		exports += l.jobs[j].op == SLOTMIG_EXPORT && l.jobs[j].outcome == SLOTMIG_RUNNING;
@@ -105,6 +106,7 @@ static void gather_atomic(struct gather_ctx *g, struct conn *c, const char *id)
 	g->sv->atomic_jobs += exports;
 	pthread_mutex_unlock(&g->lock);
 	slotmig_list_release(&l);
+	return 0;
 }
 
 static void gather_one(void *arg, size_t i)
@@ -117,14 +119,14 @@ static void gather_one(void *arg, size_t i)
 	if (!is_reachable_master(&g->sv->snap, i))
 		return;
 	if (conn_open(v->host, v->port, g->opts, &c, &v->error) != 0 ||
-	    count_all_slots(c, keys, &v->error) != 0) {
-		/* it stopped answering since the snapshot: treat it as unreachable */
+	    count_all_slots(c, keys, &v->error) != 0 || gather_atomic(g, c, v->id, &v->error) != 0) {
+		/* it stopped answering since the snapshot (or its atomic
+		 * migrations cannot be told): treat it as unreachable */
 		v->reachable = false;
 		for (int s = 0; s < SC_SLOTS; s++)
 			keys[s] = -1;
 	} else {
 		g->sv->memory[i] = used_memory(c);
-		gather_atomic(g, c, v->id);
 	}
 	conn_close(c);
 }

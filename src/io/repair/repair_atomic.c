@@ -19,8 +19,10 @@ static bool is_master(const struct snapshot *s, size_t i)
 	return v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
 }
 
-/* Cancels (sources, cancel set) or waits for (every master) the jobs of
- * every reachable master of s. */
+/* Cancels the exports (cancel set) or waits for every job (import or
+ * export) of every reachable master of s. Every source is cancelled before
+ * any node is waited for: a target's import ends only once its source's
+ * export is cancelled, and the target may come first in s. */
 static int each_master(const struct snapshot *s, const struct conn_opts *opts, bool cancel, int *cancelled,
 	struct sc_error *err)
 {
@@ -34,7 +36,7 @@ static int each_master(const struct snapshot *s, const struct conn_opts *opts, b
 		if (conn_open(v->host, v->port, opts, &c, err) != 0)
 			return -1;
 		if (cancel)
-			rc = atomic_cancel_all(c, v->id, sc_clock_ms() + REPAIR_ATOMIC_WAIT_MS, &n, err);
+			rc = atomic_cancel_all(c, v->id, &n, err);
 		else
 			rc = atomic_wait_idle(c, v->id, sc_clock_ms() + REPAIR_ATOMIC_WAIT_MS, err);
 		conn_close(c);
