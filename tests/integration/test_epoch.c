@@ -157,8 +157,10 @@ static void ep_break(const struct fx *f, struct ep_state *st)
 }
 
 /* Keys "mx:<i>" not found exactly once on their slot's owner (node 0's
- * view), counted rather than asserted (values: tc_verify_keys). */
-static int ep_keys_lost(const struct fx *f)
+ * view), counted rather than asserted (values: tc_verify_keys); *gone gets
+ * how many of them no node holds at all (the others are misplaced: on a
+ * node that does not own their slot, or on several). */
+static int ep_keys_lost(const struct fx *f, int *gone)
 {
 	static int owner[SC_SLOTS];
 	static unsigned char copies[EP_KEYS], on_owner[EP_KEYS];
@@ -189,8 +191,11 @@ static int ep_keys_lost(const struct fx *f)
 			freeReplyObject(r);
 		} while (strcmp(cursor, "0") != 0);
 	}
-	for (int i = 0; i < EP_KEYS; i++)
+	*gone = 0;
+	for (int i = 0; i < EP_KEYS; i++) {
 		lost += !(copies[i] == 1 && on_owner[i]);
+		*gone += copies[i] == 0;
+	}
 	return lost;
 }
 
@@ -215,27 +220,49 @@ static void ep_assert_repaired(const struct fx *f, const struct ep_state *st, co
 		st->count, settle_alone);
 }
 
+/* How many lines of node i's server log contain text (the sandbox keeps
+ * it as node-<i>/redis.log): a round that lost keys says whether a server
+ * deleted a slot's keys ("Deleting keys in dirty slot") or fix left them. */
+static int ep_log_lines(const struct fx *f, int i, const char *text)
+{
+	char path[512], line[1024];
+	FILE *log;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/node-%d/redis.log", tc_dir(f->tc), i);
+	if (!(log = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), log))
+		n += strstr(line, text) != NULL;
+	fclose(log);
+	return n;
+}
+
 static void ep_round(int round)
 {
 	struct fx f;
 	struct ep_state st;
 	struct run_result r;
 	const char *survey;
-	int lost, unowned = 0;
+	int lost, gone, unowned = 0;
 
 	f.tc = tc_start(3, 0);
 	tc_load_keys(f.tc, EP_PREFIX, EP_KEYS);
 	ep_break(&f, &st);
 	fx_fix(&f, &r, "--yes", NULL, NULL);
-	lost = ep_keys_lost(&f);
+	lost = ep_keys_lost(&f, &gone);
 	for (int i = 0; i < st.count; i++)
 		unowned += tc_owner_of(f.tc, 0, st.slots[i].slot) < 0;
 	survey = strstr(r.out, " broken slot");
 	while (survey && survey > r.out && survey[-1] != '\n')
 		survey--;
-	fprintf(stderr, "fix_epoch round %d: fix exit %d in %.1f s, %d slots left open, fix said '%.*s', %d keys lost, "
-		"%d slots unowned\n", round, r.status, r.seconds, st.count, survey ? (int)strcspn(survey, "\n") : 0,
-		survey ? survey : "", lost, unowned);
+	fprintf(stderr, "fix_epoch round %d: fix exit %d in %.1f s, %d slots left open, fix said '%.*s', %d keys lost "
+		"(%d of them on no node), %d slots unowned\n", round, r.status, r.seconds, st.count,
+		survey ? (int)strcspn(survey, "\n") : 0, survey ? survey : "", lost, gone, unowned);
+	for (int n = 0; lost > 0 && n < 3; n++)
+		fprintf(stderr, "fix_epoch round %d: node %d's log: %d 'Deleting keys in dirty slot', %d 'Clear my "
+			"importing source'\n", round, n, ep_log_lines(&f, n, "Deleting keys in dirty slot"),
+			ep_log_lines(&f, n, "Clear my importing source"));
 	ck_assert_exit(&r, 0);
 	ep_assert_repaired(&f, &st, r.out);
 	run_result_free(&r);

@@ -191,4 +191,15 @@ const char *repair_op_name(enum repair_op op);
  * unreachable, in the cluster's map). */
 bool repair_claims(const struct snapshot *s, size_t i, int slot);
 
+/* Whether a server may hand item's slot to its target by itself: the
+ * target's own view imports the slot from a master whose own view no longer
+ * claims it (told SETSLOT NODE <target>, the target not yet). Valkey 8+
+ * then has the target take the slot and bump its configEpoch, without
+ * consensus and without any tool asking, the next time it hears that
+ * master's claimed slots change (cluster_legacy.c,
+ * clusterUpdateSlotsConfigWith: "Clear my importing source"); Redis 7 does
+ * not. fix hands such slots over before any other, so that no node bumps at
+ * a moment the handover invariant (slotctl/io/handover.h) does not allow. */
+bool repair_server_may_take(const struct snapshot *s, const struct repair_item *it);
+
 #endif

@@ -16,7 +16,10 @@
  * claims S (not yet told SETSLOT S NODE), or that some node's stale view
  * still credits with S, would win S back with a higher epoch, and the new
  * owner would delete every key of S. A node's epoch rises by taking a slot
- * it imports (a bump without consensus), by CLUSTER BUMPEPOCH, by losing an
+ * it imports (a bump without consensus; on Valkey 8+ also unasked, when
+ * a node importing a slot hears that its source no longer claims it: fix
+ * hands such slots over before any other, repair_server_may_take), by
+ * CLUSTER BUMPEPOCH, by losing an
  * epoch collision (of two masters with equal configEpochs the one with the
  * smaller node id bumps) and by a failover. Hence:
  *   - before a node takes: no two masters share a configEpoch, and the taker

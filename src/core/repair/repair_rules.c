@@ -128,6 +128,17 @@ static int marker(const struct snapshot *s, size_t i, int slot, bool importing)
 	return -2;
 }
 
+bool repair_server_may_take(const struct snapshot *s, const struct repair_item *it)
+{
+	int from;
+
+	if (it->target < 0)
+		return false;
+	from = marker(s, (size_t)it->target, it->slot, true);
+	return from >= 0 && is_master(s, (size_t)from) && s->nodes[from].reachable &&
+	       !repair_claims(s, (size_t)from, it->slot);
+}
+
 /* The master that node i's own view says owns slot, as a snapshot index;
  * -1 none or not known. */
 static int view_owner(const struct snapshot *s, size_t i, int slot)

@@ -818,13 +818,15 @@ static int connect_nodes(struct conn_pool *pool, const struct snapshot *s, bool 
 	return n;
 }
 
-/* Whether item idx is still going and has owner-stage steps for target t. */
-static bool hands_to(const struct repair_survey *sv, size_t idx, int t)
+/* Whether item idx is still going, has owner-stage steps for target t, and
+ * belongs to the pass: first (the slots a server may hand over by itself,
+ * repair_server_may_take) or the rest. */
+static bool hands_to(const struct repair_survey *sv, size_t idx, int t, bool first)
 {
 	const struct repair_item *it = &sv->plan.items[idx];
 
 	return it->target == t && sv->outcomes[idx].status == REPAIR_PLANNED &&
-	       owner_stage_start(it) < it->step_count;
+	       owner_stage_start(it) < it->step_count && repair_server_may_take(&sv->snap, it) == first;
 }
 
 /* Whether item idx's owner stage has t take the slot or bump its epoch. */
@@ -854,6 +856,7 @@ struct take_ctx {
 	struct repair_survey *sv;
 	const struct repair_opts *o;
 	int t;
+	bool first;              /* the pass (hands_to) */
 };
 
 static int take_steps(void *arg, struct sc_error *err)
@@ -863,7 +866,7 @@ static int take_steps(void *arg, struct sc_error *err)
 
 	(void)err; /* a step that fails fails its item */
 	for (size_t i = 0; i < c->sv->plan.count; i++)
-		if (hands_to(c->sv, i, c->t))
+		if (hands_to(c->sv, i, c->t, c->first))
 			run_item(c->pool, c->sv, c->o, i, STAGE_OWNER, &on_t);
 	return 0;
 }
@@ -877,10 +880,10 @@ static int take_steps(void *arg, struct sc_error *err)
  * Returns 0, or -1 with err when the views did not follow within the bound:
  * then no later owner may take. */
 static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const struct repair_opts *o, int t,
-	struct handover_ledger *ledger, struct conn **conns, int *slots, struct sc_error *err)
+	bool first, struct handover_ledger *ledger, struct conn **conns, int *slots, struct sc_error *err)
 {
 	const struct step_filter elsewhere = { t, true, false };
-	struct take_ctx take = { pool, sv, o, t };
+	struct take_ctx take = { pool, sv, o, t, first };
 	size_t n = sv->plan.count, nslots = 0;
 	unsigned long seen = 0; /* fix gates every new owner */
 	bool raises = false;
@@ -889,22 +892,22 @@ static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const str
 	int nc;
 
 	for (size_t i = 0; i < n; i++)
-		raises |= hands_to(sv, i, t) && raises_epoch(&sv->plan.items[i], t);
+		raises |= hands_to(sv, i, t, first) && raises_epoch(&sv->plan.items[i], t);
 	if (!raises)
 		take_steps(&take, &e);
 	else if (!(taker = conn_of(pool, &sv->snap, t, &e)) ||
 	         (nc = connect_nodes(pool, &sv->snap, true, conns, &e)) < 0 ||
 	         handover_take(ledger, &seen, taker, conns, (size_t)nc, take_steps, &take, &e) != 0) {
 		for (size_t i = 0; i < n; i++)
-			if (hands_to(sv, i, t))
+			if (hands_to(sv, i, t, first))
 				fail_item(sv, i, &e);
 		return 0;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (hands_to(sv, i, t))
+		if (hands_to(sv, i, t, first))
 			run_item(pool, sv, o, i, STAGE_OWNER, &elsewhere);
 	for (size_t i = 0; i < n; i++)
-		if (hands_to(sv, i, t))
+		if (hands_to(sv, i, t, first))
 			slots[nslots++] = sv->plan.items[i].slot;
 	if (nslots == 0)
 		return 0;
@@ -925,9 +928,15 @@ static int hand_over(struct conn_pool *pool, struct repair_survey *sv, const str
  * (SETSLOT NODE reached the target only; several owners) is first released
  * by those others, before any node takes anything: otherwise one of them
  * taking another slot would bump above the new owner and win this one back,
- * keys and all. Once the views do not follow a new owner, the items of the
- * owners after it fail (left open with their keys in place) rather than
- * risk a bump. */
+ * keys and all. The slots a server may hand over by itself (Valkey 8+:
+ * repair_server_may_take) go first, every new owner of them in turn, before
+ * any other take: left for later, their target would take them, bumping,
+ * the moment it heard their former owner's slots change (that former owner
+ * taking another slot, say), at a time no gate chose: while it still claims
+ * a slot it gives, before that slot's new owner is shown everywhere, its
+ * bump would win that slot back (invariant of slotctl/io/handover.h). Once
+ * the views do not follow a new owner, the items of the owners after it
+ * fail (left open with their keys in place) rather than risk a bump. */
 static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 {
 	struct conn_pool *pool = conn_pool_new(&o->conn);
@@ -944,15 +953,20 @@ static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 		const struct repair_item *it = &sv->plan.items[i];
 		const struct step_filter others = { it->target, false, true };
 
-		if (hands_to(sv, i, it->target) && repair_claims(&sv->snap, (size_t)it->target, it->slot))
+		if ((hands_to(sv, i, it->target, true) || hands_to(sv, i, it->target, false)) &&
+		    repair_claims(&sv->snap, (size_t)it->target, it->slot))
 			run_item(pool, sv, o, i, STAGE_OWNER, &others);
 	}
-	for (size_t t = 0; t < sv->snap.count; t++) {
-		for (size_t i = 0; stopped && i < sv->plan.count; i++)
-			if (hands_to(sv, i, (int)t))
-				fail_item(sv, i, &err);
-		if (!stopped && hand_over(pool, sv, o, (int)t, &ledger, conns, slots, &err) != 0)
-			stopped = true;
+	for (int pass = 0; pass < 2; pass++) {
+		bool first = pass == 0;
+
+		for (size_t t = 0; t < sv->snap.count; t++) {
+			for (size_t i = 0; stopped && i < sv->plan.count; i++)
+				if (hands_to(sv, i, (int)t, first))
+					fail_item(sv, i, &err);
+			if (!stopped && hand_over(pool, sv, o, (int)t, first, &ledger, conns, slots, &err) != 0)
+				stopped = true;
+		}
 	}
 	handover_ledger_release(&ledger);
 	free(slots);
