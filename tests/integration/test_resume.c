@@ -171,12 +171,13 @@ END_TEST
  * master, replicated), and the cluster settles; before, the mark stayed
  * and abort failed after its 30 s wait for every node to agree. On Redis
  * (which does not replicate SETSLOT) the same run is a plain kill -9 then
- * abort. */
+ * abort: paced (the hot slot's 300 keys take 1.5 s) so that the kill comes
+ * mid-run there too, where unpaced the run was over before it. */
 START_TEST(abort_clears_marks_only_replicas_got)
 {
 	struct exec_hot f;
 	struct run_result r;
-	const char *argv[] = { "apply", NULL, "--yes", "--parallel", "1", NULL };
+	const char *argv[] = { "apply", NULL, "--yes", "--parallel", "1", "--max-keys-per-sec", "200", NULL };
 	char go[96], held[100], hold[128];
 	int replica, status;
 	pid_t pid;
