@@ -5,7 +5,8 @@
  * and plans for another cluster are refused (exit 4) with nothing changed;
  * a key already on the target stops the slot naming it (no overwrite) unless
  * --replace; apply refuses while a journal is unfinished, on an unhealthy
- * cluster, and on a closed stdin without --yes. */
+ * cluster, and on a closed stdin without --yes. Three sources feed a new
+ * master at once, though the plan holds each in batches of its own. */
 #include "exec_support.h"
 #include "check_run.h"
 #include "traffic.h"
@@ -452,10 +453,103 @@ START_TEST(unhealthy_cluster_is_refused)
 }
 END_TEST
 
+/* ---- three sources feed a new master at once ---- */
+
+#define STREAM_KEYS 3000
+
+/* The window [first record past pending, last done] of each source's moves
+ * in the journal at path, by the index of the source among ids (3 of them);
+ * how many slots each moved; the slots done, in done[0..*ndone). */
+static void source_windows(const char *path, const char *const ids[3], long long start[3], long long end[3],
+	int slots[3], int *done, int *ndone)
+{
+	FILE *f = fopen(path, "r");
+	static char line[1 << 16];
+
+	ck_assert_ptr_nonnull(f);
+	*ndone = 0;
+	for (int i = 0; i < 3; i++) {
+		start[i] = -1;
+		end[i] = -1;
+		slots[i] = 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		const char *brace = strchr(line, '{');
+		cJSON *o = brace ? cJSON_Parse(brace) : NULL;
+		const cJSON *phase = cJSON_GetObjectItem(o, "phase"), *from = cJSON_GetObjectItem(o, "from");
+		const cJSON *t = cJSON_GetObjectItem(o, "time_ms");
+
+		for (int i = 0; i < 3 && cJSON_IsString(phase) && cJSON_IsString(from) && cJSON_IsNumber(t); i++) {
+			if (strcmp(from->valuestring, ids[i]) != 0 || strcmp(phase->valuestring, "pending") == 0)
+				continue;
+			if (start[i] < 0 || (long long)t->valuedouble < start[i])
+				start[i] = (long long)t->valuedouble;
+			if (strcmp(phase->valuestring, "done") == 0) {
+				end[i] = end[i] > (long long)t->valuedouble ? end[i] : (long long)t->valuedouble;
+				slots[i]++;
+				ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(o, "slot")) && *ndone < SC_SLOTS);
+				done[(*ndone)++] = cJSON_GetObjectItem(o, "slot")->valueint;
+			}
+		}
+		cJSON_Delete(o);
+	}
+	fclose(f);
+}
+
+/* A rebalance onto an empty fourth master takes from its three sources at
+ * once: their moves' windows in the journal overlap, though the plan holds
+ * each source's slots in batches of their own (issue 18 item 3: the batches
+ * were barriers, and the sources took turns). Every key ends once on its
+ * slot's owner with its value. */
+START_TEST(three_sources_feed_a_new_master_at_once)
+{
+	char dir[128], pdir[64], plan[128], journal[160], weight[64];
+	const char *ids[3];
+	struct test_cluster *tc;
+	struct run_result r;
+	long long start[3], end[3], latest_start = 0, earliest_end = -1;
+	static int done[SC_SLOTS];
+	int slots[3], ndone;
+
+	tc_temp_dir(dir, sizeof(dir));
+	EXEC_RUN(&r, 0, 120, "sandbox", "up", "--dir", dir, "--masters", "3", "--replicas", "0",
+		"--empty-masters", "1", "--port", "0");
+	run_result_free(&r);
+	tc = tc_attach(dir);
+	tc_load_keys(tc, "k", STREAM_KEYS);
+	exec_temp_path(pdir, sizeof(pdir), plan, sizeof(plan), "plan.json");
+	snprintf(journal, sizeof(journal), "%s.journal", plan);
+	snprintf(weight, sizeof(weight), "%s=0.06", tc_id(tc, 3));
+	EXEC_RUN(&r, 0, 120, "plan", "rebalance", tc_seed(tc), "--by", "slots", "--use-empty-masters",
+		"--weight", weight, "--max-slots-per-batch", "16", "-o", plan);
+	run_result_free(&r);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--parallel", "3");
+	run_result_free(&r);
+
+	for (int i = 0; i < 3; i++)
+		ids[i] = tc_id(tc, i);
+	source_windows(journal, ids, start, end, slots, done, &ndone);
+	for (int i = 0; i < 3; i++) {
+		/* several batches per source: the plan's batches stand between them */
+		ck_assert_msg(slots[i] > 16, "source %d moved %d slots, one batch or less", i, slots[i]);
+		ck_assert_int_ge(start[i], 0);
+		latest_start = start[i] > latest_start ? start[i] : latest_start;
+		earliest_end = earliest_end < 0 || end[i] < earliest_end ? end[i] : earliest_end;
+	}
+	ck_assert_msg(latest_start < earliest_end,
+		"the sources took turns: windows %lld-%lld, %lld-%lld, %lld-%lld ms", start[0], end[0], start[1],
+		end[1], start[2], end[2]);
+	tc_verify_keys(tc, "k", STREAM_KEYS);
+	for (int i = 0; i < ndone; i++)
+		ck_assert_int_eq(tc_owner_of(tc, 0, done[i]), 3);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *apply_suite(void)
 {
 	Suite *s = suite_create("apply");
-	TCase *tc = tcase_create("apply");
+	TCase *tc = tcase_create("apply"), *streams;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_reshard_moves_every_key);
@@ -472,6 +566,10 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, closed_stdin_without_yes_is_refused);
 	tcase_add_test(tc, unhealthy_cluster_is_refused);
 	suite_add_tcase(s, tc);
+	streams = tcase_create("streams");
+	tcase_set_timeout(streams, 600);
+	tcase_add_test(streams, three_sources_feed_a_new_master_at_once);
+	suite_add_tcase(s, streams);
 	return s;
 }
 

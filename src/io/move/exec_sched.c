@@ -4,14 +4,17 @@
  * hands the run's moves to worker threads as groups for the run's
  * mover backend (mover.h), so that no node sends in two moves at once and
  * no node gives a slot in one forward move while it takes one in another,
- * with plan batches as barriers; counts each move's end, and halts the run
- * on the first failure or a stop request. Pacing is the backends' services'
+ * and plan batches kept as barriers only where the plan needs one (a slot
+ * planned alone; a node's giving and taking in the plan's order), so that
+ * independent pairs of different batches run together; counts each move's
+ * end, and halts the run on the first failure or a stop request. Pacing is the backends' services'
  * (mover_progress, mover.c). */
 #include "mover.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/parallel.h"
 #include "slotctl/io/sched.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,14 +29,74 @@ static int sender(const struct exec_move *m)
 	return m->rollback ? m->dst : m->src;
 }
 
-/* The batch moves may come from: the first with an unfinished move (plan
- * batches are barriers: a hot slot planned alone moves alone). */
-static int current_batch(const struct exec_run *run)
+/* What the plan's order asks of the moves still to start, gathered in one
+ * pass over the unfinished moves (under the lock). */
+struct plan_order {
+	int first;   /* the earliest batch with an unfinished move */
+	int barrier; /* the earliest batch with an unfinished move planned alone (INT_MAX: none) */
+};
+
+/* Fills o and, per node, the earliest batch in which it still gives and
+ * takes a slot (first_give, first_take; INT_MAX: none). */
+static void plan_order(struct exec_run *run, struct plan_order *o)
 {
-	for (size_t i = 0; i < run->move_count; i++)
-		if (run->moves[i].state == MOVE_WAITING || run->moves[i].state == MOVE_RUNNING)
-			return run->moves[i].batch;
-	return -1;
+	o->first = o->barrier = INT_MAX;
+	for (size_t i = 0; i < run->node_count; i++)
+		run->nodes[i].first_give = run->nodes[i].first_take = INT_MAX;
+	for (size_t i = 0; i < run->move_count; i++) {
+		const struct exec_move *m = &run->moves[i];
+
+		if (m->state != MOVE_WAITING && m->state != MOVE_RUNNING)
+			continue;
+		if (m->batch < o->first)
+			o->first = m->batch;
+		if (m->alone && m->batch < o->barrier)
+			o->barrier = m->batch;
+		if (!m->rollback && m->batch < run->nodes[m->src].first_give)
+			run->nodes[m->src].first_give = m->batch;
+		if (!m->rollback && m->batch < run->nodes[m->dst].first_take)
+			run->nodes[m->dst].first_take = m->batch;
+	}
+}
+
+/* Whether the plan's order lets m start now (under the lock, o and the
+ * nodes' first_give/first_take from plan_order). The plan's batches are no
+ * barriers in general: a move of a later batch runs beside the earlier ones
+ * (three sources feed a new master as three streams), save where the plan
+ * needs one:
+ *   - a slot planned alone (a hot slot, exec_move.alone) starts once every
+ *     move of the batches before it has ended, and nothing of a later batch
+ *     starts before it has;
+ *   - a node the plan makes give in one batch and take in another does so
+ *     in the plan's order: a move waits while its source still takes, or its
+ *     target still gives, in an earlier batch (the plan may count on the
+ *     room the giving leaves). */
+static bool order_free(const struct exec_run *run, const struct plan_order *o, const struct exec_move *m)
+{
+	if (m->batch > o->barrier || (m->batch == o->barrier && o->first < m->batch))
+		return false;
+	return m->rollback ||
+	       (run->nodes[m->src].first_take >= m->batch && run->nodes[m->dst].first_give >= m->batch);
+}
+
+/* Whether node i owns a slot of the map the run leaves so far (under the
+ * lock). */
+static bool owns_a_slot(const struct exec_run *run, int i)
+{
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (run->expected[s] == i)
+			return true;
+	return false;
+}
+
+/* Whether m may start beside the moves m's target is taking already (under
+ * the lock): a master that owns no slot yet takes its first from one source
+ * at a time, as from one (issue 18 item 2: a cluster client that lists
+ * masters from CLUSTER SLOTS does not know it, and cannot follow an ASK to
+ * it, until it owns a slot). */
+static bool first_take_free(const struct exec_run *run, const struct exec_move *m)
+{
+	return m->rollback || run->nodes[m->dst].taking == 0 || owns_a_slot(run, m->dst);
 }
 
 /* Whether m may run beside the running moves as far as epochs go (under
@@ -58,14 +121,16 @@ static void start_move(struct exec_run *run, struct exec_move *m)
 	}
 }
 
-/* The first waiting move of the current batch whose sending node is idle
- * and whose roles are free (under the lock). A node sends one move at a
- * time (MIGRATE occupies it); it may receive several from different
+/* The waiting move of the earliest batch whose sending node is idle and
+ * whose roles and order are free (under the lock). A node sends one move at
+ * a time (MIGRATE occupies it); it may receive several from different
  * senders. */
 static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 {
-	int batch = current_batch(run);
+	struct exec_move *best = NULL;
+	struct plan_order o;
 
+	plan_order(run, &o);
 	*any_waiting = false;
 	for (size_t i = 0; i < run->move_count; i++) {
 		struct exec_move *m = &run->moves[i];
@@ -73,10 +138,11 @@ static struct exec_move *pick_move(struct exec_run *run, bool *any_waiting)
 		if (m->state != MOVE_WAITING)
 			continue;
 		*any_waiting = true;
-		if (m->batch == batch && !run->nodes[sender(m)].busy && roles_free(run, m))
-			return m;
+		if ((!best || m->batch < best->batch) && !run->nodes[sender(m)].busy && roles_free(run, m) &&
+		    order_free(run, &o, m) && first_take_free(run, m))
+			best = m;
 	}
-	return NULL;
+	return best;
 }
 
 static void halt_if_stopped(struct exec_run *run)
@@ -87,9 +153,9 @@ static void halt_if_stopped(struct exec_run *run)
 	}
 }
 
-/* The executor's rule for sched_run (under the lock): the first waiting
- * move of the current batch whose sender is idle and whose roles are free
- * (pick_move), claimed as running with its sender busy; none once the run
+/* The executor's rule for sched_run (under the lock): the waiting move of
+ * the earliest batch whose sender is idle and whose roles and order are
+ * free (pick_move), claimed as running with its sender busy; none once the run
  * halts. */
 static bool next_move(void *ctx, void **job, bool *wait)
 {

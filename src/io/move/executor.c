@@ -165,6 +165,7 @@ static int add_plan_moves(struct exec_run *run, const struct plan *plan, struct 
 				return -1;
 			m->keys_est = pm->keys;
 			m->bytes_est = pm->bytes;
+			m->alone = pm->hot;
 			/* the plan's sampling found no big key and small ones: skip MEMORY USAGE */
 			m->probe = pm->big || pm->keys <= 0 || pm->bytes / pm->keys >= EXEC_PROBE_AVG_BYTES;
 		}
@@ -612,6 +613,51 @@ static int slots_from_plan(struct journal_state *st, const char *journal_path, c
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Marks the recovered moves the plan moves alone (exec_move.alone): its hot
+ * slots, when the operator gave the plan; else, from the journal alone,
+ * every slot that was alone in its batch (a hot slot is, and so may be a
+ * batch of one slot that was not hot: it then waits as a barrier, as every
+ * batch once did). Returns 0, or -1 on OOM. */
+static int mark_alone(struct exec_run *run, const struct plan *plan, const struct journal_state *st,
+	struct sc_error *err)
+{
+	int *batches = calloc(st->count ? st->count : 1, sizeof(int));
+	bool *hot = calloc(SC_SLOTS, sizeof(bool));
+
+	if (!batches || !hot) {
+		free(batches);
+		free(hot);
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	}
+	for (size_t b = 0; plan && b < plan->batch_count; b++)
+		for (size_t k = 0; k < plan->batches[b].count; k++)
+			hot[plan->batches[b].moves[k].slot] = plan->batches[b].moves[k].hot;
+	for (size_t i = 0; i < st->count; i++)
+		batches[i] = st->slots[i].batch;
+	qsort(batches, st->count, sizeof(int), cmp_int);
+	for (size_t i = 0; i < run->move_count; i++) {
+		struct exec_move *m = &run->moves[i];
+		int *at = bsearch(&m->batch, batches, st->count, sizeof(int), cmp_int);
+		size_t lo = at ? (size_t)(at - batches) : 0, hi = lo;
+
+		while (at && lo > 0 && batches[lo - 1] == m->batch)
+			lo--;
+		while (at && hi + 1 < st->count && batches[hi + 1] == m->batch)
+			hi++;
+		m->alone = plan ? hot[m->slot] : !at || lo == hi;
+	}
+	free(batches);
+	free(hot);
+	return 0;
+}
+
 /* True when some move of the run was started: past pending, or a marker. */
 static bool any_started(const struct exec_run *run)
 {
@@ -1000,6 +1046,8 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 			goto out;
 	conn_pool_free(pool);
 	pool = NULL;
+	if (mark_alone(&run, plan, &st, err) != 0)
+		goto out;
 	if (unknown && !any_started(&run)) {
 		if (abort) {
 			exec_emit(&run, EXEC_EVENT_SUMMARY, NULL, 0, 0,

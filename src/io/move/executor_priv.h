@@ -29,6 +29,8 @@ struct exec_node {
 	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
 	int giving, taking;       /* running forward moves it is the source / the target of (under the
 	                             lock): never both at once (see handover.h) */
+	int first_give, first_take; /* the earliest batch in which it still gives / takes a slot
+	                             (scheduler scratch, under the lock: plan_order) */
 	bool retired;             /* no longer a master (failed over): told nothing, plays no part */
 	int shard;                /* index into run->shards of the shard it is a member of, -1 none */
 };
@@ -55,6 +57,7 @@ struct exec_move {
 	bool src_open, dst_open;  /* markers seen at the start on the shard's master or replicas (rollback only) */
 	long long keys_est, bytes_est;
 	bool probe;               /* measure key sizes (MEMORY USAGE) to bound batches by bytes */
+	bool alone;               /* the plan moves it alone (a hot slot): a barrier (exec_sched.c) */
 	long long keys_moved;
 	char job[SC_NODE_ID_LEN + 1]; /* the atomic backend's server-side job moving it, "" none:
 	                             journaled with its phases */
@@ -141,8 +144,11 @@ int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, stru
 /* Runs every waiting move on up to opts->parallel workers, handing them to
  * the run's backend in groups (mover.h), never two moves sent by one node at
  * once, and never a forward move in which a node gives a slot beside one in
- * which it takes one (handover.h). Stops starting moves after the first
- * failure or a stop request. Returns 0 when all finished, else -1 with the
+ * which it takes one (handover.h); moves of different plan batches run
+ * together but where the plan needs a barrier (a slot planned alone, a
+ * node's giving and taking in the plan's order; exec_sched.c). Stops
+ * starting moves after the first failure or a stop request. Returns 0 when
+ * all finished, else -1 with the
  * first failure (or SC_EXIT_INTERRUPTED). */
 int exec_run_moves(struct exec_run *run, struct sc_error *err);
 
