@@ -11,6 +11,8 @@
 #include "check_run.h"
 #include "traffic.h"
 
+#include "slotctl/core/journal.h"
+
 #include <cjson/cJSON.h>
 
 #define NKEYS 2000
@@ -501,9 +503,34 @@ static void source_windows(const char *path, const char *const ids[3], long long
  * each source's slots in batches of their own (issue 18 item 3: the batches
  * were barriers, and the sources took turns). Every key ends once on its
  * slot's owner with its value. */
+/* A sandbox of 3 masters and an empty fourth with STREAM_KEYS keys, and a
+ * plan (path plan, journal path journal) that rebalances onto the fourth by
+ * slots from all three, each source's slots in batches of 16. */
+static struct test_cluster *streams_start(char *dir, size_t dir_size, char *plan, size_t plan_size,
+	char *journal, size_t journal_size)
+{
+	char sdir[128], weight[64];
+	struct test_cluster *tc;
+	struct run_result r;
+
+	tc_temp_dir(sdir, sizeof(sdir));
+	EXEC_RUN(&r, 0, 120, "sandbox", "up", "--dir", sdir, "--masters", "3", "--replicas", "0",
+		"--empty-masters", "1", "--port", "0");
+	run_result_free(&r);
+	tc = tc_attach(sdir);
+	tc_load_keys(tc, "k", STREAM_KEYS);
+	exec_temp_path(dir, dir_size, plan, plan_size, "plan.json");
+	snprintf(journal, journal_size, "%s.journal", plan);
+	snprintf(weight, sizeof(weight), "%s=0.06", tc_id(tc, 3));
+	EXEC_RUN(&r, 0, 120, "plan", "rebalance", tc_seed(tc), "--by", "slots", "--use-empty-masters",
+		"--weight", weight, "--max-slots-per-batch", "16", "-o", plan);
+	run_result_free(&r);
+	return tc;
+}
+
 START_TEST(three_sources_feed_a_new_master_at_once)
 {
-	char dir[128], pdir[64], plan[128], journal[160], weight[64];
+	char pdir[64], plan[128], journal[160];
 	const char *ids[3];
 	struct test_cluster *tc;
 	struct run_result r;
@@ -511,18 +538,7 @@ START_TEST(three_sources_feed_a_new_master_at_once)
 	static int done[SC_SLOTS];
 	int slots[3], ndone;
 
-	tc_temp_dir(dir, sizeof(dir));
-	EXEC_RUN(&r, 0, 120, "sandbox", "up", "--dir", dir, "--masters", "3", "--replicas", "0",
-		"--empty-masters", "1", "--port", "0");
-	run_result_free(&r);
-	tc = tc_attach(dir);
-	tc_load_keys(tc, "k", STREAM_KEYS);
-	exec_temp_path(pdir, sizeof(pdir), plan, sizeof(plan), "plan.json");
-	snprintf(journal, sizeof(journal), "%s.journal", plan);
-	snprintf(weight, sizeof(weight), "%s=0.06", tc_id(tc, 3));
-	EXEC_RUN(&r, 0, 120, "plan", "rebalance", tc_seed(tc), "--by", "slots", "--use-empty-masters",
-		"--weight", weight, "--max-slots-per-batch", "16", "-o", plan);
-	run_result_free(&r);
+	tc = streams_start(pdir, sizeof(pdir), plan, sizeof(plan), journal, sizeof(journal));
 	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--parallel", "3");
 	run_result_free(&r);
 
@@ -542,6 +558,53 @@ START_TEST(three_sources_feed_a_new_master_at_once)
 	tc_verify_keys(tc, "k", STREAM_KEYS);
 	for (int i = 0; i < ndone; i++)
 		ck_assert_int_eq(tc_owner_of(tc, 0, done[i]), 3);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Killed (-9) while the three streams run, with moves of several batches
+ * open at once, the run is resumed from its journal alone (no plan: a slot
+ * alone in its batch counts as hot) and every key ends once on its slot's
+ * owner, every planned slot on the new master. */
+START_TEST(three_streams_killed_resume_from_the_journal)
+{
+	char pdir[64], plan[128], journal[160];
+	struct test_cluster *tc;
+	struct run_result r;
+	static int planned[SC_SLOTS];
+	int n, open_batches = 0;
+	struct journal_state st;
+	struct sc_error err;
+
+	tc = streams_start(pdir, sizeof(pdir), plan, sizeof(plan), journal, sizeof(journal));
+	setenv("SLOTCTL_TEST_CRASH_AT", "importing:40", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 300, "apply", plan, "--yes", "--parallel", "3");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+	/* the journal has slots of more than one batch started but not done */
+	ck_assert_int_eq(journal_load(journal, &st, &err), 0);
+	{
+		static bool seen[SC_SLOTS];
+
+		memset(seen, 0, sizeof(seen));
+		for (size_t i = 0; i < st.count; i++) {
+			const struct journal_slot *js = &st.slots[i];
+
+			if (js->phase != JOURNAL_PENDING && js->phase != JOURNAL_DONE && js->batch < SC_SLOTS &&
+			    !seen[js->batch]) {
+				seen[js->batch] = true;
+				open_batches++;
+			}
+		}
+	}
+	journal_state_release(&st);
+	ck_assert_msg(open_batches >= 2, "the kill left %d batch(es) open", open_batches);
+	EXEC_RUN(&r, 0, 300, "resume", journal);
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", STREAM_KEYS);
+	read_plan_slots(plan, planned, &n);
+	for (int i = 0; i < n; i++)
+		ck_assert_int_eq(tc_owner_of(tc, 0, planned[i]), 3);
 	tc_stop(tc);
 }
 END_TEST
@@ -569,6 +632,7 @@ static Suite *apply_suite(void)
 	streams = tcase_create("streams");
 	tcase_set_timeout(streams, 600);
 	tcase_add_test(streams, three_sources_feed_a_new_master_at_once);
+	tcase_add_test(streams, three_streams_killed_resume_from_the_journal);
 	suite_add_tcase(s, streams);
 	return s;
 }
