@@ -41,8 +41,10 @@ struct plan_order {
 static void plan_order(struct exec_run *run, struct plan_order *o)
 {
 	o->first = o->barrier = INT_MAX;
-	for (size_t i = 0; i < run->node_count; i++)
+	for (size_t i = 0; i < run->node_count; i++) {
 		run->nodes[i].first_give = run->nodes[i].first_take = INT_MAX;
+		run->nodes[i].owns = -1;
+	}
 	for (size_t i = 0; i < run->move_count; i++) {
 		const struct exec_move *m = &run->moves[i];
 
@@ -80,13 +82,15 @@ static bool order_free(const struct exec_run *run, const struct plan_order *o, c
 }
 
 /* Whether node i owns a slot of the map the run leaves so far (under the
- * lock). */
-static bool owns_a_slot(const struct exec_run *run, int i)
+ * lock; looked up once per pick, in the node's scratch). */
+static bool owns_a_slot(struct exec_run *run, int i)
 {
-	for (int s = 0; s < SC_SLOTS; s++)
-		if (run->expected[s] == i)
-			return true;
-	return false;
+	if (run->nodes[i].owns < 0) {
+		run->nodes[i].owns = 0;
+		for (int s = 0; s < SC_SLOTS && !run->nodes[i].owns; s++)
+			run->nodes[i].owns = run->expected[s] == i;
+	}
+	return run->nodes[i].owns > 0;
 }
 
 /* Whether m may start beside the moves m's target is taking already (under
@@ -94,7 +98,7 @@ static bool owns_a_slot(const struct exec_run *run, int i)
  * at a time, as from one (issue 18 item 2: a cluster client that lists
  * masters from CLUSTER SLOTS does not know it, and cannot follow an ASK to
  * it, until it owns a slot). */
-static bool first_take_free(const struct exec_run *run, const struct exec_move *m)
+static bool first_take_free(struct exec_run *run, const struct exec_move *m)
 {
 	return m->rollback || run->nodes[m->dst].taking == 0 || owns_a_slot(run, m->dst);
 }
