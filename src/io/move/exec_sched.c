@@ -192,22 +192,26 @@ void exec_run_rearm(struct exec_run *run)
 	pthread_mutex_unlock(&run->lock);
 }
 
-/* Claims up to max more pending forward moves of first's pair and batch, for
- * a worker that hands them to the backend as one group (the sender stays
- * busy). Returns how many were put in out (0 when the run is halting). */
+/* Claims up to max more pending forward moves of first's pair and batch (of
+ * any batch the plan's order lets start now, for a backend that goes across
+ * batches), for a worker that hands them to the backend as one group (the
+ * sender stays busy). Returns how many were put in out (0 when the run is
+ * halting). */
 static size_t claim_group(struct exec_run *run, const struct exec_move *first,
 	struct exec_move **out, size_t max)
 {
+	struct plan_order o;
 	size_t n = 0;
 
 	pthread_mutex_lock(&run->lock);
 	halt_if_stopped(run);
+	plan_order(run, &o);
 	for (size_t i = 0; !run->halted && n < max && i < run->move_count; i++) {
 		struct exec_move *c = &run->moves[i];
 
 		if (c->state == MOVE_WAITING && !c->rollback && c->phase == JOURNAL_PENDING &&
 		    c->src == first->src && c->dst == first->dst &&
-		    (c->batch == first->batch || run->backend->across_batches)) {
+		    (c->batch == first->batch || (run->backend->across_batches && order_free(run, &o, c)))) {
 			start_move(run, c);
 			out[n++] = c;
 		}
