@@ -11,7 +11,7 @@
 #include "check_run.h"
 #include "traffic.h"
 
-#include "slotctl/core/journal.h"
+#include "slotctl/io/journal_file.h"
 
 #include <cjson/cJSON.h>
 
