@@ -29,8 +29,8 @@ struct exec_node {
 	bool busy;                /* keys are leaving it in a running move (scheduler, under the lock) */
 	int giving, taking;       /* running forward moves it is the source / the target of (under the
 	                             lock): never both at once (see handover.h) */
-	int first_give, first_take; /* the earliest batch in which it still gives / takes a slot,
-	                             and */
+	int first_give, first_take; /* the earliest batch in which it still gives / takes a slot
+	                             (INT_MAX: none), and */
 	int owns;                 /* whether it owns a slot (-1 not looked up): scheduler scratch,
 	                             one pick's, under the lock (plan_order) */
 	bool retired;             /* no longer a master (failed over): told nothing, plays no part */

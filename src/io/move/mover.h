@@ -82,8 +82,9 @@ static inline void mover_fail(struct mover_group *g, size_t i, const struct sc_e
 struct mover_backend {
 	const char *name;           /* "keys", "atomic": as options and the journal name it */
 	size_t max_group;           /* the most slots one group holds (>= 1) */
-	bool across_batches;        /* a group takes the pair's pending slots of every plan batch, not
-	                               of one (a server-side job costs the same for 1 slot or 4096) */
+	bool across_batches;        /* a group takes the pair's pending slots of every plan batch the
+	                               plan's order lets start now (exec_sched.c), not of one batch
+	                               (a server-side job costs the same for 1 slot or 4096) */
 	/* Whether this run can use the backend on the cluster s (server
 	 * versions, options it cannot keep): 0, or -1 with an SC_EXIT_REFUSED
 	 * error saying why. Called before anything changes. NULL: always. */
