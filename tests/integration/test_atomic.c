@@ -4,8 +4,10 @@
  * client error, jobs reported in --json events and the metrics file), auto
  * picks it, a slotctl killed -9 mid-job is resumed (the job is waited for,
  * then finished) or aborted (the job is cancelled, ownership stays), Ctrl-C
- * cancels the job and leaves the run resumable, and jobs that keep failing
- * fall back to the key path, said in the output. Skipped (exit 77) unless
+ * cancels the job and leaves the run resumable, jobs that keep failing
+ * fall back to the key path, said in the output, and a pair's job goes
+ * across plan batches only as far as the plan's order lets its slots start
+ * (a node gives and takes in the plan's order). Skipped (exit 77) unless
  * SLOTCTL_VALKEY_SERVER names a valkey-server. */
 #include <check.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include "exec_support.h"
 #include "support.h"
 #include "traffic.h"
+#include "slotctl/io/journal_file.h"
 
 #define NKEYS 20000
 
@@ -352,10 +355,65 @@ START_TEST(fix_cancels_a_job_whose_target_comes_first)
 }
 END_TEST
 
+/* Master 1 takes from 0 in batch 0, gives to 2 in batch 1 and takes from 0
+ * again in batch 2. The pair (0, 1)'s jobs go across batches only as far as
+ * the plan's order lets them start: batch 2 is not in batch 0's job (master
+ * 1 would take it before it gives batch 1), so three jobs run one after
+ * another, each batch's slots in one; every key once on its owner. */
+START_TEST(jobs_across_batches_keep_the_plans_order)
+{
+	struct exec_transfer t[] = { { 0, 1, 5 }, { 1, 2, 5 }, { 0, 1, 5 } };
+	char dir[64], plan[128], journal[160], jobs[3][SC_NODE_ID_LEN + 1] = { "", "", "" };
+	struct test_cluster *tc = tc_start_server(tc_valkey_server(), 3, 0);
+	struct journal_state st;
+	struct run_result r;
+	struct sc_error err;
+	int events = 0;
+
+	tc_load_keys(tc, "a", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 3, "a", NKEYS, plan);
+	snprintf(journal, sizeof(journal), "%s.journal", plan);
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--backend", "atomic", "--parallel", "4");
+	ck_assert_msg(strstr(r.out, "\"atomic_jobs\":3"), "expected 3 jobs:\n%s", tc_tail(r.out, 3000));
+	/* each job started after the one before it ended: started, ended, ... */
+	for (const char *p = r.out; (p = strstr(p, "\"event\":\"job\"")) != NULL; p++) {
+		const char *eol = strchr(p, '\n'), *word = events % 2 ? " ended: " : " started: ";
+		const char *at = strstr(p, word);
+
+		ck_assert_msg(at && (!eol || at < eol), "job event %d is not '%s':\n%s", events, word,
+			tc_tail(r.out, 3000));
+		events++;
+	}
+	ck_assert_int_eq(events, 6);
+	run_result_free(&r);
+	/* the journal: one job per batch, each slot done on its planned owner */
+	ck_assert_int_eq(journal_load(journal, &st, &err), 0);
+	ck_assert_int_eq((int)st.count, 15);
+	for (size_t i = 0; i < st.count; i++) {
+		const struct journal_slot *js = &st.slots[i];
+
+		ck_assert_int_eq(js->phase, JOURNAL_DONE);
+		ck_assert(js->batch >= 0 && js->batch < 3);
+		ck_assert_msg(js->job[0], "slot %d moved by no job", js->slot);
+		if (!jobs[js->batch][0])
+			snprintf(jobs[js->batch], sizeof(jobs[js->batch]), "%s", js->job);
+		ck_assert_str_eq(js->job, jobs[js->batch]);
+		ck_assert_int_eq(tc_owner_of(tc, 0, js->slot), t[js->batch].to);
+	}
+	journal_state_release(&st);
+	ck_assert_str_ne(jobs[0], jobs[1]);
+	ck_assert_str_ne(jobs[0], jobs[2]);
+	ck_assert_str_ne(jobs[1], jobs[2]);
+	tc_verify_keys(tc, "a", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *atomic_suite(void)
 {
 	Suite *s = suite_create("atomic");
-	TCase *tc = tcase_create("valkey");
+	TCase *tc = tcase_create("valkey"), *order;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_atomic_moves_every_key_under_traffic);
@@ -367,6 +425,10 @@ static Suite *atomic_suite(void)
 	tcase_add_test(tc, fix_leaves_a_running_job_alone_unless_told);
 	tcase_add_test(tc, fix_cancels_a_job_whose_target_comes_first);
 	suite_add_tcase(s, tc);
+	order = tcase_create("order");
+	tcase_set_timeout(order, 600);
+	tcase_add_test(order, jobs_across_batches_keep_the_plans_order);
+	suite_add_tcase(s, order);
 	return s;
 }
 
