@@ -234,20 +234,55 @@ def check_values(conn, batch):
             fail("key '%s' has value %r, expected %r" % (k.decode(), got, want))
 
 
+def server_counters(sb):
+    """Per node: CPU seconds (user+sys), connections accepted, bytes in and
+    out, MIGRATE and RESTORE-ASKING calls so far (INFO cpu, stats, commandstats)."""
+    out = []
+    for c in sb.conns:
+        cpu, st, cs = c.info("cpu"), c.info("stats"), c.info("commandstats")
+        out.append({"cpu_s": float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+                    "conns": int(st["total_connections_received"]),
+                    "in_b": int(st["total_net_input_bytes"]), "out_b": int(st["total_net_output_bytes"]),
+                    "migrate": int(cs.get("cmdstat_migrate", {}).get("calls", 0)),
+                    "restore": int(cs.get("cmdstat_restore-asking", {}).get("calls", 0))})
+    return out
+
+
+def counters_delta(a, b):
+    return [{k: round(y[k] - x[k], 3) for k in x} for x, y in zip(a, b)]
+
+
 def cmd_timed(a):
+    """Runs the tool, times it until every node agrees on the new map, and
+    says where the CPU went: the tool's own (its rusage: user and sys), each
+    server's during the tool's run (INFO cpu before and after, the counters
+    of server_counters), and each server's idle CPU per second measured
+    just before (IDLE_CPU_S seconds: cluster bus and cron, which a slower
+    run pays for longer whatever the tool does)."""
     sb = Sandbox(a.dir)
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
     log = open(a.log, "wb") if a.log else subprocess.DEVNULL
     before = sb.owner_map()
+    idle0, i0 = server_counters(sb), time.monotonic()
+    time.sleep(a.idle_cpu_s)
+    c0 = server_counters(sb)
+    idle_s = time.monotonic() - i0
     t0 = time.monotonic()
-    rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    _, status, ru = os.wait4(proc.pid, 0)
+    rc = os.waitstatus_to_exitcode(status)
     t1 = time.monotonic()
+    c1 = server_counters(sb)
     sb.wait_converged()
     t2 = time.monotonic()
     after = sb.owner_map()
     moved = [s for s in range(SLOTS) if before[s] != after[s]]
     print(json.dumps({"rc": rc, "tool_s": round(t1 - t0, 3), "total_s": round(t2 - t0, 3),
-                      "slots_moved": len(moved), "keys_moved": keys_in(sb, after, moved)}))
+                      "slots_moved": len(moved), "keys_moved": keys_in(sb, after, moved),
+                      "tool_user_s": round(ru.ru_utime, 3), "tool_sys_s": round(ru.ru_stime, 3),
+                      "servers": counters_delta(c0, c1),
+                      "servers_idle_cpu_per_s": [round(d["cpu_s"] / idle_s, 4)
+                                                 for d in counters_delta(idle0, c0)]}))
 
 
 def keys_in(sb, owner, slots):
@@ -331,6 +366,7 @@ def main():
     p.add_argument("--extra", action="append", default=[], help="PREFIX:N keys with sandbox values")
     p = add("timed", cmd_timed)
     p.add_argument("--log")
+    p.add_argument("--idle-cpu-s", type=float, default=float(os.environ.get("IDLE_CPU_S", "2")))
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     add("memory", cmd_memory)
     p = add("raw-reshard", cmd_raw_reshard)

@@ -345,6 +345,35 @@ START_TEST(conn_over_tls)
 }
 END_TEST
 
+/* A second connection to the same server resumes the session the first was
+ * handed (the mover opens a few hundred: each full handshake costs both
+ * sides certificates and signatures); one under other TLS options does not. */
+START_TEST(second_connection_resumes)
+{
+	struct conn_opts o = { .connect_timeout_ms = TIMEOUT_MS, .command_timeout_ms = TIMEOUT_MS,
+		.tls = { .enabled = true, .cacert = in_dir("ca.crt"), .cert = in_dir("client.crt"),
+			.key = in_dir("client.key") } };
+	struct conn_opts other = o;
+	struct sc_error err = { 0 };
+	struct conn *c;
+	redisReply *reply;
+
+	other.tls.insecure = true;
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(conn_open("127.0.0.1", ports[GOOD], &o, &c, &err) == 0, "%s", err.msg);
+		ck_assert_msg(conn_tls_resumed(c) == (i > 0), "connection %d: resumed %d", i, conn_tls_resumed(c));
+		reply = conn_command(c, &err, "PING");
+		ck_assert_msg(reply && reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "PONG") == 0, "%s",
+			reply ? reply->str : err.msg);
+		freeReplyObject(reply);
+		conn_close(c);
+	}
+	ck_assert_msg(conn_open("127.0.0.1", ports[GOOD], &other, &c, &err) == 0, "%s", err.msg);
+	ck_assert(!conn_tls_resumed(c));
+	conn_close(c);
+}
+END_TEST
+
 /* ---- a TLS-only cluster with mutual TLS, end to end ---- */
 
 #define NKEYS 20000
@@ -589,6 +618,7 @@ int main(void)
 	tcase_add_test(tc, stalled_handshake_bounded);
 	tcase_add_test(tc, options_checked_before_connecting);
 	tcase_add_test(tc, conn_over_tls);
+	tcase_add_test(tc, second_connection_resumes);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cluster");
 	tcase_set_timeout(tc, 600);

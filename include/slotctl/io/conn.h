@@ -82,6 +82,11 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 /* Closes and frees c. NULL is fine. */
 void conn_close(struct conn *c);
 
+/* Whether c's TLS handshake resumed the session an earlier connection to
+ * the same server (same name, port and TLS options) was handed, which
+ * spares both sides the certificates; false in plaintext. */
+bool conn_tls_resumed(const struct conn *c);
+
 /* "host:port" of this connection, its host and its port (the strings stay
  * valid until conn_close). */
 const char *conn_addr(const struct conn *c);

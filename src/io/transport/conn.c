@@ -490,6 +490,11 @@ int conn_open(const char *host, int port, const struct conn_opts *opts,
 	return 0;
 }
 
+bool conn_tls_resumed(const struct conn *c)
+{
+	return c->tls && tls_session_resumed(c->tls);
+}
+
 void conn_close(struct conn *c)
 {
 	if (!c)

@@ -4,7 +4,10 @@
  * context (made once per set of options and kept for the process), the
  * handshake, and every read and write, each bounded by a deadline with
  * poll() on a non-blocking socket, so neither a server that stalls in the
- * handshake nor one that dribbles records can hold a call past it. Failures
+ * handshake nor one that dribbles records can hold a call past it. The
+ * sessions servers hand out are kept per context, name and port, so that
+ * the next connection to the same server resumes (no certificates sent,
+ * signed or checked again: the mover opens a few hundred). Failures
  * are put in plain words: unknown CA, expired, name mismatch, a server that
  * wants a client certificate, one that does not speak TLS at all. */
 #include "tls.h"
@@ -32,9 +35,14 @@
  * whole CA bundle is about 200 KiB) */
 #define TLS_FILE_MAX (4u << 20)
 
+/* The length of a session cache key: the name dialled or sent as SNI, and the port */
+#define TLS_PEER_KEY_MAX 300
+
 struct tls_session {
 	SSL *ssl;
 	int fd;
+	SSL_CTX *ctx;
+	char peer[TLS_PEER_KEY_MAX]; /* its key in the session cache */
 	bool has_cert; /* a client certificate was offered */
 	bool asked;    /* the server asked for one and we had none */
 	bool answered; /* a read has succeeded since the handshake */
@@ -54,6 +62,70 @@ struct tls_context {
 static struct tls_context contexts[TLS_MAX_CONTEXTS];
 static int context_count;
 static pthread_mutex_t context_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- resumable sessions, one per context, server name and port, kept
+ * until exit or replaced by a newer one from the same server; a session
+ * is only ever offered to the server, under the name, and with the
+ * verification settings it was made with and checked under. ---- */
+
+#define TLS_MAX_SESSIONS 256
+
+struct tls_cached {
+	SSL_CTX *ctx;
+	char peer[TLS_PEER_KEY_MAX];
+	SSL_SESSION *sess;
+};
+
+static struct tls_cached sessions[TLS_MAX_SESSIONS];
+static size_t session_count, session_next;
+static pthread_mutex_t session_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static struct tls_cached *session_slot(SSL_CTX *ctx, const char *peer)
+{
+	for (size_t i = 0; i < session_count; i++)
+		if (sessions[i].ctx == ctx && strcmp(sessions[i].peer, peer) == 0)
+			return &sessions[i];
+	return NULL;
+}
+
+/* OpenSSL's new-session callback: keeps a resumable session the server sent
+ * (in TLS 1.3 after the handshake, met by the first read). Returns 1: the
+ * reference is ours. */
+static int session_keep(SSL *ssl, SSL_SESSION *sess)
+{
+	const struct tls_session *s = SSL_get_app_data(ssl);
+	struct tls_cached *slot;
+
+	if (!s || !SSL_SESSION_is_resumable(sess)) {
+		SSL_SESSION_free(sess);
+		return 1;
+	}
+	pthread_mutex_lock(&session_lock);
+	if (!(slot = session_slot(s->ctx, s->peer))) {
+		if (session_count < TLS_MAX_SESSIONS)
+			slot = &sessions[session_count++];
+		else /* full: the oldest made way */
+			slot = &sessions[session_next++ % TLS_MAX_SESSIONS];
+		slot->ctx = s->ctx;
+		snprintf(slot->peer, sizeof(slot->peer), "%s", s->peer);
+	}
+	SSL_SESSION_free(slot->sess);
+	slot->sess = sess;
+	pthread_mutex_unlock(&session_lock);
+	return 1;
+}
+
+/* Offers the kept session of s's server, if any (a server that no longer
+ * knows it makes a full handshake instead). */
+static void session_offer(struct tls_session *s)
+{
+	struct tls_cached *slot;
+
+	pthread_mutex_lock(&session_lock);
+	if ((slot = session_slot(s->ctx, s->peer)) && slot->sess)
+		SSL_set_session(s->ssl, slot->sess); /* takes its own reference */
+	pthread_mutex_unlock(&session_lock);
+}
 
 /* A key file with a passphrase is refused rather than prompted for: no
  * call may wait for a person below the command layer. */
@@ -206,6 +278,8 @@ static int context_make(const struct conn_tls_opts *o, SSL_CTX **out, struct sc_
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, note_expiry);
 	SSL_CTX_set_client_cert_cb(ctx, client_cert_asked);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, session_keep);
 	if (o->cacert && use_file(ctx, "--cacert", o->cacert, use_ca, err) != 0)
 		return -1;
 	if (o->cacertdir && SSL_CTX_load_verify_locations(ctx, NULL, o->cacertdir) != 1)
@@ -440,6 +514,20 @@ static int session_names(SSL *ssl, const char *host, const struct conn_tls_opts 
 	return 0;
 }
 
+/* The session cache key of a connection on fd: the name checked (SNI or
+ * the host dialled) and the server's port. */
+static void peer_key(int fd, const char *host, const struct conn_tls_opts *o, char *buf, size_t size)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) == 0)
+		port = sa.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&sa)->sin6_port)
+						: ntohs(((struct sockaddr_in *)&sa)->sin_port);
+	snprintf(buf, size, "%s\n%s\n%d", host, o->sni ? o->sni : "", port);
+}
+
 int tls_session_open(int fd, const char *host, const struct conn_tls_opts *o, long long deadline,
 	struct tls_session **out, char *cause, size_t size)
 {
@@ -465,13 +553,16 @@ int tls_session_open(int fd, const char *host, const struct conn_tls_opts *o, lo
 		return -1;
 	}
 	s->fd = fd;
+	s->ctx = ctx;
 	s->has_cert = o->cert != NULL;
+	peer_key(fd, host, o, s->peer, sizeof(s->peer));
 	SSL_set_app_data(s->ssl, s);
 	ERR_clear_error();
 	if (SSL_set_fd(s->ssl, fd) != 1 || session_names(s->ssl, host, o, cause, size) != 0) {
 		tls_session_close(s);
 		return -1;
 	}
+	session_offer(s);
 	for (;;) {
 		int rc, e;
 
@@ -537,6 +628,11 @@ ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len, lo
 	char *cause, size_t size)
 {
 	return session_io(s, true, (void *)buf, len, deadline, cause, size);
+}
+
+bool tls_session_resumed(const struct tls_session *s)
+{
+	return s && SSL_session_reused(s->ssl) == 1;
 }
 
 void tls_session_close(struct tls_session *s)

@@ -4,6 +4,7 @@
 #ifndef SLOTCTL_IO_TLS_H
 #define SLOTCTL_IO_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include "slotctl/io/conn.h"
@@ -32,6 +33,11 @@ ssize_t tls_session_read(struct tls_session *s, void *buf, size_t len, long long
  * Returns how many (> 0), or -1 with cause. */
 ssize_t tls_session_write(struct tls_session *s, const void *buf, size_t len, long long deadline,
 	char *cause, size_t size);
+
+/* Whether s's handshake resumed a session an earlier connection to the
+ * same server, under the same name and options, was handed (no
+ * certificates sent or checked again). */
+bool tls_session_resumed(const struct tls_session *s);
 
 /* Sends close_notify without waiting and frees s. NULL is fine. */
 void tls_session_close(struct tls_session *s);
