@@ -278,6 +278,10 @@ static int context_make(const struct conn_tls_opts *o, SSL_CTX **out, struct sc_
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, note_expiry);
 	SSL_CTX_set_client_cert_cb(ctx, client_cert_asked);
+	/* read what the socket holds, not a record header then its body: half
+	 * the reads (nothing here looks at the socket past SSL_read, whose
+	 * WANT_READ alone sends us to poll) */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, session_keep);
 	if (o->cacert && use_file(ctx, "--cacert", o->cacert, use_ca, err) != 0)
