@@ -310,7 +310,7 @@ START_TEST(bad_inputs)
 			"--slots", "9000", "-o", "-", NULL });
 	expect_usage(tc, "is not a master",
 		(const char *const[]){ "plan", "drain", "SEED", tc_id(tc, 3), "-o", "-", NULL });
-	expect_usage(tc, "--by: 'bytes' is not slots, keys or memory",
+	expect_usage(tc, "--by: 'bytes' is not slots, keys, memory or cpu",
 		(const char *const[]){ "plan", "rebalance", "SEED", "--by", "bytes", "-o", "-", NULL });
 	expect_usage(tc, "--weight: 'x' is not ID=WEIGHT",
 		(const char *const[]){ "plan", "rebalance", "SEED", "--weight", "x", "-o", "-", NULL });
