@@ -34,14 +34,14 @@ _slotctl()
 		if [ "$base" -eq 2 ]; then cmd=""; fi
 		case "$cmd|$prev" in
 		"plan reshard|--pick") words="cheapest lowest" ;;
-		"plan rebalance|--by") words="slots keys memory" ;;
-		"plan drain|--by") words="slots keys memory" ;;
+		"plan rebalance|--by") words="slots keys memory cpu" ;;
+		"plan drain|--by") words="slots keys memory cpu" ;;
 		"apply|--backend") words="auto keys atomic" ;;
 		"resume|--backend") words="auto keys atomic" ;;
 		"abort|--backend") words="auto keys atomic" ;;
 		"reshard|--pick") words="cheapest lowest" ;;
 		"reshard|--backend") words="auto keys atomic" ;;
-		"rebalance|--by") words="slots keys memory" ;;
+		"rebalance|--by") words="slots keys memory cpu" ;;
 		"rebalance|--backend") words="auto keys atomic" ;;
 		"fix|--prefer") words="owner source target" ;;
 		*)

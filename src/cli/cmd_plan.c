@@ -119,7 +119,7 @@ static const struct cmd_option cmd_plan_rebalance_options[] = {
 
 const struct cmd_entry cmd_plan_rebalance = {
 	.name = "plan rebalance",
-	.synopsis = "HOST:PORT [--by slots|keys|memory] [--weight ID=W]... [--threshold PCT] [--use-empty-masters] -o FILE",
+	.synopsis = "HOST:PORT [--by slots|keys|memory|cpu] [--weight ID=W]... [--threshold PCT] [--use-empty-masters] -o FILE",
 	.summary = "plan balancing masters by slots, keys or memory",
 	.options = cmd_plan_rebalance_options,
 	.min_args = 1,
@@ -136,7 +136,7 @@ static const struct cmd_option cmd_plan_drain_options[] = {
 
 const struct cmd_entry cmd_plan_drain = {
 	.name = "plan drain",
-	.synopsis = "HOST:PORT ID [--by slots|keys|memory] [--use-empty-masters] -o FILE",
+	.synopsis = "HOST:PORT ID [--by slots|keys|memory|cpu] [--use-empty-masters] -o FILE",
 	.summary = "plan moving every slot off a master",
 	.options = cmd_plan_drain_options,
 	.min_args = 2,

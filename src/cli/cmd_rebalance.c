@@ -20,7 +20,7 @@ static const struct cmd_option cmd_rebalance_options[] = {
 
 const struct cmd_entry cmd_rebalance = {
 	.name = "rebalance",
-	.synopsis = "HOST:PORT [--by slots|keys|memory] [--weight ID=W]... [--threshold PCT] "
+	.synopsis = "HOST:PORT [--by slots|keys|memory|cpu] [--weight ID=W]... [--threshold PCT] "
 		"[--use-empty-masters] [--yes] [--fast] [--dry-run] [--plan-out FILE] [--backend auto|keys|atomic]",
 	.summary = "plan and apply a rebalance in one step",
 	.options = cmd_rebalance_options,

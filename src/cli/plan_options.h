@@ -21,7 +21,7 @@
 
 /* The measure evened out and who may receive; their help says what they do
  * for the kind of plan whose group holds them. */
-#define PLAN_BY_OPTION(help) { "by", 0, OPT_VALUE, "slots|keys|memory", help }
+#define PLAN_BY_OPTION(help) { "by", 0, OPT_VALUE, "slots|keys|memory|cpu", help }
 #define PLAN_USE_EMPTY_MASTERS_OPTION(help) { "use-empty-masters", 0, OPT_FLAG, NULL, help }
 
 /* How a rebalance balances: every command that rebalances takes these. */

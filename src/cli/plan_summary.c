@@ -25,21 +25,22 @@ struct summary {
 };
 
 /* The plan's measure of a master, NAN when unknown (not sampled). */
-static double measure(const struct plan *p, long long slots, long long keys, long long bytes)
+static double measure(const struct plan *p, long long slots, long long keys, long long bytes,
+	long long cpu_usec)
 {
-	long long v = plan_measure_pick(p->by, slots, keys, bytes);
+	long long v = plan_measure_pick(p->by, slots, keys, bytes, cpu_usec);
 
 	return v < 0 ? NAN : (double)v;
 }
 
 static double before_of(const struct plan *p, const struct plan_node *n)
 {
-	return measure(p, slotset_count(&n->slots), n->keys_before, n->bytes_before);
+	return measure(p, slotset_count(&n->slots), n->keys_before, n->bytes_before, n->cpu_usec_before);
 }
 
 static double after_of(const struct plan *p, const struct plan_node *n)
 {
-	return measure(p, n->slots_after, n->keys_after, n->bytes_after);
+	return measure(p, n->slots_after, n->keys_after, n->bytes_after, n->cpu_usec_after);
 }
 
 /* max/min of measure/weight over the masters taking part: after the plan,

@@ -6,6 +6,7 @@
  * moves: plans only. */
 #include "support.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/info_text.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/io/plan_file.h"
 
@@ -310,7 +311,7 @@ START_TEST(bad_inputs)
 			"--slots", "9000", "-o", "-", NULL });
 	expect_usage(tc, "is not a master",
 		(const char *const[]){ "plan", "drain", "SEED", tc_id(tc, 3), "-o", "-", NULL });
-	expect_usage(tc, "--by: 'bytes' is not slots, keys or memory",
+	expect_usage(tc, "--by: 'bytes' is not slots, keys, memory or cpu",
 		(const char *const[]){ "plan", "rebalance", "SEED", "--by", "bytes", "-o", "-", NULL });
 	expect_usage(tc, "--weight: 'x' is not ID=WEIGHT",
 		(const char *const[]){ "plan", "rebalance", "SEED", "--weight", "x", "-o", "-", NULL });
@@ -338,6 +339,106 @@ START_TEST(bad_inputs)
 }
 END_TEST
 
+#define HOT_ITEMS 2000    /* items of each hot slot's list */
+#define HOT_READS 100     /* LRANGEs of each hot list: the slot's CPU */
+
+/* Fills the list "{tag}:list" of tag's slot on its owner and reads it
+ * whole HOT_READS times (pipelined), so that the slot counts far more CPU
+ * than the others. */
+static void heat_slot(const struct test_cluster *tc, const char *tag)
+{
+	int owner = tc_owner_of(tc, 0, keyslot_of(tag, strlen(tag)));
+	redisContext *c = tc_connect(tc, owner);
+	redisReply *r;
+
+	for (int i = 0; i < HOT_ITEMS; i++)
+		redisAppendCommand(c, "RPUSH {%s}:list item-%d", tag, i);
+	for (int i = 0; i < HOT_READS; i++)
+		redisAppendCommand(c, "LRANGE {%s}:list 0 -1", tag);
+	for (int i = 0; i < HOT_ITEMS + HOT_READS; i++) {
+		ck_assert_int_eq(redisGetReply(c, (void **)&r), REDIS_OK);
+		ck_assert_msg(r->type != REDIS_REPLY_ERROR, "heating {%s}: %s", tag, r->str);
+		freeReplyObject(r);
+	}
+	redisFree(c);
+}
+
+/* Three hash tags whose slots master 0 owns: "t<n>" for the first n that fit. */
+static void hot_tags_of_master0(const struct test_cluster *tc, char tags[3][16])
+{
+	int found = 0;
+
+	for (int n = 0; found < 3 && n < 10000; n++) {
+		snprintf(tags[found], sizeof(tags[found]), "t%d", n);
+		if (tc_owner_of(tc, 0, keyslot_of(tags[found], strlen(tags[found]))) == 0)
+			found++;
+	}
+	ck_assert_int_eq(found, 3);
+}
+
+/* --by cpu: refused (exit 2, naming the setting) while the servers count no
+ * CPU per slot (Redis 7.0 has no SLOT-STATS: only that is checked there);
+ * on Valkey with cluster-slot-stats-enabled, three slots of one master made
+ * hot end on three masters once the plan is applied, every key kept. */
+START_TEST(cpu_rebalance_spreads_hot_slots)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	const char *file = tmp_path("cpu.json");
+	struct server_version v;
+	struct run_result r;
+	struct plan p;
+	char tags[3][16];
+	bool used[3] = { false };
+
+	tc_load_keys(tc, "c", 600);
+	ck_assert_int_eq(run_slotctl(&r, 60, "plan", "rebalance", tc_seed(tc), "--by", "cpu", "-o", file, NULL),
+		SC_EXIT_USAGE);
+	ck_assert_contains(r.err, "cannot plan --by cpu");
+	ck_assert_contains(r.err, "CONFIG SET cluster-slot-stats-enabled yes");
+	run_result_free(&r);
+	ck_assert_int_eq(run_slotctl(&r, 60, "rebalance", tc_seed(tc), "--by", "cpu", "--yes", NULL), SC_EXIT_USAGE);
+	ck_assert_contains(r.err, "cluster-slot-stats-enabled yes");
+	run_result_free(&r);
+	tc_server_version(tc, 0, &v);
+	if (!v.valkey || !server_version_at_least(&v, 8, 0)) {
+		tc_verify_keys(tc, "c", 600);
+		tc_stop(tc);
+		return; /* no CLUSTER SLOT-STATS: nothing to balance by */
+	}
+
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(tc_command(tc, i, "CONFIG SET cluster-slot-stats-enabled yes"));
+	tc_load_keys(tc, "c", 600); /* counted now: every master spends some CPU */
+	hot_tags_of_master0(tc, tags);
+	for (int t = 0; t < 3; t++)
+		heat_slot(tc, tags[t]);
+
+	ck_assert_int_eq(run_slotctl(&r, 120, "plan", "rebalance", tc_seed(tc), "--by", "cpu", "-o", file,
+		"--detailed-exitcode", NULL), SC_EXIT_MOVES_PLANNED);
+	ck_assert_contains(r.err, "plan rebalance by cpu");
+	run_result_free(&r);
+	load_plan(file, &p);
+	ck_assert_str_eq(plan_measure_name(p.by), "cpu");
+	for (size_t i = 0; i < p.node_count; i++)
+		ck_assert_int_gt(p.nodes[i].cpu_usec_before, 0);
+	plan_release(&p);
+
+	ck_assert_int_eq(run_slotctl(&r, 300, "apply", file, "--yes", NULL), 0);
+	run_result_free(&r);
+	for (int t = 0; t < 3; t++) {
+		int owner = tc_owner_of(tc, 0, keyslot_of(tags[t], strlen(tags[t])));
+		redisReply *len = tc_command(tc, owner, "LLEN {%s}:list", tags[t]);
+
+		ck_assert_msg(owner >= 0 && owner < 3 && !used[owner], "hot slot of {%s} ends on master %d with another",
+			tags[t], owner);
+		used[owner] = true;
+		ck_assert_int_eq(reply_integer(len), HOT_ITEMS);
+	}
+	tc_verify_keys(tc, "c", 600);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *plan_suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -346,6 +447,7 @@ static Suite *plan_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, uniform_reshard_show_and_codes);
 	tcase_add_test(tc, skewed_memory_rebalance);
+	tcase_add_test(tc, cpu_rebalance_spreads_hot_slots);
 	tcase_add_test(tc, bad_inputs);
 	suite_add_tcase(s, tc);
 	return s;

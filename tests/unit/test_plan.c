@@ -112,7 +112,7 @@ START_TEST(round_trip)
 	ck_assert_str_eq(q.warnings[0], "slot 6000 is hot");
 	ck_assert_ptr_nonnull(plan_find_node(&q, map.nodes[1].id));
 	ck_assert_ptr_null(plan_find_node(&q, map.nodes[3].id)); /* a replica */
-	ck_assert(strstr(a, "\"format_version\":\t\"2.1\"") != NULL);
+	ck_assert(strstr(a, "\"format_version\":\t\"2.2\"") != NULL);
 	ck_assert(strstr(a, "\"address\":\t\"127.0.0.1:7002\"") != NULL);
 	ck_assert(strstr(a, "\"host\"") == NULL && strstr(a, "\"port\"") == NULL);
 	/* each master's shard: its replica (map node 3 + i follows master i) */
@@ -322,16 +322,69 @@ static cJSON *top_field_round_trip(const char *name, const char *json, struct pl
 	return back;
 }
 
+/* A "by": "cpu" plan (2.2) keeps each master's CPU before and after, and
+ * its shares are of CPU; a 2.1 plan, without "cpu_usec", reads as unknown. */
+START_TEST(cpu_plan_round_trip)
+{
+	struct topology map;
+	struct plan p, q;
+	struct sc_error err;
+	cJSON *root;
+	char *a, *b, *old;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	p.by = MEASURE_CPU;
+	for (size_t i = 0; i < p.node_count; i++) {
+		p.nodes[i].cpu_usec_before = 1000 * (long long)(i + 1);
+		p.nodes[i].cpu_usec_after = 2000;
+	}
+	a = serialize_ok(&p);
+	ck_assert_msg(plan_parse(a, strlen(a), &q, &err) == 0, "parse failed: %s", err.msg);
+	b = serialize_ok(&q);
+	ck_assert_str_eq(a, b);
+	ck_assert_str_eq(plan_measure_name(q.by), "cpu");
+	for (size_t i = 0; i < q.node_count; i++) {
+		ck_assert_int_eq(q.nodes[i].cpu_usec_before, 1000 * (long long)(i + 1));
+		ck_assert_int_eq(q.nodes[i].cpu_usec_after, 2000);
+	}
+	root = cJSON_Parse(a);
+	ck_assert_double_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		cJSON_GetObjectItem(root, "nodes"), 0), "before"), "share")->valuedouble, 16.67);
+	/* the same plan as 2.1 wrote it: no "cpu_usec", "by" memory */
+	cJSON_ReplaceItemInObject(root, "format_version", cJSON_CreateString("2.1"));
+	cJSON_ReplaceItemInObject(root, "by", cJSON_CreateString("memory"));
+	for (int i = 0; i < cJSON_GetArraySize(cJSON_GetObjectItem(root, "nodes")); i++) {
+		cJSON *n = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "nodes"), i);
+
+		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(n, "before"), "cpu_usec");
+		cJSON_DeleteItemFromObject(cJSON_GetObjectItem(n, "after"), "cpu_usec");
+	}
+	old = cJSON_Print(root);
+	plan_release(&q);
+	ck_assert_msg(plan_parse(old, strlen(old), &q, &err) == 0, "2.1 plan refused: %s", err.msg);
+	ck_assert_int_eq(q.nodes[0].cpu_usec_before, -1);
+	ck_assert_int_eq(q.nodes[0].keys_before, 100);
+	plan_release(&q);
+	cJSON_free(old);
+	cJSON_Delete(root);
+	free(a);
+	free(b);
+	plan_release(&p);
+	fake_map_free(&map);
+}
+END_TEST
+
 START_TEST(kind_and_by_are_words_of_their_own)
 {
-	const char *kinds[] = { "reshard", "rebalance", "drain" }, *bys[] = { "slots", "keys", "memory" };
+	const char *kinds[] = { "reshard", "rebalance", "drain" }, *bys[] = { "slots", "keys", "memory", "cpu" };
 	struct plan p;
 	cJSON *back;
 	char json[32];
 
 	expect_bad("kind", "\"shuffle\"", "plan field 'kind' is 'shuffle', not reshard, rebalance or drain");
 	expect_bad("kind", "\"\"", "plan field 'kind' is '', not reshard");
-	expect_bad("by", "\"bytes\"", "plan field 'by' is 'bytes', not slots, keys or memory");
+	expect_bad("by", "\"bytes\"", "plan field 'by' is 'bytes', not slots, keys, memory or cpu");
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(json, sizeof(json), "\"%s\"", kinds[i]);
 		back = top_field_round_trip("kind", json, &p);
@@ -339,6 +392,8 @@ START_TEST(kind_and_by_are_words_of_their_own)
 		ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(back, "kind")->valuestring, kinds[i]);
 		cJSON_Delete(back);
 		plan_release(&p);
+	}
+	for (size_t i = 0; i < 4; i++) {
 		snprintf(json, sizeof(json), "\"%s\"", bys[i]);
 		back = top_field_round_trip("by", json, &p);
 		ck_assert_str_eq(plan_measure_name(p.by), bys[i]);
@@ -360,11 +415,12 @@ END_TEST
 /* The one measure dispatch: slots, keys or bytes as they are. */
 START_TEST(measure_pick)
 {
-	ck_assert_int_eq(plan_measure_pick(MEASURE_SLOTS, 3, 40, 500), 3);
-	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, 40, 500), 40);
-	ck_assert_int_eq(plan_measure_pick(MEASURE_MEMORY, 3, 40, 500), 500);
-	ck_assert_int_eq(plan_measure_pick(MEASURE_UNKNOWN, 3, 40, 500), 500);
-	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, -1, 500), -1);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_SLOTS, 3, 40, 500, 7), 3);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, 40, 500, 7), 40);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_MEMORY, 3, 40, 500, 7), 500);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_CPU, 3, 40, 500, 7), 7);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_UNKNOWN, 3, 40, 500, 7), 500);
+	ck_assert_int_eq(plan_measure_pick(MEASURE_KEYS, 3, -1, 500, 7), -1);
 	ck_assert_str_eq(plan_measure_name(MEASURE_UNKNOWN), "");
 }
 END_TEST
@@ -639,6 +695,7 @@ static Suite *plan_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, cpu_plan_round_trip);
 	tcase_add_test(tc, deterministic_and_no_password);
 	tcase_add_test(tc, replicas_are_optional);
 	tcase_add_test(tc, unknown_fields_kept);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "slotctl/core/exitcode.h"
 #include "slotctl/core/planner.h"
 #include "fake_map.h"
 #include "check_run.h"
@@ -33,8 +34,8 @@ static int rng_below(int n)
 }
 
 /* A cluster of masters masters (+1 empty master when with_empty) whose
- * slots are dealt in random runs, with keys and bytes per slot; skewed puts
- * a few very large slots in. */
+ * slots are dealt in random runs, with keys, bytes and CPU per slot; skewed
+ * puts a few very large (and busy) slots in. */
 static void gen_cluster(struct topology *map, struct slot_stats *st, int masters, bool with_empty,
 	bool skewed)
 {
@@ -63,8 +64,10 @@ static void gen_cluster(struct topology *map, struct slot_stats *st, int masters
 	for (int s = 0; s < SC_SLOTS; s++) {
 		st->keys[s] = rng_below(20);
 		st->bytes[s] = st->keys[s] * (50 + rng_below(100));
+		st->cpu_usec[s] = 1 + st->keys[s] * 7;
 		if (skewed && rng_below(2000) == 0) {
 			st->bytes[s] += 200000;
+			st->cpu_usec[s] += 50000;
 			st->big[s] = true;
 		}
 	}
@@ -87,9 +90,7 @@ static char *serialize(const struct plan *p)
 
 static double measure(const struct slot_stats *st, enum plan_measure by, int s)
 {
-	if (by == MEASURE_SLOTS)
-		return 1;
-	return by == MEASURE_KEYS ? (double)st->keys[s] : (double)st->bytes[s];
+	return (double)plan_measure_pick(by, 1, st->keys[s], st->bytes[s], st->cpu_usec[s]);
 }
 
 /* Checks the properties every plan must have; fills owner_after. */
@@ -100,6 +101,7 @@ static void check_plan_properties(const struct topology *map, const struct plan 
 	struct sc_error err;
 	char *text = serialize(p);
 	long long keys_before = 0, keys_after = 0, bytes_before = 0, bytes_after = 0;
+	long long cpu_before = 0, cpu_after = 0;
 	int slots_before = 0, slots_after = 0;
 
 	/* a plan that reads back: valid slots, each moved once, from its owner, known nodes */
@@ -129,11 +131,14 @@ static void check_plan_properties(const struct topology *map, const struct plan 
 		keys_after += n->keys_after;
 		bytes_before += n->bytes_before;
 		bytes_after += n->bytes_after;
+		cpu_before += n->cpu_usec_before;
+		cpu_after += n->cpu_usec_after;
 		slots_before += slotset_count(&n->slots);
 		slots_after += n->slots_after;
 	}
 	ck_assert_int_eq(keys_before, keys_after);
 	ck_assert_int_eq(bytes_before, bytes_after);
+	ck_assert_int_eq(cpu_before, cpu_after);
 	ck_assert_int_eq(slots_before, SC_SLOTS);
 	ck_assert_int_eq(slots_after, SC_SLOTS);
 	for (int s = 0; s < SC_SLOTS; s++)
@@ -153,7 +158,7 @@ static void loads_after(const struct topology *map, const struct slot_stats *st,
 
 START_TEST(rebalance_properties)
 {
-	static const enum plan_measure bys[] = { MEASURE_SLOTS, MEASURE_KEYS, MEASURE_MEMORY };
+	static const enum plan_measure bys[] = { MEASURE_SLOTS, MEASURE_KEYS, MEASURE_MEMORY, MEASURE_CPU };
 
 	rng_state = 0x9e3779b97f4a7c15ULL + (uint64_t)_i;
 	for (int round = 0; round < 4; round++) {
@@ -168,7 +173,7 @@ START_TEST(rebalance_properties)
 		char *a, *b;
 
 		gen_cluster(&map, &st, masters, empty, skewed);
-		o.by = bys[rng_below(3)];
+		o.by = bys[rng_below(4)];
 		o.threshold = 1 + rng_below(10);
 		o.use_empty_masters = rng_below(2);
 		o.max_slots_per_batch = 1 + rng_below(200);
@@ -246,7 +251,7 @@ START_TEST(drain_and_reshard_properties)
 
 		gen_cluster(&map, &st, masters, false, rng_below(2));
 		victim = rng_below(masters);
-		o.by = (enum plan_measure)rng_below(3);
+		o.by = (enum plan_measure)rng_below(4);
 		o.drain = map.nodes[victim].id;
 		ck_assert_msg(planner_drain(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
 		check_plan_properties(&map, &p, owner_after);
@@ -472,6 +477,73 @@ START_TEST(memory_skew_moves_few_bytes)
 	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
 	ck_assert_uint_eq(plan_move_count(&p), 0);
 	plan_release(&p);
+}
+END_TEST
+
+/* The master holding slot s after p (its index in p's nodes), or -1. */
+static int holder_after(const struct plan *p, int s)
+{
+	for (size_t b = 0; b < p->batch_count; b++)
+		for (size_t i = 0; i < p->batches[b].count; i++)
+			if (p->batches[b].moves[i].slot == s)
+				return (int)(plan_find_node(p, p->batches[b].moves[i].to) - p->nodes);
+	for (size_t i = 0; i < p->node_count; i++)
+		if (slotset_has(&p->nodes[i].slots, s))
+			return (int)i;
+	return -1;
+}
+
+START_TEST(cpu_skew_spreads_hot_slots)
+{
+	long long total = 0;
+	bool taken[3] = { false };
+
+	/* even memory and keys; master 0's slots 0, 1 and 2 burn the CPU */
+	for (int s = 0; s < SC_SLOTS; s++)
+		total += st.cpu_usec[s] = s < 3 ? 200000 : 10;
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), 0);
+	ck_assert_uint_eq(plan_move_count(&p), 0); /* --by memory sees nothing to do */
+	plan_release(&p);
+
+	o.by = MEASURE_CPU;
+	ck_assert_msg(planner_rebalance(&map, &st, &o, &p, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(plan_measure_name(p.by), "cpu");
+	for (int s = 0; s < 3; s++) {
+		int h = holder_after(&p, s);
+
+		ck_assert_msg(h >= 0 && !taken[h], "hot slot %d ends on master %d with another", s, h);
+		taken[h] = true;
+	}
+	/* each master a third of the CPU, within the threshold (10-usec slots are fine grain) */
+	for (size_t i = 0; i < p.node_count; i++) {
+		long long before = 0;
+
+		for (int s = 0; s < SC_SLOTS; s++)
+			before += slotset_has(&p.nodes[i].slots, s) ? st.cpu_usec[s] : 0;
+		ck_assert_int_eq(p.nodes[i].cpu_usec_before, before);
+		ck_assert_msg(llabs(p.nodes[i].cpu_usec_after - total / 3) <= total / 3 / 50,
+			"master %zu ends with %lld usec of %lld", i, p.nodes[i].cpu_usec_after, total);
+	}
+	plan_release(&p);
+}
+END_TEST
+
+START_TEST(cpu_uncounted_refused)
+{
+	o.by = MEASURE_CPU;
+	/* no SLOT-STATS cpu-usec at all (counting off, or Redis 7) */
+	ck_assert_int_eq(planner_rebalance(&map, &st, &o, &p, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, "does not count CPU per slot") &&
+		strstr(err.msg, "CONFIG SET cluster-slot-stats-enabled yes"), "%s", err.msg);
+	/* counted, but master 2 has spent none: counting just turned on there */
+	for (int s = 0; s < SC_SLOTS; s++)
+		st.cpu_usec[s] = slotset_has(&map.nodes[2].slots, s) ? 0 : 5;
+	ck_assert_int_eq(planner_drain(&map, &st, &(struct planner_opts){ .by = MEASURE_CPU,
+		.drain = map.nodes[0].id }, &p, &err), -1);
+	ck_assert_int_eq(err.code, SC_EXIT_USAGE);
+	ck_assert_msg(strstr(err.msg, map.nodes[2].id) && strstr(err.msg, "has counted no CPU") &&
+		strstr(err.msg, "let traffic run"), "%s", err.msg);
 }
 END_TEST
 
@@ -944,6 +1016,8 @@ static Suite *planner_suite(void)
 	tcase_add_test(cases, balanced_cluster_needs_nothing);
 	tcase_add_test(cases, memory_skew_moves_few_bytes);
 	tcase_add_test(cases, giant_slot_best_whole_slots_allow);
+	tcase_add_test(cases, cpu_skew_spreads_hot_slots);
+	tcase_add_test(cases, cpu_uncounted_refused);
 	tcase_add_test(cases, weights_and_empty_masters);
 	tcase_add_test(cases, rebalance_by_slots_evens_counts_as_redis_cli);
 	tcase_add_test(cases, rebalance_keeps_ranges_whole);

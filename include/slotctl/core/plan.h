@@ -15,7 +15,8 @@
 /* 2.0: a node's "address" ("host:port") in place of "host" and "port";
  * 1.1 added a master's "replicas". Plans of version 1.x are still read. */
 #define PLAN_FORMAT_MAJOR 2
-#define PLAN_FORMAT_MINOR 1 /* 2.1: "transport" (TLS and which of its options) */
+#define PLAN_FORMAT_MINOR 2 /* 2.1: "transport" (TLS and which of its options); 2.2: "by" "cpu"
+                            * and a summary's "cpu_usec" */
 #define PLAN_FORMAT_OLDEST_MAJOR 1
 
 /* Which planner made a plan. */
@@ -24,23 +25,24 @@ enum plan_kind { PLAN_RESHARD = 0, PLAN_REBALANCE, PLAN_DRAIN };
 /* The measure a plan balances (rebalance, drain) and gives shares in.
  * MEASURE_UNKNOWN: a plan file that does not say ("by" absent or empty),
  * taken as memory. */
-enum plan_measure { MEASURE_UNKNOWN = -1, MEASURE_MEMORY = 0, MEASURE_KEYS, MEASURE_SLOTS };
+enum plan_measure { MEASURE_UNKNOWN = -1, MEASURE_MEMORY = 0, MEASURE_KEYS, MEASURE_SLOTS, MEASURE_CPU };
 
 /* "reshard", "rebalance", "drain" <-> enum plan_kind (the words of the plan
  * file's "kind"); parse returns 0, or -1 for any other text (out untouched). */
 const char *plan_kind_name(enum plan_kind k);
 int plan_kind_parse(const char *text, enum plan_kind *out);
 
-/* "memory", "keys", "slots" <-> enum plan_measure ("" for MEASURE_UNKNOWN,
+/* "memory", "keys", "slots", "cpu" <-> enum plan_measure ("" for MEASURE_UNKNOWN,
  * which parse never gives); parse returns -1 with an SC_EXIT_USAGE error
  * naming the text (as --by's) for any other text. */
 const char *plan_measure_name(enum plan_measure m);
 int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error *err);
 
-/* The one measure dispatch: of a master's (or a slot's) slots, keys and
- * bytes, the one m measures (bytes for memory and unknown), as it is (a
- * negative count: unknown). */
-long long plan_measure_pick(enum plan_measure m, long long slots, long long keys, long long bytes);
+/* The one measure dispatch: of a master's (or a slot's) slots, keys, bytes
+ * and CPU microseconds (CLUSTER SLOT-STATS cpu-usec), the one m measures
+ * (bytes for memory and unknown), as it is (a negative count: unknown). */
+long long plan_measure_pick(enum plan_measure m, long long slots, long long keys, long long bytes,
+	long long cpu_usec);
 
 /* Replicas of a master a plan records (more are left out: apply adds a
  * shard's replicas from the live cluster as well). */
@@ -56,6 +58,7 @@ struct plan_node {
 	/* before/after summary (estimates) */
 	long long keys_before, keys_after;
 	long long bytes_before, bytes_after;
+	long long cpu_usec_before, cpu_usec_after; /* CPU counted on its slots (2.2), -1 unknown */
 	int slots_after;
 	/* added by the planner (optional in the file; -1 or 1.0 when absent) */
 	long long used_memory;     /* INFO used_memory at plan time, -1 unknown */

@@ -16,43 +16,58 @@ static long long nonneg(long long v)
 	return v > 0 ? v : 0;
 }
 
+/* Adds v (a slot's count, -1 unknown) to a master's before or after sum;
+ * an unknown count makes the sum unknown (-1) for good. */
+static void add_known(long long *sum, long long v)
+{
+	if (*sum >= 0)
+		*sum = v < 0 ? -1 : *sum + v;
+}
+
 void pw_summarise(struct planner_work *w)
 {
-	bool *keys_unknown = calloc(2 * (w->count ? w->count : 1), sizeof(bool));
-	bool *bytes_unknown = keys_unknown ? keys_unknown + (w->count ? w->count : 1) : NULL;
-
 	for (size_t i = 0; i < w->count; i++) {
 		struct plan_node *n = &w->nodes[i];
 
 		n->keys_before = n->keys_after = n->bytes_before = n->bytes_after = 0;
+		n->cpu_usec_before = n->cpu_usec_after = 0;
 		n->slots_after = 0;
 	}
 	for (int s = 0; s < SC_SLOTS; s++) {
 		int o = w->owner[s];
 		int f = w->dest[s] >= 0 ? w->dest[s] : o;
-		long long k = w->stats->keys[s], b = w->stats->bytes[s];
+		long long k = w->stats->keys[s], b = w->stats->bytes[s], c = w->stats->cpu_usec[s];
+		struct plan_node *from, *to;
 
 		if (o < 0)
 			continue;
-		w->nodes[o].keys_before += nonneg(k);
-		w->nodes[o].bytes_before += nonneg(b);
-		w->nodes[f].keys_after += nonneg(k);
-		w->nodes[f].bytes_after += nonneg(b);
-		w->nodes[f].slots_after++;
-		if (keys_unknown && k < 0)
-			keys_unknown[o] = keys_unknown[f] = true;
-		if (bytes_unknown && b < 0)
-			bytes_unknown[o] = bytes_unknown[f] = true;
+		from = &w->nodes[o];
+		to = &w->nodes[f];
+		add_known(&from->keys_before, k);
+		add_known(&from->bytes_before, b);
+		add_known(&from->cpu_usec_before, c);
+		to->slots_after++;
+		/* a slot unknown anywhere leaves both its masters' sums unknown */
+		add_known(&to->keys_after, k);
+		add_known(&to->bytes_after, b);
+		add_known(&to->cpu_usec_after, c);
+		if (k < 0)
+			to->keys_before = from->keys_after = -1;
+		if (b < 0)
+			to->bytes_before = from->bytes_after = -1;
+		if (c < 0)
+			to->cpu_usec_before = from->cpu_usec_after = -1;
 	}
 	for (size_t i = 0; i < w->count; i++) {
 		struct plan_node *n = &w->nodes[i];
 
-		if (!keys_unknown || keys_unknown[i])
+		if (n->keys_before < 0 || n->keys_after < 0)
 			n->keys_before = n->keys_after = -1;
-		if (!bytes_unknown || bytes_unknown[i])
+		if (n->bytes_before < 0 || n->bytes_after < 0)
 			n->bytes_before = n->bytes_after = -1;
+		if (n->cpu_usec_before < 0 || n->cpu_usec_after < 0)
+			n->cpu_usec_before = n->cpu_usec_after = -1;
 	}
-	free(keys_unknown);
 }
 
 /* Hot: holds a big key, or more than PLANNER_HOT_SHARE of its node's memory

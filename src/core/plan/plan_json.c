@@ -204,19 +204,20 @@ static int parse_slots(const cJSON *obj, const char *prefix, struct slotset *out
 }
 
 static int parse_summary(const cJSON *obj, const char *prefix, const char *name,
-	long long *slots, long long *keys, long long *bytes, struct sc_error *err)
+	long long *slots, long long *keys, long long *bytes, long long *cpu_usec, struct sc_error *err)
 {
 	const cJSON *item = member(obj, name);
 	char path[160];
 
-	*slots = *keys = *bytes = -1;
+	*slots = *keys = *bytes = *cpu_usec = -1;
 	if (!item)
 		return 0;
 	join_path(path, sizeof(path), prefix, name);
 	if (expect_object(item, path, err) < 0 ||
 	    read_ll(item, path, "slots", false, 0, -1, slots, err) < 0 ||
 	    read_ll(item, path, "keys", false, -1, -1, keys, err) < 0 ||
-	    read_ll(item, path, "bytes", false, -1, -1, bytes, err) < 0)
+	    read_ll(item, path, "bytes", false, -1, -1, bytes, err) < 0 ||
+	    read_ll(item, path, "cpu_usec", false, -1, -1, cpu_usec, err) < 0)
 		return -1;
 	if (*slots > SC_SLOTS)
 		return sc_error_set(err, SC_EXIT_USAGE, "plan field '%s.slots' is above %d", path, SC_SLOTS);
@@ -287,8 +288,10 @@ static int parse_node(const cJSON *item, size_t i, int major, struct plan_node *
 	    read_number(item, path, "weight", false, 0, 1e9, 1.0, &n->weight, false, err) < 0 ||
 	    read_ll(item, path, "used_memory", false, -1, -1, &n->used_memory, err) < 0 ||
 	    read_ll(item, path, "maxmemory", false, -1, -1, &n->maxmemory, err) < 0 ||
-	    parse_summary(item, path, "before", &unused, &n->keys_before, &n->bytes_before, err) < 0 ||
-	    parse_summary(item, path, "after", &unused, &n->keys_after, &n->bytes_after, err) < 0)
+	    parse_summary(item, path, "before", &unused, &n->keys_before, &n->bytes_before,
+		    &n->cpu_usec_before, err) < 0 ||
+	    parse_summary(item, path, "after", &unused, &n->keys_after, &n->bytes_after,
+		    &n->cpu_usec_after, err) < 0)
 		return -1;
 	n->config_epoch = (unsigned long long)epoch;
 	n->slots_after = unused >= 0 ? (int)unused : slotset_count(&n->slots);
@@ -546,7 +549,7 @@ static int parse_kind_by(const cJSON *root, struct plan *p, struct sc_error *err
 			"plan field 'kind' is '%s', not reshard, rebalance or drain", kind);
 	p->by = MEASURE_UNKNOWN;
 	if (by[0] && plan_measure_parse(by, &p->by, err) < 0)
-		return sc_error_set(err, SC_EXIT_USAGE, "plan field 'by' is '%s', not slots, keys or memory", by);
+		return sc_error_set(err, SC_EXIT_USAGE, "plan field 'by' is '%s', not slots, keys, memory or cpu", by);
 	return 0;
 }
 

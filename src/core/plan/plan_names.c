@@ -7,7 +7,7 @@
 #include <string.h>
 
 static const char *const kind_names[] = { "reshard", "rebalance", "drain" };
-static const char *const measure_names[] = { "memory", "keys", "slots" };
+static const char *const measure_names[] = { "memory", "keys", "slots", "cpu" };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -38,12 +38,15 @@ int plan_measure_parse(const char *text, enum plan_measure *out, struct sc_error
 			*out = (enum plan_measure)m;
 			return 0;
 		}
-	return sc_error_set(err, SC_EXIT_USAGE, "--by: '%s' is not slots, keys or memory", text);
+	return sc_error_set(err, SC_EXIT_USAGE, "--by: '%s' is not slots, keys, memory or cpu", text);
 }
 
-long long plan_measure_pick(enum plan_measure m, long long slots, long long keys, long long bytes)
+long long plan_measure_pick(enum plan_measure m, long long slots, long long keys, long long bytes,
+	long long cpu_usec)
 {
 	switch (m) {
+	case MEASURE_CPU:
+		return cpu_usec;
 	case MEASURE_SLOTS:
 		return slots;
 	case MEASURE_KEYS:

@@ -15,14 +15,15 @@
 #include <string.h>
 
 static cJSON *summary_json(enum plan_measure by, long long slots, long long keys, long long bytes,
-	double total)
+	long long cpu_usec, double total)
 {
 	cJSON *o = cJSON_CreateObject();
-	double m = (double)plan_measure_pick(by, slots, keys, bytes);
+	double m = (double)plan_measure_pick(by, slots, keys, bytes, cpu_usec);
 
 	cJSON_AddNumberToObject(o, "slots", (double)slots);
 	cJSON_AddNumberToObject(o, "keys", (double)keys);
 	cJSON_AddNumberToObject(o, "bytes", (double)bytes);
+	cJSON_AddNumberToObject(o, "cpu_usec", (double)cpu_usec);
 	cJSON_AddNumberToObject(o, "share", total > 0 && m >= 0 ? round(10000.0 * m / total) / 100.0 : 0);
 	return o;
 }
@@ -53,8 +54,10 @@ static cJSON *node_json(const struct plan_node *n, enum plan_measure by, double 
 	cJSON_AddNumberToObject(o, "weight", n->weight);
 	cJSON_AddNumberToObject(o, "used_memory", (double)n->used_memory);
 	cJSON_AddNumberToObject(o, "maxmemory", (double)n->maxmemory);
-	cJSON_AddItemToObject(o, "before", summary_json(by, slots, n->keys_before, n->bytes_before, total_before));
-	cJSON_AddItemToObject(o, "after", summary_json(by, n->slots_after, n->keys_after, n->bytes_after, total_after));
+	cJSON_AddItemToObject(o, "before", summary_json(by, slots, n->keys_before, n->bytes_before,
+		n->cpu_usec_before, total_before));
+	cJSON_AddItemToObject(o, "after", summary_json(by, n->slots_after, n->keys_after, n->bytes_after,
+		n->cpu_usec_after, total_after));
 	free(ranges);
 	return o;
 }
@@ -66,8 +69,10 @@ static cJSON *nodes_json(const struct plan *p)
 
 	for (size_t i = 0; i < p->node_count; i++) {
 		const struct plan_node *n = &p->nodes[i];
-		double b = (double)plan_measure_pick(p->by, slotset_count(&n->slots), n->keys_before, n->bytes_before);
-		double a = (double)plan_measure_pick(p->by, n->slots_after, n->keys_after, n->bytes_after);
+		double b = (double)plan_measure_pick(p->by, slotset_count(&n->slots), n->keys_before,
+			n->bytes_before, n->cpu_usec_before);
+		double a = (double)plan_measure_pick(p->by, n->slots_after, n->keys_after, n->bytes_after,
+			n->cpu_usec_after);
 
 		before += b > 0 ? b : 0;
 		after += a > 0 ? a : 0;

@@ -71,14 +71,48 @@ int planner_opts_check(const struct planner_opts *opts, struct sc_error *err)
 
 static double slot_value(const struct slot_stats *st, enum plan_measure by, int slot)
 {
-	long long v = plan_measure_pick(by, 1, st->keys[slot], st->bytes[slot]);
+	long long v = plan_measure_pick(by, 1, st->keys[slot], st->bytes[slot], st->cpu_usec[slot]);
 
 	return v > 0 ? (double)v : 0;
+}
+
+/* --by cpu: every master that owns slots has its CPU counted per slot
+ * (CLUSTER SLOT-STATS cpu-usec, which a server gives only with
+ * cluster-slot-stats-enabled yes) and some of it spent: a master whose slots
+ * count none has just had counting turned on, and would look empty. */
+static int require_cpu_counted(const struct planner_work *w, struct sc_error *err)
+{
+	for (size_t i = 0; i < w->count; i++) {
+		const struct plan_node *n = &w->nodes[i];
+		long long total = 0;
+		int owned = 0;
+
+		for (int s = 0; s < SC_SLOTS; s++) {
+			if (w->owner[s] != (int)i)
+				continue;
+			owned++;
+			if (w->stats->cpu_usec[s] < 0)
+				return sc_error_set(err, SC_EXIT_USAGE,
+					"master '%s' (%s:%d) does not count CPU per slot (CLUSTER SLOT-STATS cpu-usec, "
+					"Valkey 8+): cannot plan --by cpu; run 'CONFIG SET cluster-slot-stats-enabled yes' "
+					"on every master and let traffic run, or plan --by memory",
+					n->id, n->host, n->port);
+			total += w->stats->cpu_usec[s];
+		}
+		if (owned > 0 && total == 0)
+			return sc_error_set(err, SC_EXIT_USAGE,
+				"master '%s' (%s:%d) has counted no CPU on its %d slots: cannot plan --by cpu; "
+				"run 'CONFIG SET cluster-slot-stats-enabled yes' on every master and let traffic run first",
+				n->id, n->host, n->port, owned);
+	}
+	return 0;
 }
 
 /* Checks that stats answer the measure for every owned slot. */
 int pw_require_measured(const struct planner_work *w, struct sc_error *err)
 {
+	if (w->opts->by == MEASURE_CPU)
+		return require_cpu_counted(w, err);
 	for (int s = 0; s < SC_SLOTS; s++) {
 		if (w->owner[s] < 0 || w->opts->by == MEASURE_SLOTS)
 			continue;
