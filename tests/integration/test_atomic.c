@@ -7,7 +7,8 @@
  * cancels the job and leaves the run resumable, jobs that keep failing
  * fall back to the key path, said in the output, and a pair's job goes
  * across plan batches only as far as the plan's order lets its slots start
- * (a node gives and takes in the plan's order). Skipped (exit 77) unless
+ * (a node gives and takes in the plan's order), and three sources feed an
+ * empty master at once (a job sends clients no ASK). Skipped (exit 77) unless
  * SLOTCTL_VALKEY_SERVER names a valkey-server. */
 #include <check.h>
 #include <signal.h>
@@ -410,6 +411,61 @@ START_TEST(jobs_across_batches_keep_the_plans_order)
 }
 END_TEST
 
+/* A rebalance onto an empty fourth master from three sources with --backend
+ * atomic runs the three pairs' jobs at once: a job sends clients no ASK, so
+ * the rule that a master owning no slot takes its first from one source at
+ * a time (issue 18 item 2, for the keys backend) does not hold them back,
+ * and one Valkey target takes imports from several sources together (issue
+ * 17). Every job is held before its handover (no node pauses) until all
+ * three sources run one and the new master lists the three imports; then
+ * every planned slot ends on the new master, every key once on its slot's
+ * owner with its value. */
+START_TEST(three_sources_feed_an_empty_master_at_once)
+{
+	char sdir[128], dir[64], plan[128], journal[160];
+	struct test_cluster *tc;
+	struct journal_state st;
+	struct run_result r;
+	struct sc_error err;
+	int status;
+
+	tc_temp_dir(sdir, sizeof(sdir));
+	/* the sandbox runs $SLOTCTL_REDIS_SERVER: the Valkey this suite runs on */
+	ck_assert_int_eq(setenv("SLOTCTL_REDIS_SERVER", tc_valkey_server(), 1), 0);
+	EXEC_RUN(&r, 0, 120, "sandbox", "up", "--dir", sdir, "--masters", "3", "--replicas", "0",
+		"--empty-masters", "1", "--port", "0");
+	run_result_free(&r);
+	tc = tc_attach(sdir);
+	tc_load_keys(tc, "a", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	snprintf(journal, sizeof(journal), "%s.journal", plan);
+	EXEC_RUN(&r, 0, 120, "plan", "rebalance", tc_seed(tc), "--by", "slots", "--use-empty-masters", "-o", plan);
+	run_result_free(&r);
+	prevent_pause(tc, 1);
+	const char *argv[] = { "slotctl", "apply", plan, "--yes", "--backend", "atomic", "--parallel", "4", NULL };
+	pid_t pid = exec_spawn(argv);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(wait_job_state(tc, i, "waiting-to-pause"), "source %d runs no job beside the others "
+			"(the jobs took turns)", i);
+	ck_assert_int_eq(jobs_in(tc, 3, ""), 3);
+	prevent_pause(tc, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	/* every planned slot done on the new master, by a job */
+	ck_assert_int_eq(journal_load(journal, &st, &err), 0);
+	ck_assert_int_gt((int)st.count, 3000);
+	for (size_t i = 0; i < st.count; i++) {
+		ck_assert_int_eq(st.slots[i].phase, JOURNAL_DONE);
+		ck_assert_msg(st.slots[i].job[0], "slot %d moved by no job", st.slots[i].slot);
+		ck_assert_int_eq(tc_owner_of(tc, 0, st.slots[i].slot), 3);
+	}
+	journal_state_release(&st);
+	tc_verify_keys(tc, "a", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 static Suite *atomic_suite(void)
 {
 	Suite *s = suite_create("atomic");
@@ -428,6 +484,7 @@ static Suite *atomic_suite(void)
 	order = tcase_create("order");
 	tcase_set_timeout(order, 600);
 	tcase_add_test(order, jobs_across_batches_keep_the_plans_order);
+	tcase_add_test(order, three_sources_feed_an_empty_master_at_once);
 	suite_add_tcase(s, order);
 	return s;
 }

@@ -94,13 +94,17 @@ static bool owns_a_slot(struct exec_run *run, int i)
 }
 
 /* Whether m may start beside the moves m's target is taking already (under
- * the lock): a master that owns no slot yet takes its first from one source
- * at a time, as from one (issue 18 item 2: a cluster client that lists
- * masters from CLUSTER SLOTS does not know it, and cannot follow an ASK to
- * it, until it owns a slot). */
+ * the lock): with a backend that redirects clients (keys), a master that
+ * owns no slot yet takes its first from one source at a time, as from one
+ * (issue 18 item 2: a cluster client that lists masters from CLUSTER SLOTS
+ * does not know it, and cannot follow an ASK to it, until it owns a slot).
+ * A server-side job (atomic) sends no ASK, and one target takes jobs from
+ * several sources at once (Valkey 9.1), so three sources feed a new master
+ * together (issue 17). */
 static bool first_take_free(struct exec_run *run, const struct exec_move *m)
 {
-	return m->rollback || run->nodes[m->dst].taking == 0 || owns_a_slot(run, m->dst);
+	return m->rollback || !run->backend->redirects_clients || run->nodes[m->dst].taking == 0 ||
+	       owns_a_slot(run, m->dst);
 }
 
 /* Whether m may run beside the running moves as far as epochs go (under

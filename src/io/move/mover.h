@@ -85,6 +85,10 @@ struct mover_backend {
 	bool across_batches;        /* a group takes the pair's pending slots of every plan batch the
 	                               plan's order lets start now (exec_sched.c), not of one batch
 	                               (a server-side job costs the same for 1 slot or 4096) */
+	bool redirects_clients;     /* clients see ASK redirects to the target while a slot moves
+	                               (keys); false when ownership flips at a job's end (atomic).
+	                               A master owning no slot yet takes its first from one source
+	                               at a time only with a backend that redirects (exec_sched.c) */
 	/* Whether this run can use the backend on the cluster s (server
 	 * versions, options it cannot keep): 0, or -1 with an SC_EXIT_REFUSED
 	 * error saying why. Called before anything changes. NULL: always. */

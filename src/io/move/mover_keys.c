@@ -34,6 +34,7 @@ static void keys_rollback(struct mover_group *g)
 const struct mover_backend mover_keys = {
 	.name = "keys",
 	.max_group = EXEC_GROUP_SLOTS,
+	.redirects_clients = true,
 	.usable = NULL,
 	.move = keys_move,
 	.rollback = keys_rollback,
