@@ -177,6 +177,58 @@ START_TEST(auto_picks_atomic)
 }
 END_TEST
 
+/* How many slots master i owns in its own view. */
+static int owned_by(const struct test_cluster *tc, int i)
+{
+	int owner[SC_SLOTS], n = 0;
+
+	tc_owners(tc, i, owner);
+	for (int s = 0; s < SC_SLOTS; s++)
+		n += owner[s] == i;
+	return n;
+}
+
+/* A one-shot reshard that the atomic backend applies samples key counts
+ * only (the servers move whole slots), its bytes estimated from each
+ * master's used_memory, where the key path measures keys; the estimate
+ * still keeps a target that has no room for the slots from receiving them. */
+START_TEST(atomic_reshard_samples_key_counts_only)
+{
+	struct test_cluster *tc = tc_start_server(tc_valkey_server(), 3, 0);
+	struct run_result r;
+	redisReply *rep;
+
+	tc_load_keys(tc, "a", NKEYS);
+	int before = owned_by(tc, 2);
+	EXEC_RUN(&r, 0, 300, "reshard", tc_seed(tc), "--from", tc_id(tc, 0), "--to", tc_id(tc, 2), "--slots", "100",
+		"--yes", "--backend", "atomic");
+	ck_assert_msg(strstr(r.err, "(memory of 0)") && strstr(r.err, " 0 keys measured") &&
+		!strstr(r.err, "? -> ?"), "%s", r.err);
+	run_result_free(&r);
+	tc_verify_keys(tc, "a", NKEYS);
+	EXEC_RUN(&r, 0, 300, "reshard", tc_seed(tc), "--from", tc_id(tc, 0), "--to", tc_id(tc, 2), "--slots", "100",
+		"--yes", "--backend", "keys");
+	ck_assert_msg(strstr(r.err, "(memory of 1)"), "%s", r.err);
+	run_result_free(&r);
+	tc_verify_keys(tc, "a", NKEYS);
+	/* the target's maxmemory just above what it uses: no room for 1000 slots (the
+	 * lowest: the cheapest hold no key) */
+	rep = tc_command(tc, 2, "INFO memory");
+	ck_assert_ptr_nonnull(strstr(rep->str, "used_memory:"));
+	long long used = atoll(strstr(rep->str, "used_memory:") + strlen("used_memory:"));
+	freeReplyObject(rep);
+	freeReplyObject(tc_command(tc, 2, "CONFIG SET maxmemory %lld", used + 200000));
+	EXEC_RUN(&r, 6, 300, "reshard", tc_seed(tc), "--from", tc_id(tc, 0), "--to", tc_id(tc, 2), "--slots", "1000", "--pick", "lowest",
+		"--yes", "--backend", "atomic");
+	ck_assert_msg(strstr(r.err, "(memory of 0)") && strstr(r.err, "refusing to move slots"), "%s", r.err);
+	run_result_free(&r);
+	freeReplyObject(tc_command(tc, 2, "CONFIG SET maxmemory 0"));
+	ck_assert_int_eq(owned_by(tc, 2), before + 200); /* the first two reshards' slots only */
+	tc_verify_keys(tc, "a", NKEYS);
+	tc_stop(tc);
+}
+END_TEST
+
 /* Jobs that keep failing (the test hook fails the first 3 starts): the
  * batch moves key by key, which the output says; every key arrives. */
 START_TEST(failing_jobs_fall_back_to_keys)
@@ -474,6 +526,7 @@ static Suite *atomic_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_atomic_moves_every_key_under_traffic);
 	tcase_add_test(tc, auto_picks_atomic);
+	tcase_add_test(tc, atomic_reshard_samples_key_counts_only);
 	tcase_add_test(tc, failing_jobs_fall_back_to_keys);
 	tcase_add_test(tc, kill_mid_job_then_resume);
 	tcase_add_test(tc, kill_mid_job_then_abort);

@@ -290,6 +290,43 @@ START_TEST(journal_records_are_strict_json)
 }
 END_TEST
 
+/* Records appended many at once read back whole and in order, across
+ * more than one write (JOURNAL_BATCH_RECORDS a write). */
+START_TEST(journal_appends_many_records_in_order)
+{
+	size_t n = 2 * JOURNAL_BATCH_RECORDS + 3;
+	struct journal_record *rs = calloc(n, sizeof(*rs));
+	struct journal_record start = { .kind = JOURNAL_REC_START, .time_ms = 1 };
+	struct journal_file *f;
+	struct journal_state st;
+	struct sc_error err;
+
+	ck_assert_ptr_nonnull(rs);
+	snprintf(start.op, sizeof(start.op), "apply");
+	for (size_t i = 0; i < n; i++) {
+		rs[i].kind = JOURNAL_REC_SLOT;
+		rs[i].time_ms = 2;
+		rs[i].slot = (int)(n - i);
+		rs[i].phase = i % 2 ? JOURNAL_DONE : JOURNAL_MIGRATING;
+		memset(rs[i].from, 'a', SC_NODE_ID_LEN);
+		memset(rs[i].to, 'b', SC_NODE_ID_LEN);
+	}
+	ck_assert_int_eq(journal_file_open(at("many.journal"), &f, &err), 0);
+	ck_assert_int_eq(journal_file_append(f, &start, true, &err), 0);
+	ck_assert_msg(journal_file_append_many(f, rs, n, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(journal_file_sync(f, &err), 0);
+	journal_file_close(f);
+	ck_assert_msg(journal_load(at("many.journal"), &st, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(st.count, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(st.slots[i].slot, (int)(n - i));
+		ck_assert_int_eq(st.slots[i].phase, rs[i].phase);
+	}
+	journal_state_release(&st);
+	free(rs);
+}
+END_TEST
+
 static Suite *files_suite(void)
 {
 	Suite *s = suite_create("files");
@@ -305,6 +342,7 @@ static Suite *files_suite(void)
 	tcase_add_test(tc, write_temp_is_exclusive);
 	tcase_add_test(tc, journal_refuses_a_symlink);
 	tcase_add_test(tc, journal_records_are_strict_json);
+	tcase_add_test(tc, journal_appends_many_records_in_order);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -110,6 +110,9 @@ struct exec_event {
 #define EXEC_GIVEN_BATCH_KEYS        (1u << 3)
 #define EXEC_GIVEN_PARALLEL          (1u << 4)
 
+/* The backend apply (and reshard, rebalance) moves with when none is given. */
+#define EXEC_DEFAULT_BACKEND "keys"
+
 struct exec_opts {
 	struct conn_opts conn;    /* timeouts and credentials (strings borrowed) */
 	int parallel;             /* concurrent moves (>= 1) */
@@ -125,8 +128,8 @@ struct exec_opts {
 	const char *command;      /* the run as the journal's lock names it to others, e.g.
 	                           * "slotctl apply 'plan.json'" (never a password); NULL: "slotctl" */
 	const char *backend;      /* the mover backend by name (see src/io/move/mover.h): "keys",
-	                           * "atomic", "auto"; NULL: apply "keys", resume and abort the
-	                           * journal's */
+	                           * "atomic", "auto"; NULL: apply EXEC_DEFAULT_BACKEND, resume
+	                           * and abort the journal's */
 	unsigned given;           /* EXEC_GIVEN_* bits: the pacing options the operator gave;
 	                           * resume and abort take the others from the journal */
 	/* Called for every event, one call at a time, from any thread. NULL: none. */

@@ -47,6 +47,17 @@ int journal_file_open(const char *path, struct journal_file **out, struct sc_err
 int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
 	struct sc_error *err);
 
+/* Appends the n records of rs, in order, as journal_file_append without
+ * sync would one by one, JOURNAL_BATCH_RECORDS lines a write(2) (a crash
+ * leaves every record before a torn last line whole). Thread-safe. Returns
+ * 0, or -1 with an error naming the file (the records before the failing
+ * write are written). */
+int journal_file_append_many(struct journal_file *f, const struct journal_record *rs, size_t n,
+	struct sc_error *err);
+
+/* Records one write of journal_file_append_many carries at most. */
+#define JOURNAL_BATCH_RECORDS 512
+
 /* Flushes to disk what was appended without sync. Thread-safe. */
 int journal_file_sync(struct journal_file *f, struct sc_error *err);
 

@@ -38,7 +38,11 @@ struct planning_request {
 	struct conn_opts conn;
 	enum plan_kind kind;         /* a reshard, a rebalance or a drain (core/plan.h) */
 	struct planner_opts planner; /* what to plan (its seed is set from .seed) */
-	struct sampler_opts sampling; /* sample_keys, bigkey_bytes (measure is the service's) */
+	struct sampler_opts sampling; /* sample_keys, bigkey_bytes (measure and estimate_bytes are
+	                                 the service's) */
+	bool atomic_apply;           /* the plan is applied at once by a backend that takes atomic
+	                                migration where every master has it (auto, atomic): see
+	                                planning_make */
 	void (*on_event)(void *ctx, const struct planning_event *ev); /* may be NULL */
 	void *ctx;
 };
@@ -58,7 +62,11 @@ int planning_request_check(const struct planning_request *req, struct sc_error *
 /* Snapshots the cluster from req->seed, marks the replicas peers still list
  * as empty masters (no plan may send slots to a replica), refuses a map no
  * real cluster gives, samples the slots (for a reshard, memory on its
- * sources only: the others' would go unused) and plans req->kind into *out,
+ * sources only: the others' would go unused; with req->atomic_apply, a
+ * measure other than memory and every master answering that it has atomic
+ * migration, key counts only, each slot's bytes estimated from its node's
+ * used_memory per key: the servers move whole slots, per-key sizes serve
+ * only the key-by-key path) and plans req->kind into *out,
  * stamped (created, version; caller releases with plan_release). Calls
  * req->on_event before and after sampling. Returns 0, or -1 with the error:
  * SC_EXIT_USAGE for a bad seed or options the map refutes, SC_EXIT_REFUSED

@@ -30,6 +30,9 @@ struct sampler_opts {
 	int threads;              /* <= 0: SAMPLER_THREADS */
 	const bool *measure;      /* per map node: whether to sample its memory (the others get
 	                             key counts only, bytes unknown); NULL: every master */
+	bool estimate_bytes;      /* where memory is not sampled, estimate each slot's bytes from
+	                             its key count and the node's used_memory per key (whole-node
+	                             overhead included: an estimate on the high side) */
 };
 
 /* What sampling cost, for the operator. */

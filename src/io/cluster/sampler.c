@@ -438,6 +438,28 @@ static int measure_memory(struct node_job *j)
 	return n ? measure_group(j, group, n) : 0;
 }
 
+/* Each owned slot's bytes as its share of the node's keys times its
+ * used_memory (no command: INFO memory and the key counts are in); left
+ * unknown when either is. */
+static void estimate_memory(struct node_job *j)
+{
+	long long total = 0;
+
+	for (size_t i = 0; i < j->slot_count; i++) {
+		if (j->out->keys[j->slots[i]] < 0)
+			return;
+		total += j->out->keys[j->slots[i]];
+	}
+	if (j->mem.used_memory < 0)
+		return;
+	for (size_t i = 0; i < j->slot_count; i++) {
+		int s = j->slots[i];
+		double bytes = total > 0 ? (double)j->out->keys[s] * (double)j->mem.used_memory / (double)total : 0;
+
+		j->out->bytes[s] = bytes < (double)CONN_MAX_COUNT ? llround(bytes) : CONN_MAX_COUNT;
+	}
+}
+
 /* ---- one node, all nodes ---- */
 
 static int sample_node(struct node_job *j)
@@ -458,7 +480,11 @@ static int sample_node(struct node_job *j)
 		return 0;
 	if (try_slot_stats(j) < 0 || count_keys(j) < 0)
 		return -1;
-	return j->measure ? measure_memory(j) : 0;
+	if (j->measure)
+		return measure_memory(j);
+	if (j->opts->estimate_bytes)
+		estimate_memory(j);
+	return 0;
 }
 
 static void sample_job(void *ctx, size_t i)

@@ -1,5 +1,6 @@
 /* journal_file.c: the journal on disk (see slotctl/io/journal_file.h). Each record is
- * appended as one line in a single write(2) on an O_APPEND descriptor, so a
+ * appended as one line in a single write(2) on an O_APPEND descriptor (a
+ * series of records as their lines in one write), so a
  * killed process loses nothing and a crash leaves at worst a torn last line
  * that the reader ignores. Records appended with sync are on disk when the
  * call returns; the others are flushed by a background thread within
@@ -131,6 +132,17 @@ static int sync_locked(struct journal_file *f, struct sc_error *err)
 	return 0;
 }
 
+/* After a write, f->lock held: synced now (sync, or no flusher thread),
+ * else left to the flusher. */
+static int written_locked(struct journal_file *f, bool sync, struct sc_error *err)
+{
+	if (sync || !f->has_flusher)
+		return sync_locked(f, err);
+	f->dirty = true;
+	pthread_cond_signal(&f->wake);
+	return 0;
+}
+
 int journal_file_append(struct journal_file *f, const struct journal_record *r, bool sync,
 	struct sc_error *err)
 {
@@ -141,15 +153,69 @@ int journal_file_append(struct journal_file *f, const struct journal_record *r, 
 		return -1;
 	pthread_mutex_lock(&f->lock);
 	rc = write_line(f, line, strlen(line), err);
-	if (rc == 0 && (sync || !f->has_flusher)) {
-		rc = sync_locked(f, err);
-	} else if (rc == 0) {
-		f->dirty = true;
-		pthread_cond_signal(&f->wake);
-	}
+	if (rc == 0)
+		rc = written_locked(f, sync, err);
 	pthread_mutex_unlock(&f->lock);
 	free(line);
 	return rc;
+}
+
+/* The lines of rs[0..n) in one buffer (*len bytes), or NULL with err. */
+static char *encode_many(const struct journal_record *rs, size_t n, size_t *len, struct sc_error *err)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	for (size_t i = 0; i < n; i++) {
+		char *line = journal_encode(&rs[i], err);
+		size_t l;
+
+		if (!line) {
+			free(buf);
+			return NULL;
+		}
+		l = strlen(line);
+		if (*len + l + 1 > cap) {
+			size_t grown = 2 * cap > *len + l + 1 ? 2 * cap : *len + l + 4096;
+			char *b = realloc(buf, grown);
+
+			if (!b) {
+				free(line);
+				free(buf);
+				sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+				return NULL;
+			}
+			buf = b;
+			cap = grown;
+		}
+		memcpy(buf + *len, line, l);
+		*len += l;
+		free(line);
+	}
+	return buf;
+}
+
+int journal_file_append_many(struct journal_file *f, const struct journal_record *rs, size_t n,
+	struct sc_error *err)
+{
+	for (size_t start = 0; start < n; start += JOURNAL_BATCH_RECORDS) {
+		size_t count = n - start < JOURNAL_BATCH_RECORDS ? n - start : JOURNAL_BATCH_RECORDS, len;
+		char *lines = encode_many(rs + start, count, &len, err);
+		int rc;
+
+		if (!lines)
+			return -1;
+		pthread_mutex_lock(&f->lock);
+		rc = write_line(f, lines, len, err);
+		if (rc == 0)
+			rc = written_locked(f, false, err);
+		pthread_mutex_unlock(&f->lock);
+		free(lines);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int journal_file_sync(struct journal_file *f, struct sc_error *err)

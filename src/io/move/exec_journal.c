@@ -132,6 +132,28 @@ static void run_addr(const void *ctx, size_t i, char *buf, size_t size)
 	snprintf(buf, size, "%s", run->nodes[i].addr);
 }
 
+/* Appends a record of phase for each of n moves (ms[i], or with ms NULL
+ * run->moves[i]), JOURNAL_BATCH_RECORDS a write. */
+static int append_slots(struct exec_run *run, struct exec_move *const *ms, size_t n, enum journal_phase phase,
+	struct sc_error *err)
+{
+	size_t cap = n < JOURNAL_BATCH_RECORDS ? n : JOURNAL_BATCH_RECORDS;
+	struct journal_record *rs = calloc(cap ? cap : 1, sizeof(*rs));
+	int rc = 0;
+
+	if (!rs)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t start = 0; rc == 0 && start < n; start += cap) {
+		size_t count = n - start < cap ? n - start : cap;
+
+		for (size_t i = 0; i < count; i++)
+			slot_record(run, ms ? ms[start + i] : &run->moves[start + i], phase, &rs[i]);
+		rc = journal_file_append_many(run->journal, rs, count, err);
+	}
+	free(rs);
+	return rc;
+}
+
 int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const char *plan_path,
 	bool write_pending, struct sc_error *err)
 {
@@ -156,12 +178,8 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
 		sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	free(r.seeds);
 	free(r.shards);
-	for (size_t i = 0; rc == 0 && write_pending && i < run->move_count; i++) {
-		struct journal_record p;
-
-		slot_record(run, &run->moves[i], JOURNAL_PENDING, &p);
-		rc = journal_file_append(run->journal, &p, false, err);
-	}
+	if (rc == 0 && write_pending)
+		rc = append_slots(run, NULL, run->move_count, JOURNAL_PENDING, err);
 	return rc == 0 ? journal_file_sync(run->journal, err) : -1;
 }
 
@@ -174,6 +192,18 @@ int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase ph
 		return -1;
 	m->phase = phase;
 	exec_test_hooks(run, (int)phase);
+	return 0;
+}
+
+int exec_record_many(struct exec_run *run, struct exec_move *const *ms, size_t n, enum journal_phase phase,
+	bool sync, struct sc_error *err)
+{
+	if (append_slots(run, ms, n, phase, err) != 0 || (sync && journal_file_sync(run->journal, err) != 0))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		ms[i]->phase = phase;
+		exec_test_hooks(run, (int)phase);
+	}
 	return 0;
 }
 

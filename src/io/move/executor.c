@@ -247,7 +247,7 @@ int executor_apply(const struct plan *plan, const char *plan_path, const char *j
 
 	memset(res, 0, sizeof(*res));
 	exec_run_init(&run, "apply", opts);
-	run.backend = mover_backend_find(opts->backend);
+	run.backend = mover_backend_find(opts->backend ? opts->backend : EXEC_DEFAULT_BACKEND);
 	if (journal_path)
 		snprintf(run.journal_path, sizeof(run.journal_path), "%s", journal_path);
 	else

@@ -182,6 +182,12 @@ int exec_run_start_journal(struct exec_run *run, const char *fingerprint, const 
  * START and pending records, failures and END are synced before going on. */
 int exec_record(struct exec_run *run, struct exec_move *m, enum journal_phase phase, struct sc_error *err);
 
+/* exec_record for the n moves of ms, every record in one write
+ * (journal_file_append_many), synced when sync; the hooks fire after the
+ * write, one per move, in order. */
+int exec_record_many(struct exec_run *run, struct exec_move *const *ms, size_t n, enum journal_phase phase,
+	bool sync, struct sc_error *err);
+
 /* Journals and reports m's failure (not an interruption). */
 void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
 

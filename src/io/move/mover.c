@@ -6,6 +6,7 @@
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Every backend; a new one is added here (and named in exec_opts.backend). */
@@ -28,6 +29,22 @@ const struct mover_backend *mover_backend_find(const char *name)
 int mover_record(struct mover_group *g, size_t i, enum journal_phase phase, struct sc_error *err)
 {
 	return exec_record(g->run, g->m[i], phase, err);
+}
+
+int mover_record_live(struct mover_group *g, enum journal_phase phase, bool sync, struct sc_error *err)
+{
+	struct exec_move **live = calloc(g->n ? g->n : 1, sizeof(*live));
+	size_t n = 0;
+	int rc;
+
+	if (!live)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; i < g->n; i++)
+		if (mover_alive(g, i))
+			live[n++] = g->m[i];
+	rc = exec_record_many(g->run, live, n, phase, sync, err);
+	free(live);
+	return rc;
 }
 
 void mover_progress(struct mover_group *g, size_t i, long long keys, long long bytes)

@@ -131,6 +131,10 @@ int mover_backend_resolve(struct exec_run *run, struct sc_error *err);
  * resume knows which slots to look at; the nodes say where each stands. */
 int mover_record(struct mover_group *g, size_t i, enum journal_phase phase, struct sc_error *err);
 
+/* mover_record for every live slot of g (mover_alive) in one journal
+ * write, synced when sync (see exec_record_many). */
+int mover_record_live(struct mover_group *g, enum journal_phase phase, bool sync, struct sc_error *err);
+
 /* Counts keys and bytes moved for slot i (bytes 0: unknown, estimated from
  * the plan), emits a BATCH event, fires the test hooks, and sleeps as the
  * run's pacing (--max-keys-per-sec, --max-bytes-per-sec) requires. */

@@ -190,14 +190,10 @@ static void emit_job(struct mover_group *g, const char *fmt, const char *name, c
 static int record_all(struct mover_group *g, enum journal_phase phase, const char *job, bool sync,
 	struct sc_error *err)
 {
-	for (size_t i = 0; i < g->n; i++) {
-		if (!mover_alive(g, i))
-			continue;
-		snprintf(g->m[i]->job, sizeof(g->m[i]->job), "%s", job);
-		if (mover_record(g, i, phase, err) != 0)
-			return -1;
-	}
-	return sync ? journal_file_sync(g->run->journal, err) : 0;
+	for (size_t i = 0; i < g->n; i++)
+		if (mover_alive(g, i))
+			snprintf(g->m[i]->job, sizeof(g->m[i]->job), "%s", job);
+	return mover_record_live(g, phase, sync, err);
 }
 
 /* Leaves every live slot of g open with e (SC_EXIT_INTERRUPTED) or failed. */
@@ -217,11 +213,11 @@ enum attempt { ATTEMPT_DONE, ATTEMPT_RETRY, ATTEMPT_LEFT };
  * run's verification waits until every node shows it. */
 static enum attempt finish(struct mover_group *g, struct sc_error *err)
 {
+	if (mover_record_live(g, JOURNAL_DONE, false, err) != 0)
+		return ATTEMPT_LEFT;
 	for (size_t i = 0; i < g->n; i++) {
 		if (!mover_alive(g, i))
 			continue;
-		if (mover_record(g, i, JOURNAL_DONE, err) != 0)
-			return ATTEMPT_LEFT;
 		mover_progress(g, i, g->m[i]->keys_est, g->m[i]->bytes_est);
 		mover_settled(g, i);
 	}

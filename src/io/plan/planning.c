@@ -9,6 +9,7 @@
 #include <time.h>
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/snapshot.h"
 
 typedef int (*planner_fn)(const struct topology *map, const struct slot_stats *stats,
@@ -88,6 +89,30 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 	return 0;
 }
 
+/* Whether every eligible master of map says it has atomic migration (one
+ * COMMAND INFO each). A master that cannot be asked makes it false: the
+ * sampler then meets it and says why. */
+static bool all_atomic(const struct topology *map, const struct conn_opts *copts)
+{
+	for (size_t i = 0; i < map->count; i++) {
+		const struct node *n = &map->nodes[i];
+		struct sc_error e;
+		struct conn *c;
+		bool yes = false;
+		int rc;
+
+		if (!plan_node_eligible(n))
+			continue;
+		if (conn_open(n->ip, n->port, copts, &c, &e) < 0)
+			return false;
+		rc = atomic_supported(c, &yes, &e);
+		conn_close(c);
+		if (rc < 0 || !yes)
+			return false;
+	}
+	return true;
+}
+
 /* Samples map and plans with po; for a reshard with memory sampled, only
  * its sources have their memory measured (the others' would go unused, at
  * the cost of a MEMORY USAGE per sampled key that their clients wait
@@ -110,6 +135,11 @@ static int sample_then_plan(const struct planning_request *req, const struct top
 		}
 	}
 	sampling.measure = sources;
+	/* the servers move whole slots: per-key sizes would serve only the key path */
+	if (req->atomic_apply && po->by != MEASURE_MEMORY && sampling.sample_keys > 0 && all_atomic(map, &req->conn)) {
+		sampling.sample_keys = 0;
+		sampling.estimate_bytes = true;
+	}
 	tell(req, PLANNING_SAMPLING, NULL);
 	rc = sampler_run(map, &req->conn, &sampling, &stats, &cost, err);
 	free(sources);
