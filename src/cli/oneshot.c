@@ -123,14 +123,13 @@ static int apply_plan(const struct cmd_args *args, const struct plan *p, struct 
 }
 
 /* Whether the plan goes straight to a backend that moves whole slots in
- * the servers where it can (auto, atomic), its per-key memory asked for by
- * no --sample-keys: the planning service then samples key counts only where
- * every master has atomic migration. */
-static bool applies_atomically(const struct cmd_args *args, const struct exec_opts *o)
+ * the servers where it can (auto, atomic): the planning service then
+ * samples key counts only where every master has atomic migration. */
+static bool applies_atomically(const struct exec_opts *o)
 {
 	const char *b = o->backend ? o->backend : EXEC_DEFAULT_BACKEND;
 
-	return !args_value(args, "sample-keys") && (strcmp(b, "auto") == 0 || strcmp(b, "atomic") == 0);
+	return strcmp(b, "auto") == 0 || strcmp(b, "atomic") == 0;
 }
 
 /* The whole one-shot run: the request is req, or (req NULL) read from
@@ -165,7 +164,7 @@ static int run(const struct cmd_args *args, enum plan_kind kind, const struct pl
 	 * command's own options, whatever args' table holds) */
 	opts.conn = req->conn;
 	read = *req;
-	read.atomic_apply = applies_atomically(args, &opts);
+	read.atomic_apply = applies_atomically(&opts);
 	if ((rc = plan_options_make(&read, &made)) != SC_EXIT_OK)
 		return rc;
 	/* the summary once: the result of a dry run (stdout), else the review

@@ -60,6 +60,7 @@ static int sampling_options(const struct cmd_args *args, struct planning_request
 	    args_int(args, "max-slots-per-batch", 1, SC_SLOTS, req->planner.max_slots_per_batch, &batch) < 0)
 		return -1;
 	req->sampling.sample_keys = (int)sample;
+	req->sample_keys_given = args_value(args, "sample-keys") != NULL;
 	req->sampling.bigkey_bytes = bigkey;
 	req->planner.max_slots_per_batch = (int)batch;
 	req->planner.strict = args_flag(args, "strict");

@@ -40,6 +40,7 @@ struct planning_request {
 	struct planner_opts planner; /* what to plan (its seed is set from .seed) */
 	struct sampler_opts sampling; /* sample_keys, bigkey_bytes (measure and estimate_bytes are
 	                                 the service's) */
+	bool sample_keys_given;      /* the operator chose sampling.sample_keys (--sample-keys) */
 	bool atomic_apply;           /* the plan is applied at once by a backend that takes atomic
 	                                migration where every master has it (auto, atomic): see
 	                                planning_make */
@@ -64,7 +65,7 @@ int planning_request_check(const struct planning_request *req, struct sc_error *
  * real cluster gives, samples the slots (for a reshard, memory on its
  * sources only: the others' would go unused; with req->atomic_apply, a
  * measure other than memory and every master answering that it has atomic
- * migration, key counts only, each slot's bytes estimated from its node's
+ * migration, key counts only (unless req->sample_keys_given), each slot's bytes estimated from its node's
  * used_memory per key: the servers move whole slots, per-key sizes serve
  * only the key-by-key path) and plans req->kind into *out,
  * stamped (created, version; caller releases with plan_release). Calls

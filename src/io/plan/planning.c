@@ -136,7 +136,8 @@ static int sample_then_plan(const struct planning_request *req, const struct top
 	}
 	sampling.measure = sources;
 	/* the servers move whole slots: per-key sizes would serve only the key path */
-	if (req->atomic_apply && po->by != MEASURE_MEMORY && sampling.sample_keys > 0 && all_atomic(map, &req->conn)) {
+	if (req->atomic_apply && !req->sample_keys_given && po->by != MEASURE_MEMORY && sampling.sample_keys > 0 &&
+	    all_atomic(map, &req->conn)) {
 		sampling.sample_keys = 0;
 		sampling.estimate_bytes = true;
 	}
