@@ -18,7 +18,7 @@
 /* Options of every command that moves slots; splice into a table. */
 #define EXEC_CLI_OPTIONS \
 	{ "parallel", 'p', OPT_VALUE, "N", "slots moved at once, never two on one node (default 4)" }, \
-	{ "backend", 0, OPT_VALUE, "auto|keys|atomic", "how slots move: key by key (MIGRATE), or server-side atomic migration (Valkey 9); auto picks atomic when every master has it (default: apply keys, resume/abort the journal's)" }, \
+	{ "backend", 0, OPT_VALUE, "auto|keys|atomic", "how slots move: key by key (MIGRATE), or server-side atomic migration (Valkey 9); auto picks atomic when every master has it (default: apply auto, resume/abort the journal's)" }, \
 	{ "json", 0, OPT_FLAG, NULL, "one JSON event per line on stdout" }, \
 	{ "metrics-file", 0, OPT_VALUE, "PATH", "keep a Prometheus textfile of progress and errors" }, \
 	{ "quiet", 'q', OPT_FLAG, NULL, "no progress on stderr (errors still)" }, \

@@ -192,7 +192,9 @@ static void failover_mid_apply(bool source)
 	ck_assert_int_eq(traffic_errors(hot) + traffic_errors(spread), 0);
 	child = fail_over_mid_slot(&f, source ? f.from : f.to, go);
 	setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
-	rc = run_slotctl(&r, 240, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20", NULL);
+	/* key by key: the failover comes mid-slot, at the key path's hold */
+	rc = run_slotctl(&r, 240, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20", "--backend",
+		"keys", NULL);
 	unsetenv("SLOTCTL_TEST_HOLD_AT");
 	hot_errors = traffic_errors(hot);
 	spread_errors = traffic_errors(spread);
@@ -280,7 +282,9 @@ static void failover_then(const char *op, bool source)
 
 	fixture_start(&f);
 	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
-	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50");
+	/* key by key: killed in the middle of the hot slot's keys */
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50",
+		"--backend", "keys");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
 	ck_assert(fail_over_to(f.tc, tc_replica_of(f.tc, source ? f.from : f.to)));

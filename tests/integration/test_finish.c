@@ -136,7 +136,8 @@ static void move_from_2(struct test_cluster *tc, int count, const char *crash_at
 	exec_write_plan(tc, &t, 1, "k", NKEYS, plan);
 	if (crash_at)
 		setenv("SLOTCTL_TEST_CRASH_AT", crash_at, 1);
-	EXEC_RUN(&r, crash_at ? 128 + SIGKILL : 0, 300, "apply", plan, "--yes");
+	/* key by key: the crash hooks name the key path's phases */
+	EXEC_RUN(&r, crash_at ? 128 + SIGKILL : 0, 300, "apply", plan, "--yes", "--backend", "keys");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
 }

@@ -62,8 +62,9 @@ START_TEST(one_run_at_a_time_and_resume_keeps_the_pace)
 
 	exec_hot_start(&f);
 	{
+		/* key by key: the run is caught mid-slot */
 		const char *argv[] = { getenv("SLOTCTL_BIN"), "apply", f.plan, "--yes", "--parallel", "1",
-			"--batch-keys", "20", "--max-keys-per-sec", "50", NULL };
+			"--batch-keys", "20", "--max-keys-per-sec", "50", "--backend", "keys", NULL };
 
 		pid = exec_spawn(argv);
 	}

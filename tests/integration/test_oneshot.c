@@ -119,8 +119,9 @@ START_TEST(new_master_takes_its_first_slots_one_at_a_time)
 	snprintf(held, sizeof(held), "%s.held", go);
 	snprintf(hold, sizeof(hold), "importing:3:%s", go);
 	{
+		/* key by key: the key path opens a new master's first slots one at a time */
 		const char *argv[] = { getenv("SLOTCTL_BIN"), "reshard", tc_seed(tc), "--from", tc_id(tc, 0),
-			"--to", tc_id(tc, 2), "--slots", "40", "--yes", "--pick", "lowest", NULL };
+			"--to", tc_id(tc, 2), "--slots", "40", "--yes", "--pick", "lowest", "--backend", "keys", NULL };
 
 		setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
 		pid = exec_spawn(argv);

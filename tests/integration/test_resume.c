@@ -128,8 +128,9 @@ static void frozen_node_fails_then_resumes(bool source)
 	exec_hot_start(&f);
 	node = tc_pid(f.tc, source ? f.from : f.to);
 	child = freeze_mid_slot(&f, node, &when_fd);
+	/* key by key (a pace resolves auto to keys anyway): a node frozen mid-slot */
 	rc = run_slotctl(&r, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "20",
-		"--max-keys-per-sec", "100", "--timeout", "1000", NULL);
+		"--max-keys-per-sec", "100", "--timeout", "1000", "--backend", "keys", NULL);
 	failed_after = sc_clock_ms();
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -177,7 +178,9 @@ START_TEST(abort_clears_marks_only_replicas_got)
 {
 	struct exec_hot f;
 	struct run_result r;
-	const char *argv[] = { "apply", NULL, "--yes", "--parallel", "1", "--max-keys-per-sec", "200", NULL };
+	/* key by key: the hold is at the key path's IMPORTING */
+	const char *argv[] = { "apply", NULL, "--yes", "--parallel", "1", "--max-keys-per-sec", "200", "--backend",
+		"keys", NULL };
 	char go[96], held[100], hold[128];
 	int replica, status;
 	pid_t pid;

@@ -111,7 +111,7 @@ struct exec_event {
 #define EXEC_GIVEN_PARALLEL          (1u << 4)
 
 /* The backend apply (and reshard, rebalance) moves with when none is given. */
-#define EXEC_DEFAULT_BACKEND "keys"
+#define EXEC_DEFAULT_BACKEND "auto"
 
 struct exec_opts {
 	struct conn_opts conn;    /* timeouts and credentials (strings borrowed) */
