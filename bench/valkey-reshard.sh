@@ -14,8 +14,9 @@
 # (not run unless listed) the rebalance onto the empty master from the
 # MASTERS others: rebalance-valkey-cli-atomic (valkey-cli --cluster rebalance
 # --cluster-use-empty-masters --cluster-use-atomic-slot-migration) and
-# rebalance-slotctl-atomic (slotctl rebalance --use-empty-masters --backend
-# atomic: the pairs' jobs run in parallel).
+# rebalance-slotctl-atomic (slotctl rebalance --use-empty-masters --by slots
+# --backend atomic: slot counts, what valkey-cli balances; the pairs' jobs
+# run in parallel).
 # Knobs (env): VALKEY_DIR (holds valkey-server and valkey-cli; default: what
 # scripts/build-valkey.sh prints, when it is there) KEYS (1000000: ~250,000
 # keys in the 4096 slots) VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (py:
@@ -75,7 +76,7 @@ cmd_rebalance_valkey_cli_atomic() {
 
 cmd_rebalance_slotctl_atomic() {
 	# shellcheck disable=SC2206
-	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --yes --backend atomic
+	CMD=("$SLOTCTL" rebalance "127.0.0.1:$(node "$1" 0 port)" --use-empty-masters --by slots --yes --backend atomic
 		$SLOTCTL_ARGS)
 }
 
