@@ -544,7 +544,8 @@ START_TEST(three_sources_feed_a_new_master_at_once)
 	int slots[3], ndone;
 
 	tc = streams_start(pdir, sizeof(pdir), plan, sizeof(plan), journal, sizeof(journal));
-	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--parallel", "3");
+	/* key by key: the scheduler's streams of batches, slot by slot in the journal */
+	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--parallel", "3", "--backend", "keys");
 	run_result_free(&r);
 
 	for (int i = 0; i < 3; i++)
@@ -583,7 +584,8 @@ START_TEST(three_streams_killed_resume_from_the_journal)
 
 	tc = streams_start(pdir, sizeof(pdir), plan, sizeof(plan), journal, sizeof(journal));
 	setenv("SLOTCTL_TEST_CRASH_AT", "importing:40", 1);
-	EXEC_RUN(&r, 128 + SIGKILL, 300, "apply", plan, "--yes", "--parallel", "3");
+	/* key by key: the crash hook is at the key path's IMPORTING */
+	EXEC_RUN(&r, 128 + SIGKILL, 300, "apply", plan, "--yes", "--parallel", "3", "--backend", "keys");
 	unsetenv("SLOTCTL_TEST_CRASH_AT");
 	run_result_free(&r);
 	/* the journal has slots of more than one batch started but not done */
