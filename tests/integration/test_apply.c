@@ -214,7 +214,12 @@ START_TEST(max_block_ms_carries_across_slots)
 		"--backend", "keys");
 	ck_assert_contains(r.out, "\"status\":\"done\"");
 	batches = count_of(r.out, "\"event\":\"batch\"");
-	ck_assert_msg(batches > 2 * t.count, "%d MIGRATEs for %d slots under --max-block-ms 0.05",
+	/* started over at every slot: one MIGRATE per slot (16); carried: about
+	 * one per key (≈60) when every MIGRATE is slower than the bound, fewer
+	 * when some reply comes back under it and the batch grows by a quarter
+	 * (31 seen once on a loaded CI host): half again as many as slots is
+	 * what carrying alone explains */
+	ck_assert_msg(2 * batches >= 3 * t.count, "%d MIGRATEs for %d slots under --max-block-ms 0.05",
 		batches, t.count);
 	run_result_free(&r);
 	tc_verify_keys(tc, "k", 60000);
