@@ -299,6 +299,8 @@ static void json_emit(struct exec_cli *ui, const struct exec_event *ev)
 		cJSON_AddNumberToObject(o, "keys", (double)ev->keys);
 		cJSON_AddNumberToObject(o, "bytes", (double)ev->bytes);
 	}
+	if ((ev->kind == EXEC_EVENT_START || ev->kind == EXEC_EVENT_SUMMARY) && ev->backend)
+		cJSON_AddStringToObject(o, "backend", ev->backend);
 	if (ev->kind == EXEC_EVENT_START) {
 		cJSON_AddNumberToObject(o, "keys_estimated", (double)ev->progress->keys_estimated);
 		cJSON_AddNumberToObject(o, "bytes_estimated", (double)ev->progress->bytes_estimated);
@@ -363,6 +365,8 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		json_emit(ui, ev);
 	else if (ev->kind == EXEC_EVENT_START && ev->message && !ui->quiet)
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
+	if (ui->verbose && !ui->json && ev->kind == EXEC_EVENT_START && ev->backend)
+		fprintf(stderr, "%s: moving with the %s backend\n", ui->op, ev->backend);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
 	if ((ev->kind == EXEC_EVENT_FAILOVER || ev->kind == EXEC_EVENT_FALLBACK) && !ui->json) {

@@ -11,7 +11,7 @@
 #include "slotctl/cli/cli.h"
 #include "slotctl/io/executor.h"
 
-#define EXEC_CLI_JSON_VERSION "1.0"
+#define EXEC_CLI_JSON_VERSION "1.1"
 #define EXEC_CLI_DEFAULT_PARALLEL 4
 #define EXEC_CLI_DEFAULT_INTERVAL_S 10
 

@@ -57,6 +57,15 @@ START_TEST(apply_reshard_moves_every_key)
 	EXEC_RUN(&r, 0, 300, "apply", plan, "--yes", "--json", "--parallel", "2",
 		"--metrics-file", "/dev/null");
 	ck_assert_contains(r.out, "\"event\":\"start\"");
+	{
+		/* the default backend, auto, says what it chose: atomic where
+		 * every master has CLUSTER MIGRATESLOTS (Valkey 9+), else keys */
+		struct server_version v;
+
+		tc_server_version(tc, 0, &v);
+		ck_assert_contains(r.out, v.valkey && v.major >= 9 ? "\"backend\":\"atomic\"" : "\"backend\":\"keys\"");
+		ck_assert(strstr(r.out, "\"backend\":\"auto\"") == NULL);
+	}
 	ck_assert_contains(r.out, "\"event\":\"slot_done\"");
 	ck_assert_contains(r.out, "\"status\":\"done\"");
 	ck_assert_contains(r.out, "\"verified\":true");

@@ -99,6 +99,8 @@ struct exec_event {
 	const char *message;      /* ERROR: what failed; SUMMARY: the outcome;
 	                           * START: the pace taken from the journal, or NULL */
 	const struct exec_progress *progress; /* totals so far */
+	const char *backend;      /* the run's mover backend ("keys", "atomic"; "auto"
+	                           * only before it is resolved), or NULL */
 };
 
 /* Bits of exec_opts.given: pacing and batching options given on the command

@@ -232,6 +232,7 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 	pthread_mutex_unlock(&run->lock);
 	p.elapsed_s = (double)(sc_clock_us() - run->start_us) / 1e6;
 	ev.progress = &p;
+	ev.backend = run->backend ? run->backend->name : NULL;
 	if (m) {
 		ev.slot = m->slot;
 		ev.from = run->nodes[m->src].addr;
