@@ -818,15 +818,20 @@ static int connect_nodes(struct conn_pool *pool, const struct snapshot *s, bool 
 	return n;
 }
 
-/* Whether item idx is still going, has owner-stage steps for target t, and
- * belongs to the pass: first (the slots a server may hand over by itself,
- * repair_server_may_take) or the rest. */
-static bool hands_to(const struct repair_survey *sv, size_t idx, int t, bool first)
+/* Whether item idx is still going and has owner-stage steps for target t. */
+static bool still_hands(const struct repair_survey *sv, size_t idx, int t)
 {
 	const struct repair_item *it = &sv->plan.items[idx];
 
 	return it->target == t && sv->outcomes[idx].status == REPAIR_PLANNED &&
-	       owner_stage_start(it) < it->step_count && repair_server_may_take(&sv->snap, it) == first;
+	       owner_stage_start(it) < it->step_count;
+}
+
+/* still_hands, in the pass: first (the slots a server may hand over by
+ * itself, repair_server_may_take) or the rest. */
+static bool hands_to(const struct repair_survey *sv, size_t idx, int t, bool first)
+{
+	return still_hands(sv, idx, t) && repair_server_may_take(&sv->snap, &sv->plan.items[idx]) == first;
 }
 
 /* Whether item idx's owner stage has t take the slot or bump its epoch. */
@@ -953,8 +958,7 @@ static void hand_over_all(struct repair_survey *sv, const struct repair_opts *o)
 		const struct repair_item *it = &sv->plan.items[i];
 		const struct step_filter others = { it->target, false, true };
 
-		if ((hands_to(sv, i, it->target, true) || hands_to(sv, i, it->target, false)) &&
-		    repair_claims(&sv->snap, (size_t)it->target, it->slot))
+		if (still_hands(sv, i, it->target) && repair_claims(&sv->snap, (size_t)it->target, it->slot))
 			run_item(pool, sv, o, i, STAGE_OWNER, &others);
 	}
 	for (int pass = 0; pass < 2; pass++) {
