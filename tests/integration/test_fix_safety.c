@@ -316,7 +316,9 @@ START_TEST(unreachable_master_refuses_then_repairs_what_it_can)
 	fx_fix(&f, &r, "--yes", "--timeout", "1000");
 	kill(pid, SIGCONT);
 	ck_assert_exit(&r, 3);
-	ck_assert_msg(r.seconds < 3.0, "fix took %.1f s with --timeout 1000", r.seconds);
+	/* about one --timeout on a quiet host; the bug took 37 s (a 30 s wait for
+	 * views): 10 s tells them apart on a host loaded to 27 (3.4 s seen) */
+	ck_assert_msg(r.seconds < 10.0, "fix took %.1f s with --timeout 1000", r.seconds);
 	snprintf(want, sizeof(want), "cannot reach %s", frozen);
 	ck_assert_contains(r.err, want);
 	ck_assert_contains(r.err, "nothing was changed");
