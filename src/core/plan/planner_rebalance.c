@@ -226,6 +226,12 @@ static int smallest_first(const void *a, const void *b)
 struct donor {
 	struct valued *slots;
 	size_t n;
+	/* the same slots in slot order, those given away still there (the
+	 * donor no longer holds them); the first that may still be the
+	 * lowest-numbered ordinary one (cheap) or the lowest-numbered one
+	 * (best): they only move forward, as slots only leave */
+	struct valued *by_slot;
+	size_t by_slot_n, cheap, best;
 	double cost_cap;   /* above this a slot costs far more than the donor's usual one */
 	bool stuck;
 };
@@ -294,7 +300,7 @@ static int set_cost_cap(struct donor *d)
  * stay short (scattered slots make every node's config save and every
  * client's map refresh heavier). Empty slots stay: moving them would cost
  * SETSLOTs on every node and balance nothing. */
-static size_t lowest_numbered(const struct donor *d, size_t ub)
+static size_t lowest_numbered_scan(const struct donor *d, size_t ub)
 {
 	size_t best = ub - 1, cheap = ub; /* best holds something: value > 0 */
 
@@ -309,9 +315,44 @@ static size_t lowest_numbered(const struct donor *d, size_t ub)
 	return cheap < ub ? cheap : best;
 }
 
+/* Whether by_slot[k] of donor d (nodes[i]) is one lowest_numbered_scan
+ * may pick when every slot fits: still held, holding something, and of
+ * ordinary cost when cheap. */
+static bool candidate(const struct planner_work *w, const struct donor *d, int i, size_t k, bool cheap)
+{
+	const struct valued *v = &d->by_slot[k];
+
+	return v->value > 0 && (!cheap || v->cost <= d->cost_cap) && pw_holder(w, v->slot) == i;
+}
+
+/* lowest_numbered_scan's pick for donor d (nodes[i]): while every slot of
+ * d fits under the gap (ub == n), from the slot-ordered cursors instead of
+ * a scan of all of them (a rebalance onto a new master moves thousands of
+ * slots, each of which used to scan the donor's thousands), then found in
+ * d->slots by its sort key (unique: the slot number breaks ties). */
+static size_t lowest_numbered(const struct planner_work *w, struct donor *d, int i, size_t ub)
+{
+	const struct valued *pick, *at;
+
+	if (ub != d->n || !d->by_slot)
+		return lowest_numbered_scan(d, ub);
+	while (d->cheap < d->by_slot_n && !candidate(w, d, i, d->cheap, true))
+		d->cheap++;
+	while (d->best < d->by_slot_n && !candidate(w, d, i, d->best, false))
+		d->best++;
+	if (d->cheap < d->by_slot_n)
+		pick = &d->by_slot[d->cheap];
+	else if (d->best < d->by_slot_n)
+		pick = &d->by_slot[d->best];
+	else
+		return lowest_numbered_scan(d, ub);
+	at = bsearch(pick, d->slots, d->n, sizeof(*d->slots), smallest_first);
+	return at ? (size_t)(at - d->slots) : lowest_numbered_scan(d, ub);
+}
+
 /* The slot of donor D to give receiver R, or -1 when none helps: far from
  * the goal the donor's lowest slot, near it the largest that fits. */
-static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
+static ssize_t best_slot(const struct planner_work *w, struct donor *d, int i, double gap_d, double gap_r)
 {
 	double x = gap_d < gap_r ? gap_d : gap_r;
 	size_t ub = upper_bound(d, x);
@@ -319,7 +360,7 @@ static ssize_t best_slot(const struct donor *d, double gap_d, double gap_r)
 
 	if (ub > 0 && d->slots[ub - 1].value > 0)
 		return x >= CONTIGUOUS_GAP_SLOTS * typical_large(d) ?
-			(ssize_t)lowest_numbered(d, ub) : (ssize_t)ub - 1;
+			(ssize_t)lowest_numbered(w, d, i, ub) : (ssize_t)ub - 1;
 	if (ub >= d->n)
 		return -1;
 	v = d->slots[ub].value;
@@ -372,7 +413,7 @@ static int balance_loop(struct planner_work *w, struct balance *b, double pct, s
 		if (d < 0 || r < 0)
 			return 0;
 		dn = &donors[d];
-		k = best_slot(dn, w->load[d] - b->target[d], b->target[r] - w->load[r]);
+		k = best_slot(w, dn, d, w->load[d] - b->target[d], b->target[r] - w->load[r]);
 		if (k < 0) {
 			dn->stuck = true;
 			continue;
@@ -504,6 +545,10 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 		}
 		donors[i].n = movable_slots(w, (int)i, donors[i].slots);
 		donors[i].n = drop_above(donors[i].slots, donors[i].n, b->small_max);
+		/* movable_slots lists them in slot order */
+		if ((donors[i].by_slot = malloc((donors[i].n ? donors[i].n : 1) * sizeof(*donors[i].by_slot))))
+			memcpy(donors[i].by_slot, donors[i].slots, donors[i].n * sizeof(*donors[i].by_slot));
+		donors[i].by_slot_n = donors[i].n;
 		qsort(donors[i].slots, donors[i].n, sizeof(*donors[i].slots), smallest_first);
 		if (set_cost_cap(&donors[i]) < 0)
 			rc = pw_no_memory(err);
@@ -512,8 +557,10 @@ static int balance(struct planner_work *w, struct balance *b, double pct, struct
 	 * they do, slot counts are evened out to within one slot */
 	if (rc == 0)
 		rc = balance_loop(w, b, w->opts->by == MEASURE_SLOTS && !all_within(w, b, pct) ? 0 : pct, donors);
-	for (size_t i = 0; i < w->count; i++)
+	for (size_t i = 0; i < w->count; i++) {
 		free(donors[i].slots);
+		free(donors[i].by_slot);
+	}
 	free(donors);
 	return rc;
 }
