@@ -5,7 +5,7 @@
  * that the reader ignores. Records appended with sync are on disk when the
  * call returns; the others are flushed by a background thread within
  * JOURNAL_FLUSH_INTERVAL_MS (group commit: one fdatasync covers every record
- * written meanwhile). */
+ * written meanwhile; closing ends the flusher's rest at once). */
 #include "slotctl/io/journal_file.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct journal_file {
@@ -65,6 +66,30 @@ int journal_load(const char *path, struct journal_state *st, struct sc_error *er
 	return 0;
 }
 
+/* Rests (f->lock held) until JOURNAL_FLUSH_INTERVAL_MS have passed since
+ * the flush that began at start_ms, or until the file closes: a closing run
+ * must not wait out the rest (close syncs what is left itself). */
+static void rest_locked(struct journal_file *f, long long start_ms)
+{
+	long long until_ms = start_ms + JOURNAL_FLUSH_INTERVAL_MS;
+
+	while (!f->closing) {
+		long long now_ms = sc_clock_ms();
+		struct timespec ts;
+
+		if (now_ms >= until_ms)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += (until_ms - now_ms) / 1000;
+		ts.tv_nsec += (long)((until_ms - now_ms) % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&f->wake, &f->lock, &ts);
+	}
+}
+
 /* The background flush: waits for dirty records, syncs them, then rests for
  * the interval so that many records share one fdatasync. */
 static void *flusher_main(void *arg)
@@ -73,15 +98,18 @@ static void *flusher_main(void *arg)
 
 	pthread_mutex_lock(&f->lock);
 	for (;;) {
+		long long start_ms;
+
 		while (!f->dirty && !f->closing)
 			pthread_cond_wait(&f->wake, &f->lock);
 		if (f->closing)
 			break;
 		f->dirty = false;
+		start_ms = sc_clock_ms();
 		pthread_mutex_unlock(&f->lock);
 		fdatasync(f->fd);
-		sc_sleep_ms(JOURNAL_FLUSH_INTERVAL_MS);
 		pthread_mutex_lock(&f->lock);
+		rest_locked(f, start_ms);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return NULL;
@@ -90,6 +118,7 @@ static void *flusher_main(void *arg)
 int journal_file_open(const char *path, struct journal_file **out, struct sc_error *err)
 {
 	struct journal_file *f = calloc(1, sizeof(*f));
+	pthread_condattr_t attr;
 
 	if (!f)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
@@ -101,7 +130,11 @@ int journal_file_open(const char *path, struct journal_file **out, struct sc_err
 	}
 	snprintf(f->path, sizeof(f->path), "%s", path);
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->wake, NULL);
+	/* the rest between flushes is timed on the monotonic clock */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&f->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	f->has_flusher = pthread_create(&f->flusher, NULL, flusher_main, f) == 0;
 	*out = f;
 	return 0;
