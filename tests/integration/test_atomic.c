@@ -162,15 +162,36 @@ START_TEST(apply_atomic_moves_every_key_under_traffic)
 END_TEST
 
 /* auto picks atomic on Valkey 9. */
+/* How many COMMAND INFO calls node i has served (INFO commandstats). */
+static long command_info_calls(const struct test_cluster *tc, int i)
+{
+	redisReply *r = tc_command(tc, i, "INFO commandstats");
+	const char *p;
+	long n = 0;
+
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	if ((p = strstr(r->str, "cmdstat_command|info:calls=")))
+		n = atol(p + strlen("cmdstat_command|info:calls="));
+	freeReplyObject(r);
+	return n;
+}
+
+/* auto picks atomic, asking each master once whether it has it (COMMAND
+ * INFO: auto's choice and the backend's check used to ask twice). */
 START_TEST(auto_picks_atomic)
 {
 	struct fixture f;
 	struct run_result r;
+	long calls[3];
 
 	setup(&f, 100);
+	for (int i = 0; i < 3; i++)
+		calls[i] = command_info_calls(f.tc, i);
 	EXEC_RUN(&r, 0, 300, "apply", f.plan, "--yes", "--json", "--backend", "auto");
 	ck_assert_int_eq(count_of(r.out, "\"event\":\"job\""), 2);
 	run_result_free(&r);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(command_info_calls(f.tc, i) - calls[i], 1);
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
 	tc_verify_keys(f.tc, "a", NKEYS);
 	tc_stop(f.tc);

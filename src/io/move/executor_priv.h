@@ -91,6 +91,8 @@ struct exec_run {
 	pthread_mutex_t event_lock; /* one on_event call at a time */
 	size_t running;
 	const struct mover_backend *backend; /* how the run's slots move (mover.h) */
+	bool atomic_asked;        /* every master of the run said it has atomic migration (asked once:
+	                             mover_backend_resolve, then the backend's usable) */
 	struct handover_ledger ledger; /* the takes of the run (handover_take) */
 	bool halted;              /* a failure or a stop: start no new move */
 	struct sc_error failure;  /* the first failure, when halted by one */

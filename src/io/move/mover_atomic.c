@@ -416,17 +416,25 @@ static int supports(struct exec_run *run, struct exec_node *node, struct conn *c
 	return 0;
 }
 
-/* Whether every master of run has atomic migration: *all, or -1 with err. */
+/* Whether every master of run has atomic migration: *all, or -1 with err.
+ * Asked once per run (COMMAND INFO on each master): a yes is kept in
+ * run->atomic_asked, so that auto's choice and the backend's check do not
+ * both ask every master. */
 static int all_support(struct exec_run *run, bool *all, struct sc_error *err)
 {
-	struct conn_pool *pool = conn_pool_new(&run->o->conn);
+	struct conn_pool *pool;
 	int rc;
 
-	if (!pool)
+	if (run->atomic_asked) {
+		*all = true;
+		return 0;
+	}
+	if (!(pool = conn_pool_new(&run->o->conn)))
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	*all = true;
 	rc = each_master(run, pool, supports, all, err);
 	conn_pool_free(pool);
+	run->atomic_asked = rc == 0 && *all;
 	return rc;
 }
 
