@@ -97,6 +97,45 @@ START_TEST(records_round_trip)
 }
 END_TEST
 
+/* A SLOT record that is not a failure is written straight into its line
+ * (no cJSON tree per record), the text cJSON gave: every field in the same
+ * order and form; names that JSON must escape take the general path and
+ * round-trip. */
+START_TEST(slot_lines_keep_their_text_and_escape_what_needs_it)
+{
+	struct journal_record in = slot_rec(4095, JOURNAL_DONE), out;
+	struct sc_error err;
+	char expected[512], *line;
+
+	snprintf(in.job, sizeof(in.job), "%s", "6ef1f91e2f977995c0eff2305365b9a5a94e0644");
+	snprintf(expected, sizeof(expected), "{\"format_version\":\"%d.%d\",\"record\":\"slot\",\"time_ms\":1700000000001,"
+		"\"slot\":4095,\"phase\":\"done\",\"from\":\"%s\",\"to\":\"%s\",\"batch\":2,\"keys\":17,"
+		"\"job\":\"6ef1f91e2f977995c0eff2305365b9a5a94e0644\"}\n", JOURNAL_FORMAT_MAJOR, JOURNAL_FORMAT_MINOR, SRC, DST);
+	line = journal_encode(&in, &err);
+	ck_assert_ptr_nonnull(line);
+	ck_assert_str_eq(line, expected);
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_int_eq(out.slot, 4095);
+	ck_assert_int_eq(out.phase, JOURNAL_DONE);
+	ck_assert_str_eq(out.job, in.job);
+	journal_record_release(&out);
+	free(line);
+
+	in.job[0] = '\0';
+	line = journal_encode(&in, &err);
+	ck_assert_ptr_null(strstr(line, "\"job\""));
+	free(line);
+
+	snprintf(in.to, sizeof(in.to), "%s", "a\"b\\c");
+	line = journal_encode(&in, &err);
+	ck_assert_ptr_nonnull(strstr(line, "\"to\":\"a\\\"b\\\\c\""));
+	ck_assert_int_eq(journal_decode(line, strlen(line) - 1, &out, &err), 0);
+	ck_assert_str_eq(out.to, "a\"b\\c");
+	journal_record_release(&out);
+	free(line);
+}
+END_TEST
+
 /* A START records the run's shards (format 1.1) as arrays of ids; the
  * fold keeps the latest recorded, and a START without them (a journal of
  * 1.0) keeps what an earlier one said. */
@@ -516,6 +555,7 @@ static Suite *journal_suite(void)
 
 	tcase_add_test(tc, phase_names_round_trip);
 	tcase_add_test(tc, records_round_trip);
+	tcase_add_test(tc, slot_lines_keep_their_text_and_escape_what_needs_it);
 	tcase_add_test(tc, shards_round_trip);
 	tcase_add_test(tc, transport_recorded_and_checked);
 	tcase_add_test(tc, fold_keeps_last_phase_per_slot);
