@@ -10,6 +10,7 @@
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/atomic_ops.h"
+#include "slotctl/io/parallel.h"
 #include "slotctl/io/snapshot.h"
 
 typedef int (*planner_fn)(const struct topology *map, const struct slot_stats *stats,
@@ -89,28 +90,45 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 	return 0;
 }
 
+#define ATOMIC_ASK_THREADS 16 /* masters asked at once */
+
+struct atomic_ask {
+	const struct topology *map;
+	const struct conn_opts *copts;
+	bool *yes; /* per node: eligible and says it has it */
+};
+
+static void ask_atomic_if_eligible(void *ctx, size_t i)
+{
+	struct atomic_ask *a = ctx;
+	const struct node *n = &a->map->nodes[i];
+	struct sc_error e;
+	struct conn *c;
+
+	a->yes[i] = false;
+	if (!plan_node_eligible(n) || conn_open(n->ip, n->port, a->copts, &c, &e) < 0)
+		return;
+	if (atomic_supported(c, &a->yes[i], &e) < 0)
+		a->yes[i] = false;
+	conn_close(c);
+}
+
 /* Whether every eligible master of map says it has atomic migration (one
- * COMMAND INFO each). A master that cannot be asked makes it false: the
- * sampler then meets it and says why. */
+ * COMMAND INFO each, up to ATOMIC_ASK_THREADS masters at once: one round
+ * trip's wait, not one per master). A master that cannot be asked makes it false: the sampler
+ * then meets it and says why. */
 static bool all_atomic(const struct topology *map, const struct conn_opts *copts)
 {
-	for (size_t i = 0; i < map->count; i++) {
-		const struct node *n = &map->nodes[i];
-		struct sc_error e;
-		struct conn *c;
-		bool yes = false;
-		int rc;
+	struct atomic_ask a = { map, copts, calloc(map->count ? map->count : 1, sizeof(bool)) };
+	bool all = a.yes != NULL;
 
-		if (!plan_node_eligible(n))
-			continue;
-		if (conn_open(n->ip, n->port, copts, &c, &e) < 0)
-			return false;
-		rc = atomic_supported(c, &yes, &e);
-		conn_close(c);
-		if (rc < 0 || !yes)
-			return false;
-	}
-	return true;
+	if (all)
+		parallel_for(map->count, map->count < ATOMIC_ASK_THREADS ? (int)map->count : ATOMIC_ASK_THREADS,
+			ask_atomic_if_eligible, &a);
+	for (size_t i = 0; all && i < map->count; i++)
+		all = !plan_node_eligible(&map->nodes[i]) || a.yes[i];
+	free(a.yes);
+	return all;
 }
 
 /* Samples map and plans with po; for a reshard with memory sampled, only
