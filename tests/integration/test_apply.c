@@ -284,6 +284,43 @@ START_TEST(stale_plan_is_refused)
 }
 END_TEST
 
+/* --backend atomic where a master has no CLUSTER MIGRATESLOTS (Redis 7):
+ * refused before anything changes, naming such a master; where
+ * every master has it (Valkey 9), the slots move. The masters are asked all
+ * at once; the answer and the message are what one-by-one asking gave. */
+START_TEST(atomic_backend_needs_every_master_to_have_it)
+{
+	struct test_cluster *tc = tc_start(3, 0);
+	struct exec_transfer t[] = { { 0, 1, 5 } };
+	char dir[64], plan[128];
+	struct run_result r;
+	struct server_version v;
+	int slots[16], n;
+
+	tc_load_keys(tc, "k", 500);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, t, 1, "k", 500, plan);
+	read_plan_slots(plan, slots, &n);
+	ck_assert_int_eq(n, 5);
+	tc_server_version(tc, 0, &v);
+	if (v.valkey && v.major >= 9) {
+		EXEC_RUN(&r, 0, 120, "apply", plan, "--yes", "--backend", "atomic");
+		run_result_free(&r);
+		ck_assert_int_eq(tc_owner_of(tc, 2, slots[0]), 1);
+	} else {
+		EXEC_RUN(&r, 6, 60, "apply", plan, "--yes", "--backend", "atomic"); /* refused */
+		ck_assert_contains(r.err, "has no atomic slot migration (CLUSTER MIGRATESLOTS");
+		ck_assert_contains(r.err, "'127.0.0.1:");
+		ck_assert_contains(r.err, "use --backend keys or auto");
+		run_result_free(&r);
+		for (int i = 0; i < n; i++)
+			ck_assert_int_eq(tc_owner_of(tc, 2, slots[i]), 0);
+	}
+	tc_verify_keys(tc, "k", 500);
+	tc_stop(tc);
+}
+END_TEST
+
 START_TEST(plan_for_another_cluster_is_refused)
 {
 	struct test_cluster *tc = tc_start(3, 0), *other = tc_start(3, 0);
@@ -651,6 +688,7 @@ static Suite *apply_suite(void)
 	tcase_add_test(tc, pacing_keeps_migrates_small);
 	tcase_add_test(tc, byte_pacing_keeps_migrates_small);
 	tcase_add_test(tc, stale_plan_is_refused);
+	tcase_add_test(tc, atomic_backend_needs_every_master_to_have_it);
 	tcase_add_test(tc, plan_for_another_cluster_is_refused);
 	tcase_add_test(tc, busykey_stops_without_replace);
 	tcase_add_test(tc, busykey_replaced_with_replace);
