@@ -16,13 +16,16 @@
 # --cluster-use-empty-masters --cluster-use-atomic-slot-migration) and
 # rebalance-slotctl-atomic (slotctl rebalance --use-empty-masters --by slots
 # --backend atomic: slot counts, what valkey-cli balances; the pairs' jobs
-# run in parallel).
+# run in parallel). With SLOTCTL_BASE (another slotctl binary, e.g. a release
+# build of the commit before a change) also slotctl-base and
+# rebalance-slotctl-base, the same commands with that binary: before and after
+# alternated in one run.
 # Knobs (env): VALKEY_DIR (holds valkey-server and valkey-cli; default: what
 # scripts/build-valkey.sh prints, when it is there) KEYS (1000000: ~250,000
 # keys in the 4096 slots) VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (py:
 # redis-py RedisCluster as fast as it goes, the default here; 1: the C traffic
-# client at CLIENT_RATE; 0: none) SLOTCTL_ARGS SLOTCTL TRAFFIC BUILD RUN_DIR
-# KEEP; the rest as bench/lib.sh says.
+# client at CLIENT_RATE; 0: none) SLOTCTL_ARGS SLOTCTL SLOTCTL_BASE TRAFFIC
+# BUILD RUN_DIR KEEP; the rest as bench/lib.sh says.
 CLIENT=${CLIENT:-py}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -69,6 +72,12 @@ cmd_slotctl_atomic() {
 	CMD+=(--backend atomic)
 }
 
+# The same slotctl commands with the binary SLOTCTL_BASE (before a change).
+cmd_slotctl_base() {
+	local SLOTCTL=$SLOTCTL_BASE
+	cmd_slotctl "$1"
+}
+
 cmd_rebalance_valkey_cli_atomic() {
 	CMD=("$VALKEY_CLI" --cluster rebalance "127.0.0.1:$(node "$1" 0 port)" --cluster-use-empty-masters
 		--cluster-use-atomic-slot-migration --cluster-yes)
@@ -80,7 +89,15 @@ cmd_rebalance_slotctl_atomic() {
 		$SLOTCTL_ARGS)
 }
 
+cmd_rebalance_slotctl_base() {
+	local SLOTCTL=$SLOTCTL_BASE
+	cmd_rebalance_slotctl_atomic "$1"
+}
+
 bench_need
+if [[ " $VARIANTS " == *-base\ * ]]; then
+	[[ -x ${SLOTCTL_BASE:-} ]] || { echo "bench: the -base variants need SLOTCTL_BASE, a slotctl binary" >&2; exit 2; }
+fi
 echo "bench: valkey reshard of $SLOTS slots, $KEYS keys x $VALUE_SIZE B over $MASTERS masters," \
 	"client $CLIENT, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
 	"$("$VALKEY_SERVER" --version | cut -d' ' -f1-3)" >&2
@@ -92,4 +109,6 @@ done
 echo "bench: load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 report slotctl:valkey-cli-atomic slotctl-atomic:valkey-cli-atomic slotctl:valkey-cli-p1000 \
 	slotctl-atomic:valkey-cli-p1000 valkey-cli-p1000:valkey-cli-atomic \
-	rebalance-slotctl-atomic:rebalance-valkey-cli-atomic
+	rebalance-slotctl-atomic:rebalance-valkey-cli-atomic slotctl-base:valkey-cli-atomic \
+	rebalance-slotctl-base:rebalance-valkey-cli-atomic slotctl:slotctl-base \
+	rebalance-slotctl-atomic:rebalance-slotctl-base
