@@ -4,7 +4,8 @@
  * client error, jobs reported in --json events and the metrics file), auto
  * picks it, a slotctl killed -9 mid-job is resumed (the job is waited for,
  * then finished) or aborted (the job is cancelled, ownership stays), Ctrl-C
- * cancels the job and leaves the run resumable, jobs that keep failing
+ * cancels the job and leaves the run resumable, a source that leaves polls
+ * unanswered for a while does not fail its running job, jobs that keep failing
  * fall back to the key path, said in the output, and a pair's job goes
  * across plan batches only as far as the plan's order lets its slots start
  * (a node gives and takes in the plan's order), and three sources feed an
@@ -380,6 +381,37 @@ START_TEST(interrupt_cancels_the_job)
 }
 END_TEST
 
+/* The source leaves the job's polls unanswered for four --timeouts (frozen
+ * with SIGSTOP while its job is held): the job runs on in the server, so
+ * apply polls again on a connection of its own and ends with every slot
+ * moved. Before, the first poll that timed out failed the whole group
+ * (exit 3) while its job went on. */
+START_TEST(unanswered_polls_do_not_fail_a_running_job)
+{
+	struct fixture f;
+	struct run_result r;
+	int status;
+
+	setup(&f, 200);
+	prevent_pause(f.tc, 1);
+	const char *argv[] = { "slotctl", "apply", f.plan, "--yes", "--backend", "atomic", "--timeout", "500", NULL };
+	pid_t pid = exec_spawn(argv);
+	ck_assert(wait_job_state(f.tc, 0, "waiting-to-pause"));
+	ck_assert_int_eq(kill(tc_pid(f.tc, 0), SIGSTOP), 0);
+	usleep(2000 * 1000);
+	ck_assert_int_eq(kill(tc_pid(f.tc, 0), SIGCONT), 0);
+	prevent_pause(f.tc, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
+	tc_verify_keys(f.tc, "a", NKEYS);
+	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
+	run_result_free(&r);
+	tc_stop(f.tc);
+}
+END_TEST
+
 /* A job left running (its apply killed -9), its keys staged on the
  * target: fix leaves its slots alone (nothing moved, exit 7 naming why);
  * fix --cancel-atomic cancels it, after which nothing is left to repair
@@ -542,7 +574,7 @@ END_TEST
 static Suite *atomic_suite(void)
 {
 	Suite *s = suite_create("atomic");
-	TCase *tc = tcase_create("valkey"), *order;
+	TCase *tc = tcase_create("valkey"), *order, *polls;
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, apply_atomic_moves_every_key_under_traffic);
@@ -560,6 +592,10 @@ static Suite *atomic_suite(void)
 	tcase_add_test(order, jobs_across_batches_keep_the_plans_order);
 	tcase_add_test(order, three_sources_feed_an_empty_master_at_once);
 	suite_add_tcase(s, order);
+	polls = tcase_create("polls");
+	tcase_set_timeout(polls, 600);
+	tcase_add_test(polls, unanswered_polls_do_not_fail_a_running_job);
+	suite_add_tcase(s, polls);
 	return s;
 }
 

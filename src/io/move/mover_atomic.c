@@ -96,19 +96,55 @@ static int on_poll(void *ctx, const struct slotmig_job *now)
  * within_ms; g (may be NULL) lets a stop request end the wait. Returns 0
  * with *out and *listed (see atomic_wait), 1 when stopped or stalled (w says
  * which), -1 on error (also at the deadline). */
-static int wait_job(struct conn *c, const char *self_id, const char *name, const struct mover_group *g,
-	const struct exec_opts *o, long long within_ms, struct watch *w, struct slotmig_job *out, bool *listed,
-	struct sc_error *err)
+static void watch_start(struct watch *w, const struct mover_group *g, const struct exec_opts *o)
 {
 	memset(w, 0, sizeof(*w));
 	w->g = g;
 	w->changed_ms = sc_clock_ms();
 	w->stall_ms = stall_ms(o);
+}
+
+static int wait_job(struct conn *c, const char *self_id, const char *name, const struct mover_group *g,
+	const struct exec_opts *o, long long within_ms, struct watch *w, struct slotmig_job *out, bool *listed,
+	struct sc_error *err)
+{
+	watch_start(w, g, o);
 	return atomic_wait(c, self_id, name, w->changed_ms + within_ms, on_poll, w, out, listed, err);
 }
 
 /* A job that progresses: the stall rule ends the wait sooner. */
 #define ATOMIC_JOB_MAX_MS (24LL * 3600 * 1000)
+
+/* Follows g's job `name` on its source as wait_job does (until it ends,
+ * stalls or the run stops), but a poll the source leaves unanswered past
+ * the command timeout (a loaded host; the fork of the job's snapshot) does
+ * not end it: the job runs on in the server, so polling goes on over a
+ * connection of its own (*own, opened here, closed by the caller) for as
+ * long as the stall rule allows, counted from the job's last change seen.
+ * A source that cannot be reached again ends it (-1). The pool's
+ * connections, which the group's other steps hold, are left alone. */
+static int follow_job(struct mover_group *g, struct conn *src, struct conn **own, const char *name,
+	struct watch *w, struct slotmig_job *end, bool *listed, struct sc_error *err)
+{
+	long long deadline;
+
+	watch_start(w, g, g->o);
+	deadline = w->changed_ms + ATOMIC_JOB_MAX_MS;
+	for (;;) {
+		struct conn *c = *own ? *own : src;
+		char msg[SC_ERROR_MSG_MAX + 64];
+		int rc = atomic_wait(c, g->src->id, name, deadline, on_poll, w, end, listed, err);
+
+		if (rc >= 0 || !conn_broken(c) || mover_stopped(g) || sc_clock_ms() - w->changed_ms > w->stall_ms)
+			return rc;
+		snprintf(msg, sizeof(msg), "atomic job %.8s: %s; polling the source again", name, err->msg);
+		exec_emit(g->run, EXEC_EVENT_JOB, NULL, 0, 0, msg);
+		conn_close(*own);
+		*own = NULL;
+		if (conn_open(g->src->host, g->src->port, &g->o->conn, own, err) != 0)
+			return -1;
+	}
+}
 
 /* Cancels every job the source behind c runs and waits until `name` ends
  * there: a cancelled job ends at once, so at most one stall period, whatever
@@ -228,6 +264,9 @@ static enum attempt finish(struct mover_group *g, struct sc_error *err)
 	return ATTEMPT_DONE;
 }
 
+static enum attempt conclude(struct mover_group *g, struct conn *src, struct conn **own, struct conn *dst,
+	const struct slotmig_job *job, const struct slotset *set, struct sc_error *err);
+
 /* One job for the slots of set. ATTEMPT_DONE: moved and journaled;
  * ATTEMPT_RETRY: it did not move (err says why); ATTEMPT_LEFT: stopped, or
  * an I/O failure that leaves the slots as they are (err). */
@@ -235,10 +274,7 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	size_t n, const struct slotset *set, unsigned long *seen, struct sc_error *err)
 {
 	struct start_ctx s;
-	struct slotmig_job end;
-	struct watch w;
-	bool listed = false, owned = false;
-	int rc;
+	bool owned = false;
 
 	memset(&s, 0, sizeof(s));
 	s.src = src;
@@ -264,40 +300,59 @@ static enum attempt attempt(struct mover_group *g, struct conn *src, struct conn
 	if (record_all(g, JOURNAL_MIGRATING, s.job.name, true, err) != 0)
 		return ATTEMPT_LEFT;
 	emit_job(g, "atomic job %.8s started: slots %s from %s to %s (%s)", s.job.name, set, s.job.state);
-	rc = wait_job(src, g->src->id, s.job.name, g, g->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, err);
+	struct conn *own = NULL;
+	enum attempt a = conclude(g, src, &own, dst, &s.job, set, err);
+
+	conn_close(own);
+	return a;
+}
+
+/* How the started job ends (attempt): followed on the source (follow_job;
+ * *own as it says), cancelled when it stalls or the run stops, its slots
+ * journaled done when it succeeded or ownership says it moved. */
+static enum attempt conclude(struct mover_group *g, struct conn *src, struct conn **own, struct conn *dst,
+	const struct slotmig_job *job, const struct slotset *set, struct sc_error *err)
+{
+	struct slotmig_job end;
+	struct watch w;
+	bool listed = false, owned = false;
+	int rc = follow_job(g, src, own, job->name, &w, &end, &listed, err);
+
+	if (*own)
+		src = *own;
 	if (rc < 0)
 		return ATTEMPT_LEFT;
 	if (rc == 1) {
 		/* stopped or stalled: cancel, then see what the job became */
-		if (cancel_job(src, g->src->id, s.job.name, g->o, &end, &listed, err) != 0)
+		if (cancel_job(src, g->src->id, job->name, g->o, &end, &listed, err) != 0)
 			return ATTEMPT_LEFT;
 		if (listed && end.outcome == SLOTMIG_SUCCESS)
 			return finish(g, err);
 		if (w.stopped) {
 			sc_error_set(err, SC_EXIT_INTERRUPTED, "stopped: atomic job %.8s cancelled, ownership did not move",
-				s.job.name);
+				job->name);
 			return ATTEMPT_LEFT;
 		}
 		sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s made no progress for %d ms (%s): cancelled",
-			s.job.name, w.stall_ms, w.state);
+			job->name, w.stall_ms, w.state);
 		return ATTEMPT_RETRY;
 	}
 	if (listed && end.outcome == SLOTMIG_SUCCESS) {
-		emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", s.job.name, set, end.state);
+		emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", job->name, set, end.state);
 		return finish(g, err);
 	}
 	/* not listed, or failed after the source granted the handover (the
 	 * server says the move may have happened): ownership tells */
 	if (view_claims(dst, g->dst->id, set, &owned, err) == 0 && owned)
 		return finish(g, err);
-	sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s of slots to '%s' %s%s%s%s", s.job.name, g->dst->addr,
+	sc_error_set(err, SC_EXIT_PROBLEMS, "atomic job %.8s of slots to '%s' %s%s%s%s", job->name, g->dst->addr,
 		listed ? slotmig_outcome_name(end.outcome) : "is no longer listed", listed && end.message[0] ? ": '" : "",
 		listed ? end.message : "", listed && end.message[0] ? "'" : "");
-	emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", s.job.name, set,
+	emit_job(g, "atomic job %.8s ended: slots %s from %s to %s (%s)", job->name, set,
 		listed ? end.state : "gone");
 	/* the target drops what it staged before a new job may import the slots */
 	struct sc_error ignored;
-	if (wait_job(dst, g->dst->id, s.job.name, NULL, g->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, &ignored) < 0)
+	if (wait_job(dst, g->dst->id, job->name, NULL, g->o, ATOMIC_JOB_MAX_MS, &w, &end, &listed, &ignored) < 0)
 		return ATTEMPT_LEFT;
 	return ATTEMPT_RETRY;
 }
