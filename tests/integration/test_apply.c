@@ -424,6 +424,24 @@ START_TEST(busykey_stops_without_replace)
 	ck_assert_contains(r.err, "already exist");
 	ck_assert_contains(r.err, "--replace");
 	run_result_free(&r);
+	/* the journal records the slot failed, with why (the failures of a
+	 * group are written together, one sync for all) */
+	{
+		char journal[160];
+		struct journal_state st;
+		struct sc_error err;
+		size_t failed = 0;
+
+		snprintf(journal, sizeof(journal), "%s.journal", plan);
+		ck_assert_int_eq(journal_load(journal, &st, &err), 0);
+		for (size_t j = 0; j < st.count; j++)
+			if (st.slots[j].failed) {
+				failed++;
+				ck_assert_msg(strstr(st.slots[j].message, key), "%s", st.slots[j].message);
+			}
+		journal_state_release(&st);
+		ck_assert_uint_eq(failed, 1);
+	}
 	/* nothing overwritten: the target still holds the stray value */
 	{
 		redisContext *c = tc_connect(tc, 1);

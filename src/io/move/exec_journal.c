@@ -207,15 +207,24 @@ int exec_record_many(struct exec_run *run, struct exec_move *const *ms, size_t n
 	return 0;
 }
 
-static void record_failure(struct exec_run *run, struct exec_move *m, const struct sc_error *e)
+void exec_record_failures(struct exec_run *run, struct exec_move *const *ms, const int *rcs,
+	const struct sc_error *errs, size_t n)
 {
-	struct journal_record r;
 	struct sc_error ignored;
+	bool any = false;
 
-	slot_record(run, m, m->phase, &r);
-	r.failed = true;
-	snprintf(r.message, sizeof(r.message), "%s", e->msg);
-	journal_file_append(run->journal, &r, true, &ignored);
+	for (size_t i = 0; i < n; i++) {
+		struct journal_record r;
+
+		if (rcs[i] == 0 || errs[i].code == SC_EXIT_INTERRUPTED)
+			continue;
+		slot_record(run, ms[i], ms[i]->phase, &r);
+		r.failed = true;
+		snprintf(r.message, sizeof(r.message), "%s", errs[i].msg);
+		any |= journal_file_append(run->journal, &r, false, &ignored) == 0;
+	}
+	if (any)
+		journal_file_sync(run->journal, &ignored);
 }
 
 void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
@@ -251,7 +260,6 @@ void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_
 {
 	if (e->code == SC_EXIT_INTERRUPTED)
 		return;
-	record_failure(run, m, e);
 	exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e->msg);
 }
 

@@ -252,7 +252,8 @@ static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const 
 	pthread_mutex_unlock(&run->lock);
 }
 
-/* Reports how one move ended; keep_sender when the worker's group goes on. */
+/* Reports how one move ended (a failure journaled by the caller:
+ * exec_record_failures); keep_sender when the worker's group goes on. */
 static void move_report(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
 	bool keep_sender)
 {
@@ -277,7 +278,10 @@ static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_
 	if (!ms || !errs || !rcs) {
 		struct sc_error e;
 
+		int failed = -1;
+
 		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
+		exec_record_failures(run, &m, &failed, &e, 1);
 		move_report(run, m, -1, &e, false);
 	} else {
 		ms[0] = m;
@@ -287,6 +291,7 @@ static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_
 			run->backend->rollback(&g);
 		else
 			run->backend->move(&g);
+		exec_record_failures(run, ms, rcs, errs, g.n);
 		for (size_t i = 0; i < g.n; i++)
 			move_report(run, ms[i], rcs[i], &errs[i], i + 1 < g.n);
 	}
