@@ -352,6 +352,23 @@ START_TEST(kill_mid_job_then_abort)
 }
 END_TEST
 
+/* Starts `slotctl apply --backend atomic [--timeout timeout]` of f's plan
+ * (200 slots, set up here) with every job held before its handover, and
+ * returns its pid once the source lists the job. */
+static pid_t apply_held(struct fixture *f, const char *timeout)
+{
+	const char *argv[] = { "slotctl", "apply", NULL, "--yes", "--backend", "atomic", timeout ? "--timeout" : NULL,
+		timeout, NULL };
+	pid_t pid;
+
+	setup(f, 200);
+	prevent_pause(f->tc, 1);
+	argv[2] = f->plan;
+	pid = exec_spawn(argv);
+	ck_assert(wait_job_state(f->tc, 0, "waiting-to-pause"));
+	return pid;
+}
+
 /* Ctrl-C while the job runs: the job is cancelled on the source, apply
  * exits 5 (resumable), nothing moved; resume then moves every slot. */
 START_TEST(interrupt_cancels_the_job)
@@ -360,11 +377,8 @@ START_TEST(interrupt_cancels_the_job)
 	struct run_result r;
 	int status;
 
-	setup(&f, 200);
-	prevent_pause(f.tc, 1);
-	const char *argv[] = { "slotctl", "apply", f.plan, "--yes", "--backend", "atomic", NULL };
-	pid_t pid = exec_spawn(argv);
-	ck_assert(wait_job_state(f.tc, 0, "waiting-to-pause"));
+	pid_t pid = apply_held(&f, NULL);
+
 	kill(pid, SIGINT);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status));
@@ -392,11 +406,8 @@ START_TEST(unanswered_polls_do_not_fail_a_running_job)
 	struct run_result r;
 	int status;
 
-	setup(&f, 200);
-	prevent_pause(f.tc, 1);
-	const char *argv[] = { "slotctl", "apply", f.plan, "--yes", "--backend", "atomic", "--timeout", "500", NULL };
-	pid_t pid = exec_spawn(argv);
-	ck_assert(wait_job_state(f.tc, 0, "waiting-to-pause"));
+	pid_t pid = apply_held(&f, "500");
+
 	ck_assert_int_eq(kill(tc_pid(f.tc, 0), SIGSTOP), 0);
 	usleep(2000 * 1000);
 	ck_assert_int_eq(kill(tc_pid(f.tc, 0), SIGCONT), 0);

@@ -102,8 +102,10 @@ struct mover_backend {
 	/* Resume and abort, before the nodes are asked where each slot of the
 	 * journal stands: ends or cancels (abort) whatever this backend left in
 	 * flight on the servers (a server-side job), so that the nodes' views
-	 * tell the truth about every slot; *changed when it changed anything
-	 * (the executor then gathers the cluster again). 0, or -1 with err
+	 * tell the truth about every slot; *changed when it changed anything,
+	 * or anything may have changed since the run's first gather (a job that
+	 * ended by itself meanwhile): the executor then gathers the cluster
+	 * again. 0, or -1 with err
 	 * (nothing resumed). NULL: nothing in flight survives the process. */
 	int (*settle)(struct exec_run *run, const struct snapshot *s, bool abort, bool *changed,
 		struct sc_error *err);

@@ -551,10 +551,13 @@ static int settle_one(struct exec_run *run, struct exec_node *node, struct conn 
 		struct watch w;
 		bool listed;
 
-		if (job->op != SLOTMIG_EXPORT || job->outcome != SLOTMIG_RUNNING ||
-		    exec_run_node(run, job->target_id) < 0)
+		if (job->op != SLOTMIG_EXPORT || exec_run_node(run, job->target_id) < 0)
 			continue;
+		/* a job that ended may have ended after the run's first gather
+		 * (one held until just before resume began): gather again */
 		abort_changed[1] = true;
+		if (job->outcome != SLOTMIG_RUNNING)
+			continue;
 		if (abort_changed[0])
 			rc = cancel_job(c, node->id, job->name, run->o, &end, &listed, err);
 		else
