@@ -1,7 +1,8 @@
 /* sandbox_form.c: talking to the sandbox's nodes, forming the cluster
  * without redis-cli (ADDSLOTSRANGE, SET-CONFIG-EPOCH, MEET, REPLICATE), and
  * waiting until every node's view agrees (slot owners from CLUSTER SLOTS,
- * who replicates whom from CLUSTER NODES, state from CLUSTER INFO, every
+ * who replicates whom from CLUSTER NODES, state from CLUSTER INFO and, while
+ * forming, every bus link connected (as `check` wants it), every
  * node at once with parallel_for). */
 #include "sandbox_priv.h"
 #include "slotctl/core/exitcode.h"
@@ -22,6 +23,7 @@
 struct view {
 	int owner[SC_SLOTS];
 	int master_of[SANDBOX_MAX_NODES];
+	int link_down;             /* a node shown disconnected from the bus, or -1 */
 };
 
 struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err)
@@ -84,10 +86,13 @@ static int read_roles(struct conn *c, const struct sandbox *sb, struct view *v, 
 		return -1;
 	for (int k = 0; k < SANDBOX_MAX_NODES; k++)
 		v->master_of[k] = -1;
+	v->link_down = -1;
 	for (size_t i = 0; i < t.count; i++) {
 		const struct node *n = &t.nodes[i], *m;
 		int idx = node_by_port(sb, n->port);
 
+		if (idx >= 0 && v->link_down < 0 && !n->link_connected)
+			v->link_down = idx;
 		if (idx < 0 || !(n->flags & NODE_REPLICA))
 			continue;
 		m = topology_find(&t, n->master_id);
@@ -193,6 +198,7 @@ static int node_ready(const struct sandbox *sb, int i, int alive, struct view *v
 struct ready_round {
 	const struct sandbox *sb;
 	int alive;                 /* running nodes, each must know them all */
+	bool links;                /* forming: every view must show every bus link connected */
 	struct view *views;        /* per node */
 	struct sc_error *errs;     /* per node */
 	int *rc;                   /* per node: 0 ready, -1 not (errs[i]), 1 not running */
@@ -225,6 +231,9 @@ static int views_agree(const struct sandbox *sb, const struct ready_round *round
 				*err = round->errs[i];
 			return -1;
 		}
+		if (round->links && v->link_down >= 0)
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "node %d '%s:%d' shows node %d disconnected from the "
+				"cluster bus", i, SANDBOX_HOST, sb->nodes[i].port, v->link_down);
 		if (base < 0) {
 			base = i;
 			continue;
@@ -314,7 +323,7 @@ static int converge(const struct sandbox *sb, struct conn **c, int timeout_ms, s
 {
 	long long deadline = sc_clock_ms() + timeout_ms, introduce_at = sc_clock_ms() + INTRODUCE_MS;
 	size_t n = (size_t)sb->count;
-	struct ready_round round = { sb, 0, calloc(n, sizeof(struct view)),
+	struct ready_round round = { sb, 0, c != NULL, calloc(n, sizeof(struct view)),
 		calloc(n, sizeof(struct sc_error)), calloc(n, sizeof(int)) };
 	int rc = 0;
 
