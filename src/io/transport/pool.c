@@ -59,18 +59,12 @@ struct conn *conn_pool_get(struct conn_pool *p, const char *host, int port, stru
 	return c;
 }
 
-void conn_pool_clear(struct conn_pool *p)
-{
-	for (size_t i = 0; i < p->count; i++)
-		conn_close(p->conns[i]);
-	p->count = 0;
-}
-
 void conn_pool_free(struct conn_pool *p)
 {
 	if (!p)
 		return;
-	conn_pool_clear(p);
+	for (size_t i = 0; i < p->count; i++)
+		conn_close(p->conns[i]);
 	free(p->conns);
 	free(p);
 }
