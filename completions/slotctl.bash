@@ -48,7 +48,7 @@ _slotctl()
 			if [[ "$cur" == -* ]]; then
 				case "$cmd" in
 				"check") words="--json --wait -w --strict --deep --timeout -t --user --pass -a --pass-file --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --prefer-hostnames --help -h" ;;
-				"sandbox up") words="--masters --replicas --empty-masters --port -p --dir -d --keys --skewed --redis-server --tls --tls-auth-clients --help -h" ;;
+				"sandbox up") words="--masters --replicas --empty-masters --port -p --dir -d --keys --skewed --node-timeout --hz --redis-server --tls --tls-auth-clients --help -h" ;;
 				"sandbox down") words="--dir -d --help -h" ;;
 				"sandbox status") words="--dir -d --json --help -h" ;;
 				"plan reshard") words="--from --to --slots --slot-ranges --pick --sample-keys --bigkey-bytes --max-slots-per-batch --strict --output -o --detailed-exitcode --timeout -t --user --pass -a --pass-file --askpass --no-auth-warning --tls --cacert --cacertdir --cert --key --sni --insecure --prefer-hostnames --help -h" ;;

@@ -61,6 +61,8 @@ complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l port -s p -x -d 'first po
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l dir -s d -r -F -d 'where the servers and the state file live (default ./.sandbox)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l keys -x -d 'load N sample string keys key:0..key:N-1'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l skewed -d 'also load a few MB-sized hashes and lists into a few slots'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l node-timeout -x -d 'the nodes\' cluster-node-timeout (default 5000; hundreds of nodes want 60000 or more)'
+complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l hz -x -d 'the nodes\' hz, their timer ticks a second (default: the server\'s, 10; 1 keeps hundreds of idle nodes lean)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l redis-server -r -F -d 'the server binary (default: $SLOTCTL_REDIS_SERVER, else redis-server or valkey-server from PATH)'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l tls -d 'TLS-only nodes, with a throwaway CA and certificates made in DIR/tls'
 complete -c slotctl -n "__slotctl_cmd 'sandbox up'" -l tls-auth-clients -d 'TLS-only nodes that want a client certificate (mutual TLS; implies --tls)'

@@ -104,13 +104,15 @@ static void print_nodes(const struct sandbox *sb, const struct node_live *live)
 
 static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long long *keys)
 {
-	long long masters, replicas, empty, port;
+	long long masters, replicas, empty, port, node_timeout, hz;
 
 	if (args_int(args, "masters", 1, SANDBOX_MAX_NODES, 3, &masters) < 0 ||
 	    args_int(args, "replicas", 0, SANDBOX_MAX_NODES, 0, &replicas) < 0 ||
 	    args_int(args, "empty-masters", 0, SANDBOX_MAX_NODES, 0, &empty) < 0 ||
 	    args_int(args, "port", 0, 55535, DEFAULT_PORT, &port) < 0 ||
-	    args_int(args, "keys", 0, 100000000, 0, keys) < 0)
+	    args_int(args, "keys", 0, 100000000, 0, keys) < 0 ||
+	    args_int(args, "node-timeout", 100, 3600000, SANDBOX_DEFAULT_NODE_TIMEOUT_MS, &node_timeout) < 0 ||
+	    args_int(args, "hz", 0, 500, 0, &hz) < 0)
 		return -1;
 	memset(o, 0, sizeof(*o));
 	o->dir = dir_option(args);
@@ -119,6 +121,8 @@ static int up_opts(const struct cmd_args *args, struct sandbox_opts *o, long lon
 	o->replicas = (int)replicas;
 	o->empty_masters = (int)empty;
 	o->base_port = (int)port;
+	o->node_timeout_ms = (int)node_timeout;
+	o->hz = (int)hz;
 	o->tls = args_flag(args, "tls") || args_flag(args, "tls-auth-clients");
 	o->tls_auth_clients = args_flag(args, "tls-auth-clients");
 	return 0;
@@ -185,6 +189,8 @@ static const struct cmd_option cmd_sandbox_up_options[] = {
 	{ "dir", 'd', OPT_VALUE, "DIR", "where the servers and the state file live (default ./.sandbox)" },
 	{ "keys", 0, OPT_VALUE, "N", "load N sample string keys key:0..key:N-1" },
 	{ "skewed", 0, OPT_FLAG, NULL, "also load a few MB-sized hashes and lists into a few slots" },
+	{ "node-timeout", 0, OPT_VALUE, "MS", "the nodes' cluster-node-timeout (default 5000; hundreds of nodes want 60000 or more)" },
+	{ "hz", 0, OPT_VALUE, "N", "the nodes' hz, their timer ticks a second (default: the server's, 10; 1 keeps hundreds of idle nodes lean)" },
 	{ "redis-server", 0, OPT_VALUE, "PATH", "the server binary (default: $SLOTCTL_REDIS_SERVER, else redis-server or valkey-server from PATH)" },
 	{ "tls", 0, OPT_FLAG, NULL, "TLS-only nodes, with a throwaway CA and certificates made in DIR/tls" },
 	{ "tls-auth-clients", 0, OPT_FLAG, NULL, "TLS-only nodes that want a client certificate (mutual TLS; implies --tls)" },
@@ -194,7 +200,7 @@ static const struct cmd_option cmd_sandbox_up_options[] = {
 const struct cmd_entry cmd_sandbox_up = {
 	.name = "sandbox up",
 	.synopsis = "[--masters N] [--replicas N] [--empty-masters N] [--port PORT] [--dir DIR] [--keys N] [--skewed] "
-		"[--redis-server PATH]",
+		"[--node-timeout MS] [--hz N] [--redis-server PATH]",
 	.summary = "start a throwaway local cluster of redis-server processes",
 	.options = cmd_sandbox_up_options,
 	.min_args = 0,

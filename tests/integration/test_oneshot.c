@@ -10,6 +10,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 
@@ -53,6 +55,51 @@ START_TEST(reshard_one_shot)
 	ck_assert_int_eq(access(journal, R_OK), 0);
 	tc_verify_keys(tc, "k", NKEYS);
 	ck_assert_int_eq(slots_of(tc, 2), before + 80);
+	tc_stop(tc);
+}
+END_TEST
+
+/* Node i's INFO stats total_connections_received. */
+static long long connections_received(const struct test_cluster *tc, int i)
+{
+	redisReply *r = tc_command(tc, i, "INFO stats");
+	const char *at;
+	long long n;
+
+	ck_assert(r && r->type == REDIS_REPLY_STRING);
+	at = strstr(r->str, "total_connections_received:");
+	ck_assert_ptr_nonnull(at);
+	n = atoll(at + strlen("total_connections_received:"));
+	freeReplyObject(r);
+	return n;
+}
+
+/* A reshard from all of 12 masters runs 11 groups (one per source); a
+ * worker's control connections (the target's SETSLOTs, every master's for
+ * NODE and the handover gate) serve all its groups. Before, each group
+ * opened its own to every master: 500 masters, 250,000 connections, and a
+ * 1000-slot reshard took 11 minutes. With one worker, the target sees its
+ * few (gather, sampling, the worker's two) and not one per group (19).
+ * The keys backend's groups (Valkey 9's atomic one, which auto would
+ * pick there, opens its own: 20 on Valkey 9.1.2). */
+START_TEST(reshard_from_all_reuses_control_connections)
+{
+	struct test_cluster *tc = tc_start(12, 0);
+	struct run_result r;
+	int had = slots_of(tc, 11);
+	long long before;
+
+	tc_load_keys(tc, "k", NKEYS);
+	before = connections_received(tc, 11);
+	EXEC_RUN(&r, 0, 300, "reshard", tc_seed(tc), "--from", "all", "--to", tc_id(tc, 11), "--slots", "110",
+		"--parallel", "1", "--backend", "keys", "--yes");
+	ck_assert_contains(r.out, "reshard: done: 110 of 110 slots");
+	run_result_free(&r);
+	ck_assert_msg(connections_received(tc, 11) - before <= 11,
+		"the target took %lld connections during a reshard of 11 groups",
+		connections_received(tc, 11) - before);
+	tc_verify_keys(tc, "k", NKEYS);
+	ck_assert_int_eq(slots_of(tc, 11), had + 110);
 	tc_stop(tc);
 }
 END_TEST
@@ -243,6 +290,7 @@ static Suite *oneshot_suite(void)
 
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, reshard_one_shot);
+	tcase_add_test(tc, reshard_from_all_reuses_control_connections);
 	tcase_add_test(tc, new_master_takes_its_first_slots_one_at_a_time);
 	tcase_add_test(tc, rebalance_into_one_master_from_two);
 	tcase_add_test(tc, sigint_stops_resumably);

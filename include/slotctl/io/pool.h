@@ -20,6 +20,10 @@ struct conn_pool *conn_pool_new(const struct conn_opts *opts);
  * The pool keeps ownership. */
 struct conn *conn_pool_get(struct conn_pool *p, const char *host, int port, struct sc_error *err);
 
+/* Closes every connection; the next conn_pool_get opens afresh. For a pool
+ * kept across jobs after one that may have left replies unread. */
+void conn_pool_clear(struct conn_pool *p);
+
 /* Closes every connection and frees p. NULL is fine. */
 void conn_pool_free(struct conn_pool *p);
 

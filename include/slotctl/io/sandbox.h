@@ -25,6 +25,10 @@
 #define SANDBOX_FORMAT_MAJOR 2
 #define SANDBOX_DEFAULT_TIMEOUT_MS 30000
 #define SANDBOX_MAX_NODES 512
+/* The nodes' cluster-node-timeout unless told otherwise; a node pings every
+ * peer it has not heard from for half of it, so a large sandbox (hundreds of
+ * nodes) wants a larger one or its bus alone fills the cores */
+#define SANDBOX_DEFAULT_NODE_TIMEOUT_MS 5000
 /* The server binary a sandbox runs when none is given (e.g. a valkey-server) */
 #define SANDBOX_SERVER_ENV "SLOTCTL_REDIS_SERVER"
 
@@ -46,6 +50,8 @@ struct sandbox {
 	struct sandbox_node *nodes;      /* masters first, then replicas, then empty masters */
 	bool tls;                        /* TLS-only nodes (port 0, tls-port, tls-cluster, tls-replication) */
 	bool tls_auth_clients;           /* ... that want a client certificate (mutual TLS) */
+	int node_timeout_ms;             /* the nodes' cluster-node-timeout (not in the state file) */
+	int hz;                          /* the nodes' hz; 0: the server's default (not in the state file) */
 	/* with tls: the throwaway CA and the client's certificate, in <dir>/tls */
 	char tls_cacert[PATH_MAX], tls_cert[PATH_MAX], tls_key[PATH_MAX];
 };
@@ -58,7 +64,10 @@ struct sandbox_opts {
 	int replicas;                    /* per master, >= 0 */
 	int empty_masters;               /* extra masters joined with no slots (scale-out rehearsal) */
 	int base_port;                   /* node i gets base+i, bus base+i+10000; 0: free ephemeral ports */
-	int timeout_ms;                  /* bound on forming the cluster; 0: SANDBOX_DEFAULT_TIMEOUT_MS */
+	int timeout_ms;                  /* bound on forming the cluster; 0: SANDBOX_DEFAULT_TIMEOUT_MS,
+	                                  * plus 100 ms a node beyond the 100th */
+	int node_timeout_ms;             /* the nodes' cluster-node-timeout; 0: SANDBOX_DEFAULT_NODE_TIMEOUT_MS */
+	int hz;                          /* the nodes' hz (their timers per second); 0: the server's default */
 	bool die_with_parent;            /* servers get SIGKILL when the calling thread dies (tests) */
 	bool tls;                        /* TLS-only nodes, with a throwaway CA made in <dir>/tls */
 	bool tls_auth_clients;           /* with tls: nodes want a client certificate (mutual TLS) */
@@ -86,7 +95,8 @@ int sandbox_open(const char *dir, struct sandbox **out, struct sc_error *err);
 
 /* Stops exactly the recorded processes: for each PID that is still a
  * redis-server on its recorded port (checked in /proc, so a recycled PID is
- * never signalled): SIGCONT, SIGTERM, waits up to grace_ms, then SIGKILL.
+ * never signalled): SIGCONT and SIGTERM to every node first, then waits for
+ * each up to grace_ms, then SIGKILL.
  * Then removes the state file and the node directories. Returns 0, or -1
  * naming a process that would not die. */
 int sandbox_down(struct sandbox *sb, int grace_ms, struct sc_error *err);

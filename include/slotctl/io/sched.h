@@ -23,9 +23,11 @@ struct sched_ops {
 	 * later (a job that blocks it is running), clear when none will. */
 	bool (*next)(void *ctx, void **job, bool *wait);
 	/* On a worker, outside the lock: runs job with the worker's
-	 * connections (pool); when it ends, the caller's bookkeeping takes lock
-	 * and broadcasts changed. */
-	void (*run)(void *ctx, void *job, struct conn_pool *pool);
+	 * connections (pool), and its control connections (ctl), a second set
+	 * kept across the worker's jobs like pool (a job that may leave
+	 * replies unread on ctl clears it: conn_pool_clear); when it ends, the
+	 * caller's bookkeeping takes lock and broadcasts changed. */
+	void (*run)(void *ctx, void *job, struct conn_pool *pool, struct conn_pool *ctl);
 	void *ctx;
 	const struct conn_opts *conn; /* the workers' connections */
 };

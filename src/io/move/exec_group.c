@@ -98,25 +98,36 @@ static void move_range(struct mover_group *g, size_t from, size_t to, struct exe
 	move_all_keys(g, from, to, sc, f, batch);
 }
 
+/* Whether every slot of g finished: the worker's control connections then
+ * hold no unread reply and serve its next group. */
+static bool group_clean(const struct mover_group *g, const struct exec_finisher *f)
+{
+	for (size_t i = 0; i < g->n; i++)
+		if (!mover_alive(g, i))
+			return false;
+	return !f->broken;
+}
+
 void exec_slot_group(struct mover_group *g)
 {
-	/* the group's own control connections: closed with it, so replies a
-	 * failure left unread never meet another group's commands */
-	struct conn_pool *ctl = conn_pool_new(&g->o->conn);
+	/* the worker's control connections, kept across its groups: a source
+	 * gives a few slots to each of many targets (or the reverse), and
+	 * each group opened its own to every master before (a reshard from
+	 * all 500 masters: 250,000 connections). Cleared after a failure, so
+	 * replies it left unread never meet another group's commands. */
+	struct conn_pool *ctl = g->ctl;
 	struct exec_finisher f = { 0 };
 	struct conn *sc;
 	struct sc_error e;
 	size_t first = 0, warm = warmup_slots(g->run, g->m[0]->dst);
 	int batch = 0; /* as adapted to --max-block-ms so far */
 
-	if (!ctl)
-		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
-	if (!ctl || exec_finisher_open(&f, g, ctl, &e) != 0 ||
+	if (exec_finisher_open(&f, g, ctl, &e) != 0 ||
 	    !(sc = conn_pool_get(g->pool, g->src->host, g->src->port, &e))) {
 		for (size_t i = 0; i < g->n; i++)
 			mover_fail(g, i, &e);
 		exec_finisher_free(&f);
-		conn_pool_free(ctl);
+		conn_pool_clear(ctl);
 		return;
 	}
 	/* a target new to the cluster's clients first takes slots one at a time,
@@ -128,6 +139,7 @@ void exec_slot_group(struct mover_group *g)
 	if (first < g->n)
 		move_range(g, first, g->n, &f, sc, &batch);
 	exec_finisher_drain(&f);
+	if (!group_clean(g, &f))
+		conn_pool_clear(ctl);
 	exec_finisher_free(&f);
-	conn_pool_free(ctl);
 }

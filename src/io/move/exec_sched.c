@@ -266,13 +266,13 @@ static void move_report(struct exec_run *run, struct exec_move *m, int rc, const
 
 /* m and, when it is a pending forward move, the other pending moves of its
  * pair and batch, as one group handed to the run's backend (mover.h). */
-static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_move *m)
+static void run_group(struct exec_run *run, struct conn_pool *pool, struct conn_pool *ctl, struct exec_move *m)
 {
 	size_t max = m->rollback || m->phase != JOURNAL_PENDING ? 1 : run->backend->max_group;
 	struct exec_move **ms = calloc(max, sizeof(*ms));
 	struct sc_error *errs = calloc(max, sizeof(*errs));
 	int *rcs = calloc(max, sizeof(*rcs));
-	struct mover_group g = { run, run->o, pool, ms, 1, &run->nodes[m->src], &run->nodes[m->dst],
+	struct mover_group g = { run, run->o, pool, ctl, ms, 1, &run->nodes[m->src], &run->nodes[m->dst],
 		m->rollback, rcs, errs };
 
 	if (!ms || !errs || !rcs) {
@@ -300,9 +300,9 @@ static void run_group(struct exec_run *run, struct conn_pool *pool, struct exec_
 	free(rcs);
 }
 
-static void run_job(void *ctx, void *job, struct conn_pool *pool)
+static void run_job(void *ctx, void *job, struct conn_pool *pool, struct conn_pool *ctl)
 {
-	run_group(ctx, pool, job);
+	run_group(ctx, pool, ctl, job);
 }
 
 /* ---- the one scheduler (sched.h) ---- */
@@ -322,13 +322,14 @@ static bool sched_next(const struct sched_ops *ops, void **job)
 static void sched_worker(void *ctx, size_t i)
 {
 	const struct sched_ops *ops = ctx;
-	struct conn_pool *pool = conn_pool_new(ops->conn);
+	struct conn_pool *pool = conn_pool_new(ops->conn), *ctl = conn_pool_new(ops->conn);
 	void *job;
 
 	(void)i;
-	while (pool && sched_next(ops, &job))
-		ops->run(ops->ctx, job, pool);
+	while (pool && ctl && sched_next(ops, &job))
+		ops->run(ops->ctx, job, pool, ctl);
 	conn_pool_free(pool);
+	conn_pool_free(ctl);
 }
 
 void sched_run(const struct sched_ops *ops, int workers)

@@ -57,6 +57,8 @@ struct mover_group {
 	struct exec_run *run;
 	const struct exec_opts *o;  /* the run's options: timeouts, pacing, batching, stop */
 	struct conn_pool *pool;     /* the worker's connections (data path) */
+	struct conn_pool *ctl;      /* the worker's control connections (SETSLOTs, the handover gate), kept
+	                             * across its groups; a group that fails clears them (conn_pool_clear) */
 	struct exec_move **m;       /* the slots: m[i]->slot, ->phase, ->keys_est, ->bytes_est, ->keys_moved */
 	size_t n;
 	const struct exec_node *src, *dst; /* the masters playing source and target now (id, host, port, addr) */

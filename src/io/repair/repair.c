@@ -748,12 +748,13 @@ static bool next_item(void *ctx, void **job, bool *wait)
 	return false;
 }
 
-static void run_stage_item(void *ctx, void *job, struct conn_pool *pool)
+static void run_stage_item(void *ctx, void *job, struct conn_pool *pool, struct conn_pool *ctl)
 {
 	static const struct step_filter every_node = { -1, false, false };
 	struct stage_run *r = ctx;
 	size_t idx = *(const size_t *)job;
 
+	(void)ctl; /* fix's steps run on pool alone */
 	run_item(pool, r->sv, r->o, idx, r->stage, &every_node);
 	pthread_mutex_lock(&r->lock);
 	if (r->stage == STAGE_KEYS)

@@ -212,6 +212,8 @@ static struct sandbox *sandbox_new(const struct sandbox_opts *o, struct sc_error
 	sb->empty_masters = o->empty_masters;
 	sb->tls = o->tls;
 	sb->tls_auth_clients = o->tls && o->tls_auth_clients;
+	sb->node_timeout_ms = o->node_timeout_ms > 0 ? o->node_timeout_ms : SANDBOX_DEFAULT_NODE_TIMEOUT_MS;
+	sb->hz = o->hz;
 	if (sb->tls && make_certs(sb, err) < 0)
 		goto fail;
 	sb->count = o->masters * (1 + o->replicas) + o->empty_masters;
@@ -231,6 +233,16 @@ fail:
 	return NULL;
 }
 
+/* The bound on forming: the one given, else the default plus 100 ms a node
+ * beyond the 100th (every node's view is read until all agree, and a node
+ * learns the others by gossip) */
+static int form_timeout_ms(const struct sandbox_opts *o, int count)
+{
+	if (o->timeout_ms > 0)
+		return o->timeout_ms;
+	return SANDBOX_DEFAULT_TIMEOUT_MS + (count > 100 ? (count - 100) * 100 : 0);
+}
+
 int sandbox_up(const struct sandbox_opts *opts, struct sandbox **out, struct sc_error *err)
 {
 	struct sandbox *sb;
@@ -241,8 +253,7 @@ int sandbox_up(const struct sandbox_opts *opts, struct sandbox **out, struct sc_
 	sb = sandbox_new(opts, err);
 	if (!sb)
 		return -1;
-	if (start_nodes(sb, opts, err) < 0 ||
-	    sandbox_form(sb, opts->timeout_ms > 0 ? opts->timeout_ms : SANDBOX_DEFAULT_TIMEOUT_MS, err) < 0 ||
+	if (start_nodes(sb, opts, err) < 0 || sandbox_form(sb, form_timeout_ms(opts, sb->count), err) < 0 ||
 	    sandbox_state_write(sb, err) < 0) {
 		sandbox_down(sb, 1000, &ignored);
 		sandbox_free(sb);
@@ -273,6 +284,8 @@ int sandbox_down(struct sandbox *sb, int grace_ms, struct sc_error *err)
 {
 	int rc = 0;
 
+	for (int i = 0; i < sb->count; i++)
+		sandbox_ask_stop(sb, i);
 	for (int i = 0; i < sb->count; i++)
 		if (sandbox_stop_node(sb, i, grace_ms, rc == 0 ? err : NULL) < 0)
 			rc = -1;

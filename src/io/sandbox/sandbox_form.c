@@ -1,7 +1,8 @@
 /* sandbox_form.c: talking to the sandbox's nodes, forming the cluster
  * without redis-cli (ADDSLOTSRANGE, SET-CONFIG-EPOCH, MEET, REPLICATE), and
  * waiting until every node's view agrees (slot owners from CLUSTER SLOTS,
- * who replicates whom from CLUSTER NODES, state from CLUSTER INFO, every
+ * who replicates whom from CLUSTER NODES, state from CLUSTER INFO and, while
+ * forming, every bus link connected (as `check` wants it), every
  * node at once with parallel_for). */
 #include "sandbox_priv.h"
 #include "slotctl/core/exitcode.h"
@@ -14,17 +15,23 @@
 #include <string.h>
 
 #define CONVERGE_THREADS 32        /* nodes read at once while waiting */
+#define MEET_MISSING_MS 1000       /* nodes missing peers that long are MEETed to them */
+#define INTRODUCE_MS 3000          /* views still apart that long: MEETs carry the headers */
 
 /* What one node sees: the owner of each slot and each replica's master, as
  * indexes into sb->nodes (-1: none or unknown). */
 struct view {
 	int owner[SC_SLOTS];
 	int master_of[SANDBOX_MAX_NODES];
+	int link_down;             /* a node shown disconnected from the bus, or -1 */
 };
 
 struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err)
 {
-	const struct conn_opts opts = sandbox_conn_opts(sb, 2000, SANDBOX_IO_TIMEOUT_MS);
+	/* hundreds of busy servers on a few cores answer late: 50 ms more a
+	 * node beyond the 100th */
+	int io_ms = SANDBOX_IO_TIMEOUT_MS + (sb->count > 100 ? (sb->count - 100) * 50 : 0);
+	const struct conn_opts opts = sandbox_conn_opts(sb, 2000, io_ms);
 	struct conn *c;
 
 	if (conn_open(SANDBOX_HOST, sb->nodes[i].port, &opts, &c, err) < 0)
@@ -79,10 +86,13 @@ static int read_roles(struct conn *c, const struct sandbox *sb, struct view *v, 
 		return -1;
 	for (int k = 0; k < SANDBOX_MAX_NODES; k++)
 		v->master_of[k] = -1;
+	v->link_down = -1;
 	for (size_t i = 0; i < t.count; i++) {
 		const struct node *n = &t.nodes[i], *m;
 		int idx = node_by_port(sb, n->port);
 
+		if (idx >= 0 && v->link_down < 0 && !n->link_connected)
+			v->link_down = idx;
 		if (idx < 0 || !(n->flags & NODE_REPLICA))
 			continue;
 		m = topology_find(&t, n->master_id);
@@ -188,6 +198,7 @@ static int node_ready(const struct sandbox *sb, int i, int alive, struct view *v
 struct ready_round {
 	const struct sandbox *sb;
 	int alive;                 /* running nodes, each must know them all */
+	bool links;                /* forming: every view must show every bus link connected */
 	struct view *views;        /* per node */
 	struct sc_error *errs;     /* per node */
 	int *rc;                   /* per node: 0 ready, -1 not (errs[i]), 1 not running */
@@ -220,6 +231,9 @@ static int views_agree(const struct sandbox *sb, const struct ready_round *round
 				*err = round->errs[i];
 			return -1;
 		}
+		if (round->links && v->link_down >= 0)
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "node %d '%s:%d' shows node %d disconnected from the "
+				"cluster bus", i, SANDBOX_HOST, sb->nodes[i].port, v->link_down);
 		if (base < 0) {
 			base = i;
 			continue;
@@ -252,11 +266,64 @@ static int converged_once(const struct sandbox *sb, struct ready_round *round, s
 	return views_agree(sb, round, err);
 }
 
-int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_error *err)
+/* Whether node k, as view t shows it, lacks what only k's own messages
+ * carry: a master's slots and epoch, a replica's master. */
+static bool stale_in(const struct sandbox *sb, const struct topology *t, int k)
 {
-	long long deadline = sc_clock_ms() + timeout_ms;
+	const struct sandbox_node *n = &sb->nodes[k];
+
+	for (size_t j = 0; j < t->count; j++) {
+		const struct node *v = &t->nodes[j];
+
+		if (v->port != n->port)
+			continue;
+		if (n->master >= 0)
+			return !(v->flags & NODE_REPLICA) || strcmp(v->master_id, sb->nodes[n->master].id) != 0;
+		return k < sb->masters && (v->config_epoch == 0 || slotset_count(&v->slots) == 0);
+	}
+	return false; /* not known at all: wait_known's MEET */
+}
+
+/* For every node i and every node k whose slots, epoch or master i has not
+ * heard from k itself: CLUSTER MEET i from k. Gossip refreshes a peer's
+ * pong time without its header, so with a large cluster-node-timeout a
+ * node that learned of a master through its handshake can go minutes
+ * without the PING that carries the master's slots; a MEET from an
+ * already known node carries its header at once (the handshake node it
+ * makes on k is dropped when the reply names a known node). */
+static int introduce_stale(const struct sandbox *sb, struct conn **c, struct sc_error *err)
+{
+	for (int i = 0; i < sb->count; i++) {
+		redisReply *r = sandbox_checked(c[i], conn_command(c[i], err, "CLUSTER NODES"), "CLUSTER NODES", err);
+		struct topology t;
+		int rc = 0;
+
+		if (!r)
+			return -1;
+		if (r->type != REDIS_REPLY_STRING || topology_parse(r->str, r->len, &t, err) < 0) {
+			freeReplyObject(r);
+			return sc_error_prefix(err, "node %d '%s:%d': CLUSTER NODES", i, SANDBOX_HOST,
+				sb->nodes[i].port);
+		}
+		freeReplyObject(r);
+		for (int k = 0; k < sb->count && rc == 0; k++)
+			if (k != i && stale_in(sb, &t, k))
+				rc = ok(c[k], conn_command(c[k], err, "CLUSTER MEET %s %d %d", SANDBOX_HOST,
+					sb->nodes[i].port, sb->nodes[i].cport), "CLUSTER MEET", err);
+		topology_release(&t);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Waits until every view agrees; with c (a connection to each node), every
+ * INTRODUCE_MS introduces the nodes some view has not heard from. */
+static int converge(const struct sandbox *sb, struct conn **c, int timeout_ms, struct sc_error *err)
+{
+	long long deadline = sc_clock_ms() + timeout_ms, introduce_at = sc_clock_ms() + INTRODUCE_MS;
 	size_t n = (size_t)sb->count;
-	struct ready_round round = { sb, 0, calloc(n, sizeof(struct view)),
+	struct ready_round round = { sb, 0, c != NULL, calloc(n, sizeof(struct view)),
 		calloc(n, sizeof(struct sc_error)), calloc(n, sizeof(int)) };
 	int rc = 0;
 
@@ -269,6 +336,11 @@ int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_e
 			rc = sc_error_prefix(err, "cluster did not converge within %d ms", timeout_ms);
 			goto out;
 		}
+		if (c && sc_clock_ms() >= introduce_at) {
+			if ((rc = introduce_stale(sb, c, err)) < 0)
+				goto out;
+			introduce_at = sc_clock_ms() + INTRODUCE_MS;
+		}
 		sc_sleep_ms(100);
 	}
 out:
@@ -278,25 +350,74 @@ out:
 	return rc;
 }
 
-/* Polls every node until it knows all sb->count nodes. */
+int sandbox_wait_converged(const struct sandbox *sb, int timeout_ms, struct sc_error *err)
+{
+	return converge(sb, NULL, timeout_ms, err);
+}
+
+/* MEETs from node i every sandbox node its CLUSTER NODES lacks (not even in
+ * handshake). Gossip alone leaves a node of a large cluster with a large
+ * cluster-node-timeout missing a peer for minutes: a PING from an unknown
+ * node is not a MEET, and each gossip section names a tenth of the nodes. */
+static int meet_missing(const struct sandbox *sb, struct conn *c, int i, struct sc_error *err)
+{
+	redisReply *r = sandbox_checked(c, conn_command(c, err, "CLUSTER NODES"), "CLUSTER NODES", err);
+	struct topology t;
+	int rc = 0;
+
+	if (!r)
+		return -1;
+	if (r->type != REDIS_REPLY_STRING || topology_parse(r->str, r->len, &t, err) < 0) {
+		freeReplyObject(r);
+		return sc_error_prefix(err, "node %d '%s:%d': CLUSTER NODES", i, SANDBOX_HOST, sb->nodes[i].port);
+	}
+	freeReplyObject(r);
+	for (int k = 0; k < sb->count && rc == 0; k++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < t.count && !seen; j++)
+			seen = t.nodes[j].port == sb->nodes[k].port;
+		if (!seen)
+			rc = ok(c, conn_command(c, err, "CLUSTER MEET %s %d %d", SANDBOX_HOST, sb->nodes[k].port,
+				sb->nodes[k].cport), "CLUSTER MEET", err);
+	}
+	topology_release(&t);
+	return rc;
+}
+
+/* Polls every node until each knows all sb->count nodes; every
+ * MEET_MISSING_MS, MEETs from each node still short the nodes it lacks. */
 static int wait_known(const struct sandbox *sb, struct conn **c, long long deadline, struct sc_error *err)
 {
+	long long meet_at = sc_clock_ms() + MEET_MISSING_MS;
 	char known[32];
 
-	for (int i = 0; i < sb->count; i++) {
-		for (;;) {
+	for (;;) {
+		bool meet = sc_clock_ms() >= meet_at;
+		int short_one = -1;
+
+		for (int i = 0; i < sb->count; i++) {
 			if (read_info(c[i], "CLUSTER", "INFO", "cluster_known_nodes", known, sizeof(known), err) < 0)
 				return -1;
 			if (atoi(known) == sb->count)
-				break;
-			if (sc_clock_ms() >= deadline)
-				return sc_error_set(err, SC_EXIT_PROBLEMS,
-					"timed out forming the cluster: node %d '%s:%d' knows %s of %d nodes after CLUSTER MEET",
-					i, SANDBOX_HOST, sb->nodes[i].port, known, sb->count);
-			sc_sleep_ms(50);
+				continue;
+			if (short_one < 0)
+				short_one = i;
+			if (meet && meet_missing(sb, c[i], i, err) < 0)
+				return -1;
 		}
+		if (short_one < 0)
+			return 0;
+		if (meet)
+			meet_at = sc_clock_ms() + MEET_MISSING_MS;
+		if (sc_clock_ms() >= deadline)
+			return sc_error_set(err, SC_EXIT_PROBLEMS,
+				"timed out forming the cluster: node %d '%s:%d' knows %s of %d nodes after CLUSTER MEET",
+				short_one, SANDBOX_HOST, sb->nodes[short_one].port,
+				read_info(c[short_one], "CLUSTER", "INFO", "cluster_known_nodes", known, sizeof(known),
+					err) == 0 ? known : "?", sb->count);
+		sc_sleep_ms(50);
 	}
-	return 0;
 }
 
 /* Makes replica i follow its master, retrying while the master is not yet
@@ -389,12 +510,14 @@ int sandbox_form(struct sandbox *sb, int timeout_ms, struct sc_error *err)
 		if (!(c[i] = sandbox_connect(sb, i, err)))
 			goto out;
 	rc = form_steps(sb, c, deadline, err);
+	if (rc == 0) {
+		long long left = deadline - sc_clock_ms();
+
+		rc = converge(sb, c, left > 0 ? (int)left : 1, err);
+	}
 out:
 	for (int i = 0; i < sb->count; i++)
 		conn_close(c[i]);
 	free(c);
-	if (rc < 0)
-		return rc;
-	timeout_ms = (int)(deadline - sc_clock_ms());
-	return sandbox_wait_converged(sb, timeout_ms > 0 ? timeout_ms : 1, err);
+	return rc;
 }

@@ -33,6 +33,12 @@ int sandbox_spawn(struct sandbox *sb, int i, bool die_with_parent, struct sc_err
  * server exited because its port was taken; -1 otherwise. */
 int sandbox_wait_started(struct sandbox *sb, int i, int timeout_ms, bool *port_clash, struct sc_error *err);
 
+/* Sends SIGTERM (and SIGCONT) to node i's process if it is still the
+ * recorded redis-server, without waiting: a server notices it only at its
+ * next timer tick (up to a second with hz 1), so a sandbox asks every node
+ * first and then waits for each. */
+void sandbox_ask_stop(struct sandbox *sb, int i);
+
 /* Stops node i's process if it is still the recorded redis-server (see
  * sandbox_down). Returns 0, or -1 when it would not die. */
 int sandbox_stop_node(struct sandbox *sb, int i, int grace_ms, struct sc_error *err);
@@ -45,7 +51,7 @@ int sandbox_state_read(const char *dir, struct sandbox *sb, struct sc_error *err
 /* -- talking to nodes and forming the cluster (sandbox_form.c) */
 
 /* A connection to node i (caller closes with conn_close), bounded by
- * SANDBOX_IO_TIMEOUT_MS. */
+ * SANDBOX_IO_TIMEOUT_MS (plus 50 ms a node beyond the 100th). */
 struct conn *sandbox_connect(const struct sandbox *sb, int i, struct sc_error *err);
 
 /* Returns r when it is a non-error reply; otherwise frees it and returns

@@ -125,7 +125,7 @@ static void exec_server(const struct sandbox *sb, int i, const char *dir, bool d
 	pid_t parent)
 {
 	const struct sandbox_node *n = &sb->nodes[i];
-	char port[16], cport[16], crt[PATH_MAX + 16], key[PATH_MAX + 16];
+	char port[16], cport[16], node_timeout[16], hz[16], crt[PATH_MAX + 16], key[PATH_MAX + 16];
 	/* a TLS node listens on tls-port alone and speaks TLS on its bus and
 	 * to its master; certificate paths only in argv, never a secret */
 	const char *tls_args[] = {
@@ -145,7 +145,7 @@ static void exec_server(const struct sandbox *sb, int i, const char *dir, bool d
 		"--bind", SANDBOX_HOST,
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", "nodes.conf",
-		"--cluster-node-timeout", "5000",
+		"--cluster-node-timeout", node_timeout,
 		"--save", "",
 		"--appendonly", "no",
 		"--daemonize", "no",
@@ -165,14 +165,21 @@ static void exec_server(const struct sandbox *sb, int i, const char *dir, bool d
 	}
 	snprintf(port, sizeof(port), "%d", n->port);
 	snprintf(cport, sizeof(cport), "%d", n->cport);
+	snprintf(node_timeout, sizeof(node_timeout), "%d",
+		sb->node_timeout_ms > 0 ? sb->node_timeout_ms : SANDBOX_DEFAULT_NODE_TIMEOUT_MS);
 	snprintf(crt, sizeof(crt), "%s/tls/node.crt", sb->dir);
 	snprintf(key, sizeof(key), "%s/tls/node.key", sb->dir);
-	if (sb->tls) {
+	snprintf(hz, sizeof(hz), "%d", sb->hz);
+	if (sb->tls || sb->hz > 0) {
 		int k = 1;
 
 		while (argv[k])
 			k++;
-		for (size_t t = 0; t < sizeof(tls_args) / sizeof(tls_args[0]); t++)
+		if (sb->hz > 0) {
+			argv[k++] = "--hz";
+			argv[k++] = hz;
+		}
+		for (size_t t = 0; sb->tls && t < sizeof(tls_args) / sizeof(tls_args[0]); t++)
 			argv[k++] = tls_args[t];
 		argv[k] = NULL;
 	}
@@ -378,6 +385,14 @@ static bool wait_gone(struct sandbox *sb, int i, int ms)
 		sc_sleep_ms(10);
 	}
 	return true;
+}
+
+void sandbox_ask_stop(struct sandbox *sb, int i)
+{
+	if (sandbox_node_alive(sb, i)) {
+		kill(sb->nodes[i].pid, SIGCONT);
+		kill(sb->nodes[i].pid, SIGTERM);
+	}
 }
 
 int sandbox_stop_node(struct sandbox *sb, int i, int grace_ms, struct sc_error *err)

@@ -59,12 +59,18 @@ struct conn *conn_pool_get(struct conn_pool *p, const char *host, int port, stru
 	return c;
 }
 
+void conn_pool_clear(struct conn_pool *p)
+{
+	for (size_t i = 0; i < p->count; i++)
+		conn_close(p->conns[i]);
+	p->count = 0;
+}
+
 void conn_pool_free(struct conn_pool *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->count; i++)
-		conn_close(p->conns[i]);
+	conn_pool_clear(p);
 	free(p->conns);
 	free(p);
 }
