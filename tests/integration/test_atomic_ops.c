@@ -122,10 +122,18 @@ START_TEST(refused_start_starts_nothing)
 	slots_of(10, 10, &slots);
 	ck_assert_int_eq(atomic_start(src, &slots, "0123456789012345678901234567890123456789", &err), -1);
 	ck_assert_msg(strstr(err.msg, "Unknown node"), "%s", err.msg);
-	/* the most runs a set can have (every other slot: 8192 ranges) fit
-	 * the command (its 16389 words once overran the argument array) */
+	/* the most runs a set can have (every other slot: 8192 ranges; their
+	 * 16389 words once overran the argument array) are refused before
+	 * anything is sent: a job names at most ATOMIC_MAX_RANGES (a bigger one
+	 * breaks the target's replicas, atomic_ops.h) */
 	slotset_clear(&slots);
 	for (int s = 0; s < SC_SLOTS; s += 2)
+		slotset_add(&slots, s);
+	ck_assert_int_eq(atomic_start(src, &slots, tc_id(tc, 2), &err), -1);
+	ck_assert_msg(strstr(err.msg, "refusing one atomic job of 8192 slot ranges"), "%s", err.msg);
+	/* ATOMIC_MAX_RANGES of them are sent (the source owns none: refused) */
+	slotset_clear(&slots);
+	for (int s = 6000; s < 6000 + 2 * ATOMIC_MAX_RANGES; s += 2)
 		slotset_add(&slots, s);
 	ck_assert_int_eq(atomic_start(src, &slots, tc_id(tc, 2), &err), -1);
 	ck_assert_msg(strstr(err.msg, "replied to CLUSTER MIGRATESLOTS"), "%s", err.msg);

@@ -34,8 +34,20 @@ int atomic_list(struct conn *c, const char *self_id, struct slotmig_list *out, s
 int atomic_list_if_any(struct conn *c, const char *self_id, struct slotmig_list *out, bool *supported,
 	struct sc_error *err);
 
+/* Slot ranges (runs of slots) one job may name at most. Valkey 9.1.2's
+ * target relays a job to its replicas as one CLUSTER SYNCSLOTS naming every
+ * range; once that command outgrows a replica's 16 KB read buffer (measured:
+ * 800 ranges of 4-digit slots fine, 830 broken, 10 tries of 10) the replica
+ * reads the rest as inline protocol and drops its stream: it misses imported
+ * keys (1202 of 7844 in atomic/many_ranges_keep_the_targets_replica_in_step:
+ * a failover would lose them) and may stop acknowledging, so that each later
+ * SETSLOT on the target waits 2 s for it. 256 ranges of 5-digit slots stay
+ * under 6 KB. valkey-cli never meets it: one contiguous range per job. */
+#define ATOMIC_MAX_RANGES 256
+
 /* Sends CLUSTER MIGRATESLOTS SLOTSRANGE <each run of slots> NODE target_id
- * to the source behind c, which must own every slot of `slots` (not empty).
+ * to the source behind c, which must own every slot of `slots` (not empty,
+ * at most ATOMIC_MAX_RANGES runs: more is refused before anything is sent).
  * 0 when it answered OK (the job then runs in the servers); -1 with
  * SC_EXIT_PROBLEMS "'host:port' replied to CLUSTER MIGRATESLOTS: <its
  * words>" when it refused (nothing started), or an I/O error (whether a job

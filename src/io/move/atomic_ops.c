@@ -178,6 +178,12 @@ int atomic_start(struct conn *c, const struct slotset *slots, const char *target
 		sc_error_set(err, SC_EXIT_PROBLEMS, "no slots to migrate to '%.8s'", target_id);
 		goto out;
 	}
+	if (n / 2 > ATOMIC_MAX_RANGES) {
+		/* invariant (atomic_ops.h): no job names more ranges */
+		sc_error_set(err, SC_EXIT_PROBLEMS, "refusing one atomic job of %d slot ranges to '%.8s': at most %d",
+			n / 2, target_id, ATOMIC_MAX_RANGES);
+		goto out;
+	}
 	argv[argc++] = "NODE";
 	argv[argc++] = target_id;
 	r = conn_command_argv(c, argc, argv, NULL, err);

@@ -31,15 +31,6 @@
 #define ATOMIC_BACKOFF_MS 250    /* before the second attempt; doubled after each */
 #define ATOMIC_STALL_MIN_MS 30000 /* a job whose state and update time stay the same this long
                                      (or 6 command timeouts, if longer) is cancelled */
-/* Slot ranges in one job at most. Valkey 9.1.2's target replicates the job
- * to its replicas as one CLUSTER SYNCSLOTS naming every range; once that
- * command outgrows a replica's 16 KB read buffer (about 800 ranges of
- * 4-digit slots, measured) the replica reads the rest as inline protocol,
- * drops the stream: it misses imported keys (1202 of 7844 in the test: a
- * failover would lose them) and may stop acknowledging, so that each later
- * SETSLOT on the target waits 2 s for it. 256 ranges of 5-digit slots stay under 6 KB. valkey-cli never
- * meets it: it moves one contiguous range per job. */
-#define ATOMIC_MAX_RANGES 256
 
 /* The test-only fault hook: SLOTCTL_TEST_ATOMIC_FAIL=<n> makes the first n
  * job starts of the process fail as if the server had refused them, so
@@ -454,8 +445,8 @@ static size_t chunk_end(const struct mover_group *g, size_t from)
 	return i;
 }
 
-/* Invariant: no job names more than ATOMIC_MAX_RANGES slot ranges (see
- * there why); a group with more moves as several jobs, one after another,
+/* Invariant: no job names more than ATOMIC_MAX_RANGES slot ranges
+ * (atomic_ops.h says why); a group with more moves as several jobs, one after another,
  * each through move_one_job (its own gate, journal records and retries). */
 static void atomic_move(struct mover_group *g)
 {
