@@ -21,6 +21,22 @@
  * or -1 with an error (I/O; a reply that is not an array). */
 int atomic_supported(struct conn *c, bool *yes, struct sc_error *err);
 
+/* One node for atomic_probe_all: host NULL means "not asked" (rc 1). */
+struct atomic_probe {
+	const char *host;     /* in: borrowed, or NULL */
+	int port;             /* in */
+	int rc;               /* out: 0 asked (yes says), -1 failed (err), 1 not asked */
+	bool yes;             /* out: it knows CLUSTER MIGRATESLOTS (rc 0 only) */
+	struct sc_error err;  /* out: why it could not be asked (rc -1 only) */
+};
+
+/* Asks every node of probes[0..n) that has a host whether it has atomic
+ * migration: a connection of its own with copts, atomic_supported, closed.
+ * Up to ATOMIC_PROBE_THREADS nodes at once, so a run waits one round trip,
+ * not one per master. Fills each probe's rc, yes and err; changes nothing
+ * on the cluster and keeps nothing. */
+void atomic_probe_all(struct atomic_probe *probes, size_t n, const struct conn_opts *copts);
+
 /* The jobs the node behind c lists (CLUSTER GETSLOTMIGRATIONS), self_id its
  * CLUSTER MYID (see slotmig_job_parse). Fills *out (the caller releases it:
  * slotmig_list_release) and returns 0; -1 with an error naming the node on

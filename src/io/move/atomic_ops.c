@@ -4,6 +4,7 @@
  * core/cluster/slotmig.c. Contracts in atomic_ops.h. */
 #include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/clock.h"
+#include "slotctl/io/parallel.h"
 #include "slotctl/core/exitcode.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #define ATOMIC_POLL_MAX_MS 40 /* polls of a job back off to at most this (a listing is cheap; a
                                  4096-slot job may end in 150 ms) */
+#define ATOMIC_PROBE_THREADS 16 /* nodes atomic_probe_all asks at once */
 /* Fields of one job a reply may carry (9.1 lists 11). */
 #define ATOMIC_FIELDS_MAX 64
 
@@ -32,6 +34,35 @@ int atomic_supported(struct conn *c, bool *yes, struct sc_error *err)
 	*yes = r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements > 0;
 	freeReplyObject(r);
 	return 0;
+}
+
+struct probe_ctx {
+	struct atomic_probe *probes;
+	const struct conn_opts *copts;
+};
+
+static void probe_one(void *ctx, size_t i)
+{
+	const struct probe_ctx *pc = ctx;
+	struct atomic_probe *p = &pc->probes[i];
+	struct conn *c;
+
+	p->rc = 1;
+	p->yes = false;
+	if (!p->host)
+		return;
+	p->rc = -1;
+	if (conn_open(p->host, p->port, pc->copts, &c, &p->err) < 0)
+		return;
+	p->rc = atomic_supported(c, &p->yes, &p->err);
+	conn_close(c);
+}
+
+void atomic_probe_all(struct atomic_probe *probes, size_t n, const struct conn_opts *copts)
+{
+	struct probe_ctx pc = { probes, copts };
+
+	parallel_for(n, n < ATOMIC_PROBE_THREADS ? (int)n : ATOMIC_PROBE_THREADS, probe_one, &pc);
 }
 
 /* One reply element as a field's text: strings as they are, integers in

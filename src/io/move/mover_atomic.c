@@ -20,7 +20,6 @@
 #include "mover.h"
 #include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/clock.h"
-#include "slotctl/io/parallel.h"
 #include "slotctl/core/exitcode.h"
 
 #include <stdio.h>
@@ -488,68 +487,40 @@ static int each_master(struct exec_run *run, struct conn_pool *pool,
 	return 0;
 }
 
-#define ASK_THREADS 16 /* masters asked at once whether they have atomic migration */
-
-struct ask {
-	struct exec_run *run;
-	int *rc;              /* per node: 0 asked, -1 failed (errs[i]), 1 retired */
-	bool *yes;
-	struct sc_error *errs;
-};
-
-static void ask_one(void *ctx, size_t i)
-{
-	struct ask *a = ctx;
-	const struct exec_node *node = &a->run->nodes[i];
-	struct conn *c;
-
-	a->rc[i] = 1;
-	if (node->retired)
-		return;
-	a->rc[i] = -1;
-	if (conn_open(node->host, node->port, &a->run->o->conn, &c, &a->errs[i]) < 0)
-		return;
-	a->rc[i] = atomic_supported(c, &a->yes[i], &a->errs[i]);
-	conn_close(c);
-}
-
 /* Whether every master of run has atomic migration: *all, or -1 with err
  * (the first master, in the run's order, that could not be asked; else,
  * when one says no, *all false and an SC_EXIT_REFUSED err naming the
- * first). COMMAND INFO to up to ASK_THREADS masters at once (one round
- * trip's wait), and once per run: a yes is kept in run->atomic_asked, so
- * that auto's choice and the backend's check do not both ask. */
+ * first). Asked with atomic_probe_all (one round trip's wait), and once per
+ * run: a yes is kept in run->atomic_asked, so that auto's choice and the
+ * backend's check do not both ask. */
 static int all_support(struct exec_run *run, bool *all, struct sc_error *err)
 {
 	size_t n = run->node_count;
-	struct ask a = { run, calloc(n ? n : 1, sizeof(int)), calloc(n ? n : 1, sizeof(bool)),
-		calloc(n ? n : 1, sizeof(struct sc_error)) };
+	struct atomic_probe *p;
 	int rc = 0;
 
 	*all = true;
 	if (run->atomic_asked)
-		goto out;
-	if (!a.rc || !a.yes || !a.errs) {
-		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-		goto out;
-	}
-	parallel_for(n, n < ASK_THREADS ? (int)n : ASK_THREADS, ask_one, &a);
+		return 0;
+	if (!(p = calloc(n ? n : 1, sizeof(*p))))
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		if (!run->nodes[i].retired)
+			p[i] = (struct atomic_probe){ .host = run->nodes[i].host, .port = run->nodes[i].port };
+	atomic_probe_all(p, n, &run->o->conn);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (a.rc[i] < 0) {
-			*err = a.errs[i];
+		if (p[i].rc < 0) {
+			*err = p[i].err;
 			rc = -1;
 		}
 	for (size_t i = 0; rc == 0 && *all && i < n; i++)
-		if (a.rc[i] == 0 && !a.yes[i]) {
+		if (p[i].rc == 0 && !p[i].yes) {
 			*all = false;
 			sc_error_set(err, SC_EXIT_REFUSED, "'%s' has no atomic slot migration (CLUSTER MIGRATESLOTS, "
 				"Valkey 9 and later): use --backend keys or auto", run->nodes[i].addr);
 		}
 	run->atomic_asked = rc == 0 && *all;
-out:
-	free(a.rc);
-	free(a.yes);
-	free(a.errs);
+	free(p);
 	return rc;
 }
 

@@ -10,7 +10,6 @@
 #include "slotctl/core/addr.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/atomic_ops.h"
-#include "slotctl/io/parallel.h"
 #include "slotctl/io/snapshot.h"
 
 typedef int (*planner_fn)(const struct topology *map, const struct slot_stats *stats,
@@ -90,44 +89,22 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 	return 0;
 }
 
-#define ATOMIC_ASK_THREADS 16 /* masters asked at once */
-
-struct atomic_ask {
-	const struct topology *map;
-	const struct conn_opts *copts;
-	bool *yes; /* per node: eligible and says it has it */
-};
-
-static void ask_atomic_if_eligible(void *ctx, size_t i)
-{
-	struct atomic_ask *a = ctx;
-	const struct node *n = &a->map->nodes[i];
-	struct sc_error e;
-	struct conn *c;
-
-	a->yes[i] = false;
-	if (!plan_node_eligible(n) || conn_open(n->ip, n->port, a->copts, &c, &e) < 0)
-		return;
-	if (atomic_supported(c, &a->yes[i], &e) < 0)
-		a->yes[i] = false;
-	conn_close(c);
-}
-
-/* Whether every eligible master of map says it has atomic migration (one
- * COMMAND INFO each, up to ATOMIC_ASK_THREADS masters at once: one round
- * trip's wait, not one per master). A master that cannot be asked makes it false: the sampler
- * then meets it and says why. */
+/* Whether every eligible master of map says it has atomic migration
+ * (atomic_probe_all: one COMMAND INFO each, asked at once). A master that
+ * cannot be asked makes it false: the sampler then meets it and says why. */
 static bool all_atomic(const struct topology *map, const struct conn_opts *copts)
 {
-	struct atomic_ask a = { map, copts, calloc(map->count ? map->count : 1, sizeof(bool)) };
-	bool all = a.yes != NULL;
+	struct atomic_probe *p = calloc(map->count ? map->count : 1, sizeof(*p));
+	bool all = p != NULL;
 
-	if (all)
-		parallel_for(map->count, map->count < ATOMIC_ASK_THREADS ? (int)map->count : ATOMIC_ASK_THREADS,
-			ask_atomic_if_eligible, &a);
 	for (size_t i = 0; all && i < map->count; i++)
-		all = !plan_node_eligible(&map->nodes[i]) || a.yes[i];
-	free(a.yes);
+		if (plan_node_eligible(&map->nodes[i]))
+			p[i] = (struct atomic_probe){ .host = map->nodes[i].ip, .port = map->nodes[i].port };
+	if (all)
+		atomic_probe_all(p, map->count, copts);
+	for (size_t i = 0; all && i < map->count; i++)
+		all = p[i].rc == 1 || (p[i].rc == 0 && p[i].yes);
+	free(p);
 	return all;
 }
 
