@@ -9,6 +9,7 @@
 #include "slotctl/io/plan_file.h"
 #include "slotctl/core/strbuf.h"
 #include "slotctl/core/json_doc.h"
+#include "slotctl/core/slotset.h"
 
 #include <cjson/cJSON.h>
 #include <signal.h>
@@ -285,12 +286,13 @@ static const char *event_name(enum exec_event_kind k)
 	return "unknown";
 }
 
-static void json_emit(struct exec_cli *ui, const struct exec_event *ev)
+/* ev as one JSON line, about `slot` (-1: none). */
+static void json_emit_slot(struct exec_cli *ui, const struct exec_event *ev, int slot)
 {
 	cJSON *o = json_event(event_name(ev->kind), ev->op);
 
-	if (ev->slot >= 0)
-		cJSON_AddNumberToObject(o, "slot", ev->slot);
+	if (slot >= 0)
+		cJSON_AddNumberToObject(o, "slot", slot);
 	if (ev->from)
 		cJSON_AddStringToObject(o, "from", ev->from);
 	if (ev->to)
@@ -309,6 +311,42 @@ static void json_emit(struct exec_cli *ui, const struct exec_event *ev)
 		cJSON_AddStringToObject(o, "message", ev->message);
 	json_add_progress(o, ev->progress);
 	json_print(ui, o);
+}
+
+/* ev as JSON lines: an error, one for each of its slots (format 1.x has an
+ * error event per slot); any other event, one. */
+static void json_emit(struct exec_cli *ui, const struct exec_event *ev)
+{
+	if (!ev->slots) {
+		json_emit_slot(ui, ev, ev->slot);
+		return;
+	}
+	for (int s = 0; s < SC_SLOTS; s++)
+		if (slotset_has(ev->slots, s))
+			json_emit_slot(ui, ev, s);
+}
+
+/* An error event on stderr: one line for all the slots of a group that
+ * failed alike, "slots 0-4095 from A to B: <why>", not one per slot. */
+static void print_error(struct exec_cli *ui, const struct exec_event *ev)
+{
+	const struct slotset *slots = ev->slots;
+	struct slotset one;
+	char ranges[256];
+
+	clear_bar(ui);
+	if (!slots && ev->slot < 0) {
+		cli_error("%s", ev->message);
+		return;
+	}
+	if (!slots) {
+		slotset_clear(&one);
+		slotset_add(&one, ev->slot);
+		slots = &one;
+	}
+	slotset_format(slots, ranges, sizeof(ranges));
+	cli_error("%s %s from %s to %s: %s", slotset_count(slots) == 1 ? "slot" : "slots", ranges,
+		ev->from ? ev->from : "?", ev->to ? ev->to : "?", ev->message);
 }
 
 /* ---- Prometheus textfile ---- */
@@ -360,7 +398,7 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 
 	ui->last = *ev->progress;
 	if (ev->kind == EXEC_EVENT_ERROR)
-		ui->errors++;
+		ui->errors += ev->slots ? slotset_count(ev->slots) : 1; /* errors_total counts slots */
 	if (ui->json && ev->kind != EXEC_EVENT_SUMMARY)
 		json_emit(ui, ev);
 	else if (ev->kind == EXEC_EVENT_START && ev->message && !ui->quiet)
@@ -381,7 +419,7 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 	}
 	if (ui->status_lines) {
 		if (ev->kind == EXEC_EVENT_ERROR)
-			cli_error("%s", ev->message);
+			print_error(ui, ev);
 		if (ev->kind == EXEC_EVENT_VERIFY || now - ui->last_status_ms >= ui->interval_ms) {
 			print_status(ui, ev->progress);
 			ui->last_status_ms = now;
@@ -391,8 +429,7 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 	}
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
-			clear_bar(ui);
-			cli_error("%s", ev->message);
+			print_error(ui, ev);
 		} else if (ev->kind == EXEC_EVENT_VERIFY) {
 			draw_bar(ui, ev->progress, true);
 			fputs("waiting for every node to agree on the new map...\n", stderr);

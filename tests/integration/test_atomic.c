@@ -6,7 +6,8 @@
  * then finished) or aborted (the job is cancelled, ownership stays), Ctrl-C
  * cancels the job and leaves the run resumable, a source that leaves polls
  * unanswered for a while does not fail its running job, a job names at most
- * 256 slot ranges (the target's replica stays in step), jobs that keep failing
+ * 256 slot ranges (the target's replica stays in step), a group that fails
+ * says so on one line naming its slots, jobs that keep failing
  * fall back to the key path, said in the output, and a pair's job goes
  * across plan batches only as far as the plan's order lets its slots start
  * (a node gives and takes in the plan's order), and three sources feed an
@@ -61,6 +62,18 @@ static int first_slot(void)
 		if (exec_keys_in_slot("a", NKEYS, s) > 0)
 			return s;
 	return 0;
+}
+
+/* resume of f's plan moves every slot: master 0's first slot on master 2,
+ * every key once on its slot's owner with its value. */
+static void resume_moves_every_slot(const struct fixture *f)
+{
+	struct run_result r;
+
+	EXEC_RUN(&r, 0, 300, "resume", f->plan, "--yes");
+	run_result_free(&r);
+	ck_assert_int_eq(tc_owner_of(f->tc, 0, first_slot()), 2);
+	tc_verify_keys(f->tc, "a", NKEYS);
 }
 
 /* The first slot master i owns that holds keys (the plan's first). */
@@ -327,10 +340,7 @@ START_TEST(kill_mid_job_then_resume)
 	ck_assert_msg(strstr(r.out, "atomic-migration") && strstr(r.out, "waiting-to-pause"), "%s", r.out);
 	run_result_free(&r);
 	prevent_pause(f.tc, 0);
-	EXEC_RUN(&r, 0, 300, "resume", f.plan, "--yes");
-	run_result_free(&r);
-	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
-	tc_verify_keys(f.tc, "a", NKEYS);
+	resume_moves_every_slot(&f);
 	for (int s = 0; s < 3; s++)
 		ck_assert_int_eq(exec_open_slots(f.tc, s), 0);
 	tc_stop(f.tc);
@@ -383,7 +393,6 @@ static pid_t apply_held(struct fixture *f, const char *timeout)
 START_TEST(interrupt_cancels_the_job)
 {
 	struct fixture f;
-	struct run_result r;
 	int status;
 
 	pid_t pid = apply_held(&f, NULL);
@@ -396,10 +405,7 @@ START_TEST(interrupt_cancels_the_job)
 	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 0);
 	prevent_pause(f.tc, 0);
 	tc_verify_keys(f.tc, "a", NKEYS);
-	EXEC_RUN(&r, 0, 300, "resume", f.plan, "--yes");
-	run_result_free(&r);
-	ck_assert_int_eq(tc_owner_of(f.tc, 0, first_slot()), 2);
-	tc_verify_keys(f.tc, "a", NKEYS);
+	resume_moves_every_slot(&f);
 	tc_stop(f.tc);
 }
 END_TEST
@@ -428,6 +434,82 @@ START_TEST(unanswered_polls_do_not_fail_a_running_job)
 	tc_verify_keys(f.tc, "a", NKEYS);
 	EXEC_RUN(&r, 0, 60, "check", tc_seed(f.tc));
 	run_result_free(&r);
+	tc_stop(f.tc);
+}
+END_TEST
+
+/* Lines of text that contain needle. */
+static int lines_with(const char *text, const char *needle)
+{
+	int n = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *hit = strstr(line, needle);
+
+		n += hit && hit < line + len;
+		line = end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/* Freezes master i (SIGSTOP) from a child process as soon as it lists a
+ * job waiting to pause, so a synchronous run meets the freeze mid-job.
+ * Returns the child's pid (its exit status 0: it froze the node). */
+static pid_t freeze_when_held(const struct test_cluster *tc, int i)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid > 0)
+		return pid;
+	for (int k = 0; k < 6000; k++) {
+		if (jobs_in(tc, i, "waiting-to-pause") > 0)
+			_exit(kill(tc_pid(tc, i), SIGSTOP) == 0 ? 0 : 2);
+		usleep(10000);
+	}
+	_exit(1);
+}
+
+/* A 200-slot atomic job whose source stops answering for good (frozen
+ * while the job is held, past the stall limit) fails the whole group with
+ * one reason: stderr says so once, naming the slots' ranges, source and
+ * target, not once per slot (before: 200 identical lines); the
+ * metrics count 200 failed slots and errors. Thawed, resume finishes every
+ * slot. */
+START_TEST(a_failed_group_reports_once)
+{
+	struct fixture f;
+	struct run_result r;
+	char metrics[200], line[128], reason[160];
+	const char *hit, *end;
+	int status;
+	pid_t freezer;
+
+	setup(&f, 200);
+	snprintf(metrics, sizeof(metrics), "%s/metrics.prom", f.dir);
+	prevent_pause(f.tc, 1);
+	freezer = freeze_when_held(f.tc, 0);
+	run_slotctl(&r, 240, "apply", f.plan, "--yes", "--backend", "atomic", "--timeout", "500",
+		"--metrics-file", metrics, NULL);
+	ck_assert_int_eq(waitpid(freezer, &status, 0), freezer);
+	ck_assert_int_eq(kill(tc_pid(f.tc, 0), SIGCONT), 0);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_msg(r.status != 0 && r.status != 5, "apply exited %d:\n%s", r.status, tc_tail(r.err, 3000));
+	snprintf(line, sizeof(line), " from 127.0.0.1:%d to 127.0.0.1:%d: ", tc_port(f.tc, 0), tc_port(f.tc, 2));
+	ck_assert_msg(lines_with(r.err, line) == 1 && lines_with(r.err, "slotctl: slots ") == 1,
+		"expected one line naming the failed slots:\n%s", tc_tail(r.err, 3000));
+	/* the reason itself: on that line and in the run's final error, no more */
+	hit = strstr(r.err, line) + strlen(line);
+	end = strchr(hit, '\n');
+	snprintf(reason, sizeof(reason), "%.*s", (int)(end ? end - hit : (long)strlen(hit)), hit);
+	ck_assert_msg(lines_with(r.err, reason) <= 2, "'%s' said more than twice:\n%s", reason, tc_tail(r.err, 3000));
+	ck_assert(tc_file_has(metrics, "slotctl_slots_failed{op=\"apply\"} 200\n"));
+	ck_assert(tc_file_has(metrics, "slotctl_errors_total{op=\"apply\"} 200\n"));
+	run_result_free(&r);
+	prevent_pause(f.tc, 0);
+	resume_moves_every_slot(&f);
 	tc_stop(f.tc);
 }
 END_TEST
@@ -663,6 +745,7 @@ static Suite *atomic_suite(void)
 	polls = tcase_create("polls");
 	tcase_set_timeout(polls, 600);
 	tcase_add_test(polls, unanswered_polls_do_not_fail_a_running_job);
+	tcase_add_test(polls, a_failed_group_reports_once);
 	suite_add_tcase(s, polls);
 	return s;
 }

@@ -66,7 +66,7 @@ enum exec_event_kind {
 	EXEC_EVENT_START,         /* the run begins (progress totals set) */
 	EXEC_EVENT_BATCH,         /* a MIGRATE moved keys of `slot` */
 	EXEC_EVENT_SLOT_DONE,     /* `slot` finished (or was rolled back, on abort) */
-	EXEC_EVENT_ERROR,         /* `slot` failed (message); it is left resumable */
+	EXEC_EVENT_ERROR,         /* `slots` failed alike (message); they are left resumable */
 	EXEC_EVENT_FAILOVER,      /* a shard failed over: its unfinished moves follow its new master (message) */
 	EXEC_EVENT_VERIFY,        /* waiting for every node to agree */
 	EXEC_EVENT_SUMMARY,       /* the run ended (message: outcome) */
@@ -101,6 +101,8 @@ struct exec_event {
 	const struct exec_progress *progress; /* totals so far */
 	const char *backend;      /* the run's mover backend ("keys", "atomic"; "auto"
 	                           * only before it is resolved), or NULL */
+	const struct slotset *slots; /* ERROR: every slot of one group that failed with this
+	                           * message, one of them in `slot`; NULL otherwise */
 };
 
 /* Bits of exec_opts.given: pacing and batching options given on the command

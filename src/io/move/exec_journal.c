@@ -227,11 +227,10 @@ void exec_record_failures(struct exec_run *run, struct exec_move *const *ms, con
 		journal_file_sync(run->journal, &ignored);
 }
 
-void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
-	long long keys, long long bytes, const char *message)
+/* Tells the run's listener ev, with m's slot, source and target (the other
+ * way round for a rollback), the progress so far and the backend. */
+static void emit(struct exec_run *run, struct exec_event *ev, const struct exec_move *m)
 {
-	struct exec_event ev = { .kind = kind, .op = run->op, .slot = -1, .keys = keys,
-		.bytes = bytes, .message = message };
 	struct exec_progress p;
 
 	if (!run->o->on_event)
@@ -240,27 +239,39 @@ void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exe
 	p = run->progress;
 	pthread_mutex_unlock(&run->lock);
 	p.elapsed_s = (double)(sc_clock_us() - run->start_us) / 1e6;
-	ev.progress = &p;
-	ev.backend = run->backend ? run->backend->name : NULL;
+	ev->progress = &p;
+	ev->backend = run->backend ? run->backend->name : NULL;
 	if (m) {
-		ev.slot = m->slot;
-		ev.from = run->nodes[m->src].addr;
-		ev.to = run->nodes[m->dst].addr;
-		if (m->rollback) {
-			ev.from = run->nodes[m->dst].addr;
-			ev.to = run->nodes[m->src].addr;
-		}
+		ev->slot = m->slot;
+		ev->from = run->nodes[m->rollback ? m->dst : m->src].addr;
+		ev->to = run->nodes[m->rollback ? m->src : m->dst].addr;
 	}
 	pthread_mutex_lock(&run->event_lock);
-	run->o->on_event(run->o->ctx, &ev);
+	run->o->on_event(run->o->ctx, ev);
 	pthread_mutex_unlock(&run->event_lock);
 }
 
-void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e)
+void exec_emit(struct exec_run *run, enum exec_event_kind kind, const struct exec_move *m,
+	long long keys, long long bytes, const char *message)
 {
-	if (e->code == SC_EXIT_INTERRUPTED)
+	struct exec_event ev = { .kind = kind, .op = run->op, .slot = -1, .keys = keys,
+		.bytes = bytes, .message = message };
+
+	emit(run, &ev, m);
+}
+
+void exec_run_failed(struct exec_run *run, struct exec_move *const *ms, size_t n, const struct sc_error *e)
+{
+	struct exec_event ev = { .kind = EXEC_EVENT_ERROR, .op = run->op, .slot = -1, .message = e->msg };
+	struct slotset slots;
+
+	if (n == 0 || e->code == SC_EXIT_INTERRUPTED)
 		return;
-	exec_emit(run, EXEC_EVENT_ERROR, m, 0, 0, e->msg);
+	slotset_clear(&slots);
+	for (size_t i = 0; i < n; i++)
+		slotset_add(&slots, ms[i]->slot);
+	ev.slots = &slots;
+	emit(run, &ev, ms[0]);
 }
 
 static const char *end_status(int rc, const struct sc_error *err, const char *op)

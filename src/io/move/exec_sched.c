@@ -252,16 +252,32 @@ static void move_ended(struct exec_run *run, struct exec_move *m, int rc, const 
 	pthread_mutex_unlock(&run->lock);
 }
 
-/* Reports how one move ended (a failure journaled by the caller:
- * exec_record_failures); keep_sender when the worker's group goes on. */
-static void move_report(struct exec_run *run, struct exec_move *m, int rc, const struct sc_error *e,
-	bool keep_sender)
+/* Whether moves i and j of a group both failed, and alike (one message). */
+static bool failed_alike(const int *rcs, const struct sc_error *errs, size_t i, size_t j)
 {
-	if (rc != 0)
-		exec_run_failed(run, m, e);
-	move_ended(run, m, rc, e, keep_sender);
-	if (rc == 0)
-		exec_emit(run, EXEC_EVENT_SLOT_DONE, m, m->keys_moved, 0, NULL);
+	return rcs[i] != 0 && rcs[j] != 0 && errs[i].code == errs[j].code && strcmp(errs[i].msg, errs[j].msg) == 0;
+}
+
+/* Reports how the n moves of a group ended (failures journaled by the
+ * caller: exec_record_failures): a slot_done event for each that finished,
+ * one error event for each run of consecutive moves that failed alike (a
+ * failed 4096-slot atomic job is one error, not 4096). The worker's sender
+ * stays busy until the last. */
+static void report_group(struct exec_run *run, struct exec_move *const *ms, const int *rcs,
+	const struct sc_error *errs, size_t n)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		move_ended(run, ms[i], rcs[i], &errs[i], i + 1 < n);
+		if (rcs[i] == 0) {
+			exec_emit(run, EXEC_EVENT_SLOT_DONE, ms[i], ms[i]->keys_moved, 0, NULL);
+			from = i + 1;
+		} else if (i + 1 == n || !failed_alike(rcs, errs, i, i + 1)) {
+			exec_run_failed(run, ms + from, i + 1 - from, &errs[i]);
+			from = i + 1;
+		}
+	}
 }
 
 /* m and, when it is a pending forward move, the other pending moves of its
@@ -282,7 +298,7 @@ static void run_group(struct exec_run *run, struct conn_pool *pool, struct conn_
 
 		sc_error_set(&e, SC_EXIT_PROBLEMS, "out of memory");
 		exec_record_failures(run, &m, &failed, &e, 1);
-		move_report(run, m, -1, &e, false);
+		report_group(run, &m, &failed, &e, 1);
 	} else {
 		ms[0] = m;
 		if (max > 1)
@@ -292,8 +308,7 @@ static void run_group(struct exec_run *run, struct conn_pool *pool, struct conn_
 		else
 			run->backend->move(&g);
 		exec_record_failures(run, ms, rcs, errs, g.n);
-		for (size_t i = 0; i < g.n; i++)
-			move_report(run, ms[i], rcs[i], &errs[i], i + 1 < g.n);
+		report_group(run, ms, rcs, errs, g.n);
 	}
 	free(ms);
 	free(errs);

@@ -197,9 +197,10 @@ int exec_record_many(struct exec_run *run, struct exec_move *const *ms, size_t n
 void exec_record_failures(struct exec_run *run, struct exec_move *const *ms, const int *rcs,
 	const struct sc_error *errs, size_t n);
 
-/* Reports m's failure (not an interruption) as an error event; its journal
- * record is exec_record_failures'. */
-void exec_run_failed(struct exec_run *run, struct exec_move *m, const struct sc_error *e);
+/* Reports that the moves ms[0..n) of one group failed with e (not an
+ * interruption: nothing then) as one error event naming all their slots;
+ * their journal records are exec_record_failures'. */
+void exec_run_failed(struct exec_run *run, struct exec_move *const *ms, size_t n, const struct sc_error *e);
 
 /* Fires the test-only hooks (EXEC_CRASH_ENV, EXEC_HOLD_ENV) due now that a
  * slot reached phase (JOURNAL_PHASE_COUNT: a MIGRATE batch). */
