@@ -1,7 +1,8 @@
 /* test_sandbox.c: `slotctl sandbox up|status|down` against real redis-server
  * processes (the cluster forms, sample keys sit where they belong, down stops
  * every recorded PID), and a self-test of the support library: tc_verify_keys
- * catches a missing key, a key on the wrong node and a wrong value. */
+ * catches a missing key, a key on the wrong node and a wrong value; a
+ * crashed or failed test leaves no servers running, its own or attached. */
 #include "support.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/io/clock.h"
@@ -420,6 +421,56 @@ START_TEST(crashed_test_leaves_no_servers)
 }
 END_TEST
 
+/* A test that attached to a `slotctl sandbox up` sandbox and then failed
+ * (Check ends it with _exit: no clean-up of its own runs) takes the
+ * sandbox's servers with it: tc_attach's watchdog stops them. Before, they
+ * ran on, their cwd "(deleted)" once the run's temp dir went. */
+START_TEST(failed_test_stops_an_attached_sandbox)
+{
+	char tmp[64], dir[80];
+	struct run_result r;
+	pid_t pids[2], child;
+	int fds[2], status;
+	long long waited = 0;
+	bool gone = false;
+
+	tc_temp_dir(tmp, sizeof(tmp));
+	snprintf(dir, sizeof(dir), "%s/sb", tmp);
+	ck_assert_int_eq(run_slotctl(&r, 120, "sandbox", "up", "--port", "0", "--dir", dir, "--masters", "2",
+		"--replicas", "0", NULL), 0);
+	run_result_free(&r);
+	ck_assert_int_eq(pipe(fds), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		struct test_cluster *tc = tc_attach(dir);
+
+		for (int i = 0; i < 2; i++)
+			pids[i] = tc_pid(tc, i);
+		if (write(fds[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids))
+			_exit(2);
+		_exit(1); /* as Check ends a test whose assertion failed */
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], pids, sizeof(pids)), (ssize_t)sizeof(pids));
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	/* the watchdog removes the files once both are stopped */
+	while (!(gone = process_gone(pids[0]) && process_gone(pids[1]) && access(dir, F_OK) != 0) &&
+	       waited < 10000) {
+		usleep(10000);
+		waited += 10;
+	}
+	if (!gone) { /* stop them before failing, or this test leaks them itself */
+		run_slotctl(&r, 60, "sandbox", "down", "--dir", dir, NULL);
+		run_result_free(&r);
+	}
+	ck_assert_msg(gone, "servers %ld and %ld (or their files) outlived the failed test that attached them",
+		(long)pids[0], (long)pids[1]);
+}
+END_TEST
+
 /* Writes a state file of one node (port 1: nothing listens) whose
  * format_version is the JSON text version into dir. */
 static void write_state(const char *dir, const char *version)
@@ -499,6 +550,7 @@ static Suite *sandbox_suite(void)
 	tcase_add_test(cli, state_file_versions);
 	tcase_add_test(support, verify_catches_damage);
 	tcase_add_test(support, crashed_test_leaves_no_servers);
+	tcase_add_test(support, failed_test_stops_an_attached_sandbox);
 	tcase_add_test(support, run_slotctl_reports_status_and_output);
 	suite_add_tcase(s, cli);
 	suite_add_tcase(s, support);

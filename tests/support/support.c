@@ -36,6 +36,8 @@ struct test_cluster {
 	char seed[32];
 	struct conn **conns;    /* per node, opened on first use (TLS for a TLS sandbox) */
 	pid_t creator;          /* only this process may stop it at exit */
+	pid_t watchdog;         /* tc_attach's (see watch_attached), or 0 */
+	int watchdog_fd;        /* the write end of its pipe, or -1 */
 };
 
 /* Clusters still running, stopped at exit if a test aborts before tc_stop. */
@@ -92,6 +94,7 @@ static struct test_cluster *wrap(struct sandbox *sb)
 	tc->conns = calloc((size_t)sb->count, sizeof(*tc->conns));
 	ck_assert_msg(tc->conns != NULL, "out of memory");
 	tc->creator = getpid();
+	tc->watchdog_fd = -1;
 	snprintf(tc->seed, sizeof(tc->seed), "127.0.0.1:%d", sb->nodes[0].port);
 	remember(tc);
 	return tc;
@@ -189,14 +192,65 @@ const char *tc_valkey_server(void)
 	return NULL;
 }
 
+/* The servers of an attached sandbox are not this process's children:
+ * `slotctl sandbox up` started them, so PR_SET_PDEATHSIG (tc_start's way)
+ * cannot tie them to the test, and a failed assertion ends the test with
+ * _exit, past stop_leftovers. A watchdog process does: it waits on a pipe
+ * whose only writer is the test, and when the test is gone (any way: EOF)
+ * it stops the sandbox as tc_stop would (sandbox_down, by recorded PIDs,
+ * each checked in /proc first). tc_stop, having stopped them, kills it. It
+ * leaves the test's process group, which Check kills on a timeout. */
+static void watch_attached(struct test_cluster *tc)
+{
+	int fds[2];
+	pid_t pid;
+
+	/* close-on-exec: no slotctl or server the test runs holds it open */
+	ck_assert_msg(pipe(fds) == 0 && fcntl(fds[0], F_SETFD, FD_CLOEXEC) == 0 &&
+		fcntl(fds[1], F_SETFD, FD_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+	pid = fork();
+	ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		struct sc_error err;
+		char c;
+
+		setpgid(0, 0);
+		for (int fd = 3; fd < 1024; fd++) /* another watchdog's pipe, say */
+			if (fd != fds[0])
+				close(fd);
+		while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+			;
+		sandbox_down(tc->sb, STOP_GRACE_MS, &err);
+		_exit(0);
+	}
+	close(fds[0]);
+	tc->watchdog = pid;
+	tc->watchdog_fd = fds[1];
+}
+
 struct test_cluster *tc_attach(const char *dir)
 {
+	struct test_cluster *tc;
 	struct sandbox *sb;
 	struct sc_error err;
 
 	if (sandbox_open(dir, &sb, &err) < 0)
 		ck_abort_msg("tc_attach('%s'): %s", dir, err.msg);
-	return wrap(sb);
+	tc = wrap(sb);
+	watch_attached(tc);
+	return tc;
+}
+
+/* Ends tc's watchdog (the test stopped the sandbox itself) and reaps it:
+ * our child, so its pid is not reused before waitpid. */
+static void disarm(struct test_cluster *tc)
+{
+	if (tc->watchdog_fd < 0)
+		return;
+	kill(tc->watchdog, SIGKILL);
+	waitpid(tc->watchdog, NULL, 0);
+	close(tc->watchdog_fd);
+	tc->watchdog_fd = -1;
 }
 
 void tc_stop(struct test_cluster *tc)
@@ -210,6 +264,7 @@ void tc_stop(struct test_cluster *tc)
 	for (int i = 0; i < tc->sb->count; i++)
 		conn_close(tc->conns[i]);
 	rc = sandbox_down(tc->sb, STOP_GRACE_MS, &err);
+	disarm(tc);
 	sandbox_free(tc->sb);
 	free(tc->conns);
 	free(tc);

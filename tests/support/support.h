@@ -43,8 +43,10 @@ void tc_temp_dir(char *buf, size_t size);
 
 /* Takes on the sandbox a `slotctl sandbox up --dir DIR` started, so its
  * nodes can be inspected and verified like tc_start's. tc_stop then stops it
- * (by its recorded PIDs) and removes its files. Aborts the test when DIR
- * holds no sandbox. */
+ * (by its recorded PIDs) and removes its files; a test that ends without
+ * tc_stop (a failed assertion's _exit, a crash, a timeout) has them stopped
+ * and removed all the same, by a watchdog process tc_attach forks. Aborts
+ * the test when DIR holds no sandbox. */
 struct test_cluster *tc_attach(const char *dir);
 
 /* Stops every process the cluster started (SIGCONT first, then SIGKILL after
