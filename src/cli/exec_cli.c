@@ -417,9 +417,10 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		clear_bar(ui);
 		fprintf(stderr, "%s: %s\n", ui->op, ev->message);
 	}
+	/* errors print in every mode but --json, --quiet included */
+	if (!ui->json && ev->kind == EXEC_EVENT_ERROR)
+		print_error(ui, ev);
 	if (ui->status_lines) {
-		if (ev->kind == EXEC_EVENT_ERROR)
-			print_error(ui, ev);
 		if (ev->kind == EXEC_EVENT_VERIFY || now - ui->last_status_ms >= ui->interval_ms) {
 			print_status(ui, ev->progress);
 			ui->last_status_ms = now;
@@ -429,7 +430,7 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 	}
 	if (ui->progress) {
 		if (ev->kind == EXEC_EVENT_ERROR) {
-			print_error(ui, ev);
+			/* printed above */
 		} else if (ev->kind == EXEC_EVENT_VERIFY) {
 			draw_bar(ui, ev->progress, true);
 			fputs("waiting for every node to agree on the new map...\n", stderr);
