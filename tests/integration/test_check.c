@@ -6,6 +6,7 @@
  * comes a byte at a time; --wait waits out a change; keys left in a slot
  * that looks normal are found by default, named by --deep and moved by fix. */
 #include "support.h"
+#include "slotctl/core/check.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/core/keyslot.h"
 #include "slotctl/core/topology.h"
@@ -125,6 +126,7 @@ START_TEST(healthy_cluster_is_ok)
 	ck_assert_contains(r.out, "[OK]   open-slot:");
 	ck_assert_contains(r.out, "[OK]   views-disagree: all 6 reachable nodes agree");
 	ck_assert_contains(r.out, "[OK]   no-replica:");
+	ck_assert_contains(r.out, "[OK]   replica-not-acknowledging: every replica acknowledged");
 	ck_assert_contains(r.out,
 		"summary: 6 nodes (6 reachable), 3 masters, 3 replicas, 16384/16384 slots covered, 300 keys;");
 	ck_assert_msg(!strstr(r.out, "[ERR]") && !strstr(r.out, "[WARN]"), "problems in:\n%s", r.out);
@@ -260,6 +262,34 @@ START_TEST(node_with_its_own_view_is_named)
 	ck_assert_str_eq(first_node_addr(f), want);
 	ck_assert_str_eq(cJSON_GetObjectItem(f, "slots")->valuestring, range);
 	cJSON_Delete(doc);
+	tc_stop(tc);
+}
+END_TEST
+
+/* A replica frozen for longer than CHECK_REPLICA_SILENT_S is named by its
+ * master's INFO replication: a warning naming master, replica and offsets
+ * (besides the replica's own node-unreachable). */
+START_TEST(silent_replica_is_named)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	int master = 0, replica = tc_replica_of(tc, 0);
+	struct run_result r;
+	char want[160];
+
+	ck_assert_int_ge(replica, 0);
+	tc_load_keys(tc, "k", 300);
+	expect_settles(tc);
+	ck_assert_int_eq(kill(tc_pid(tc, replica), SIGSTOP), 0);
+	sleep(CHECK_REPLICA_SILENT_S + 2);
+	run_slotctl(&r, RUN_LIMIT_S, "check", tc_seed(tc), "--timeout", "500", NULL);
+	ck_assert_int_eq(kill(tc_pid(tc, replica), SIGCONT), 0);
+	snprintf(want, sizeof(want), "[WARN] replica-not-acknowledging: replica %s", addr_of(tc, replica));
+	ck_assert_contains(r.out, want);
+	snprintf(want, sizeof(want), "of master %s", addr_of(tc, master));
+	ck_assert_contains(r.out, want);
+	ck_assert_contains(r.out, "a failover to it would lose them");
+	run_result_free(&r);
+	tc_verify_keys(tc, "k", 300);
 	tc_stop(tc);
 }
 END_TEST
@@ -513,6 +543,7 @@ static Suite *check_suite(void)
 	tcase_add_test(t, uncovered_slots_are_named);
 	tcase_add_test(t, node_with_its_own_view_is_named);
 	tcase_add_test(t, frozen_node_is_unreachable_within_timeout);
+	tcase_add_test(t, silent_replica_is_named);
 	tcase_add_test(t, trickled_reply_is_bounded_by_timeout);
 	tcase_add_test(t, stray_keys_are_found_by_default);
 	tcase_add_test(t, wait_converges_after_a_change);

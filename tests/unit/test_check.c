@@ -730,6 +730,46 @@ START_TEST(code_table_is_complete)
 END_TEST
 
 /* Every finding code is documented under .SS check, as man(7) spells it. */
+/* A replica its master lists online but silent for 10 s or more is warned
+ * about, naming the master, the replica and the offsets (the state Valkey
+ * 9.1.2 left a target's replica in after one atomic job of ~800+ ranges);
+ * one that acknowledged within the bound, or is still syncing, is not. */
+START_TEST(silent_replica_is_warned_about)
+{
+	struct snapshot s;
+	struct check_report r;
+	const struct check_finding *f;
+	struct node_view *b = NULL;
+
+	snap_from_fixture(&s, "healthy.txt");
+	for (size_t i = 0; i < s.count; i++)
+		if (strcmp(s.nodes[i].id, ID_B) == 0)
+			b = &s.nodes[i];
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(info_replicas("# Replication\r\nrole:master\r\nconnected_slaves:2\r\n"
+		"slave0:ip=127.0.0.1,port=30005,state=online,offset=0,lag=14\r\n"
+		"slave1:ip=127.0.0.9,port=30009,state=wait_bgsave,offset=0,lag=99\r\n", b->replicas,
+		INFO_REPLICAS_MAX), 2);
+	b->replica_count = 2;
+	b->repl_offset = 381175;
+	evaluate(&s, &r);
+	ck_assert_uint_eq(count_code(&r, "replica-not-acknowledging", CHECK_WARN), 1);
+	f = find(&r, "replica-not-acknowledging", CHECK_WARN, ID_B);
+	ck_assert_uint_eq(f->node_count, 2);
+	ck_assert_str_eq(f->nodes[1].id, ID_E);
+	ck_assert_msg(strstr(f->message, "nothing for 14 s (offset 0 of 381175)"), "%s", f->message);
+	ck_assert_int_eq(check_exit_code(&r, false), SC_EXIT_OK);
+	check_report_release(&r);
+
+	b->replicas[0].lag_s = CHECK_REPLICA_SILENT_S - 1;
+	evaluate(&s, &r);
+	ck_assert(check_report_has(&r, "replica-not-acknowledging", CHECK_OK));
+	ck_assert_uint_eq(check_report_count(&r, CHECK_WARN), 0);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
 START_TEST(codes_are_in_the_man_page)
 {
 	size_t n, len;
@@ -1164,6 +1204,7 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, json_document);
 	tcase_add_test(tc, code_table_is_complete);
 	tcase_add_test(tc, codes_are_in_the_man_page);
+	tcase_add_test(tc, silent_replica_is_warned_about);
 	tcase_add_test(tc, key_probe_counts_own_open_and_suspicious_slots);
 	tcase_add_test(tc, key_probe_finds_stray_keys_by_dbsize);
 	tcase_add_test(tc, key_probe_leaves_open_slots_to_the_open_slot_rule);

@@ -1,5 +1,6 @@
 /* test_info_text.c: which server an INFO server text comes from, and its
- * version (the lines below are the real servers' own). */
+ * version, and a master's replicas from INFO replication (the lines below
+ * are the real servers' own). */
 #include <check.h>
 #include "slotctl/core/info_text.h"
 #include "check_run.h"
@@ -11,6 +12,37 @@ static const char redis70[] = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha
 static const char valkey91[] = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\n"
 	"valkey_version:9.1.2\r\nvalkey_release_stage:ga\r\nredis_git_sha1:00000000\r\n"
 	"server_mode:cluster\r\n";
+
+/* A master's replicas from INFO replication (Valkey 9.1's own lines): each
+ * field read, a field that is not a number left unknown, no more than max
+ * kept, lines that only look alike skipped. */
+START_TEST(replicas_from_info_replication)
+{
+	static const char text[] = "# Replication\r\nrole:master\r\nconnected_slaves:3\r\n"
+		"slave0:ip=127.0.0.1,port=36089,state=online,offset=350736,lag=0,type=replica\r\n"
+		"slaves:ip=10.0.0.1,port=1\r\n"
+		"slave1:ip=127.0.0.1,port=45065,state=online,offset=x,lag=14\r\n"
+		"slave2:ip=10.0.0.3,port=99999,state=send_bulk\r\nmaster_repl_offset:381175\r\n";
+	struct info_replica r[2];
+
+	ck_assert_int_eq(info_replicas(text, r, 2), 2);
+	ck_assert_str_eq(r[0].ip, "127.0.0.1");
+	ck_assert_int_eq(r[0].port, 36089);
+	ck_assert_str_eq(r[0].state, "online");
+	ck_assert_int_eq(r[0].offset, 350736);
+	ck_assert_int_eq(r[0].lag_s, 0);
+	ck_assert_int_eq(r[1].port, 45065);
+	ck_assert_int_eq(r[1].offset, -1);
+	ck_assert_int_eq(r[1].lag_s, 14);
+	struct info_replica all[INFO_REPLICAS_MAX];
+	ck_assert_int_eq(info_replicas(text, all, INFO_REPLICAS_MAX), 3);
+	ck_assert_int_eq(all[2].port, 0); /* 99999 is no port */
+	ck_assert_str_eq(all[2].state, "send_bulk");
+	ck_assert_int_eq(all[2].lag_s, -1);
+	ck_assert_int_eq(info_replicas("role:slave\r\nmaster_link_status:up\r\n", all, INFO_REPLICAS_MAX), 0);
+	ck_assert_int_eq(info_get_ll(text, "master_repl_offset", -1), 381175);
+}
+END_TEST
 
 START_TEST(tells_redis_from_valkey)
 {
@@ -62,6 +94,7 @@ static Suite *info_text_suite(void)
 
 	tcase_add_test(tc, tells_redis_from_valkey);
 	tcase_add_test(tc, odd_versions_are_unknown);
+	tcase_add_test(tc, replicas_from_info_replication);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,6 +23,10 @@
 #define CHECK_NODE_TIMEOUT_MIN_MS 5000
 #define CHECK_NODE_TIMEOUT_MAX_MS 15000
 
+/* A replica its master lists online that has acknowledged nothing for this
+ * long is warned about (replicas acknowledge every second). */
+#define CHECK_REPLICA_SILENT_S 10
+
 enum check_severity { CHECK_OK = 0, CHECK_WARN = 1, CHECK_ERR = 2 };
 
 /* One stable finding code. An ok finding carries the code of the problem it

@@ -35,4 +35,22 @@ void info_server_version(const char *text, struct server_version *out);
 /* True when v is at least major.minor. */
 bool server_version_at_least(const struct server_version *v, int major, int minor);
 
+/* One replica as its master's INFO replication lists it
+ * ("slave0:ip=10.0.0.2,port=6379,state=online,offset=1234,lag=0"). */
+struct info_replica {
+	char ip[64];
+	int port;
+	char state[16];           /* "online", "wait_bgsave", "send_bulk", ... ("" unknown) */
+	long long offset;         /* the replication offset it acknowledged, -1 unknown */
+	long long lag_s;          /* seconds since its last acknowledgement, -1 unknown */
+};
+
+/* Replicas of one master kept at most (a master with more: the first ones). */
+#define INFO_REPLICAS_MAX 8
+
+/* Reads the replicas an INFO replication text lists (lines "slaveN:k=v,...")
+ * into out, at most max, in order; a field missing or not a number is left
+ * unknown, other keys ignored. Returns how many were read. */
+int info_replicas(const char *text, struct info_replica *out, int max);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include "slotctl/core/addr.h"  /* addr_parse, addr_format */
 #include "slotctl/core/error.h"
+#include "slotctl/core/info_text.h"
 #include "slotctl/core/topology.h"
 
 struct node_view {
@@ -29,6 +30,10 @@ struct node_view {
 	int migration_barrier;          /* -1 unknown */
 	bool prefers_hostnames;         /* cluster-preferred-endpoint-type is hostname: the view's
 	                                   nodes are dialled by their announced names */
+	struct info_replica replicas[INFO_REPLICAS_MAX]; /* a master's replicas as its INFO
+	                                   replication lists them (acknowledged offset, lag) */
+	int replica_count;              /* of them; 0 also when unknown */
+	long long repl_offset;          /* its master_repl_offset, -1 unknown */
 };
 
 struct snapshot {

@@ -26,6 +26,7 @@ static const struct check_code_info codes[] = {
 	{ "link-disconnected", false, "a node whose cluster-bus link is disconnected in some views" },
 	{ "cluster-state-fail", true, "a node that reports cluster_state other than ok" },
 	{ "no-replica", false, "a master serving slots without a healthy replica" },
+	{ "replica-not-acknowledging", false, "a replica its master lists online that has acknowledged nothing for 10 s or more: it may be missing writes (a failover to it would lose them), and on Valkey 8+ every CLUSTER SETSLOT on that master waits up to 2 s for it" },
 	{ "setting-node-timeout", false, "cluster-node-timeout outside 5000-15000 ms, or not the same on every node" },
 	{ "setting-full-coverage", false, "cluster-require-full-coverage yes while a master has no replica, or not the same on every node" },
 	{ "setting-migration-barrier", false, "cluster-migration-barrier below 1, or not the same on every node" },

@@ -573,6 +573,7 @@ int check_evaluate(const struct snapshot *s, struct check_report *out, struct sc
 		rule_flags(&c);
 		rule_cluster_state(&c);
 		rule_replicas(&c);
+		rule_replica_acks(&c);
 		rule_settings(&c);
 	}
 	free(owner);

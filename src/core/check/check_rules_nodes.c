@@ -275,6 +275,61 @@ void rule_replicas(struct rules *c)
 		rules_say(rules_add(c, CHECK_OK, "no-replica"), "every master serving slots has a replica");
 }
 
+/* The reference view's entry at ip:port, or NULL. */
+static const struct node *ref_at(const struct rules *c, const char *ip, int port)
+{
+	for (size_t i = 0; i < c->ref->count; i++)
+		if (c->ref->nodes[i].port == port && strcmp(c->ref->nodes[i].ip, ip) == 0)
+			return &c->ref->nodes[i];
+	return NULL;
+}
+
+/* Every replica a reachable master lists online (INFO replication) that has
+ * acknowledged nothing for CHECK_REPLICA_SILENT_S: a replica that is frozen,
+ * stuck, or (Valkey 9.1.2 after an atomic job of many slot ranges) reading
+ * a broken stream. */
+void rule_replica_acks(struct rules *c)
+{
+	size_t listed = 0, silent = 0;
+
+	for (size_t i = 0; i < c->s->count; i++) {
+		const struct node_view *v = &c->s->nodes[i];
+
+		if (!v->reachable)
+			continue;
+		for (int k = 0; k < v->replica_count; k++) {
+			const struct info_replica *rep = &v->replicas[k];
+			const struct node *entry;
+			struct check_finding *f;
+			char master[NAME_MAX_LEN], replica[NAME_MAX_LEN];
+
+			listed++;
+			if (strcmp(rep->state, "online") != 0 || rep->lag_s < CHECK_REPLICA_SILENT_S)
+				continue;
+			silent++;
+			f = rules_add(c, CHECK_WARN, "replica-not-acknowledging");
+			rules_add_view(c, f, v);
+			entry = ref_at(c, rep->ip, rep->port);
+			if (entry)
+				rules_add_node(c, f, entry->id, entry);
+			if (!f || c->oom)
+				return;
+			rules_ref_name(&f->nodes[0], master, sizeof(master));
+			if (f->node_count > 1)
+				rules_ref_name(&f->nodes[1], replica, sizeof(replica));
+			else
+				snprintf(replica, sizeof(replica), "'%s:%d'", rep->ip, rep->port);
+			rules_say(f, "replica %s of master %s has acknowledged nothing for %lld s (offset %lld of "
+				"%lld): it may be missing writes, a failover to it would lose them, and on Valkey 8+ "
+				"every CLUSTER SETSLOT on the master waits up to 2 s for it", replica, master,
+				rep->lag_s, rep->offset, v->repl_offset);
+		}
+	}
+	if (listed && !silent)
+		rules_say(rules_add(c, CHECK_OK, "replica-not-acknowledging"),
+			"every replica acknowledged its master's stream within %d s", CHECK_REPLICA_SILENT_S);
+}
+
 /* -- settings -------------------------------------------------------------- */
 
 struct setting_rule {

@@ -59,6 +59,7 @@ void rule_epochs(struct rules *c);
 void rule_flags(struct rules *c);
 void rule_cluster_state(struct rules *c);
 void rule_replicas(struct rules *c);
+void rule_replica_acks(struct rules *c);
 void rule_settings(struct rules *c);
 
 #endif

@@ -19,7 +19,7 @@
 
 /* What is asked of every node, pipelined, in this order. */
 enum gather_step { STEP_NODES, STEP_INFO, STEP_NODE_TIMEOUT, STEP_FULL_COVERAGE,
-	STEP_MIGRATION_BARRIER, STEP_ENDPOINT_TYPE, STEP_COUNT };
+	STEP_MIGRATION_BARRIER, STEP_ENDPOINT_TYPE, STEP_REPLICATION, STEP_COUNT };
 
 static const char *const gather_argv[STEP_COUNT][3] = {
 	[STEP_NODES] = { "CLUSTER", "NODES", NULL },
@@ -28,6 +28,7 @@ static const char *const gather_argv[STEP_COUNT][3] = {
 	[STEP_FULL_COVERAGE] = { "CONFIG", "GET", "cluster-require-full-coverage" },
 	[STEP_MIGRATION_BARRIER] = { "CONFIG", "GET", "cluster-migration-barrier" },
 	[STEP_ENDPOINT_TYPE] = { "CONFIG", "GET", "cluster-preferred-endpoint-type" },
+	[STEP_REPLICATION] = { "INFO", "replication", NULL },
 };
 
 struct gather_round {
@@ -65,6 +66,16 @@ static void read_info(struct node_view *v, struct conn *c, const redisReply *r)
 	info_get(r->str, "cluster_state", v->cluster_state, sizeof(v->cluster_state));
 	info_get(r->str, "cluster_current_epoch", epoch, sizeof(epoch));
 	v->current_epoch = strtoull(epoch, NULL, 10);
+}
+
+/* A master's replicas and offset from INFO replication (check's
+ * replica-not-acknowledging); nothing when it is denied or not text. */
+static void read_replication(struct node_view *v, const redisReply *r)
+{
+	if (!r || r->type != REDIS_REPLY_STRING)
+		return;
+	v->replica_count = info_replicas(r->str, v->replicas, INFO_REPLICAS_MAX);
+	v->repl_offset = info_get_ll(r->str, "master_repl_offset", -1);
 }
 
 /* A CONFIG GET reply's value, or NULL when CONFIG is denied, renamed or empty. */
@@ -118,6 +129,8 @@ static int read_step(struct node_view *v, struct conn *c, enum gather_step step,
 		return read_nodes(v, c, r);
 	if (step == STEP_INFO)
 		read_info(v, c, r);
+	else if (step == STEP_REPLICATION)
+		read_replication(v, r);
 	else
 		read_config(v, step, r);
 	return 0;
@@ -182,6 +195,7 @@ static int snapshot_add(struct snapshot *s, size_t *cap, const char *host, int p
 	v->node_timeout_ms = -1;
 	v->require_full_coverage = -1;
 	v->migration_barrier = -1;
+	v->repl_offset = -1;
 	return 0;
 }
 
