@@ -53,9 +53,9 @@ static void rightful_slots(const struct snapshot *s, size_t node, struct slotset
 
 	slotset_clear(out);
 	if (ref)
-		slotset_union(out, out, &ref->slots);
+		slotset_union(out, out, node_slots(ref));
 	if (self && node_is_master(self))
-		slotset_union(out, out, &self->slots);
+		slotset_union(out, out, node_slots(self));
 	for (size_t k = 0; self && k < self->open_count; k++)
 		slotset_add(out, self->open[k].slot);
 }
@@ -200,7 +200,7 @@ static bool every_owner_answered(const struct snapshot *s, const struct check_ke
 		const struct node *m = &map->nodes[i];
 		bool answered = false;
 
-		if (!node_is_master(m) || slotset_count(&m->slots) == 0)
+		if (!node_is_master(m) || slotset_count(node_slots(m)) == 0)
 			continue;
 		for (size_t k = 0; k < n && !answered; k++)
 			answered = p[k].answered && strcmp(s->nodes[p[k].node].id, m->id) == 0;

@@ -16,6 +16,7 @@ void topology_release(struct topology *t)
 	for (size_t i = 0; i < t->count; i++) {
 		free(t->nodes[i].aux);
 		free(t->nodes[i].open);
+		node_slots_release(&t->nodes[i]);
 	}
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
@@ -49,6 +50,7 @@ int topology_copy(struct topology *dst, const struct topology *src)
 	}
 	for (size_t i = 0; i < src->count; i++) {
 		t.nodes[i] = src->nodes[i];
+		node_slots_share(&t.nodes[i], &src->nodes[i]);
 		t.count++;
 		if (node_copy_heap(&t.nodes[i], &src->nodes[i]) < 0) {
 			topology_release(&t);
@@ -107,7 +109,7 @@ void topology_owner_map(const struct topology *t, int owner[SC_SLOTS])
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		owner[slot] = -1;
 	for (size_t i = 0; i < t->count; i++) {
-		const struct slotset *s = &t->nodes[i].slots;
+		const struct slotset *s = node_slots(&t->nodes[i]);
 
 		for (int w = 0; w < SC_SLOTS / 64; w++) {
 			for (uint64_t bits = s->bits[w]; bits; bits &= bits - 1) {

@@ -195,7 +195,7 @@ static int parse_marker(struct span tok, struct node *n, int lineno, struct sc_e
 }
 
 /* "a-b" or "a". */
-static int parse_slots(struct span tok, struct node *n, int lineno, struct sc_error *err)
+static int parse_slots(struct span tok, struct slotset *slots, int lineno, struct sc_error *err)
 {
 	struct span rest = tok, first;
 	unsigned long long a, b;
@@ -207,7 +207,7 @@ static int parse_slots(struct span tok, struct node *n, int lineno, struct sc_er
 		b = a;
 	if (b < a)
 		return field_error(err, lineno, "slots", tok, "is a reversed range");
-	slotset_add_range(&n->slots, (int)a, (int)b);
+	slotset_add_range(slots, (int)a, (int)b);
 	return 0;
 }
 
@@ -272,9 +272,13 @@ static bool next_token(struct span *line, struct span *tok)
 	return true;
 }
 
-static int parse_line(struct span line, struct node *n, int lineno, struct sc_error *err)
+/* One line into n; its slots are shared with an equal set of share (may be
+ * NULL). */
+static int parse_line(struct span line, struct node *n, const struct slots_index *share, int lineno,
+	struct sc_error *err)
 {
 	struct span f[FIELD_COUNT], tok;
+	struct slotset slots = { { 0 } };
 
 	for (int i = 0; i < FIELD_COUNT; i++)
 		if (!next_token(&line, &f[i]))
@@ -283,11 +287,13 @@ static int parse_line(struct span line, struct node *n, int lineno, struct sc_er
 	if (parse_fixed(f, n, lineno, err) < 0)
 		return -1;
 	while (next_token(&line, &tok)) {
-		int rc = tok.p[0] == '[' ? parse_marker(tok, n, lineno, err) : parse_slots(tok, n, lineno, err);
+		int rc = tok.p[0] == '[' ? parse_marker(tok, n, lineno, err) : parse_slots(tok, &slots, lineno, err);
 
 		if (rc < 0)
 			return -1;
 	}
+	if (node_slots_set(n, &slots, share) < 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
 	return 0;
 }
 
@@ -308,6 +314,12 @@ static struct node *append_node(struct topology *t, size_t *cap)
 
 int topology_parse(const char *text, size_t len, struct topology *out, struct sc_error *err)
 {
+	return topology_parse_shared(text, len, NULL, out, err);
+}
+
+int topology_parse_shared(const char *text, size_t len, const struct slots_index *share,
+	struct topology *out, struct sc_error *err)
+{
 	struct topology t = { .nodes = NULL, .count = 0, .myself = -1 };
 	struct span rest = { text, len }, line;
 	size_t cap = 0;
@@ -326,12 +338,18 @@ int topology_parse(const char *text, size_t len, struct topology *out, struct sc
 			topology_release(&t);
 			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
 		}
-		if (parse_line(line, n, lineno, err) < 0) {
+		if (parse_line(line, n, share, lineno, err) < 0) {
 			topology_release(&t);
 			return -1;
 		}
 		if ((n->flags & NODE_MYSELF) && t.myself < 0)
 			t.myself = (int)t.count - 1;
+	}
+	if (t.count < cap) { /* `check` keeps a view per node: no slack */
+		struct node *fit = realloc(t.nodes, t.count * sizeof(*fit));
+
+		if (fit)
+			t.nodes = fit;
 	}
 	*out = t;
 	return 0;
