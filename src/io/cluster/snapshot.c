@@ -106,7 +106,7 @@ static void dial_by_hostname(struct node_view *v)
 	for (size_t i = 0; i < v->view.count; i++) {
 		struct node *n = &v->view.nodes[i];
 
-		if (n->hostname[0] && strlen(n->hostname) < sizeof(n->ip))
+		if (n->hostname && n->hostname[0] && strlen(n->hostname) < sizeof(n->ip))
 			snprintf(n->ip, sizeof(n->ip), "%s", n->hostname);
 	}
 }
@@ -329,9 +329,14 @@ int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 		if (first == 0 && slots_index_build(&share, &s.nodes[0].view) < 0)
 			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		done = s.count;
-		for (size_t i = first; rc == 0 && i < done; i++)
-			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &known, &s.nodes[i].view) < 0)
+		for (size_t i = first; rc == 0 && i < done; i++) {
+			/* by value: adding the nodes it names moves s.nodes (the
+			   lines stay where they are) */
+			struct topology view = s.nodes[i].view;
+
+			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &known, &view) < 0)
 				rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		}
 	}
 	slots_index_release(&share);
 	seen_release(&known);
