@@ -1256,7 +1256,7 @@ static void wide_snapshot(struct snapshot *s, char *const *texts, const size_t *
 	for (int i = 1; shared && i < WIDE_NODES; i++) {
 		size_t bytes = topology_retained_bytes(&s->nodes[i].view, &idx);
 
-		ck_assert_msg(bytes <= (size_t)WIDE_NODES * 640, "view %d holds %zu bytes (%zu a line)",
+		ck_assert_msg(bytes <= (size_t)WIDE_NODES * 320, "view %d holds %zu bytes (%zu a line)",
 			i, bytes, bytes / WIDE_NODES);
 	}
 	slots_index_release(&idx);
@@ -1304,11 +1304,12 @@ START_TEST(many_views_share_slot_sets_and_find_the_same)
 	for (int i = 0; i < WIDE_NODES; i++)
 		free(texts[i]);
 
-	/* each non-seed view: about a line's record each, no 2 KB bitmap */
-	ck_assert_msg(shared_heap / (WIDE_NODES - 1) <= (size_t)WIDE_NODES * 640,
+	/* each non-seed view: a line costs its record (248 bytes) and its aux text,
+	   no 2 KB bitmap (it cost 2,074 bytes a line unshared) */
+	ck_assert_msg(shared_heap / (WIDE_NODES - 1) <= (size_t)WIDE_NODES * 320,
 		"a view holds %zu bytes on the heap (%zu a line)", shared_heap / (WIDE_NODES - 1),
 		shared_heap / (WIDE_NODES - 1) / WIDE_NODES);
-	ck_assert_msg(own_heap > 3 * shared_heap, "unshared %zu, shared %zu", own_heap, shared_heap);
+	ck_assert_msg(own_heap > 5 * shared_heap, "unshared %zu, shared %zu", own_heap, shared_heap);
 
 	/* the same findings, word for word, on views that disagree */
 	own_json = wide_json(&own);

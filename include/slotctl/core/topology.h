@@ -9,6 +9,7 @@
 #include "slotctl/core/slotset.h"
 
 #define SC_NODE_ID_LEN 40
+#define SC_HOSTNAME_MAX 255               /* bytes of a hostname (DNS's bound) */
 
 enum node_flag {
 	NODE_MYSELF     = 1u << 0,
@@ -35,8 +36,10 @@ struct node {
 	char ip[64];                      /* "" when the address is empty (":0@0") */
 	int port;
 	int cport;
-	char hostname[256];               /* "" when absent */
-	char *aux;                        /* raw aux fields after the hostname ("shard-id=...,..."), or NULL */
+	const char *hostname;             /* "" when absent (never NULL in a parsed or copied line) */
+	const char *aux;                  /* raw aux fields after the hostname ("shard-id=...,..."), or NULL */
+	char *text;                       /* owns hostname and aux when either is set, else NULL: a
+	                                     line is kept per node per view, so no fixed buffers */
 	unsigned flags;                   /* enum node_flag bits */
 	char master_id[SC_NODE_ID_LEN + 1]; /* "" for "-" */
 	long long ping_sent;
@@ -108,7 +111,7 @@ void node_slots_release(struct node *n);
  * what topology_copy does for every line. */
 void node_slots_share(struct node *dst, const struct node *src);
 
-/* The heap bytes t holds (its lines, their aux text and open-slot markers)
+/* The heap bytes t holds (its lines, their hostname and aux text and open-slot markers)
  * plus sizeof(struct slotset) for each set its lines hold that is not in
  * shared (may be NULL): what a view parsed against shared costs on top of
  * it. Each distinct set counts once. (size_t)-1 on OOM. */

@@ -14,7 +14,7 @@
 void topology_release(struct topology *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
-		free(t->nodes[i].aux);
+		free(t->nodes[i].text);
 		free(t->nodes[i].open);
 		node_slots_release(&t->nodes[i]);
 	}
@@ -26,10 +26,17 @@ void topology_release(struct topology *t)
  * dst's heap parts are NULL so it can be released. */
 static int node_copy_heap(struct node *dst, const struct node *src)
 {
-	dst->aux = NULL;
+	dst->text = NULL;
 	dst->open = NULL;
-	if (src->aux && !(dst->aux = strdup(src->aux)))
-		return -1;
+	if (src->text) {
+		size_t len = strlen(src->text) + 1 + (src->aux ? strlen(src->aux) + 1 : 0);
+
+		if (!(dst->text = malloc(len)))
+			return -1;
+		memcpy(dst->text, src->text, len);
+		dst->hostname = dst->text;
+		dst->aux = src->aux ? dst->text + (src->aux - src->text) : NULL;
+	}
 	if (src->open_count) {
 		dst->open = malloc(src->open_count * sizeof(*dst->open));
 		if (!dst->open)

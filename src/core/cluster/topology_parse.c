@@ -128,7 +128,7 @@ static int parse_address(struct span tok, struct node *n, int lineno, struct sc_
 	addr = (struct span){ colon + 1, addr.len - ip.len - 1 };
 	if (ip.len >= sizeof(n->ip))
 		return field_error(err, lineno, "address", tok, "has an overlong ip");
-	if (host.len >= sizeof(n->hostname))
+	if (host.len > SC_HOSTNAME_MAX)
 		return field_error(err, lineno, "address", tok, "has an overlong hostname");
 	if (!span_cut(&addr, '@', &port)) {
 		if (!parse_uint(port, 65535, &port_v))
@@ -139,10 +139,18 @@ static int parse_address(struct span tok, struct node *n, int lineno, struct sc_
 	} else if (!parse_uint(addr, 65535, &cport_v)) {
 		return field_error(err, lineno, "address", tok, "has a bad cluster bus port");
 	}
-	if (rest.len && !(n->aux = strndup(rest.p, rest.len)))
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
+	if (host.len || rest.len) { /* one block: "hostname\0aux\0" */
+		if (!(n->text = malloc(host.len + 1 + rest.len + 1)))
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
+		copy_span(n->text, host);
+		if (rest.len)
+			copy_span(n->text + host.len + 1, rest);
+		n->hostname = n->text;
+		n->aux = rest.len ? n->text + host.len + 1 : NULL;
+	} else {
+		n->hostname = "";
+	}
 	copy_span(n->ip, ip);
-	copy_span(n->hostname, host);
 	n->port = (int)port_v;
 	n->cport = (int)cport_v;
 	return 0;

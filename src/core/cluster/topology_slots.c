@@ -191,7 +191,9 @@ size_t topology_retained_bytes(const struct topology *t, const struct slots_inde
 	for (size_t i = 0; i < t->count; i++) {
 		const struct node *x = &t->nodes[i];
 
-		bytes += (x->aux ? strlen(x->aux) + 1 : 0) + x->open_count * sizeof(*x->open);
+		if (x->text)
+			bytes += strlen(x->text) + 1 + (x->aux ? strlen(x->aux) + 1 : 0);
+		bytes += x->open_count * sizeof(*x->open);
 		if (x->shared_slots && x->shared_slots != &empty_set && index_find(shared, x->shared_slots) != x->shared_slots)
 			own[n++] = x->shared_slots;
 	}
