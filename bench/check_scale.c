@@ -34,6 +34,23 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A "Vm...:" line of /proc/self/status, in kB (0 when absent). */
+static long status_kb(const char *field)
+{
+	char line[256];
+	long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0) {
+			kb = strtol(line + strlen(field), NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 static void node_id(int i, char *buf)
 {
 	snprintf(buf, 41, "%040x", i + 1);
@@ -94,9 +111,7 @@ START_TEST(one_check)
 	double t0, t1, t2, t3;
 	char id[41];
 	struct snapshot s;
-	FILE *f;
-	long rss_kb = 0;
-	char line[256];
+	long rss_kb, rss_start_kb, rss_gathered_kb, rss_evaluated_kb;
 
 	n_nodes = getenv("CHECK_SCALE_MASTERS") ? atoi(getenv("CHECK_SCALE_MASTERS")) : 100;
 	servers = calloc((size_t)n_nodes, sizeof(*servers));
@@ -115,29 +130,27 @@ START_TEST(one_check)
 		line_len[i] = strlen(buf);
 		text_len += line_len[i] + 7;
 	}
+	rss_start_kb = status_kb("VmRSS:");
 	t0 = now();
 	if (snapshot_gather("127.0.0.1", fake_port(servers[0]), &opts, &s, &err) != 0) {
 		ck_abort_msg("gather: %s", err.msg);
 	}
 	t1 = now();
+	rss_gathered_kb = status_kb("VmRSS:");
 	if (check_evaluate(&s, &r, &err) != 0) {
 		ck_abort_msg("evaluate: %s", err.msg);
 	}
 	t2 = now();
+	rss_evaluated_kb = status_kb("VmHWM:");
 	if (check_probe(&s, &opts, CHECK_KEYS_STRAY, &r, &err) != 0) {
 		ck_abort_msg("probe: %s", err.msg);
 	}
 	t3 = now();
-	if ((f = fopen("/proc/self/status", "r"))) {
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "VmHWM: %ld kB", &rss_kb) == 1)
-				break;
-		fclose(f);
-	}
+	rss_kb = status_kb("VmHWM:");
 	printf("masters %5d: gather %7.3f s  evaluate %7.3f s  probe %7.3f s  total %7.3f s  (%.2f ms/node)  "
-		"CLUSTER NODES read %.1f MB  peak RSS %.0f MB  findings %zu (errors %zu)\n",
+		"CLUSTER NODES read %.1f MB  peak RSS %.0f MB (%.0f MB before the check, %.0f MB once gathered, peak %.0f MB before the probe)  findings %zu (errors %zu)\n",
 		n_nodes, t1 - t0, t2 - t1, t3 - t2, t3 - t0, (t3 - t0) * 1000 / n_nodes, (double)nodes_bytes / 1e6,
-		(double)rss_kb / 1024, r.count, check_report_count(&r, CHECK_ERR));
+		(double)rss_kb / 1024, (double)rss_start_kb / 1024, (double)rss_gathered_kb / 1024, (double)rss_evaluated_kb / 1024, r.count, check_report_count(&r, CHECK_ERR));
 	for (size_t i = 0; i < r.count && i < 3; i++)
 		if (r.findings[i].severity != CHECK_OK)
 			printf("  %s: %.150s\n", r.findings[i].code, r.findings[i].message);

@@ -165,7 +165,7 @@ static int run_node_remove(const struct cmd_args *args)
 		return node_finish(&r, node_failed(&r));
 	snprintf(id, sizeof(id), "%s", n->id);
 	addr_format(addr, sizeof(addr), n->ip, n->port);
-	drain = slotset_count(&n->slots) > 0;
+	drain = slotset_count(node_slots(n)) > 0;
 	node_json_add(r.doc, "node", n->ip, n->port, n->id);
 	if (!r.json)
 		printf("remove '%s' (%.8s) from the cluster of '%s':\n", addr, id, args->argv[0]);

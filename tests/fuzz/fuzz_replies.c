@@ -135,11 +135,15 @@ static void sample(const struct conn_opts *copts)
 	struct slot_stats stats;
 	struct sampler_cost cost;
 	struct sc_error err;
+	struct slotset owned = { { 0 } };
 
 	master.port = port;
-	slotset_add_range(&master.slots, 0, 7);
+	slotset_add_range(&owned, 0, 7);
+	if (node_slots_set(&master, &owned, NULL) < 0)
+		return;
 	if (sampler_run(&map, copts, &so, &stats, &cost, &err) == 0)
 		slot_stats_release(&stats);
+	node_slots_release(&master);
 }
 
 static void list_jobs(const struct conn_opts *copts)

@@ -64,7 +64,7 @@ static inline int exec_pick_slots(const struct topology *map, const char *owner_
 	}
 	for (int pass = 0; pass < 2 && got < count; pass++)
 		for (int s = 0; s < SC_SLOTS && got < count; s++)
-			if (slotset_has(&owner->slots, s) && !taken[s] && (pass == 1 || keys[s] > 0) &&
+			if (slotset_has(node_slots(owner), s) && !taken[s] && (pass == 1 || keys[s] > 0) &&
 			    (pass == 0 || keys[s] == 0))
 				out[got++] = s;
 	return got;

@@ -62,7 +62,7 @@ static void slots_of(const struct test_cluster *tc, int m, char *buf, size_t siz
 	freeReplyObject(r);
 	n = topology_find(&t, tc_id(tc, m));
 	ck_assert_ptr_nonnull(n);
-	slotset_format(&n->slots, buf, size);
+	slotset_format(node_slots(n), buf, size);
 	topology_release(&t);
 }
 

@@ -44,7 +44,7 @@ static int slots_held(const struct test_cluster *tc, int view, int owner)
 	freeReplyObject(r);
 	n = topology_find(&t, tc_id(tc, owner));
 	ck_assert_ptr_nonnull(n);
-	count = slotset_count(&n->slots);
+	count = slotset_count(node_slots(n));
 	topology_release(&t);
 	return count;
 }
@@ -218,9 +218,9 @@ static int last_slot_of(const struct test_cluster *tc, int view, int owner)
 	freeReplyObject(r);
 	n = topology_find(&t, tc_id(tc, owner));
 	ck_assert_ptr_nonnull(n);
-	ck_assert_int_eq(slotset_count(&n->slots), 1);
+	ck_assert_int_eq(slotset_count(node_slots(n)), 1);
 	for (int s = 0; s < SC_SLOTS && slot < 0; s++)
-		if (slotset_has(&n->slots, s))
+		if (slotset_has(node_slots(n), s))
 			slot = s;
 	topology_release(&t);
 	return slot;

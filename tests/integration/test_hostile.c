@@ -6,7 +6,7 @@
  * twice or a SLOT-STATS reply far longer than one entry per slot; and array or bulk headers
  * announcing gigabytes, replies over the size budget, replies dripped slower
  * than the timeout, each failing at once or within --timeout with the node
- * named. */
+ * named. Also a seed naming more nodes than the snapshot first holds. */
 #include "check_run.h"
 #include "fake_server.h"
 #include "support.h"
@@ -16,6 +16,7 @@
 #include "slotctl/core/keyslot.h"
 #include "slotctl/io/sampler.h"
 #include "slotctl/io/slotops.h"
+#include "slotctl/io/snapshot.h"
 #include "slotctl/core/topology.h"
 
 #include <stdio.h>
@@ -485,6 +486,52 @@ START_TEST(check_refuses_a_huge_cluster_nodes)
 }
 END_TEST
 
+/* A seed naming more nodes than the snapshot first makes room for (16): the
+ * 40 others at 127.0.0.2-41, port 1, where nothing listens. */
+#define MANY_OTHERS 40
+
+static bool many_nodes(struct fake_client *fc, int argc, char **argv, const size_t *len, void *ctx)
+{
+	char text[(MANY_OTHERS + 1) * 128];
+	size_t k;
+
+	(void)ctx;
+	if (!fake_arg_is(argc, argv, 0, "CLUSTER") || !fake_arg_is(argc, argv, 1, "NODES"))
+		return fake_answer_default(fc, argc, argv, len);
+	k = (size_t)snprintf(text, sizeof(text), "%040x 127.0.0.1:%d@1 myself,master - 0 0 1 connected 0-16383\n",
+		1, fake_port(fake_client_server(fc)));
+	for (int i = 0; i < MANY_OTHERS; i++)
+		k += (size_t)snprintf(text + k, sizeof(text) - k, "%040x 127.0.0.%d:1@2 master - 0 0 %d connected\n",
+			i + 2, i + 2, i + 2);
+	return fake_sendf(fc, "$%zu\r\n%s\r\n", k, text);
+}
+
+/* Discovery adds the nodes a view names while walking that view, which lives
+ * in the array it grows: every node is found, none of them read from freed
+ * memory (before: the seed's view was read after the array moved, which
+ * ASan reports as a heap-use-after-free). */
+START_TEST(snapshot_discovers_more_nodes_than_it_first_holds)
+{
+	struct fake_server *fs = fake_start(many_nodes, NULL);
+	struct snapshot snap;
+	struct sc_error err;
+
+	ck_assert_msg(snapshot_gather("127.0.0.1", fake_port(fs), &copts, &snap, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(snap.count, MANY_OTHERS + 1);
+	ck_assert(snap.nodes[0].reachable);
+	ck_assert_uint_eq(snap.nodes[0].view.count, MANY_OTHERS + 1);
+	for (size_t i = 1; i < snap.count; i++) {
+		char id[SC_NODE_ID_LEN + 1];
+
+		snprintf(id, sizeof(id), "%040zx", i + 1);
+		ck_assert_str_eq(snap.nodes[i].id, id);
+		ck_assert(!snap.nodes[i].reachable);
+	}
+	snapshot_release(&snap);
+	fake_stop(fs);
+}
+END_TEST
+
 /* A server that says the password back in its AUTH error: slotctl's message
  * masks every occurrence and drops the final period. */
 static bool echo_password(struct fake_client *fc, int argc, char **argv, const size_t *len, void *ctx)
@@ -535,6 +582,7 @@ static Suite *hostile_suite(void)
 	tcase_add_test(reader, many_small_objects_over_budget_refused);
 	tcase_add_test(reader, dripped_array_fails_within_timeout);
 	tcase_add_test(reader, check_refuses_a_huge_cluster_nodes);
+	tcase_add_test(reader, snapshot_discovers_more_nodes_than_it_first_holds);
 	tcase_add_test(reader, auth_error_masks_the_password);
 	suite_add_tcase(s, sampler);
 	suite_add_tcase(s, mover);

@@ -18,6 +18,15 @@ static inline void fake_id(char out[SC_NODE_ID_LEN + 1], int i, bool replica)
 		snprintf(out + 4 * k, 5, "%04x", (replica ? 0x8000 : 0) + i + 1);
 }
 
+/* n's slots to change in place (made its own: see node_slots_mut). */
+static inline struct slotset *fake_slots(struct node *n)
+{
+	struct slotset *s = node_slots_mut(n);
+
+	ck_assert_ptr_nonnull(s);
+	return s;
+}
+
 /* Fills t with masters masters (slots 0..16383 split evenly, in order) and
  * replicas replicas per master after them. Free with fake_map_free. */
 static inline void fake_map_init(struct topology *t, int masters, int replicas)
@@ -38,7 +47,7 @@ static inline void fake_map_init(struct topology *t, int masters, int replicas)
 		n->port = 7000 + i;
 		n->cport = 17000 + i;
 		n->link_connected = true;
-		slotset_clear(&n->slots);
+		slotset_clear(fake_slots(n));
 		if (i < masters) {
 			int first = (int)((long long)SC_SLOTS * i / masters);
 			int last = (int)((long long)SC_SLOTS * (i + 1) / masters) - 1;
@@ -46,7 +55,7 @@ static inline void fake_map_init(struct topology *t, int masters, int replicas)
 			n->flags = NODE_MASTER | (i == 0 ? NODE_MYSELF : 0);
 			n->config_epoch = (unsigned long long)i + 1;
 			if (last >= first)
-				slotset_add_range(&n->slots, first, last);
+				slotset_add_range(fake_slots(n), first, last);
 		} else {
 			n->flags = NODE_REPLICA;
 			fake_id(n->master_id, master, false);
@@ -59,14 +68,13 @@ static inline void fake_map_assign(struct topology *t, int first, int last, int 
 {
 	for (size_t i = 0; i < t->count; i++)
 		for (int s = first; s <= last; s++)
-			slotset_remove(&t->nodes[i].slots, s);
-	slotset_add_range(&t->nodes[m].slots, first, last);
+			slotset_remove(fake_slots(&t->nodes[i]), s);
+	slotset_add_range(fake_slots(&t->nodes[m]), first, last);
 }
 
 static inline void fake_map_free(struct topology *t)
 {
-	free(t->nodes);
-	memset(t, 0, sizeof(*t));
+	topology_release(t);
 }
 
 #endif

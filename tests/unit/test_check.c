@@ -11,6 +11,7 @@
 #include "slotctl/core/exitcode.h"
 #include "read_file.h"
 #include "check_run.h"
+#include "fake_map.h"
 
 #define ID_A "e7d1eecce10fd6bb5eb35b9f99a514335d9ba9ca" /* 127.0.0.1:30001, master 0-5460 */
 #define ID_B "67ed2db8d677e59ec4a4cefb06858cf2a1a89fa1" /* 127.0.0.1:30002, master 5461-10922 */
@@ -241,11 +242,11 @@ START_TEST(disagreeing_view_names_node_and_ranges)
 	/* :30002 forgot that :30001 owns 0-99 (as after DELSLOTS on it alone) */
 	b = view_of(&s, ID_B);
 	for (int slot = 0; slot < 100; slot++)
-		slotset_remove(&entry_in(b, ID_A)->slots, slot);
+		slotset_remove(fake_slots(entry_in(b, ID_A)), slot);
 	/* :30003 thinks slot 200 moved to :30002 (SETSLOT NODE on it alone) */
 	c = view_of(&s, ID_C);
-	slotset_remove(&entry_in(c, ID_A)->slots, 200);
-	slotset_add(&entry_in(c, ID_B)->slots, 200);
+	slotset_remove(fake_slots(entry_in(c, ID_A)), 200);
+	slotset_add(fake_slots(entry_in(c, ID_B)), 200);
 	evaluate(&s, &r);
 	ck_assert_uint_eq(count_code(&r, "views-disagree", CHECK_ERR), 2);
 	f = find(&r, "views-disagree", CHECK_ERR, ID_B);
@@ -275,7 +276,7 @@ START_TEST(slot_claimed_by_two_masters)
 
 	snap_from_fixture(&s, "healthy.txt");
 	/* :30002 claims 0-9 itself while the reference gives them to :30001 */
-	slotset_add_range(&entry_in(view_of(&s, ID_B), ID_B)->slots, 0, 9);
+	slotset_add_range(fake_slots(entry_in(view_of(&s, ID_B), ID_B)), 0, 9);
 	evaluate(&s, &r);
 	f = find(&r, "slot-claimed-twice", CHECK_ERR, ID_A);
 	assert_slots(f, "0-9");
@@ -814,10 +815,6 @@ static struct check_keys_count *masters_counts(const struct snapshot *s, size_t 
 			continue;
 		p[*n].node = i;
 		p[*n].answered = true;
-		p[*n].counts = malloc(SC_SLOTS * sizeof(long long));
-		ck_assert_ptr_nonnull(p[*n].counts);
-		for (int slot = 0; slot < SC_SLOTS; slot++)
-			p[*n].counts[slot] = -1;
 		(*n)++;
 	}
 	return p;
@@ -825,11 +822,15 @@ static struct check_keys_count *masters_counts(const struct snapshot *s, size_t 
 
 static void free_counts(struct check_keys_count *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(p[i].counts);
-		slotmig_list_release(&p[i].migrations);
-	}
+	for (size_t i = 0; i < n; i++)
+		check_keys_count_release(&p[i]);
 	free(p);
+}
+
+/* Records keys as pc's count of slot. */
+static void set_count(struct check_keys_count *pc, int slot, long long keys)
+{
+	ck_assert_int_eq(check_keys_count_set(pc, slot, keys), 0);
 }
 
 /* The probe result of master id. */
@@ -855,12 +856,12 @@ static void fake_probe(const struct snapshot *s, const struct check_report *r, s
 	for (int slot = 0; slot < SC_SLOTS; slot++) {
 		pc->dbsize += keys[slot];
 		if (slotset_has(&set, slot))
-			pc->counts[slot] = keys[slot];
+			set_count(pc, slot, keys[slot]);
 	}
 	if (check_keys_unlocated(s, pc, mode) > 0)
 		for (int slot = 0; slot < SC_SLOTS; slot++)
-			if (pc->counts[slot] < 0)
-				pc->counts[slot] = keys[slot];
+			if (check_keys_count_of(pc, slot) < 0)
+				set_count(pc, slot, keys[slot]);
 }
 
 /* A whole round: the rules, then the probe of A, B and C holding keys[0..2]
@@ -988,16 +989,16 @@ START_TEST(key_probe_locates_only_what_dbsize_says_is_missing)
 	p = masters_counts(&s, &n);
 	a = counts_of(&s, p, n, ID_A);
 	a->dbsize = 10;
-	a->counts[0] = 4;
-	a->counts[1] = 6;
+	set_count(a, 0, 4);
+	set_count(a, 1, 6);
 	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
 	a->dbsize = 18;
 	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 8);
 	/* A owns slots: without them counted, its DBSIZE says nothing */
 	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_SUSPICIOUS), 0);
 	for (int slot = 0; slot < SC_SLOTS; slot++)
-		if (a->counts[slot] < 0)
-			a->counts[slot] = 0;
+		if (check_keys_count_of(a, slot) < 0)
+			set_count(a, slot, 0);
 	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
 	a->answered = false;
 	ck_assert_int_eq(check_keys_unlocated(&s, a, CHECK_KEYS_STRAY), 0);
@@ -1024,9 +1025,9 @@ START_TEST(key_probe_names_keys_and_failures)
 	p = masters_counts(&s, &n);
 	for (size_t i = 0; i < n; i++)
 		for (int slot = 0; slot < SC_SLOTS; slot++)
-			p[i].counts[slot] = 0;
+			set_count(&p[i], slot, 0);
 	b = counts_of(&s, p, n, ID_B);
-	b->counts[42] = 3;
+	set_count(b, 42, 3);
 	b->dbsize = 3;
 	memcpy(b->names[0], "user:1", 6);
 	b->name_lens[0] = 6;
@@ -1178,6 +1179,234 @@ START_TEST(atomic_migrations_are_reported_and_staged_keys_not_stray)
 }
 END_TEST
 
+/* ---- many views (issue 18): `check` keeps every node's view; each line's
+ * 2 KB slot bitmap made that N² bitmaps (692 MB at 500 masters). Views
+ * parsed against the reference's slot sets share them. */
+
+#define WIDE_MASTERS 300
+#define WIDE_NODES 400 /* masters 0-299, then a replica of each of masters 0-99 */
+
+#if defined(__SANITIZE_ADDRESS__)
+size_t __sanitizer_get_current_allocated_bytes(void);
+static size_t heap_in_use(void)
+{
+	return __sanitizer_get_current_allocated_bytes();
+}
+#else
+#include <malloc.h>
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+}
+#endif
+
+static void wide_id(int i, char *buf)
+{
+	snprintf(buf, SC_NODE_ID_LEN + 1, "%040x", 0xabc000 + i);
+}
+
+static int wide_first(int m)
+{
+	return (int)((long long)SC_SLOTS * m / WIDE_MASTERS);
+}
+
+/* Line i of node self's CLUSTER NODES, with self's disagreement: 5 gives one
+ * slot of master 0 to master 1, 7 has master 3 at another epoch, 9 lacks
+ * master 4, 11 suspects master 2 failed, 13 has a slot open towards master
+ * 14, 17 lost its link to master 20, 310 (a replica) follows master 11. */
+static int wide_line(char *buf, size_t size, int self, int i)
+{
+	char id[SC_NODE_ID_LEN + 1], master[SC_NODE_ID_LEN + 1] = "-", peer[SC_NODE_ID_LEN + 1];
+	char slots[96] = "";
+	bool replica = i >= WIDE_MASTERS;
+	int m = replica ? i - WIDE_MASTERS : i, first = wide_first(m), last = wide_first(m + 1) - 1;
+
+	if (self == 9 && i == 4)
+		return 0;
+	wide_id(i, id);
+	if (replica)
+		wide_id(self == 310 && i == 310 ? 11 : m, master);
+	else if (self == 5 && i == 0)
+		snprintf(slots, sizeof(slots), " %d %d-%d", first, first + 2, last);
+	else if (self == 5 && i == 1)
+		snprintf(slots, sizeof(slots), " %d-%d %d", first, last, wide_first(0) + 1);
+	else
+		snprintf(slots, sizeof(slots), " %d-%d", first, last);
+	if (self == 13 && i == 13) {
+		wide_id(14, peer);
+		snprintf(slots + strlen(slots), sizeof(slots) - strlen(slots), " [%d->-%s]", first, peer);
+	}
+	return snprintf(buf, size, "%s 127.0.0.1:%d@%d,,shard-id=%040x %s%s%s %s 0 0 %d %s%s\n",
+		id, 40000 + i, 50000 + i, 0xdef000 + m, i == self ? "myself," : "",
+		replica ? "slave" : "master", self == 11 && i == 2 ? ",fail?" : "", master,
+		self == 7 && i == 3 ? 999 : m + 1, self == 17 && i == 20 ? "disconnected" : "connected", slots);
+}
+
+/* Node self's whole CLUSTER NODES, its lines starting at its own (as each
+ * server orders its own); the caller frees it. */
+static char *wide_view(int self, size_t *len)
+{
+	size_t cap = (size_t)WIDE_NODES * 256;
+	char *text = malloc(cap);
+
+	ck_assert_ptr_nonnull(text);
+	*len = 0;
+	for (int k = 0; k < WIDE_NODES; k++)
+		*len += (size_t)wide_line(text + *len, cap - *len, self, (self + k) % WIDE_NODES);
+	return text;
+}
+
+/* A snapshot of the WIDE_NODES views, node 0 the seed, each parsed like
+ * snapshot_gather parses it: against the seed's slot sets when shared, else
+ * on its own. Adds the heap the non-seed views hold to *others_heap. */
+static void wide_snapshot(struct snapshot *s, char *const *texts, const size_t *lens, bool shared,
+	size_t *others_heap)
+{
+	struct slots_index idx = { 0 };
+	struct sc_error err;
+
+	memset(s, 0, sizeof(*s));
+	s->nodes = calloc(WIDE_NODES, sizeof(*s->nodes));
+	ck_assert_ptr_nonnull(s->nodes);
+	for (int i = 0; i < WIDE_NODES; i++) {
+		struct node_view *v = &s->nodes[s->count++];
+		size_t before = heap_in_use();
+
+		snprintf(v->host, sizeof(v->host), "127.0.0.1");
+		v->port = 40000 + i;
+		snprintf(v->addr, sizeof(v->addr), "127.0.0.1:%d", v->port);
+		wide_id(i, v->id);
+		ck_assert_msg(topology_parse_shared(texts[i], lens[i], shared ? &idx : NULL, &v->view, &err) == 0,
+			"%s", err.msg);
+		if (i > 0)
+			*others_heap += heap_in_use() - before;
+		else if (shared)
+			ck_assert_int_eq(slots_index_build(&idx, &v->view), 0);
+		v->reachable = true;
+		snprintf(v->cluster_state, sizeof(v->cluster_state), "ok");
+		v->current_epoch = WIDE_MASTERS;
+		v->node_timeout_ms = 15000;
+		v->require_full_coverage = 1;
+		v->migration_barrier = 1;
+	}
+	s->reference = 0;
+	/* how much each view holds beyond the seed's sets */
+	for (int i = 1; shared && i < WIDE_NODES; i++) {
+		size_t bytes = topology_retained_bytes(&s->nodes[i].view, &idx);
+
+		ck_assert_msg(bytes <= (size_t)WIDE_NODES * 320, "view %d holds %zu bytes (%zu a line)",
+			i, bytes, bytes / WIDE_NODES);
+	}
+	slots_index_release(&idx);
+}
+
+/* The line for node i in the view of node v. */
+static struct node *wide_entry(struct snapshot *s, int v, int i)
+{
+	char id[SC_NODE_ID_LEN + 1];
+
+	wide_id(i, id);
+	return entry_in(&s->nodes[v], id);
+}
+
+/* What the disagreements of wide_line come out as. */
+static const char *const wide_codes[] = {
+	"\"views-disagree\"", "\"roles-disagree\"", "\"open-slot\"", "\"node-suspected\"",
+	"\"link-disconnected\"",
+};
+
+static char *wide_json(const struct snapshot *s)
+{
+	struct check_report r;
+	struct sc_error err;
+	char *json;
+
+	evaluate(s, &r);
+	json = check_report_json(&r, "127.0.0.1:40000", check_exit_code(&r, false), check_report_settled(&r), &err);
+	ck_assert_ptr_nonnull(json);
+	check_report_release(&r);
+	return json;
+}
+
+START_TEST(many_views_share_slot_sets_and_find_the_same)
+{
+	char *texts[WIDE_NODES], *own_json, *shared_json;
+	size_t lens[WIDE_NODES], own_heap = 0, shared_heap = 0;
+	struct snapshot own, shared;
+	struct node *line;
+
+	for (int i = 0; i < WIDE_NODES; i++)
+		texts[i] = wide_view(i, &lens[i]);
+	wide_snapshot(&own, texts, lens, false, &own_heap);
+	wide_snapshot(&shared, texts, lens, true, &shared_heap);
+	for (int i = 0; i < WIDE_NODES; i++)
+		free(texts[i]);
+
+	/* each non-seed view: a line costs its record (248 bytes) and its aux text,
+	   no 2 KB bitmap (it cost 2,074 bytes a line unshared) */
+	ck_assert_msg(shared_heap / (WIDE_NODES - 1) <= (size_t)WIDE_NODES * 320,
+		"a view holds %zu bytes on the heap (%zu a line)", shared_heap / (WIDE_NODES - 1),
+		shared_heap / (WIDE_NODES - 1) / WIDE_NODES);
+	ck_assert_msg(own_heap > 5 * shared_heap, "unshared %zu, shared %zu", own_heap, shared_heap);
+
+	/* the same findings, word for word, on views that disagree */
+	own_json = wide_json(&own);
+	shared_json = wide_json(&shared);
+	ck_assert_str_eq(shared_json, own_json);
+	for (size_t k = 0; k < sizeof(wide_codes) / sizeof(wide_codes[0]); k++)
+		ck_assert_msg(strstr(shared_json, wide_codes[k]), "no %s finding", wide_codes[k]);
+	free(own_json);
+	free(shared_json);
+
+	/* a line changed in one view leaves the others' shared set alone */
+	line = wide_entry(&shared, 1, 0);
+	ck_assert_ptr_eq(node_slots(line), node_slots(wide_entry(&shared, 0, 0)));
+	slotset_add(fake_slots(line), 16000);
+	ck_assert(slotset_has(node_slots(line), 16000));
+	ck_assert(!slotset_has(node_slots(wide_entry(&shared, 0, 0)), 16000));
+	ck_assert(!slotset_has(node_slots(wide_entry(&shared, 2, 0)), 16000));
+	snap_free(&own);
+	snap_free(&shared);
+}
+END_TEST
+
+/* The key probe's counts of WIDE_MASTERS masters, each counted on what
+ * check_keys_slots names by default (its own slots, about 55 here, and the
+ * few suspicious ones the views' disagreements name): a few 2 KB pages each
+ * (about 8 KB measured), not a count per slot (128 KB a master, 38 MB for
+ * these). */
+START_TEST(key_counts_of_many_masters_are_small)
+{
+	char *texts[WIDE_NODES];
+	size_t lens[WIDE_NODES], heap = 0, before, n;
+	struct snapshot s;
+	struct check_report r;
+	struct check_keys_count *p;
+	static long long keys[SC_SLOTS]; /* none */
+
+	for (int i = 0; i < WIDE_NODES; i++)
+		texts[i] = wide_view(i, &lens[i]);
+	wide_snapshot(&s, texts, lens, true, &heap);
+	for (int i = 0; i < WIDE_NODES; i++)
+		free(texts[i]);
+	evaluate(&s, &r);
+	p = masters_counts(&s, &n);
+	ck_assert_uint_eq(n, WIDE_MASTERS);
+	before = heap_in_use();
+	for (size_t i = 0; i < n; i++)
+		fake_probe(&s, &r, &p[i], CHECK_KEYS_STRAY, keys);
+	heap = heap_in_use() - before;
+	ck_assert_msg(heap <= n * 12 * 1024, "%zu bytes a master", heap / n);
+	ck_assert_int_eq(check_keys_judge(&s, p, n, CHECK_KEYS_STRAY, &r, &(struct sc_error){ 0 }), 0);
+	ck_assert(check_report_has(&r, "stray-keys", CHECK_OK));
+	free_counts(p, n);
+	check_report_release(&r);
+	snap_free(&s);
+}
+END_TEST
+
 static Suite *check_suite(void)
 {
 	Suite *s = suite_create("check");
@@ -1211,6 +1440,8 @@ static Suite *check_suite(void)
 	tcase_add_test(tc, key_probe_locates_only_what_dbsize_says_is_missing);
 	tcase_add_test(tc, key_probe_names_keys_and_failures);
 	tcase_add_test(tc, atomic_migrations_are_reported_and_staged_keys_not_stray);
+	tcase_add_test(tc, many_views_share_slot_sets_and_find_the_same);
+	tcase_add_test(tc, key_counts_of_many_masters_are_small);
 	suite_add_tcase(s, tc);
 	return s;
 }

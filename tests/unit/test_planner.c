@@ -43,14 +43,14 @@ static void gen_cluster(struct topology *map, struct slot_stats *st, int masters
 
 	fake_map_init(map, total, 1);
 	for (int i = 0; i < total; i++)
-		slotset_clear(&map->nodes[i].slots);
+		slotset_clear(fake_slots(&map->nodes[i]));
 	for (int s = 0; s < SC_SLOTS;) {
 		int run = 1 + rng_below(400);
 		int m = rng_below(masters);
 
 		if (s + run > SC_SLOTS)
 			run = SC_SLOTS - s;
-		slotset_add_range(&map->nodes[m].slots, s, s + run - 1);
+		slotset_add_range(fake_slots(&map->nodes[m]), s, s + run - 1);
 		s += run;
 	}
 	slot_stats_init(st);
@@ -190,7 +190,7 @@ START_TEST(rebalance_properties)
 		loads_after(&map, &st, o.by, owner_after, load);
 		int takers = 0;
 		for (size_t i = 0; i < (size_t)masters + empty; i++)
-			if (slotset_count(&map.nodes[i].slots) > 0 || o.use_empty_masters)
+			if (slotset_count(node_slots(&map.nodes[i])) > 0 || o.use_empty_masters)
 				takers++;
 		for (int s = 0; s < SC_SLOTS; s++) {
 			total += measure(&st, o.by, s);
@@ -199,7 +199,7 @@ START_TEST(rebalance_properties)
 		min_target = total / takers;
 		if (biggest <= o.threshold / 100.0 * min_target / 2) {
 			for (size_t i = 0; i < (size_t)masters + empty; i++) {
-				if (slotset_count(&map.nodes[i].slots) == 0 && !o.use_empty_masters) {
+				if (slotset_count(node_slots(&map.nodes[i])) == 0 && !o.use_empty_masters) {
 					ck_assert_double_eq(load[i], 0);
 					continue;
 				}
@@ -258,15 +258,15 @@ START_TEST(drain_and_reshard_properties)
 		for (int s = 0; s < SC_SLOTS; s++)
 			if (owner_after[s] == victim)
 				ck_abort_msg("slot %d stays on the drained master", s);
-		ck_assert_uint_eq(plan_move_count(&p), (size_t)slotset_count(&map.nodes[victim].slots));
-		if (slotset_count(&map.nodes[victim].slots) > 0)
+		ck_assert_uint_eq(plan_move_count(&p), (size_t)slotset_count(node_slots(&map.nodes[victim])));
+		if (slotset_count(node_slots(&map.nodes[victim])) > 0)
 			ck_assert_msg(has_warning(&p, "gives away all its slots"),
 				"no warning that the drained master loses its role");
 		plan_release(&p);
 
 		memset(&o, 0, sizeof(o));
 		target = rng_below(masters);
-		held = SC_SLOTS - slotset_count(&map.nodes[target].slots);
+		held = SC_SLOTS - slotset_count(node_slots(&map.nodes[target]));
 		o.from = "all";
 		o.to = map.nodes[target].id;
 		o.slots = held > 0 ? 1 + rng_below(held) : 0;
@@ -538,7 +538,7 @@ START_TEST(cpu_uncounted_refused)
 		strstr(err.msg, "CONFIG SET cluster-slot-stats-enabled yes"), "%s", err.msg);
 	/* counted, but master 2 has spent none: counting just turned on there */
 	for (int s = 0; s < SC_SLOTS; s++)
-		st.cpu_usec[s] = slotset_has(&map.nodes[2].slots, s) ? 0 : 5;
+		st.cpu_usec[s] = slotset_has(node_slots(&map.nodes[2]), s) ? 0 : 5;
 	ck_assert_int_eq(planner_drain(&map, &st, &(struct planner_opts){ .by = MEASURE_CPU,
 		.drain = map.nodes[0].id }, &p, &err), -1);
 	ck_assert_int_eq(err.code, SC_EXIT_USAGE);

@@ -77,7 +77,7 @@ START_TEST(healthy_master_view)
 	ck_assert_uint_eq(n->config_epoch, 1);
 	ck_assert(n->link_connected);
 	ck_assert(node_is_master(n));
-	slotset_format(&n->slots, buf, sizeof(buf));
+	slotset_format(node_slots(n), buf, sizeof(buf));
 	ck_assert_str_eq(buf, "0-5460");
 	ck_assert_uint_eq(n->open_count, 0);
 
@@ -85,7 +85,7 @@ START_TEST(healthy_master_view)
 	ck_assert_uint_eq(n->flags, NODE_REPLICA);
 	ck_assert_str_eq(n->master_id, M0);
 	ck_assert(!node_is_master(n));
-	ck_assert_int_eq(slotset_count(&n->slots), 0);
+	ck_assert_int_eq(slotset_count(node_slots(n)), 0);
 	ck_assert_int_eq(n->pong_recv, 1795458575212LL);
 
 	n = must_find(&t, R2);
@@ -95,7 +95,7 @@ START_TEST(healthy_master_view)
 	ck_assert_uint_eq(n->config_epoch, 3);
 
 	n = must_find(&t, M2);
-	slotset_format(&n->slots, buf, sizeof(buf));
+	slotset_format(node_slots(n), buf, sizeof(buf));
 	ck_assert_str_eq(buf, "10923-16383");
 	topology_release(&t);
 }
@@ -147,7 +147,7 @@ START_TEST(open_slots)
 	parse_fixture("open-slots-migrating.txt", &t);
 	n = &t.nodes[t.myself];
 	ck_assert_str_eq(n->id, M0);
-	ck_assert_int_eq(slotset_count(&n->slots), 5461); /* markers are not claims */
+	ck_assert_int_eq(slotset_count(node_slots(n)), 5461); /* markers are not claims */
 	ck_assert_uint_eq(n->open_count, 2);
 	ck_assert_int_eq(n->open[0].slot, 100);
 	ck_assert(!n->open[0].importing);
@@ -216,7 +216,7 @@ START_TEST(handshake_and_fresh_node)
 	ck_assert_str_eq(n->ip, ""); /* a node that has not met others yet */
 	ck_assert_int_gt(n->port, 0);
 	ck_assert_int_gt(n->cport, 0);
-	ck_assert_int_eq(slotset_count(&n->slots), 0);
+	ck_assert_int_eq(slotset_count(node_slots(n)), 0);
 	topology_release(&t);
 }
 END_TEST
@@ -314,7 +314,7 @@ START_TEST(line_endings_and_empty)
 	for (size_t i = 0; i < lf.count; i++) {
 		ck_assert_str_eq(crlf.nodes[i].id, lf.nodes[i].id);
 		ck_assert(crlf.nodes[i].link_connected);
-		ck_assert(slotset_equal(&crlf.nodes[i].slots, &lf.nodes[i].slots));
+		ck_assert(slotset_equal(node_slots(&crlf.nodes[i]), node_slots(&lf.nodes[i])));
 	}
 	topology_release(&lf);
 	topology_release(&crlf);
@@ -365,8 +365,8 @@ START_TEST(owner_map)
 	ck_assert_int_eq(owner[5001], -1);
 	ck_assert_int_eq(owner[16383], 1);
 	/* each line keeps what it claims */
-	ck_assert(slotset_has(&t.nodes[0].slots, 120));
-	ck_assert(slotset_has(&t.nodes[1].slots, 120));
+	ck_assert(slotset_has(node_slots(&t.nodes[0]), 120));
+	ck_assert(slotset_has(node_slots(&t.nodes[1]), 120));
 	topology_release(&t);
 }
 END_TEST
@@ -513,7 +513,7 @@ START_TEST(copy_and_release)
 	ck_assert_ptr_ne(n->open, src.nodes[src.myself].open);
 	ck_assert_uint_eq(n->open_count, 2);
 	ck_assert_str_eq(n->open[1].peer, M1);
-	ck_assert(slotset_equal(&n->slots, &src.nodes[src.myself].slots));
+	ck_assert(slotset_equal(node_slots(n), node_slots(&src.nodes[src.myself])));
 	topology_release(&src);
 	topology_release(&dst);
 

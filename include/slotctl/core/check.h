@@ -137,6 +137,11 @@ enum check_keys {
 #define CHECK_NAMED_KEYS 5      /* stray keys named per master with CHECK_KEYS_DEEP */
 #define CHECK_KEY_NAME_MAX 64   /* bytes of a key name kept */
 
+/* Slots a page of counts holds: a master is counted on its own and open
+ * slots by default, a few pages of 2 KB, not 16384 counts (128 KB a master:
+ * 64 MB at 500 masters); --deep fills every page. */
+#define CHECK_COUNT_PAGE 256
+
 /* What the probe learnt on one master. */
 struct check_keys_count {
 	size_t node;             /* index in the snapshot */
@@ -144,13 +149,24 @@ struct check_keys_count {
 	struct sc_error error;
 	long long dbsize;        /* DBSIZE: like the counts, it includes keys whose TTL has
 	                            passed but that are not reclaimed yet */
-	long long *counts;       /* SC_SLOTS entries: CLUSTER COUNTKEYSINSLOT, -1 not counted */
+	long long *count_pages[SC_SLOTS / CHECK_COUNT_PAGE]; /* CLUSTER COUNTKEYSINSLOT by slot,
+	                            CHECK_COUNT_PAGE slots a page, -1 not counted; a page is NULL
+	                            until one of its slots is counted (check_keys_count_of/_set) */
 	char names[CHECK_NAMED_KEYS][CHECK_KEY_NAME_MAX]; /* CHECK_KEYS_DEEP: keys of stray slots */
 	size_t name_lens[CHECK_NAMED_KEYS];
 	size_t named;
 	struct slotmig_list migrations; /* the atomic slot migrations it lists (Valkey 9), owned */
 	bool migrations_listed;  /* it answered CLUSTER GETSLOTMIGRATIONS (a server without it does not) */
 };
+
+/* p's count of keys in slot, or -1 when not counted. */
+long long check_keys_count_of(const struct check_keys_count *p, int slot);
+
+/* Records keys as p's count of slot. 0, or -1 on OOM (p unchanged). */
+int check_keys_count_set(struct check_keys_count *p, int slot, long long keys);
+
+/* Frees p's counts and its migration list; p then has none counted. */
+void check_keys_count_release(struct check_keys_count *p);
 
 /* The slots to count on the master at snapshot index node in one transaction
  * with its DBSIZE: every slot (deep), the slots report r calls suspicious

@@ -9,6 +9,7 @@
 #include "slotctl/core/slotset.h"
 
 #define SC_NODE_ID_LEN 40
+#define SC_HOSTNAME_MAX 255               /* bytes of a hostname (DNS's bound) */
 
 enum node_flag {
 	NODE_MYSELF     = 1u << 0,
@@ -35,15 +36,18 @@ struct node {
 	char ip[64];                      /* "" when the address is empty (":0@0") */
 	int port;
 	int cport;
-	char hostname[256];               /* "" when absent */
-	char *aux;                        /* raw aux fields after the hostname ("shard-id=...,..."), or NULL */
+	const char *hostname;             /* "" when absent (never NULL in a parsed or copied line) */
+	const char *aux;                  /* raw aux fields after the hostname ("shard-id=...,..."), or NULL */
+	char *text;                       /* owns hostname and aux when either is set, else NULL: a
+	                                     line is kept per node per view, so no fixed buffers */
 	unsigned flags;                   /* enum node_flag bits */
 	char master_id[SC_NODE_ID_LEN + 1]; /* "" for "-" */
 	long long ping_sent;
 	long long pong_recv;
 	unsigned long long config_epoch;
 	bool link_connected;
-	struct slotset slots;             /* slots this line claims */
+	const struct slotset *shared_slots; /* slots this line claims: read with node_slots(),
+	                                       write with node_slots_mut(); NULL reads as empty */
 	struct open_slot *open;           /* open-slot markers, in input order */
 	size_t open_count;
 };
@@ -59,6 +63,59 @@ struct topology {
  * topology_release) and returns 0. On malformed input returns -1 with an
  * SC_EXIT_USAGE error naming the line number and the field; out is untouched. */
 int topology_parse(const char *text, size_t len, struct topology *out, struct sc_error *err);
+
+/* ---- slot sets held once ------------------------------------------------
+ * A node line's slots are a 2 KB bitmap, and `slotctl check` keeps every
+ * line of every node's view: N views of N lines held N² bitmaps (692 MB at
+ * 500 masters). So a line points at its set, which is shared, read-only,
+ * between the lines that claim the same slots (reference counted; the empty
+ * set is one static set): a view parsed with topology_parse_shared against
+ * the reference view's sets holds only the sets it disagrees about. */
+
+/* The distinct non-empty slot sets of one topology, by hash: what
+ * topology_parse_shared shares. It does not own them: the topology it was
+ * built from outlives it. Read-only once built, so that several threads may
+ * parse against it at once. */
+struct slots_index {
+	struct slots_index_entry *entries;
+	size_t count;
+};
+
+/* Fills idx with t's sets (release with slots_index_release). 0, or -1 on OOM. */
+int slots_index_build(struct slots_index *idx, const struct topology *t);
+
+/* Frees idx's table and zeroes it. Safe on a zeroed index. */
+void slots_index_release(struct slots_index *idx);
+
+/* As topology_parse; a line whose slots equal a set of share (may be NULL)
+ * takes a reference to that set instead of a copy of its own. */
+int topology_parse_shared(const char *text, size_t len, const struct slots_index *share,
+	struct topology *out, struct sc_error *err);
+
+/* The slots n's line claims (never NULL: the empty set when it has none). */
+const struct slotset *node_slots(const struct node *n);
+
+/* n's slots, made n's own first (a shared set is copied: the other lines
+ * holding it keep theirs), to change in place. NULL on OOM (n unchanged). */
+struct slotset *node_slots_mut(struct node *n);
+
+/* Sets n's slots to a copy of set, shared with an equal set of share (may be
+ * NULL) when it has one; drops n's former set. 0, or -1 on OOM (n unchanged). */
+int node_slots_set(struct node *n, const struct slotset *set, const struct slots_index *share);
+
+/* Drops n's reference to its set (freeing it with the last) and leaves n
+ * with none (the empty set). topology_release does it for every line. */
+void node_slots_release(struct node *n);
+
+/* Makes dst (a byte copy of src) hold a reference of its own to src's set:
+ * what topology_copy does for every line. */
+void node_slots_share(struct node *dst, const struct node *src);
+
+/* The heap bytes t holds (its lines, their hostname and aux text and open-slot markers)
+ * plus sizeof(struct slotset) for each set its lines hold that is not in
+ * shared (may be NULL): what a view parsed against shared costs on top of
+ * it. Each distinct set counts once. (size_t)-1 on OOM. */
+size_t topology_retained_bytes(const struct topology *t, const struct slots_index *shared);
 
 /* Frees what topology_parse allocated and zeroes t. Safe on a zeroed struct. */
 void topology_release(struct topology *t);

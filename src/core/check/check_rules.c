@@ -143,12 +143,12 @@ static void rule_reachable(struct rules *c)
 		struct check_finding *f;
 		char slots[200] = "";
 
-		bool serves = entry && node_is_master(entry) && slotset_count(&entry->slots) > 0;
+		bool serves = entry && node_is_master(entry) && slotset_count(node_slots(entry)) > 0;
 
 		if (v->reachable)
 			continue;
 		if (serves)
-			slotset_format(&entry->slots, slots, sizeof(slots));
+			slotset_format(node_slots(entry), slots, sizeof(slots));
 		if (v->loading) {
 			/* it answered: a replica resyncing after a role change (a drained
 			 * master's former replicas) or a restart; transient */
@@ -157,7 +157,7 @@ static void rule_reachable(struct rules *c)
 				return;
 			rules_add_view(c, f, v);
 			if (serves)
-				f->slots = entry->slots;
+				f->slots = *node_slots(entry);
 			rules_say(f, "'%s' (node %.8s) is loading its dataset (LOADING) and cannot say what it sees%s%s",
 				v->addr, v->id[0] ? v->id : "unknown", serves ? "; its clients get LOADING errors for slots " :
 				"; check again once it has loaded (check --wait waits for it)", slots);
@@ -169,7 +169,7 @@ static void rule_reachable(struct rules *c)
 			return;
 		rules_add_view(c, f, v);
 		if (serves)
-			f->slots = entry->slots;
+			f->slots = *node_slots(entry);
 		if (v->error.msg[0])
 			rules_say(f, "%s (node %.8s)%s%s", v->error.msg, v->id[0] ? v->id : "unknown",
 				slots[0] ? "; it serves slots " : "", slots);
@@ -241,12 +241,12 @@ static void rule_claims(struct rules *c)
 	}
 	for (size_t i = 0; i < c->ref->count; i++)
 		if (node_is_master(&c->ref->nodes[i]))
-			claim_union(claim_of(claims, &count, &c->ref->nodes[i]), &c->ref->nodes[i].slots);
+			claim_union(claim_of(claims, &count, &c->ref->nodes[i]), node_slots(&c->ref->nodes[i]));
 	for (size_t i = 0; i < c->s->count; i++) {
 		const struct node *self = rules_view_self(&c->s->nodes[i]);
 
 		if (self && node_is_master(self))
-			claim_union(claim_of(claims, &count, self), &self->slots);
+			claim_union(claim_of(claims, &count, self), node_slots(self));
 	}
 	for (size_t a = 0; a < count; a++) {
 		for (size_t b = a + 1; b < count; b++) {

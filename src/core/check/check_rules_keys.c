@@ -11,6 +11,7 @@
 #include "check_rules_priv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Findings whose slots are worth counting on every master. */
@@ -53,9 +54,9 @@ static void rightful_slots(const struct snapshot *s, size_t node, struct slotset
 
 	slotset_clear(out);
 	if (ref)
-		slotset_union(out, out, &ref->slots);
+		slotset_union(out, out, node_slots(ref));
 	if (self && node_is_master(self))
-		slotset_union(out, out, &self->slots);
+		slotset_union(out, out, node_slots(self));
 	for (size_t k = 0; self && k < self->open_count; k++)
 		slotset_add(out, self->open[k].slot);
 }
@@ -78,6 +79,36 @@ void check_keys_slots(const struct snapshot *s, const struct check_report *r, si
 	slotset_union(out, out, &mine);
 }
 
+long long check_keys_count_of(const struct check_keys_count *p, int slot)
+{
+	const long long *page = p->count_pages[slot / CHECK_COUNT_PAGE];
+
+	return page ? page[slot % CHECK_COUNT_PAGE] : -1;
+}
+
+int check_keys_count_set(struct check_keys_count *p, int slot, long long keys)
+{
+	long long **page = &p->count_pages[slot / CHECK_COUNT_PAGE];
+
+	if (!*page) {
+		if (!(*page = malloc(CHECK_COUNT_PAGE * sizeof(**page))))
+			return -1;
+		for (int k = 0; k < CHECK_COUNT_PAGE; k++)
+			(*page)[k] = -1;
+	}
+	(*page)[slot % CHECK_COUNT_PAGE] = keys;
+	return 0;
+}
+
+void check_keys_count_release(struct check_keys_count *p)
+{
+	for (size_t k = 0; k < SC_SLOTS / CHECK_COUNT_PAGE; k++) {
+		free(p->count_pages[k]);
+		p->count_pages[k] = NULL;
+	}
+	slotmig_list_release(&p->migrations);
+}
+
 long long check_keys_unlocated(const struct snapshot *s, const struct check_keys_count *p,
 	enum check_keys mode)
 {
@@ -88,10 +119,10 @@ long long check_keys_unlocated(const struct snapshot *s, const struct check_keys
 	if (!p->answered)
 		return 0;
 	for (int slot = 0; slot < SC_SLOTS; slot++) {
-		if (p->counts[slot] < 0)
+		if (check_keys_count_of(p, slot) < 0)
 			every = false;
 		else
-			counted += p->counts[slot];
+			counted += check_keys_count_of(p, slot);
 	}
 	if (every || p->dbsize <= counted)
 		return 0;
@@ -119,7 +150,7 @@ void check_keys_stray(const struct snapshot *s, const struct check_keys_count *p
 		slotset_union(&mine, &mine, &staged);
 	}
 	for (int slot = 0; slot < SC_SLOTS; slot++)
-		if (p->counts[slot] > 0 && !slotset_has(&mine, slot))
+		if (check_keys_count_of(p, slot) > 0 && !slotset_has(&mine, slot))
 			slotset_add(out, slot);
 }
 
@@ -157,7 +188,7 @@ static int judge_stray(const struct snapshot *s, const struct check_keys_count *
 		return 0;
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		if (slotset_has(&stray, slot))
-			keys += p->counts[slot];
+			keys += check_keys_count_of(p, slot);
 	*found = true;
 	check_node_name(s, v->id, name, sizeof(name));
 	slotset_format(&stray, slots, sizeof(slots));
@@ -200,7 +231,7 @@ static bool every_owner_answered(const struct snapshot *s, const struct check_ke
 		const struct node *m = &map->nodes[i];
 		bool answered = false;
 
-		if (!node_is_master(m) || slotset_count(&m->slots) == 0)
+		if (!node_is_master(m) || slotset_count(node_slots(m)) == 0)
 			continue;
 		for (size_t k = 0; k < n && !answered; k++)
 			answered = p[k].answered && strcmp(s->nodes[p[k].node].id, m->id) == 0;
@@ -226,7 +257,7 @@ static struct check_finding *report_none(struct check_report *r, const struct ch
 	slotset_clear(&counted);
 	for (size_t i = 0; i < n; i++)
 		for (int slot = 0; slot < SC_SLOTS; slot++)
-			if (p[i].answered && p[i].counts[slot] >= 0)
+			if (p[i].answered && check_keys_count_of(&p[i], slot) >= 0)
 				slotset_add(&counted, slot);
 	if (slotset_count(&counted))
 		return check_report_add(r, CHECK_OK, "stray-keys", "no master holds keys of the %d suspicious "

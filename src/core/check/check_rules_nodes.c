@@ -22,7 +22,7 @@ bool rules_node_usable(const struct node *n)
 /* Masters whose configEpoch decides slot ownership: usable ones with slots. */
 static bool serves_slots(const struct node *n)
 {
-	return node_is_master(n) && rules_node_usable(n) && slotset_count(&n->slots) > 0;
+	return node_is_master(n) && rules_node_usable(n) && slotset_count(node_slots(n)) > 0;
 }
 
 /* A master's configEpoch as it says itself, or as the reference view says. */
@@ -158,9 +158,9 @@ static void flag_subject(struct rules *c, const struct flag_rule *fr, size_t fir
 			rules_add_view(c, f, &c->s->nodes[i]);
 	if (!f || c->oom)
 		return;
-	if (entry && node_is_master(entry) && slotset_count(&entry->slots) > 0) {
-		f->slots = entry->slots;
-		slotset_format(&entry->slots, slots, sizeof(slots));
+	if (entry && node_is_master(entry) && slotset_count(node_slots(entry)) > 0) {
+		f->slots = *node_slots(entry);
+		slotset_format(node_slots(entry), slots, sizeof(slots));
 	}
 	rules_ref_name(&f->nodes[0], me, sizeof(me));
 	rules_list_names(f, 1, observers, sizeof(observers));
@@ -256,7 +256,7 @@ void rule_replicas(struct rules *c)
 		struct check_finding *f;
 		char me[NAME_MAX_LEN], slots[200];
 
-		if (!node_is_master(m) || !rules_node_usable(m) || slotset_count(&m->slots) == 0)
+		if (!node_is_master(m) || !rules_node_usable(m) || slotset_count(node_slots(m)) == 0)
 			continue;
 		masters++;
 		if (healthy_replicas(c->ref, m->id) > 0)
@@ -266,9 +266,9 @@ void rule_replicas(struct rules *c)
 		rules_add_node(c, f, m->id, m);
 		if (!f || c->oom)
 			return;
-		f->slots = m->slots;
+		f->slots = *node_slots(m);
 		rules_ref_name(&f->nodes[0], me, sizeof(me));
-		slotset_format(&m->slots, slots, sizeof(slots));
+		slotset_format(node_slots(m), slots, sizeof(slots));
 		rules_say(f, "master %s serves slots %s without a healthy replica", me, slots);
 	}
 	if (masters && !bare)

@@ -72,7 +72,7 @@ static void report_defect(struct rules *c, const struct view_defects *vd, size_t
 	if (!f || c->oom)
 		return;
 	if (d->kind != TOPOLOGY_NO_MYSELF)
-		slotset_union(&f->slots, &t->nodes[d->a].slots, &t->nodes[d->b].slots);
+		slotset_union(&f->slots, node_slots(&t->nodes[d->a]), node_slots(&t->nodes[d->b]));
 	topology_defect_format(t, d, what, sizeof(what));
 	rules_list_names(f, first_observer, observers, sizeof(observers));
 	rules_say(f, "%s in the CLUSTER NODES of %s, which no real cluster gives (a broken server or "

@@ -14,8 +14,9 @@
 void topology_release(struct topology *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
-		free(t->nodes[i].aux);
+		free(t->nodes[i].text);
 		free(t->nodes[i].open);
+		node_slots_release(&t->nodes[i]);
 	}
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
@@ -25,10 +26,17 @@ void topology_release(struct topology *t)
  * dst's heap parts are NULL so it can be released. */
 static int node_copy_heap(struct node *dst, const struct node *src)
 {
-	dst->aux = NULL;
+	dst->text = NULL;
 	dst->open = NULL;
-	if (src->aux && !(dst->aux = strdup(src->aux)))
-		return -1;
+	if (src->text) {
+		size_t len = strlen(src->text) + 1 + (src->aux ? strlen(src->aux) + 1 : 0);
+
+		if (!(dst->text = malloc(len)))
+			return -1;
+		memcpy(dst->text, src->text, len);
+		dst->hostname = dst->text;
+		dst->aux = src->aux ? dst->text + (src->aux - src->text) : NULL;
+	}
 	if (src->open_count) {
 		dst->open = malloc(src->open_count * sizeof(*dst->open));
 		if (!dst->open)
@@ -49,6 +57,7 @@ int topology_copy(struct topology *dst, const struct topology *src)
 	}
 	for (size_t i = 0; i < src->count; i++) {
 		t.nodes[i] = src->nodes[i];
+		node_slots_share(&t.nodes[i], &src->nodes[i]);
 		t.count++;
 		if (node_copy_heap(&t.nodes[i], &src->nodes[i]) < 0) {
 			topology_release(&t);
@@ -107,7 +116,7 @@ void topology_owner_map(const struct topology *t, int owner[SC_SLOTS])
 	for (int slot = 0; slot < SC_SLOTS; slot++)
 		owner[slot] = -1;
 	for (size_t i = 0; i < t->count; i++) {
-		const struct slotset *s = &t->nodes[i].slots;
+		const struct slotset *s = node_slots(&t->nodes[i]);
 
 		for (int w = 0; w < SC_SLOTS / 64; w++) {
 			for (uint64_t bits = s->bits[w]; bits; bits &= bits - 1) {

@@ -128,7 +128,7 @@ static int parse_address(struct span tok, struct node *n, int lineno, struct sc_
 	addr = (struct span){ colon + 1, addr.len - ip.len - 1 };
 	if (ip.len >= sizeof(n->ip))
 		return field_error(err, lineno, "address", tok, "has an overlong ip");
-	if (host.len >= sizeof(n->hostname))
+	if (host.len > SC_HOSTNAME_MAX)
 		return field_error(err, lineno, "address", tok, "has an overlong hostname");
 	if (!span_cut(&addr, '@', &port)) {
 		if (!parse_uint(port, 65535, &port_v))
@@ -139,10 +139,18 @@ static int parse_address(struct span tok, struct node *n, int lineno, struct sc_
 	} else if (!parse_uint(addr, 65535, &cport_v)) {
 		return field_error(err, lineno, "address", tok, "has a bad cluster bus port");
 	}
-	if (rest.len && !(n->aux = strndup(rest.p, rest.len)))
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
+	if (host.len || rest.len) { /* one block: "hostname\0aux\0" */
+		if (!(n->text = malloc(host.len + 1 + rest.len + 1)))
+			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
+		copy_span(n->text, host);
+		if (rest.len)
+			copy_span(n->text + host.len + 1, rest);
+		n->hostname = n->text;
+		n->aux = rest.len ? n->text + host.len + 1 : NULL;
+	} else {
+		n->hostname = "";
+	}
 	copy_span(n->ip, ip);
-	copy_span(n->hostname, host);
 	n->port = (int)port_v;
 	n->cport = (int)cport_v;
 	return 0;
@@ -195,7 +203,7 @@ static int parse_marker(struct span tok, struct node *n, int lineno, struct sc_e
 }
 
 /* "a-b" or "a". */
-static int parse_slots(struct span tok, struct node *n, int lineno, struct sc_error *err)
+static int parse_slots(struct span tok, struct slotset *slots, int lineno, struct sc_error *err)
 {
 	struct span rest = tok, first;
 	unsigned long long a, b;
@@ -207,7 +215,7 @@ static int parse_slots(struct span tok, struct node *n, int lineno, struct sc_er
 		b = a;
 	if (b < a)
 		return field_error(err, lineno, "slots", tok, "is a reversed range");
-	slotset_add_range(&n->slots, (int)a, (int)b);
+	slotset_add_range(slots, (int)a, (int)b);
 	return 0;
 }
 
@@ -272,9 +280,13 @@ static bool next_token(struct span *line, struct span *tok)
 	return true;
 }
 
-static int parse_line(struct span line, struct node *n, int lineno, struct sc_error *err)
+/* One line into n; its slots are shared with an equal set of share (may be
+ * NULL). */
+static int parse_line(struct span line, struct node *n, const struct slots_index *share, int lineno,
+	struct sc_error *err)
 {
 	struct span f[FIELD_COUNT], tok;
+	struct slotset slots = { { 0 } };
 
 	for (int i = 0; i < FIELD_COUNT; i++)
 		if (!next_token(&line, &f[i]))
@@ -283,11 +295,13 @@ static int parse_line(struct span line, struct node *n, int lineno, struct sc_er
 	if (parse_fixed(f, n, lineno, err) < 0)
 		return -1;
 	while (next_token(&line, &tok)) {
-		int rc = tok.p[0] == '[' ? parse_marker(tok, n, lineno, err) : parse_slots(tok, n, lineno, err);
+		int rc = tok.p[0] == '[' ? parse_marker(tok, n, lineno, err) : parse_slots(tok, &slots, lineno, err);
 
 		if (rc < 0)
 			return -1;
 	}
+	if (node_slots_set(n, &slots, share) < 0)
+		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
 	return 0;
 }
 
@@ -308,6 +322,12 @@ static struct node *append_node(struct topology *t, size_t *cap)
 
 int topology_parse(const char *text, size_t len, struct topology *out, struct sc_error *err)
 {
+	return topology_parse_shared(text, len, NULL, out, err);
+}
+
+int topology_parse_shared(const char *text, size_t len, const struct slots_index *share,
+	struct topology *out, struct sc_error *err)
+{
 	struct topology t = { .nodes = NULL, .count = 0, .myself = -1 };
 	struct span rest = { text, len }, line;
 	size_t cap = 0;
@@ -326,12 +346,18 @@ int topology_parse(const char *text, size_t len, struct topology *out, struct sc
 			topology_release(&t);
 			return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory parsing line %d", lineno);
 		}
-		if (parse_line(line, n, lineno, err) < 0) {
+		if (parse_line(line, n, share, lineno, err) < 0) {
 			topology_release(&t);
 			return -1;
 		}
 		if ((n->flags & NODE_MYSELF) && t.myself < 0)
 			t.myself = (int)t.count - 1;
+	}
+	if (t.count < cap) { /* `check` keeps a view per node: no slack */
+		struct node *fit = realloc(t.nodes, t.count * sizeof(*fit));
+
+		if (fit)
+			t.nodes = fit;
 	}
 	*out = t;
 	return 0;

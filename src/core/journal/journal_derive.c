@@ -11,7 +11,7 @@
 static const char *view_owner(const struct topology *view, int slot)
 {
 	for (size_t i = 0; i < view->count; i++)
-		if (node_is_master(&view->nodes[i]) && slotset_has(&view->nodes[i].slots, slot))
+		if (node_is_master(&view->nodes[i]) && slotset_has(node_slots(&view->nodes[i]), slot))
 			return view->nodes[i].id;
 	return "";
 }

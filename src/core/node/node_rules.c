@@ -16,10 +16,10 @@ int node_rules_joinable(const struct topology *view, long long keys, const char 
 	if (keys > 0)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s' holds %lld key%s: a new node must be empty "
 			"(FLUSHALL it if its data is not needed)", addr, keys, keys == 1 ? "" : "s");
-	if (me && slotset_count(&me->slots) > 0)
+	if (me && slotset_count(node_slots(me)) > 0)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s' serves %d slot%s: it belongs to a cluster "
-			"(CLUSTER RESET it if it must leave that cluster)", addr, slotset_count(&me->slots),
-			slotset_count(&me->slots) == 1 ? "" : "s");
+			"(CLUSTER RESET it if it must leave that cluster)", addr, slotset_count(node_slots(me)),
+			slotset_count(node_slots(me)) == 1 ? "" : "s");
 	if (view->count > 1)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s' knows %zu other node%s: it is, or was, in a "
 			"cluster (CLUSTER RESET it if it must leave that cluster)", addr, view->count - 1,
@@ -58,7 +58,7 @@ static const struct node *fewest_replicas_except(const struct topology *t, const
 		const struct node *m = &t->nodes[i];
 		size_t n;
 
-		if (!node_is_master(m) || (m->flags & UNHEALTHY) || slotset_count(&m->slots) == 0 ||
+		if (!node_is_master(m) || (m->flags & UNHEALTHY) || slotset_count(node_slots(m)) == 0 ||
 		    (except && strcmp(m->id, except) == 0))
 			continue;
 		n = live_replicas(t, m->id);
@@ -90,7 +90,7 @@ int node_rules_removable(const struct topology *t, const char *id, bool drain, b
 		return sc_error_set(err, SC_EXIT_USAGE, "no node '%s' in the cluster", id);
 	if (!node_is_master(n))
 		return 0;
-	slots = slotset_count(&n->slots);
+	slots = slotset_count(node_slots(n));
 	if (slots > 0 && !drain)
 		return sc_error_set(err, SC_EXIT_REFUSED, "'%s:%d' (%.8s) serves %d slot%s: move them away "
 			"first (--drain, or 'slotctl plan drain SEED %s -o drain.json', then 'slotctl apply drain.json')",
@@ -112,7 +112,7 @@ size_t node_rules_forgettable(const struct topology *t, size_t *ids, size_t max)
 		const struct node *x = &t->nodes[i];
 
 		if ((x->flags & NODE_MYSELF) || !(x->flags & (NODE_FAIL | NODE_NOADDR)) ||
-		    slotset_count(&x->slots) > 0)
+		    slotset_count(node_slots(x)) > 0)
 			continue;
 		if (n < max)
 			ids[n] = i;

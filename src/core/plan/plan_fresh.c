@@ -77,8 +77,8 @@ int plan_nodes_from_map(const struct topology *map, struct plan_node **out, size
 		snprintf(dst->host, sizeof(dst->host), "%s", src->ip);
 		dst->port = src->port;
 		dst->config_epoch = src->config_epoch;
-		dst->slots = src->slots;
-		dst->slots_after = slotset_count(&src->slots);
+		dst->slots = *node_slots(src);
+		dst->slots_after = slotset_count(node_slots(src));
 		dst->used_memory = -1;
 		dst->maxmemory = -1;
 		dst->weight = 1.0;

@@ -110,7 +110,7 @@ bool repair_claims(const struct snapshot *s, size_t i, int slot)
 {
 	const struct node *n = self_line(s, i);
 
-	return n && node_is_master(n) && slotset_has(&n->slots, slot);
+	return n && node_is_master(n) && slotset_has(node_slots(n), slot);
 }
 
 /* The peer of node i's MIGRATING (importing false) or IMPORTING marker for
@@ -146,7 +146,7 @@ static int view_owner(const struct snapshot *s, size_t i, int slot)
 	const struct topology *t = &s->nodes[i].view;
 
 	for (size_t k = 0; k < t->count; k++)
-		if (node_is_master(&t->nodes[k]) && slotset_has(&t->nodes[k].slots, slot))
+		if (node_is_master(&t->nodes[k]) && slotset_has(node_slots(&t->nodes[k]), slot))
 			return snapshot_index(s, t->nodes[k].id);
 	return -1;
 }
@@ -276,7 +276,7 @@ static int slots_of(const struct plan_ctx *c, size_t i)
 {
 	const struct node *n = self_line(c->in->snap, i);
 
-	return (n ? slotset_count(&n->slots) : 0) + c->assigned[i];
+	return (n ? slotset_count(node_slots(n)) : 0) + c->assigned[i];
 }
 
 /* The documented policy for an empty uncovered slot: least used_memory, ties
@@ -589,7 +589,7 @@ static bool counts_as_unreachable_master(const struct snapshot *s, size_t i)
 	if (s->nodes[i].reachable || !n || !node_is_master(n) || (n->flags & NODE_NOADDR))
 		return false;
 	/* a failed master that was replaced (no slots left) changes nothing */
-	return !((n->flags & NODE_FAIL) && slotset_count(&n->slots) == 0);
+	return !((n->flags & NODE_FAIL) && slotset_count(node_slots(n)) == 0);
 }
 
 /* Whether a reachable master has slot open towards or from node u, or sees
@@ -632,7 +632,7 @@ bool repair_shard_lost(const struct snapshot *s, size_t i)
 {
 	const struct node *n = self_line(s, i);
 
-	if (!counts_as_unreachable_master(s, i) || !(n->flags & NODE_FAIL) || slotset_count(&n->slots) == 0)
+	if (!counts_as_unreachable_master(s, i) || !(n->flags & NODE_FAIL) || slotset_count(node_slots(n)) == 0)
 		return false;
 	for (size_t j = 0; j < s->count; j++) {
 		const struct node *r = self_line(s, j);
@@ -852,7 +852,7 @@ static size_t name_masters(const struct snapshot *s, bool (*keep)(const struct s
 			continue;
 		self = self_line(s, i);
 		if (with_slots && self)
-			slotset_format(&self->slots, slots, sizeof(slots));
+			slotset_format(node_slots(self), slots, sizeof(slots));
 		strbuf_addf(&sb, "%s'%s' (%.8s)%s%s", n > 1 ? sep : "", s->nodes[i].addr,
 			self ? self->id : s->nodes[i].id, with_slots ? " with slots " : "", slots);
 	}

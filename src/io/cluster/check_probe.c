@@ -57,6 +57,15 @@ static size_t slot_list(const struct slotset *set, bool outside, int *slots)
 	return n;
 }
 
+/* Records the counts of slots[0..n) in pc. */
+static int record_counts(struct check_keys_count *pc, const int *slots, const long long *counts, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (check_keys_count_set(pc, slots[k], counts[k]) < 0)
+			return sc_error_set(&pc->error, SC_EXIT_PROBLEMS, "out of memory");
+	return 0;
+}
+
 /* Counts the slots pc has not counted yet (pipelined, in chunks). */
 static int count_rest(struct conn *c, struct check_keys_count *pc, int *slots, long long *scratch)
 {
@@ -65,14 +74,12 @@ static int count_rest(struct conn *c, struct check_keys_count *pc, int *slots, l
 
 	slotset_clear(&counted);
 	for (int slot = 0; slot < SC_SLOTS; slot++)
-		if (pc->counts[slot] >= 0)
+		if (check_keys_count_of(pc, slot) >= 0)
 			slotset_add(&counted, slot);
 	n = slot_list(&counted, true, slots);
 	if (slotops_count_keys_many(c, slots, n, scratch, &pc->error) < 0)
 		return -1;
-	for (size_t k = 0; k < n; k++)
-		pc->counts[slots[k]] = scratch[k];
-	return 0;
+	return record_counts(pc, slots, scratch, n);
 }
 
 /* A few names of keys in pc's stray slots (CLUSTER GETKEYSINSLOT). */
@@ -124,10 +131,9 @@ static int probe_counts(struct conn *c, const struct probe *p, struct check_keys
 	}
 	check_keys_slots(p->s, p->r, pc->node, p->mode, &set);
 	n = slot_list(&set, false, slots);
-	if (count_slots_and_size(c, slots, n, &pc->dbsize, scratch, &pc->error) < 0)
+	if (count_slots_and_size(c, slots, n, &pc->dbsize, scratch, &pc->error) < 0 ||
+	    record_counts(pc, slots, scratch, n) < 0)
 		goto out;
-	for (size_t k = 0; k < n; k++)
-		pc->counts[slots[k]] = scratch[k];
 	pc->answered = true;
 	if (check_keys_unlocated(p->s, pc, p->mode) > 0 && count_rest(c, pc, slots, scratch) < 0)
 		goto out;
@@ -175,12 +181,7 @@ int check_probe(const struct snapshot *s, const struct conn_opts *opts, enum che
 		if (!self || !node_is_master(self))
 			continue;
 		pc->node = i;
-		pc->counts = malloc(SC_SLOTS * sizeof(*pc->counts));
 		p.count++;
-		if (!pc->counts)
-			goto oom;
-		for (int slot = 0; slot < SC_SLOTS; slot++)
-			pc->counts[slot] = -1;
 	}
 	parallel_for(p.count, PROBE_THREADS, probe_one, &p);
 	rc = check_keys_judge(s, p.nodes, p.count, mode, r, err);
@@ -190,10 +191,8 @@ int check_probe(const struct snapshot *s, const struct conn_opts *opts, enum che
 oom:
 	sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory while probing the cluster");
 out:
-	for (size_t i = 0; i < p.count; i++) {
-		free(p.nodes[i].counts);
-		slotmig_list_release(&p.nodes[i].migrations);
-	}
+	for (size_t i = 0; i < p.count; i++)
+		check_keys_count_release(&p.nodes[i]);
 	free(p.nodes);
 	return rc;
 }

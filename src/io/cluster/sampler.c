@@ -170,7 +170,7 @@ static int take_slot_stat(struct node_job *j, const redisReply *e, bool *listed)
 	listed[slot] = true;
 	if (field_count(fields, "key-count", &keys) < 0 || field_count(fields, "cpu-usec", &cpu) < 0)
 		return slot_stats_refused(j, "a key-count or cpu-usec that is not a count for slot", slot);
-	if (!slotset_has(&j->node->slots, (int)slot))
+	if (!slotset_has(node_slots(j->node), (int)slot))
 		return 0;
 	j->out->keys[slot] = keys; /* -1 when not given: COUNTKEYSINSLOT asks */
 	j->out->cpu_usec[slot] = cpu;
@@ -472,7 +472,7 @@ static int sample_node(struct node_job *j)
 	if (!j->slots)
 		return sc_error_set(&j->err, SC_EXIT_PROBLEMS, "out of memory sampling");
 	for (int s = 0; s < SC_SLOTS; s++)
-		if (slotset_has(&n->slots, s))
+		if (slotset_has(node_slots(n), s))
 			j->slots[j->slot_count++] = s;
 	if (conn_open(n->ip, n->port, j->copts, &j->conn, &j->err) < 0 || read_memory(j) < 0)
 		return -1;

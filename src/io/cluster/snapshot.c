@@ -34,9 +34,10 @@ static const char *const gather_argv[STEP_COUNT][3] = {
 struct gather_round {
 	struct node_view *nodes;
 	const struct conn_opts *opts;
+	const struct slots_index *share; /* the seed's slot sets, which views that agree share */
 };
 
-static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r)
+static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r, const struct slots_index *share)
 {
 	struct sc_error perr;
 
@@ -48,7 +49,7 @@ static int read_nodes(struct node_view *v, struct conn *c, const redisReply *r)
 	if (r->type != REDIS_REPLY_STRING)
 		return sc_error_set(&v->error, SC_EXIT_UNREACHABLE,
 			"'%s' replied to CLUSTER NODES with something other than text", v->addr);
-	if (topology_parse(r->str, r->len, &v->view, &perr) < 0)
+	if (topology_parse_shared(r->str, r->len, share, &v->view, &perr) < 0)
 		return sc_error_set(&v->error, SC_EXIT_UNREACHABLE,
 			"cannot read the CLUSTER NODES reply of '%s': %s", v->addr, perr.msg);
 	v->reachable = true;
@@ -116,17 +117,18 @@ static void dial_by_hostname(struct node_view *v)
 	for (size_t i = 0; i < v->view.count; i++) {
 		struct node *n = &v->view.nodes[i];
 
-		if (n->hostname[0] && strlen(n->hostname) < sizeof(n->ip))
+		if (n->hostname && n->hostname[0] && strlen(n->hostname) < sizeof(n->ip))
 			snprintf(n->ip, sizeof(n->ip), "%s", n->hostname);
 	}
 }
 
 /* Takes in the reply to one step; -1 when the node has no view, so the rest
  * does not matter. */
-static int read_step(struct node_view *v, struct conn *c, enum gather_step step, const redisReply *r)
+static int read_step(struct node_view *v, struct conn *c, enum gather_step step, const redisReply *r,
+	const struct slots_index *share)
 {
 	if (step == STEP_NODES)
-		return read_nodes(v, c, r);
+		return read_nodes(v, c, r, share);
 	if (step == STEP_INFO)
 		read_info(v, c, r);
 	else if (step == STEP_REPLICATION)
@@ -137,7 +139,7 @@ static int read_step(struct node_view *v, struct conn *c, enum gather_step step,
 }
 
 /* Reads one node: connects, sends every step at once, reads the replies. */
-static void node_gather(struct node_view *v, const struct conn_opts *opts)
+static void node_gather(struct node_view *v, const struct conn_opts *opts, const struct slots_index *share)
 {
 	struct conn *c;
 	int step;
@@ -154,7 +156,7 @@ static void node_gather(struct node_view *v, const struct conn_opts *opts)
 
 		if (!r)
 			break;
-		rc = read_step(v, c, (enum gather_step)i, r);
+		rc = read_step(v, c, (enum gather_step)i, r, share);
 		freeReplyObject(r);
 		if (rc < 0)
 			break;
@@ -168,7 +170,7 @@ static void gather_one(void *ctx, size_t i)
 {
 	const struct gather_round *round = ctx;
 
-	node_gather(&round->nodes[i], round->opts);
+	node_gather(&round->nodes[i], round->opts, round->share);
 }
 
 /* Appends an unread node. Returns 0, or -1 on OOM. */
@@ -302,10 +304,12 @@ static int snapshot_discover(struct snapshot *s, size_t *cap, struct seen *k, co
 	return 0;
 }
 
-/* Reads nodes [first, s->count) concurrently. */
-static void snapshot_read_round(struct snapshot *s, size_t first, const struct conn_opts *opts)
+/* Reads nodes [first, s->count) concurrently, their views sharing the slot
+ * sets of share. */
+static void snapshot_read_round(struct snapshot *s, size_t first, const struct conn_opts *opts,
+	const struct slots_index *share)
 {
-	struct gather_round round = { s->nodes + first, opts };
+	struct gather_round round = { s->nodes + first, opts, share };
 	size_t n = s->count - first;
 
 	parallel_for(n, n < SNAPSHOT_THREADS ? (int)n : SNAPSHOT_THREADS, gather_one, &round);
@@ -316,33 +320,44 @@ int snapshot_gather(const char *host, int port, const struct conn_opts *opts,
 {
 	struct snapshot s = { NULL, 0, -1 };
 	struct seen known = { 0 };
+	struct slots_index share = { 0 };
 	size_t cap = 0, done = 0;
+	int rc = 0;
 
-	if (seen_grow(&known, &s) < 0 || snapshot_add(&s, &cap, host, port, "") < 0) {
-		seen_release(&known);
-		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-	}
-	seen_put(&known, &s, 0);
-	while (done < s.count) {
+	if (seen_grow(&known, &s) < 0 || snapshot_add(&s, &cap, host, port, "") < 0)
+		rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	else
+		seen_put(&known, &s, 0);
+	while (rc == 0 && done < s.count) {
 		size_t first = done;
 
-		snapshot_read_round(&s, first, opts);
+		snapshot_read_round(&s, first, opts, &share);
 		if (first == 0 && !s.nodes[0].reachable) {
 			if (err)
 				*err = s.nodes[0].error;
-			snapshot_release(&s);
-			seen_release(&known);
-			return -1;
+			rc = -1;
+			break;
 		}
+		/* every other view shares the sets it agrees about with the seed's:
+		   N views of N lines then hold about N sets, not N² */
+		if (first == 0 && slots_index_build(&share, &s.nodes[0].view) < 0)
+			rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 		done = s.count;
-		for (size_t i = first; i < done; i++)
-			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &known, &s.nodes[i].view) < 0) {
-				snapshot_release(&s);
-				seen_release(&known);
-				return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
-			}
+		for (size_t i = first; rc == 0 && i < done; i++) {
+			/* by value: adding the nodes it names moves s.nodes (the
+			   lines stay where they are) */
+			struct topology view = s.nodes[i].view;
+
+			if (s.nodes[i].reachable && snapshot_discover(&s, &cap, &known, &view) < 0)
+				rc = sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+		}
 	}
+	slots_index_release(&share);
 	seen_release(&known);
+	if (rc < 0) {
+		snapshot_release(&s);
+		return -1;
+	}
 	s.reference = 0; /* the seed, always reachable here */
 	*out = s;
 	return 0;

@@ -354,7 +354,7 @@ static int former_master(struct exec_run *run, const struct snapshot *s, const c
 	if (!v || !v->reachable || v->view.myself < 0)
 		return 0;
 	me = &v->view.nodes[v->view.myself];
-	if (node_is_master(me) || slotset_count(&me->slots) > 0)
+	if (node_is_master(me) || slotset_count(node_slots(me)) > 0)
 		return 0;
 	*out = exec_run_add_node(run, id, v->host, v->port, err);
 	return *out < 0 ? -1 : 0;
@@ -398,7 +398,7 @@ static int derive_by_shard(const struct exec_run *run, const struct exec_move *m
 static const char *owner_in(const struct topology *view, int slot)
 {
 	for (size_t i = 0; i < view->count; i++)
-		if (node_is_master(&view->nodes[i]) && slotset_has(&view->nodes[i].slots, slot))
+		if (node_is_master(&view->nodes[i]) && slotset_has(node_slots(&view->nodes[i]), slot))
 			return view->nodes[i].id;
 	return "";
 }

@@ -184,7 +184,7 @@ static int view_lags(const redisReply *r, const char *owner_id, const int *slots
 		return -2;
 	owner = topology_find(&t, owner_id);
 	for (size_t k = 0; lag == -1 && k < nslots; k++)
-		if (!owner || !slotset_has(&owner->slots, slots[k]))
+		if (!owner || !slotset_has(node_slots(owner), slots[k]))
 			lag = slots[k];
 	topology_release(&t);
 	return lag;

@@ -206,7 +206,7 @@ static int view_claims(struct conn *c, const char *id, const struct slotset *set
 	n = topology_find(&t, id);
 	slotset_clear(&both);
 	if (n)
-		slotset_intersect(&both, &n->slots, set);
+		slotset_intersect(&both, node_slots(n), set);
 	*all = slotset_equal(&both, set);
 	topology_release(&t);
 	return 0;

@@ -63,10 +63,10 @@ static int view_problem(const struct exec_run *run, const struct node_view *v, c
 static int epochs_problem(const struct topology *map, char *what, size_t size)
 {
 	for (size_t i = 0; i < map->count; i++) {
-		if (!node_is_master(&map->nodes[i]) || slotset_count(&map->nodes[i].slots) == 0)
+		if (!node_is_master(&map->nodes[i]) || slotset_count(node_slots(&map->nodes[i])) == 0)
 			continue;
 		for (size_t j = i + 1; j < map->count; j++) {
-			if (node_is_master(&map->nodes[j]) && slotset_count(&map->nodes[j].slots) > 0 &&
+			if (node_is_master(&map->nodes[j]) && slotset_count(node_slots(&map->nodes[j])) > 0 &&
 			    map->nodes[i].config_epoch == map->nodes[j].config_epoch) {
 				snprintf(what, size, "masters %.8s and %.8s share configEpoch %llu", map->nodes[i].id,
 					map->nodes[j].id, map->nodes[i].config_epoch);

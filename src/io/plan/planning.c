@@ -78,7 +78,7 @@ static int map_with_own_roles(const struct snapshot *snap, struct topology *out)
 		const struct node *self;
 
 		if (!v || !v->reachable || v->view.myself < 0 || !node_is_master(n) ||
-		    slotset_count(&n->slots) > 0)
+		    slotset_count(node_slots(n)) > 0)
 			continue;
 		self = &v->view.nodes[v->view.myself];
 		if (self->flags & NODE_REPLICA) {

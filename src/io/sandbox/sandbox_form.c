@@ -279,7 +279,7 @@ static bool stale_in(const struct sandbox *sb, const struct topology *t, int k)
 			continue;
 		if (n->master >= 0)
 			return !(v->flags & NODE_REPLICA) || strcmp(v->master_id, sb->nodes[n->master].id) != 0;
-		return k < sb->masters && (v->config_epoch == 0 || slotset_count(&v->slots) == 0);
+		return k < sb->masters && (v->config_epoch == 0 || slotset_count(node_slots(v)) == 0);
 	}
 	return false; /* not known at all: wait_known's MEET */
 }
