@@ -275,15 +275,6 @@ void rule_replicas(struct rules *c)
 		rules_say(rules_add(c, CHECK_OK, "no-replica"), "every master serving slots has a replica");
 }
 
-/* The reference view's entry at ip:port, or NULL. */
-static const struct node *ref_at(const struct rules *c, const char *ip, int port)
-{
-	for (size_t i = 0; i < c->ref->count; i++)
-		if (c->ref->nodes[i].port == port && strcmp(c->ref->nodes[i].ip, ip) == 0)
-			return &c->ref->nodes[i];
-	return NULL;
-}
-
 /* Every replica a reachable master lists online (INFO replication) that has
  * acknowledged nothing for CHECK_REPLICA_SILENT_S: a replica that is frozen,
  * stuck, or (Valkey 9.1.2 after an atomic job of many slot ranges) reading
@@ -309,7 +300,7 @@ void rule_replica_acks(struct rules *c)
 			silent++;
 			f = rules_add(c, CHECK_WARN, "replica-not-acknowledging");
 			rules_add_view(c, f, v);
-			entry = ref_at(c, rep->ip, rep->port);
+			entry = topology_find_addr(c->ref, rep->ip, rep->port);
 			if (entry)
 				rules_add_node(c, f, entry->id, entry);
 			if (!f || c->oom)
