@@ -171,7 +171,7 @@ static cJSON *item_json(const struct fix_run *f, size_t i)
 	const struct repair_state_info *info = repair_state_info(it->state);
 	cJSON *j = cJSON_CreateObject(), *steps;
 
-	cJSON_AddNumberToObject(j, "slot", it->slot);
+	json_add_number(j, "slot", it->slot);
 	cJSON_AddStringToObject(j, "state", info->name);
 	cJSON_AddStringToObject(j, "meaning", info->meaning);
 	if (addr_or_null(s, it->owner))
@@ -189,8 +189,8 @@ static cJSON *item_json(const struct fix_run *f, size_t i)
 	if (o->status == REPAIR_FAILED)
 		cJSON_AddStringToObject(j, "error", o->error.msg);
 	cJSON_AddBoolToObject(j, "needs_unreachable", it->needs_reach);
-	cJSON_AddNumberToObject(j, "keys_moved", (double)o->keys_moved);
-	cJSON_AddNumberToObject(j, "copies_dropped", (double)o->keys_dropped);
+	json_add_number(j, "keys_moved", (double)o->keys_moved);
+	json_add_number(j, "copies_dropped", (double)o->keys_dropped);
 	steps = cJSON_AddArrayToObject(j, "steps");
 	for (size_t k = 0; k < it->step_count; k++) {
 		char step[512];
@@ -215,24 +215,24 @@ static void print_json(const struct fix_run *f, int code)
 
 	cJSON_AddStringToObject(root, "seed", f->seed);
 	cJSON_AddBoolToObject(root, "dry_run", f->dry_run);
-	cJSON_AddNumberToObject(root, "unreachable_masters", f->sv.plan.unreachable_masters);
+	json_add_number(root, "unreachable_masters", f->sv.plan.unreachable_masters);
 	cJSON_AddBoolToObject(root, "refused", f->sv.plan.refused);
-	cJSON_AddNumberToObject(root, "lost_shards", f->sv.plan.lost_masters);
+	json_add_number(root, "lost_shards", f->sv.plan.lost_masters);
 	if (repair_lost_slots(&f->sv.plan, &lost) > 0) {
 		slotset_format(&lost, slots, sizeof(slots));
 		cJSON_AddStringToObject(root, "keys_lost_slots", slots);
 	} else {
 		cJSON_AddNullToObject(root, "keys_lost_slots");
 	}
-	cJSON_AddNumberToObject(root, "broken", (double)f->sv.plan.count);
+	json_add_number(root, "broken", (double)f->sv.plan.count);
 	items = cJSON_AddArrayToObject(root, "repairs");
 	for (size_t i = 0; i < f->sv.plan.count; i++)
 		cJSON_AddItemToArray(items, item_json(f, i));
 	if (f->checked) {
 		cJSON_AddBoolToObject(root, "healthy", f->check_code == SC_EXIT_OK);
-		cJSON_AddNumberToObject(root, "check_exit_code", f->check_code);
+		json_add_number(root, "check_exit_code", f->check_code);
 	}
-	cJSON_AddNumberToObject(root, "exit_code", code);
+	json_add_number(root, "exit_code", code);
 	cli_print_json(root);
 }
 

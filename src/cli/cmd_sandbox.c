@@ -270,7 +270,7 @@ static cJSON *status_json(const struct sandbox *sb, const struct node_live *live
 	for (int i = 0; i < sb->count; i++) {
 		cJSON *o = sandbox_node_json(sb, i);
 
-		cJSON_AddNumberToObject(o, "index", i);
+		json_add_number(o, "index", i);
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", sb->nodes[i].port);
 		cJSON_AddStringToObject(o, "address", addr);
 		cJSON_AddBoolToObject(o, "running", live[i].running);

@@ -230,14 +230,14 @@ static void print_batch(struct exec_cli *ui, const struct exec_event *ev)
 
 static void json_add_progress(cJSON *o, const struct exec_progress *p)
 {
-	cJSON_AddNumberToObject(o, "slots_total", (double)p->slots_total);
-	cJSON_AddNumberToObject(o, "slots_done", (double)p->slots_done);
-	cJSON_AddNumberToObject(o, "slots_failed", (double)p->slots_failed);
-	cJSON_AddNumberToObject(o, "keys_moved", (double)p->keys_moved);
-	cJSON_AddNumberToObject(o, "bytes_moved", (double)p->bytes_moved);
-	cJSON_AddNumberToObject(o, "atomic_jobs", (double)p->atomic_jobs);
-	cJSON_AddNumberToObject(o, "atomic_fallbacks", (double)p->atomic_fallbacks);
-	cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
+	json_add_number(o, "slots_total", (double)p->slots_total);
+	json_add_number(o, "slots_done", (double)p->slots_done);
+	json_add_number(o, "slots_failed", (double)p->slots_failed);
+	json_add_number(o, "keys_moved", (double)p->keys_moved);
+	json_add_number(o, "bytes_moved", (double)p->bytes_moved);
+	json_add_number(o, "atomic_jobs", (double)p->atomic_jobs);
+	json_add_number(o, "atomic_fallbacks", (double)p->atomic_fallbacks);
+	json_add_number(o, "elapsed_s", p->elapsed_s);
 }
 
 /* One event line on stdout, or into ui's events array when a command runs
@@ -292,20 +292,20 @@ static void json_emit_slot(struct exec_cli *ui, const struct exec_event *ev, int
 	cJSON *o = json_event(event_name(ev->kind), ev->op);
 
 	if (slot >= 0)
-		cJSON_AddNumberToObject(o, "slot", slot);
+		json_add_number(o, "slot", slot);
 	if (ev->from)
 		cJSON_AddStringToObject(o, "from", ev->from);
 	if (ev->to)
 		cJSON_AddStringToObject(o, "to", ev->to);
 	if (ev->kind == EXEC_EVENT_BATCH || ev->kind == EXEC_EVENT_SLOT_DONE) {
-		cJSON_AddNumberToObject(o, "keys", (double)ev->keys);
-		cJSON_AddNumberToObject(o, "bytes", (double)ev->bytes);
+		json_add_number(o, "keys", (double)ev->keys);
+		json_add_number(o, "bytes", (double)ev->bytes);
 	}
 	if ((ev->kind == EXEC_EVENT_START || ev->kind == EXEC_EVENT_SUMMARY) && ev->backend)
 		cJSON_AddStringToObject(o, "backend", ev->backend);
 	if (ev->kind == EXEC_EVENT_START) {
-		cJSON_AddNumberToObject(o, "keys_estimated", (double)ev->progress->keys_estimated);
-		cJSON_AddNumberToObject(o, "bytes_estimated", (double)ev->progress->bytes_estimated);
+		json_add_number(o, "keys_estimated", (double)ev->progress->keys_estimated);
+		json_add_number(o, "bytes_estimated", (double)ev->progress->bytes_estimated);
 	}
 	if (ev->message)
 		cJSON_AddStringToObject(o, "message", ev->message);
@@ -471,10 +471,10 @@ int exec_cli_finish(struct exec_cli *ui, int rc, const struct exec_result *res, 
 		cJSON *o = json_event("summary", ui->op);
 
 		cJSON_AddStringToObject(o, "status", res->already_applied ? "already-applied" : status_word(ui->op, rc, err));
-		cJSON_AddNumberToObject(o, "exit_code", code);
+		json_add_number(o, "exit_code", code);
 		cJSON_AddBoolToObject(o, "verified", res->verified);
 		cJSON_AddStringToObject(o, "journal", res->journal);
-		cJSON_AddNumberToObject(o, "keys_per_sec", rate);
+		json_add_number(o, "keys_per_sec", rate);
 		if (rc != 0)
 			cJSON_AddStringToObject(o, "message", err->msg);
 		else if (p->slots_total == 0 && ui->summary[0])

@@ -247,7 +247,7 @@ static void add_ratio(cJSON *o, const char *name, double r)
 	if (isnan(r) || isinf(r))
 		cJSON_AddNullToObject(o, name);
 	else
-		cJSON_AddNumberToObject(o, name, round(r * 1000) / 1000);
+		json_add_number(o, name, round(r * 1000) / 1000);
 }
 
 static cJSON *masters_json(const struct plan *p, const struct summary *s)
@@ -262,15 +262,15 @@ static cJSON *masters_json(const struct plan *p, const struct summary *s)
 		snprintf(addr, sizeof(addr), "%s:%d", n->host, n->port);
 		cJSON_AddStringToObject(o, "id", n->id);
 		cJSON_AddStringToObject(o, "address", addr);
-		cJSON_AddNumberToObject(o, "weight", n->weight);
-		cJSON_AddNumberToObject(o, "slots_before", slotset_count(&n->slots));
-		cJSON_AddNumberToObject(o, "slots_after", n->slots_after);
-		cJSON_AddNumberToObject(o, "keys_before", (double)n->keys_before);
-		cJSON_AddNumberToObject(o, "keys_after", (double)n->keys_after);
-		cJSON_AddNumberToObject(o, "bytes_before", (double)n->bytes_before);
-		cJSON_AddNumberToObject(o, "bytes_after", (double)n->bytes_after);
-		cJSON_AddNumberToObject(o, "share_before", round(10 * share(before_of(p, n), s->total_before)) / 10);
-		cJSON_AddNumberToObject(o, "share_after", round(10 * share(after_of(p, n), s->total_after)) / 10);
+		json_add_number(o, "weight", n->weight);
+		json_add_number(o, "slots_before", slotset_count(&n->slots));
+		json_add_number(o, "slots_after", n->slots_after);
+		json_add_number(o, "keys_before", (double)n->keys_before);
+		json_add_number(o, "keys_after", (double)n->keys_after);
+		json_add_number(o, "bytes_before", (double)n->bytes_before);
+		json_add_number(o, "bytes_after", (double)n->bytes_after);
+		json_add_number(o, "share_before", round(10 * share(before_of(p, n), s->total_before)) / 10);
+		json_add_number(o, "share_after", round(10 * share(after_of(p, n), s->total_after)) / 10);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -285,9 +285,9 @@ static cJSON *pairs_json(const struct plan *p, const struct summary *s)
 
 		cJSON_AddStringToObject(o, "from", p->nodes[s->pairs[i].from].id);
 		cJSON_AddStringToObject(o, "to", p->nodes[s->pairs[i].to].id);
-		cJSON_AddNumberToObject(o, "slots", s->pairs[i].slots);
-		cJSON_AddNumberToObject(o, "keys", (double)s->pairs[i].keys);
-		cJSON_AddNumberToObject(o, "bytes", (double)s->pairs[i].bytes);
+		json_add_number(o, "slots", s->pairs[i].slots);
+		json_add_number(o, "keys", (double)s->pairs[i].keys);
+		json_add_number(o, "bytes", (double)s->pairs[i].bytes);
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -305,12 +305,12 @@ static cJSON *hot_json(const struct plan *p)
 			if (!m->hot && !m->big)
 				continue;
 			o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "slot", m->slot);
+			json_add_number(o, "slot", m->slot);
 			cJSON_AddStringToObject(o, "from", m->from);
 			cJSON_AddStringToObject(o, "to", m->to);
-			cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
+			json_add_number(o, "bytes", (double)m->bytes);
 			cJSON_AddBoolToObject(o, "big", m->big);
-			cJSON_AddNumberToObject(o, "batch", (double)(b + 1));
+			json_add_number(o, "batch", (double)(b + 1));
 			cJSON_AddItemToArray(arr, o);
 		}
 	return arr;
@@ -338,16 +338,16 @@ cJSON *plan_summary_json(const struct plan *p)
 	for (size_t i = 0; big && i < p->big_key_count; i++) {
 		cJSON *k = cJSON_CreateObject();
 
-		cJSON_AddNumberToObject(k, "slot", p->big_keys[i].slot);
+		json_add_number(k, "slot", p->big_keys[i].slot);
 		cJSON_AddStringToObject(k, "key", p->big_keys[i].key);
-		cJSON_AddNumberToObject(k, "bytes", (double)p->big_keys[i].bytes);
+		json_add_number(k, "bytes", (double)p->big_keys[i].bytes);
 		cJSON_AddItemToArray(big, k);
 	}
 	total = cJSON_AddObjectToObject(o, "total");
-	cJSON_AddNumberToObject(total, "slots", s.slots);
-	cJSON_AddNumberToObject(total, "keys", (double)s.keys);
-	cJSON_AddNumberToObject(total, "bytes", (double)s.bytes);
-	cJSON_AddNumberToObject(total, "batches", (double)p->batch_count);
+	json_add_number(total, "slots", s.slots);
+	json_add_number(total, "keys", (double)s.keys);
+	json_add_number(total, "bytes", (double)s.bytes);
+	json_add_number(total, "batches", (double)p->batch_count);
 	warn = cJSON_AddArrayToObject(o, "warnings");
 	for (size_t i = 0; warn && i < p->warning_count; i++)
 		cJSON_AddItemToArray(warn, cJSON_CreateString(p->warnings[i]));

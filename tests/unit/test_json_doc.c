@@ -1,6 +1,6 @@
 /* test_json_doc.c: versioned JSON documents: one starts with its
  * format_version, a "MAJOR.MINOR" string, and only such a string is read as
- * a version. */
+ * a version; its numbers are written as cJSON writes them. */
 #include <check.h>
 #include <cJSON.h>
 #include <stdlib.h>
@@ -45,6 +45,37 @@ START_TEST(versions_are_major_dot_minor)
 }
 END_TEST
 
+/* Whole numbers as digits, the same text cJSON gives for them; others (and
+ * whole numbers beyond 1e15) as cJSON gives them. */
+START_TEST(numbers_are_written_as_cjson_writes_them)
+{
+	const double values[] = { 0, 1, -1, 4095, 2147483648.0, 1796475159933.0, 999999999999999.0, -5e14,
+		0.5, 33.3, 1e16, -2.5e20 };
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		cJSON *mine = cJSON_CreateObject(), *theirs = cJSON_CreateObject();
+		char *a, *b;
+
+		ck_assert_ptr_nonnull(json_add_number(mine, "n", values[i]));
+		cJSON_AddNumberToObject(theirs, "n", values[i]);
+		a = cJSON_PrintUnformatted(mine);
+		b = cJSON_PrintUnformatted(theirs);
+		ck_assert_str_eq(a, b);
+		cJSON_free(a);
+		cJSON_free(b);
+		/* and it reads back as the number */
+		a = cJSON_PrintUnformatted(mine);
+		cJSON_Delete(mine);
+		mine = cJSON_Parse(a);
+		ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(mine, "n")));
+		ck_assert(cJSON_GetObjectItem(mine, "n")->valuedouble == values[i]);
+		cJSON_free(a);
+		cJSON_Delete(mine);
+		cJSON_Delete(theirs);
+	}
+}
+END_TEST
+
 static Suite *json_doc_suite(void)
 {
 	Suite *s = suite_create("json_doc");
@@ -52,6 +83,7 @@ static Suite *json_doc_suite(void)
 
 	tcase_add_test(tc, a_document_starts_with_its_version);
 	tcase_add_test(tc, versions_are_major_dot_minor);
+	tcase_add_test(tc, numbers_are_written_as_cjson_writes_them);
 	suite_add_tcase(s, tc);
 	return s;
 }

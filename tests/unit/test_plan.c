@@ -173,6 +173,44 @@ START_TEST(deterministic_and_no_password)
 }
 END_TEST
 
+/* The moves written by hand give the very text cJSON gives the plan's tree:
+ * printing the parsed file again changes no byte; a move whose names need
+ * escaping, or with numbers beyond 1e15, takes cJSON's own path. */
+START_TEST(moves_are_written_as_cjson_writes_them)
+{
+	struct topology map;
+	struct plan p;
+	cJSON *tree;
+	char *a, *b;
+
+	fake_map_init(&map, 3, 1);
+	make_plan(&map, &p);
+	p.batches[0].moves[1].bytes = -1;
+	p.batches[1].moves[0].keys = 4000000000LL;
+	a = serialize_ok(&p);
+	ck_assert_ptr_nonnull(tree = cJSON_Parse(a));
+	b = cJSON_Print(tree);
+	ck_assert_str_eq(a, b);
+	cJSON_free(b);
+	cJSON_Delete(tree);
+	free(a);
+
+	snprintf(p.batches[0].moves[0].from, sizeof(p.batches[0].moves[0].from), "q\"uote");
+	p.batches[1].moves[0].bytes = 4000000000000000LL;
+	a = serialize_ok(&p);
+	ck_assert_ptr_nonnull(tree = cJSON_Parse(a));
+	b = cJSON_Print(tree);
+	ck_assert_str_eq(a, b);
+	ck_assert(strstr(a, "\"from\":\t\"q\\\"uote\"") != NULL);
+	ck_assert(strstr(a, "\"bytes\":\t4e+15") != NULL);
+	cJSON_free(b);
+	cJSON_Delete(tree);
+	free(a);
+	plan_release(&p);
+	fake_map_free(&map);
+}
+END_TEST
+
 START_TEST(unknown_fields_kept)
 {
 	char *text = sample_text();
@@ -697,6 +735,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, cpu_plan_round_trip);
 	tcase_add_test(tc, deterministic_and_no_password);
+	tcase_add_test(tc, moves_are_written_as_cjson_writes_them);
 	tcase_add_test(tc, replicas_are_optional);
 	tcase_add_test(tc, unknown_fields_kept);
 	tcase_add_test(tc, validation_errors);

@@ -1,7 +1,8 @@
 /* test_strbuf.c: the bounded string builder: appends that fit, an exact fit,
  * truncation (kept text, flag, terminator, nothing past the end) and a
- * buffer of size 0 or 1. */
+ * buffer of size 0 or 1; plain strings and numbers as printf gives them. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 #include "slotctl/core/strbuf.h"
 #include "check_run.h"
@@ -96,6 +97,33 @@ START_TEST(tiny_buffers)
 }
 END_TEST
 
+START_TEST(plain_strings_and_numbers_append_as_printf_would)
+{
+	const long long values[] = { 0, 7, -7, 4095, 1796475159933LL, 9223372036854775807LL,
+		-9223372036854775807LL - 1 };
+	char buf[64], want[64], small[8];
+	struct strbuf sb;
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		strbuf_init(&sb, buf, sizeof(buf));
+		ck_assert(strbuf_adds(&sb, "n="));
+		ck_assert(strbuf_addll(&sb, values[i]));
+		snprintf(want, sizeof(want), "n=%lld", values[i]);
+		ck_assert_str_eq(buf, want);
+		ck_assert_uint_eq(sb.len, strlen(want));
+	}
+	/* cut off as strbuf_addf would be */
+	strbuf_init(&sb, small, sizeof(small));
+	ck_assert(strbuf_adds(&sb, "abc"));
+	ck_assert(!strbuf_addll(&sb, 123456));
+	ck_assert(sb.truncated);
+	ck_assert_str_eq(small, "abc1234");
+	ck_assert(!strbuf_adds(&sb, "x"));
+	ck_assert_str_eq(small, "abc1234");
+	ck_assert(strbuf_adds(&sb, ""));
+}
+END_TEST
+
 static Suite *strbuf_suite(void)
 {
 	Suite *s = suite_create("strbuf");
@@ -106,6 +134,7 @@ static Suite *strbuf_suite(void)
 	tcase_add_test(tc, what_does_not_fit_is_cut_and_flagged);
 	tcase_add_test(tc, nothing_is_written_past_size);
 	tcase_add_test(tc, tiny_buffers);
+	tcase_add_test(tc, plain_strings_and_numbers_append_as_printf_would);
 	suite_add_tcase(s, tc);
 	return s;
 }

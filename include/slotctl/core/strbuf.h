@@ -29,6 +29,12 @@ bool strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 bool strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* Appends the string s as it is, or the decimal digits of v: the same as
+ * strbuf_addf with "%s" or "%lld" (same text, same truncation), without
+ * parsing a format: for text built in hot loops (journal records). */
+bool strbuf_adds(struct strbuf *sb, const char *s);
+bool strbuf_addll(struct strbuf *sb, long long v);
+
 /* Appends the first `named` of n keys (byte strings of lens bytes), each
  * quoted and cut at STRBUF_KEY_SHOWN bytes, ", " between them, then
  * " and N more" when n > named: how a message names the keys it is about. */

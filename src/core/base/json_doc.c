@@ -1,6 +1,7 @@
-/* json_doc.c: starting a versioned JSON document and reading its version
- * (see slotctl/core/json_doc.h). */
+/* json_doc.c: starting a versioned JSON document, reading its version, and
+ * writing its numbers (see slotctl/core/json_doc.h). */
 #include "slotctl/core/json_doc.h"
+#include "slotctl/core/strbuf.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -26,4 +27,25 @@ int json_doc_version(const char *text, int *major, int *minor)
 	*major = a;
 	*minor = b;
 	return 0;
+}
+
+struct cJSON *json_add_number(struct cJSON *o, const char *name, double value)
+{
+	char digits[32];
+	struct strbuf sb;
+
+	if (value >= -1e15 && value <= 1e15 && value == (double)(long long)value) {
+		strbuf_init(&sb, digits, sizeof(digits));
+		strbuf_addll(&sb, (long long)value);
+		return cJSON_AddRawToObject(o, name, digits);
+	}
+	return cJSON_AddNumberToObject(o, name, value);
+}
+
+bool json_is_plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
 }

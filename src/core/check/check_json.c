@@ -35,7 +35,7 @@ static cJSON *finding_json(const struct check_finding *f)
 		cJSON_AddItemToArray(nodes, n);
 	}
 	cJSON_AddStringToObject(o, "slots", slots);
-	cJSON_AddNumberToObject(o, "slot_count", slotset_count(&f->slots));
+	json_add_number(o, "slot_count", slotset_count(&f->slots));
 	cJSON_AddStringToObject(o, "message", f->message);
 	free(slots);
 	return o;
@@ -47,19 +47,19 @@ static void summary_json(cJSON *doc, const struct check_report *r)
 	cJSON *c = cJSON_AddObjectToObject(doc, "cluster");
 	cJSON *counts = cJSON_AddObjectToObject(doc, "counts");
 
-	cJSON_AddNumberToObject(c, "nodes", s->nodes);
-	cJSON_AddNumberToObject(c, "reachable", s->reachable);
-	cJSON_AddNumberToObject(c, "masters", s->masters);
-	cJSON_AddNumberToObject(c, "replicas", s->replicas);
-	cJSON_AddNumberToObject(c, "slots_covered", s->slots_covered);
+	json_add_number(c, "nodes", s->nodes);
+	json_add_number(c, "reachable", s->reachable);
+	json_add_number(c, "masters", s->masters);
+	json_add_number(c, "replicas", s->replicas);
+	json_add_number(c, "slots_covered", s->slots_covered);
 	if (s->keys >= 0)
-		cJSON_AddNumberToObject(c, "keys", (double)s->keys);
+		json_add_number(c, "keys", (double)s->keys);
 	else
 		cJSON_AddNullToObject(c, "keys");
 	cJSON_AddStringToObject(c, "reference", s->reference);
-	cJSON_AddNumberToObject(counts, "ok", (double)check_report_count(r, CHECK_OK));
-	cJSON_AddNumberToObject(counts, "warn", (double)check_report_count(r, CHECK_WARN));
-	cJSON_AddNumberToObject(counts, "err", (double)check_report_count(r, CHECK_ERR));
+	json_add_number(counts, "ok", (double)check_report_count(r, CHECK_OK));
+	json_add_number(counts, "warn", (double)check_report_count(r, CHECK_WARN));
+	json_add_number(counts, "err", (double)check_report_count(r, CHECK_ERR));
 }
 
 char *check_report_json(const struct check_report *r, const char *seed, int exit_code, bool settled,
@@ -72,7 +72,7 @@ char *check_report_json(const struct check_report *r, const char *seed, int exit
 	if (!doc)
 		goto oom;
 	cJSON_AddStringToObject(doc, "seed", seed);
-	cJSON_AddNumberToObject(doc, "exit_code", exit_code);
+	json_add_number(doc, "exit_code", exit_code);
 	cJSON_AddBoolToObject(doc, "settled", settled);
 	summary_json(doc, r);
 	findings = cJSON_AddArrayToObject(doc, "findings");

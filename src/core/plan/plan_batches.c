@@ -5,6 +5,7 @@
  * the options used and the topology fingerprint. Pure. */
 #include "planner_work.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -261,7 +262,7 @@ static cJSON *options_json(const struct planner_opts *o, enum plan_kind kind)
 	cJSON *j = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(j, "by", plan_measure_name(o->by));
-	cJSON_AddNumberToObject(j, "max_slots_per_batch",
+	json_add_number(j, "max_slots_per_batch",
 		o->max_slots_per_batch > 0 ? o->max_slots_per_batch : PLANNER_DEFAULT_BATCH);
 	cJSON_AddBoolToObject(j, "strict", o->strict);
 	cJSON_AddBoolToObject(j, "use_empty_masters", o->use_empty_masters);
@@ -271,10 +272,10 @@ static cJSON *options_json(const struct planner_opts *o, enum plan_kind kind)
 		if (o->slot_ranges)
 			cJSON_AddStringToObject(j, "slot_ranges", o->slot_ranges);
 		else
-			cJSON_AddNumberToObject(j, "slots", o->slots);
+			json_add_number(j, "slots", o->slots);
 		cJSON_AddStringToObject(j, "pick", o->pick == PICK_LOWEST ? "lowest" : "cheapest");
 	} else if (kind == PLAN_REBALANCE) {
-		cJSON_AddNumberToObject(j, "threshold", o->threshold > 0 ? o->threshold : PLANNER_DEFAULT_THRESHOLD);
+		json_add_number(j, "threshold", o->threshold > 0 ? o->threshold : PLANNER_DEFAULT_THRESHOLD);
 		cJSON_AddItemToObject(j, "weights", strings_json(o->weights, o->weight_count));
 	} else {
 		cJSON_AddStringToObject(j, "drain", o->drain ? o->drain : "");

@@ -10,6 +10,7 @@
 #include "slotctl/io/journal_file.h"
 #include "slotctl/io/clock.h"
 #include "slotctl/core/exitcode.h"
+#include "slotctl/core/json_doc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -49,7 +50,7 @@ static char *holder_text(const char *command)
 	host[sizeof(host) - 1] = '\0';
 	if (gmtime_r(&now, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (o && cJSON_AddNumberToObject(o, "pid", (double)getpid()) &&
+	if (o && json_add_number(o, "pid", (double)getpid()) &&
 	    cJSON_AddStringToObject(o, "host", host) && cJSON_AddStringToObject(o, "started", started) &&
 	    cJSON_AddStringToObject(o, "command", command ? command : "slotctl"))
 		text = cJSON_PrintUnformatted(o);

@@ -23,12 +23,12 @@ struct cJSON *sandbox_node_json(const struct sandbox *sb, int i)
 
 	if (!o)
 		return NULL;
-	cJSON_AddNumberToObject(o, "port", n->port);
-	cJSON_AddNumberToObject(o, "cport", n->cport);
-	cJSON_AddNumberToObject(o, "pid", (double)n->pid);
+	json_add_number(o, "port", n->port);
+	json_add_number(o, "cport", n->cport);
+	json_add_number(o, "pid", (double)n->pid);
 	cJSON_AddStringToObject(o, "id", n->id);
 	cJSON_AddStringToObject(o, "role", n->master < 0 ? "master" : "replica");
-	cJSON_AddNumberToObject(o, "master", n->master);
+	json_add_number(o, "master", n->master);
 	return o;
 }
 
@@ -42,9 +42,9 @@ static char *state_text(const struct sandbox *sb)
 		return NULL;
 	cJSON_AddStringToObject(root, "dir", sb->dir);
 	cJSON_AddStringToObject(root, "redis_server", sb->redis_server);
-	cJSON_AddNumberToObject(root, "masters", sb->masters);
-	cJSON_AddNumberToObject(root, "replicas", sb->replicas);
-	cJSON_AddNumberToObject(root, "empty_masters", sb->empty_masters);
+	json_add_number(root, "masters", sb->masters);
+	json_add_number(root, "replicas", sb->replicas);
+	json_add_number(root, "empty_masters", sb->empty_masters);
 	cJSON_AddBoolToObject(root, "tls", sb->tls);
 	cJSON_AddBoolToObject(root, "tls_auth_clients", sb->tls_auth_clients);
 	nodes = cJSON_AddArrayToObject(root, "nodes");
