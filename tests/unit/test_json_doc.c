@@ -76,6 +76,24 @@ START_TEST(numbers_are_written_as_cjson_writes_them)
 }
 END_TEST
 
+/* Plain: printable ASCII without the quote and the backslash, nothing else. */
+START_TEST(plain_strings_are_printable_ascii_without_quote_or_backslash)
+{
+	char one[2] = "";
+
+	ck_assert(json_is_plain(""));
+	ck_assert(json_is_plain("07c1f3e8a9b2d4c6e0f1a3b5c7d9e1f3a5b7c9d1"));
+	ck_assert(json_is_plain(" !#$%&'()*+,-./:;<=>?@[]^_`{|}~"));
+	for (int c = 1; c < 256; c++) {
+		one[0] = (char)c;
+		ck_assert_msg(json_is_plain(one) == (c >= 0x20 && c < 0x7f && c != '"' && c != '\\'), "byte %d", c);
+	}
+	ck_assert(!json_is_plain("ab\"c"));
+	ck_assert(!json_is_plain("tab\there"));
+	ck_assert(!json_is_plain("caf\xc3\xa9"));
+}
+END_TEST
+
 static Suite *json_doc_suite(void)
 {
 	Suite *s = suite_create("json_doc");
@@ -84,6 +102,7 @@ static Suite *json_doc_suite(void)
 	tcase_add_test(tc, a_document_starts_with_its_version);
 	tcase_add_test(tc, versions_are_major_dot_minor);
 	tcase_add_test(tc, numbers_are_written_as_cjson_writes_them);
+	tcase_add_test(tc, plain_strings_are_printable_ascii_without_quote_or_backslash);
 	suite_add_tcase(s, tc);
 	return s;
 }
