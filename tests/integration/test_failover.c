@@ -319,6 +319,184 @@ START_TEST(abort_after_source_failover)
 }
 END_TEST
 
+/* Whether node i's own CLUSTER NODES line shows slot migrating, on a
+ * connection of its own (usable from a forked child); false when it does
+ * not answer. */
+static bool shows_migrating(const struct test_cluster *tc, int i, int slot)
+{
+	redisContext *c = tc_connect(tc, i);
+	redisReply *r = redisCommand(c, "CLUSTER NODES");
+	bool open = false;
+	char mark[32];
+
+	snprintf(mark, sizeof(mark), "[%d->-", slot);
+	if (r && r->type == REDIS_REPLY_STRING) {
+		const char *me = strstr(r->str, "myself");
+		const char *eol = me ? strchr(me, '\n') : NULL;
+		const char *at = me ? strstr(me, mark) : NULL;
+
+		open = at && (!eol || at < eol);
+	}
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return open;
+}
+
+/* Node i's "connected_slaves:" count, from its INFO replication; -1 when it
+ * does not answer. With only_online, the replicas it lists as online. */
+static int replicas_connected(const struct test_cluster *tc, int i, bool only_online)
+{
+	redisContext *c = tc_connect(tc, i);
+	redisReply *r = redisCommand(c, "INFO replication");
+	int n = -1;
+
+	if (r && r->type == REDIS_REPLY_STRING) {
+		const char *p = strstr(r->str, "connected_slaves:");
+
+		n = p ? atoi(p + strlen("connected_slaves:")) : -1;
+		if (only_online)
+			for (n = 0, p = r->str; (p = strstr(p, "state=online")) != NULL; p++)
+				n++;
+	}
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+/* Runs the command argv (NULL-terminated) on node i (own connection) and
+ * says whether it answered with a status reply or an integer. */
+static bool command_ok(const struct test_cluster *tc, int i, const char *const *argv)
+{
+	redisContext *c = tc_connect(tc, i);
+	int argc = 0;
+	redisReply *r;
+	bool ok;
+
+	while (argv[argc])
+		argc++;
+	r = redisCommandArgv(c, argc, (const char **)argv, NULL);
+	ok = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_INTEGER);
+	if (r)
+		freeReplyObject(r);
+	redisFree(c);
+	return ok;
+}
+
+/* Polls cond up to ms, every 20 ms. */
+#define WAIT_UNTIL(cond, ms) \
+	do { \
+		for (int waited_ = 0; !(cond) && waited_ < (ms); waited_ += 20) \
+			usleep(20 * 1000); \
+	} while (0)
+
+/* From a child process, once abort holds after its last slot: makes `old`
+ * (the source demoted by the failover, a replica of `master` now) miss a
+ * replicated close of slot. The slot is opened again on master (MIGRATING
+ * to node `to`, replicated: old shows it too); old is frozen (SIGSTOP) and
+ * its replication link cut (CLIENT KILL TYPE replica on master), so the
+ * STABLE master then runs reaches no replica; old goes on and resyncs, the
+ * STABLE not in the stream. That is the state a demoted source is left in
+ * when abort closes the slot before it reconnects to its new master (a
+ * Valkey 8+ master replicates SETSLOT only to replicas online at the time).
+ * Then abort goes on. Exits 0 when old shows the slot migrating and its
+ * master does not, else a code naming the step that failed. */
+static pid_t miss_close_at_hold(const struct test_cluster *tc, int old, int master, int to, int slot,
+	const char *go)
+{
+	pid_t child = fork();
+
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char held[256], slotbuf[16];
+		const char *migrating[] = { "CLUSTER", "SETSLOT", slotbuf, "MIGRATING", tc_id(tc, to), NULL };
+		const char *stable[] = { "CLUSTER", "SETSLOT", slotbuf, "STABLE", NULL };
+		const char *cut[] = { "CLIENT", "KILL", "TYPE", "replica", NULL };
+		int rc = 0;
+		FILE *g;
+
+		snprintf(held, sizeof(held), "%s.held", go);
+		snprintf(slotbuf, sizeof(slotbuf), "%d", slot);
+		if (!tc_wait_for_file(held, 120000))
+			_exit(1);
+		if (!command_ok(tc, master, migrating))
+			rc = 2;
+		WAIT_UNTIL(rc == 0 && shows_migrating(tc, old, slot), 10000);
+		if (rc == 0 && !shows_migrating(tc, old, slot))
+			rc = 3;
+		if (rc == 0) {
+			kill(tc_pid(tc, old), SIGSTOP);
+			if (!command_ok(tc, master, cut))
+				rc = 4;
+			WAIT_UNTIL(replicas_connected(tc, master, false) == 0, 10000);
+			if (rc == 0 && replicas_connected(tc, master, false) != 0)
+				rc = 5;
+			if (!command_ok(tc, master, stable) && rc == 0)
+				rc = 6;
+			kill(tc_pid(tc, old), SIGCONT);
+		}
+		WAIT_UNTIL(rc == 0 && replicas_connected(tc, master, true) == 1, 20000);
+		if (rc == 0 && replicas_connected(tc, master, true) != 1)
+			rc = 7;
+		if (rc == 0 && (!shows_migrating(tc, old, slot) || shows_migrating(tc, master, slot)))
+			rc = 8;
+		if ((g = fopen(go, "w")))
+			fclose(g);
+		_exit(rc);
+	}
+	return child;
+}
+
+/* A demoted source missed abort's close of the slot (Valkey 8+ replicates
+ * SETSLOT only to the replicas online then; seen once in CI as
+ * abort_source's verification waiting for "slot N is still migrating" on
+ * the old source): the replica's stale mark would be a real open slot the
+ * day it is promoted, so abort must get the close to it. Built for sure by
+ * miss_close_at_hold while abort holds after its last slot; abort then ends
+ * with every node showing the slot stable. Redis 7 replicates no SETSLOT:
+ * its replicas never show a mark, and there the test checks the abort only. */
+START_TEST(abort_after_source_failover_replica_missed)
+{
+	struct exec_hot f;
+	struct run_result r;
+	struct server_version v;
+	char go[128], hold[160];
+	int old, master, status;
+	pid_t child = -1;
+
+	fixture_start(&f);
+	old = f.from;
+	master = tc_replica_of(f.tc, old);
+	tc_server_version(f.tc, old, &v);
+	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50",
+		"--backend", "keys");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+	ck_assert(fail_over_to(f.tc, master));
+	if (v.valkey && server_version_at_least(&v, 8, 0)) {
+		snprintf(go, sizeof(go), "%s/go", f.dir);
+		snprintf(hold, sizeof(hold), "aborted:%d:%s", NSLOTS, go);
+		setenv("SLOTCTL_TEST_HOLD_AT", hold, 1);
+		child = miss_close_at_hold(f.tc, old, master, f.to, f.hot_slot, go);
+	}
+	EXEC_RUN(&r, 0, 180, "abort", f.plan, NULL);
+	unsetenv("SLOTCTL_TEST_HOLD_AT");
+	ck_assert_contains(r.out, "abort: aborted");
+	run_result_free(&r);
+	if (child > 0) {
+		ck_assert_int_eq(waitpid(child, &status, 0), child);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"the old source was not made to miss the close (child exited %d)",
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	ck_assert(!shows_migrating(f.tc, old, f.hot_slot));
+	fixture_verify_on(&f, f.from);
+	tc_stop(f.tc);
+}
+END_TEST
+
 /* One case per test, so CK_RUN_CASE can pick one. */
 static void add_case(Suite *s, const char *name, const TTest *test)
 {
@@ -340,6 +518,7 @@ static Suite *failover_suite(void)
 	add_case(s, "resume_source", resume_after_source_failover);
 	add_case(s, "abort_target", abort_after_target_failover);
 	add_case(s, "abort_source", abort_after_source_failover);
+	add_case(s, "abort_source_missed", abort_after_source_failover_replica_missed);
 	return s;
 }
 
