@@ -266,7 +266,12 @@ int exec_slot_rollback(struct mover_group *g, size_t i, struct sc_error *err)
 	if (m->src_open && slotops_set_stable(sc, m->slot, err) != 0)
 		return -1;
 	if (on_target > 0) {
-		if (!m->dst_open && slotops_set_importing(dc, m->slot, src->id, err) != 0)
+		/* The target serves the keys it gives back only while it imports
+		 * the slot (else MOVED, even after ASKING), and dst_open may come
+		 * from its replicas alone: a Valkey target that took a promoted
+		 * source for another shard's node drops its own mark when that
+		 * node claims the slot. IMPORTING again is harmless on a mark. */
+		if (slotops_set_importing(dc, m->slot, src->id, err) != 0)
 			return -1;
 		if (move_keys(g, i, dc, src, true, err) != 0)
 			return -1;
