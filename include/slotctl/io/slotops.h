@@ -45,8 +45,11 @@ int slotops_set_node(struct conn *c, int slot, const char *owner_id, struct sc_e
 int slotops_set_stable(struct conn *c, int slot, struct sc_error *err);
 /* The same NODE and STABLE, sent to a node that is not the slot's new
  * owner (fix tells every master): a replica's refusal counts as done, for a
- * master turned replica has dropped its migration marks and takes owners
- * from the bus (see slotops_refused_as_replica). */
+ * replica takes owners from the bus and its marks only from its master
+ * (see slotops_refused_as_replica). A master demoted within its shard keeps
+ * its marks on Valkey 8+, and drops one only when its new master replicates
+ * a SETSLOT of that slot while it is connected: verify.c has the master
+ * close again a slot a replica alone still shows open. */
 int slotops_tell_node(struct conn *c, int slot, const char *owner_id, struct sc_error *err);
 int slotops_tell_stable(struct conn *c, int slot, struct sc_error *err);
 /* ROLE on c: *replica is true when the node is a replica now. */
