@@ -407,10 +407,15 @@ void exec_cli_event(void *ctx, const struct exec_event *ev)
 		fprintf(stderr, "%s: moving with the %s backend\n", ui->op, ev->backend);
 	if (ev->kind == EXEC_EVENT_SUMMARY && ev->message)
 		snprintf(ui->summary, sizeof(ui->summary), "%s", ev->message);
-	if ((ev->kind == EXEC_EVENT_FAILOVER || ev->kind == EXEC_EVENT_FALLBACK) && !ui->json) {
+	/* a verify event with a message: something verification did (it closed
+	 * again a slot a replica missed the close of), said once */
+	if ((ev->kind == EXEC_EVENT_FAILOVER || ev->kind == EXEC_EVENT_FALLBACK ||
+	    (ev->kind == EXEC_EVENT_VERIFY && ev->message)) && !ui->json) {
 		clear_bar(ui);
 		cli_warn("%s", ev->message);
 	}
+	if (ev->kind == EXEC_EVENT_VERIFY && ev->message)
+		return;
 	if (ui->verbose && ev->kind == EXEC_EVENT_BATCH)
 		print_batch(ui, ev);
 	if (ui->verbose && ev->kind == EXEC_EVENT_JOB && !ui->json) {

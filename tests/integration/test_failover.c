@@ -466,7 +466,8 @@ static pid_t miss_close_at_hold(const struct test_cluster *tc, int old, int mast
  * the old source): the replica's stale mark would be a real open slot the
  * day it is promoted, so abort must get the close to it. Built for sure by
  * miss_close_at_hold while abort holds after its last slot; abort then ends
- * with every node showing the slot stable. Redis 7 replicates no SETSLOT:
+ * with every node showing the slot stable, and says once that it closed it
+ * again. Redis 7 replicates no SETSLOT:
  * its replicas never show a mark, and there the test checks the abort only. */
 START_TEST(abort_after_source_failover_replica_missed)
 {
@@ -496,6 +497,14 @@ START_TEST(abort_after_source_failover_replica_missed)
 	EXEC_RUN(&r, 0, 180, "abort", f.plan, NULL);
 	unsetenv("SLOTCTL_TEST_HOLD_AT");
 	ck_assert_contains(r.out, "abort: aborted");
+	if (child > 0) { /* and it says so, once, naming the slot and the nodes */
+		char said[64];
+
+		snprintf(said, sizeof(said), "slot %d: replica '", f.hot_slot);
+		ck_assert_contains(r.err, said);
+		ck_assert_contains(r.err, "closing it again on its master");
+		ck_assert_ptr_null(strstr(strstr(r.err, said) + 1, said));
+	}
 	run_result_free(&r);
 	if (child > 0) {
 		ck_assert_int_eq(waitpid(child, &status, 0), child);

@@ -68,7 +68,8 @@ enum exec_event_kind {
 	EXEC_EVENT_SLOT_DONE,     /* `slot` finished (or was rolled back, on abort) */
 	EXEC_EVENT_ERROR,         /* `slots` failed alike (message); they are left resumable */
 	EXEC_EVENT_FAILOVER,      /* a shard failed over: its unfinished moves follow its new master (message) */
-	EXEC_EVENT_VERIFY,        /* waiting for every node to agree */
+	EXEC_EVENT_VERIFY,        /* waiting for every node to agree; with a message: what verification
+	                             did (closed again a slot a replica missed the close of), once a slot */
 	EXEC_EVENT_SUMMARY,       /* the run ended (message: outcome) */
 	EXEC_EVENT_JOB,           /* a server-side (atomic) migration job started or ended (message) */
 	EXEC_EVENT_FALLBACK,      /* atomic jobs of a batch kept failing: it moves key by key (message) */

@@ -141,7 +141,8 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
  * open, every view is cluster_state:ok and the masters' configEpochs are
  * distinct. Changes one thing: a slot of the run that a replica alone
  * shows open (it missed its master's replicated close, Valkey 8+) its master
- * is told to close again (SETSLOT STABLE, no owner change; see verify.c).
+ * is told to close again (SETSLOT STABLE, no owner change; see verify.c),
+ * said once a slot (a VERIFY event with a message).
  * Returns 0, or -1 with an SC_EXIT_PROBLEMS error naming what is still
  * wrong. */
 int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, struct sc_error *err);

@@ -112,8 +112,10 @@ static bool run_moves(const struct exec_run *run, int slot)
  * which changes no owner and clears nothing on the master, and is
  * replicated to its replicas online now; one still reconnecting misses this
  * one too, and the next poll sends it again. Errors are left to the check
- * (what stays open is reported). */
-static void reclose_missed(const struct exec_run *run, const struct snapshot *s, struct conn_pool *pool)
+ * (what stays open is reported). The first time a slot is closed again it
+ * is said (a VERIFY event with a message; told holds the slots said). */
+static void reclose_missed(struct exec_run *run, const struct snapshot *s, struct conn_pool *pool,
+	struct slotset *told)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		const struct topology *t = &s->nodes[i].view;
@@ -128,15 +130,23 @@ static void reclose_missed(const struct exec_run *run, const struct snapshot *s,
 			struct sc_error ignored;
 			struct conn *c;
 
-			if (run_moves(run, slot) && !shows_open(&master->view, slot) &&
-			    (c = conn_pool_get(pool, master->host, master->port, &ignored)))
-				slotops_tell_stable(c, slot, &ignored);
+			char msg[512];
+
+			if (!run_moves(run, slot) || shows_open(&master->view, slot) ||
+			    !(c = conn_pool_get(pool, master->host, master->port, &ignored)) ||
+			    slotops_tell_stable(c, slot, &ignored) != 0 || slotset_has(told, slot))
+				continue;
+			slotset_add(told, slot);
+			snprintf(msg, sizeof(msg), "slot %d: replica '%s' still shows it %s (it missed its master's "
+				"close); closing it again on its master '%s' (CLUSTER SETSLOT %d STABLE)", slot,
+				s->nodes[i].addr, me->open[k].importing ? "importing" : "migrating", master->addr, slot);
+			exec_emit(run, EXEC_EVENT_VERIFY, NULL, 0, 0, msg);
 		}
 	}
 }
 
-static int cluster_problem(struct exec_run *run, struct conn_pool *pool, const char *host, int port, char *what,
-	size_t size)
+static int cluster_problem(struct exec_run *run, struct conn_pool *pool, struct slotset *told, const char *host,
+	int port, char *what, size_t size)
 {
 	struct snapshot s;
 	struct sc_error e;
@@ -155,7 +165,7 @@ static int cluster_problem(struct exec_run *run, struct conn_pool *pool, const c
 	for (size_t i = 0; rc == 0 && i < s.count; i++)
 		rc = view_problem(run, &s.nodes[i], what, size);
 	if (rc != 0)
-		reclose_missed(run, &s, pool);
+		reclose_missed(run, &s, pool, told);
 	if (rc == 0 && snapshot_map(&s))
 		rc = epochs_problem(snapshot_map(&s), what, size);
 	snapshot_release(&s);
@@ -167,12 +177,14 @@ int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, stru
 	int wait_ms = run->o->verify_wait_ms > 0 ? run->o->verify_wait_ms : EXEC_DEFAULT_VERIFY_WAIT_MS;
 	long long deadline = sc_clock_ms() + wait_ms;
 	struct conn_pool *pool = conn_pool_new(&run->o->conn);
+	struct slotset told;
 	char what[512];
 
 	if (!pool)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
+	slotset_clear(&told);
 	for (;;) {
-		if (cluster_problem(run, pool, seed_host, seed_port, what, sizeof(what)) == 0) {
+		if (cluster_problem(run, pool, &told, seed_host, seed_port, what, sizeof(what)) == 0) {
 			conn_pool_free(pool);
 			return 0;
 		}
