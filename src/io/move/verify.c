@@ -129,7 +129,6 @@ static void reclose_missed(struct exec_run *run, const struct snapshot *s, struc
 			int slot = me->open[k].slot;
 			struct sc_error ignored;
 			struct conn *c;
-
 			char msg[512];
 
 			if (!run_moves(run, slot) || shows_open(&master->view, slot) ||
