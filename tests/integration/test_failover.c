@@ -269,6 +269,19 @@ START_TEST(target_fails_over_after_the_moves)
 }
 END_TEST
 
+/* apply of f's plan, key by key, killed (SIGKILL, the test-only crash hook)
+ * in the middle of the hot slot's keys: the slot left open both ways. */
+static void kill_apply_mid_slot(const struct exec_hot *f)
+{
+	struct run_result r;
+
+	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f->plan, "--yes", "--parallel", "1", "--batch-keys", "50",
+		"--backend", "keys");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+}
+
 /* apply killed in the middle of the hot slot's keys (the test-only crash
  * hook), then the source's or the target's replica takes over: resume
  * follows the shard and finishes the plan; abort follows it too and puts
@@ -281,12 +294,7 @@ static void failover_then(const char *op, bool source)
 	bool abort = strcmp(op, "abort") == 0;
 
 	fixture_start(&f);
-	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
-	/* key by key: killed in the middle of the hot slot's keys */
-	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50",
-		"--backend", "keys");
-	unsetenv("SLOTCTL_TEST_CRASH_AT");
-	run_result_free(&r);
+	kill_apply_mid_slot(&f);
 	ck_assert(fail_over_to(f.tc, tc_replica_of(f.tc, source ? f.from : f.to)));
 	EXEC_RUN(&r, 0, 180, op, f.plan, NULL);
 	ck_assert_contains(r.out, abort ? "abort: aborted" : "resume: done");
@@ -482,11 +490,7 @@ START_TEST(abort_after_source_failover_replica_missed)
 	old = f.from;
 	master = tc_replica_of(f.tc, old);
 	tc_server_version(f.tc, old, &v);
-	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
-	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50",
-		"--backend", "keys");
-	unsetenv("SLOTCTL_TEST_CRASH_AT");
-	run_result_free(&r);
+	kill_apply_mid_slot(&f);
 	ck_assert(fail_over_to(f.tc, master));
 	if (v.valkey && server_version_at_least(&v, 8, 0)) {
 		snprintf(go, sizeof(go), "%s/go", f.dir);
@@ -535,11 +539,7 @@ START_TEST(abort_when_only_the_targets_replica_imports)
 
 	fixture_start(&f);
 	tc_server_version(f.tc, f.to, &v);
-	setenv("SLOTCTL_TEST_CRASH_AT", "keys:3", 1);
-	EXEC_RUN(&r, 128 + SIGKILL, 120, "apply", f.plan, "--yes", "--parallel", "1", "--batch-keys", "50",
-		"--backend", "keys");
-	unsetenv("SLOTCTL_TEST_CRASH_AT");
-	run_result_free(&r);
+	kill_apply_mid_slot(&f);
 	if (v.valkey && server_version_at_least(&v, 8, 0))
 		ck_assert_int_eq(miss_stable(f.tc, tc_replica_of(f.tc, f.to), f.to, f.hot_slot, true), 0);
 	EXEC_RUN(&r, 0, 180, "abort", f.plan, NULL);
