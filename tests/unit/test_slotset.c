@@ -69,6 +69,29 @@ START_TEST(set_algebra)
 }
 END_TEST
 
+/* slotset_add_range fills words at once: it must add exactly the slots one
+ * by one adds would, at every word edge and the ends of the slot space. */
+START_TEST(add_range_matches_one_by_one)
+{
+	static const int edges[] = { 0, 1, 62, 63, 64, 65, 127, 128, 200, 8191, 16319, 16320, 16382, 16383 };
+	const size_t n = sizeof(edges) / sizeof(edges[0]);
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++) {
+			struct slotset range, one;
+
+			slotset_clear(&range);
+			slotset_clear(&one);
+			slotset_add(&range, 300); /* what was there stays */
+			slotset_add(&one, 300);
+			slotset_add_range(&range, edges[i], edges[j]);
+			for (int s = edges[i]; s <= edges[j]; s++)
+				slotset_add(&one, s);
+			ck_assert_msg(slotset_equal(&range, &one), "range %d-%d", edges[i], edges[j]);
+		}
+}
+END_TEST
+
 static Suite *slotset_suite(void)
 {
 	Suite *s = suite_create("slotset");
@@ -78,6 +101,7 @@ static Suite *slotset_suite(void)
 	tcase_add_test(tc, parse_rejects_bad_input);
 	tcase_add_test(tc, format_truncates_safely);
 	tcase_add_test(tc, set_algebra);
+	tcase_add_test(tc, add_range_matches_one_by_one);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,10 +17,18 @@ void slotset_add(struct slotset *s, int slot)
 	s->bits[slot / 64] |= 1ULL << (slot % 64);
 }
 
+/* A word at a time: a GETSLOTMIGRATIONS poll lists every recent job's
+ * ranges, thousands of slots each. */
 void slotset_add_range(struct slotset *s, int first, int last)
 {
-	for (int slot = first; slot <= last; slot++)
-		slotset_add(s, slot);
+	for (int slot = first; slot <= last;) {
+		int bit = slot % 64, span = 64 - bit;
+
+		if (span > last - slot + 1)
+			span = last - slot + 1;
+		s->bits[slot / 64] |= (span == 64 ? ~0ULL : ((1ULL << span) - 1)) << bit;
+		slot += span;
+	}
 }
 
 void slotset_remove(struct slotset *s, int slot)
