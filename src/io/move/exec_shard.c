@@ -2,7 +2,7 @@
  * plays each one now. A plan and a journal name masters by node id; when a
  * master fails over, its promoted replica holds the keys already moved (they
  * were replicated) but, on Redis, none of the IMPORTING/MIGRATING marks
- * (Valkey 8+ replicates them: shard_has_marker in executor.c), and the slots the shard owned now belong to it. The executor follows the
+ * (Valkey 8+ replicates them: shard_has_marker in exec_place.c), and the slots the shard owned now belong to it. The executor follows the
  * shard: the node that plays a move's source or target is the shard's master
  * now, found from every member's own view. */
 #include "executor_priv.h"

@@ -1,12 +1,16 @@
 /* executor_priv.h: what the executor's files share: the run's types, then
  * each file's functions under its name, in the order the calls go (each
- * file calls only files listed below it): executor.c the entry points
- * (apply, resume, abort; following a failover), preflight.c the checks
- * before apply, verify.c the check after a run, exec_sched.c the scheduler,
- * which hands groups of moves to a mover backend (mover.h: mover_keys.h for
- * the key-by-key one; mover.c the services backends use), exec_journal.c
- * the journal and events, exec_shard.c the shards, exec_run.c the run's
- * state. Not a public interface. */
+ * file calls only files listed below it): exec_apply.c apply and
+ * exec_recover.c resume and abort (the entry points, slotctl/io/executor.h),
+ * exec_recover_journal.c what resume and abort take from the journal,
+ * executor.c what the entry points share (a run to its end), exec_failover.c
+ * following a failover mid-run, exec_place.c where a move stands from what
+ * the nodes say, preflight.c gathering the cluster and the checks before
+ * apply, verify.c the check after a run, exec_sched.c the scheduler, which
+ * hands groups of moves to a mover backend (mover.h: mover_keys.h for the
+ * key-by-key one; mover.c the services backends use), exec_journal.c the
+ * journal and events, exec_shard.c the shards, exec_run.c the run's state.
+ * Not a public interface. */
 #ifndef SLOTCTL_EXECUTOR_PRIV_H
 #define SLOTCTL_EXECUTOR_PRIV_H
 
@@ -104,7 +108,59 @@ struct exec_run {
 	char hold_path[1024];
 };
 
-/* ---- executor.c: following a failover ---- */
+/* ---- exec_recover_journal.c: what resume and abort take from the journal ---- */
+
+/* The options of a resume or abort: those the operator gave (o), the others
+ * as the run it continues recorded them (p; exec_opts.given says which were
+ * given). Returns them; changes nothing. */
+struct exec_opts exec_inherit_pacing(const struct exec_opts *o, const struct journal_pacing *p);
+
+/* Says which options m took from the journal rather than from o (those that
+ * differ), in the words of the command line, into buf ("" when none). */
+void exec_describe_inherited(const struct exec_opts *o, const struct exec_opts *m, char *buf, size_t size);
+
+/* Refuses (SC_EXIT_REFUSED, -1) a journal that records a run of another
+ * plan than the one the operator named: another fingerprint, or a slot the
+ * plan does not move so. Returns 0 when it is the plan's. */
+int exec_check_same_plan(const struct journal_state *st, const char *journal_path,
+	const struct plan *plan, struct sc_error *err);
+
+/* A journal that records no slot (empty, or a START only: a run cut short
+ * before its pending records reached the file) cannot say which slots were
+ * moving. With the plan, every move of it is folded into st as a slot of
+ * unknown phase (pending), which the nodes then tell, and st takes the
+ * plan's fingerprint when it records no run; without (plan NULL), refused
+ * (SC_EXIT_REFUSED). Returns 0, or -1 with err. */
+int exec_slots_from_plan(struct journal_state *st, const char *journal_path, const struct plan *plan,
+	const char *op, struct sc_error *err);
+
+/* Marks the recovered moves the plan moves alone (exec_move.alone): its hot
+ * slots, when the operator gave the plan; else, from the journal alone,
+ * every slot that was alone in its batch (a hot slot is, and so may be a
+ * batch of one slot that was not hot: it then waits as a barrier, as every
+ * batch once did). Returns 0, or -1 on OOM. */
+int exec_mark_alone(struct exec_run *run, const struct plan *plan, const struct journal_state *st,
+	struct sc_error *err);
+
+/* ---- executor.c: what the entry points share ---- */
+
+/* Refuses a run without the TLS options that made the plan or the journal
+ * (what, path: "the journal", its path), naming the missing ones. Returns
+ * 0 when the options given match what was recorded. */
+int exec_tls_as_recorded(const struct transport_note *then, const char *what, const char *path,
+	const struct conn_opts *conn, struct sc_error *err);
+
+/* The rest of apply, resume and abort once run is built and its START
+ * journaled: runs its moves (exec_run_moves), follows a failover mid-run
+ * (exec_follow_failovers), then, when every move finished and no stop came,
+ * verifies (exec_verify; res->verified), writes the END record and the
+ * summary and fills res (exec_run_finish). seed_host:seed_port is the node
+ * verification starts from. Returns 0, or -1 with err: the run's failure or
+ * the verification's. */
+int exec_run_to_end(struct exec_run *run, bool abort, const char *seed_host, int seed_port,
+	struct exec_result *res, struct sc_error *err);
+
+/* ---- exec_failover.c: following a failover ---- */
 
 /* How long a run waits, after a move failed, for a failover of its source's
  * or target's shard to show and settle (the new master and its peer knowing
@@ -113,7 +169,54 @@ struct exec_run {
 #define EXEC_FAILOVER_WAIT_MS 10000
 #define EXEC_FAILOVER_MAX 8
 
-/* ---- preflight.c ---- */
+/* Looks at the cluster, gathering s from the run's masters, until: after a
+ * run of moves failed (!before), a failover of an unfinished move's shard
+ * has settled (0, *changed, s filled), or none shows within
+ * EXEC_FAILOVER_WAIT_MS while an endpoint answers as a replica, or at once
+ * when none does (0, !*changed); -1 with err when a failover did not settle
+ * in time or no node answers. Before a recovered run moves (before): until
+ * every unfinished move's ends know each other as masters, at most
+ * EXEC_FAILOVER_WAIT_MS (0 either way: without agreement the run fails as
+ * before, naming the node). Changes nothing on the cluster; the caller
+ * releases s. */
+int exec_await_failover(struct exec_run *run, struct snapshot *s, bool before, bool *changed,
+	struct sc_error *err);
+
+/* After a run of moves failed (rc != 0, err): when a shard of an unfinished
+ * move failed over, follows it: once the new master and its peers agree,
+ * every unfinished move is placed anew from the nodes (exec_place_move: the
+ * promoted replica holds the keys already moved, not the marks), the marks
+ * its slot left on the nodes replaced are cleared (SETSLOT STABLE), a
+ * FAILOVER event says which pair each now runs between, and the moves run
+ * again; at most EXEC_FAILOVER_MAX times a run. Returns the run's outcome
+ * (rc when it was 0); the original failure when no failover explains it. */
+int exec_follow_failovers(struct exec_run *run, int rc, bool abort, struct sc_error *err);
+
+/* ---- exec_place.c: where a move stands ---- */
+
+/* Where move m (its slot and shards set) stands now: which masters play its
+ * source and target shards (a failover gives a shard another one; a source
+ * that gave its last slot away and turned replica is added to the run), and
+ * its phase as their views show it (marks left on a node that was replaced
+ * do not count: the protocol opens them again on the new one); sets m's
+ * src, dst, phase, rollback (abort, keys not all moved) and src_open /
+ * dst_open. Tells its target the slot's owner when it lost track of it
+ * after a failover (SETSLOT NODE naming the owner, on pool). Returns 0, or
+ * -1 with err: refuses (SC_EXIT_REFUSED), changing nothing, when a shard has
+ * no master left or the state is not one a move explains; SC_EXIT_UNREACHABLE
+ * when a master playing an end does not answer. */
+int exec_place_move(struct exec_run *run, const struct snapshot *s, struct conn_pool *pool,
+	struct exec_move *m, bool abort, struct sc_error *err);
+
+/* ---- preflight.c: the cluster a run starts from, the checks before apply ---- */
+
+/* Gathers a snapshot into s from the first seed that answers: first (NULL:
+ * none), then each of the comma-separated others; host, port get the seed
+ * used. Refuses, before anything changes, a map no real cluster gives
+ * (snapshot_require_sound). Returns 0, or -1 with err (SC_EXIT_USAGE when no
+ * address parses). */
+int exec_gather(const char *first, const char *others, const struct conn_opts *o, struct snapshot *s,
+	char *host, size_t host_size, int *port, struct sc_error *err);
 
 /* The checks before apply changes anything: the plan matches the live map
  * (SC_EXIT_STALE_PLAN), every node answers (SC_EXIT_UNREACHABLE), the cluster

@@ -1,8 +1,10 @@
-/* preflight.c: what apply checks before it changes anything: the plan was
- * made from this very cluster as it is now, every node answers, the cluster
- * is healthy (full coverage, no open slot, views agree, no failed node), and
- * every target has the memory for what it receives. Each refusal names the
- * reason and the command that helps.
+/* preflight.c: the cluster a run starts from and what apply checks before
+ * it changes anything. Gathering: a snapshot from the first seed that
+ * answers (apply, resume, abort, and a run looking for a failover). The
+ * checks: the plan was made from this very cluster as it is now, every node
+ * answers, the cluster is healthy (full coverage, no open slot, views agree,
+ * no failed node), and every target has the memory for what it receives.
+ * Each refusal names the reason and the command that helps.
  * Health is check's verdict (its rules and stray-key probe). */
 #include "executor_priv.h"
 #include "slotctl/core/check.h"
@@ -25,6 +27,28 @@ int exec_require_reachable(const struct snapshot *s, struct sc_error *err)
 				v->error.msg[0] ? v->error.msg : "a node cannot be reached");
 	}
 	return 0;
+}
+
+int exec_gather(const char *first, const char *others, const struct conn_opts *o, struct snapshot *s,
+	char *host, size_t host_size, int *port, struct sc_error *err)
+{
+	char list[8192];
+	char *save = NULL, *tok;
+	bool tried = false;
+
+	snprintf(list, sizeof(list), "%s,%s", first ? first : "", others ? others : "");
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct sc_error e;
+
+		if (addr_parse(tok, host, host_size, port, &e) != 0)
+			continue;
+		tried = true;
+		if (snapshot_gather(host, *port, o, s, err) == 0)
+			return snapshot_require_sound(s, "move slots", err);
+	}
+	if (!tried)
+		return sc_error_set(err, SC_EXIT_USAGE, "no address of the cluster to connect to");
+	return -1;
 }
 
 /* The cluster must pass check's rules (slotctl/core/check.h) and its stray-key
