@@ -1,4 +1,4 @@
-/* cmd_fix.c: `slotctl fix HOST:PORT`: surveys the cluster (src/io/repair/repair.c),
+/* cmd_fix.c: `slotctl fix HOST:PORT`: surveys the cluster (src/io/repair/repair_survey.c),
  * prints each broken slot's state and the steps that repair it, asks before
  * changing anything, runs the repairs, then runs the full check with a
  * bounded wait for the nodes to agree. Exit 0 only when the cluster is

@@ -2,7 +2,7 @@
  * node says about itself) and the per-slot key counts of every master, the
  * rules name the state of every broken slot, choose the slot's owner after
  * the repair, and spell the repair as an ordered list of protocol steps that
- * src/io/repair/repair.c executes (its survey and execute edge:
+ * src/io/repair/ executes (its survey and execute edge:
  * slotctl/io/repair.h). Pure: no sockets, no printing. */
 #ifndef SLOTCTL_REPAIR_H
 #define SLOTCTL_REPAIR_H

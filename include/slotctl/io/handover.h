@@ -2,7 +2,7 @@
  * that enforce it. Every take goes through one function, handover_take (the
  * gate, the take, the count of takes): the executor's finisher (exec_finish.c,
  * exec_slot.c through mover_take: apply, resume, abort, reshard, rebalance,
- * drain, and any mover backend) and fix's owner stage (repair.c) both call
+ * drain, and any mover backend) and fix's owner stage (repair_owner.c) both call
  * it before a node takes a slot with SETSLOT NODE on itself (or bumps); fix
  * also waits with handover_wait_views after each new owner.
  *

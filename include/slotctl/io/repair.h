@@ -1,7 +1,7 @@
-/* repair.h: the I/O edge of `slotctl fix` (src/io/repair/repair.c): the
- * survey (snapshot, each master's key counts and memory, duplicate keys
- * compared) that feeds the pure rules of slotctl/core/repair.h, and the
- * execution of their plan on the cluster. */
+/* repair.h: the I/O edge of `slotctl fix` (src/io/repair/): the survey
+ * (snapshot, each master's key counts and memory, duplicate keys compared;
+ * repair_survey.c) that feeds the pure rules of slotctl/core/repair.h, and
+ * the execution of their plan on the cluster (repair_stages.c). */
 #ifdef SLOTCTL_LAYER_CORE
 #error "slotctl/io/repair.h is an io header: the core may not include it (ARCHITECTURE.md)"
 #endif

@@ -2,7 +2,7 @@
  * own connections, take jobs as the caller's rule lets them start (never
  * two on a busy node, say) and wait while none may start yet but one is
  * running. The executor (exec_sched.c: groups of moves for a mover backend)
- * and fix (repair.c: a slot's steps of one stage) both run on it; the rule
+ * and fix (repair_stages.c: a slot's steps of one stage) both run on it; the rule
  * of which job may start is each caller's. Implemented in
  * src/io/move/exec_sched.c. */
 #ifdef SLOTCTL_LAYER_CORE
