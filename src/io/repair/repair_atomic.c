@@ -2,8 +2,8 @@
  * slot migration of the cluster cancelled on its source and waited for on
  * both ends, before fix surveys the cluster (a cancelled job moved no slot,
  * and its target drops what it staged). The steps are atomic_ops.c's. */
+#include "repair_priv.h"
 #include "slotctl/io/snapshot.h"
-#include "slotctl/io/repair.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/atomic_ops.h"
 #include "slotctl/io/clock.h"
@@ -11,13 +11,6 @@
 
 /* How long one node's jobs may take to end after the cancel. */
 #define REPAIR_ATOMIC_WAIT_MS HANDOVER_WAIT_MS
-
-static bool is_master(const struct snapshot *s, size_t i)
-{
-	const struct node_view *v = &s->nodes[i];
-
-	return v->reachable && v->view.myself >= 0 && node_is_master(&v->view.nodes[v->view.myself]);
-}
 
 /* Cancels the exports (cancel set) or waits for every job (import or
  * export) of every reachable master of s. Every source is cancelled before
@@ -31,7 +24,7 @@ static int each_master(const struct snapshot *s, const struct conn_opts *opts, b
 		struct conn *c;
 		int n = 0, rc;
 
-		if (!is_master(s, i))
+		if (!repair_is_master(s, i))
 			continue;
 		if (conn_open(v->host, v->port, opts, &c, err) != 0)
 			return -1;

@@ -5,8 +5,8 @@
  * of every item stage by stage (repair_execute), repair_owner.c the owner
  * stage, repair_steps.c one item's steps, repair_survey.c the survey
  * (repair_survey) and the snapshot's nodes, repair_dups.c keys held on both
- * ends of a key move and --prefer. repair_atomic.c (fix --cancel-atomic)
- * stands apart. Not a public interface. */
+ * ends of a key move and --prefer; repair_atomic.c (fix --cancel-atomic)
+ * calls only repair_survey.c's repair_is_master. Not a public interface. */
 #ifndef SLOTCTL_REPAIR_PRIV_H
 #define SLOTCTL_REPAIR_PRIV_H
 
