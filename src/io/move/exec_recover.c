@@ -73,23 +73,6 @@ static bool any_started(const struct exec_run *run)
 	return false;
 }
 
-/* Every node of s answers, but for one that its shard has replaced (a
- * master that failed over and died); else SC_EXIT_UNREACHABLE naming the
- * first. */
-static int require_reachable(const struct exec_run *run, const struct snapshot *s, struct sc_error *err)
-{
-	for (size_t i = 0; i < s->count; i++) {
-		const struct node_view *v = &s->nodes[i];
-		int n = v->id[0] ? exec_run_node(run, v->id) : -1;
-
-		if (!v->reachable && !(n >= 0 && run->nodes[n].retired))
-			return sc_error_set(err, SC_EXIT_UNREACHABLE,
-				"%s; every node must answer before slots move (see 'slotctl check')",
-				v->error.msg[0] ? v->error.msg : "a node cannot be reached");
-	}
-	return 0;
-}
-
 /* The shards of a recovered run: those its journal recorded, one per
  * node the journal names that is in none (a journal before 1.1: the live
  * map adds their replicas, or the replica that took over), then every
@@ -140,7 +123,7 @@ static int settle_backend(struct exec_run *run, struct snapshot *snap, bool abor
 	    exec_shards_link(run, snap, err) != 0)
 		return -1;
 	exec_shards_retire(run, snap);
-	return require_reachable(run, snap, err);
+	return exec_require_reachable(run, snap, err);
 }
 
 /* The backend the journal's latest run recorded (before 1.2: keys): the
@@ -217,7 +200,7 @@ static int recover(const char *journal_path, const char *plan_path, const struct
 	if (exec_gather(unknown ? plan->seed : NULL, st.seeds, &opts.conn, &snap, host, sizeof(host), &port, err) != 0 ||
 	    exec_run_nodes(&run, snapshot_map(&snap), err) != 0 ||
 	    journal_shards(&run, &st, &snap, err) != 0 ||
-	    require_reachable(&run, &snap, err) != 0 ||
+	    exec_require_reachable(&run, &snap, err) != 0 ||
 	    recorded_backend(&run, &st, err) != 0 ||
 	    settle_backend(&run, &snap, abort, st.seeds, host, sizeof(host), &port, err) != 0 ||
 	    chosen_backend(&run, &snap, given, err) != 0)

@@ -233,8 +233,10 @@ int exec_preflight(const struct plan *plan, const struct snapshot *s, const stru
 /* How long apply keeps looking while check finds problems, before refusing. */
 #define EXEC_PREFLIGHT_WAIT_MS 5000
 
-/* Every node of s answered; else SC_EXIT_UNREACHABLE naming the first. */
-int exec_require_reachable(const struct snapshot *s, struct sc_error *err);
+/* Every node of s answered, but (run given: resume, abort) one that its
+ * shard has replaced (a master that failed over and died: retired in run);
+ * else SC_EXIT_UNREACHABLE naming the first. run may be NULL (apply). */
+int exec_require_reachable(const struct exec_run *run, const struct snapshot *s, struct sc_error *err);
 
 /* ---- verify.c ---- */
 

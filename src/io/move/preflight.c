@@ -16,12 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-int exec_require_reachable(const struct snapshot *s, struct sc_error *err)
+int exec_require_reachable(const struct exec_run *run, const struct snapshot *s, struct sc_error *err)
 {
 	for (size_t i = 0; i < s->count; i++) {
 		const struct node_view *v = &s->nodes[i];
+		int n = run && v->id[0] ? exec_run_node(run, v->id) : -1;
 
-		if (!v->reachable)
+		if (!v->reachable && !(n >= 0 && run->nodes[n].retired))
 			return sc_error_set(err, SC_EXIT_UNREACHABLE,
 				"%s; every node must answer before slots move (see 'slotctl check')",
 				v->error.msg[0] ? v->error.msg : "a node cannot be reached");
@@ -139,7 +140,7 @@ int exec_preflight(const struct plan *plan, const struct snapshot *s, const stru
 		return sc_error_set(err, SC_EXIT_UNREACHABLE, "no node of the cluster answered");
 	if (plan_check_fresh(plan, map, err) != 0)
 		return -1;
-	if (exec_require_reachable(s, err) != 0 || check_health(s, o, transient, err) != 0)
+	if (exec_require_reachable(NULL, s, err) != 0 || check_health(s, o, transient, err) != 0)
 		return -1;
 	return check_headroom(plan, s, o, err);
 }
