@@ -3,7 +3,7 @@
  * begins: coverage and keys on the executor's one scheduler (sched.h) with
  * fix's rule (items whose key moves share a node run one after the other),
  * then the owner stage (repair_owner.c). The decisions live in
- * src/core/repair/repair_rules.c; one item's steps are repair_steps.c. */
+ * src/core/repair/repair_rules*.c; one item's steps are repair_steps.c. */
 #include "repair_priv.h"
 #include "slotctl/core/exitcode.h"
 #include "slotctl/io/sched.h"
