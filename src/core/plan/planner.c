@@ -1,7 +1,8 @@
 /* planner.c: what every planning command shares: the slot statistics model,
  * the names of the measures, and the working state (which master owns and
  * receives what, how much each holds) that planner_reshard.c and
- * planner_rebalance.c fill and plan_batches.c turns into a plan. Pure. */
+ * planner_rebalance.c (with the files of planner_rebalance_priv.h) fill and
+ * plan_batches.c turns into a plan. Pure. */
 #include "planner_work.h"
 #include "slotctl/core/exitcode.h"
 

@@ -1,5 +1,5 @@
 /* planner_improve.c: the improvement phase of `plan rebalance`. The first
- * phase (planner_rebalance.c) moves only slots that fit the gaps, so when a
+ * phase (planner_balance.c) moves only slots that fit the gaps, so when a
  * few big slots sit on one master it can stop far from what whole slots
  * allow. This phase works on load per weight: while the most loaded master
  * can give one slot (however big) to another, or the least loaded take one,

@@ -1,6 +1,7 @@
 /* planner_work.h: the planner's private working state, shared by the files
- * of the planner (planner.c, planner_reshard.c, planner_rebalance.c,
- * plan_batches.c). Not a public interface. */
+ * of the planner (planner.c, planner_reshard.c, planner_rebalance.c and the
+ * files of planner_rebalance_priv.h, planner_improve.c, plan_batches.c).
+ * Not a public interface. */
 #ifndef SLOTCTL_PLANNER_WORK_H
 #define SLOTCTL_PLANNER_WORK_H
 
