@@ -165,6 +165,29 @@ START_TEST(frozen_target_fails_then_resumes)
 }
 END_TEST
 
+/* Whether node i has apply's SETSLOT MIGRATING in hand: it shows the slot
+ * migrating (Redis runs it at once), or (Valkey 8+, its replica frozen) it
+ * lists a client blocked in CLUSTER SETSLOT, waiting for the replica's ack. */
+static bool setslot_reached(const struct test_cluster *tc, int i)
+{
+	redisReply *r;
+	bool waiting = false;
+
+	if (exec_open_slots(tc, i) > 0)
+		return true;
+	r = tc_command(tc, i, "CLIENT LIST");
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	for (const char *line = r->str; line && *line && !waiting;) {
+		const char *eol = strchr(line, '\n');
+		const char *cmd = strstr(line, " cmd=cluster|setslot "), *flags = strstr(line, " flags=b");
+
+		waiting = cmd && flags && (!eol || (cmd < eol && flags < eol));
+		line = eol ? eol + 1 : NULL;
+	}
+	freeReplyObject(r);
+	return waiting;
+}
+
 /* Valkey 8+ replicates SETSLOT to the replicas before the master runs it
  * and drops it when the client that sent it goes away meanwhile: slotctl
  * killed while the source waits for its replica (frozen here) leaves the
@@ -202,7 +225,13 @@ START_TEST(abort_clears_marks_only_replicas_got)
 	ck_assert_msg(access(held, F_OK) == 0, "apply did not reach IMPORTING in 30 s");
 	ck_assert_int_eq(kill(tc_pid(f.tc, replica), SIGSTOP), 0);
 	close(open(go, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
-	usleep(500000);
+	/* killed once the source has the SETSLOT MIGRATING (a fixed 0.5 s
+	 * was too short for a slow apply: killed before it sent it, the
+	 * replica got no mark); paced, the run lasts 1.5 s past it on Redis,
+	 * and on Valkey the source waits 2 s for its replica before NOREPLICAS */
+	for (int i = 0; i < 500 && !setslot_reached(f.tc, f.from); i++)
+		usleep(20000);
+	ck_assert_msg(setslot_reached(f.tc, f.from), "apply sent the source no SETSLOT MIGRATING in 10 s");
 	ck_assert_int_eq(kill(pid, SIGKILL), 0);
 	status = run_slotctl_wait(pid);
 	ck_assert_int_eq(kill(tc_pid(f.tc, replica), SIGCONT), 0);
