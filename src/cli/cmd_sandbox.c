@@ -151,6 +151,15 @@ static int load_sample_data(const struct sandbox *sb, long long keys, bool skewe
 	return SC_EXIT_OK;
 }
 
+/* The file name of a server binary's path, as messages name it
+ * ("valkey-server"). */
+static const char *server_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
 static int run_sandbox_up(const struct cmd_args *args)
 {
 	struct sandbox_opts o;
@@ -162,8 +171,9 @@ static int run_sandbox_up(const struct cmd_args *args)
 	if (up_opts(args, &o, &keys) < 0)
 		return SC_EXIT_USAGE;
 	if (cli_use_progress(stderr))
-		fprintf(stderr, "starting %d redis-server processes in '%s'...\n",
-			o.masters * (1 + o.replicas) + o.empty_masters, o.dir);
+		fprintf(stderr, "starting %d %s processes in '%s'...\n",
+			o.masters * (1 + o.replicas) + o.empty_masters, o.redis_server ? server_name(o.redis_server) :
+			"server", o.dir);
 	if (sandbox_up(&o, &sb, &err) < 0) {
 		cli_error("sandbox up: %s", err.msg);
 		return sc_exit_code(&err);
@@ -228,10 +238,11 @@ static int run_sandbox_down(const struct cmd_args *args)
 		return sc_exit_code(&err);
 	}
 	if (running == sb->count)
-		printf("stopped %d redis-server processes of the sandbox in '%s'\n", running, sb->dir);
+		printf("stopped %d %s process%s of the sandbox in '%s'\n", running, server_name(sb->redis_server),
+			running == 1 ? "" : "es", sb->dir);
 	else
-		printf("stopped %d redis-server process%s of the sandbox in '%s'; %d %s no longer running\n",
-			running, running == 1 ? "" : "es", sb->dir, sb->count - running,
+		printf("stopped %d %s process%s of the sandbox in '%s'; %d %s no longer running\n",
+			running, server_name(sb->redis_server), running == 1 ? "" : "es", sb->dir, sb->count - running,
 			sb->count - running == 1 ? "was" : "were");
 	sandbox_free(sb);
 	return SC_EXIT_OK;
