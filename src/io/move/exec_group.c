@@ -1,6 +1,7 @@
 /* exec_group.c: moving a group of pending slots of one source -> target pair
  * as a stream. IMPORTING for every slot of the group goes to the target in
- * one round trip, MIGRATING for all to the source in one, then the keys move
+ * one round trip (one per lane of the finisher's, exec_finish.c), MIGRATING
+ * for all to the source in one, then the keys move
  * slot after slot, each slot's first keys fetched in the round trip that
  * empties the one before, in batches adapted to --max-block-ms from slot to
  * slot. Each emptied slot goes to the finisher
@@ -11,22 +12,28 @@
 
 #include <stdlib.h>
 
-/* One SETSLOT per live slot of [from, to) on c, pipelined, each reply
- * checked apart; a slot whose reply is good reaches phase. An I/O failure
- * fails every slot still waiting for its reply. */
-static void setslot_all(struct mover_group *g, size_t from, size_t to, struct conn *c, const char *how,
-	const char *id, enum journal_phase phase)
+/* One SETSLOT per live slot of [from, to) to node (-1: the target, 0: the
+ * source) on the finisher's lanes (the k-th slot on lane k mod W, all
+ * flushed before any reply is read: a server that holds each SETSLOT for its
+ * replicas then acks them together), each reply checked apart; a slot whose
+ * reply is good reaches phase. An I/O failure fails every slot still waiting
+ * for its reply on that lane. */
+static void setslot_all(struct mover_group *g, size_t from, size_t to, const struct exec_finisher *f, int node,
+	const char *how, const char *id, enum journal_phase phase)
 {
 	struct sc_error e;
 
 	for (size_t i = from; i < to; i++)
-		if (mover_alive(g, i) && slotops_setslot_send(c, g->m[i]->slot, how, id, &e) != 0)
+		if (mover_alive(g, i) && slotops_setslot_send(exec_finisher_lane(f, node, (i - from) % f->lanes),
+		    g->m[i]->slot, how, id, &e) != 0)
 			mover_fail(g, i, &e);
+	for (size_t w = 0; w < f->lanes && w < to - from; w++)
+		(void)conn_flush(exec_finisher_lane(f, node, w), &e); /* a failure fails its replies below */
 	for (size_t i = from; i < to; i++) {
 		if (!mover_alive(g, i))
 			continue;
-		if (slotops_setslot_read(c, g->m[i]->slot, how, false, &e) != 0 ||
-		    mover_record(g, i, phase, &e) != 0)
+		if (slotops_setslot_read(exec_finisher_lane(f, node, (i - from) % f->lanes), g->m[i]->slot, how,
+		    false, &e) != 0 || mover_record(g, i, phase, &e) != 0)
 			mover_fail(g, i, &e);
 	}
 }
@@ -93,8 +100,8 @@ static size_t warmup_slots(struct exec_run *run, int dst)
 static void move_range(struct mover_group *g, size_t from, size_t to, struct exec_finisher *f,
 	struct conn *sc, int *batch)
 {
-	setslot_all(g, from, to, f->target, "IMPORTING", g->src->id, JOURNAL_IMPORTING);
-	setslot_all(g, from, to, f->rest[0], "MIGRATING", g->dst->id, JOURNAL_MIGRATING);
+	setslot_all(g, from, to, f, -1, "IMPORTING", g->src->id, JOURNAL_IMPORTING);
+	setslot_all(g, from, to, f, 0, "MIGRATING", g->dst->id, JOURNAL_MIGRATING);
 	move_all_keys(g, from, to, sc, f, batch);
 }
 

@@ -82,11 +82,18 @@ struct exec_finisher {
 	struct sc_error broke;    /* why, when broken */
 	bool plain;               /* quiet steps go one by one: the target refused MULTI or
 	                             EXEC, or replicates SETSLOT (slotops_setslot_replicated) */
+	size_t lanes;             /* W, connections per node for SETSLOT (fin_lanes); lane 0 is
+	                             target and rest[k], the others are in lane[] */
+	struct conn **lane;       /* lanes 1..W-1: [(w - 1) * (1 + n_rest) + 0] the target's,
+	                             [.. + 1 + k] rest[k]'s; owned, closed by exec_finisher_free */
 	unsigned long seen_takes; /* the run's takes after its last anchor, 0 before the first (handover_take) */
 };
 
 /* Sets f up for group g (f zeroed by the caller): connections from ctl to
- * the group's target, source and every other master. 0, or -1 with err;
+ * the group's target, source and every other master, and, where the target
+ * holds each SETSLOT until its replicas have it (Valkey 8+), lanes: more
+ * connections of f's own to each of them, so that the SETSLOTs of several
+ * slots wait for the replicas together (fin_lanes). 0, or -1 with err;
  * exec_finisher_free in both cases. */
 int exec_finisher_open(struct exec_finisher *f, struct mover_group *g, struct conn_pool *ctl,
 	struct sc_error *err);
@@ -103,5 +110,9 @@ void exec_finisher_step(struct exec_finisher *f, bool last);
 
 /* Finishes every slot pushed so far, waiting for each reply. */
 void exec_finisher_drain(struct exec_finisher *f);
+
+/* The connection of lane w (0 <= w < f->lanes) to the target (node -1) or
+ * to rest[node]. */
+struct conn *exec_finisher_lane(const struct exec_finisher *f, int node, size_t w);
 
 #endif
