@@ -124,6 +124,58 @@ START_TEST(finishes_when_multi_is_refused)
 }
 END_TEST
 
+/* With a replica per master (Valkey 8+ then holds each SETSLOT until the
+ * replica has it, and the finisher spreads a batch's SETSLOTs over lanes,
+ * several connections per node): every key and every slot lands, on every
+ * node, replicas included; and slotctl killed while lanes still hold
+ * unread replies leaves a state resume completes. */
+static void on_lanes_verify(struct test_cluster *tc, int before, int count)
+{
+	tc_verify_keys(tc, "k", NKEYS);
+	ck_assert(tc_wait_converged(tc, 10000));
+	for (int node = 0; node < tc_count(tc); node++) {
+		ck_assert_int_eq(exec_open_slots(tc, node), 0);
+		ck_assert_int_eq(slots_held(tc, node, 1), before + count);
+	}
+}
+
+START_TEST(finishes_on_lanes_with_replicas)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	const char *keys_path[] = { "--backend", "keys", NULL };
+	int before = slots_held(tc, 0, 1);
+
+	tc_load_keys(tc, "k", NKEYS);
+	move_and_verify(tc, NSLOTS, keys_path);
+	on_lanes_verify(tc, before, NSLOTS);
+	tc_stop(tc);
+}
+END_TEST
+
+START_TEST(resume_after_kill_on_lanes)
+{
+	struct test_cluster *tc = tc_start(3, 1);
+	struct exec_transfer t = { 0, 1, NSLOTS };
+	char dir[64], plan[128];
+	struct run_result r;
+	int before = slots_held(tc, 0, 1);
+
+	tc_load_keys(tc, "k", NKEYS);
+	exec_temp_path(dir, sizeof(dir), plan, sizeof(plan), "plan.json");
+	exec_write_plan(tc, &t, 1, "k", NKEYS, plan);
+	/* mid-batch: the target took slots whose NODE to the source and the
+	 * other master is still on its lanes, unread */
+	setenv("SLOTCTL_TEST_CRASH_AT", "owner-on-target:21", 1);
+	EXEC_RUN(&r, 128 + SIGKILL, 300, "apply", plan, "--yes", "--parallel", "1", "--backend", "keys");
+	unsetenv("SLOTCTL_TEST_CRASH_AT");
+	run_result_free(&r);
+	EXEC_RUN(&r, 0, 300, "resume", plan);
+	run_result_free(&r);
+	on_lanes_verify(tc, before, NSLOTS);
+	tc_stop(tc);
+}
+END_TEST
+
 /* Applies a plan moving count slots of master 2 to master 0; with crash_at
  * set, slotctl is killed there (the test-only SLOTCTL_TEST_CRASH_AT hook). */
 static void move_from_2(struct test_cluster *tc, int count, const char *crash_at, char *plan, size_t size)
@@ -316,6 +368,8 @@ static Suite *finish_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, target_announces_once_per_batch);
 	tcase_add_test(tc, finishes_when_multi_is_refused);
+	tcase_add_test(tc, finishes_on_lanes_with_replicas);
+	tcase_add_test(tc, resume_after_kill_on_lanes);
 	tcase_add_test(tc, master_giving_its_last_slot_may_become_a_replica);
 	tcase_add_test(tc, resume_after_the_last_slot_left);
 	tcase_add_test(tc, abort_after_the_last_slot_left);
