@@ -327,6 +327,20 @@ START_TEST(pool_reuses_and_reopens)
 	r = conn_command(b, &err, "PING");
 	ck_assert_int_eq(conn_check_reply(b, r, "PING", &err), 0);
 	freeReplyObject(r);
+	/* lanes: more connections to the same node, each kept as lane 0 is,
+	 * and lane 0 still the one conn_pool_get gives */
+	{
+		struct conn *l1 = conn_pool_get_lane(p, "127.0.0.1", s.port, 1, &err);
+		struct conn *l2 = conn_pool_get_lane(p, "127.0.0.1", s.port, 2, &err);
+
+		ck_assert(l1 && l2 && l1 != b && l2 != b && l1 != l2);
+		ck_assert_ptr_eq(conn_pool_get_lane(p, "127.0.0.1", s.port, 1, &err), l1);
+		ck_assert_ptr_eq(conn_pool_get_lane(p, "127.0.0.1", s.port, 0, &err), b);
+		ck_assert_ptr_eq(conn_pool_get(p, "127.0.0.1", s.port, &err), b);
+		r = conn_command(l2, &err, "PING");
+		ck_assert_int_eq(conn_check_reply(l2, r, "PING", &err), 0);
+		freeReplyObject(r);
+	}
 	conn_pool_free(p);
 	lone_stop(&s);
 }

@@ -28,8 +28,9 @@
  * every client blocked meanwhile: 400 SETSLOTs on Valkey 9.1.2, 0.78 ms each
  * on one connection, 0.23 ms on 8). A batch's slot j goes on lane j mod W,
  * its own steps in order on it. W is at most a batch, and the lanes at most
- * FIN_LANE_CONNS connections per finisher (none beyond lane 0 in a cluster of
- * more than FIN_LANE_CONNS / 2 masters: a worker holds its lanes to each). */
+ * FIN_LANE_CONNS connections per worker (none beyond lane 0 in a cluster of
+ * more than FIN_LANE_CONNS / 2 masters: a worker keeps its lanes to each
+ * across its groups, in its control pool). */
 #define FIN_LANE_CONNS 32
 
 struct conn *exec_finisher_lane(const struct exec_finisher *f, int node, size_t w)
@@ -39,18 +40,11 @@ struct conn *exec_finisher_lane(const struct exec_finisher *f, int node, size_t 
 	return f->lane[(w - 1) * (1 + f->n_rest) + (size_t)(node + 1)];
 }
 
-static void fin_close_lanes(struct exec_finisher *f, size_t opened)
-{
-	for (size_t j = 0; j < opened; j++)
-		conn_close(f->lane[j]);
-	free(f->lane);
-	f->lane = NULL;
-	f->lanes = 1;
-}
-
-/* Opens lanes 1..W-1 to the target and each of rest[]; any failure leaves
- * lane 0 alone, as without lanes (they only save time). */
-static void fin_open_lanes(struct exec_finisher *f)
+/* Opens lanes 1..W-1 to the target and each of rest[], from the worker's
+ * control connections (ctl keeps them across its groups, and drops them with
+ * the rest after a group that may have left replies unread); any failure
+ * leaves lane 0 alone, as without lanes (they only save time). */
+static void fin_open_lanes(struct exec_finisher *f, struct conn_pool *ctl)
 {
 	size_t nodes = 1 + f->n_rest, w = FIN_LANE_CONNS / nodes;
 
@@ -62,8 +56,10 @@ static void fin_open_lanes(struct exec_finisher *f)
 		struct conn *base = j % nodes == 0 ? f->target : f->rest[j % nodes - 1];
 		struct sc_error ignored;
 
-		if (conn_open(conn_host(base), conn_port(base), &f->g->o->conn, &f->lane[j], &ignored) != 0) {
-			fin_close_lanes(f, j);
+		if (!(f->lane[j] = conn_pool_get_lane(ctl, conn_host(base), conn_port(base), (unsigned)(1 + j / nodes),
+		    &ignored))) {
+			free(f->lane);
+			f->lane = NULL;
 			return;
 		}
 	}
@@ -98,14 +94,13 @@ int exec_finisher_open(struct exec_finisher *f, struct mover_group *g, struct co
 		return -1;
 	f->plain = replicated;
 	if (replicated)
-		fin_open_lanes(f);
+		fin_open_lanes(f, ctl);
 	return 0;
 }
 
 void exec_finisher_free(struct exec_finisher *f)
 {
-	if (f->lane)
-		fin_close_lanes(f, (f->lanes - 1) * (1 + f->n_rest));
+	free(f->lane);
 	free(f->ready);
 	free(f->at_rest);
 	free(f->rest);

@@ -17,12 +17,19 @@
  * flushed before any reply is read: a server that holds each SETSLOT for its
  * replicas then acks them together), each reply checked apart; a slot whose
  * reply is good reaches phase. An I/O failure fails every slot still waiting
- * for its reply on that lane. */
+ * for its reply on that lane; a finisher already broken fails them all. */
 static void setslot_all(struct mover_group *g, size_t from, size_t to, const struct exec_finisher *f, int node,
 	const char *how, const char *id, enum journal_phase phase)
 {
 	struct sc_error e;
 
+	if (f->broken) {
+		/* a lane may hold replies nobody read: none of them is used again */
+		for (size_t i = from; i < to; i++)
+			if (mover_alive(g, i))
+				mover_fail(g, i, &f->broke);
+		return;
+	}
 	for (size_t i = from; i < to; i++)
 		if (mover_alive(g, i) && slotops_setslot_send(exec_finisher_lane(f, node, (i - from) % f->lanes),
 		    g->m[i]->slot, how, id, &e) != 0)

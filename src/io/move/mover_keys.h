@@ -85,15 +85,15 @@ struct exec_finisher {
 	size_t lanes;             /* W, connections per node for SETSLOT (fin_lanes); lane 0 is
 	                             target and rest[k], the others are in lane[] */
 	struct conn **lane;       /* lanes 1..W-1: [(w - 1) * (1 + n_rest) + 0] the target's,
-	                             [.. + 1 + k] rest[k]'s; owned, closed by exec_finisher_free */
+	                             [.. + 1 + k] rest[k]'s; the connections are ctl's */
 	unsigned long seen_takes; /* the run's takes after its last anchor, 0 before the first (handover_take) */
 };
 
 /* Sets f up for group g (f zeroed by the caller): connections from ctl to
  * the group's target, source and every other master, and, where the target
- * holds each SETSLOT until its replicas have it (Valkey 8+), lanes: more
- * connections of f's own to each of them, so that the SETSLOTs of several
- * slots wait for the replicas together (fin_lanes). 0, or -1 with err;
+ * holds each SETSLOT until its replicas have it (Valkey 8+), lanes: more of
+ * ctl's connections to each of them, so that the SETSLOTs of several slots
+ * wait for the replicas together (exec_finish.c). 0, or -1 with err;
  * exec_finisher_free in both cases. */
 int exec_finisher_open(struct exec_finisher *f, struct mover_group *g, struct conn_pool *ctl,
 	struct sc_error *err);
