@@ -66,8 +66,8 @@ static void fin_open_lanes(struct exec_finisher *f, struct conn_pool *ctl)
 	f->lanes = w;
 }
 
-/* Flushes lanes [0, n) of node (-1: the target); on a failure, 0 and err
- * naming it: the replies then read there fail. */
+/* Flushes lanes [0, n) of node (-1: the target): 0, or -1 with err naming
+ * the node at the first that fails (its connection is then broken). */
 static int fin_flush_lanes(const struct exec_finisher *f, int node, size_t n, struct sc_error *err)
 {
 	for (size_t w = 0; w < n && w < f->lanes; w++)

@@ -82,7 +82,7 @@ struct exec_finisher {
 	struct sc_error broke;    /* why, when broken */
 	bool plain;               /* quiet steps go one by one: the target refused MULTI or
 	                             EXEC, or replicates SETSLOT (slotops_setslot_replicated) */
-	size_t lanes;             /* W, connections per node for SETSLOT (fin_lanes); lane 0 is
+	size_t lanes;             /* W, connections per node for SETSLOT (exec_finish.c); lane 0 is
 	                             target and rest[k], the others are in lane[] */
 	struct conn **lane;       /* lanes 1..W-1: [(w - 1) * (1 + n_rest) + 0] the target's,
 	                             [.. + 1 + k] rest[k]'s; the connections are ctl's */
