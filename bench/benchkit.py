@@ -18,6 +18,7 @@ Needs /usr/bin/python3 with python3-redis. Talks to 127.0.0.1 only.
 """
 import argparse
 import binascii
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -73,33 +74,39 @@ class Sandbox:
         for c in self.conns:  # raw replies: redis-py's parsers of these vary by version
             for name in ("CLUSTER NODES", "CLUSTER SLOTS", "CLUSTER INFO"):
                 c.response_callbacks.pop(name, None)
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(32, len(self.conns)))
 
     def masters(self):
         """Indexes of the nodes that say ROLE master now."""
         return [i for i, c in enumerate(self.conns) if c.execute_command("ROLE")[0] == b"master"]
 
-    def views(self):
-        """Per node: (slot-map tuple, open slots, state ok, nodes known)."""
-        out = []
-        for c in self.conns:
-            text = c.execute_command("CLUSTER NODES")
-            if isinstance(text, bytes):
-                text = text.decode()
-            owner, opened, known = {}, False, 0
-            for line in text.splitlines():
-                f = line.split()
-                if len(f) < 8:
+    @staticmethod
+    def view(c):
+        """One node's (slot-map tuple, open slots, state ok, nodes known)."""
+        text = c.execute_command("CLUSTER NODES")
+        if isinstance(text, bytes):
+            text = text.decode()
+        owner, opened, known = {}, False, 0
+        for line in text.splitlines():
+            f = line.split()
+            if len(f) < 8:
+                continue
+            known += 1
+            for tok in f[8:]:
+                if tok.startswith("["):
+                    opened = True
                     continue
-                known += 1
-                for tok in f[8:]:
-                    if tok.startswith("["):
-                        opened = True
-                        continue
-                    a, _, b = tok.partition("-")
-                    owner[(int(a), int(b or a))] = f[0]
-            ok = b"cluster_state:ok" in c.execute_command("CLUSTER INFO")
-            out.append((tuple(sorted(owner.items())), opened, ok, known))
-        return out
+                a, _, b = tok.partition("-")
+                owner[(int(a), int(b or a))] = f[0]
+        ok = b"cluster_state:ok" in c.execute_command("CLUSTER INFO")
+        return (tuple(sorted(owner.items())), opened, ok, known)
+
+    def views(self):
+        """Per node: view(). Asked of every node at once, so that the time
+        until the nodes agree is the slowest node's, not their sum (one node
+        busy, a replica applying its master's deletion of moved keys, say,
+        is then seen as soon as it answers)."""
+        return list(self.pool.map(self.view, self.conns))
 
     def converged(self):
         v = self.views()
@@ -255,9 +262,9 @@ def counters_delta(a, b):
 def cmd_timed(a):
     """Runs the tool, times it until every node agrees on the new map, and
     says where the CPU went: the tool's own (its rusage: user and sys), each
-    server's during the tool's run (INFO cpu before and after, the counters
-    of server_counters), and each server's idle CPU per second measured
-    just before (IDLE_CPU_S seconds: cluster bus and cron, which a slower
+    server's from the tool's start until the nodes agree (INFO cpu before
+    and after, the counters of server_counters), and each server's idle CPU
+    per second measured just before (IDLE_CPU_S seconds: cluster bus and cron, which a slower
     run pays for longer whatever the tool does)."""
     sb = Sandbox(a.dir)
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
@@ -272,9 +279,12 @@ def cmd_timed(a):
     _, status, ru = os.wait4(proc.pid, 0)
     rc = os.waitstatus_to_exitcode(status)
     t1 = time.monotonic()
-    c1 = server_counters(sb)
+    # convergence first: a tool that exits before the nodes settle (a
+    # replica still applying its master's deletion of the moved keys, say)
+    # must not have the settling hidden behind the counters' INFO calls
     sb.wait_converged()
     t2 = time.monotonic()
+    c1 = server_counters(sb)
     after = sb.owner_map()
     moved = [s for s in range(SLOTS) if before[s] != after[s]]
     print(json.dumps({"rc": rc, "tool_s": round(t1 - t0, 3), "total_s": round(t2 - t0, 3),
