@@ -14,10 +14,11 @@
 # pace redis-cli kept in the same repetition, so list redis-cli first; the
 # client's latency at equal pace) slotctl-shortblock (slotctl reshard
 # --max-block-ms BLOCK_MS, 0.3 by default: MIGRATEs split to keep the
-# source's clients waiting less) floor.
+# source's clients waiting less) slotctl-batch (slotctl reshard --batch-keys
+# BATCH, 10 by default: another gentle default, A/B in one run) floor.
 # Knobs (env): KEYS VALUE_SIZE SLOTS MASTERS REPS VARIANTS CLIENT (1: the C
 # traffic client at CLIENT_RATE; py: redis-py as fast as it goes) CLIENT_KEYS
-# CLIENT_RATE PACE BLOCK_MS PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
+# CLIENT_RATE PACE BLOCK_MS BATCH PICK (lowest: the slots redis-cli moves; cheapest) SLOTCTL_ARGS
 # (extra options for slotctl apply/reshard) SLOTCTL TRAFFIC BUILD RUN_DIR KEEP.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -64,6 +65,13 @@ cmd_slotctl_shortblock() {
 	CMD+=(--max-block-ms "${BLOCK_MS:-0.3}")
 }
 
+# slotctl with BATCH (10) keys per MIGRATE: another default, against the
+# current one in the same run.
+cmd_slotctl_batch() {
+	cmd_slotctl "$1"
+	CMD+=(--batch-keys "${BATCH:-10}")
+}
+
 # slotctl in two steps (plan file, then apply), timed together.
 cmd_slotctl_apply() {
 	CMD=(bash -c 'plan_then_apply "$@"' - "$1/plan.json" reshard "127.0.0.1:$(node "$1" $SRC port)"
@@ -83,4 +91,4 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		run_variant "$rep" "$v" "cmd_${v//-/_}" --empty-masters 1
 	done
 done
-report slotctl:redis-cli slotctl-fast:redis-cli slotctl-fast:slotctl slotctl-fast:floor slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl-shortblock:redis-cli slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
+report slotctl:redis-cli slotctl-fast:redis-cli slotctl-fast:slotctl slotctl-fast:floor slotctl:redis-cli-p1000 slotctl-paced:redis-cli slotctl-shortblock:redis-cli slotctl-batch:redis-cli slotctl-batch:slotctl slotctl:floor slotctl-apply:redis-cli slotctl-apply:redis-cli-p1000 slotctl-apply:floor redis-cli-p1000:redis-cli floor:redis-cli floor:redis-cli-p1000
