@@ -21,7 +21,7 @@
  * master the first look after a key-by-key reshard failed every time and the
  * second, 100 ms later, passed), doubling up to VERIFY_POLL_MAX_MS, and never
  * shorter than the last look took (a large cluster is not asked for every
- * node's CLUSTER NODES more than half the time). */
+ * node's CLUSTER NODES more than half the time), nor past the deadline. */
 #define VERIFY_POLL_MIN_MS 5
 #define VERIFY_POLL_MAX_MS 100
 
@@ -189,9 +189,8 @@ int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, stru
 	if (!pool)
 		return sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 	slotset_clear(&told);
-	for (long long pause_ms = VERIFY_POLL_MIN_MS;; pause_ms = pause_ms * 2 < VERIFY_POLL_MAX_MS ? pause_ms * 2 :
-	     VERIFY_POLL_MAX_MS) {
-		long long looked = sc_clock_ms(), now;
+	for (long long pause_ms = VERIFY_POLL_MIN_MS;;) {
+		long long looked = sc_clock_ms(), now, sleep_ms;
 
 		if (cluster_problem(run, pool, &told, seed_host, seed_port, what, sizeof(what)) == 0) {
 			conn_pool_free(pool);
@@ -200,7 +199,9 @@ int exec_verify(struct exec_run *run, const char *seed_host, int seed_port, stru
 		now = sc_clock_ms();
 		if (now >= deadline || (run->o->stop && *run->o->stop))
 			break;
-		sc_sleep_ms(pause_ms > now - looked ? pause_ms : now - looked);
+		sleep_ms = pause_ms > now - looked ? pause_ms : now - looked;
+		sc_sleep_ms(sleep_ms < deadline - now ? sleep_ms : deadline - now);
+		pause_ms = pause_ms * 2 < VERIFY_POLL_MAX_MS ? pause_ms * 2 : VERIFY_POLL_MAX_MS;
 	}
 	conn_pool_free(pool);
 	return sc_error_set(err, SC_EXIT_PROBLEMS,

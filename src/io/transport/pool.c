@@ -8,10 +8,16 @@
 #include <string.h>
 #include "slotctl/core/exitcode.h"
 
+/* One open connection, and which of the pool's connections to its node it
+ * is (its lane; 0 for conn_pool_get's). */
+struct pool_entry {
+	struct conn *conn;
+	unsigned lane;
+};
+
 struct conn_pool {
 	struct conn_opts opts;
-	struct conn **conns;
-	unsigned *lanes;          /* lanes[i]: which of the connections to its node conns[i] is */
+	struct pool_entry *entries;
 	size_t count;
 	size_t cap;
 };
@@ -27,9 +33,12 @@ struct conn_pool *conn_pool_new(const struct conn_opts *opts)
 
 static size_t conn_pool_index(const struct conn_pool *p, const char *host, int port, unsigned lane)
 {
-	for (size_t i = 0; i < p->count; i++)
-		if (p->lanes[i] == lane && conn_port(p->conns[i]) == port && strcmp(conn_host(p->conns[i]), host) == 0)
+	for (size_t i = 0; i < p->count; i++) {
+		const struct pool_entry *e = &p->entries[i];
+
+		if (e->lane == lane && conn_port(e->conn) == port && strcmp(conn_host(e->conn), host) == 0)
 			return i;
+	}
 	return p->count;
 }
 
@@ -39,32 +48,26 @@ struct conn *conn_pool_get_lane(struct conn_pool *p, const char *host, int port,
 	size_t i = conn_pool_index(p, host, port, lane);
 	struct conn *c;
 
-	if (i < p->count && !conn_broken(p->conns[i]))
-		return p->conns[i];
+	if (i < p->count && !conn_broken(p->entries[i].conn))
+		return p->entries[i].conn;
 	if (i < p->count) {
-		conn_close(p->conns[i]);
-		p->count--;
-		p->conns[i] = p->conns[p->count];
-		p->lanes[i] = p->lanes[p->count];
+		conn_close(p->entries[i].conn);
+		p->entries[i] = p->entries[--p->count];
 	}
 	if (p->count == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
-		struct conn **grown = realloc(p->conns, cap * sizeof(*grown));
-		unsigned *lanes;
+		struct pool_entry *grown = realloc(p->entries, cap * sizeof(*grown));
 
-		if (grown)
-			p->conns = grown;
-		if (!grown || !(lanes = realloc(p->lanes, cap * sizeof(*lanes)))) {
+		if (!grown) {
 			sc_error_set(err, SC_EXIT_PROBLEMS, "out of memory");
 			return NULL;
 		}
-		p->lanes = lanes;
+		p->entries = grown;
 		p->cap = cap;
 	}
 	if (conn_open(host, port, &p->opts, &c, err) < 0)
 		return NULL;
-	p->lanes[p->count] = lane;
-	p->conns[p->count++] = c;
+	p->entries[p->count++] = (struct pool_entry){ c, lane };
 	return c;
 }
 
@@ -76,7 +79,7 @@ struct conn *conn_pool_get(struct conn_pool *p, const char *host, int port, stru
 void conn_pool_clear(struct conn_pool *p)
 {
 	for (size_t i = 0; i < p->count; i++)
-		conn_close(p->conns[i]);
+		conn_close(p->entries[i].conn);
 	p->count = 0;
 }
 
@@ -85,7 +88,6 @@ void conn_pool_free(struct conn_pool *p)
 	if (!p)
 		return;
 	conn_pool_clear(p);
-	free(p->conns);
-	free(p->lanes);
+	free(p->entries);
 	free(p);
 }
